@@ -1,0 +1,42 @@
+# The README's two commands:  `make run`  and  `make test`.
+# Both create .venv if it is missing and install what they need first.
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-app
+TSTAMP := $(VENV)/.installed-test
+ARGS   ?=
+
+.PHONY: run test install install-test bench clean-venv
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	@echo ">>> Installing Playground into $(VENV)."
+	@echo ">>> The first install compiles llama-cpp-python from source: about 5-7 minutes on 2 cores (pip caches the wheel afterwards)."
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	# torch first and pinned: the local CPU build; an unpinned torch pulls GBs of CUDA packages.
+	$(BIN)/python -m pip install torch==2.13.0
+	$(BIN)/python -m pip install -e .
+	@touch $@
+
+$(TSTAMP): $(STAMP)
+	$(BIN)/python -m pip install -e '.[test]'
+	@touch $@
+
+install: $(STAMP)
+install-test: $(TSTAMP)
+
+run: $(STAMP)
+	$(BIN)/python launcher.py $(ARGS)
+
+test: $(TSTAMP)
+	bash scripts/test.sh
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/generation_overhead.py
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Gradio UI: one module per tab plus shared widgets. Talks only to playground.services."""

@@ -1,0 +1,50 @@
+"""Turning failures into plain messages in the UI, for plain and streaming handlers alike."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+from typing import Any, Callable
+
+import gradio as gr
+
+from playground.errors import UserFacingError
+
+log = logging.getLogger("playground.ui")
+UNEXPECTED = "Something went wrong on our side ({kind}). It has been logged; please try again or check the log file."
+
+
+def _as_gr_error(err: Exception, action: str) -> gr.Error:
+    if isinstance(err, gr.Error):
+        return err
+    if isinstance(err, UserFacingError):
+        log.info("%s refused: %s", action, err)
+        return gr.Error(str(err), print_exception=False)
+    log.exception("%s failed unexpectedly", action)
+    return gr.Error(UNEXPECTED.format(kind=type(err).__name__), print_exception=False)
+
+
+def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a handler so a UserFacingError shows its sentence and anything else is logged."""
+    action = fn.__name__
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args: Any, **kwargs: Any):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as err:  # noqa: BLE001
+                raise _as_gr_error(err, action) from err
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as err:  # noqa: BLE001
+            raise _as_gr_error(err, action) from err
+
+    return wrapper

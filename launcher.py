@@ -1,0 +1,98 @@
+"""Playground's one entry point: settings -> storage (migrate) -> registry -> services -> UI -> launch.
+
+    python launcher.py [--host HOST] [--port PORT] [--share] [--auth USER:PASS ...]
+                       [--data-dir DIR] [--no-browser]
+
+No model is loaded at start-up; each loads on first use.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # no internet here; don't try
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # models come from packages, never a hub
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Start the Playground web app.")
+    parser.add_argument("--host", default=os.environ.get("PLAYGROUND_HOST", "127.0.0.1"), help="address to listen on (0.0.0.0 for a room of people on one link)")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PLAYGROUND_PORT", "7860")), help="port to listen on")
+    parser.add_argument("--share", action="store_true", help="ask Gradio for a public share link (needs internet)")
+    parser.add_argument("--auth", action="append", default=[], metavar="USER:PASS", help="require a login; repeat for several users")
+    parser.add_argument("--data-dir", default=None, help="data folder (default $PLAYGROUND_HOME or ~/.playground)")
+    parser.add_argument("--no-browser", action="store_true", help="do not open a browser window")
+    return parser.parse_args(argv)
+
+
+def parse_auth(pairs: list[str]) -> list[tuple[str, str]] | None:
+    users = []
+    for pair in pairs:
+        user, sep, password = pair.partition(":")
+        if not sep or not user or not password:
+            raise SystemExit(f"--auth expects USER:PASS, got {pair.split(':')[0]!r}…")
+        users.append((user, password))
+    return users or None
+
+
+def setup_logging(logs_dir: Path) -> Path:
+    logs_dir.mkdir(parents=True, exist_ok=True)
+    log_file = logs_dir / "playground.log"
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    file_handler = RotatingFileHandler(log_file, maxBytes=5_000_000, backupCount=3)
+    file_handler.setFormatter(fmt)
+    console = logging.StreamHandler()
+    console.setFormatter(fmt)
+    console.setLevel(logging.WARNING)
+    root = logging.getLogger()
+    root.setLevel(logging.INFO)
+    root.addHandler(file_handler)
+    root.addHandler(console)
+    for noisy in ("httpx", "urllib3", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return log_file
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    auth = parse_auth(args.auth)
+    from playground.errors import StorageError
+    from playground.settings import Settings
+
+    settings = Settings.from_env(args.data_dir)
+    settings.ensure_dirs()
+    log_file = setup_logging(settings.logs_dir)
+    from playground.services import Services
+
+    try:
+        services = Services.create(settings)
+    except StorageError as err:
+        print(f"\nPlayground cannot start: {err}\n", file=sys.stderr)
+        logging.getLogger("playground").error("Start-up failed: %s", err)
+        return 2
+
+    from components.app import build_app, launch_kwargs
+
+    demo = build_app(services)
+    demo.queue(default_concurrency_limit=4)
+    print(f"Playground data folder: {settings.home}  (log: {log_file})", flush=True)
+    demo.launch(
+        server_name=args.host,
+        server_port=args.port,
+        share=args.share,
+        auth=auth,
+        inbrowser=not args.no_browser,
+        show_error=True,
+        **launch_kwargs(),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,36 @@
+"""Stop buttons: a token per long action, so a Stop click reaches the right generation."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+
+class CancelTokens:
+    def __init__(self) -> None:
+        self._events: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def new(self) -> str:
+        token = uuid.uuid4().hex
+        with self._lock:
+            self._events[token] = threading.Event()
+        return token
+
+    def event(self, token: str) -> threading.Event:
+        with self._lock:
+            return self._events.setdefault(token, threading.Event())
+
+    def cancel(self, token: str | None) -> bool:
+        if not token:
+            return False
+        with self._lock:
+            event = self._events.get(token)
+        if event is None:
+            return False
+        event.set()
+        return True
+
+    def release(self, token: str) -> None:
+        with self._lock:
+            self._events.pop(token, None)

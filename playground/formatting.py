@@ -1,0 +1,42 @@
+"""Human-readable figures, shared by every tab (pure functions, no UI library)."""
+
+from __future__ import annotations
+
+from playground.models.types import Usage
+
+
+def format_bytes(size: int | None) -> str:
+    if size is None:
+        return "—"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit in ("B", "KB") else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+def format_cost(cost: float | None) -> str:
+    if cost is None:
+        return "cost unknown"
+    if cost == 0:
+        return "$0"
+    return f"${cost:.6f}" if cost < 0.01 else f"${cost:.4f}"
+
+
+def format_usage(usage: Usage) -> str:
+    parts = []
+    parts.append(f"first token {usage.ttft_s:.2f} s" if usage.ttft_s is not None else "first token —")
+    parts.append(f"total {usage.total_s:.2f} s")
+    tps = usage.tokens_per_s
+    parts.append(f"{tps:.1f} tokens/s" if tps is not None else "tokens/s —")
+    prompt = "?" if usage.prompt_tokens is None else str(usage.prompt_tokens)
+    completion = "?" if usage.completion_tokens is None else str(usage.completion_tokens)
+    approx = " (counted by Playground)" if usage.tokens_estimated else ""
+    parts.append(f"{prompt} prompt + {completion} completion tokens{approx}")
+    parts.append(format_cost(usage.cost_usd))
+    if usage.finish_reason == "length":
+        parts.append("stopped at max tokens")
+    elif usage.finish_reason == "cancelled":
+        parts.append("stopped by you")
+    return " · ".join(parts)

@@ -1,0 +1,110 @@
+"""Run one generation through the registry and record it in the database.
+
+Every tab that generates (Models' try box, Compare, Arena, ...) goes through here, so every
+answer is saved with its parameters, output, usage figures and any error, the same way.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable, Iterator, Sequence
+
+from playground.errors import UserFacingError
+from playground.models.registry import ModelRegistry
+from playground.models.types import GenerationParams, Message, Usage
+from storage import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class GenerationUpdate:
+    """The state of one generation as it streams: the text so far, and at the end the usage."""
+
+    generation_id: int
+    text: str
+    done: bool = False
+    usage: Usage | None = None
+    error: str | None = None
+    status: str = "running"
+
+
+class GenerationRecorder:
+    def __init__(self, registry: ModelRegistry, uow_factory: Callable[[], UnitOfWork]):
+        self.registry = registry
+        self.uow_factory = uow_factory
+
+    def start_run(self, kind: str, title: str = "", meta: dict | None = None) -> int:
+        with self.uow_factory() as uow:
+            run = uow.runs.add(kind=kind, title=title[:500], meta=meta or {})
+            return run.id
+
+    def stream(
+        self,
+        run_id: int,
+        model_key: str,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        *,
+        position: int = 0,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[GenerationUpdate]:
+        spec = self.registry.get_spec(model_key)
+        with self.uow_factory() as uow:
+            gen = uow.generations.add(
+                run_id=run_id,
+                position=position,
+                model_key=spec.key,
+                model_name=spec.name,
+                backend=str(spec.backend),
+                messages=[m.to_dict() for m in messages],
+                params=params.to_dict(),
+                status="running",
+            )
+            gen_id = gen.id
+        text = ""
+        final: GenerationUpdate | None = None
+        try:
+            with self.registry.use(model_key) as backend:
+                for event in backend.stream(messages, params, cancel):
+                    if isinstance(event, Usage):
+                        status = "cancelled" if event.finish_reason == "cancelled" else "ok"
+                        final = GenerationUpdate(gen_id, text, done=True, usage=event, status=status)
+                        self._finish(gen_id, text, status, event, None)
+                        break
+                    text += event
+                    yield GenerationUpdate(gen_id, text)
+            if final is None:
+                raise RuntimeError("the backend ended without reporting usage")
+        except UserFacingError as err:
+            log.warning("Generation %s with %s failed: %s", gen_id, model_key, err)
+            final = GenerationUpdate(gen_id, text, done=True, error=str(err), status="error")
+            self._finish(gen_id, text, "error", None, str(err))
+        except Exception as err:  # noqa: BLE001 - recorded, shown plainly, and logged with its trace
+            log.exception("Generation %s with %s failed unexpectedly", gen_id, model_key)
+            message = f"{spec.name} failed: {type(err).__name__}: {err}"
+            final = GenerationUpdate(gen_id, text, done=True, error=message, status="error")
+            self._finish(gen_id, text, "error", None, message)
+        finally:
+            if final is None:  # the consumer went away mid-stream (browser closed, task cancelled)
+                self._finish(gen_id, text, "cancelled", None, "The answer was abandoned before it finished.")
+        yield final
+
+    def _finish(self, gen_id: int, text: str, status: str, usage: Usage | None, error: str | None) -> None:
+        fields: dict = {"output": text, "status": status, "error": error, "finished_at": datetime.now(timezone.utc)}
+        if usage is not None:
+            fields.update(
+                prompt_tokens=usage.prompt_tokens,
+                completion_tokens=usage.completion_tokens,
+                tokens_estimated=usage.tokens_estimated,
+                ttft_s=usage.ttft_s,
+                total_s=usage.total_s,
+                tokens_per_s=usage.tokens_per_s,
+                cost_usd=usage.cost_usd,
+                finish_reason=usage.finish_reason,
+            )
+        with self.uow_factory() as uow:
+            uow.generations.update(gen_id, **fields)

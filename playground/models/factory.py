@@ -1,0 +1,31 @@
+"""Builds the right backend for a ModelSpec. Adding a backend = one module + one branch here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playground.models.base import Backend
+from playground.models.secrets import SecretStore
+from playground.models.types import BackendKind, ModelSpec
+from playground.settings import Settings
+
+
+def make_backend_factory(settings: Settings, secrets: SecretStore):
+    def build(spec: ModelSpec) -> Backend:
+        if spec.backend == BackendKind.LLAMA_CPP:
+            from playground.models.llamacpp import LlamaCppBackend
+
+            return LlamaCppBackend(spec, cache_dir=settings.cache_dir, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
+        if spec.backend == BackendKind.TRANSFORMERS:
+            from playground.models.transformers_backend import TransformersBackend
+
+            path = Path(spec.path) / spec.gguf_file if spec.path and spec.gguf_file else None
+            return TransformersBackend(spec, cache_dir=settings.cache_dir, n_threads=settings.n_threads, model_path=path)
+        if spec.backend == BackendKind.OPENAI:
+            from playground.models.openai_http import OpenAIHTTPBackend
+
+            timeout = float(spec.extra.get("timeout_s") or settings.http_timeout_s)
+            return OpenAIHTTPBackend(spec, api_key=secrets.get(spec.key), timeout_s=timeout)
+        raise ValueError(f"unknown backend {spec.backend!r}")
+
+    return build

@@ -1,0 +1,183 @@
+"""Backend for GGUF files, run in-process with llama.cpp, using the model's own chat template."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Any, Sequence
+
+from playground.errors import GenerationError, ModelLoadError
+from playground.models.base import (
+    Backend,
+    StopSequenceFilter,
+    UsageClock,
+    chat_messages,
+    plain_completion_prompt,
+)
+from playground.models.embedded import resolve_model_path
+from playground.models.types import GenerationParams, GenerationStream, Message, ModelSpec
+from playground.models.validation import validate_gguf
+
+log = logging.getLogger(__name__)
+KV_OVERHEAD_BYTES = 64 * 1024 * 1024  # context buffers on top of the weights, at n_ctx 4096
+
+
+class _TokenCounter:
+    """A llama.cpp stopping criterion that counts sampled tokens and honours cancellation.
+
+    llama.cpp calls it once per sampled token with the context so far (which grows by one
+    each time), and once more after the loop; so the first call sees exactly the prompt and
+    the longest context seen gives the number of sampled tokens. Copies nothing.
+    """
+
+    def __init__(self, cancel: threading.Event | None):
+        self.cancel = cancel
+        self.prompt_tokens: int | None = None
+        self.longest = 0
+        self.halted = False  # True once we asked llama.cpp to stop; that sample is discarded
+
+    def __call__(self, input_ids: Any, _logits: Any) -> bool:
+        length = len(input_ids)
+        if self.prompt_tokens is None:
+            self.prompt_tokens = length
+        self.longest = max(self.longest, length)
+        if self.cancel is not None and self.cancel.is_set():
+            self.halted = True
+        return self.halted
+
+    @property
+    def sampled(self) -> int:
+        if self.prompt_tokens is None:
+            return 0
+        return self.longest - self.prompt_tokens + 1 - int(self.halted)
+
+
+class LlamaCppBackend(Backend):
+    def __init__(self, spec: ModelSpec, *, cache_dir: Path, n_ctx: int = 4096, n_threads: int = 0):
+        super().__init__(spec)
+        self.cache_dir = cache_dir
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self._llm: Any = None
+        self._formatter: Any = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._llm is not None
+
+    def load(self) -> None:
+        if self.loaded:
+            return
+        path = validate_gguf(str(resolve_model_path(self.spec, self.cache_dir)))
+        from llama_cpp import Llama
+
+        try:
+            self._llm = Llama(
+                model_path=str(path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads or None,
+                verbose=False,
+            )
+        except MemoryError as err:
+            raise ModelLoadError(f"Ran out of memory loading {self.spec.name}. Unload other models and try again.") from err
+        except (ValueError, RuntimeError, OSError) as err:
+            raise ModelLoadError(f"llama.cpp could not load {path.name}: {err}") from err
+        self._formatter = self._chat_formatter() if self.spec.chat_template else None
+
+    def _chat_formatter(self) -> Any:
+        """The model's own Jinja chat template, set up as llama-cpp-python sets it up.
+
+        A GGUF without a template is prompted in plain completion format, like a base model.
+        """
+        from llama_cpp import llama_chat_format
+
+        template = self._llm.metadata.get("tokenizer.chat_template")
+        if not template:
+            log.info("%s has no chat template; using plain completion format", self.spec.name)
+            return None
+        vocab = self._llm._model
+        eos_id, bos_id = self._llm.token_eos(), self._llm.token_bos()
+        return llama_chat_format.Jinja2ChatFormatter(
+            template=template,
+            eos_token=vocab.token_get_text(eos_id) if eos_id != -1 else "",
+            bos_token=vocab.token_get_text(bos_id) if bos_id != -1 else "",
+            stop_token_ids=[eos_id],
+        )
+
+    def unload(self) -> None:
+        llm, self._llm, self._formatter = self._llm, None, None
+        if llm is not None:
+            llm.close()
+
+    def memory_bytes(self) -> int:
+        return (self.spec.size_bytes or 0) + KV_OVERHEAD_BYTES
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        cancel: threading.Event | None = None,
+    ) -> GenerationStream:
+        self.load()
+        from llama_cpp import StoppingCriteriaList
+
+        clock = UsageClock()
+        counter = _TokenCounter(cancel)
+        dialogue = chat_messages(messages, params)
+        sampling: dict[str, Any] = {
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+            "seed": params.seed,
+            "stream": True,
+            "stopping_criteria": StoppingCriteriaList([counter]),
+        }
+        if self._formatter is not None:
+            # What llama-cpp's own chat handler does, minus dropping our stopping criterion.
+            rendered = self._formatter(messages=dialogue)
+            prompt: Any = self._llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+            sampling["stop"] = rendered.stop
+            if rendered.stopping_criteria is not None:
+                sampling["stopping_criteria"] = StoppingCriteriaList([counter, *rendered.stopping_criteria])
+            extra_stops: tuple[str, ...] = ()
+        else:
+            prompt, extra_stops = plain_completion_prompt(dialogue)
+        chunks = self._llm.create_completion(prompt=prompt, **sampling)
+        # Stop sequences are applied here rather than by llama.cpp so the token count stays exact.
+        stops = StopSequenceFilter(tuple(params.stop) + extra_stops)
+        finish_reason = None
+        try:
+            for chunk in chunks:
+                choice = chunk["choices"][0]
+                piece = choice["delta"].get("content") if "delta" in choice else choice.get("text")
+                finish_reason = choice.get("finish_reason") or finish_reason
+                text = stops.feed(piece) if piece else ""
+                if text:
+                    clock.mark_token()
+                    yield text
+                if stops.stopped:
+                    break
+        except (RuntimeError, ValueError) as err:
+            raise GenerationError(f"{self.spec.name} failed while answering: {err}") from err
+        finally:
+            close = getattr(chunks, "close", None)
+            if close is not None:
+                close()
+        tail = stops.flush()
+        if tail:
+            clock.mark_token()
+            yield tail
+        completion_tokens = counter.sampled
+        if cancel is not None and cancel.is_set():
+            finish_reason = "cancelled"
+        elif stops.stopped:
+            finish_reason = "stop"
+        elif finish_reason == "stop" and completion_tokens:
+            completion_tokens -= 1  # the end-of-generation token was sampled but is not output
+        yield clock.finish(
+            prompt_tokens=counter.prompt_tokens,
+            completion_tokens=completion_tokens,
+            price=self.spec.price,
+            finish_reason=finish_reason,
+        )

@@ -1,0 +1,379 @@
+"""Backend for any OpenAI-compatible /v1/chat/completions server (OpenAI, vLLM, Ollama, llama.cpp)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Iterator, Sequence
+from urllib.parse import urlparse
+
+import httpx
+
+from playground.errors import EndpointError
+from playground.models.base import Backend, UsageClock, chat_messages
+from playground.models.types import GenerationParams, GenerationStream, Message, ModelSpec
+
+log = logging.getLogger(__name__)
+
+SSE_DONE = "[DONE]"
+SSE_FIELDS = ("data", "event", "id", "retry")
+SNIPPET_CHARS = 200
+
+
+class NotOpenAIResponse(ValueError):
+    """Something an OpenAI-compatible server would never send (an HTML page, plain text)."""
+
+
+def normalize_base_url(url: str | None) -> str:
+    """The base URL without spaces, trailing slashes or a pasted ``/chat/completions``."""
+    base = (url or "").strip().rstrip("/")
+    if base.endswith("/chat/completions"):
+        base = base[: -len("/chat/completions")].rstrip("/")
+    return base
+
+
+def chat_completions_url(base_url: str) -> str:
+    return normalize_base_url(base_url) + "/chat/completions"
+
+
+def v1_hint(base_url: str) -> str:
+    base = normalize_base_url(base_url)
+    if "/v1" in urlparse(base).path:
+        return ""
+    return f" Most servers expect the base URL to end in /v1: try {base}/v1."
+
+
+def parse_sse_line(line: str) -> dict[str, Any] | str | None:
+    """One line of a server-sent event stream: its JSON payload, ``SSE_DONE``, or None for a
+    line that carries nothing (blank, comment, keep-alive, event/id/retry field)."""
+    line = line.lstrip("\ufeff").rstrip("\r\n")
+    if not line.strip() or line.startswith(":"):
+        return None
+    field, _, value = line.partition(":")
+    if field not in SSE_FIELDS:
+        raise NotOpenAIResponse(f"not a server-sent event line: {line[:80]!r}")
+    value = value.strip()
+    if field != "data" or not value:
+        return None
+    if value == SSE_DONE:
+        return SSE_DONE
+    try:
+        payload = json.loads(value)
+    except ValueError as err:
+        raise NotOpenAIResponse(f"data is not JSON: {value[:80]!r}") from err
+    if not isinstance(payload, dict):
+        raise NotOpenAIResponse(f"data is not a JSON object: {value[:80]!r}")
+    return payload
+
+
+def server_error_message(body: str) -> str | None:
+    """The human part of a JSON error body (OpenAI's error.message, FastAPI's detail), cut short."""
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    error = data.get("error")
+    text = error.get("message") if isinstance(error, dict) else error
+    text = text or data.get("detail") or data.get("message")
+    if not text:
+        return None
+    text = text if isinstance(text, str) else json.dumps(text)
+    return " ".join(text.split())[:SNIPPET_CHARS]
+
+
+def http_error_message(status: int, server_message: str | None, *, base_url: str, model: str | None,
+                       key_sent: bool, key_env: str | None) -> str:
+    detail = f" The server said: {server_message}" if server_message else ""
+    if status in (401, 403):
+        env = f" or the environment variable {key_env}" if key_env else ""
+        if not key_sent:
+            where = f"set the environment variable {key_env}" if key_env else "enter one for this endpoint"
+            return f"{base_url} needs an API key (HTTP {status}) but none was sent: {where}.{detail}"
+        return f"{base_url} rejected the API key (HTTP {status}). Check the key{env}.{detail}"
+    if status == 404:
+        wrong = f"the URL is wrong or the server does not know the model {model!r}"
+        return f"{chat_completions_url(base_url)} was not found (HTTP 404): {wrong}.{v1_hint(base_url)}{detail}"
+    if status == 429:
+        return f"{base_url} is rate limiting requests (HTTP 429). Wait a moment and try again.{detail}"
+    if status >= 500:
+        return f"{base_url} had a server error (HTTP {status}).{detail}"
+    return f"{base_url} refused the request (HTTP {status}).{detail}"
+
+
+def _connect_error_message(err: Exception, base_url: str) -> str:
+    causes, cause = [], err
+    while cause is not None and len(causes) < 10:
+        causes.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    text = " ".join(str(c) for c in causes).lower()
+    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in text:
+        return f"Could not connect to {base_url}: nothing is listening there. Is the server running?"
+    dns_words = ("name or service not known", "nodename nor servname", "name resolution", "getaddrinfo")
+    if any(isinstance(c, socket.gaierror) for c in causes) or any(w in text for w in dns_words):
+        host = urlparse(base_url).hostname
+        return f"Could not find the host {host!r} of {base_url} (DNS lookup failed). Check the address."
+    return f"Could not connect to {base_url}: {err}"
+
+
+class _Hidden:
+    """Holds a secret so that repr(), vars() and debuggers show no value."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: str):
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "<hidden>"
+
+
+@dataclass
+class _Tally:
+    chunks: int = 0
+    finish_reason: str | None = None
+    usage: dict[str, Any] | None = None
+    saw_choices: bool = False
+    done: bool = False
+    cancelled: bool = False
+
+
+class OpenAIHTTPBackend(Backend):
+    def __init__(self, spec: ModelSpec, *, api_key: str | None = None, timeout_s: float = 60.0,
+                 client: httpx.Client | None = None):
+        super().__init__(spec)
+        self.base_url = normalize_base_url(spec.base_url)
+        self.url = chat_completions_url(self.base_url)
+        self.timeout_s = timeout_s
+        self._runtime_key = _Hidden(api_key.strip()) if api_key and api_key.strip() else None
+        self._given_client = client
+        self._client: httpx.Client | None = None
+        self._send_stream_options = True
+
+    def __repr__(self) -> str:
+        source = "runtime" if self._runtime_key else ("env" if self._api_key() else "none")
+        where = f"key={self.spec.key!r}, base_url={self.base_url!r}, model={self.spec.remote_model!r}"
+        return f"OpenAIHTTPBackend({where}, api_key={source})"
+
+    @property
+    def loaded(self) -> bool:
+        return self._client is not None
+
+    def load(self) -> None:
+        if self._client is not None:
+            return
+        if not self.base_url:
+            raise self._fail(f"{self.spec.name} has no base URL. Add it again with one like http://127.0.0.1:8000/v1.")
+        self._client = self._given_client or httpx.Client()
+
+    def unload(self) -> None:
+        client, self._client = self._client, None
+        if client is not None and client is not self._given_client:
+            client.close()
+
+    def memory_bytes(self) -> int:
+        return 0
+
+    def stream(self, messages: Sequence[Message], params: GenerationParams,
+               cancel: threading.Event | None = None) -> GenerationStream:
+        self.load()
+        clock = UsageClock()
+        tally = _Tally()
+        response = self._open_stream(self._body(messages, params))
+        try:
+            for text in self._read_stream(response, tally, cancel):
+                clock.mark_token()
+                yield text
+        finally:
+            response.close()
+        usage = tally.usage or {}
+        reported = isinstance(usage.get("completion_tokens"), int) and not tally.cancelled
+        prompt_tokens = usage.get("prompt_tokens") if reported else None
+        yield clock.finish(
+            prompt_tokens=prompt_tokens if isinstance(prompt_tokens, int) else None,
+            completion_tokens=usage["completion_tokens"] if reported else tally.chunks,
+            price=self.spec.price,
+            finish_reason="cancelled" if tally.cancelled else tally.finish_reason,
+            tokens_estimated=not reported,
+        )
+
+    def test_connection(self) -> str:
+        """A one-token request; a short success message, or EndpointError."""
+        self.load()
+        body: dict[str, Any] = {"messages": [{"role": "user", "content": "Hi"}], "max_tokens": 1, "stream": False}
+        if self.spec.remote_model:
+            body["model"] = self.spec.remote_model
+        started = time.perf_counter()
+        response = self._send(body, stream=False)
+        if not response.is_success:
+            self._raise_for_status(response)
+        list(self._read_whole_json(response, _Tally()))
+        elapsed = time.perf_counter() - started
+        return f"Connected: {self.spec.remote_model or self.base_url} answered in {elapsed:.2f} s."
+
+    # ---- request side ----
+    def _api_key(self) -> str | None:
+        if self._runtime_key is not None:
+            return self._runtime_key.value
+        if self.spec.api_key_env:
+            return (os.environ.get(self.spec.api_key_env) or "").strip() or None
+        return None
+
+    def _headers(self) -> dict[str, str]:
+        key = self._api_key()
+        if not key:
+            return {}
+        if not (key.isascii() and key.isprintable()):
+            # httpx would fail with an encoding error quoting part of the header value.
+            raise self._fail("The API key has characters that cannot be sent (line breaks, non-ASCII). Enter it again.")
+        return {"Authorization": f"Bearer {key}"}
+
+    def _body(self, messages: Sequence[Message], params: GenerationParams) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "messages": chat_messages(messages, params),
+            "stream": True,
+            "temperature": params.temperature,
+            "top_p": params.top_p,
+            "max_tokens": params.max_tokens,
+        }
+        if self.spec.remote_model:
+            body["model"] = self.spec.remote_model
+        if self._send_stream_options:
+            body["stream_options"] = {"include_usage": True}
+        if params.seed is not None:
+            body["seed"] = params.seed
+        if params.stop:
+            body["stop"] = list(params.stop)
+        return body
+
+    def _send(self, body: dict[str, Any], *, stream: bool) -> httpx.Response:
+        assert self._client is not None
+        headers = self._headers()
+        try:
+            request = self._client.build_request("POST", self.url, json=body, headers=headers, timeout=self.timeout_s)
+            return self._client.send(request, stream=stream)
+        except httpx.TransportError as err:
+            raise self._transport_error(err, chunks=None) from err
+
+    def _open_stream(self, body: dict[str, Any]) -> httpx.Response:
+        response = self._send(body, stream=True)
+        if response.status_code in (400, 422) and "stream_options" in body:
+            response.close()
+            log.info("%s rejected stream_options (HTTP %s); retrying without", self.base_url, response.status_code)
+            body = {k: v for k, v in body.items() if k != "stream_options"}
+            response = self._send(body, stream=True)
+            self._send_stream_options = not response.is_success
+        if not response.is_success:
+            self._raise_for_status(response)
+        return response
+
+    def _raise_for_status(self, response: httpx.Response) -> None:
+        try:
+            body = response.read().decode("utf-8", "replace")
+        except httpx.HTTPError:
+            body = ""
+        finally:
+            response.close()
+        message = server_error_message(body)
+        if response.is_redirect:
+            message = f"it redirects to {response.headers.get('location')}; use that address instead."
+        raise self._fail(http_error_message(
+            response.status_code, message, base_url=self.base_url, model=self.spec.remote_model,
+            key_sent=bool(self._api_key()), key_env=self.spec.api_key_env,
+        ))
+
+    # ---- response side ----
+    def _read_stream(self, response: httpx.Response, tally: _Tally, cancel: threading.Event | None) -> Iterator[str]:
+        content_type = response.headers.get("content-type", "").lower()
+        if "json" in content_type and "event-stream" not in content_type:
+            yield from self._read_whole_json(response, tally)  # a server that ignored stream=true
+            return
+        try:
+            for line in response.iter_lines():
+                if cancel is not None and cancel.is_set():
+                    tally.cancelled = True
+                    return
+                event = parse_sse_line(line)
+                if event == SSE_DONE:
+                    tally.done = True
+                    break
+                text = self._take_chunk(event, tally) if isinstance(event, dict) else ""
+                if text:
+                    tally.chunks += 1
+                    yield text
+        except NotOpenAIResponse as err:
+            raise self._not_openai(err) from err
+        except httpx.TransportError as err:
+            raise self._transport_error(err, chunks=tally.chunks) from err
+        if not tally.saw_choices:
+            raise self._not_openai(NotOpenAIResponse("no chunk had choices"))
+        if not tally.done and tally.finish_reason is None:
+            raise self._fail(f"The connection to {self.base_url} broke off mid-answer after {tally.chunks} chunks.")
+
+    def _take_chunk(self, payload: dict[str, Any], tally: _Tally) -> str:
+        if payload.get("error"):
+            said = server_error_message(json.dumps(payload)) or "an unknown error"
+            raise self._fail(f"{self.base_url} reported an error mid-answer after {tally.chunks} chunks: {said}")
+        if isinstance(payload.get("usage"), dict):
+            tally.usage = payload["usage"]
+        choices = payload.get("choices")
+        if not isinstance(choices, list):
+            if tally.usage is None:
+                raise NotOpenAIResponse("a chunk without choices")
+            return ""
+        tally.saw_choices = True
+        if not choices or not isinstance(choices[0], dict):
+            return ""
+        tally.finish_reason = choices[0].get("finish_reason") or tally.finish_reason
+        content = (choices[0].get("delta") or {}).get("content")
+        return content if isinstance(content, str) else ""
+
+    def _read_whole_json(self, response: httpx.Response, tally: _Tally) -> Iterator[str]:
+        try:
+            payload = json.loads(response.read())
+            choice = payload["choices"][0]
+            text = choice["message"].get("content") or ""
+        except httpx.TransportError as err:
+            raise self._transport_error(err, chunks=0) from err
+        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as err:
+            raise self._not_openai(err) from err
+        finally:
+            response.close()
+        tally.saw_choices = tally.done = True
+        tally.finish_reason = choice.get("finish_reason")
+        tally.usage = payload.get("usage") if isinstance(payload.get("usage"), dict) else None
+        if text:
+            tally.chunks += 1
+            yield text
+
+    # ---- errors ----
+    def _not_openai(self, err: Exception) -> EndpointError:
+        log.info("Unexpected response from %s: %s", self.url, self._scrub(str(err)))
+        hint = v1_hint(self.base_url)
+        return self._fail(f"{self.url} answered with something that is not an OpenAI-compatible response.{hint}")
+
+    def _transport_error(self, err: httpx.TransportError, *, chunks: int | None) -> EndpointError:
+        if isinstance(err, httpx.TimeoutException):
+            if chunks:
+                return self._fail(f"{self.base_url} went silent for over {self.timeout_s:g} s after {chunks} chunks.")
+            return self._fail(f"{self.base_url} did not answer within {self.timeout_s:g} s.")
+        if isinstance(err, httpx.ConnectError):
+            return self._fail(_connect_error_message(err, self.base_url))
+        if chunks is not None:
+            return self._fail(f"The connection to {self.base_url} broke off mid-answer after {chunks} chunks.")
+        return self._fail(f"{self.base_url} closed the connection without answering ({type(err).__name__}).")
+
+    def _scrub(self, text: str) -> str:
+        key = self._api_key()
+        return text.replace(key, "<hidden>") if key else text  # a server may echo the key back
+
+    def _fail(self, message: str) -> EndpointError:
+        message = self._scrub(message)
+        log.warning("%s (%s): %s", self.spec.name, self.spec.key, message)
+        return EndpointError(message)

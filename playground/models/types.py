@@ -1,0 +1,124 @@
+"""Plain value types shared by every backend, the registry and the services."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any, Iterator, Union
+
+
+class BackendKind(StrEnum):
+    LLAMA_CPP = "llama_cpp"
+    TRANSFORMERS = "transformers"
+    OPENAI = "openai"
+
+
+class ModelSource(StrEnum):
+    EMBEDDED = "embedded"  # shipped inside a PyPI package
+    DISCOVERED = "discovered"  # found by scanning a models folder
+    USER = "user"  # added by hand in the Models tab (path or endpoint)
+
+
+@dataclass(frozen=True)
+class Message:
+    role: str  # "system" | "user" | "assistant"
+    content: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True)
+class GenerationParams:
+    system_prompt: str = ""
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = 256
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stop"] = list(self.stop)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "GenerationParams":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        if "stop" in known:
+            known["stop"] = tuple(known["stop"] or ())
+        return cls(**known)
+
+
+@dataclass(frozen=True)
+class Price:
+    """US dollars per one million tokens."""
+
+    input_per_m: float
+    output_per_m: float
+
+    def cost(self, prompt_tokens: int, completion_tokens: int) -> float:
+        return (prompt_tokens * self.input_per_m + completion_tokens * self.output_per_m) / 1_000_000
+
+
+@dataclass
+class Usage:
+    """What one generation cost, as measured by the backend that ran it.
+
+    ``None`` means *unknown* (e.g. an endpoint that does not report token counts, or a
+    model with no price); it is never silently replaced by 0.
+    """
+
+    prompt_tokens: int | None
+    completion_tokens: int | None
+    ttft_s: float | None  # time to first token
+    total_s: float
+    cost_usd: float | None = None
+    tokens_estimated: bool = False  # counts were not reported by the backend but counted by us
+    finish_reason: str | None = None  # "stop", "length", "cancelled"
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        """Decoding speed: tokens after the first, over the time after the first token."""
+        if not self.completion_tokens or self.ttft_s is None:
+            return None
+        decode_time = self.total_s - self.ttft_s
+        if self.completion_tokens < 2 or decode_time <= 0:
+            return None
+        return (self.completion_tokens - 1) / decode_time
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["tokens_per_s"] = self.tokens_per_s
+        return data
+
+
+# A backend stream yields text chunks, then exactly one Usage as its last item.
+StreamEvent = Union[str, Usage]
+GenerationStream = Iterator[StreamEvent]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything needed to load (or call) one model the user can pick."""
+
+    key: str  # stable id used in the UI, the database and the registry
+    name: str
+    backend: BackendKind
+    source: ModelSource
+    path: str | None = None  # GGUF file or HF folder
+    gguf_file: str | None = None  # a GGUF inside an HF-style folder, for the transformers backend
+    adapter_path: str | None = None  # PEFT adapter folder on top of an HF model
+    base_url: str | None = None  # OpenAI-compatible endpoint
+    remote_model: str | None = None
+    api_key_env: str | None = None  # name of the environment variable holding the key
+    price: Price | None = None
+    size_bytes: int | None = None
+    chat_template: bool = True  # False: a base model, prompted in plain completion format
+    description: str = ""
+    entry_id: int | None = None  # row in model_entries for user-added models
+    extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    @property
+    def is_remote(self) -> bool:
+        return self.backend == BackendKind.OPENAI

@@ -1,0 +1,268 @@
+"""What the Models tab can do: list, add, test, remove and try models."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+from playground.errors import InvalidInput, ModelNotFound
+from playground.formatting import format_bytes
+from playground.generation import GenerationRecorder, GenerationUpdate
+from playground.models.factory import make_backend_factory
+from playground.models.registry import ModelRegistry, entry_key
+from playground.models.types import BackendKind, GenerationParams, Message, ModelSource, ModelSpec, Price
+from playground.models.validation import (
+    validate_adapter_folder,
+    validate_base_url,
+    validate_gguf,
+    validate_hf_folder,
+    validate_name,
+)
+from playground.settings import Settings
+from storage import UnitOfWork
+
+log = logging.getLogger(__name__)
+BACKEND_LABELS = {
+    BackendKind.LLAMA_CPP: "llama.cpp",
+    BackendKind.TRANSFORMERS: "transformers",
+    BackendKind.OPENAI: "OpenAI-compatible",
+}
+
+
+@dataclass(frozen=True)
+class ModelRow:
+    key: str
+    name: str
+    backend: str
+    source: str
+    size: str
+    status: str
+    description: str
+
+
+def _optional_price(price_in: float | None, price_out: float | None) -> tuple[float | None, float | None]:
+    given = [p for p in (price_in, price_out) if p not in (None, "")]
+    if not given:
+        return None, None
+    if len(given) == 1:
+        raise InvalidInput("Enter both prices (input and output per 1M tokens), or neither.")
+    try:
+        values = float(price_in), float(price_out)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as err:
+        raise InvalidInput("Prices must be numbers, e.g. 0.15 for $0.15 per million tokens.") from err
+    if any(v < 0 for v in values):
+        raise InvalidInput("Prices cannot be negative.")
+    return values
+
+
+class ModelsService:
+    def __init__(self, settings: Settings, registry: ModelRegistry, uow_factory: Callable[[], UnitOfWork], recorder: GenerationRecorder):
+        self.settings = settings
+        self.registry = registry
+        self.uow_factory = uow_factory
+        self.recorder = recorder
+
+    # ---- listing -----------------------------------------------------------------
+    def list_models(self) -> list[ModelRow]:
+        rows = []
+        for spec in self.registry.list_specs():
+            rows.append(
+                ModelRow(
+                    key=spec.key,
+                    name=spec.name,
+                    backend=BACKEND_LABELS[spec.backend],
+                    source=str(spec.source),
+                    size=format_bytes(spec.size_bytes) if not spec.is_remote else "remote",
+                    status=self.registry.status(spec.key),
+                    description=spec.description or (spec.base_url or spec.path or ""),
+                )
+            )
+        return rows
+
+    def choices(self) -> list[tuple[str, str]]:
+        """(label, key) pairs for model pickers."""
+        return [(spec.name, spec.key) for spec in self.registry.list_specs()]
+
+    def describe(self, key: str) -> ModelSpec:
+        return self.registry.get_spec(key)
+
+    # ---- adding ------------------------------------------------------------------
+    def _unique_name(self, uow: UnitOfWork, name: str) -> str:
+        if uow.models.by_name(name) is not None:
+            raise InvalidInput(f"A model named {name!r} already exists. Choose another name.")
+        return name
+
+    def add_gguf(self, path: str, name: str = "", backend: str = BackendKind.LLAMA_CPP) -> ModelSpec:
+        gguf = validate_gguf(path)
+        kind = BackendKind(backend)
+        if kind == BackendKind.OPENAI:
+            raise InvalidInput("A GGUF file runs with llama.cpp or transformers, not as an endpoint.")
+        label = validate_name(name or (gguf.stem + (" (transformers)" if kind == BackendKind.TRANSFORMERS else "")))
+        with self.uow_factory() as uow:
+            if kind == BackendKind.LLAMA_CPP and uow.models.by_path(str(gguf)) is not None:
+                raise InvalidInput(f"{gguf} is already in the list.")
+            entry = uow.models.add(
+                name=self._unique_name(uow, label),
+                backend=str(kind),
+                path=str(gguf.parent) if kind == BackendKind.TRANSFORMERS else str(gguf),
+                gguf_file=gguf.name if kind == BackendKind.TRANSFORMERS else None,
+            )
+            entry_id = entry.id
+        log.info("Added GGUF model %s (%s) from %s", label, kind, gguf)
+        return self.registry.get_spec(entry_key(entry_id))
+
+    def add_hf_folder(self, path: str, adapter_path: str = "", name: str = "") -> ModelSpec:
+        folder = validate_hf_folder(path)
+        adapter = validate_adapter_folder(adapter_path) if (adapter_path or "").strip() else None
+        default_name = folder.name + (f" + {adapter.name}" if adapter else "")
+        label = validate_name(name or default_name)
+        with self.uow_factory() as uow:
+            entry = uow.models.add(
+                name=self._unique_name(uow, label),
+                backend=str(BackendKind.TRANSFORMERS),
+                path=str(folder),
+                adapter_path=str(adapter) if adapter else None,
+            )
+            entry_id = entry.id
+        log.info("Added HF folder model %s from %s (adapter %s)", label, folder, adapter)
+        return self.registry.get_spec(entry_key(entry_id))
+
+    def _endpoint_spec(self, name: str, base_url: str, remote_model: str, api_key_env: str, price: Price | None) -> ModelSpec:
+        return ModelSpec(
+            key="endpoint/unsaved",
+            name=name or remote_model,
+            backend=BackendKind.OPENAI,
+            source=ModelSource.USER,
+            base_url=base_url,
+            remote_model=remote_model,
+            api_key_env=api_key_env or None,
+            price=price,
+        )
+
+    def _endpoint_inputs(self, base_url: str, remote_model: str, api_key_env: str) -> tuple[str, str, str]:
+        url = validate_base_url(base_url)
+        model = (remote_model or "").strip()
+        if not model:
+            raise InvalidInput("Please enter the model name the endpoint expects (e.g. gpt-4o-mini, llama3.2).")
+        env = (api_key_env or "").strip()
+        if env and not env.replace("_", "").isalnum():
+            raise InvalidInput("The environment variable name may contain only letters, digits and underscores.")
+        return url, model, env
+
+    def test_endpoint(self, base_url: str, remote_model: str, api_key_env: str = "", api_key: str = "") -> str:
+        """Send a one-token request to an endpoint before (or without) saving it."""
+        from playground.models.openai_http import OpenAIHTTPBackend
+
+        url, model, env = self._endpoint_inputs(base_url, remote_model, api_key_env)
+        backend = OpenAIHTTPBackend(
+            self._endpoint_spec(model, url, model, env, None),
+            api_key=(api_key or "").strip() or None,
+            timeout_s=min(self.settings.http_timeout_s, 30.0),
+        )
+        backend.load()
+        try:
+            return backend.test_connection()
+        finally:
+            backend.unload()
+
+    def add_endpoint(
+        self,
+        name: str,
+        base_url: str,
+        remote_model: str,
+        api_key_env: str = "",
+        api_key: str = "",
+        price_input_per_m: float | None = None,
+        price_output_per_m: float | None = None,
+    ) -> ModelSpec:
+        url, model, env = self._endpoint_inputs(base_url, remote_model, api_key_env)
+        label = validate_name(name or model)
+        price_in, price_out = _optional_price(price_input_per_m, price_output_per_m)
+        with self.uow_factory() as uow:
+            self._unique_name(uow, label)
+            endpoint = uow.endpoints.by_name(label) or uow.endpoints.add(
+                name=label,
+                base_url=url,
+                api_key_env=env or None,
+                price_input_per_m=price_in,
+                price_output_per_m=price_out,
+            )
+            entry = uow.models.add(name=label, backend=str(BackendKind.OPENAI), endpoint_id=endpoint.id, remote_model=model)
+            entry_id = entry.id
+        key = entry_key(entry_id)
+        if (api_key or "").strip():
+            self.registry.secrets.set(key, api_key.strip())  # memory only, never the database
+        log.info("Added endpoint model %s at %s (model %s)", label, url, model)
+        return self.registry.get_spec(key)
+
+    def add_folder(self, path: str) -> int:
+        """Add a folder to scan for models; returns how many models it holds."""
+        from playground.models.discovery import scan_folder
+        from playground.models.validation import _existing_path
+
+        folder = _existing_path(path, "models folder")
+        if not folder.is_dir():
+            raise InvalidInput(f"{folder} is a file. Enter a folder that contains GGUF files or model folders.")
+        with self.uow_factory() as uow:
+            uow.folders.add(str(folder))
+        return len(scan_folder(folder))
+
+    # ---- removing ----------------------------------------------------------------
+    def remove(self, key: str) -> str:
+        spec = self.registry.get_spec(key)
+        if spec.source == ModelSource.EMBEDDED:
+            raise InvalidInput(f"{spec.name} is built in and cannot be removed.")
+        if spec.source == ModelSource.DISCOVERED:
+            raise InvalidInput(
+                f"{spec.name} was found in a models folder. Delete or move the file to remove it from the list."
+            )
+        self.registry.forget(key)
+        with self.uow_factory() as uow:
+            entry = uow.models.get(spec.entry_id)
+            if entry is None:
+                raise ModelNotFound(f"{spec.name} was already removed.")
+            endpoint_id = entry.endpoint_id
+            uow.models.delete(entry.id)
+            if endpoint_id is not None and not any(m.endpoint_id == endpoint_id for m in uow.models.list()):
+                uow.endpoints.delete(endpoint_id)
+        log.info("Removed model %s (%s)", spec.name, key)
+        return f"Removed {spec.name}. Saved runs that used it still open."
+
+    def unload(self, key: str) -> str:
+        spec = self.registry.get_spec(key)
+        if self.registry.unload(key):
+            return f"Unloaded {spec.name}."
+        return f"{spec.name} is not loaded (or is answering right now)."
+
+    def test_model(self, key: str) -> str:
+        spec = self.registry.get_spec(key)
+        with self.registry.use(key) as backend:
+            if spec.is_remote:
+                return backend.test_connection()  # type: ignore[attr-defined]
+        return f"{spec.name} loaded."
+
+    # ---- trying ------------------------------------------------------------------
+    def try_prompt(
+        self,
+        key: str,
+        prompt: str,
+        params: GenerationParams,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[GenerationUpdate]:
+        if not (prompt or "").strip():
+            raise InvalidInput("Type a prompt first.")
+        if not key:
+            raise InvalidInput("Pick a model first.")
+        spec = self.registry.get_spec(key)
+        run_id = self.recorder.start_run("try", title=prompt, meta={"model_key": key, "model_name": spec.name})
+        yield from self.recorder.stream(run_id, key, [Message("user", prompt)], params, cancel=cancel)
+
+
+def build_models_service(settings: Settings, uow_factory: Callable[[], UnitOfWork]) -> ModelsService:
+    from playground.models.secrets import SecretStore
+
+    secrets = SecretStore()
+    registry = ModelRegistry(settings, uow_factory, make_backend_factory(settings, secrets), secrets)
+    return ModelsService(settings, registry, uow_factory, GenerationRecorder(registry, uow_factory))

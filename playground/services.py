@@ -1,0 +1,59 @@
+"""One Services object per app: the UI talks only to these."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from playground.cancellation import CancelTokens
+from playground.errors import StorageError
+from playground.models.registry import ModelRegistry
+from playground.models_service import ModelsService, build_models_service
+from playground.settings import Settings
+from storage import (
+    DatabaseCorruptError,
+    DatabaseUnavailableError,
+    UnitOfWork,
+    check_database,
+    create_engine_for,
+    make_session_factory,
+    migrate,
+    unit_of_work_factory,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    engine: Any
+    uow_factory: Callable[[], UnitOfWork]
+    models: ModelsService
+    cancel_tokens: CancelTokens
+
+    @property
+    def registry(self) -> ModelRegistry:
+        return self.models.registry
+
+    @classmethod
+    def create(cls, settings: Settings) -> "Services":
+        """Open (and migrate) the database and wire every service. Loads no model."""
+        settings.ensure_dirs()
+        try:
+            check_database(settings.database_url)
+        except (DatabaseCorruptError, DatabaseUnavailableError) as err:
+            raise StorageError(str(err)) from err
+        engine = create_engine_for(settings.database_url)
+        try:
+            migrate(engine)
+        except Exception as err:
+            engine.dispose()
+            raise StorageError(f"Could not prepare the database ({type(err).__name__}: {err}).") from err
+        uow_factory = unit_of_work_factory(make_session_factory(engine))
+        return cls(settings=settings, engine=engine, uow_factory=uow_factory, models=build_models_service(settings, uow_factory), cancel_tokens=CancelTokens())
+
+    def close(self) -> None:
+        self.models.registry.close()
+        self.engine.dispose()

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Runs the whole test suite. Installs what the tests need on this machine first:
+# Debian's chromium for the browser tests and, when CI is set, a throwaway PostgreSQL.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo ">>> Installing Debian's chromium for the browser tests"
+  (as_root apt-get update -q && DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -q chromium) >/tmp/playground-apt.log 2>&1 \
+    || echo ">>> Could not install chromium (see /tmp/playground-apt.log); browser tests will be skipped with that reason"
+fi
+
+if [ -n "${CI:-}" ] && [ -z "${PLAYGROUND_TEST_POSTGRES_URL:-}" ]; then
+  echo ">>> Starting a throwaway PostgreSQL for the storage tests"
+  if url=$(bash scripts/start_test_postgres.sh); then
+    export PLAYGROUND_TEST_POSTGRES_URL="$url"
+  else
+    echo ">>> PostgreSQL could not be started; its tests will FAIL in CI" >&2
+    export PLAYGROUND_TEST_POSTGRES_URL="postgresql://unavailable.invalid/none"
+  fi
+fi
+
+"$PY" -m pytest "$@"
+status=$?
+if [ "$status" = 5 ]; then
+  echo "pytest collected no tests: treating that as a failure" >&2
+  exit 1
+fi
+exit "$status"

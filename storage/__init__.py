@@ -1,0 +1,46 @@
+"""Playground's storage layer: SQLAlchemy models, repositories, unit of work, Alembic migrations.
+
+Imports only SQLAlchemy, Alembic and the standard library (never ``playground`` or ``gradio``).
+"""
+
+from storage.db import (
+    DatabaseCorruptError,
+    DatabaseUnavailableError,
+    check_database,
+    create_engine_for,
+    describe_url,
+    make_session_factory,
+    migrate,
+)
+from storage.orm import Base, Endpoint, Generation, ModelEntry, ModelFolder, Run
+from storage.repositories import (
+    EndpointRepository,
+    GenerationRepository,
+    ModelEntryRepository,
+    ModelFolderRepository,
+    RunRepository,
+)
+from storage.uow import UnitOfWork, unit_of_work_factory
+
+__all__ = [
+    "Base",
+    "DatabaseCorruptError",
+    "DatabaseUnavailableError",
+    "Endpoint",
+    "EndpointRepository",
+    "Generation",
+    "GenerationRepository",
+    "ModelEntry",
+    "ModelEntryRepository",
+    "ModelFolder",
+    "ModelFolderRepository",
+    "Run",
+    "RunRepository",
+    "UnitOfWork",
+    "check_database",
+    "create_engine_for",
+    "describe_url",
+    "make_session_factory",
+    "migrate",
+    "unit_of_work_factory",
+]

@@ -1,0 +1,76 @@
+"""Unit of work: one short transaction per ``with`` block."""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Callable, Optional
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.repositories import (
+    EndpointRepository,
+    GenerationRepository,
+    ModelEntryRepository,
+    ModelFolderRepository,
+    RunRepository,
+)
+
+
+class UnitOfWork:
+    """``with uow_factory() as uow:`` commits on a clean exit, rolls back on an exception, always closes.
+
+    Objects read inside stay usable afterwards (``expire_on_commit=False``), but lazy
+    relationships that were not loaded cannot be loaded once the block has ended.
+    """
+
+    session: Session
+    endpoints: EndpointRepository
+    models: ModelEntryRepository
+    folders: ModelFolderRepository
+    runs: RunRepository
+    generations: GenerationRepository
+
+    def __init__(self, session_factory: sessionmaker[Session]):
+        self._session_factory = session_factory
+        self._open = False
+
+    def __enter__(self) -> UnitOfWork:
+        if self._open:
+            raise RuntimeError("This unit of work is already open; make a new one for each block.")
+        self.session = self._session_factory()
+        self._open = True
+        self.endpoints = EndpointRepository(self.session)
+        self.models = ModelEntryRepository(self.session)
+        self.folders = ModelFolderRepository(self.session)
+        self.runs = RunRepository(self.session)
+        self.generations = GenerationRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        try:
+            if exc_type is None:
+                self.session.commit()
+            else:
+                self.session.rollback()
+        finally:
+            self.session.close()
+            self._open = False
+
+    def commit(self) -> None:
+        """Commit early inside the block (the block still commits what follows at its end)."""
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+
+def unit_of_work_factory(session_factory: sessionmaker[Session]) -> Callable[[], UnitOfWork]:
+    def new_unit_of_work() -> UnitOfWork:
+        return UnitOfWork(session_factory)
+
+    return new_unit_of_work

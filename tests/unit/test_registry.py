@@ -1,0 +1,139 @@
+"""Registry wiring with fake backends: lazy loading, caching, LRU unloading, locking."""
+
+import threading
+import time
+from contextlib import contextmanager
+from types import SimpleNamespace
+
+import pytest
+
+from playground.errors import ModelLoadError, ModelNotFound
+from playground.models.base import Backend
+from playground.models.registry import ModelRegistry
+from playground.models.types import Usage
+from playground.settings import Settings
+
+MB = 1024 * 1024
+
+
+class FakeBackend(Backend):
+    loads = 0
+
+    def __init__(self, spec, size_mb=100, fail=False):
+        super().__init__(spec)
+        self._loaded = False
+        self.size = size_mb * MB
+        self.fail = fail
+
+    @property
+    def loaded(self):
+        return self._loaded
+
+    def load(self):
+        if self.fail:
+            raise ModelLoadError("broken file")
+        FakeBackend.loads += 1
+        self._loaded = True
+
+    def unload(self):
+        self._loaded = False
+
+    def memory_bytes(self):
+        return self.size
+
+    def stream(self, messages, params, cancel=None):
+        yield "x"
+        yield Usage(prompt_tokens=1, completion_tokens=1, ttft_s=0.0, total_s=0.0)
+
+
+class EmptyUoW:
+    folders = SimpleNamespace(list=lambda: [])
+    models = SimpleNamespace(list=lambda: [], get=lambda _id: None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    from playground.models import registry as registry_module
+    from playground.models.types import BackendKind, ModelSource, ModelSpec
+
+    specs = {
+        f"fake/{name}": ModelSpec(key=f"fake/{name}", name=name, backend=BackendKind.LLAMA_CPP, source=ModelSource.EMBEDDED, size_bytes=100 * MB)
+        for name in ("a", "b", "c", "broken")
+    }
+    monkeypatch.setattr(registry_module, "embedded_specs", lambda _cache: list(specs.values()))
+    settings = Settings(home=tmp_path, database_url="sqlite://", memory_budget_mb=250)
+    return ModelRegistry(settings, EmptyUoW, lambda spec: FakeBackend(spec, fail=spec.name == "broken"))
+
+
+def use(registry, key):
+    with registry.use(key) as backend:
+        return backend
+
+
+def test_loads_lazily_and_caches(registry):
+    assert registry.status("fake/a") == "not loaded"
+    before = FakeBackend.loads
+    first = use(registry, "fake/a")
+    again = use(registry, "fake/a")
+    assert first is again and FakeBackend.loads == before + 1
+    assert registry.status("fake/a") == "loaded"
+
+
+def test_least_recently_used_is_unloaded_over_budget(registry):
+    use(registry, "fake/a")
+    use(registry, "fake/b")
+    use(registry, "fake/a")  # a is now more recent than b
+    use(registry, "fake/c")  # 300 MB > 250 MB budget: b goes
+    assert registry.status("fake/b") == "not loaded"
+    assert set(registry.loaded_keys()) == {"fake/a", "fake/c"}
+
+
+def test_model_in_use_is_never_unloaded(registry):
+    with registry.use("fake/a"):
+        use(registry, "fake/b")
+        use(registry, "fake/c")
+        assert registry.status("fake/a") == "loaded"
+    assert registry.status("fake/b") == "not loaded"
+
+
+def test_load_failure_is_reported_in_status(registry):
+    with pytest.raises(ModelLoadError):
+        use(registry, "fake/broken")
+    assert registry.status("fake/broken") == "failed: broken file"
+
+
+def test_unknown_key(registry):
+    with pytest.raises(ModelNotFound):
+        use(registry, "entry/999")
+
+
+def test_local_models_generate_one_at_a_time(registry):
+    order = []
+
+    def worker(tag):
+        with registry.use("fake/a"):
+            order.append(f"start {tag}")
+            time.sleep(0.05)
+            order.append(f"end {tag}")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for i in range(0, 6, 2):
+        assert order[i].startswith("start") and order[i + 1].startswith("end")
+        assert order[i].split()[1] == order[i + 1].split()[1]
+
+
+def test_manual_unload(registry):
+    use(registry, "fake/a")
+    assert registry.unload("fake/a") is True
+    assert registry.status("fake/a") == "not loaded"
+    assert registry.unload("fake/a") is False
