@@ -11,6 +11,9 @@ Environment variables (all optional):
 - ``PLAYGROUND_DEFAULT_MODEL``: key of the model selected when the app opens.
 - ``PLAYGROUND_N_CTX``: context window for llama.cpp models. Default 4096.
 - ``PLAYGROUND_HTTP_TIMEOUT_S``: seconds to wait on an OpenAI-compatible endpoint. Default 60.
+- ``PLAYGROUND_MAX_REPLICAS``: copies of one local model that may answer at once (Compare
+  columns sharing a model), within the memory budget. Default 4.
+- ``PLAYGROUND_BATCH_ROW_LIMIT``: most rows a Compare batch file may have. Default 500.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ class Settings:
     default_model_key: str = DEFAULT_MODEL_KEY
     n_ctx: int = 4096
     http_timeout_s: float = 60.0
+    max_replicas: int = 4  # copies of one local model, so Compare columns can share a model
+    batch_row_limit: int = 500
     n_threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
 
     @classmethod
@@ -71,6 +76,8 @@ class Settings:
             default_model_key=os.environ.get("PLAYGROUND_DEFAULT_MODEL") or DEFAULT_MODEL_KEY,
             n_ctx=_env_int("PLAYGROUND_N_CTX", 4096),
             http_timeout_s=_env_float("PLAYGROUND_HTTP_TIMEOUT_S", 60.0),
+            max_replicas=max(1, _env_int("PLAYGROUND_MAX_REPLICAS", 4)),
+            batch_row_limit=max(1, _env_int("PLAYGROUND_BATCH_ROW_LIMIT", 500)),
         )
 
     def with_overrides(self, **changes: object) -> "Settings":

@@ -13,6 +13,7 @@ from storage.db import (
     migrate,
 )
 from storage.orm import Base, Endpoint, Generation, ModelEntry, ModelFolder, Run
+from storage.orm_compare import BatchRow, PromptTemplate, TemplateVersion
 from storage.repositories import (
     EndpointRepository,
     GenerationRepository,
@@ -24,6 +25,9 @@ from storage.uow import UnitOfWork, unit_of_work_factory
 
 __all__ = [
     "Base",
+    "BatchRow",
+    "PromptTemplate",
+    "TemplateVersion",
     "DatabaseCorruptError",
     "DatabaseUnavailableError",
     "Endpoint",

@@ -23,6 +23,7 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
 )
 POSTGRES_CONNECT_TIMEOUT_S = 10
+_MIGRATION_LOCK_KEY = 0x706C6179  # "play": any constant shared by every Playground process
 _SQLITE_CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
 
@@ -217,8 +218,11 @@ def _upgrade(engine: Engine, script_location: Path) -> None:
         _upgrade_sqlite(engine, config)
         return
     with engine.begin() as connection:  # PostgreSQL DDL is transactional: all or nothing
+        if engine.dialect.name == "postgresql":
+            # The app and a worker process may start together; the second waits, then finds nothing to do.
+            pass
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, "heads")
 
 
 def _upgrade_sqlite(engine: Engine, config: Config) -> None:
@@ -238,7 +242,7 @@ def _upgrade_sqlite(engine: Engine, config: Config) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             try:
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                command.upgrade(config, "heads")
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"A migration left rows pointing at missing rows, e.g. {broken[0]}.")

@@ -126,6 +126,10 @@ class Run(Base):
     title: Mapped[str] = mapped_column(Text, nullable=False, default="")
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now, index=True)
+    # The prompt template version a Compare run used (kept NULL once that template is deleted).
+    template_version_id: Mapped[Optional[int]] = mapped_column(
+        ForeignKey("template_versions.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
     generations: Mapped[list["Generation"]] = relationship(
         back_populates="run",
@@ -166,8 +170,20 @@ class Generation(Base):
     finish_reason: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
     finished_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime(), nullable=True)
+    # Where in a run this answer sits: conversation turn, repeat attempt, batch input row.
+    turn: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    row_index: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    # Quick feedback: +1 thumbs up, -1 thumbs down, NULL none.
+    rating: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    feedback_note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
 
     run: Mapped[Run] = relationship(back_populates="generations")
 
     def __repr__(self) -> str:
         return f"Generation(id={self.id!r}, run_id={self.run_id!r}, model_key={self.model_key!r}, status={self.status!r})"
+
+
+# Feature tables live in their own modules; importing them here keeps Base.metadata whole
+# for whoever imports this module alone.
+from storage import orm_compare  # noqa: E402,F401

@@ -7,6 +7,7 @@ from typing import Callable, Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.repositories_compare import BatchRowRepository, RunSearchRepository, TemplateRepository
 from storage.repositories import (
     EndpointRepository,
     GenerationRepository,
@@ -29,6 +30,9 @@ class UnitOfWork:
     folders: ModelFolderRepository
     runs: RunRepository
     generations: GenerationRepository
+    templates: TemplateRepository
+    batch_rows: BatchRowRepository
+    run_search: RunSearchRepository
 
     def __init__(self, session_factory: sessionmaker[Session]):
         self._session_factory = session_factory
@@ -44,6 +48,9 @@ class UnitOfWork:
         self.folders = ModelFolderRepository(self.session)
         self.runs = RunRepository(self.session)
         self.generations = GenerationRepository(self.session)
+        self.templates = TemplateRepository(self.session)
+        self.batch_rows = BatchRowRepository(self.session)
+        self.run_search = RunSearchRepository(self.session)
         return self
 
     def __exit__(

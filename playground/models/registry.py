@@ -11,7 +11,7 @@ import threading
 import time
 from collections import OrderedDict
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -34,15 +34,20 @@ def entry_key(entry_id: int) -> str:
 
 
 @dataclass
-class _Slot:
-    """One model's backend plus the bookkeeping the registry needs around it."""
+class _Replica:
+    """One loaded copy of a model. Local backends are not re-entrant, so each copy answers
+    one request at a time; a second copy lets two columns use the same model together."""
 
     backend: Backend
-    lock: threading.Lock  # serialises generation: local backends are not re-entrant
-    users: int = 0
+    busy: bool = False
     last_used: float = 0.0
+
+
+@dataclass
+class _Pool:
+    replicas: list[_Replica] = field(default_factory=list)
     error: str | None = None
-    loading: bool = False
+    loading: int = 0
 
 
 class ModelRegistry:
@@ -57,8 +62,9 @@ class ModelRegistry:
         self.uow_factory = uow_factory
         self.backend_factory = backend_factory
         self.secrets = secrets or SecretStore()
-        self._slots: OrderedDict[str, _Slot] = OrderedDict()
+        self._pools: OrderedDict[str, _Pool] = OrderedDict()
         self._lock = threading.RLock()
+        self._cond = threading.Condition(self._lock)
 
     # ---- what exists -------------------------------------------------------------
     def model_dirs(self) -> list[Path]:
@@ -108,119 +114,143 @@ class ModelRegistry:
     # ---- loading -----------------------------------------------------------------
     def status(self, key: str) -> str:
         with self._lock:
-            slot = self._slots.get(key)
-            if slot is None:
+            pool = self._pools.get(key)
+            if pool is None:
                 return "not loaded"
-            if slot.loading:
+            if pool.loading:
                 return "loading"
-            if slot.error:
-                return f"failed: {slot.error}"
-            if slot.backend.spec.is_remote:
+            if pool.error:
+                return f"failed: {pool.error}"
+            loaded = sum(1 for r in pool.replicas if r.backend.loaded)
+            if pool.replicas and pool.replicas[0].backend.spec.is_remote:
                 return "ready (remote)"
-            return "loaded" if slot.backend.loaded else "not loaded"
+            if loaded == 0:
+                return "not loaded"
+            return "loaded" if loaded == 1 else f"loaded ×{loaded}"
 
     def loaded_keys(self) -> list[str]:
         with self._lock:
-            return [k for k, s in self._slots.items() if s.backend.loaded]
+            return [k for k, p in self._pools.items() if any(r.backend.loaded for r in p.replicas)]
 
-    def _slot(self, key: str) -> _Slot:
-        with self._lock:
-            slot = self._slots.get(key)
-            if slot is None:
-                spec = self.get_spec(key)
-                slot = _Slot(backend=self.backend_factory(spec), lock=threading.Lock())
-                self._slots[key] = slot
-            return slot
+    def _used_bytes(self) -> int:
+        return sum(r.backend.memory_bytes() for p in self._pools.values() for r in p.replicas if r.backend.loaded)
+
+    def _acquire(self, key: str) -> _Replica:
+        """An idle replica of the model, a new one if memory allows, else wait for one."""
+        spec = self.get_spec(key)
+        with self._cond:
+            pool = self._pools.setdefault(key, _Pool())
+            while True:
+                if spec.is_remote:  # HTTP clients are shared: no need for copies
+                    if not pool.replicas:
+                        pool.replicas.append(_Replica(self.backend_factory(spec)))
+                    replica = pool.replicas[0]
+                    break
+                idle = [r for r in pool.replicas if not r.busy]
+                idle.sort(key=lambda r: not r.backend.loaded)  # prefer one already loaded
+                if idle:
+                    replica = idle[0]
+                    break
+                if self._may_add_replica(pool):
+                    replica = _Replica(self.backend_factory(spec))
+                    pool.replicas.append(replica)
+                    break
+                self._cond.wait()
+            replica.busy = not spec.is_remote
+            replica.last_used = time.monotonic()
+            self._pools.move_to_end(key)
+            return replica
+
+    def _may_add_replica(self, pool: _Pool) -> bool:
+        if not pool.replicas:
+            return True
+        if len(pool.replicas) >= self.settings.max_replicas:
+            return False
+        budget = self.settings.memory_budget_mb * 1024 * 1024
+        return self._used_bytes() + pool.replicas[0].backend.memory_bytes() <= budget
+
+    def _release(self, replica: _Replica) -> None:
+        with self._cond:
+            replica.busy = False
+            replica.last_used = time.monotonic()
+            self._cond.notify_all()
 
     @contextmanager
     def use(self, key: str) -> Iterator[Backend]:
-        """Hold a loaded backend for one generation. Remote models run concurrently;
-        local ones one generation at a time per model."""
-        slot = self._slot(key)
-        with self._lock:
-            slot.users += 1
-            slot.last_used = time.monotonic()
-            self._slots.move_to_end(key)
-        exclusive = not slot.backend.spec.is_remote
+        """Hold a loaded backend for one generation."""
+        replica = self._acquire(key)
         try:
-            if exclusive:
-                slot.lock.acquire()
-            try:
-                self._ensure_loaded(key, slot)
-                yield slot.backend
-            finally:
-                if exclusive:
-                    slot.lock.release()
+            self._ensure_loaded(key, replica)
+            yield replica.backend
         finally:
-            with self._lock:
-                slot.users -= 1
-                slot.last_used = time.monotonic()
+            self._release(replica)
 
-    def _ensure_loaded(self, key: str, slot: _Slot) -> None:
-        if slot.backend.loaded:
+    def _ensure_loaded(self, key: str, replica: _Replica) -> None:
+        if replica.backend.loaded:
             return
+        pool = self._pools[key]
         with self._lock:
-            slot.loading, slot.error = True, None
+            pool.loading += 1
+            pool.error = None
         try:
             started = time.perf_counter()
-            slot.backend.load()
+            replica.backend.load()
             log.info("Loaded %s in %.1f s", key, time.perf_counter() - started)
         except ModelLoadError as err:
-            with self._lock:
-                slot.error = str(err)
+            pool.error = str(err)
             log.warning("Could not load %s: %s", key, err)
             raise
         except MemoryError as err:
-            with self._lock:
-                slot.error = "out of memory"
-            raise ModelLoadError(f"Ran out of memory loading {slot.backend.spec.name}. Unload other models and try again.") from err
+            pool.error = "out of memory"
+            raise ModelLoadError(f"Ran out of memory loading {replica.backend.spec.name}. Unload other models and try again.") from err
         except Exception as err:
-            with self._lock:
-                slot.error = f"{type(err).__name__}: {err}"
+            pool.error = f"{type(err).__name__}: {err}"
             log.exception("Unexpected failure loading %s", key)
-            raise ModelLoadError(f"Could not load {slot.backend.spec.name}: {err}") from err
+            raise ModelLoadError(f"Could not load {replica.backend.spec.name}: {err}") from err
         finally:
             with self._lock:
-                slot.loading = False
-        self._enforce_budget(keep=key)
+                pool.loading -= 1
+        self._enforce_budget(keep=replica)
 
-    def _enforce_budget(self, keep: str) -> None:
+    def _enforce_budget(self, keep: _Replica) -> None:
         budget = self.settings.memory_budget_mb * 1024 * 1024
         with self._lock:
-            used = sum(s.backend.memory_bytes() for s in self._slots.values() if s.backend.loaded)
-            for key, slot in list(self._slots.items()):  # oldest first
+            used = self._used_bytes()
+            candidates = [r for p in self._pools.values() for r in p.replicas if r.backend.loaded and not r.busy and r is not keep]
+            for replica in sorted(candidates, key=lambda r: r.last_used):  # least recently used first
                 if used <= budget:
                     break
-                if key == keep or slot.users > 0 or not slot.backend.loaded:
-                    continue
-                freed = slot.backend.memory_bytes()
-                slot.backend.unload()
-                used -= freed
-                log.info("Unloaded %s to stay within the %d MB memory budget", key, self.settings.memory_budget_mb)
+                used -= replica.backend.memory_bytes()
+                replica.backend.unload()
+                log.info("Unloaded %s to stay within the %d MB memory budget", replica.backend.spec.key, self.settings.memory_budget_mb)
+            for pool in self._pools.values():  # unloaded extra copies are just clutter
+                pool.replicas = [r for i, r in enumerate(pool.replicas) if i == 0 or r.busy or r.backend.loaded]
 
     def unload(self, key: str) -> bool:
         with self._lock:
-            slot = self._slots.get(key)
-            if slot is None or not slot.backend.loaded or slot.users > 0:
-                return False
-            slot.backend.unload()
-            return True
+            pool = self._pools.get(key)
+            idle = [r for r in (pool.replicas if pool else []) if r.backend.loaded and not r.busy]
+            for replica in idle:
+                replica.backend.unload()
+            return bool(idle)
 
     def forget(self, key: str) -> None:
-        """Drop a model from the cache (after it was removed); an in-flight generation finishes first."""
-        with self._lock:
-            slot = self._slots.pop(key, None)
-        if slot is not None:
-            with slot.lock:
-                slot.backend.unload()
+        """Drop a model from the cache (after it was removed); in-flight generations finish first."""
+        with self._cond:
+            pool = self._pools.pop(key, None)
+            while pool is not None and any(r.busy for r in pool.replicas):
+                self._cond.wait()
+        for replica in pool.replicas if pool else []:
+            replica.backend.unload()
         self.secrets.forget(key)
 
     def close(self) -> None:
         with self._lock:
-            for slot in self._slots.values():
-                if slot.backend.loaded:
-                    slot.backend.unload()
-            self._slots.clear()
+            for pool in self._pools.values():
+                for replica in pool.replicas:
+                    if replica.backend.loaded:
+                        replica.backend.unload()
+            self._pools.clear()
 
 
 def spec_from_entry(entry) -> ModelSpec:  # entry: storage.orm.ModelEntry

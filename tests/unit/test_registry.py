@@ -57,8 +57,7 @@ class EmptyUoW:
         return False
 
 
-@pytest.fixture
-def registry(tmp_path, monkeypatch):
+def make_registry(tmp_path, monkeypatch, **settings_overrides):
     from playground.models import registry as registry_module
     from playground.models.types import BackendKind, ModelSource, ModelSpec
 
@@ -67,8 +66,13 @@ def registry(tmp_path, monkeypatch):
         for name in ("a", "b", "c", "broken")
     }
     monkeypatch.setattr(registry_module, "embedded_specs", lambda _cache: list(specs.values()))
-    settings = Settings(home=tmp_path, database_url="sqlite://", memory_budget_mb=250)
+    settings = Settings(home=tmp_path, database_url="sqlite://", **{"memory_budget_mb": 250, **settings_overrides})
     return ModelRegistry(settings, EmptyUoW, lambda spec: FakeBackend(spec, fail=spec.name == "broken"))
+
+
+@pytest.fixture
+def registry(tmp_path, monkeypatch):
+    return make_registry(tmp_path, monkeypatch)
 
 
 def use(registry, key):
@@ -113,7 +117,8 @@ def test_unknown_key(registry):
         use(registry, "entry/999")
 
 
-def test_local_models_generate_one_at_a_time(registry):
+def test_one_copy_answers_one_request_at_a_time(tmp_path, monkeypatch):
+    registry = make_registry(tmp_path, monkeypatch, max_replicas=1)
     order = []
 
     def worker(tag):
@@ -137,3 +142,34 @@ def test_manual_unload(registry):
     assert registry.unload("fake/a") is True
     assert registry.status("fake/a") == "not loaded"
     assert registry.unload("fake/a") is False
+
+
+def test_concurrent_users_of_one_model_get_separate_copies(registry):
+    with registry.use("fake/a") as first:
+        with registry.use("fake/a") as second:
+            assert first is not second and first.loaded and second.loaded
+            assert registry.status("fake/a") == "loaded ×2"
+    with registry.use("fake/a") as again:
+        assert again in (first, second)
+
+
+def test_no_extra_copy_beyond_the_memory_budget(tmp_path, monkeypatch):
+    registry = make_registry(tmp_path, monkeypatch, memory_budget_mb=150)
+    got = []
+    with registry.use("fake/a") as first:
+        waiter = threading.Thread(target=lambda: got.append(use(registry, "fake/a")))
+        waiter.start()
+        time.sleep(0.1)
+        assert not got  # a second 100 MB copy would pass 150 MB: it waits instead
+    waiter.join(timeout=5)
+    assert got == [first]
+
+
+def test_forget_waits_for_the_running_answer(registry):
+    with registry.use("fake/a") as backend:
+        done = threading.Event()
+        threading.Thread(target=lambda: (registry.forget("fake/a"), done.set())).start()
+        time.sleep(0.05)
+        assert not done.is_set() and backend.loaded
+    assert done.wait(5)
+    assert not backend.loaded
