@@ -6,6 +6,7 @@ from pathlib import Path
 
 import gradio as gr
 
+from components.compare_tab import build_compare_tab
 from components.models_tab import build_models_tab
 from playground.services import Services
 
@@ -16,9 +17,13 @@ TITLE = "Playground"
 def build_app(services: Services) -> gr.Blocks:
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\nTry large language models side by side, on your own documents and examples — no code.", elem_id="app-header")
-        with gr.Tabs():
+        with gr.Tabs(elem_id="main-tabs") as tabs:
+            with gr.Tab("Compare", id="compare") as compare_tab:
+                compare = build_compare_tab(services, tabs)
             with gr.Tab("Models", id="models"):
                 build_models_tab(services)
+        fn, inputs, outputs = compare.refresh_models
+        compare_tab.select(fn, inputs, outputs, api_name=False, queue=False)
     return demo
 
 

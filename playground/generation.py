@@ -37,9 +37,10 @@ class GenerationRecorder:
         self.registry = registry
         self.uow_factory = uow_factory
 
-    def start_run(self, kind: str, title: str = "", meta: dict | None = None) -> int:
+    def start_run(self, kind: str, title: str = "", meta: dict | None = None, template_version_id: int | None = None) -> int:
         with self.uow_factory() as uow:
             run = uow.runs.add(kind=kind, title=title[:500], meta=meta or {})
+            run.template_version_id = template_version_id
             return run.id
 
     def stream(
@@ -51,6 +52,9 @@ class GenerationRecorder:
         *,
         position: int = 0,
         cancel: threading.Event | None = None,
+        turn: int = 0,
+        attempt: int = 0,
+        row_index: int | None = None,
     ) -> Iterator[GenerationUpdate]:
         spec = self.registry.get_spec(model_key)
         with self.uow_factory() as uow:
@@ -63,6 +67,9 @@ class GenerationRecorder:
                 messages=[m.to_dict() for m in messages],
                 params=params.to_dict(),
                 status="running",
+                turn=turn,
+                attempt=attempt,
+                row_index=row_index,
             )
             gen_id = gen.id
         text = ""

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from playground.cancellation import CancelTokens
+from playground.compare.service import CompareService
+from playground.compare.templates import TemplateService
 from playground.errors import StorageError
+from playground.history import HistoryService
 from playground.models.registry import ModelRegistry
 from playground.models_service import ModelsService, build_models_service
 from playground.settings import Settings
@@ -32,6 +35,9 @@ class Services:
     uow_factory: Callable[[], UnitOfWork]
     models: ModelsService
     cancel_tokens: CancelTokens
+    templates: TemplateService
+    compare: CompareService
+    history: HistoryService
 
     @property
     def registry(self) -> ModelRegistry:
@@ -52,7 +58,20 @@ class Services:
             engine.dispose()
             raise StorageError(f"Could not prepare the database ({type(err).__name__}: {err}).") from err
         uow_factory = unit_of_work_factory(make_session_factory(engine))
-        return cls(settings=settings, engine=engine, uow_factory=uow_factory, models=build_models_service(settings, uow_factory), cancel_tokens=CancelTokens())
+        models = build_models_service(settings, uow_factory)
+        templates = TemplateService(uow_factory)
+        compare = CompareService(models.registry, models.recorder, uow_factory, templates)
+        history = HistoryService(uow_factory, models.registry, compare, templates, settings.home / "exports")
+        return cls(
+            settings=settings,
+            engine=engine,
+            uow_factory=uow_factory,
+            models=models,
+            cancel_tokens=CancelTokens(),
+            templates=templates,
+            compare=compare,
+            history=history,
+        )
 
     def close(self) -> None:
         self.models.registry.close()

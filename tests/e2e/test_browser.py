@@ -35,7 +35,8 @@ def page(running_app):
 
 
 def test_page_shows_tabs_and_embedded_models(page):
-    page.get_by_role("tab", name="Models").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Compare").wait_for(timeout=30_000)
+    page.get_by_role("tab", name="Models").click()
     table = page.locator("#models-table")
     table.wait_for(timeout=30_000)
     # Gradio's Dataframe keeps hidden measuring copies of cells, so read the visible text.
@@ -55,3 +56,17 @@ def test_prompt_runs_in_the_browser(page):
     assert answer.strip()
     assert "completion tokens" in figures.inner_text()
     page.screenshot(path=str(SCREENSHOTS / "try-answer.png"), full_page=True)
+
+
+def test_compare_add_a_column_and_see_answers_with_figures(page):
+    page.get_by_role("tab", name="Compare").click()
+    assert not page.locator("#compare-col2").is_visible()
+    page.locator("#compare-add-column").click()
+    page.locator("#compare-col2").wait_for(state="visible", timeout=10_000)
+    page.locator("#compare-prompt textarea").fill("Name three fruits.")
+    page.locator("#compare-send").click()
+    for index in range(3):
+        page.locator(f"#compare-figures{index}").get_by_text("tokens/s").wait_for(timeout=180_000)
+        assert "completion tokens" in page.locator(f"#compare-figures{index}").inner_text()
+        assert page.locator(f"#compare-chat{index}").inner_text().count("Name three fruits.") == 1
+    page.screenshot(path=str(SCREENSHOTS / "compare.png"), full_page=True)

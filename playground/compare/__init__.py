@@ -1,0 +1,1 @@
+"""Compare: one prompt, 1-4 columns side by side, streaming together."""

@@ -1,0 +1,92 @@
+"""A Compare column's settings: which model, and how it is asked."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+from typing import Any, Sequence
+
+from playground.errors import InvalidInput
+from playground.models.types import GenerationParams
+
+MAX_COLUMNS = 4
+
+
+@dataclass(frozen=True)
+class ColumnConfig:
+    model_key: str
+    system_prompt: str = ""
+    temperature: float = 0.7
+    top_p: float = 0.95
+    max_tokens: int = 256
+    seed: int | None = None
+    stop: tuple[str, ...] = ()
+
+    def params(self) -> GenerationParams:
+        return GenerationParams(
+            system_prompt=self.system_prompt,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            max_tokens=self.max_tokens,
+            seed=self.seed,
+            stop=self.stop,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["stop"] = list(self.stop)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "ColumnConfig":
+        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
+        known["stop"] = tuple(known.get("stop") or ())
+        return cls(**known)
+
+    def settings_of(self, other: "ColumnConfig") -> "ColumnConfig":
+        """This column's model with another column's settings (the "sync settings" switch)."""
+        return replace(other, model_key=self.model_key)
+
+
+def parse_stop(text: str | None) -> tuple[str, ...]:
+    """Stop sequences typed one per line; ``\\n`` written out means a newline."""
+    lines = (text or "").splitlines()
+    return tuple(line.replace("\\n", "\n") for line in lines if line.strip())
+
+
+def format_stop(stop: Sequence[str]) -> str:
+    return "\n".join(s.replace("\n", "\\n") for s in stop)
+
+
+def parse_seed(value: Any) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        seed = int(float(value))
+    except (TypeError, ValueError) as err:
+        raise InvalidInput(f"The seed must be a whole number (or -1 for random), not {value!r}.") from err
+    return None if seed < 0 else seed
+
+
+def make_column(model_key: Any, system_prompt: Any, temperature: Any, top_p: Any, max_tokens: Any, seed: Any, stop: Any, *, label: str) -> ColumnConfig:
+    """Build a column from raw form values, with a plain message for each bad one."""
+    if not model_key:
+        raise InvalidInput(f"{label}: pick a model.")
+    try:
+        temperature_f, top_p_f, max_tokens_i = float(temperature), float(top_p), int(max_tokens)
+    except (TypeError, ValueError) as err:
+        raise InvalidInput(f"{label}: temperature, top-p and max tokens must be numbers.") from err
+    if not 0 <= temperature_f <= 2:
+        raise InvalidInput(f"{label}: temperature must be between 0 and 2.")
+    if not 0 < top_p_f <= 1:
+        raise InvalidInput(f"{label}: top-p must be above 0 and at most 1.")
+    if not 1 <= max_tokens_i <= 8192:
+        raise InvalidInput(f"{label}: max tokens must be between 1 and 8192.")
+    return ColumnConfig(
+        model_key=str(model_key),
+        system_prompt=str(system_prompt or ""),
+        temperature=temperature_f,
+        top_p=top_p_f,
+        max_tokens=max_tokens_i,
+        seed=parse_seed(seed),
+        stop=parse_stop(stop),
+    )

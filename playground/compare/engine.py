@@ -1,0 +1,102 @@
+"""Run several generations at the same time and merge their streams into snapshots.
+
+Each job streams in its own thread through the GenerationRecorder (so every answer is
+saved); the caller gets a list of column states, throttled so a UI is not flooded.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterator, Sequence
+
+from playground.generation import GenerationRecorder, GenerationUpdate
+from playground.models.types import GenerationParams, Message, Usage
+
+SNAPSHOT_EVERY_S = 0.08
+
+
+@dataclass(frozen=True)
+class Job:
+    position: int
+    model_key: str
+    messages: tuple[Message, ...]
+    params: GenerationParams
+    turn: int = 0
+    attempt: int = 0
+    row_index: int | None = None
+
+
+@dataclass(frozen=True)
+class ColumnState:
+    position: int
+    text: str = ""
+    status: str = "waiting"  # waiting | running | ok | error | cancelled
+    usage: Usage | None = None
+    error: str | None = None
+    generation_id: int | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("ok", "error", "cancelled")
+
+
+def _state_from(update: GenerationUpdate, position: int) -> ColumnState:
+    status = update.status if update.done else "running"
+    return ColumnState(position, update.text, status, update.usage, update.error, update.generation_id)
+
+
+def stream_jobs(
+    recorder: GenerationRecorder,
+    run_id: int,
+    jobs: Sequence[Job],
+    cancel: threading.Event | None = None,
+) -> Iterator[list[ColumnState]]:
+    """Yield snapshots (one state per job, in job order); the last one has every job done."""
+    updates: queue.Queue = queue.Queue()
+    cancel = cancel or threading.Event()
+    order = [job.position for job in jobs]
+    states = {job.position: ColumnState(job.position) for job in jobs}
+
+    def work(job: Job) -> None:
+        try:
+            for update in recorder.stream(
+                run_id,
+                job.model_key,
+                job.messages,
+                job.params,
+                position=job.position,
+                cancel=cancel,
+                turn=job.turn,
+                attempt=job.attempt,
+                row_index=job.row_index,
+            ):
+                updates.put((job.position, _state_from(update, job.position)))
+        except Exception as err:  # noqa: BLE001 - e.g. the model vanished: that column shows it, others go on
+            updates.put((job.position, ColumnState(job.position, status="error", error=str(err))))
+
+    threads = [threading.Thread(target=work, args=(job,), name=f"column-{job.position}", daemon=True) for job in jobs]
+    for thread in threads:
+        thread.start()
+    last_emit = 0.0
+    try:
+        while not all(states[p].done for p in order):
+            try:
+                position, state = updates.get(timeout=SNAPSHOT_EVERY_S)
+                states[position] = state
+                while True:  # drain what else arrived, keep only the newest per column
+                    position, state = updates.get_nowait()
+                    states[position] = state
+            except queue.Empty:
+                pass
+            now = time.monotonic()
+            if now - last_emit >= SNAPSHOT_EVERY_S or all(states[p].done for p in order):
+                last_emit = now
+                yield [states[p] for p in order]
+    finally:
+        if not all(states[p].done for p in order):
+            cancel.set()  # the consumer went away: stop the columns rather than run on unseen
+        for thread in threads:
+            thread.join(timeout=30)

@@ -1,0 +1,89 @@
+"""Prompt templates with {{variables}}, saved by name and versioned."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Mapping
+
+from playground.errors import InvalidInput
+from storage import UnitOfWork
+
+VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+MAX_VARIABLES = 8
+
+
+def template_variables(body: str) -> list[str]:
+    """Variable names in order of first appearance."""
+    seen: list[str] = []
+    for name in VARIABLE.findall(body or ""):
+        if name not in seen:
+            seen.append(name)
+    return seen
+
+
+def render_template(body: str, values: Mapping[str, object]) -> str:
+    names = template_variables(body)
+    missing = [n for n in names if not str(values.get(n) if values.get(n) is not None else "").strip()]
+    if missing:
+        raise InvalidInput("Fill in the template variable(s): " + ", ".join(missing) + ".")
+    return VARIABLE.sub(lambda m: str(values[m.group(1)]), body)
+
+
+@dataclass(frozen=True)
+class TemplateInfo:
+    name: str
+    version: int
+    version_id: int
+    body: str
+    variables: list[str]
+
+
+class TemplateService:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork]):
+        self.uow_factory = uow_factory
+
+    def save(self, name: str, body: str) -> TemplateInfo:
+        name = (name or "").strip()
+        if not name:
+            raise InvalidInput("Give the template a name before saving it.")
+        if not (body or "").strip():
+            raise InvalidInput("The template is empty: type the prompt first.")
+        variables = template_variables(body)
+        if len(variables) > MAX_VARIABLES:
+            raise InvalidInput(f"A template can have at most {MAX_VARIABLES} variables; this one has {len(variables)}.")
+        with self.uow_factory() as uow:
+            version = uow.templates.save(name, body, variables)
+            return TemplateInfo(name, version.version, version.id, version.body, list(version.variables))
+
+    def names(self) -> list[str]:
+        with self.uow_factory() as uow:
+            return [t.name for t in uow.templates.list()]
+
+    def latest(self, name: str) -> TemplateInfo:
+        with self.uow_factory() as uow:
+            template = uow.templates.by_name(name)
+            if template is None:
+                raise InvalidInput(f"There is no template named {name!r}.")
+            version = uow.templates.latest_version(template.id)
+            return TemplateInfo(name, version.version, version.id, version.body, list(version.variables))
+
+    def version(self, version_id: int) -> TemplateInfo | None:
+        with self.uow_factory() as uow:
+            version = uow.templates.get_version(version_id)
+            if version is None:
+                return None
+            return TemplateInfo(version.template.name, version.version, version.id, version.body, list(version.variables))
+
+    def matching_version(self, name: str, body: str) -> int | None:
+        """The id of the saved version whose text is exactly ``body``, so a run can record it."""
+        if not (name or "").strip():
+            return None
+        with self.uow_factory() as uow:
+            template = uow.templates.by_name(name.strip())
+            if template is None:
+                return None
+            for version in reversed(template.versions):
+                if version.body == body:
+                    return version.id
+        return None
