@@ -35,8 +35,8 @@ run: $(STAMP)
 test: $(TSTAMP)
 	bash scripts/test.sh
 
-bench: $(STAMP)
-	$(BIN)/python benchmarks/generation_overhead.py
+bench: $(TSTAMP)
+	for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean-venv:
 	rm -rf $(VENV)

@@ -87,12 +87,22 @@ def build_compare_tab(services: Services, tabs: gr.Tabs | None = None) -> Compar
     generation_ids = gr.State([None] * MAX_COLUMNS)
     token_state = gr.State("")
 
-    columns, forms, chatbots, figures = [], [], [], []
+    def model_note(key: str | None) -> str:
+        try:
+            spec = services.models.describe(key) if key else None
+        except Exception:  # noqa: BLE001 - an unknown key is reported when the column runs
+            return ""
+        if spec is not None and not spec.chat_template:
+            return "Base model: it continues your text rather than following instructions."
+        return ""
+
+    columns, forms, chatbots, figures, model_notes = [], [], [], [], []
     with gr.Row(equal_height=False):
         for index in range(MAX_COLUMNS):
             with gr.Column(visible=index < START_COLUMNS, min_width=260, elem_id=f"compare-col{index}") as column:
                 gr.Markdown(f"**Column {index + 1}**")
                 form = build_column_form(index, choices, default_model if index % 2 == 0 else second_model)
+                model_notes.append(gr.Markdown(model_note(form.model.value), elem_classes=["compare-model-note"]))
                 chatbots.append(gr.Chatbot(label=f"Column {index + 1}", height=360, elem_id=f"compare-chat{index}", buttons=["copy"]))
                 figures.append(gr.Markdown(elem_id=f"compare-figures{index}", elem_classes=["compare-figures"]))
                 build_column_extras(services, index, form, prompt, variable_boxes, template_name, histories, generation_ids)
@@ -246,6 +256,9 @@ def build_compare_tab(services: Services, tabs: gr.Tabs | None = None) -> Compar
         return [gr.Dropdown(choices=fresh, value=value) for value in current]
 
     model_pickers = [form.model for form in forms]
+
+    for form, note in zip(forms, model_notes):
+        form.model.change(model_note, [form.model], [note], api_name=False, queue=False)
     refresh = (refresh_model_choices, model_pickers, model_pickers)
 
     reopen_outputs = [prompt, column_count, *columns, *column_inputs, *chatbots, *figures, histories, run_state, generation_ids]
