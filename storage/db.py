@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ SQLITE_PRAGMAS = (
     "PRAGMA synchronous=NORMAL",
 )
 POSTGRES_CONNECT_TIMEOUT_S = 10
+# Alembic keeps the running migration context in module globals: one upgrade per process at a time.
+_ALEMBIC_LOCK = threading.Lock()
 _MIGRATION_LOCK_KEY = 0x706C6179  # "play": any constant shared by every Playground process
 _SQLITE_CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
 
@@ -213,14 +216,18 @@ def _alembic_config(script_location: Path) -> Config:
 
 
 def _upgrade(engine: Engine, script_location: Path) -> None:
-    config = _alembic_config(script_location)
+    with _ALEMBIC_LOCK:
+        _upgrade_locked(engine, _alembic_config(script_location))
+
+
+def _upgrade_locked(engine: Engine, config: Config) -> None:
     if engine.dialect.name == "sqlite":
         _upgrade_sqlite(engine, config)
         return
     with engine.begin() as connection:  # PostgreSQL DDL is transactional: all or nothing
         if engine.dialect.name == "postgresql":
             # The app and a worker process may start together; the second waits, then finds nothing to do.
-            pass
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
         command.upgrade(config, "heads")
 

@@ -14,15 +14,23 @@ from typing import Callable, Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
+from alembic.script import ScriptDirectory
+
 from storage import UnitOfWork, create_engine_for, make_session_factory, migrate, unit_of_work_factory
+from storage.db import MIGRATIONS_DIR
 
 POSTGRES_ENV = "PLAYGROUND_TEST_POSTGRES_URL"
 
-__all__ = ["db_url", "engine", "migrated_engine", "uow_factory", "sqlite_url", "reset_postgres_schema"]
+__all__ = ["db_url", "engine", "migrated_engine", "uow_factory"]
 
 
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
+
+
+def migration_heads() -> set[str]:
+    """Features add migrations as branches off 0001_initial; migrate() applies every head."""
+    return set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
 
 
 def reset_postgres_schema(url: str) -> None:

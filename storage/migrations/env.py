@@ -11,6 +11,7 @@ from logging.config import fileConfig
 from alembic import context
 
 from storage.orm import Base, UtcDateTime
+from storage.schema_filter import include_name_for
 
 config = context.config
 target_metadata = Base.metadata
@@ -51,8 +52,12 @@ def run_migrations_offline() -> None:
 
 
 def _run_with(connection) -> None:
-    # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
-    _configure(connection=connection, render_as_batch=connection.dialect.name == "sqlite")
+    _configure(
+        connection=connection,
+        # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
+        render_as_batch=connection.dialect.name == "sqlite",
+        include_name=include_name_for(connection),
+    )
     with context.begin_transaction():
         context.run_migrations()
 

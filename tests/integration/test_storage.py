@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -12,18 +10,10 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError, StatementError
 
-from storage import (
-    Base,
-    DatabaseCorruptError,
-    DatabaseUnavailableError,
-    check_database,
-    create_engine_for,
-    make_session_factory,
-    migrate,
-    unit_of_work_factory,
-)
+from storage import Base, create_engine_for, migrate
+from storage.schema_filter import include_name_for
 from tests.conftest_storage import *  # noqa: F403 - fixtures: db_url, engine, migrated_engine, uow_factory
-from tests.conftest_storage import sqlite_url
+from tests.conftest_storage import migration_heads, sqlite_url
 
 TABLES = {"endpoints", "model_entries", "model_folders", "runs", "generations"}
 
@@ -49,24 +39,14 @@ def _count(engine, table: str) -> int:
 # ---- schema and migrations -------------------------------------------------------
 
 
-def all_heads() -> set[str]:
-    """Each feature adds its migrations as a branch off 0001_initial; migrate() applies all heads."""
-    from pathlib import Path
-
-    from alembic.script import ScriptDirectory
-
-    import storage
-
-    return set(ScriptDirectory(str(Path(storage.__file__).parent / "migrations")).get_heads())
-
-
 def test_migrate_builds_exactly_the_models_schema(migrated_engine):
     with migrated_engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": include_name_for(connection)}  # as env.py does
+        context = MigrationContext.configure(connection, opts=opts)
         diff = compare_metadata(context, Base.metadata)
         versions = set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
     assert diff == []
-    assert versions == all_heads()
+    assert versions == migration_heads()
     assert TABLES <= set(inspect(migrated_engine).get_table_names())
 
 
@@ -95,7 +75,7 @@ def test_migrating_twice_changes_nothing(migrated_engine, uow_factory):
     ]
     with uow_factory() as uow:
         assert [run.title for run in uow.runs.list()] == ["kept"]
-    assert _count(migrated_engine, "alembic_version") == 1
+    assert _count(migrated_engine, "alembic_version") == len(migration_heads())
 
 
 def test_no_column_can_hold_an_api_key(migrated_engine):
@@ -362,72 +342,3 @@ def test_each_unit_of_work_gets_its_own_session(uow_factory):
         unit = uow_factory()
         with unit, unit:
             pass
-
-
-# ---- the pre-start check --------------------------------------------------------------
-
-
-def _real_database(path: Path) -> None:
-    engine = create_engine_for(sqlite_url(path))
-    try:
-        migrate(engine)
-        with unit_of_work_factory(make_session_factory(engine))() as uow:
-            run = uow.runs.add(kind="try")
-            for position in range(200):
-                uow.generations.add(run.id, **_generation_fields(position=position, output="text " * 100))
-    finally:
-        engine.dispose()  # the last close checkpoints the WAL into the file
-
-
-def _assert_corrupt_and_untouched(path: Path) -> None:
-    before, files_before = path.read_bytes(), sorted(os.listdir(path.parent))
-    with pytest.raises(DatabaseCorruptError) as caught:
-        check_database(sqlite_url(path))
-    message = str(caught.value)
-    assert str(path) in message and "not a valid SQLite database" in message and "has not changed it" in message
-    assert path.read_bytes() == before
-    assert sorted(os.listdir(path.parent)) == files_before  # nothing created, renamed or deleted
-
-
-def test_check_database_refuses_a_file_of_random_bytes(tmp_path):
-    path = tmp_path / "playground.db"
-    path.write_bytes(os.urandom(64 * 1024))
-    _assert_corrupt_and_untouched(path)
-
-
-def test_check_database_refuses_a_truncated_database(tmp_path):
-    path = tmp_path / "playground.db"
-    _real_database(path)
-    check_database(sqlite_url(path))  # whole, it passes
-    data = path.read_bytes()
-    assert len(data) > 100 * 1024
-    path.write_bytes(data[: len(data) // 2])
-    _assert_corrupt_and_untouched(path)
-
-
-def test_check_database_passes_a_healthy_file_without_touching_it(tmp_path):
-    path = tmp_path / "playground.db"
-    _real_database(path)
-    before = path.read_bytes()
-    check_database(sqlite_url(path))
-    assert path.read_bytes() == before
-    assert os.listdir(tmp_path) == ["playground.db"]
-
-
-def test_check_database_accepts_a_missing_file_and_creates_nothing(tmp_path):
-    check_database(sqlite_url(tmp_path / "not-yet" / "playground.db"))
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_check_database_reaches_a_live_server(db_url):
-    check_database(db_url)
-
-
-def test_check_database_reports_an_unreachable_server_without_its_password():
-    url = "postgresql://someone:pa55word-XYZ@127.0.0.1:1/playground"
-    with pytest.raises(DatabaseUnavailableError) as caught:
-        check_database(url)
-    message = str(caught.value)
-    assert "pa55word-XYZ" not in message
-    assert "postgresql+psycopg://someone:***@127.0.0.1:1/playground" in message
-    assert "could not connect" in message
