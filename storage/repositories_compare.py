@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional, Sequence
 
-from sqlalchemy import delete, exists, or_, select
+from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from storage.orm import Generation, Run
@@ -100,6 +100,12 @@ class RunSearchRepository:
         if until is not None:
             query = query.where(Run.created_at < until)
         return list(self.session.scalars(query))
+
+    def distinct_models(self) -> list[tuple[str, str]]:
+        """(model_key, latest stored model name) for every model that ever answered."""
+        latest = select(Generation.model_key, func.max(Generation.id).label("last_id")).group_by(Generation.model_key).subquery()
+        query = select(Generation.model_key, Generation.model_name).join(latest, Generation.id == latest.c.last_id)
+        return [(key, name) for key, name in self.session.execute(query)]
 
     def delete_runs(self, run_ids: Sequence[int]) -> int:
         result = self.session.execute(delete(Run).where(Run.id.in_(list(run_ids))))

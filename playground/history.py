@@ -1,0 +1,370 @@
+"""History: every saved run, to list, search, read, reopen, re-run, delete and export.
+
+Runs are shown from what was stored (the model name snapshot in each generation, the
+column settings in the run's meta), so a run still opens after its model was removed.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator, Sequence
+
+from playground.compare.columns import ColumnConfig
+from playground.compare.engine import ColumnState
+from playground.compare.service import CompareService
+from playground.compare.templates import TemplateService, render_template
+from playground.errors import InvalidInput, ModelNotFound
+from playground.formatting import format_cost, format_usage
+from playground.models.registry import ModelRegistry
+from playground.models.types import Usage
+from storage import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+KINDS = ("compare", "batch", "repeat", "try")
+LIST_LIMIT = 200  # newest runs shown in the list; search narrows it further
+DETAIL_ANSWERS = 60  # a big batch run would make an unreadable page; export shows all
+# Generation columns exported as they are; "settings" (params), "messages" and the run's fields are added.
+GENERATION_FIELDS = (
+    "position turn attempt row_index model_key model_name backend output status error prompt_tokens completion_tokens "
+    "tokens_estimated ttft_s total_s tokens_per_s cost_usd finish_reason rating feedback_note"
+).split()
+RUN_FIELDS = ["run_id", "run_kind", "run_title", "run_created_at", "template", "generation_id"]
+EXPORT_FIELDS = [*RUN_FIELDS, *GENERATION_FIELDS, "settings", "messages", "created_at", "finished_at"]
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    id: int
+    created_at: str  # local time, "YYYY-MM-DD HH:MM"
+    kind: str
+    title: str
+    models: str
+    template: str  # "name v3", or "" when no saved template was used
+    answers: int
+    errors: int
+    cost: str  # total cost, or "unknown" when any answer's price is unknown
+
+    def row(self) -> list[Any]:
+        return [self.id, self.created_at, self.kind, self.title, self.models, self.template, self.answers, self.errors, self.cost]
+
+
+@dataclass(frozen=True)
+class RerunUpdate:
+    run_id: int  # the NEW run
+    column_names: list[str]
+    states: list[ColumnState]
+
+
+def local_time(moment: datetime | None) -> str:
+    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parse_day(value: Any, label: str) -> date | None:
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as err:
+        raise InvalidInput(f"The {label} date {text!r} is not a date: type it as YYYY-MM-DD, e.g. 2025-03-31.") from err
+
+
+def local_midnight(day: date) -> datetime:
+    """The start of ``day`` in this computer's time zone, as an aware UTC datetime."""
+    return datetime(day.year, day.month, day.day).astimezone().astimezone(timezone.utc)
+
+
+def fenced(text: str) -> str:
+    """Text in a code fence longer than any run of backticks inside it, so answers cannot break the page."""
+    longest, run = 0, 0
+    for char in text:
+        run = run + 1 if char == "`" else 0
+        longest = max(longest, run)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}text\n{text}\n{fence}"
+
+
+def _usage_of(gen) -> Usage | None:
+    if gen.total_s is None:
+        return None
+    return Usage(gen.prompt_tokens, gen.completion_tokens, gen.ttft_s, gen.total_s, gen.cost_usd, gen.tokens_estimated, gen.finish_reason)
+
+
+def _total_cost(gens: Sequence) -> str:
+    measured = [g for g in gens if g.total_s is not None]
+    if not measured:
+        return "—"
+    if any(g.cost_usd is None for g in measured):
+        return "unknown"
+    return format_cost(sum(g.cost_usd for g in measured))
+
+
+class HistoryService:
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], registry: ModelRegistry, compare_service: CompareService, templates: TemplateService, exports_dir: Path | None = None):
+        self.uow_factory = uow_factory
+        self.registry = registry
+        self.compare = compare_service
+        self.templates = templates
+        self.exports_dir = Path(exports_dir) if exports_dir else registry.settings.home / "exports"
+
+    # ---- choices -------------------------------------------------------------------
+    def _template_labels(self, uow: UnitOfWork) -> dict[int, str]:
+        return {v.id: f"{t.name} v{v.version}" for t in uow.templates.list() for v in t.versions}
+
+    def template_choices(self) -> list[str]:
+        with self.uow_factory() as uow:
+            return [t.name for t in uow.templates.list()]
+
+    def model_choices(self) -> list[tuple[str, str]]:
+        """(label, key) for every model that answered in a saved run, removed ones included."""
+        with self.uow_factory() as uow:
+            names = uow.run_search.distinct_models()
+        choices = [(name if self.is_available(key) else f"{name} (removed)", key) for key, name in names]
+        return sorted(choices, key=lambda c: c[0].lower())
+
+    def is_available(self, model_key: str) -> bool:
+        try:
+            self.registry.get_spec(model_key)
+            return True
+        except ModelNotFound:
+            return False
+
+    # ---- listing ---------------------------------------------------------------------
+    def search(self, text: str = "", model_key: str | None = None, template_name: str | None = None, date_from: str = "", date_to: str = "", kinds: Sequence[str] | None = None) -> list[RunSummary]:
+        """The newest LIST_LIMIT runs matching every filter given; dates are local days, both ends included."""
+        start, end = parse_day(date_from, "from"), parse_day(date_to, "to")
+        if start and end and start > end:
+            raise InvalidInput(f"The 'from' date ({start}) is after the 'to' date ({end}): swap them.")
+        unknown = [k for k in (kinds or []) if k not in KINDS]
+        if unknown:
+            raise InvalidInput(f"Unknown run kind(s): {', '.join(unknown)}. Pick from {', '.join(KINDS)}.")
+        with self.uow_factory() as uow:
+            template_id = None
+            if (template_name or "").strip():
+                template = uow.templates.by_name(template_name.strip())
+                if template is None:
+                    return []
+                template_id = template.id
+            runs = uow.run_search.search(
+                kinds=list(kinds) if kinds else None,
+                text=text or "",
+                model_key=model_key or None,
+                template_id=template_id,
+                since=local_midnight(start) if start else None,
+                until=local_midnight(end + timedelta(days=1)) if end else None,
+                limit=LIST_LIMIT,
+            )
+            labels = self._template_labels(uow)
+        summaries = []
+        for run in runs:
+            gens = run.generations
+            names = list(dict.fromkeys(g.model_name for g in sorted(gens, key=lambda g: (g.position, g.id))))
+            if not names and (run.meta or {}).get("column_names"):
+                names = list(run.meta["column_names"])
+            template = labels.get(run.template_version_id, "") if run.template_version_id else ""
+            answers, errors = sum(1 for g in gens if g.status == "ok"), sum(1 for g in gens if g.status == "error")
+            summaries.append(RunSummary(run.id, local_time(run.created_at), run.kind, shorten(run.title), ", ".join(names), template, answers, errors, _total_cost(gens)))
+        return summaries
+
+    # ---- one run ------------------------------------------------------------------------
+    def _load(self, run_id: Any):
+        try:
+            ident = int(run_id)
+        except (TypeError, ValueError):
+            ident = 0
+        if ident <= 0:
+            raise InvalidInput("Pick a run first: click a row in the list or type its id.")
+        with self.uow_factory() as uow:
+            run = uow.runs.get(ident)
+            if run is None:
+                raise InvalidInput(f"Run {ident} does not exist (it may have been deleted).")
+            template = self._template_labels(uow).get(run.template_version_id, "") if run.template_version_id else ""
+        return run, template
+
+    def detail(self, run_id: Any) -> str:
+        run, template = self._load(run_id)
+        meta = dict(run.meta or {})
+        gens = sorted(run.generations, key=lambda g: (g.row_index if g.row_index is not None else -1, g.turn, g.attempt, g.position, g.id))
+        lines = [f"### Run {run.id} · {run.kind} · {local_time(run.created_at)}"]
+        prompt = str(meta.get("prompt_body") or run.title)
+        lines += ["**Prompt**", fenced(prompt)]
+        if meta.get("variables"):
+            try:
+                lines += ["**Sent as**", fenced(render_template(prompt, meta["variables"]))]
+            except InvalidInput:
+                pass  # an incomplete old record: the variables below still show what was typed
+        if template:
+            lines.append(f"**Template:** {template}")
+        elif run.kind in ("compare", "batch"):
+            lines.append("**Template:** none saved")
+        if meta.get("variables"):
+            lines.append("**Variables:** " + "; ".join(f"`{k}` = {shorten(str(v), 60)}" for k, v in meta["variables"].items()))
+        lines.append("**Columns**")
+        lines += [f"- {line}" for line in self._column_lines(meta, gens)]
+        lines.append(f"**Answers** ({len(gens)})")
+        for gen in gens[:DETAIL_ANSWERS]:
+            lines += self._answer_lines(gen, meta)
+        if len(gens) > DETAIL_ANSWERS:
+            lines.append(f"… and {len(gens) - DETAIL_ANSWERS} more answers: export the run to see them all.")
+        return "\n\n".join(lines)
+
+    def _column_lines(self, meta: dict, gens: Sequence) -> list[str]:
+        names_by_position: dict[int, str] = {}
+        params_by_position: dict[int, tuple[str, dict]] = {}
+        for gen in gens:
+            names_by_position.setdefault(gen.position, gen.model_name)
+            params_by_position.setdefault(gen.position, (gen.model_key, dict(gen.params or {})))
+        stored = list(meta.get("columns") or [])
+        stored_names = list(meta.get("column_names") or [])
+        columns: list[tuple[str, dict]] = []
+        if stored:
+            for index, data in enumerate(stored):
+                columns.append((str(data.get("model_key", "")), data))
+        else:
+            columns = [params_by_position[p] for p in sorted(params_by_position)]
+        lines = []
+        for index, (key, settings) in enumerate(columns):
+            name = names_by_position.get(index) or (stored_names[index] if index < len(stored_names) else "") or meta.get("model_name") or key
+            removed = "" if self.is_available(key) else " *(removed from Models)*"
+            lines.append(f"Column {index + 1}: **{name}**{removed} — {self._settings_text(settings)}")
+        return lines or ["(no columns were saved)"]
+
+    @staticmethod
+    def _settings_text(settings: dict) -> str:
+        parts = [f"temperature {settings.get('temperature', '—')}", f"top-p {settings.get('top_p', '—')}", f"max tokens {settings.get('max_tokens', '—')}"]
+        seed = settings.get("seed")
+        parts.append("random seed" if seed is None else f"seed {seed}")
+        if settings.get("stop"):
+            parts.append("stop " + ", ".join(repr(s) for s in settings["stop"]))
+        system = str(settings.get("system_prompt") or "").strip()
+        parts.append(f"system prompt: “{shorten(system, 120)}”" if system else "no system prompt")
+        return " · ".join(parts)
+
+    @staticmethod
+    def _answer_lines(gen, meta: dict) -> list[str]:
+        where = [f"column {gen.position + 1}"]
+        if gen.row_index is not None:
+            where.append(f"row {gen.row_index + 1}")
+        if gen.turn:
+            where.append(f"turn {gen.turn + 1}")
+        if gen.attempt or meta.get("times"):
+            where.append(f"attempt {gen.attempt + 1}")
+        status = {"ok": "✅", "error": "❌ error", "cancelled": "⏹ stopped", "running": "⏳ unfinished"}.get(gen.status, gen.status)
+        lines = [f"**{gen.model_name}** · {' · '.join(where)} · {status}"]
+        if gen.turn or gen.row_index is not None:  # what this answer was asked (a follow-up, or a batch row's prompt)
+            user = next((m.get("content", "") for m in reversed(gen.messages or []) if m.get("role") == "user"), "")
+            lines.append(f"Asked: {shorten(user, 200)}")
+        if gen.output:
+            lines.append(fenced(gen.output))
+        if gen.error:
+            lines.append(f"❌ {gen.error}")
+        usage = _usage_of(gen)
+        if usage is not None:
+            lines.append(f"<small>{format_usage(usage)}</small>")
+        if gen.rating or gen.feedback_note:
+            thumb = {1: "👍", -1: "👎"}.get(gen.rating, "")
+            lines.append(f"Feedback: {thumb} {gen.feedback_note or ''}".rstrip())
+        return lines
+
+    # ---- delete, export -----------------------------------------------------------------
+    @staticmethod
+    def _ids(run_ids: Any) -> list[int]:
+        if run_ids in (None, "") or (isinstance(run_ids, (list, tuple)) and not run_ids):
+            return []
+        values = run_ids if isinstance(run_ids, (list, tuple, set)) else [run_ids]
+        try:
+            return sorted({int(v) for v in values})
+        except (TypeError, ValueError) as err:
+            raise InvalidInput("Run ids are whole numbers.") from err
+
+    def delete(self, run_ids: Any) -> int:
+        ids = self._ids(run_ids)
+        if not ids:
+            raise InvalidInput("Pick a run to delete first.")
+        with self.uow_factory() as uow:
+            count = uow.run_search.delete_runs(ids)
+        log.info("Deleted runs %s", ids)
+        return count
+
+    def export(self, run_ids: Any, fmt: str = "jsonl") -> Path:
+        fmt = (fmt or "").lower().strip(". ")
+        if fmt not in ("jsonl", "csv"):
+            raise InvalidInput("Export as JSONL or CSV.")
+        ids = self._ids(run_ids)
+        if not ids:
+            raise InvalidInput("There are no runs to export: search or pick runs first.")
+        records = []
+        with self.uow_factory() as uow:
+            labels = self._template_labels(uow)
+            for run_id in ids:
+                run = uow.runs.get(run_id)
+                if run is not None:
+                    records += [self._record(run, gen, labels) for gen in sorted(run.generations, key=lambda g: (g.row_index or 0, g.turn, g.attempt, g.position, g.id))]
+        self.exports_dir.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        path = self.exports_dir / f"history-{stamp}.{fmt}"
+        if fmt == "jsonl":
+            with path.open("w", encoding="utf-8") as out:
+                for record in records:
+                    out.write(json.dumps(record, ensure_ascii=False) + "\n")
+        else:
+            with path.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM lets Excel read UTF-8
+                writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
+                writer.writeheader()
+                for record in records:
+                    writer.writerow({k: self._csv_cell(v) for k, v in record.items()})
+        log.info("Exported %d answers of %d runs to %s", len(records), len(ids), path)
+        return path
+
+    @staticmethod
+    def _csv_cell(value: Any) -> Any:
+        if value is None:
+            return ""  # unknown stays empty, never 0
+        if isinstance(value, (dict, list)):
+            return json.dumps(value, ensure_ascii=False)
+        return value
+
+    @staticmethod
+    def _record(run, gen, labels: dict[int, str]) -> dict[str, Any]:
+        template = labels.get(run.template_version_id, "") if run.template_version_id else ""
+        record = dict(zip(RUN_FIELDS, [run.id, run.kind, run.title, run.created_at.isoformat(), template, gen.id]))
+        record.update({name: getattr(gen, name) for name in GENERATION_FIELDS})
+        record.update(settings=dict(gen.params or {}), messages=list(gen.messages or []), created_at=gen.created_at.isoformat())
+        record["finished_at"] = gen.finished_at.isoformat() if gen.finished_at else None
+        return record
+
+    # ---- re-run -------------------------------------------------------------------------
+    def rerun(self, run_id: Any, cancel: threading.Event | None = None) -> Iterator[RerunUpdate]:
+        """Run a saved Compare run's first prompt again, same columns, as a new run."""
+        run, _ = self._load(run_id)
+        if run.kind != "compare":
+            raise InvalidInput(f"Run {run.id} is a {run.kind} run; only Compare runs can be re-run here. Reopen it in Compare instead.")
+        saved = self.compare.load_run(run.id)
+        if not saved.columns:
+            raise InvalidInput(f"Run {run.id} has no saved columns to run again.")
+        for index, column in enumerate(saved.columns):
+            if not self.is_available(column.model_key):
+                name = saved.column_names[index] if index < len(saved.column_names) else column.model_key
+                raise InvalidInput(f"Run {run.id} column {index + 1} uses '{name}', which was removed; reopen it in Compare and pick another model.")
+        template_name = ""
+        if saved.template_version_id is not None:
+            info = self.templates.version(saved.template_version_id)
+            template_name = info.name if info else ""
+        columns: list[ColumnConfig] = list(saved.columns)
+        new_id, text = self.compare.start_run(columns, saved.prompt, saved.variables, template_name)
+        names = [self.registry.get_spec(c.model_key).name for c in columns]
+        log.info("Re-running run %s as run %s", run.id, new_id)
+        for states in self.compare.stream_turn(new_id, columns, [[] for _ in columns], text, cancel):
+            yield RerunUpdate(new_id, names, states)
