@@ -8,6 +8,7 @@ from typing import Any
 import gradio as gr
 
 from components.common import user_errors
+from components.compare_batch import build_batch_panel
 from components.compare_columns import FIELDS_PER_COLUMN, ColumnForm, build_column_form, columns_from_values, values_from_column
 from components.compare_extras import build_column_extras, build_diff_panel
 from playground.compare.columns import MAX_COLUMNS
@@ -243,13 +244,8 @@ def build_compare_tab(services: Services, tabs: gr.Tabs | None = None) -> Compar
     save_template_btn.click(save_template, [template_name, prompt], [template_name, template_info], api_name="compare_save_template")
     load_template_btn.click(load_template, [template_name], [prompt, template_info], api_name="compare_load_template")
 
-    try:  # TEMPORARY while the batch panel is being written
-        from components.compare_batch import build_batch_panel
-
-        with gr.Accordion("Batch run over a table (CSV, XLSX, JSONL)", open=False, elem_id="compare-batch"):
-            build_batch_panel(services, column_inputs, column_count, prompt, template_name)
-    except ImportError:
-        pass
+    with gr.Accordion("Batch run over a table (CSV, XLSX, JSONL)", open=False, elem_id="compare-batch"):
+        build_batch_panel(services, column_inputs, column_count, prompt, template_name)
 
     def refresh_model_choices(*current):
         fresh = services.models.choices()

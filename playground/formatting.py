@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from playground.models.types import Usage
+
+# A cell starting with one of these is run as a formula by Excel and LibreOffice.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def format_bytes(size: int | None) -> str:
@@ -40,3 +46,20 @@ def format_usage(usage: Usage) -> str:
     elif usage.finish_reason == "cancelled":
         parts.append("stopped by you")
     return " · ".join(parts)
+
+
+def csv_cell(value: Any) -> Any:
+    """A value as a CSV export cell: unknown (None) stays empty, never 0; tiny costs keep
+    their digits; structures become JSON; text that a spreadsheet would run as a formula is
+    prefixed with an apostrophe so it stays text."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, (dict, list)):
+        value = json.dumps(value, ensure_ascii=False)
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value

@@ -20,7 +20,7 @@ from playground.compare.engine import ColumnState
 from playground.compare.service import CompareService
 from playground.compare.templates import TemplateService, render_template
 from playground.errors import InvalidInput, ModelNotFound
-from playground.formatting import format_cost, format_usage
+from playground.formatting import csv_cell, format_cost, format_usage
 from playground.models.registry import ModelRegistry
 from playground.models.types import Usage
 from storage import UnitOfWork
@@ -324,17 +324,9 @@ class HistoryService:
                 writer = csv.DictWriter(out, fieldnames=EXPORT_FIELDS)
                 writer.writeheader()
                 for record in records:
-                    writer.writerow({k: self._csv_cell(v) for k, v in record.items()})
+                    writer.writerow({k: csv_cell(v) for k, v in record.items()})
         log.info("Exported %d answers of %d runs to %s", len(records), len(ids), path)
         return path
-
-    @staticmethod
-    def _csv_cell(value: Any) -> Any:
-        if value is None:
-            return ""  # unknown stays empty, never 0
-        if isinstance(value, (dict, list)):
-            return json.dumps(value, ensure_ascii=False)
-        return value
 
     @staticmethod
     def _record(run, gen, labels: dict[int, str]) -> dict[str, Any]:

@@ -57,3 +57,13 @@ def test_cancel_tokens():
     tokens.release(token)
     assert not tokens.cancel(token)
     assert not tokens.cancel(None)
+
+
+def test_csv_cells_keep_unknown_empty_and_neutralise_formulas():
+    from playground.formatting import csv_cell
+
+    assert csv_cell(None) == ""
+    assert csv_cell(0.0000012) == "1.2e-06"
+    assert csv_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert csv_cell("-1 is bad") == "'-1 is bad" and csv_cell("fine") == "fine"
+    assert csv_cell({"a": 1}) == '{"a": 1}' and csv_cell(True) == "true" and csv_cell(3) == 3
