@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from typing import Any, Sequence
 
 from playground.errors import InvalidInput
@@ -22,29 +22,15 @@ class ColumnConfig:
     stop: tuple[str, ...] = ()
 
     def params(self) -> GenerationParams:
-        return GenerationParams(
-            system_prompt=self.system_prompt,
-            temperature=self.temperature,
-            top_p=self.top_p,
-            max_tokens=self.max_tokens,
-            seed=self.seed,
-            stop=self.stop,
-        )
+        return GenerationParams(**{name: getattr(self, name) for name in GenerationParams.__dataclass_fields__})
 
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        data["stop"] = list(self.stop)
-        return data
+        return {"model_key": self.model_key, **self.params().to_dict()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ColumnConfig":
-        known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
-        known["stop"] = tuple(known.get("stop") or ())
-        return cls(**known)
-
-    def settings_of(self, other: "ColumnConfig") -> "ColumnConfig":
-        """This column's model with another column's settings (the "sync settings" switch)."""
-        return replace(other, model_key=self.model_key)
+        params = GenerationParams.from_dict(data)
+        return cls(model_key=data["model_key"], **{name: getattr(params, name) for name in GenerationParams.__dataclass_fields__})
 
 
 def parse_stop(text: str | None) -> tuple[str, ...]:

@@ -71,3 +71,11 @@ def test_cost_is_unknown_without_price_and_computed_with_one():
 def test_params_round_trip_through_dict():
     params = GenerationParams(system_prompt="s", temperature=0.2, top_p=0.9, max_tokens=7, seed=3, stop=("a", "b"))
     assert GenerationParams.from_dict(params.to_dict()) == params
+
+
+def test_column_config_round_trips_and_builds_params():
+    from playground.compare.columns import ColumnConfig, parse_stop
+
+    column = ColumnConfig(model_key="m", system_prompt="s", temperature=0.3, top_p=0.8, max_tokens=9, seed=4, stop=parse_stop("END\n\\n\n  \n"))
+    assert ColumnConfig.from_dict(column.to_dict()) == column
+    assert column.params() == GenerationParams(system_prompt="s", temperature=0.3, top_p=0.8, max_tokens=9, seed=4, stop=("END", "\n"))
