@@ -157,3 +157,17 @@ def test_the_last_snapshot_is_final_and_comes_once(services):
     _, snapshots = run_turn(services, cols(SMOLLM2_KEY), "Say hi.")
     assert all(s.done for s in snapshots[-1])
     assert sum(all(s.done for s in snap) for snap in snapshots) == 1
+
+
+def test_an_endpoint_dying_mid_answer_keeps_its_partial_text_and_the_others_finish(services):
+    from tests.integration.servers import MisbehavingServer
+
+    with MisbehavingServer("drop") as server:
+        dying = services.models.add_endpoint("Dies mid-answer", server.base_url, "m")
+        run_id, snapshots = run_turn(services, cols(dying.key, SMOLLM2_KEY), QUESTION)
+    final = snapshots[-1]
+    assert final[0].status == "error" and "broke off" in final[0].error and final[0].text
+    assert final[1].status == "ok" and "Paris" in final[1].text
+    with services.uow_factory() as uow:
+        gen = uow.generations.list_for_run(run_id)[0]
+        assert (gen.status, gen.output) == ("error", final[0].text)
