@@ -1,0 +1,1 @@
+"""Arena: blind pairwise rating of model answers, ratings with intervals, rater agreement."""

@@ -1,0 +1,94 @@
+"""Plotly figures for the Arena (pure functions: data in, figure out)."""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+
+from playground.arena.leaderboard import Leaderboard
+
+
+def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
+    fig.update_layout(title=title, height=height, margin=dict(l=40, r=20, t=50, b=40), template="plotly_white")
+    return fig
+
+
+def ratings_chart(board: Leaderboard) -> go.Figure:
+    """Each model's rating with its 95% bootstrap interval, best on top."""
+    rows = list(reversed(board.rows))
+    fig = go.Figure(
+        go.Scatter(
+            x=[r.rating for r in rows],
+            y=[r.name for r in rows],
+            mode="markers",
+            error_x=dict(
+                type="data",
+                symmetric=False,
+                array=[0 if math.isnan(r.upper) else r.upper - r.rating for r in rows],
+                arrayminus=[0 if math.isnan(r.lower) else r.rating - r.lower for r in rows],
+            ),
+            hovertemplate="%{y}: %{x:.0f}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title="Bradley–Terry rating (95% bootstrap interval)")
+    return _layout(fig, "Ratings", height=max(250, 60 + 40 * len(rows)))
+
+
+def matrix_heatmap(names: Sequence[str], matrix: np.ndarray | None, title: str, percent: bool) -> go.Figure:
+    """Row model against column model; blank where they never met."""
+    values = np.full((len(names), len(names)), np.nan) if matrix is None else np.asarray(matrix, dtype=float)
+    if percent:
+        text = [["" if math.isnan(v) else f"{v:.0%}" for v in row] for row in values]
+    else:
+        text = [["" if math.isnan(v) or v == 0 else f"{v:.0f}" for v in row] for row in values]
+    z = [[None if math.isnan(v) else float(v) for v in row] for row in values]
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=list(names),
+            y=list(names),
+            text=text,
+            texttemplate="%{text}",
+            colorscale="RdBu" if percent else "Blues",
+            zmin=0 if percent else None,
+            zmax=1 if percent else None,
+            hovertemplate="%{y} vs %{x}: %{text}<extra></extra>",
+        )
+    )
+    fig.update_yaxes(autorange="reversed", title="model")
+    fig.update_xaxes(title="opponent")
+    return _layout(fig, title)
+
+
+def win_rate_heatmap(board: Leaderboard) -> go.Figure:
+    return matrix_heatmap(board.names, board.win_rate, "Win rate of row model against column model (ties half)", percent=True)
+
+
+def count_heatmap(board: Leaderboard) -> go.Figure:
+    return matrix_heatmap(board.names, board.counts, "Battles counted per pair", percent=False)
+
+
+def quality_against(board: Leaderboard, what: str) -> go.Figure:
+    """Rating against mean latency (what="latency") or mean cost per answer (what="cost")."""
+    attr, label = ("latency_s", "mean seconds per answer") if what == "latency" else ("cost_usd", "mean cost per answer (USD)")
+    known = [r for r in board.rows if getattr(r, attr) is not None]
+    unknown = [r.name for r in board.rows if getattr(r, attr) is None]
+    fig = go.Figure(
+        go.Scatter(
+            x=[getattr(r, attr) for r in known],
+            y=[r.rating for r in known],
+            text=[r.name for r in known],
+            mode="markers+text",
+            textposition="top center",
+            hovertemplate="%{text}: %{y:.0f} at %{x}<extra></extra>",
+        )
+    )
+    fig.update_xaxes(title=label)
+    fig.update_yaxes(title="rating")
+    title = f"Quality against {'latency' if what == 'latency' else 'cost'}"
+    if unknown:
+        title += f" (unknown for: {', '.join(unknown)})"
+    return _layout(fig, title, height=380)

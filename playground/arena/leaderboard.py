@@ -1,0 +1,136 @@
+"""From stored votes to a leaderboard: Bradley–Terry with bootstrap tiers, online Elo,
+matrices, acceptable rates, and quality against cost and latency."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Sequence
+
+import numpy as np
+
+from playground.arena import ratings
+from playground.arena.agreement import wilson
+
+SCORES = {"a": 1.0, "b": 0.0, "tie": 0.5, "bothbad": 0.5}
+
+
+@dataclass
+class ModelRow:
+    name: str
+    rank: int
+    rating: float
+    lower: float
+    upper: float
+    elo: float
+    battles: int
+    win_rate: float
+    acceptable: float
+    acceptable_interval: tuple[float, float]
+    acceptable_n: int
+    latency_s: float | None
+    cost_usd: float | None
+
+
+@dataclass
+class Leaderboard:
+    rows: list[ModelRow] = field(default_factory=list)  # best first
+    names: list[str] = field(default_factory=list)  # matrix order (= rows order)
+    win_rate: np.ndarray | None = None
+    counts: np.ndarray | None = None
+    votes_used: int = 0
+    votes_dropped: int = 0
+    rounds: int = 0
+
+
+def counted_votes(votes: Sequence[dict[str, Any]], leak_action: str) -> tuple[list[dict[str, Any]], int]:
+    """Votes that count for the ratings: not side-swapped repeats (they measure raters, and
+    would count a battle twice) and, when leaks are excluded, not on answers naming a model."""
+    kept = []
+    dropped = 0
+    for vote in votes:
+        if vote["repeat_of_id"] is not None:
+            continue
+        if leak_action == "exclude" and (vote["leaks_a"] or vote["leaks_b"]):
+            dropped += 1
+            continue
+        kept.append(vote)
+    return kept, dropped
+
+
+def build(
+    votes: Sequence[dict[str, Any]],
+    contestants: Sequence[tuple[int, str]],
+    usage: Sequence[dict[str, Any]] = (),
+    leak_action: str = "redact",
+    rounds: int = 100,
+    seed: int = 0,
+) -> Leaderboard:
+    """votes: rows from ArenaRepository.vote_rows; contestants: (id, label) in display order."""
+    kept, dropped = counted_votes(votes, leak_action)
+    index = {cid: i for i, (cid, _) in enumerate(contestants)}
+    names = [label for _, label in contestants]
+    n = len(names)
+    a = [index[v["contestant_a"]] for v in kept]
+    b = [index[v["contestant_b"]] for v in kept]
+    score = [SCORES[v["winner"]] for v in kept]
+    pairs = ratings.PairVotes.from_lists(a, b, score, n)
+    if kept:
+        rating = ratings.bradley_terry(pairs)
+        samples = ratings.bootstrap(pairs, rounds=rounds, seed=seed)
+        lower, upper = ratings.intervals(samples)
+    else:
+        rating = np.full(n, ratings.ANCHOR)
+        lower, upper = np.full(n, np.nan), np.full(n, np.nan)
+    ranks = ratings.tier_ranks(lower, upper) if kept else np.ones(n, dtype=int)
+    elo = ratings.online_elo(a, b, score, n)
+    counts = ratings.count_matrix(pairs)
+    wins = ratings.win_matrix(pairs)
+    win_rate = ratings.win_rate_matrix(pairs)
+    accept_yes, accept_n = np.zeros(n, dtype=int), np.zeros(n, dtype=int)
+    for v, i, j in zip(kept, a, b):
+        for flag, who in ((v["acceptable_a"], i), (v["acceptable_b"], j)):
+            if flag is not None:
+                accept_n[who] += 1
+                accept_yes[who] += int(bool(flag))
+    latency: dict[int, list[float]] = {i: [] for i in range(n)}
+    cost: dict[int, list[float | None]] = {i: [] for i in range(n)}
+    for u in usage:
+        i = index.get(u["contestant_id"])
+        if i is None or u["status"] != "ok":
+            continue
+        if u["total_s"] is not None:
+            latency[i].append(float(u["total_s"]))
+        cost[i].append(u["cost_usd"])
+    rows = []
+    for i in range(n):
+        battles = int(counts[i].sum())
+        costs = cost[i]
+        known_cost = costs and all(c is not None for c in costs)  # one unknown makes the mean unknown
+        rows.append(
+            ModelRow(
+                name=names[i],
+                rank=int(ranks[i]),
+                rating=float(rating[i]),
+                lower=float(lower[i]),
+                upper=float(upper[i]),
+                elo=float(elo[i]),
+                battles=battles,
+                win_rate=float(wins[i].sum() / battles) if battles else math.nan,
+                acceptable=float(accept_yes[i] / accept_n[i]) if accept_n[i] else math.nan,
+                acceptable_interval=wilson(int(accept_yes[i]), int(accept_n[i])),
+                acceptable_n=int(accept_n[i]),
+                latency_s=float(np.mean(latency[i])) if latency[i] else None,
+                cost_usd=float(np.mean(costs)) if known_cost else None,  # type: ignore[arg-type]
+            )
+        )
+    order = sorted(range(n), key=lambda i: (-rows[i].rating, names[i]))
+    return Leaderboard(
+        rows=[rows[i] for i in order],
+        names=[names[i] for i in order],
+        win_rate=win_rate[np.ix_(order, order)],
+        counts=counts[np.ix_(order, order)],
+        votes_used=len(kept),
+        votes_dropped=dropped,
+        rounds=rounds if kept else 0,
+    )

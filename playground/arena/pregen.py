@@ -1,0 +1,155 @@
+"""Generating every answer of an evaluation once, in advance, in a background thread.
+
+Resumable (answers already made are skipped), cancellable (between and inside answers),
+and a model that fails is set aside (its battles are held back) while the others go on.
+Progress lives in the database, so any page — or a page reloaded later — can show it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from typing import Callable
+
+from playground.arena.leaks import find_leaks
+from playground.errors import ModelNotFound
+from playground.generation import GenerationRecorder
+from playground.models.types import GenerationParams, Message
+from storage import ArenaAnswer, UnitOfWork
+
+log = logging.getLogger(__name__)
+# After this many failed answers in a row a model is considered broken for this run.
+MAX_CONSECUTIVE_FAILURES = 2
+
+
+@dataclass
+class _Job:
+    thread: threading.Thread
+    cancel: threading.Event
+    current: str = ""
+
+
+class PregenJobs:
+    def __init__(self, recorder: GenerationRecorder, uow_factory: Callable[[], UnitOfWork]):
+        self.recorder = recorder
+        self.uow_factory = uow_factory
+        self._jobs: dict[int, _Job] = {}
+        self._lock = threading.Lock()
+
+    def running(self, evaluation_id: int) -> bool:
+        with self._lock:
+            job = self._jobs.get(evaluation_id)
+            return job is not None and job.thread.is_alive()
+
+    def current(self, evaluation_id: int) -> str:
+        with self._lock:
+            job = self._jobs.get(evaluation_id)
+            return job.current if job is not None and job.thread.is_alive() else ""
+
+    def start(self, evaluation_id: int) -> bool:
+        """Start (or resume) generating; False if a job for this evaluation is already running."""
+        with self._lock:
+            job = self._jobs.get(evaluation_id)
+            if job is not None and job.thread.is_alive():
+                return False
+            cancel = threading.Event()
+            thread = threading.Thread(target=self._run_safely, args=(evaluation_id, cancel), name=f"arena-pregen-{evaluation_id}", daemon=True)
+            self._jobs[evaluation_id] = _Job(thread, cancel)
+        thread.start()
+        return True
+
+    def cancel(self, evaluation_id: int) -> bool:
+        with self._lock:
+            job = self._jobs.get(evaluation_id)
+        if job is None or not job.thread.is_alive():
+            return False
+        job.cancel.set()
+        return True
+
+    def wait(self, evaluation_id: int, timeout: float | None = None) -> None:
+        with self._lock:
+            job = self._jobs.get(evaluation_id)
+        if job is not None:
+            job.thread.join(timeout)
+
+    def _set_current(self, evaluation_id: int, text: str) -> None:
+        with self._lock:
+            if evaluation_id in self._jobs:
+                self._jobs[evaluation_id].current = text
+
+    def _run_safely(self, evaluation_id: int, cancel: threading.Event) -> None:
+        try:
+            self._run(evaluation_id, cancel)
+        except Exception:  # noqa: BLE001 - a background thread has nobody to raise to; the log and the progress view tell
+            log.exception("Pre-generation of arena evaluation %s stopped unexpectedly", evaluation_id)
+
+    def _run(self, evaluation_id: int, cancel: threading.Event) -> None:
+        with self.uow_factory() as uow:
+            evaluation = uow.arena.get_evaluation(evaluation_id)
+            if evaluation is None:
+                return
+            if evaluation.run_id is None or uow.runs.get(evaluation.run_id) is None:
+                run = uow.runs.add(kind="arena", title=evaluation.name, meta={"evaluation_id": evaluation_id})
+                evaluation.run_id = run.id
+            run_id, words = evaluation.run_id, list(evaluation.leak_words)
+            prompts = [(p.id, p.position, p.text) for p in uow.arena.prompts(evaluation_id) if p.source == "set"]
+            contestants = uow.arena.contestants(evaluation_id)
+            for contestant in contestants:  # a resume retries models that failed last time
+                if contestant.status == "failed":
+                    contestant.status, contestant.error = "pending", None
+            plan = [(c.id, c.model_key, c.label, dict(c.params), c.position) for c in contestants]
+            done = {(a.prompt_id, a.contestant_id) for a in uow.arena.answers(evaluation_id) if a.status == "ok"}
+        log.info("Pre-generating arena evaluation %s: %d prompts × %d models", evaluation_id, len(prompts), len(plan))
+        for contestant_id, model_key, label, params_dict, position in plan:  # model by model: each loads once
+            params = GenerationParams.from_dict(params_dict)
+            failures, failed, last_error = 0, False, None
+            for prompt_id, prompt_position, prompt_text in prompts:
+                if cancel.is_set():
+                    log.info("Pre-generation of arena evaluation %s cancelled", evaluation_id)
+                    return
+                if (prompt_id, contestant_id) in done:
+                    continue
+                self._set_current(evaluation_id, f"{label}: prompt {prompt_position + 1} of {len(prompts)}")
+                ok, last_error = self._answer(run_id, prompt_id, prompt_position, prompt_text, contestant_id, model_key, params, position, words, cancel)
+                if cancel.is_set():
+                    return
+                failures = 0 if ok else failures + 1
+                if failures >= MAX_CONSECUTIVE_FAILURES or last_error == "model not found":
+                    failed = True
+                    break
+            with self.uow_factory() as uow:
+                contestant = uow.arena.get_contestant(contestant_id)
+                if contestant is None:
+                    return  # the evaluation was deleted meanwhile
+                contestant.status = "failed" if failed else "ok"
+                contestant.error = last_error if failed else None
+            if failed:
+                log.warning("Arena evaluation %s: %s failed (%s); its battles are held back", evaluation_id, label, last_error)
+        self._set_current(evaluation_id, "")
+
+    def _answer(self, run_id, prompt_id, prompt_position, prompt_text, contestant_id, model_key, params, position, words, cancel) -> tuple[bool, str | None]:
+        messages = ([Message("system", params.system_prompt)] if params.system_prompt else []) + [Message("user", prompt_text)]
+        final = None
+        try:
+            for update in self.recorder.stream(run_id, model_key, messages, params, position=position, cancel=cancel, row_index=prompt_position):
+                final = update
+        except ModelNotFound as err:
+            self._save(prompt_id, contestant_id, None, "", "error", str(err), [])
+            return False, "model not found"
+        if final is None or final.status == "cancelled":
+            return False, None
+        if final.error:
+            self._save(prompt_id, contestant_id, final.generation_id, final.text, "error", final.error, [])
+            return False, final.error
+        self._save(prompt_id, contestant_id, final.generation_id, final.text, "ok", None, find_leaks(final.text, words))
+        return True, None
+
+    def _save(self, prompt_id, contestant_id, generation_id, text, status, error, leaks) -> None:
+        with self.uow_factory() as uow:
+            if uow.arena.get_contestant(contestant_id) is None:
+                return  # deleted meanwhile
+            answer = uow.arena.answer_for(prompt_id, contestant_id)
+            if answer is None:
+                answer = uow.arena.add(ArenaAnswer(prompt_id=prompt_id, contestant_id=contestant_id, text="", status="pending", leaks=[]))
+            answer.generation_id, answer.text, answer.status, answer.error, answer.leaks = generation_id, text, status, error, leaks

@@ -1,0 +1,133 @@
+"""Prompt sets: typed in, uploaded as CSV or JSONL, or taken from Compare runs — checked
+for blank and duplicate prompts before any answer is generated."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Sequence
+
+from playground.errors import InvalidInput
+
+PROMPT_COLUMNS = ("prompt", "question", "instruction", "text", "input")
+ID_COLUMNS = ("question_id", "id", "qid")
+MAX_PROMPTS = 2000
+MAX_PROMPT_CHARS = 20_000
+SEPARATOR = "---"
+
+
+@dataclass(frozen=True)
+class PromptItem:
+    question_id: str
+    text: str
+
+
+def _check(items: list[tuple[str | None, str, str]]) -> list[PromptItem]:
+    """items: (question id or None, text, where it came from, for messages)."""
+    if not items:
+        raise InvalidInput("The prompt set is empty. Type at least one prompt, or upload a CSV/JSONL file with a 'prompt' column.")
+    if len(items) > MAX_PROMPTS:
+        raise InvalidInput(f"The prompt set has {len(items)} prompts; the limit is {MAX_PROMPTS}. Split it into several evaluations.")
+    blank = [where for _, text, where in items if not text.strip()]
+    if blank:
+        raise InvalidInput(f"The prompt set has blank prompts ({', '.join(blank[:5])}). Remove them or fill them in.")
+    too_long = [where for _, text, where in items if len(text) > MAX_PROMPT_CHARS]
+    if too_long:
+        raise InvalidInput(f"Some prompts are longer than {MAX_PROMPT_CHARS:,} characters ({', '.join(too_long[:5])}).")
+    seen: dict[str, str] = {}
+    duplicates = []
+    for _, text, where in items:
+        key = " ".join(text.split()).casefold()
+        if key in seen:
+            duplicates.append(f"{where} repeats {seen[key]}")
+        else:
+            seen[key] = where
+    if duplicates:
+        raise InvalidInput(f"The prompt set has duplicate prompts: {'; '.join(duplicates[:5])}. Each prompt must appear once.")
+    result, ids = [], set()
+    for index, (qid, text, where) in enumerate(items):
+        qid = (qid or "").strip() or f"q{index + 1}"
+        if qid in ids:
+            raise InvalidInput(f"The question id {qid!r} is used twice ({where}). Question ids must be unique.")
+        ids.add(qid)
+        result.append(PromptItem(qid, text.strip()))
+    return result
+
+
+def parse_typed(text: str) -> list[PromptItem]:
+    """One prompt per line; or, when a line reads '---', prompts of several lines separated by it."""
+    text = (text or "").replace("\r\n", "\n")
+    if not text.strip():
+        raise InvalidInput("Type at least one prompt (one per line), or upload a prompt file.")
+    lines = text.split("\n")
+    if any(line.strip() == SEPARATOR for line in lines):
+        blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*---[ \t]*\n", "\n" + text.strip("\n") + "\n")]
+        items = [(None, block, f"prompt {i + 1}") for i, block in enumerate(blocks)]
+    else:
+        # Blank lines are spacing, not prompts, except between --- blocks.
+        items = [(None, line, f"line {i + 1}") for i, line in enumerate(lines) if line.strip()]
+    return _check(items)
+
+
+def _column(fields: Sequence[str], wanted: Sequence[str]) -> str | None:
+    lowered = {f.strip().lower(): f for f in fields if f}
+    return next((lowered[w] for w in wanted if w in lowered), None)
+
+
+def parse_csv(data: str) -> list[PromptItem]:
+    reader = csv.DictReader(io.StringIO(data))
+    prompt_col = _column(reader.fieldnames or [], PROMPT_COLUMNS)
+    if prompt_col is None:
+        raise InvalidInput(f"The CSV file needs a column named one of: {', '.join(PROMPT_COLUMNS)} (found: {', '.join(reader.fieldnames or []) or 'no header'}).")
+    id_col = _column(reader.fieldnames or [], ID_COLUMNS)
+    items = [(row.get(id_col) if id_col else None, row.get(prompt_col) or "", f"row {i + 2}") for i, row in enumerate(reader)]
+    return _check(items)
+
+
+def parse_jsonl(data: str) -> list[PromptItem]:
+    items = []
+    for number, line in enumerate(data.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InvalidInput(f"Line {number} of the JSONL file is not valid JSON ({err.msg}).") from err
+        if isinstance(obj, str):
+            obj = {"prompt": obj}
+        if not isinstance(obj, dict):
+            raise InvalidInput(f"Line {number} of the JSONL file must be an object with a 'prompt' field.")
+        if isinstance(obj.get("turns"), list) and obj["turns"]:  # FastChat / MT-bench question files
+            obj = {**obj, "prompt": str(obj["turns"][0])}
+        key = _column(list(obj), PROMPT_COLUMNS)
+        if key is None:
+            raise InvalidInput(f"Line {number} of the JSONL file has no 'prompt' field.")
+        qid = _column(list(obj), ID_COLUMNS)
+        items.append((str(obj[qid]) if qid and obj[qid] is not None else None, str(obj[key] or ""), f"line {number}"))
+    return _check(items)
+
+
+def parse_file(path: str | Path) -> list[PromptItem]:
+    file = Path(path)
+    if not file.is_file():
+        raise InvalidInput("The uploaded prompt file could not be read. Upload it again.")
+    try:
+        data = file.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InvalidInput("The prompt file is not UTF-8 text. Save it as UTF-8 CSV or JSONL and upload it again.") from err
+    suffix = file.suffix.lower()
+    if suffix == ".csv":
+        return parse_csv(data)
+    if suffix in (".jsonl", ".json", ".ndjson"):
+        return parse_jsonl(data)
+    if suffix in (".txt", ".md"):
+        return parse_typed(data)
+    raise InvalidInput(f"Prompt files must be .csv, .jsonl or .txt (got {file.name}).")
+
+
+def from_texts(texts: Sequence[str]) -> list[PromptItem]:
+    return _check([(None, t, f"prompt {i + 1}") for i, t in enumerate(texts)])

@@ -1,0 +1,294 @@
+"""What the Arena tab and the rater view can do. The UI calls only this.
+
+Blindness: nothing a rater's handlers return before the vote names a contestant — battles
+travel as opaque tokens, answers are redacted (or excluded) when they name a model, and
+the names come back only from `vote`.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import secrets
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+from playground.arena import leaderboard as lb
+from playground.arena import results
+from playground.arena.agreement import AgreementReport, Judgement, agreement_report
+from playground.arena.leaks import DEFAULT_WORDS, find_leaks, parse_words, unique_words, words_for_model
+from playground.arena.pregen import PregenJobs
+from playground.arena.raters import GONE, WINNERS, BattleView, RaterActions, Reveal  # noqa: F401 - re-exported for the UI
+from playground.arena.prompts import PromptItem, from_texts
+from playground.arena.schedule import pick_repeats, schedule
+from playground.errors import InvalidInput
+from playground.generation import GenerationRecorder
+from playground.models.registry import ModelRegistry
+from playground.models.types import GenerationParams
+from storage import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaPrompt, UnitOfWork
+
+log = logging.getLogger(__name__)
+LEAK_ACTIONS = ("redact", "exclude")
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud in rooms
+
+
+@dataclass(frozen=True)
+class EvaluationInfo:
+    id: int
+    name: str
+    join_code: str
+    prompts: int
+    contestants: list[str]
+    battles: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    done: int
+    failed: int
+    running: bool
+    current: str
+    contestants: list[tuple[str, str, str]]  # label, status, error
+    flagged: int
+    servable: int
+
+
+@dataclass(frozen=True)
+class RaterTally:
+    rater: str
+    votes: int
+
+
+def _clean(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+class ArenaService(RaterActions):
+    def __init__(self, registry: ModelRegistry, recorder: GenerationRecorder, uow_factory: Callable[[], UnitOfWork], export_dir: Path):
+        self.registry = registry
+        self.recorder = recorder
+        self.uow_factory = uow_factory
+        self.export_dir = export_dir
+        self.jobs = PregenJobs(recorder, uow_factory)
+
+    # ---- creating --------------------------------------------------------------------
+    def prompts_from_compare(self, limit: int = 50) -> list[str]:
+        """The prompts of recent Compare runs, newest first, each once."""
+        with self.uow_factory() as uow:
+            titles = [r.title for r in uow.runs.list(kind="compare", limit=limit * 3)]
+        seen, result = set(), []
+        for title in titles:
+            key = _clean(title).casefold()
+            if key and key not in seen:
+                seen.add(key)
+                result.append(title.strip())
+        return result[:limit]
+
+    def create_evaluation(
+        self,
+        name: str,
+        prompts: Sequence[PromptItem],
+        model_keys: Sequence[str],
+        params: GenerationParams,
+        *,
+        leak_words: str = "",
+        leak_action: str = "redact",
+        repeat_fraction: float = 0.1,
+        pairs_per_prompt: int | None = None,
+        seed: int | None = None,
+        mode: str = "prompt_set",
+    ) -> EvaluationInfo:
+        name = _clean(name)
+        if not name:
+            raise InvalidInput("Give the evaluation a name.")
+        if len(name) > 200:
+            raise InvalidInput("The evaluation name is too long (200 characters at most).")
+        keys = list(dict.fromkeys(k for k in model_keys if k))
+        if len(keys) < 2:
+            raise InvalidInput("Pick at least two different models: an arena compares answers in pairs.")
+        if leak_action not in LEAK_ACTIONS:
+            raise InvalidInput("Choose whether answers that name a model are redacted or excluded.")
+        if not 0 <= repeat_fraction <= 0.5:
+            raise InvalidInput("The share of repeated battles must be between 0 and 0.5.")
+        if params.max_tokens < 1:
+            raise InvalidInput("Max tokens must be at least 1.")
+        if mode == "prompt_set" and not prompts:
+            raise InvalidInput("The prompt set is empty.")
+        if prompts:
+            from_texts([p.text for p in prompts])  # blank and duplicate prompts, whatever the source
+        specs = [self.registry.get_spec(k) for k in keys]  # ModelNotFound is a plain message
+        labels = [s.name for s in specs]
+        for i, label in enumerate(labels):  # two entries may share a display name
+            if labels.count(label) > 1:
+                labels[i] = f"{label} ({specs[i].key})"
+        words = unique_words([*DEFAULT_WORDS, *parse_words(leak_words), *(w for s, label in zip(specs, labels) for w in words_for_model(label, s.key))])
+        seed = random.SystemRandom().randrange(1, 2**31) if seed is None else int(seed)
+        slots = schedule(len(prompts), len(keys), seed=seed, pairs_per_prompt=pairs_per_prompt)
+        repeats = pick_repeats(len(slots), repeat_fraction, seed)
+        with self.uow_factory() as uow:
+            if uow.arena.evaluation_by_name(name) is not None:
+                raise InvalidInput(f"An evaluation named {name!r} already exists. Choose another name.")
+            evaluation = uow.arena.add_evaluation(
+                name=name, mode=mode, join_code=self._new_code(uow), params=params.to_dict(), leak_words=words, leak_action=leak_action, seed=seed
+            )
+            contestants = [
+                ArenaContestant(evaluation_id=evaluation.id, position=i, model_key=s.key, label=label, params=params.to_dict(), status="pending")
+                for i, (s, label) in enumerate(zip(specs, labels))
+            ]
+            rows = [ArenaPrompt(evaluation_id=evaluation.id, position=i, question_id=p.question_id, text=p.text, source="set") for i, p in enumerate(prompts)]
+            uow.arena.add_all([*contestants, *rows])
+            answers = {(pi, ci): ArenaAnswer(prompt_id=p.id, contestant_id=c.id, text="", status="pending", leaks=[]) for pi, p in enumerate(rows) for ci, c in enumerate(contestants)}
+            uow.arena.add_all(list(answers.values()))
+            battles = [
+                ArenaBattle(evaluation_id=evaluation.id, token=uuid.uuid4().hex, position=i, prompt_id=rows[s.prompt].id, answer_a_id=answers[(s.prompt, s.left)].id, answer_b_id=answers[(s.prompt, s.right)].id)
+                for i, s in enumerate(slots)
+            ]
+            uow.arena.add_all(battles)
+            uow.arena.add_all(
+                [
+                    ArenaBattle(evaluation_id=evaluation.id, token=uuid.uuid4().hex, position=len(battles) + k, prompt_id=battles[i].prompt_id, answer_a_id=battles[i].answer_b_id, answer_b_id=battles[i].answer_a_id, repeat_of_id=battles[i].id)
+                    for k, i in enumerate(repeats)
+                ]
+            )
+            info = EvaluationInfo(evaluation.id, name, evaluation.join_code, len(rows), labels, len(battles) + len(repeats))
+        log.info("Created arena evaluation %s (%s): %d prompts, %d models, %d battles", info.id, name, info.prompts, len(keys), info.battles)
+        return info
+
+    @staticmethod
+    def _new_code(uow: UnitOfWork) -> str:
+        while True:
+            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
+            if uow.arena.evaluation_by_code(code) is None:
+                return code
+
+    def list_evaluations(self) -> list[tuple[str, int]]:
+        with self.uow_factory() as uow:
+            return [(f"{e.name} · code {e.join_code}", e.id) for e in uow.arena.list_evaluations()]
+
+    def evaluation(self, evaluation_id: int | None) -> EvaluationInfo:
+        try:
+            wanted = int(evaluation_id) if evaluation_id not in (None, "") else None
+        except (TypeError, ValueError):
+            wanted = None
+        with self.uow_factory() as uow:
+            evaluation = uow.arena.get_evaluation(wanted) if wanted is not None else None
+            if evaluation is None:
+                raise InvalidInput("Pick an evaluation first (or create one)." if wanted is None else "That evaluation no longer exists. Refresh the list.")
+            return EvaluationInfo(
+                evaluation.id,
+                evaluation.name,
+                evaluation.join_code,
+                len(uow.arena.prompts(evaluation.id)),
+                [c.label for c in uow.arena.contestants(evaluation.id)],
+                len(uow.arena.battles(evaluation.id)),
+            )
+
+    def delete_evaluation(self, evaluation_id: int | None) -> str:
+        info = self.evaluation(evaluation_id)
+        self.jobs.cancel(info.id)
+        self.jobs.wait(info.id, timeout=30)
+        with self.uow_factory() as uow:
+            uow.arena.delete_evaluation(info.id)
+        log.info("Deleted arena evaluation %s (%s)", info.id, info.name)
+        return f"Deleted the evaluation {info.name!r} with its battles and votes (the generated answers stay in the run history)."
+
+    # ---- pre-generation ------------------------------------------------------------
+    def start_generation(self, evaluation_id: int | None) -> str:
+        info = self.evaluation(evaluation_id)
+        if not self.jobs.start(info.id):
+            return "Answers are already being generated for this evaluation."
+        return f"Generating answers for {info.name!r} in the background; raters can start on the battles that are ready."
+
+    def cancel_generation(self, evaluation_id: int | None) -> str:
+        info = self.evaluation(evaluation_id)
+        if self.jobs.cancel(info.id):
+            return "Stopping after the current answer. Press “Generate / resume” to continue later."
+        return "Nothing is being generated for this evaluation."
+
+    def progress(self, evaluation_id: int | None) -> Progress:
+        info = self.evaluation(evaluation_id)
+        with self.uow_factory() as uow:
+            answers = [a for a in uow.arena.answers(info.id)]
+            contestants = [(c.label, c.status, c.error or "") for c in uow.arena.contestants(info.id)]
+            servable = len(self._servable(uow, info.id))
+        return Progress(
+            total=len(answers),
+            done=sum(a.status == "ok" for a in answers),
+            failed=sum(a.status == "error" for a in answers),
+            running=self.jobs.running(info.id),
+            current=self.jobs.current(info.id),
+            contestants=contestants,
+            flagged=sum(bool(a.leaks) for a in answers if a.status == "ok"),
+            servable=servable,
+        )
+
+    def flagged_answers(self, evaluation_id: int | None) -> list[tuple[str, str, str, str]]:
+        """(question id, model, words found, answer start) for answers that name a model."""
+        info = self.evaluation(evaluation_id)
+        with self.uow_factory() as uow:
+            labels = {c.id: c.label for c in uow.arena.contestants(info.id)}
+            prompts = {p.id: p.question_id for p in uow.arena.prompts(info.id)}
+            return [(prompts[a.prompt_id], labels[a.contestant_id], ", ".join(a.leaks), a.text[:160]) for a in uow.arena.answers(info.id) if a.leaks]
+
+    def set_leak_policy(self, evaluation_id: int | None, action: str, extra_words: str = "") -> str:
+        """Redact or exclude answers naming a model; extra words re-check every answer."""
+        info = self.evaluation(evaluation_id)
+        if action not in LEAK_ACTIONS:
+            raise InvalidInput("Choose “redact” or “exclude”.")
+        with self.uow_factory() as uow:
+            evaluation = uow.arena.get_evaluation(info.id)
+            words = unique_words([*evaluation.leak_words, *parse_words(extra_words)])
+            evaluation.leak_words, evaluation.leak_action = words, action
+            flagged = 0
+            for answer in uow.arena.answers(info.id):
+                answer.leaks = find_leaks(answer.text, words) if answer.status == "ok" else []
+                flagged += bool(answer.leaks)
+        verb = "shown with the names blacked out" if action == "redact" else "kept out of the arena (and their votes out of the ratings)"
+        return f"{flagged} answer(s) name a model or vendor; they are {verb}."
+
+    def tally(self, evaluation_id: int | None) -> tuple[int, list[RaterTally]]:
+        info = self.evaluation(evaluation_id)
+        with self.uow_factory() as uow:
+            counts: dict[str, int] = {r.name: 0 for r in uow.arena.raters(info.id)}
+            for row in uow.arena.vote_rows(info.id):
+                counts[row["rater"]] = counts.get(row["rater"], 0) + 1
+        return sum(counts.values()), [RaterTally(name, n) for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+    # ---- results ---------------------------------------------------------------------
+    def leaderboard(self, evaluation_id: int | None, rounds: int = 100, seed: int = 0) -> lb.Leaderboard:
+        if rounds < 100:
+            raise InvalidInput("Use at least 100 bootstrap rounds.")
+        info = self.evaluation(evaluation_id)
+        with self.uow_factory() as uow:
+            action = uow.arena.get_evaluation(info.id).leak_action
+            votes = uow.arena.vote_rows(info.id)
+            contestants = [(c.id, c.label) for c in uow.arena.contestants(info.id)]
+            usage = uow.arena.answer_usage(info.id)
+        return lb.build(votes, contestants, usage, leak_action=action, rounds=rounds, seed=seed)
+
+    def agreement(self, evaluation_id: int | None) -> AgreementReport:
+        info = self.evaluation(evaluation_id)
+        with self.uow_factory() as uow:
+            votes = uow.arena.vote_rows(info.id)
+        return agreement_report(Judgement(v["rater"], v["battle_id"], v["winner"], v["repeat_of_id"]) for v in votes)
+
+    def vote_rows(self, evaluation_id: int | None) -> tuple[EvaluationInfo, list[dict], dict[int, str]]:
+        info = self.evaluation(evaluation_id)
+        with self.uow_factory() as uow:
+            labels = {c.id: c.label for c in uow.arena.contestants(info.id)}
+            return info, uow.arena.vote_rows(info.id), labels
+
+
+    # ---- files -----------------------------------------------------------------------
+    def export_votes(self, evaluation_id: int | None, fmt: str = "jsonl") -> Path:
+        return results.export_votes(self, evaluation_id, fmt, self.export_dir)
+
+    def write_report(self, evaluation_id: int | None, rounds: int = 100) -> tuple[Path, Path]:
+        return results.write_report(self, evaluation_id, self.export_dir, rounds)
+
+    def import_votes(self, path: str | Path, name: str = "") -> EvaluationInfo:
+        return results.import_votes(self, path, name)
+

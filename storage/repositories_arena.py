@@ -1,0 +1,193 @@
+"""Repository for the Arena tables. Reads return ORM rows or plain dicts usable after the session closes."""
+
+from __future__ import annotations
+
+from typing import Any, Optional, Sequence
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased
+
+from storage.orm import Generation
+from storage.orm_arena import (
+    ArenaAnswer,
+    ArenaBattle,
+    ArenaContestant,
+    ArenaEvaluation,
+    ArenaPrompt,
+    ArenaRater,
+    ArenaVote,
+)
+
+
+class ArenaRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    # ---- evaluations ---------------------------------------------------------------
+    def add_evaluation(self, **fields: Any) -> ArenaEvaluation:
+        evaluation = ArenaEvaluation(**fields)
+        self.session.add(evaluation)
+        self.session.flush()
+        return evaluation
+
+    def get_evaluation(self, evaluation_id: int) -> Optional[ArenaEvaluation]:
+        return self.session.get(ArenaEvaluation, evaluation_id)
+
+    def evaluation_by_name(self, name: str) -> Optional[ArenaEvaluation]:
+        return self.session.scalar(select(ArenaEvaluation).where(ArenaEvaluation.name == name))
+
+    def evaluation_by_code(self, code: str) -> Optional[ArenaEvaluation]:
+        return self.session.scalar(select(ArenaEvaluation).where(ArenaEvaluation.join_code == code))
+
+    def list_evaluations(self) -> list[ArenaEvaluation]:
+        return list(self.session.scalars(select(ArenaEvaluation).order_by(ArenaEvaluation.created_at.desc(), ArenaEvaluation.id.desc())))
+
+    def delete_evaluation(self, evaluation_id: int) -> bool:
+        evaluation = self.session.get(ArenaEvaluation, evaluation_id)
+        if evaluation is None:
+            return False
+        self.session.delete(evaluation)
+        self.session.flush()
+        return True
+
+    # ---- prompts, contestants, answers -------------------------------------------------
+    def add(self, row: Any) -> Any:
+        self.session.add(row)
+        self.session.flush()
+        return row
+
+    def add_all(self, rows: Sequence[Any]) -> None:
+        self.session.add_all(rows)
+        self.session.flush()
+
+    def prompts(self, evaluation_id: int) -> list[ArenaPrompt]:
+        query = select(ArenaPrompt).where(ArenaPrompt.evaluation_id == evaluation_id).order_by(ArenaPrompt.position)
+        return list(self.session.scalars(query))
+
+    def contestants(self, evaluation_id: int) -> list[ArenaContestant]:
+        query = select(ArenaContestant).where(ArenaContestant.evaluation_id == evaluation_id).order_by(ArenaContestant.position)
+        return list(self.session.scalars(query))
+
+    def get_contestant(self, contestant_id: int) -> Optional[ArenaContestant]:
+        return self.session.get(ArenaContestant, contestant_id)
+
+    def answers(self, evaluation_id: int) -> list[ArenaAnswer]:
+        query = (
+            select(ArenaAnswer)
+            .join(ArenaPrompt, ArenaPrompt.id == ArenaAnswer.prompt_id)
+            .where(ArenaPrompt.evaluation_id == evaluation_id)
+            .order_by(ArenaPrompt.position, ArenaAnswer.contestant_id)
+        )
+        return list(self.session.scalars(query))
+
+    def answer_for(self, prompt_id: int, contestant_id: int) -> Optional[ArenaAnswer]:
+        query = select(ArenaAnswer).where(and_(ArenaAnswer.prompt_id == prompt_id, ArenaAnswer.contestant_id == contestant_id))
+        return self.session.scalar(query)
+
+    def get_answer(self, answer_id: int) -> Optional[ArenaAnswer]:
+        return self.session.get(ArenaAnswer, answer_id)
+
+    def answer_usage(self, evaluation_id: int) -> list[dict[str, Any]]:
+        """Per answer: contestant, status and the usage figures its generation logged."""
+        query = (
+            select(ArenaAnswer.contestant_id, ArenaAnswer.status, Generation.total_s, Generation.cost_usd, Generation.completion_tokens)
+            .join(ArenaPrompt, ArenaPrompt.id == ArenaAnswer.prompt_id)
+            .outerjoin(Generation, Generation.id == ArenaAnswer.generation_id)
+            .where(ArenaPrompt.evaluation_id == evaluation_id)
+        )
+        return [dict(row._mapping) for row in self.session.execute(query)]
+
+    # ---- battles -------------------------------------------------------------------
+    def battles(self, evaluation_id: int) -> list[ArenaBattle]:
+        query = select(ArenaBattle).where(ArenaBattle.evaluation_id == evaluation_id).order_by(ArenaBattle.position)
+        return list(self.session.scalars(query))
+
+    def battle_by_token(self, token: str) -> Optional[ArenaBattle]:
+        return self.session.scalar(select(ArenaBattle).where(ArenaBattle.token == token))
+
+    def max_battle_position(self, evaluation_id: int) -> int:
+        value = self.session.scalar(select(func.max(ArenaBattle.position)).where(ArenaBattle.evaluation_id == evaluation_id))
+        return -1 if value is None else int(value)
+
+    def battle_rows(self, evaluation_id: int) -> list[dict[str, Any]]:
+        """Every battle with its two answers' status, leaks and contestants (no text)."""
+        a, b = aliased(ArenaAnswer), aliased(ArenaAnswer)
+        query = (
+            select(
+                ArenaBattle.id,
+                ArenaBattle.token,
+                ArenaBattle.position,
+                ArenaBattle.repeat_of_id,
+                ArenaBattle.prompt_id,
+                ArenaPrompt.source,
+                a.contestant_id.label("contestant_a"),
+                b.contestant_id.label("contestant_b"),
+                a.status.label("status_a"),
+                b.status.label("status_b"),
+                a.leaks.label("leaks_a"),
+                b.leaks.label("leaks_b"),
+            )
+            .join(ArenaPrompt, ArenaPrompt.id == ArenaBattle.prompt_id)
+            .join(a, a.id == ArenaBattle.answer_a_id)
+            .join(b, b.id == ArenaBattle.answer_b_id)
+            .where(ArenaBattle.evaluation_id == evaluation_id)
+            .order_by(ArenaBattle.position)
+        )
+        return [dict(row._mapping) for row in self.session.execute(query)]
+
+    # ---- raters and votes ----------------------------------------------------------
+    def rater(self, evaluation_id: int, name: str) -> Optional[ArenaRater]:
+        return self.session.scalar(select(ArenaRater).where(and_(ArenaRater.evaluation_id == evaluation_id, ArenaRater.name == name)))
+
+    def get_rater(self, rater_id: int) -> Optional[ArenaRater]:
+        return self.session.get(ArenaRater, rater_id)
+
+    def raters(self, evaluation_id: int) -> list[ArenaRater]:
+        return list(self.session.scalars(select(ArenaRater).where(ArenaRater.evaluation_id == evaluation_id).order_by(ArenaRater.id)))
+
+    def voted_battle_ids(self, rater_id: int) -> set[int]:
+        return set(self.session.scalars(select(ArenaVote.battle_id).where(ArenaVote.rater_id == rater_id)))
+
+    def vote(self, battle_id: int, rater_id: int) -> Optional[ArenaVote]:
+        query = select(ArenaVote).where(and_(ArenaVote.battle_id == battle_id, ArenaVote.rater_id == rater_id))
+        return self.session.scalar(query)
+
+    def count_votes(self, evaluation_id: int) -> int:
+        query = select(func.count(ArenaVote.id)).join(ArenaBattle, ArenaBattle.id == ArenaVote.battle_id).where(ArenaBattle.evaluation_id == evaluation_id)
+        return int(self.session.scalar(query) or 0)
+
+    def vote_rows(self, evaluation_id: int) -> list[dict[str, Any]]:
+        """Every vote of an evaluation, flattened with its battle, prompt, answers and rater."""
+        a, b = aliased(ArenaAnswer), aliased(ArenaAnswer)
+        query = (
+            select(
+                ArenaVote.id.label("vote_id"),
+                ArenaVote.winner,
+                ArenaVote.acceptable_a,
+                ArenaVote.acceptable_b,
+                ArenaVote.reasons,
+                ArenaVote.comment,
+                ArenaVote.created_at,
+                ArenaVote.seconds_to_vote,
+                ArenaBattle.id.label("battle_id"),
+                ArenaBattle.repeat_of_id,
+                ArenaRater.id.label("rater_id"),
+                ArenaRater.name.label("rater"),
+                ArenaPrompt.question_id,
+                ArenaPrompt.text.label("prompt"),
+                a.contestant_id.label("contestant_a"),
+                b.contestant_id.label("contestant_b"),
+                a.text.label("text_a"),
+                b.text.label("text_b"),
+                a.leaks.label("leaks_a"),
+                b.leaks.label("leaks_b"),
+            )
+            .join(ArenaBattle, ArenaBattle.id == ArenaVote.battle_id)
+            .join(ArenaRater, ArenaRater.id == ArenaVote.rater_id)
+            .join(ArenaPrompt, ArenaPrompt.id == ArenaBattle.prompt_id)
+            .join(a, a.id == ArenaBattle.answer_a_id)
+            .join(b, b.id == ArenaBattle.answer_b_id)
+            .where(ArenaBattle.evaluation_id == evaluation_id)
+            .order_by(ArenaVote.created_at, ArenaVote.id)
+        )
+        return [dict(row._mapping) for row in self.session.execute(query)]
