@@ -1,7 +1,7 @@
 """Playground's one entry point: settings -> storage (migrate) -> registry -> services -> UI -> launch.
 
     python launcher.py [--host HOST] [--port PORT] [--share] [--auth USER:PASS ...]
-                       [--data-dir DIR] [--no-browser]
+                       [--data-dir DIR] [--arena-only] [--no-browser]
 
 No model is loaded at start-up; each loads on first use.
 """
@@ -27,6 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public share link (needs internet)")
     parser.add_argument("--auth", action="append", default=[], metavar="USER:PASS", help="require a login; repeat for several users")
     parser.add_argument("--data-dir", default=None, help="data folder (default $PLAYGROUND_HOME or ~/.playground)")
+    parser.add_argument("--arena-only", action="store_true", help="serve only the Arena rating view (no other tabs, no model names), for a room on one link")
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser window")
     return parser.parse_args(argv)
 
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from components.app import build_app, launch_kwargs
 
-    demo = build_app(services)
+    demo = build_app(services, arena_only=args.arena_only)
     demo.queue(default_concurrency_limit=4)
     print(f"Playground data folder: {settings.home}  (log: {log_file})", flush=True)
     demo.launch(

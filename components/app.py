@@ -6,7 +6,11 @@ from pathlib import Path
 
 import gradio as gr
 
+from components.arena_rater import build_rater_view
+from components.arena_tab import build_arena_tab
 from components.compare_tab import build_compare_tab
+from components.documents_tab import build_documents_tab
+from components.history_tab import build_history_tab
 from components.models_tab import build_models_tab
 from playground.services import Services
 
@@ -14,14 +18,32 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 TITLE = "Playground"
 
 
-def build_app(services: Services) -> gr.Blocks:
+def build_arena_only_app(services: Services) -> gr.Blocks:
+    """Only the rater view, for a room on one shared link: no other tabs, no model names."""
+    with gr.Blocks(title=f"{TITLE} Arena") as demo:
+        gr.Markdown(f"# {TITLE} Arena\nTwo anonymous answers to the same prompt: pick the better one. Names appear after you vote.", elem_id="app-header")
+        rater = build_rater_view(services)
+        demo.load(rater["prefill"], None, [rater["name"], rater["code"]], api_name="arena_prefill")
+    return demo
+
+
+def build_app(services: Services, arena_only: bool = False) -> gr.Blocks:
+    if arena_only:
+        return build_arena_only_app(services)
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(f"# {TITLE}\nTry large language models side by side, on your own documents and examples — no code.", elem_id="app-header")
         with gr.Tabs(elem_id="main-tabs") as tabs:
             with gr.Tab("Compare", id="compare") as compare_tab:
                 compare = build_compare_tab(services, tabs)
+            with gr.Tab("Documents", id="documents"):
+                build_documents_tab(services)
+            with gr.Tab("Arena", id="arena"):
+                arena = build_arena_tab(services)
+            with gr.Tab("History", id="history"):
+                build_history_tab(services, compare)
             with gr.Tab("Models", id="models"):
                 build_models_tab(services)
+        demo.load(arena["rater"]["prefill"], None, [arena["rater"]["name"], arena["rater"]["code"]], api_name="arena_prefill")
         fn, inputs, outputs = compare.refresh_models
         compare_tab.select(fn, inputs, outputs, api_name=False, queue=False)
     return demo

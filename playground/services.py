@@ -6,13 +6,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from playground.arena.service import ArenaService
 from playground.cancellation import CancelTokens
+from playground.compare.batch import BatchService
 from playground.compare.service import CompareService
 from playground.compare.templates import TemplateService
 from playground.errors import StorageError
 from playground.history import HistoryService
 from playground.models.registry import ModelRegistry
 from playground.models_service import ModelsService, build_models_service
+from playground.rag.service import DocumentsService
 from playground.settings import Settings
 from storage import (
     DatabaseCorruptError,
@@ -35,9 +38,12 @@ class Services:
     uow_factory: Callable[[], UnitOfWork]
     models: ModelsService
     cancel_tokens: CancelTokens
+    documents: DocumentsService
     templates: TemplateService
     compare: CompareService
+    arena: ArenaService
     history: HistoryService
+    batch: BatchService
 
     @property
     def registry(self) -> ModelRegistry:
@@ -68,9 +74,12 @@ class Services:
             uow_factory=uow_factory,
             models=models,
             cancel_tokens=CancelTokens(),
+            documents=DocumentsService(settings, models.registry, models.recorder, uow_factory),
             templates=templates,
             compare=compare,
+            arena=ArenaService(models.registry, models.recorder, uow_factory, settings.home / "exports" / "arena"),
             history=history,
+            batch=BatchService(compare, settings),
         )
 
     def close(self) -> None:

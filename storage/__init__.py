@@ -14,6 +14,9 @@ from storage.db import (
 )
 from storage.orm import Base, Endpoint, Generation, ModelEntry, ModelFolder, Run
 from storage.orm_compare import BatchRow, PromptTemplate, TemplateVersion
+from storage.orm_rag import RagChunk, RagCollection, RagDocument, RagEvaluation, RagPage, RagQuestion
+from storage.orm_arena import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaEvaluation, ArenaPrompt, ArenaRater, ArenaVote
+from storage.repositories_arena import ArenaRepository
 from storage.repositories import (
     EndpointRepository,
     GenerationRepository,
@@ -24,9 +27,23 @@ from storage.repositories import (
 from storage.uow import UnitOfWork, unit_of_work_factory
 
 __all__ = [
+    "ArenaAnswer",
+    "ArenaBattle",
+    "ArenaContestant",
+    "ArenaEvaluation",
+    "ArenaPrompt",
+    "ArenaRater",
+    "ArenaRepository",
+    "ArenaVote",
     "Base",
     "BatchRow",
     "PromptTemplate",
+    "RagChunk",
+    "RagCollection",
+    "RagDocument",
+    "RagEvaluation",
+    "RagPage",
+    "RagQuestion",
     "TemplateVersion",
     "DatabaseCorruptError",
     "DatabaseUnavailableError",

@@ -7,6 +7,15 @@ from typing import Callable, Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.repositories_arena import ArenaRepository
+from storage.repositories_rag import (
+    RagChunkRepository,
+    RagCollectionRepository,
+    RagDocumentRepository,
+    RagEvaluationRepository,
+    RagPageRepository,
+    RagQuestionRepository,
+)
 from storage.repositories_compare import BatchRowRepository, RunSearchRepository, TemplateRepository
 from storage.repositories import (
     EndpointRepository,
@@ -33,6 +42,13 @@ class UnitOfWork:
     templates: TemplateRepository
     batch_rows: BatchRowRepository
     run_search: RunSearchRepository
+    rag_collections: RagCollectionRepository
+    rag_documents: RagDocumentRepository
+    rag_pages: RagPageRepository
+    rag_chunks: RagChunkRepository
+    rag_questions: RagQuestionRepository
+    rag_evaluations: RagEvaluationRepository
+    arena: ArenaRepository
 
     def __init__(self, session_factory: sessionmaker[Session]):
         self._session_factory = session_factory
@@ -51,6 +67,13 @@ class UnitOfWork:
         self.templates = TemplateRepository(self.session)
         self.batch_rows = BatchRowRepository(self.session)
         self.run_search = RunSearchRepository(self.session)
+        self.rag_collections = RagCollectionRepository(self.session)
+        self.rag_documents = RagDocumentRepository(self.session)
+        self.rag_pages = RagPageRepository(self.session)
+        self.rag_chunks = RagChunkRepository(self.session)
+        self.rag_questions = RagQuestionRepository(self.session)
+        self.rag_evaluations = RagEvaluationRepository(self.session)
+        self.arena = ArenaRepository(self.session)
         return self
 
     def __exit__(

@@ -1,0 +1,1 @@
+"""Documents (RAG): parse files, chunk, embed, index, retrieve, answer with citations, evaluate."""

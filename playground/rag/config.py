@@ -1,0 +1,39 @@
+"""Documents-tab limits and defaults, read from the environment.
+
+- ``PLAYGROUND_RAG_MAX_FILE_MB``: largest file accepted for upload (default 50).
+- ``PLAYGROUND_RAG_EMBED_BATCH``: chunks embedded per batch (default 64); the embedder is
+  shared, so other users' queries run between batches.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+EMBED_MODEL_NAME = "all-MiniLM-L6-v2"
+DEFAULT_CHUNK_SIZE = 1000
+DEFAULT_CHUNK_OVERLAP = 100
+DEFAULT_EMBED_MAX_TOKENS = 256  # the model was trained on 256-token inputs; longer text is cut
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        return float(raw)
+    except ValueError as err:
+        raise ValueError(f"{name} must be a number, got {raw!r}") from err
+
+
+@dataclass(frozen=True)
+class RagConfig:
+    max_file_bytes: int = 50 * 1024 * 1024
+    embed_batch: int = 64
+
+    @classmethod
+    def from_env(cls) -> "RagConfig":
+        return cls(
+            max_file_bytes=int(_env_number("PLAYGROUND_RAG_MAX_FILE_MB", 50) * 1024 * 1024),
+            embed_batch=max(1, int(_env_number("PLAYGROUND_RAG_EMBED_BATCH", 64))),
+        )

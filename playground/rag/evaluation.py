@@ -1,0 +1,234 @@
+"""Retrieval evaluation: question sets (from a CSV or generated from sampled chunks and
+approved by the user), metrics per question and on average, and chunk-size × top-k sweeps.
+Every evaluation is saved."""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import threading
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from playground.errors import InvalidInput
+from playground.models.types import GenerationParams, Message
+from playground.rag.chunking import ChunkSettings, chunk_pages
+from playground.rag.embedding import Cancelled
+from playground.rag.metrics import Expected, average, question_metrics
+from playground.rag.parsing import ParsedPage, decode_text
+from playground.rag.retrieval import MemoryKeywordIndex, RetrievalSettings, hybrid_search, query_terms
+from playground.rag.service import DocumentsService, Progress
+
+log = logging.getLogger(__name__)
+SWEEP_SIZES = (256, 512, 1024, 2048)
+SWEEP_TOP_KS = (1, 3, 5, 10)
+QUESTION_PROMPT = "Write one question that the passage below answers. Reply with the question only.\n\nPassage:\n{passage}"
+
+
+@dataclass
+class EvalQuestion:
+    question: str
+    expected_file: str
+    expected_page: int | None = None
+
+    def expected(self) -> list[Expected]:
+        files = [f.strip() for f in self.expected_file.replace("|", ";").split(";") if f.strip()]
+        return [Expected(f, self.expected_page) for f in files]
+
+
+def parse_questions_csv(path: str | Path) -> list[EvalQuestion]:
+    file = Path(path)
+    if not file.is_file() or file.stat().st_size == 0:
+        raise InvalidInput("The question file is empty. It needs columns question, expected_file and optionally expected_page.")
+    text, _ = decode_text(file.name, file.read_bytes())
+    rows = list(csv.DictReader(io.StringIO(text)))
+    if not rows:
+        raise InvalidInput("The question file has no rows under its header.")
+    header = {h.strip().lower(): h for h in rows[0].keys() if h}
+    question_col = header.get("question")
+    file_col = next((header[h] for h in ("expected_file", "file", "source", "expected_source") if h in header), None)
+    page_col = next((header[h] for h in ("expected_page", "page") if h in header), None)
+    if not question_col or not file_col:
+        raise InvalidInput("The question file needs a header with columns question and expected_file (and optionally expected_page).")
+    out = []
+    for n, row in enumerate(rows, start=2):
+        question, expected = (row.get(question_col) or "").strip(), (row.get(file_col) or "").strip()
+        if not question or not expected:
+            continue
+        page_raw = (row.get(page_col) or "").strip() if page_col else ""
+        try:
+            page = int(page_raw) if page_raw else None
+        except ValueError as err:
+            raise InvalidInput(f"Line {n}: the expected page {page_raw!r} is not a whole number.") from err
+        out.append(EvalQuestion(question, expected, page))
+    if not out:
+        raise InvalidInput("No row has both a question and an expected file.")
+    return out
+
+
+def clean_questions(rows: Sequence[Sequence]) -> list[EvalQuestion]:
+    """Rows from the editable table: question, expected file, expected page, keep (yes/no)."""
+    out = []
+    for row in rows:
+        cells = list(row) + [""] * 4
+        question, expected, page, keep = (str(c).strip() if c is not None else "" for c in cells[:4])
+        if not question or not expected or keep.lower() in ("no", "false", "0", "n"):
+            continue
+        try:
+            page_number = int(float(page)) if page and page.lower() != "nan" else None
+        except ValueError as err:
+            raise InvalidInput(f"The expected page {page!r} is not a whole number.") from err
+        out.append(EvalQuestion(question, expected, page_number))
+    if not out:
+        raise InvalidInput("There are no approved questions. Upload a CSV or generate questions, and keep at least one.")
+    return out
+
+
+class EvaluationService:
+    def __init__(self, documents: DocumentsService):
+        self.documents = documents
+        self.uow_factory = documents.uow_factory
+
+    def generate_questions(
+        self, collection_id: int, model_key: str, count: int, seed: int = 0, progress: Progress | None = None, cancel: threading.Event | None = None
+    ) -> list[EvalQuestion]:
+        info = self.documents.get_collection(collection_id)
+        if info.documents == 0:
+            raise InvalidInput(f"The collection {info.name!r} has no indexed files yet. Upload a file first.")
+        if not model_key:
+            raise InvalidInput("Pick a model to write the questions.")
+        if not 1 <= int(count) <= 50:
+            raise InvalidInput("Generate between 1 and 50 questions.")
+        with self.uow_factory() as uow:
+            sampled = uow.rag_chunks.sample(info.id, int(count), int(seed))
+            sampled = [(c.text, f, c.page_number) for c, f in sampled]
+        recorder = self.documents.recorder
+        run_id = recorder.start_run("rag_questions", title=f"Evaluation questions for {info.name}", meta={"collection_id": info.id, "model_key": model_key})
+        params = GenerationParams(temperature=0.3, max_tokens=60, seed=int(seed))
+        out = []
+        for i, (text, filename, page) in enumerate(sampled):
+            if cancel is not None and cancel.is_set():
+                break
+            if progress:
+                progress(i / len(sampled), f"question {i + 1}/{len(sampled)}")
+            final = None
+            for final in recorder.stream(run_id, model_key, [Message("user", QUESTION_PROMPT.format(passage=text[:1500]))], params, position=i, cancel=cancel):
+                pass
+            if final is None or final.error:
+                raise InvalidInput(f"The model could not write a question: {final.error if final else 'no answer'}")
+            question = next((line.strip(" -*\"'") for line in final.text.splitlines() if line.strip()), "")
+            if question:
+                out.append(EvalQuestion(question, filename, page))
+        return out
+
+    def evaluate(self, collection_id: int, questions: Sequence[EvalQuestion], settings: RetrievalSettings) -> dict:
+        """Retrieve with the collection's live index, exactly as a question in Ask would."""
+        info = self.documents.get_collection(collection_id)
+        settings = settings.validated()
+        with self.uow_factory() as uow:
+            locations = uow.rag_chunks.locations(info.id)
+        rows = []
+        for q in questions:
+            found = self.documents.retrieve(info.id, q.question, settings)
+            retrieved = [(r.filename, r.page_number) for r in found]
+            expected = q.expected()
+            total = sum(1 for _, f, p in locations if any(e.matches(f, p) for e in expected))
+            metrics = question_metrics(retrieved, expected, settings.top_k, total)
+            rows.append({**asdict(q), **metrics, "retrieved": [f"{f} p.{p}" for f, p in retrieved]})
+        result = {"rows": rows, "average": average(rows)}
+        self._save(info, "single", {**settings.__dict__, "chunking": info.chunking.__dict__}, questions, result)
+        return result
+
+    def sweep(
+        self,
+        collection_id: int,
+        questions: Sequence[EvalQuestion],
+        sizes: Sequence[int] = SWEEP_SIZES,
+        top_ks: Sequence[int] = SWEEP_TOP_KS,
+        keyword_weight: float = 0.3,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> dict:
+        """Re-chunk the collection's stored pages at each size (in memory only), retrieve the
+        largest top-k once per question, and score every top-k on its prefix."""
+        info = self.documents.get_collection(collection_id)
+        if info.documents == 0:
+            raise InvalidInput(f"The collection {info.name!r} has no indexed files yet. Upload a file first.")
+        sizes = sorted({int(s) for s in sizes})
+        top_ks = sorted({int(k) for k in top_ks})
+        if not sizes or not top_ks:
+            raise InvalidInput("Pick at least one chunk size and one top-k.")
+        RetrievalSettings(max(top_ks), keyword_weight).validated()
+        with self.uow_factory() as uow:
+            docs = [(d.id, d.filename, d.headings) for d in uow.rag_documents.list(info.id, ready_only=True)]
+            pages = uow.rag_pages.for_documents([d[0] for d in docs])
+        by_doc: dict[int, list[ParsedPage]] = {}
+        for page in pages:
+            by_doc.setdefault(page.document_id, []).append(ParsedPage(page.page_number, page.text))
+        embedder = self.documents.embedder_factory(info.embed_model)
+        overlap_ratio = info.chunking.overlap / info.chunking.size
+        query_vectors = embedder.encode([q.question for q in questions], max_tokens=info.embed_max_tokens)
+        grid = []
+        for step, size in enumerate(sizes):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("Stopped.")
+            if progress:
+                progress(step / len(sizes), f"chunk size {size}: chunking and embedding")
+            chunking = ChunkSettings(size, int(size * overlap_ratio), info.chunking.unit)
+            chunks = [(c, filename) for doc_id, filename, headings in docs for c in chunk_pages(by_doc.get(doc_id, []), headings, chunking)]
+            vectors = embedder.encode([c.text for c, _ in chunks], max_tokens=info.embed_max_tokens, cancel=cancel)
+            keyword = MemoryKeywordIndex({i: c.text for i, (c, _) in enumerate(chunks)})
+            try:
+                per_k: dict[int, list[dict]] = {k: [] for k in top_ks}
+                for q, qvec in zip(questions, query_vectors):
+                    found = hybrid_search(
+                        qvec, query_terms(q.question), RetrievalSettings(max(top_ks), keyword_weight),
+                        vector_search=lambda v, k: _top(vectors, v, k),
+                        vector_scores=lambda v, ids: {i: float(vectors[i] @ v) for i in ids},
+                        keyword_search=keyword.search,
+                    )
+                    retrieved = [(chunks[r.chunk_id][1], chunks[r.chunk_id][0].page_number) for r in found]
+                    expected = q.expected()
+                    total = sum(1 for c, f in chunks if any(e.matches(f, c.page_number) for e in expected))
+                    for k in top_ks:
+                        per_k[k].append(question_metrics(retrieved, expected, k, total))
+            finally:
+                keyword.close()
+            for k in top_ks:
+                grid.append({"chunk_size": size, "top_k": k, "chunks": len(chunks), **average(per_k[k])})
+        if progress:
+            progress(1.0, "done")
+        result = {"grid": grid}
+        self._save(info, "sweep", {"sizes": sizes, "top_ks": top_ks, "keyword_weight": keyword_weight, "unit": info.chunking.unit}, questions, result)
+        return result
+
+    def _save(self, info, kind: str, settings: dict, questions: Sequence[EvalQuestion], results: dict) -> int:
+        with self.uow_factory() as uow:
+            row = uow.rag_evaluations.add(
+                collection_id=info.id, collection_name=info.name, kind=kind, settings=settings, questions=[asdict(q) for q in questions], results=results,
+            )
+            return row.id
+
+    def list_evaluations(self, collection_id: int | None = None) -> list[dict]:
+        with self.uow_factory() as uow:
+            rows = uow.rag_evaluations.list(collection_id)
+        out = []
+        for e in rows:
+            if e.kind == "single":
+                avg = e.results.get("average", {})
+                summary = f"P@{e.settings.get('top_k')} {avg.get('precision', 0):.2f} · R {avg.get('recall', 0):.2f} · nDCG {avg.get('ndcg', 0):.2f}"
+            else:
+                best = max(e.results.get("grid", []), key=lambda g: g["ndcg"], default=None)
+                summary = f"best nDCG {best['ndcg']:.2f} at size {best['chunk_size']}, k {best['top_k']}" if best else ""
+            out.append({"id": e.id, "when": e.created_at.strftime("%Y-%m-%d %H:%M"), "collection": e.collection_name, "kind": e.kind, "questions": len(e.questions), "summary": summary})
+        return out
+
+
+def _top(vectors: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, float]]:
+    scores = vectors @ query
+    order = np.argsort(-scores, kind="stable")[:k]
+    return [(int(i), float(scores[i])) for i in order]

@@ -1,0 +1,342 @@
+"""Turn an uploaded file into pages of plain text, with headings and warnings for the preview.
+
+Every way a file can be unusable ends in an ``InvalidInput`` with a sentence the user can
+act on (empty, too large, encrypted, corrupt, binary, unknown encoding, all scripts...).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import logging
+import re
+import zipfile
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+
+from playground.errors import InvalidInput
+from playground.formatting import format_bytes
+
+log = logging.getLogger(__name__)
+
+FORMATS = {".pdf": "pdf", ".docx": "docx", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".csv": "csv"}
+SUPPORTED = "PDF, DOCX, TXT, Markdown, HTML or CSV"
+MIN_PAGE_CHARS = 20  # fewer visible characters than this: the page is treated as having no text
+COMMON_ENCODINGS = ("utf_16", "utf_16_le", "utf_16_be", "cp1252", "latin_1", "iso8859_15", "cp1250", "cp1251", "shift_jis", "gb18030", "big5", "euc_kr")
+_MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+@dataclass
+class ParsedPage:
+    number: int  # 1-based
+    text: str
+
+
+@dataclass
+class ParsedDocument:
+    filename: str
+    format: str
+    size_bytes: int
+    content_hash: str
+    pages: list[ParsedPage]
+    headings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def char_count(self) -> int:
+        return sum(len(p.text) for p in self.pages)
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_upload(path: str | Path, max_bytes: int, filename: str | None = None) -> tuple[str, bytes]:
+    """The file's display name and bytes, refusing missing, empty and oversized files."""
+    file = Path(path)
+    name = filename or file.name
+    if not file.is_file():
+        raise InvalidInput(f"{name}: the uploaded file is gone (the upload may have been interrupted). Upload it again.")
+    size = file.stat().st_size
+    if size == 0:
+        raise InvalidInput(f"{name} is empty (0 bytes). Nothing to index.")
+    if size > max_bytes:
+        raise InvalidInput(
+            f"{name} is {format_bytes(size)}; the limit is {format_bytes(max_bytes)} "
+            "(set PLAYGROUND_RAG_MAX_FILE_MB to change it). Split the file or raise the limit."
+        )
+    return name, file.read_bytes()
+
+
+def detect_format(filename: str) -> str:
+    suffix = Path(filename).suffix.lower()
+    if suffix == ".doc":
+        raise InvalidInput(f"{filename} is an old Word .doc file. Save it as .docx (Word: File → Save As) and upload that.")
+    if suffix not in FORMATS:
+        raise InvalidInput(f"{filename}: files of type {suffix or '(no extension)'} are not supported. Upload {SUPPORTED}.")
+    return FORMATS[suffix]
+
+
+def parse_bytes(filename: str, data: bytes) -> ParsedDocument:
+    if not data:
+        raise InvalidInput(f"{filename} is empty (0 bytes). Nothing to index.")
+    fmt = detect_format(filename)
+    parser = {"pdf": _parse_pdf, "docx": _parse_docx, "txt": _parse_text, "md": _parse_markdown, "html": _parse_html, "csv": _parse_csv}[fmt]
+    pages, headings, warnings = parser(filename, data)
+    doc = ParsedDocument(filename, fmt, len(data), content_hash(data), pages, headings, warnings)
+    if not any(len(p.text.strip()) >= 1 for p in doc.pages):
+        raise InvalidInput(f"{filename} has no text that can be extracted.")
+    return doc
+
+
+def parse_file(path: str | Path, max_bytes: int, filename: str | None = None) -> ParsedDocument:
+    name, data = read_upload(path, max_bytes, filename)
+    return parse_bytes(name, data)
+
+
+# ---- text encodings ----------------------------------------------------------------
+
+
+def decode_text(filename: str, data: bytes) -> tuple[str, list[str]]:
+    """Text from bytes: UTF-8 if it is, else the detected encoding (with a warning)."""
+    boms = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
+    if b"\x00" in data[:8192] and not data.startswith(boms):
+        raise InvalidInput(f"{filename} looks like a binary file, not text (it contains NUL bytes). Check that it is the file you meant.")
+    try:
+        return data.decode("utf-8-sig"), []
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    # Several single-byte code pages decode the same bytes equally "cleanly"; among the
+    # cleanest, prefer the encodings text files on office machines usually have.
+    matches = list(from_bytes(data))
+    cleanest = min((m.chaos for m in matches), default=0.0)
+    near = [m for m in matches if m.chaos <= cleanest + 0.05]
+    best = min(near, key=lambda m: (COMMON_ENCODINGS.index(m.encoding) if m.encoding in COMMON_ENCODINGS else 99, m.chaos), default=None)
+    if best is None or best.encoding is None:
+        raise InvalidInput(f"{filename} is not UTF-8 and its text encoding could not be detected. Save it as UTF-8 and upload it again.")
+    text = str(best)
+    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
+    if controls > max(5, len(text) // 100):
+        raise InvalidInput(f"{filename} looks like a binary file, not text. Check that it is the file you meant.")
+    return text, [f"Not UTF-8: read as {best.encoding}. Check the preview; if the text looks wrong, save the file as UTF-8."]
+
+
+def _visible(text: str) -> int:
+    return len(re.sub(r"\s+", "", text))
+
+
+# ---- formats -------------------------------------------------------------------------
+
+
+def _parse_pdf(filename: str, data: bytes):
+    from pypdf import PdfReader
+    from pypdf.errors import DependencyError, FileNotDecryptedError
+
+    if not data.lstrip()[:5].startswith(b"%PDF"):
+        raise InvalidInput(f"{filename} is not a PDF (it does not start like one). Check the file or its extension.")
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except (DependencyError, NotImplementedError) as err:
+                raise InvalidInput(f"{filename} is encrypted with a method Playground cannot open. Save an unprotected copy and upload that.") from err
+            if not opened:
+                raise InvalidInput(f"{filename} is password-protected. Save a copy without the password and upload that.")
+        page_objects = list(reader.pages)
+    except InvalidInput:
+        raise
+    except FileNotDecryptedError as err:
+        raise InvalidInput(f"{filename} is password-protected. Save a copy without the password and upload that.") from err
+    except Exception as err:  # noqa: BLE001 - pypdf raises many kinds on broken files
+        log.info("PDF %s could not be read: %s", filename, err)
+        raise InvalidInput(f"{filename} is damaged or not a valid PDF ({type(err).__name__}). Re-export it and upload again.") from err
+    if not page_objects:
+        raise InvalidInput(f"{filename} has no pages.")
+    pages, empty = [], []
+    for number, page in enumerate(page_objects, start=1):
+        try:
+            text = page.extract_text() or ""
+        except Exception as err:  # noqa: BLE001 - one broken page should not lose the rest
+            log.info("PDF %s page %d: %s", filename, number, err)
+            text = ""
+        text = text.replace("\x00", "")
+        if _visible(text) < MIN_PAGE_CHARS:
+            empty.append(number)
+        pages.append(ParsedPage(number, text))
+    warnings = []
+    if len(empty) == len(pages):
+        raise InvalidInput(
+            f"{filename} has no extractable text on any of its {len(pages)} page(s): it is probably scanned images. "
+            "Run OCR on it (e.g. in a PDF tool) and upload the result."
+        )
+    if empty:
+        shown = ", ".join(map(str, empty[:20])) + ("…" if len(empty) > 20 else "")
+        warnings.append(f"No extractable text on page(s) {shown} (scanned or image-only?); those pages are skipped.")
+    return pages, _guess_headings(pages), warnings
+
+
+def _guess_headings(pages: list[ParsedPage]) -> list[str]:
+    """Short title-like lines in text that carries no markup (PDF, plain text)."""
+    found: list[str] = []
+    for page in pages:
+        for line in page.text.splitlines():
+            line = line.strip()
+            if 3 <= len(line) <= 70 and line[0].isupper() and not line.endswith((".", ",", ";", ":", "?", "!")) and len(line.split()) <= 9 and not line.replace(" ", "").isdigit():
+                if re.match(r"^(\d+(\.\d+)*\.?\s+)?[A-Z][\w'’\- ,&/()]*$", line) and line not in found:
+                    found.append(line)
+    return found[:200]
+
+
+def _parse_docx(filename: str, data: bytes):
+    if not zipfile.is_zipfile(io.BytesIO(data)):
+        raise InvalidInput(f"{filename} is not a Word document (a .docx is a ZIP package; this file is not one). Check the file.")
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        if "word/document.xml" not in archive.namelist():
+            raise InvalidInput(f"{filename} is a ZIP archive but not a Word document (it has no word/document.xml). Check the file.")
+    import docx
+    from docx.oxml.ns import qn
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+    except Exception as err:  # noqa: BLE001
+        log.info("DOCX %s could not be read: %s", filename, err)
+        raise InvalidInput(f"{filename} is a damaged Word document ({type(err).__name__}). Open and re-save it in Word, then upload again.") from err
+    pages: list[list[str]] = [[]]
+    headings: list[str] = []
+    body = document.element.body
+    for block in body.iterchildren():
+        if block.tag == qn("w:p"):
+            paragraph = docx.text.paragraph.Paragraph(block, document)
+            text = paragraph.text.strip()
+            style = (paragraph.style.name if paragraph.style is not None else "") or ""
+            if text:
+                if style.startswith(("Heading", "Title")):
+                    headings.append(text)
+                pages[-1].append(text)
+            breaks = block.findall(".//" + qn("w:br"))
+            if any(b.get(qn("w:type")) == "page" for b in breaks):
+                pages.append([])
+        elif block.tag == qn("w:tbl"):
+            table = docx.table.Table(block, document)
+            for row in table.rows:
+                cells = [c.text.strip() for c in row.cells]
+                if any(cells):
+                    pages[-1].append(" | ".join(cells))
+    while len(pages) > 1 and not pages[-1]:
+        pages.pop()
+    parsed = [ParsedPage(i, "\n\n".join(parts)) for i, parts in enumerate(pages, start=1)]
+    warnings = ["Word files have no fixed pages: page numbers follow the document's explicit page breaks."] if len(parsed) > 1 else []
+    return parsed, headings, warnings
+
+
+def _parse_text(filename: str, data: bytes):
+    text, warnings = decode_text(filename, data)
+    pages = [ParsedPage(i, t) for i, t in enumerate(text.split("\f"), start=1)]  # form feed = page break
+    if not any(p.text.strip() for p in pages):
+        raise InvalidInput(f"{filename} contains only blank space. Nothing to index.")
+    return pages, _guess_headings(pages), warnings
+
+
+def _parse_markdown(filename: str, data: bytes):
+    text, warnings = decode_text(filename, data)
+    if not text.strip():
+        raise InvalidInput(f"{filename} contains only blank space. Nothing to index.")
+    headings, fenced = [], False
+    for line in text.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        match = None if fenced else _MD_HEADING.match(line)
+        if match:
+            headings.append(match.group(2))
+    return [ParsedPage(1, text)], headings, warnings
+
+
+class _HTMLText(HTMLParser):
+    SKIP = {"script", "style", "noscript", "template", "svg", "head", "iframe", "object"}
+    BLOCK = {"p", "div", "section", "article", "br", "li", "tr", "table", "ul", "ol", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "header", "footer", "main", "nav", "dd", "dt"}
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self.headings: list[str] = []
+        self.skipping = 0
+        self.skipped_scripts = 0
+        self.heading: list[str] | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skipping += 1
+            self.skipped_scripts += tag == "script"
+        elif tag in self.BLOCK:
+            self.parts.append("\n\n" if tag not in ("br", "li", "tr") else "\n")
+            if tag in ("h1", "h2", "h3", "h4", "h5", "h6"):
+                self.heading = []
+        elif tag in ("td", "th"):
+            self.parts.append(" | ")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        elif tag in self.BLOCK:
+            if self.heading is not None and tag.startswith("h") and tag[1:].isdigit():
+                title = " ".join("".join(self.heading).split())
+                if title:
+                    self.headings.append(title)
+                self.heading = None
+            self.parts.append("\n\n" if tag != "li" else "\n")
+
+    def handle_data(self, data):
+        if self.skipping:
+            return
+        self.parts.append(data)
+        if self.heading is not None:
+            self.heading.append(data)
+
+    def text(self) -> str:
+        raw = "".join(self.parts)
+        lines = [" ".join(line.split()) for line in raw.split("\n")]
+        return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
+
+
+def _parse_html(filename: str, data: bytes):
+    source, warnings = decode_text(filename, data)
+    parser = _HTMLText()
+    try:
+        parser.feed(source)
+        parser.close()
+    except Exception as err:  # noqa: BLE001 - html.parser is lenient; this is a last resort
+        raise InvalidInput(f"{filename} could not be read as HTML ({type(err).__name__}).") from err
+    text = parser.text()
+    if _visible(text) < MIN_PAGE_CHARS:
+        why = f" (it holds {parser.skipped_scripts} script(s): the content is probably built by JavaScript)" if parser.skipped_scripts else ""
+        raise InvalidInput(f"{filename} has no readable text{why}. Save the page's text (or print it to PDF) and upload that.")
+    if parser.skipped_scripts and len(text) < len(source) // 20:
+        warnings.append(f"Mostly scripts: {parser.skipped_scripts} script(s) were dropped and only {len(text)} characters of text remain.")
+    return [ParsedPage(1, text)], parser.headings, warnings
+
+
+def _parse_csv(filename: str, data: bytes):
+    text, warnings = decode_text(filename, data)
+    sample = text[:20000]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+    except csv.Error:
+        dialect = csv.excel
+    rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in r)]
+    if not rows:
+        raise InvalidInput(f"{filename} has no rows.")
+    header, body = rows[0], rows[1:]
+    if not body:
+        return [ParsedPage(1, " | ".join(header))], [], warnings
+    lines = []
+    for row in body:  # each row becomes one self-describing line, so a chunk never loses its column names
+        pairs = [f"{(header[i] if i < len(header) else f'column {i + 1}').strip()}: {cell.strip()}" for i, cell in enumerate(row) if cell.strip()]
+        lines.append("; ".join(pairs))
+    columns = ", ".join(h.strip() for h in header if h.strip())
+    warnings.append(f"{len(body)} row(s) read; each row is indexed as one line naming its columns ({columns}).")
+    return [ParsedPage(1, "\n".join(lines))], [], warnings
