@@ -9,7 +9,7 @@ from functools import partial
 import gradio as gr
 
 from components.common import user_errors
-from playground.arena.service import WINNERS, BattleView, Reveal
+from playground.arena.service import WINNERS, BattleView, LiveView, Reveal
 from playground.services import Services
 
 REASONS = ["More accurate", "More helpful", "Clearer", "Better follows the instructions", "Shorter / to the point", "Safer", "Better style"]
@@ -41,6 +41,17 @@ def build_rater_view(services: Services) -> dict:
             code = gr.Textbox(label="Join code", placeholder="e.g. K7P2QX", elem_id="arena-code", scale=1)
             join = gr.Button("Join", variant="primary", elem_id="arena-join-btn", scale=1)
     status = gr.Markdown("Type your name and the join code, then press **Join**.", elem_id="arena-status")
+    last_prompt = gr.State("")  # the rater's last live prompt, for “Try another pair”
+    with gr.Group(visible=False, elem_id="arena-live") as live_box:
+        live_prompt = gr.Textbox(
+            label="Ask your own prompt: two models drawn at random answer it as A and B; you vote when both have finished",
+            lines=3,
+            max_lines=12,
+            elem_id="arena-live-prompt",
+        )
+        with gr.Row():
+            ask = gr.Button("Ask", variant="primary", elem_id="arena-live-ask")
+            another = gr.Button("Try another pair", interactive=False, elem_id="arena-live-retry")
     prompt = gr.Markdown(elem_id="arena-prompt")
     with gr.Row(equal_height=True):
         with gr.Column():
@@ -83,15 +94,50 @@ def build_rater_view(services: Services) -> dict:
 
     battle_targets = [current, status, prompt, text_a, text_b, accept_a, accept_b, reasons, comment, reveal, *vote_buttons, next_btn]
 
+    def live_outputs(view: LiveView):
+        """One step of a live battle: voting stays locked until the pair is a battle."""
+        votable = view.token is not None
+        return [
+            {"token": view.token, "served": time.time()} if votable else None,
+            view.message,
+            f"### Your prompt\n\n{view.prompt}",
+            view.text_a,
+            view.text_b,
+            None,
+            None,
+            [],
+            "",
+            "",
+            *[gr.update(interactive=votable)] * len(vote_buttons),
+            gr.update(interactive=view.finished),
+            gr.update(interactive=view.finished),
+            gr.update(interactive=view.finished),
+            view.prompt,
+        ]
+
+    live_targets = [*battle_targets, ask, another, last_prompt]
+
     @user_errors
     def do_join(typed_name: str, typed_code: str, request: gr.Request):
         username = getattr(request, "username", None) if request is not None else None
         joined = arena.join(typed_code, typed_name, username)
-        return [joined, *battle_outputs(arena.next_battle(joined), joined)]
+        return [joined, *battle_outputs(arena.next_battle(joined), joined), gr.update(visible=arena.live_enabled(joined))]
 
     @user_errors
     def do_next(joined: dict | None):
         return battle_outputs(arena.next_battle(joined), joined)
+
+    @user_errors
+    def do_ask(typed: str, joined: dict | None):
+        for view in arena.ask_live(joined, typed):
+            yield live_outputs(view)
+
+    @user_errors
+    def do_retry(asked: str, joined: dict | None):
+        if not asked:
+            raise gr.Error("Ask a prompt first.", print_exception=False)
+        for view in arena.ask_live(joined, asked):
+            yield live_outputs(view)
 
     @user_errors
     def do_vote(choice: str, joined: dict | None, shown: dict | None, acc_a: str | None, acc_b: str | None, why: list[str], note: str):
@@ -103,7 +149,7 @@ def build_rater_view(services: Services) -> dict:
         return [_reveal_text(result), *locked, gr.update(interactive=True)]
 
     rater_events = RATER_EVENTS
-    join.click(do_join, [name, code], [session, *battle_targets], api_name="arena_join", **rater_events)
+    join.click(do_join, [name, code], [session, *battle_targets, live_box], api_name="arena_join", **rater_events)
     next_btn.click(do_next, [session], battle_targets, api_name="arena_next", **rater_events)
     for choice, button in buttons.items():
         button.click(
@@ -114,6 +160,12 @@ def build_rater_view(services: Services) -> dict:
             trigger_mode="once",
             **rater_events,
         )
+
+    # Live answers stream through the queue, with no limit: each model has its own copies and
+    # locks in the registry, so one rater's generation never holds up another rater's events.
+    live_events = {"concurrency_limit": None, "trigger_mode": "once", "show_progress": "hidden"}
+    ask.click(do_ask, [live_prompt, session], live_targets, api_name="arena_live_ask", **live_events)
+    another.click(do_retry, [last_prompt, session], live_targets, api_name="arena_live_retry", **live_events)
 
     def prefill(request: gr.Request):
         """A shared link may carry ?code=XXXXXX; a login (--auth) names the rater."""

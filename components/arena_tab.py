@@ -71,6 +71,11 @@ def build_arena_tab(services: Services) -> dict:
             with gr.Row():
                 repeat_fraction = gr.Slider(0.0, 0.5, value=0.1, step=0.05, label="Share of battles repeated with sides swapped (self-consistency)")
                 pairs_per_prompt = gr.Number(value=0, precision=0, label="Model pairs per prompt (0 = every pair)")
+            live_on = gr.Checkbox(
+                value=False,
+                label="Live mode: raters may also type their own prompts, answered by two models drawn at random (the prompt set may then be empty)",
+                elem_id="arena-live-on",
+            )
             create = gr.Button("Create evaluation", variant="primary", elem_id="arena-create")
             with gr.Row():
                 generate = gr.Button("Generate / resume answers", variant="primary", elem_id="arena-generate")
@@ -84,6 +89,9 @@ def build_arena_tab(services: Services) -> dict:
                     policy = gr.Radio(["redact", "exclude"], value="redact", label="Such answers are")
                     more_words = gr.Textbox(label="Add words and re-check every answer")
                     apply_policy = gr.Button("Apply")
+            with gr.Row():
+                live_toggle = gr.Checkbox(value=False, label="Live prompts: raters of the selected evaluation may ask their own prompts", elem_id="arena-live-toggle", scale=3)
+                apply_live = gr.Button("Apply live mode", scale=1, elem_id="arena-live-apply")
             timer = gr.Timer(2.0)
         with gr.Tab("Leaderboard"):
             board_button = gr.Button("Compute leaderboard", variant="primary", elem_id="arena-board-btn")
@@ -121,9 +129,10 @@ def build_arena_tab(services: Services) -> dict:
         if not evaluation_id:
             return "Create an evaluation in **Set up**, or pick one above."
         info = arena.evaluation(evaluation_id)
+        live = " · live prompts **on**" if info.mode == "live" else (" · live prompts off" if info.mode == "prompt_set" else "")
         return (
             f"**{info.name}** · join code **`{info.join_code}`** · {info.prompts} prompts · {info.battles} battles · "
-            f"models: {', '.join(info.contestants)}"
+            f"models: {', '.join(info.contestants)}{live}"
         )
 
     @user_errors
@@ -144,18 +153,28 @@ def build_arena_tab(services: Services) -> dict:
         return "\n".join(prompts)
 
     @user_errors
-    def do_create(eval_name, typed, upload, keys, tokens, temp, seed_value, system, words, action, repeats, per_prompt):
+    def do_create(eval_name, typed, upload, keys, tokens, temp, seed_value, system, words, action, repeats, per_prompt, live=False):
         if upload and (typed or "").strip():
             raise gr.Error("Use either the typed prompts or the uploaded file, not both (clear one of them).", print_exception=False)
-        items = parse_file(upload) if upload else parse_typed(typed)
+        live_only = bool(live) and not upload and not (typed or "").strip()
+        items = [] if live_only else parse_file(upload) if upload else parse_typed(typed)
         seed_int = None if seed_value in (None, "") or int(seed_value) < 0 else int(seed_value)
         params = GenerationParams(system_prompt=system or "", temperature=float(temp), max_tokens=int(tokens), seed=seed_int)
         info = arena.create_evaluation(
             eval_name, items, keys or [], params, leak_words=words or "", leak_action=action, repeat_fraction=float(repeats),
             pairs_per_prompt=int(per_prompt) if per_prompt and int(per_prompt) > 0 else None, seed=seed_int,
+            mode="live" if live else "prompt_set",
         )  # fmt: skip
-        gr.Info(f"Created {info.name!r}: {info.battles} battles. Join code {info.join_code}. Now press Generate.")
+        if live_only:
+            gr.Info(f"Created {info.name!r} for live prompts. Join code {info.join_code}: raters type their own prompts.")
+        else:
+            gr.Info(f"Created {info.name!r}: {info.battles} battles. Join code {info.join_code}. Now press Generate.")
         return evaluation_choices(info.id), describe(info.id)
+
+    @user_errors
+    def do_live_mode(evaluation_id, enabled):
+        gr.Info(arena.set_live_mode(evaluation_id, bool(enabled)))
+        return describe(evaluation_id)
 
     @user_errors
     def do_generate(evaluation_id):
@@ -223,10 +242,11 @@ def build_arena_tab(services: Services) -> dict:
     from_compare.click(do_from_compare, None, [prompts_text], api_name="arena_prompts_from_compare")
     create.click(
         do_create,
-        [name, prompts_text, prompts_file, models, max_tokens, temperature, seed, system_prompt, leak_words, leak_action, repeat_fraction, pairs_per_prompt],
+        [name, prompts_text, prompts_file, models, max_tokens, temperature, seed, system_prompt, leak_words, leak_action, repeat_fraction, pairs_per_prompt, live_on],
         [evaluation, info_md],
         api_name="arena_create",
     )
+    apply_live.click(do_live_mode, [evaluation, live_toggle], [info_md], api_name="arena_live_mode")
     generate.click(do_generate, [evaluation], None, api_name="arena_generate")
     stop.click(do_stop, [evaluation], None, api_name="arena_cancel")
     timer.tick(do_progress, [evaluation], [progress_md, tally, flagged], api_name="arena_progress", show_progress="hidden", concurrency_limit=8, concurrency_id="arena_admin_poll")

@@ -71,14 +71,21 @@ class ArenaRepository:
     def get_contestant(self, contestant_id: int) -> Optional[ArenaContestant]:
         return self.session.get(ArenaContestant, contestant_id)
 
-    def answers(self, evaluation_id: int) -> list[ArenaAnswer]:
+    def answers(self, evaluation_id: int, source: Optional[str] = None) -> list[ArenaAnswer]:
+        """Every answer of an evaluation, or only those to prompts of one source (set | live | import)."""
         query = (
             select(ArenaAnswer)
             .join(ArenaPrompt, ArenaPrompt.id == ArenaAnswer.prompt_id)
             .where(ArenaPrompt.evaluation_id == evaluation_id)
             .order_by(ArenaPrompt.position, ArenaAnswer.contestant_id)
         )
+        if source is not None:
+            query = query.where(ArenaPrompt.source == source)
         return list(self.session.scalars(query))
+
+    def max_prompt_position(self, evaluation_id: int) -> int:
+        value = self.session.scalar(select(func.max(ArenaPrompt.position)).where(ArenaPrompt.evaluation_id == evaluation_id))
+        return -1 if value is None else int(value)
 
     def answer_for(self, prompt_id: int, contestant_id: int) -> Optional[ArenaAnswer]:
         query = select(ArenaAnswer).where(and_(ArenaAnswer.prompt_id == prompt_id, ArenaAnswer.contestant_id == contestant_id))

@@ -19,6 +19,7 @@ from playground.arena import leaderboard as lb
 from playground.arena import results
 from playground.arena.agreement import AgreementReport, Judgement, agreement_report
 from playground.arena.leaks import DEFAULT_WORDS, find_leaks, parse_words, unique_words, words_for_model
+from playground.arena.live import LIVE_MODE, LiveActions, LiveView  # noqa: F401 - LiveView re-exported for the UI
 from playground.arena.pregen import PregenJobs
 from playground.arena.raters import GONE, WINNERS, BattleView, RaterActions, Reveal  # noqa: F401 - re-exported for the UI
 from playground.arena.prompts import PromptItem, from_texts
@@ -42,6 +43,7 @@ class EvaluationInfo:
     prompts: int
     contestants: list[str]
     battles: int
+    mode: str = "prompt_set"  # prompt_set | live (raters may also ask their own prompts) | imported
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-class ArenaService(RaterActions):
+class ArenaService(RaterActions, LiveActions):
     def __init__(self, registry: ModelRegistry, recorder: GenerationRecorder, uow_factory: Callable[[], UnitOfWork], export_dir: Path):
         self.registry = registry
         self.recorder = recorder
@@ -115,6 +117,8 @@ class ArenaService(RaterActions):
             raise InvalidInput("The share of repeated battles must be between 0 and 0.5.")
         if params.max_tokens < 1:
             raise InvalidInput("Max tokens must be at least 1.")
+        if mode not in ("prompt_set", LIVE_MODE):
+            raise InvalidInput("Choose a prompt-set or a live evaluation.")
         if mode == "prompt_set" and not prompts:
             raise InvalidInput("The prompt set is empty.")
         if prompts:
@@ -153,7 +157,7 @@ class ArenaService(RaterActions):
                     for k, i in enumerate(repeats)
                 ]
             )
-            info = EvaluationInfo(evaluation.id, name, evaluation.join_code, len(rows), labels, len(battles) + len(repeats))
+            info = EvaluationInfo(evaluation.id, name, evaluation.join_code, len(rows), labels, len(battles) + len(repeats), mode)
         log.info("Created arena evaluation %s (%s): %d prompts, %d models, %d battles", info.id, name, info.prompts, len(keys), info.battles)
         return info
 
@@ -184,7 +188,19 @@ class ArenaService(RaterActions):
                 len(uow.arena.prompts(evaluation.id)),
                 [c.label for c in uow.arena.contestants(evaluation.id)],
                 len(uow.arena.battles(evaluation.id)),
+                evaluation.mode,
             )
+
+    def set_live_mode(self, evaluation_id: int | None, enabled: bool) -> str:
+        """Let the evaluation's raters ask their own prompts (live battles) besides the prepared ones."""
+        info = self.evaluation(evaluation_id)
+        if info.mode == "imported":
+            raise InvalidInput("An imported evaluation has no models to ask, so it cannot take live prompts.")
+        with self.uow_factory() as uow:
+            uow.arena.get_evaluation(info.id).mode = LIVE_MODE if enabled else "prompt_set"
+        if enabled:
+            return f"Live prompts are on for {info.name!r}: raters see “Ask your own prompt” after they join (raters already in press Join again)."
+        return f"Live prompts are off for {info.name!r}; the live battles already voted on still count."
 
     def delete_evaluation(self, evaluation_id: int | None) -> str:
         info = self.evaluation(evaluation_id)
@@ -211,7 +227,7 @@ class ArenaService(RaterActions):
     def progress(self, evaluation_id: int | None) -> Progress:
         info = self.evaluation(evaluation_id)
         with self.uow_factory() as uow:
-            answers = [a for a in uow.arena.answers(info.id)]
+            answers = uow.arena.answers(info.id, source="set")  # live answers are not pre-generated
             contestants = [(c.label, c.status, c.error or "") for c in uow.arena.contestants(info.id)]
             servable = len(self._servable(uow, info.id))
         return Progress(

@@ -1,0 +1,234 @@
+"""Live battles: a rater types a prompt, two contestants drawn at random answer side by side,
+and the pair becomes an ordinary battle once both have finished.
+
+A live prompt is an arena prompt with source="live", its answers are arena answers and the
+battle a normal battle of the evaluation, so votes on it go through `vote` and count in the
+leaderboard, agreement, exports and report like any other. Only the rater who asked holds
+the battle's token; `next_battle` never serves live battles to anyone else.
+
+Blindness: what this module yields never names a contestant. Streamed text is redacted with
+the evaluation's leak words, and a word still arriving is held back until it is complete (so
+"Gem" never shows before "Gemma" can be recognised); a model's error text (which names it)
+is logged, never shown; the battle's token exists only once both answers are in and clean.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import uuid
+from dataclasses import dataclass
+from typing import Callable, Iterator, Sequence
+
+from sqlalchemy.exc import IntegrityError
+
+from playground.arena.leaks import find_leaks, redact
+from playground.compare.engine import ColumnState, Job, stream_jobs
+from playground.errors import InvalidInput, ModelNotFound
+from playground.generation import GenerationRecorder
+from playground.models.registry import ModelRegistry
+from playground.models.types import GenerationParams, Message
+from storage import ArenaAnswer, ArenaBattle, ArenaPrompt, ArenaRater, UnitOfWork
+
+log = logging.getLogger(__name__)
+
+MAX_PROMPT_CHARS = 4000
+LIVE_MODE = "live"
+ANSWERING = "Two models drawn at random are answering… voting unlocks when both have finished."
+READY = "Both answers are in — vote below."
+REDACTED_NOTE = " Words that would give a model away are blacked out as [model]."
+FAILED = (
+    "One of the two models could not answer, so this pair cannot be rated. "
+    "Press “Try another pair” to ask the same prompt again of two models drawn afresh."
+)
+FAILED_TEXT = "⚠ This model could not answer (the facilitator can see the error in the log)."
+EXCLUDED = (
+    "An answer named a model, and this evaluation leaves such answers out, so this pair was discarded "
+    "and cannot be rated. Press “Try another pair” to ask the same prompt of two models drawn afresh."
+)
+EXCLUDED_TEXT = "(hidden: this answer named a model)"
+DELETED = "This evaluation was deleted while the models were answering; nothing was saved. Ask your facilitator for a new join code."
+LIVE_OFF = (
+    "Live prompts are off for this evaluation: rate the prepared battles (press “Next battle”), "
+    "or ask your facilitator to turn live mode on."
+)
+TOO_FEW = "This evaluation has fewer than two working models, so a live battle is not possible. Please tell your facilitator."
+
+
+@dataclass(frozen=True)
+class LiveView:
+    prompt: str
+    text_a: str
+    text_b: str
+    message: str
+    finished: bool  # both models are done (successfully or not)
+    token: str | None = None  # only when the pair is a battle that can be voted on
+
+
+def shown_while_streaming(text: str, words: Sequence[str]) -> str:
+    """The part of a growing answer that is safe to show, with leak words blacked out.
+
+    The trailing word is held back until whitespace follows it, and so is any tail that could
+    still grow into a listed word or phrase ("Hugging " before "Face" arrives)."""
+    cut = max(text.rfind(c) for c in (" ", "\n", "\t")) + 1
+    lowered = text[:cut].lower()
+    longest = max((len(w) for w in words), default=0)
+    for start in range(max(0, cut - longest - 1), cut):
+        if start and lowered[start - 1].isalnum():
+            continue  # a word can only start at a boundary (as the leak pattern requires)
+        tail = lowered[start:].rstrip()
+        if tail and any(w.lower().startswith(tail) and len(w) > len(tail) for w in words):
+            cut = start
+            break
+    return redact(text[:cut], words)
+
+
+def _messages(params: GenerationParams, prompt: str) -> tuple[Message, ...]:
+    return tuple(([Message("system", params.system_prompt)] if params.system_prompt else []) + [Message("user", prompt)])
+
+
+class LiveActions:
+    """Mixed into ArenaService (which provides these attributes and `_rater`)."""
+
+    registry: ModelRegistry
+    recorder: GenerationRecorder
+    uow_factory: Callable[[], UnitOfWork]
+    _rater: Callable[[UnitOfWork, dict | None], ArenaRater]
+
+    def live_enabled(self, session: dict | None) -> bool:
+        """Whether the rater's evaluation takes live prompts (False before joining)."""
+        if not session or not session.get("rater_id"):
+            return False
+        with self.uow_factory() as uow:
+            rater = uow.arena.get_rater(int(session["rater_id"]))
+            evaluation = uow.arena.get_evaluation(rater.evaluation_id) if rater is not None else None
+            return evaluation is not None and evaluation.mode == LIVE_MODE
+
+    def _working(self, model_key: str) -> bool:
+        try:
+            self.registry.get_spec(model_key)
+            return True
+        except ModelNotFound:
+            return False
+
+    def ask_live(self, session: dict | None, prompt: str | None, cancel: threading.Event | None = None) -> Iterator[LiveView]:
+        """Stream two anonymous answers to the rater's prompt; the last view says whether
+        (and by which token) the pair can be voted on."""
+        text = re.sub(r"[ \t]+\n", "\n", (prompt or "").strip())
+        if not text:
+            raise InvalidInput("Type a prompt first, then press “Ask”.")
+        if len(text) > MAX_PROMPT_CHARS:
+            raise InvalidInput(f"That prompt is too long ({len(text)} characters; {MAX_PROMPT_CHARS} at most).")
+        with self.uow_factory() as uow:
+            rater = self._rater(uow, session)
+            evaluation = uow.arena.get_evaluation(rater.evaluation_id)
+            if evaluation is None:
+                raise InvalidInput(DELETED)
+            if evaluation.mode != LIVE_MODE:
+                raise InvalidInput(LIVE_OFF)
+            evaluation_id, words = evaluation.id, list(evaluation.leak_words)
+            # A model that failed pre-generation is known broken; one gone from the registry cannot run.
+            candidates = [(c.id, c.model_key, dict(c.params)) for c in uow.arena.contestants(evaluation_id) if c.status != "failed"]
+        working = [c for c in candidates if self._working(c[1])]
+        if len(working) < 2:
+            raise InvalidInput(TOO_FEW)
+        pair = random.SystemRandom().sample(working, 2)  # a random pair in a random order: A is pair[0]
+        prompt_id, answer_ids = self._live_rows(evaluation_id, text, [c[0] for c in pair])
+        run_id = self.recorder.start_run("arena", title=text, meta={"evaluation_id": evaluation_id, "live": True, "prompt_id": prompt_id})
+        jobs = [
+            Job(position=i, model_key=key, messages=_messages(params, text), params=params)
+            for i, (_, key, params) in enumerate((c[0], c[1], GenerationParams.from_dict(c[2])) for c in pair)
+        ]
+        log.info("Live arena prompt %s in evaluation %s", prompt_id, evaluation_id)
+        yield LiveView(text, "", "", ANSWERING, finished=False)
+        states: list[ColumnState] = [ColumnState(0), ColumnState(1)]
+        snapshots = stream_jobs(self.recorder, run_id, jobs, cancel)
+        shown = ("", "")
+        try:
+            for states in snapshots:
+                if not all(s.done for s in states):
+                    now = tuple(FAILED_TEXT if s.status == "error" else shown_while_streaming(s.text, words) for s in states)
+                    if now != shown:  # snapshots come every 80 ms even while a model is still loading
+                        shown = now
+                        yield LiveView(text, *now, ANSWERING, finished=False)
+        finally:
+            snapshots.close()  # the rater went away: stop both generations
+            if not all(s.done for s in states):
+                self._save_answers(answer_ids, states, [[], []])
+        yield self._finish(evaluation_id, text, prompt_id, answer_ids, states)
+
+    def _live_rows(self, evaluation_id: int, text: str, contestant_ids: Sequence[int]) -> tuple[int, list[int]]:
+        for _ in range(5):  # two raters asking at once may take the same position: the second retries
+            try:
+                with self.uow_factory() as uow:
+                    if uow.arena.get_evaluation(evaluation_id) is None:
+                        raise InvalidInput(DELETED)
+                    row = uow.arena.add(
+                        ArenaPrompt(
+                            evaluation_id=evaluation_id,
+                            position=uow.arena.max_prompt_position(evaluation_id) + 1,
+                            question_id=f"live-{uuid.uuid4().hex[:12]}",
+                            text=text,
+                            source="live",
+                        )
+                    )
+                    answers = [ArenaAnswer(prompt_id=row.id, contestant_id=cid, text="", status="pending", leaks=[]) for cid in contestant_ids]
+                    uow.arena.add_all(answers)
+                    return row.id, [a.id for a in answers]
+            except IntegrityError:
+                continue
+        raise InvalidInput("Many prompts arrived at the same moment; please press “Ask” again.")
+
+    def _save_answers(self, answer_ids: Sequence[int], states: Sequence[ColumnState], leaks: Sequence[list[str]]) -> bool:
+        """Store both answers; False when they are gone (the evaluation was deleted)."""
+        with self.uow_factory() as uow:
+            answers = [uow.arena.get_answer(i) for i in answer_ids]
+            if any(a is None for a in answers):
+                return False
+            for answer, state, found in zip(answers, states, leaks):
+                ok = state.status == "ok"
+                answer.generation_id = state.generation_id
+                answer.text = state.text
+                answer.status = "ok" if ok else "error"
+                answer.error = None if ok else (state.error or "The answer did not finish.")
+                answer.leaks = list(found)
+        return True
+
+    def _finish(self, evaluation_id: int, text: str, prompt_id: int, answer_ids: Sequence[int], states: Sequence[ColumnState]) -> LiveView:
+        with self.uow_factory() as uow:  # the policy as it is now: the admin may have changed it meanwhile
+            evaluation = uow.arena.get_evaluation(evaluation_id)
+            if evaluation is None:
+                return LiveView(text, "", "", DELETED, finished=True)
+            words, action = list(evaluation.leak_words), evaluation.leak_action
+        leaks = [find_leaks(s.text, words) if s.status == "ok" else [] for s in states]
+        if not self._save_answers(answer_ids, states, leaks):
+            return LiveView(text, "", "", DELETED, finished=True)
+        failed = [s.status != "ok" for s in states]
+        if any(failed):
+            a, b = (FAILED_TEXT if bad else redact(s.text, words) for s, bad in zip(states, failed))
+            for s in states:
+                if s.status != "ok":
+                    log.warning("Live arena prompt %s: an answer failed (%s): %s", prompt_id, s.status, s.error)
+            return LiveView(text, a, b, FAILED, finished=True)
+        if action == "exclude" and any(leaks):
+            a, b = (EXCLUDED_TEXT if found else redact(s.text, words) for s, found in zip(states, leaks))
+            log.info("Live arena prompt %s: an answer named a model (%s); discarded", prompt_id, leaks)
+            return LiveView(text, a, b, EXCLUDED, finished=True)
+        with self.uow_factory() as uow:
+            if uow.arena.get_evaluation(evaluation_id) is None:
+                return LiveView(text, "", "", DELETED, finished=True)
+            battle = uow.arena.add(
+                ArenaBattle(
+                    evaluation_id=evaluation_id,
+                    token=uuid.uuid4().hex,
+                    position=uow.arena.max_battle_position(evaluation_id) + 1,
+                    prompt_id=prompt_id,
+                    answer_a_id=answer_ids[0],
+                    answer_b_id=answer_ids[1],
+                )
+            )
+            token = battle.token
+        a, b = (redact(s.text, words) for s in states)
+        return LiveView(text, a, b, READY + (REDACTED_NOTE if any(leaks) else ""), finished=True, token=token)
