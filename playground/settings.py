@@ -25,7 +25,7 @@ from pathlib import Path
 DEFAULT_MODEL_KEY = "embedded/smollm2-135m-instruct"
 
 
-def _env_int(name: str, default: int) -> int:
+def env_int(name: str, default: int) -> int:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -35,7 +35,7 @@ def _env_int(name: str, default: int) -> int:
         raise ValueError(f"{name} must be a whole number, got {raw!r}") from err
 
 
-def _env_float(name: str, default: float) -> float:
+def env_float(name: str, default: float) -> float:
     raw = os.environ.get(name, "").strip()
     if not raw:
         return default
@@ -72,12 +72,12 @@ class Settings:
             home=home,
             database_url=database_url,
             extra_model_dirs=dirs,
-            memory_budget_mb=_env_int("PLAYGROUND_MEMORY_BUDGET_MB", 6144),
+            memory_budget_mb=env_int("PLAYGROUND_MEMORY_BUDGET_MB", 6144),
             default_model_key=os.environ.get("PLAYGROUND_DEFAULT_MODEL") or DEFAULT_MODEL_KEY,
-            n_ctx=_env_int("PLAYGROUND_N_CTX", 4096),
-            http_timeout_s=_env_float("PLAYGROUND_HTTP_TIMEOUT_S", 60.0),
-            max_replicas=max(1, _env_int("PLAYGROUND_MAX_REPLICAS", 4)),
-            batch_row_limit=max(1, _env_int("PLAYGROUND_BATCH_ROW_LIMIT", 500)),
+            n_ctx=env_int("PLAYGROUND_N_CTX", 4096),
+            http_timeout_s=env_float("PLAYGROUND_HTTP_TIMEOUT_S", 60.0),
+            max_replicas=max(1, env_int("PLAYGROUND_MAX_REPLICAS", 4)),
+            batch_row_limit=max(1, env_int("PLAYGROUND_BATCH_ROW_LIMIT", 500)),
         )
 
     def with_overrides(self, **changes: object) -> "Settings":

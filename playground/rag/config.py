@@ -7,23 +7,14 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+
+from playground.settings import env_float
 
 EMBED_MODEL_NAME = "all-MiniLM-L6-v2"
 DEFAULT_CHUNK_SIZE = 1000
 DEFAULT_CHUNK_OVERLAP = 100
 DEFAULT_EMBED_MAX_TOKENS = 256  # the model was trained on 256-token inputs; longer text is cut
-
-
-def _env_number(name: str, default: float) -> float:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        return float(raw)
-    except ValueError as err:
-        raise ValueError(f"{name} must be a number, got {raw!r}") from err
 
 
 @dataclass(frozen=True)
@@ -34,6 +25,6 @@ class RagConfig:
     @classmethod
     def from_env(cls) -> "RagConfig":
         return cls(
-            max_file_bytes=int(_env_number("PLAYGROUND_RAG_MAX_FILE_MB", 50) * 1024 * 1024),
-            embed_batch=max(1, int(_env_number("PLAYGROUND_RAG_EMBED_BATCH", 64))),
+            max_file_bytes=int(env_float("PLAYGROUND_RAG_MAX_FILE_MB", 50) * 1024 * 1024),
+            embed_batch=max(1, int(env_float("PLAYGROUND_RAG_EMBED_BATCH", 64))),
         )
