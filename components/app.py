@@ -39,8 +39,8 @@ def build_app(services: Services, arena_only: bool = False) -> gr.Blocks:
                 build_documents_tab(services)
             with gr.Tab("Arena", id="arena"):
                 arena = build_arena_tab(services)
-            with gr.Tab("History", id="history"):
-                build_history_tab(services, compare)
+            with gr.Tab("History", id="history") as history_tab:
+                build_history_tab(services, compare, history_tab)
             with gr.Tab("Models", id="models"):
                 build_models_tab(services)
         demo.load(arena["rater"]["prefill"], None, [arena["rater"]["name"], arena["rater"]["code"]], api_name="arena_prefill")

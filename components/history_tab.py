@@ -31,9 +31,9 @@ def _state_text(name: str, index: int, state: ColumnState) -> str:
     return f"**Column {index + 1} · {name}**\n\n{state.text or ''}\n\n<small>{figures}</small>"
 
 
-def build_history_tab(services: Services, compare: "CompareHandles | None" = None) -> None:
+def build_history_tab(services: Services, compare: "CompareHandles | None" = None, host_tab: gr.Tab | None = None) -> None:
+    """``host_tab``: the tab this is built in; the list refreshes whenever it is opened."""
     history, tokens = services.history, services.cancel_tokens
-    host_tab = gr.context.Context.block  # the gr.Tab this is built in, if any: refresh the list when it opens
 
     def model_options(selected: str | None = ANY) -> dict[str, Any]:
         choices = [("Any model", ANY), *history.model_choices()]
@@ -171,7 +171,7 @@ def build_history_tab(services: Services, compare: "CompareHandles | None" = Non
     search_outputs = [results, found, model_box, template_box]
     search_btn.click(search, filters, search_outputs, api_name="history_search")
     text_box.submit(search, filters, search_outputs, api_name=False)
-    if isinstance(host_tab, gr.Tab):
+    if host_tab is not None:
         host_tab.select(search, filters, search_outputs, api_name=False)
     results.select(pick_row, None, [run_id, detail], api_name=False)
     show_btn.click(show, [run_id], [detail], api_name="history_detail")

@@ -13,7 +13,9 @@ from playground.generation import GenerationRecorder, GenerationUpdate
 from playground.models.factory import make_backend_factory
 from playground.models.registry import ModelRegistry, entry_key
 from playground.models.types import BackendKind, GenerationParams, Message, ModelSource, ModelSpec, Price
+from playground.models.discovery import scan_folder
 from playground.models.validation import (
+    existing_path,
     validate_adapter_folder,
     validate_base_url,
     validate_gguf,
@@ -199,10 +201,7 @@ class ModelsService:
 
     def add_folder(self, path: str) -> int:
         """Add a folder to scan for models; returns how many models it holds."""
-        from playground.models.discovery import scan_folder
-        from playground.models.validation import _existing_path
-
-        folder = _existing_path(path, "models folder")
+        folder = existing_path(path, "models folder")
         if not folder.is_dir():
             raise InvalidInput(f"{folder} is a file. Enter a folder that contains GGUF files or model folders.")
         with self.uow_factory() as uow:

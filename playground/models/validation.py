@@ -12,7 +12,7 @@ WEIGHT_PATTERNS = ("*.safetensors", "pytorch_model*.bin", "model*.bin")
 ADAPTER_WEIGHTS = ("adapter_model.safetensors", "adapter_model.bin")
 
 
-def _existing_path(raw: str, what: str) -> Path:
+def existing_path(raw: str, what: str) -> Path:
     text = (raw or "").strip().strip('"').strip("'")
     if not text:
         raise InvalidInput(f"Please enter the path of the {what}.")
@@ -31,7 +31,7 @@ def is_gguf_file(path: Path) -> bool:
 
 
 def validate_gguf(raw: str) -> Path:
-    path = _existing_path(raw, "GGUF file")
+    path = existing_path(raw, "GGUF file")
     if path.is_dir():
         raise InvalidInput(f"{path} is a folder. Enter the path of a single .gguf file, or add the folder as a models folder.")
     if not is_gguf_file(path):
@@ -51,7 +51,7 @@ def is_hf_model_folder(folder: Path) -> bool:
 
 
 def validate_hf_folder(raw: str) -> Path:
-    path = _existing_path(raw, "model folder")
+    path = existing_path(raw, "model folder")
     if not path.is_dir():
         raise InvalidInput(f"{path} is a file, not a folder. A Hugging Face model is a folder with config.json and weights.")
     if not (path / "config.json").is_file():
@@ -62,7 +62,7 @@ def validate_hf_folder(raw: str) -> Path:
 
 
 def validate_adapter_folder(raw: str) -> Path:
-    path = _existing_path(raw, "adapter folder")
+    path = existing_path(raw, "adapter folder")
     if not path.is_dir() or not (path / "adapter_config.json").is_file():
         raise InvalidInput(f"{path} is not a PEFT adapter folder (it has no adapter_config.json).")
     if not any((path / name).is_file() for name in ADAPTER_WEIGHTS):
