@@ -1,12 +1,11 @@
-"""Repositories for the Documents tab: collections, documents, pages, chunks (with keyword
-search), questions and evaluations."""
+"""Repositories for the Documents tab: collections, documents, pages, chunks (and the
+postings of their FTS5 keyword index), questions and evaluations."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, Optional, Sequence
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from storage.orm_rag import (
@@ -19,9 +18,6 @@ from storage.orm_rag import (
     RagPage,
     RagQuestion,
 )
-
-_PG_WORD = re.compile(r"[^\w]+", re.UNICODE)
-
 
 class RagCollectionRepository:
     def __init__(self, session: Session):
@@ -167,59 +163,29 @@ class RagChunkRepository:
     def locations(self, collection_id: int) -> list[tuple[int, str, int]]:
         return chunk_locations(self.session, collection_id)
 
-    def _ready_in_collection(self, collection_id: int, chunk_ids: Sequence[int]) -> set[int]:
-        if not chunk_ids:
-            return set()
-        query = (
+    def _ready_chunks(self, collection_id: int):
+        return (
             select(RagChunk.id)
             .join(RagDocument, RagDocument.id == RagChunk.document_id)
-            .where(RagChunk.id.in_(list(chunk_ids)), RagChunk.collection_id == collection_id, RagDocument.status == DOCUMENT_READY)
+            .where(RagChunk.collection_id == collection_id, RagDocument.status == DOCUMENT_READY)
         )
-        return set(self.session.scalars(query))
 
-    def _sqlite_top_keyword(self, collection_id: int, match: str, limit: int) -> list[tuple[int, float]]:
-        """Best BM25 matches of one collection. The FTS table is ranked on its own (joining
-        every match to its chunk and document first is ~2x slower on 50,000 chunks), then
-        the few best are checked for collection and readiness; fetch more if too few pass."""
-        fetch = max(limit * 4, 50)
-        while True:
-            sql = text("SELECT rowid, bm25(rag_chunks_fts) AS score FROM rag_chunks_fts WHERE rag_chunks_fts MATCH :match ORDER BY score LIMIT :fetch")
-            rows = [(int(r[0]), -float(r[1])) for r in self.session.execute(sql, {"match": match, "fetch": fetch})]
-            keep = self._ready_in_collection(collection_id, [r[0] for r in rows])
-            found = [r for r in rows if r[0] in keep]
-            if len(found) >= limit or len(rows) < fetch:
-                return found[:limit]
-            fetch *= 4
-
-    def keyword_search(self, collection_id: int, terms: Sequence[str], limit: int, only: Optional[Sequence[int]] = None) -> list[tuple[int, float]]:
-        """(chunk id, score) best first; a higher score is a better match.
-
-        SQLite: FTS5 bm25 (SQLite returns it negated). PostgreSQL: ts_rank over an on-the-fly
-        tsvector, which works but is not indexed (slower on large collections).
-        """
-        if not terms:
-            return []
-        dialect = self.session.get_bind().dialect.name
-        restrict = f" AND c.id IN ({','.join(str(int(i)) for i in only)})" if only else ""
-        if dialect == "sqlite":
-            match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-            if only:
-                sql = text(f"SELECT rowid, bm25(rag_chunks_fts) FROM rag_chunks_fts WHERE rag_chunks_fts MATCH :match AND rowid IN ({','.join(str(int(i)) for i in only)})")
-                rows = [(int(r[0]), -float(r[1])) for r in self.session.execute(sql, {"match": match})]
-                keep = self._ready_in_collection(collection_id, [r[0] for r in rows])
-                return sorted((r for r in rows if r[0] in keep), key=lambda r: -r[1])[:limit]
-            return self._sqlite_top_keyword(collection_id, match, limit)
-        words = [w for w in (_PG_WORD.sub("", t) for t in terms) if w]
-        if not words:
-            return []
-        sql = text(
-            "SELECT c.id, ts_rank(to_tsvector('simple', c.text), to_tsquery('simple', :q)) AS score FROM rag_chunks c "
-            "JOIN rag_documents d ON d.id = c.document_id "
-            "WHERE c.collection_id = :cid AND d.status = :ready AND to_tsvector('simple', c.text) @@ to_tsquery('simple', :q)" + restrict + " "
-            "ORDER BY score DESC LIMIT :limit"
+    def fts_postings(self, collection_id: int) -> Optional[list[tuple[int, str, int]]]:
+        """(chunk id, word stem, occurrences) for the collection's ready chunks, read from the
+        persisted FTS5 index; None when the database has no FTS5 (PostgreSQL)."""
+        if self.session.get_bind().dialect.name != "sqlite":
+            return None
+        ready = set(self.session.scalars(self._ready_chunks(collection_id)))
+        connection = self.session.connection()
+        connection.exec_driver_sql(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.rag_chunks_fts_instance USING fts5vocab(main, rag_chunks_fts, instance)"
         )
-        rows = self.session.execute(sql, {"q": " | ".join(words), "cid": collection_id, "ready": DOCUMENT_READY, "limit": limit})
-        return [(int(r[0]), float(r[1])) for r in rows]
+        rows = connection.exec_driver_sql("SELECT doc, term, count(*) FROM temp.rag_chunks_fts_instance GROUP BY term, doc")
+        return [(int(doc), str(term), int(count)) for doc, term, count in rows if doc in ready]
+
+    def ready_texts(self, collection_id: int) -> list[tuple[int, str]]:
+        query = select(RagChunk.id, RagChunk.text).where(RagChunk.id.in_(self._ready_chunks(collection_id).scalar_subquery()))
+        return [(int(r[0]), r[1]) for r in self.session.execute(query)]
 
 
 class RagQuestionRepository:

@@ -27,7 +27,7 @@ class AskUpdate:
 
 
 class AskingMixin:
-    """Needs ``get_collection``, ``embedder_factory``, ``index``, ``registry``, ``recorder``, ``uow_factory``."""
+    """Needs ``get_collection``, ``embedder_factory``, ``index``, ``keywords``, ``registry``, ``recorder``, ``uow_factory``."""
 
     # ---- retrieval and answers ---------------------------------------------------------
     def retrieve(self, collection_id: int, question: str, settings: RetrievalSettings) -> list[Retrieved]:
@@ -40,15 +40,11 @@ class AskingMixin:
         embedder = self.embedder_factory(info.embed_model)
         query = embedder.encode_query(question.strip(), info.embed_max_tokens)
 
-        def keyword(terms, limit, only):
-            with self.uow_factory() as uow:
-                return uow.rag_chunks.keyword_search(info.id, terms, limit, only)
-
         found = hybrid_search(
             query, query_terms(question), settings,
             vector_search=lambda q, k: self.index.search(info.id, q, k),
             vector_scores=lambda q, ids: self.index.similarity(info.id, q, ids),
-            keyword_search=keyword,
+            keyword_search=lambda words, limit, only: self.keywords.search(info.id, words, limit, only),
         )
         with self.uow_factory() as uow:
             chunks = uow.rag_chunks.get_many([r.chunk_id for r in found])

@@ -20,7 +20,8 @@ from playground.rag.chunking import ChunkSettings, chunk_pages
 from playground.rag.embedding import Cancelled
 from playground.rag.metrics import Expected, average, question_metrics
 from playground.rag.parsing import ParsedPage, decode_text
-from playground.rag.retrieval import MemoryKeywordIndex, RetrievalSettings, hybrid_search, query_terms
+from playground.rag.keyword_index import KeywordIndex
+from playground.rag.retrieval import RetrievalSettings, hybrid_search, query_terms
 from playground.rag.service import DocumentsService, Progress
 
 log = logging.getLogger(__name__)
@@ -181,23 +182,20 @@ class EvaluationService:
             chunking = ChunkSettings(size, int(size * overlap_ratio), info.chunking.unit)
             chunks = [(c, filename) for doc_id, filename, headings in docs for c in chunk_pages(by_doc.get(doc_id, []), headings, chunking)]
             vectors = embedder.encode([c.text for c, _ in chunks], max_tokens=info.embed_max_tokens, cancel=cancel)
-            keyword = MemoryKeywordIndex({i: c.text for i, (c, _) in enumerate(chunks)})
-            try:
-                per_k: dict[int, list[dict]] = {k: [] for k in top_ks}
-                for q, qvec in zip(questions, query_vectors):
-                    found = hybrid_search(
-                        qvec, query_terms(q.question), RetrievalSettings(max(top_ks), keyword_weight),
-                        vector_search=lambda v, k: _top(vectors, v, k),
-                        vector_scores=lambda v, ids: {i: float(vectors[i] @ v) for i in ids},
-                        keyword_search=keyword.search,
-                    )
-                    retrieved = [(chunks[r.chunk_id][1], chunks[r.chunk_id][0].page_number) for r in found]
-                    expected = q.expected()
-                    total = sum(1 for c, f in chunks if any(e.matches(f, c.page_number) for e in expected))
-                    for k in top_ks:
-                        per_k[k].append(question_metrics(retrieved, expected, k, total))
-            finally:
-                keyword.close()
+            keyword = KeywordIndex.from_texts({i: c.text for i, (c, _) in enumerate(chunks)})
+            per_k: dict[int, list[dict]] = {k: [] for k in top_ks}
+            for q, qvec in zip(questions, query_vectors):
+                found = hybrid_search(
+                    qvec, query_terms(q.question), RetrievalSettings(max(top_ks), keyword_weight),
+                    vector_search=lambda v, k: _top(vectors, v, k),
+                    vector_scores=lambda v, ids: {i: float(vectors[i] @ v) for i in ids},
+                    keyword_search=lambda words, limit, only: keyword.search(0, words, limit, only),
+                )
+                retrieved = [(chunks[r.chunk_id][1], chunks[r.chunk_id][0].page_number) for r in found]
+                expected = q.expected()
+                total = sum(1 for c, f in chunks if any(e.matches(f, c.page_number) for e in expected))
+                for k in top_ks:
+                    per_k[k].append(question_metrics(retrieved, expected, k, total))
             for k in top_ks:
                 grid.append({"chunk_size": size, "top_k": k, "chunks": len(chunks), **average(per_k[k])})
         if progress:

@@ -7,7 +7,6 @@ show each chunk's true keyword and vector score.
 from __future__ import annotations
 
 import re
-import sqlite3
 from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
@@ -106,28 +105,3 @@ def hybrid_search(
     if missing_kw and terms:
         keyword.update(dict(keyword_search(terms, len(missing_kw), missing_kw)))
     return blend(vector, keyword, settings)
-
-
-class MemoryKeywordIndex:
-    """An in-memory SQLite FTS5 index with the same tokenizer and BM25 as the stored one,
-    for evaluation sweeps over chunkings that are never saved."""
-
-    def __init__(self, texts: dict[int, str]):
-        self.db = sqlite3.connect(":memory:", check_same_thread=False)
-        self.db.execute("CREATE VIRTUAL TABLE f USING fts5(text, tokenize='porter unicode61')")
-        self.db.executemany("INSERT INTO f(rowid, text) VALUES (?, ?)", list(texts.items()))
-
-    def search(self, terms: Sequence[str], limit: int, only: Sequence[int] | None = None) -> list[tuple[int, float]]:
-        if not terms:
-            return []
-        match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-        sql = "SELECT rowid, bm25(f) AS s FROM f WHERE f MATCH ?"
-        params: list = [match]
-        if only is not None:
-            sql += f" AND rowid IN ({','.join('?' * len(only))})"
-            params.extend(int(i) for i in only)
-        rows = self.db.execute(sql + " ORDER BY s LIMIT ?", [*params, limit]).fetchall()
-        return [(int(r[0]), -float(r[1])) for r in rows]
-
-    def close(self) -> None:
-        self.db.close()

@@ -22,6 +22,7 @@ from playground.rag.chunking import ChunkSettings, chunk_pages
 from playground.rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, DEFAULT_EMBED_MAX_TOKENS, EMBED_MODEL_NAME, RagConfig
 from playground.rag.embedding import Cancelled, Embedder, EMBED_MODELS, from_blobs, shared_embedder, to_blob
 from playground.rag.index import VectorIndex
+from playground.rag.keyword_index import KeywordIndex, Posting, shared_tokenizer
 from playground.rag.parsing import ParsedDocument, ParsedPage, parse_file
 from playground.settings import Settings
 from storage import UnitOfWork
@@ -75,6 +76,7 @@ class DocumentsService(AskingMixin):
         self.config = config or RagConfig.from_env()
         self.embedder_factory = embedder_factory
         self.index = VectorIndex(self._load_vectors)
+        self.keywords = KeywordIndex(self._load_postings)
         self._collection_locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self.cleanup_interrupted()
@@ -92,6 +94,15 @@ class DocumentsService(AskingMixin):
         with self.uow_factory() as uow:
             rows = uow.rag_chunks.ready_embeddings(collection_id)
         return [r[0] for r in rows], from_blobs([r[1] for r in rows])
+
+    def _load_postings(self, collection_id: int) -> list[Posting]:
+        """On SQLite, read from the persisted FTS5 index; elsewhere cut the stored texts with the same tokenizer."""
+        with self.uow_factory() as uow:
+            stored = uow.rag_chunks.fts_postings(collection_id)
+            if stored is not None:
+                return stored
+            texts = uow.rag_chunks.ready_texts(collection_id)
+        return shared_tokenizer().postings(texts)
 
     def _lock(self, collection_id: int) -> threading.Lock:
         """Writes to one collection (ingest, delete, re-index) go one at a time."""
@@ -165,6 +176,7 @@ class DocumentsService(AskingMixin):
         with self._lock(info.id), self.uow_factory() as uow:
             uow.rag_collections.delete(info.id)
         self.index.drop(info.id)
+        self.keywords.drop(info.id)
         log.info("Deleted collection %s", info.name)
         return f"Deleted collection {info.name!r} and its {info.documents} file(s). Saved questions stay in History."
 
@@ -224,6 +236,7 @@ class DocumentsService(AskingMixin):
                     total += len(chunks)
                 uow.rag_collections.update(info.id, **fields)
             self.index.drop(info.id)  # reloaded from the new rows on the next query
+            self.keywords.drop(info.id)
         return f"Settings saved; re-indexed {len(prepared)} file(s) into {total} chunks."
 
     # ---- documents --------------------------------------------------------------------
@@ -276,6 +289,7 @@ class DocumentsService(AskingMixin):
             ids = uow.rag_chunks.ids_for_document(int(document_id))
             uow.rag_documents.delete(int(document_id))
         self.index.remove(collection_id, ids)
+        self.keywords.remove(collection_id, ids)
         return f"Removed {filename} ({len(ids)} chunks)."
 
     def ingest(
@@ -354,6 +368,8 @@ class DocumentsService(AskingMixin):
                     uow.rag_documents.update(doc_id, status=DOCUMENT_READY, chunk_count=len(chunks), indexed_at=_now())
                 self.index.remove(info.id, old_ids)
                 self.index.add(info.id, new_ids, vectors)
+                self.keywords.remove(info.id, old_ids)
+                self.keywords.add(info.id, zip(new_ids, (c.text for c in chunks)))
         except BaseException:
             self._forget_unfinished(doc_id)
             raise

@@ -7,6 +7,7 @@ import pytest
 
 from playground.errors import InvalidInput
 from playground.rag.chunking import ChunkSettings
+from playground.rag.keyword_index import shared_tokenizer
 from playground.rag.retrieval import RetrievalSettings
 from playground.rag.service import DocumentsService
 from storage.orm_rag import DOCUMENT_INDEXING
@@ -102,6 +103,17 @@ def test_duplicates_versions_deletes_update_the_index_incrementally(services, tm
     assert db.execute("SELECT COUNT(*) FROM rag_chunks WHERE collection_id = ?", (c.id,)).fetchone()[0] == docs.index.count(c.id)
     texts = [r.text for r in docs.retrieve(c.id, "How much is a sourdough loaf?", RetrievalSettings(top_k=5))]
     assert any("5 euros" in t for t in texts) and not any("4 euros" in t for t in texts)
+
+    # The keyword index kept in step equals one read fresh from the persisted FTS5 index,
+    # and FTS5's postings equal the same texts cut by the in-memory tokenizer.
+    words = ["sourdough", "croissant", "costs", "baguette"]
+    restarted = DocumentsService(services.settings, services.registry, services.models.recorder, services.uow_factory)
+    live, fresh = docs.keywords.search(c.id, words, 50), restarted.keywords.search(c.id, words, 50)
+    assert [i for i, _ in live] == [i for i, _ in fresh] and [s for _, s in live] == pytest.approx([s for _, s in fresh])
+    with services.uow_factory() as uow:
+        stored = sorted(uow.rag_chunks.fts_postings(c.id))
+        from_texts = sorted(shared_tokenizer().postings(uow.rag_chunks.ready_texts(c.id)))
+    assert stored == from_texts and len(stored) > 10
 
     docs.delete_document(listed[0]["id"])
     assert docs.index.count(c.id) == 0
