@@ -176,12 +176,12 @@ class RagChunkRepository:
         if self.session.get_bind().dialect.name != "sqlite":
             return None
         ready = set(self.session.scalars(self._ready_chunks(collection_id)))
-        connection = self.session.connection()
-        connection.exec_driver_sql(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.rag_chunks_fts_instance USING fts5vocab(main, rag_chunks_fts, instance)"
-        )
-        rows = connection.exec_driver_sql("SELECT doc, term, count(*) FROM temp.rag_chunks_fts_instance GROUP BY term, doc")
-        return [(int(doc), str(term), int(count)) for doc, term, count in rows if doc in ready]
+        # Over a million rows for 50,000 chunks: fetched by the sqlite3 driver directly, as
+        # SQLAlchemy's row-by-row fetching would take most of the time.
+        raw = self.session.connection().connection.dbapi_connection
+        raw.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.rag_chunks_fts_instance USING fts5vocab(main, rag_chunks_fts, instance)")
+        rows = raw.execute("SELECT doc, term, count(*) FROM temp.rag_chunks_fts_instance GROUP BY term, doc").fetchall()
+        return [row for row in rows if row[0] in ready]
 
     def ready_texts(self, collection_id: int) -> list[tuple[int, str]]:
         query = select(RagChunk.id, RagChunk.text).where(RagChunk.id.in_(self._ready_chunks(collection_id).scalar_subquery()))

@@ -19,7 +19,6 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from collections import defaultdict
 from typing import Callable, Iterable, Sequence
 
 import numpy as np
@@ -87,31 +86,30 @@ class _Postings:
         return len(self.rows)
 
     def add(self, postings: Iterable[Posting]) -> None:
-        by_word: dict[str, tuple[list[int], list[int]]] = defaultdict(lambda: ([], []))
-        new_ids: list[int] = []
-        new_lengths: list[float] = []
-        for chunk_id, stem, count in postings:
-            row = self.rows.get(chunk_id)
-            if row is None:
-                row = self.rows[chunk_id] = len(self.ids) + len(new_ids)
-                new_ids.append(chunk_id)
-                new_lengths.append(0.0)
-            elif row < len(self.ids):
-                continue  # indexed by an earlier call
-            new_lengths[row - len(self.ids)] += count
-            rows, counts = by_word[stem]
-            rows.append(row)
-            counts.append(count)
-        if not new_ids:
+        """Index new chunks (postings of chunks already indexed are ignored). Vectorised:
+        a 50,000-chunk collection has over a million postings."""
+        fresh = [p for p in postings if p[0] not in self.rows]
+        if not fresh:
             return
-        self.ids = np.concatenate([self.ids, np.asarray(new_ids, dtype=np.int64)])
-        self.lengths = np.concatenate([self.lengths, np.asarray(new_lengths, dtype=np.float64)])
+        docs = np.fromiter((p[0] for p in fresh), dtype=np.int64, count=len(fresh))
+        counts = np.fromiter((p[2] for p in fresh), dtype=np.float64, count=len(fresh))
+        lookup: dict[str, int] = {}
+        word_of = np.fromiter((lookup.setdefault(p[1], len(lookup)) for p in fresh), dtype=np.int64, count=len(fresh))
+        new_ids, doc_index = np.unique(docs, return_inverse=True)
+        first_row = len(self.ids)
+        self.rows.update((int(c), first_row + i) for i, c in enumerate(new_ids))
+        new_lengths = np.bincount(doc_index, weights=counts, minlength=len(new_ids))
+        self.ids = np.concatenate([self.ids, new_ids])
+        self.lengths = np.concatenate([self.lengths, new_lengths])
         self.alive = np.concatenate([self.alive, np.ones(len(new_ids), dtype=bool)])
-        self.total_length += float(sum(new_lengths))
-        for stem, (rows, counts) in by_word.items():
-            fresh = (np.asarray(rows, dtype=np.int64), np.asarray(counts, dtype=np.float64))
+        self.total_length += float(new_lengths.sum())
+        order = np.argsort(word_of, kind="stable")
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(word_of, minlength=len(lookup)))])
+        rows, counts = (doc_index + first_row)[order], counts[order]
+        for stem, w in lookup.items():
+            part = (rows[bounds[w]:bounds[w + 1]], counts[bounds[w]:bounds[w + 1]])
             old = self.words.get(stem)
-            self.words[stem] = fresh if old is None else (np.concatenate([old[0], fresh[0]]), np.concatenate([old[1], fresh[1]]))
+            self.words[stem] = part if old is None else (np.concatenate([old[0], part[0]]), np.concatenate([old[1], part[1]]))
 
     def remove(self, chunk_ids: Iterable[int]) -> None:
         for chunk_id in chunk_ids:
