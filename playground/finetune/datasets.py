@@ -1,0 +1,318 @@
+"""Reading a fine-tuning dataset (CSV, TSV, XLSX, JSONL) and turning its rows into Examples.
+
+Three shapes are recognised by their column names: instruction/input/output (Alpaca),
+prompt/completion, and chat messages (a list of {role, content} or ShareGPT {from, value}).
+When the names differ the user maps the columns by hand (``ColumnMapping``).
+
+CSV, TSV and XLSX are read by the batch reader of the Compare tab (same plain messages);
+JSONL is read here because a chat row holds a list, and a number or list where text
+belongs has to be seen as such, not as its JSON spelling.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import tempfile
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from playground.compare.batch_read import load_table
+from playground.errors import InvalidInput
+from playground.finetune.formats import Example, example_from_messages
+from playground.rag.parsing import decode_text
+
+SUPPORTED = (".csv", ".tsv", ".xlsx", ".jsonl")
+MAX_FILE_BYTES = 100 * 1024 * 1024
+ALPACA_KIND = "alpaca"
+PROMPT_COMPLETION_KIND = "prompt_completion"
+CHAT_KIND = "chat"
+KINDS: dict[str, str] = {
+    ALPACA_KIND: "Instruction / input / output (Alpaca)",
+    PROMPT_COMPLETION_KIND: "Prompt / completion",
+    CHAT_KIND: "Chat messages",
+}
+# Column names per role, best first; compared ignoring case, spaces and dashes.
+INSTRUCTION_NAMES = ("instruction", "instructions", "prompt", "question", "query", "request", "task", "user", "human", "input")
+INPUT_NAMES = ("input", "context", "input_text", "additional_input")
+OUTPUT_NAMES = ("output", "response", "completion", "answer", "target", "reply", "assistant", "gpt", "chosen")
+MESSAGES_NAMES = ("messages", "conversations", "conversation", "chat", "dialog", "dialogue", "turns")
+SYSTEM_NAMES = ("system", "system_prompt", "system_message")
+_ROLES = {"user": "user", "human": "user", "assistant": "assistant", "gpt": "assistant", "bot": "assistant", "model": "assistant", "system": "system"}
+
+
+@dataclass(frozen=True)
+class DataTable:
+    """An uploaded dataset file: columns, non-blank rows with the number the user sees."""
+
+    filename: str
+    columns: list[str]
+    rows: list[dict[str, Any]]
+    numbers: list[int]  # for each row: 1-based data row (CSV/TSV/XLSX) or file line (JSONL)
+    unit: str = "row"  # "row" or "line", for messages
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class ColumnMapping:
+    """Which column plays which role. ``instruction``/``output`` hold the prompt/completion
+    columns for that kind; ``messages`` is used only by chat."""
+
+    kind: str
+    instruction: str = ""
+    output: str = ""
+    input: str = ""
+    system: str = ""
+    messages: str = ""
+
+    def columns(self) -> list[str]:
+        names = [self.messages] if self.kind == CHAT_KIND else [self.instruction, self.input, self.output]
+        return [c for c in names + [self.system] if c]
+
+    def describe(self) -> str:
+        if self.kind == CHAT_KIND:
+            text = f"{KINDS[CHAT_KIND]} from column “{self.messages}”"
+        elif self.kind == PROMPT_COMPLETION_KIND:
+            text = f"{KINDS[self.kind]}: prompt “{self.instruction}”, completion “{self.output}”"
+        else:
+            text = f"{KINDS[ALPACA_KIND]}: instruction “{self.instruction}”" + (f", input “{self.input}”" if self.input else "") + f", output “{self.output}”"
+        return text + (f", system “{self.system}”" if self.system else "")
+
+    def to_dict(self) -> dict[str, str]:
+        return {k: v for k, v in asdict(self).items() if v}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ColumnMapping":
+        known = {k: str(data[k] or "") for k in cls.__dataclass_fields__ if k in data}
+        return cls(**known)
+
+
+@dataclass
+class ConvertedRow:
+    """One row as an Example (None when it cannot be one), with what is wrong with it."""
+
+    number: int
+    example: Example | None
+    problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, plain text)
+
+
+# ---- reading ---------------------------------------------------------------------------
+def read_dataset_table(path: str | Path, filename: str | None = None) -> DataTable:
+    path = Path(path)
+    name = filename or path.name
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise InvalidInput(f"{name} is not a dataset Playground can read. Upload a .csv, .tsv, .xlsx or .jsonl file.")
+    if not path.is_file():
+        raise InvalidInput(f"The file {name} could not be found; upload it again.")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        raise InvalidInput(f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. Fine-tuning here needs hundreds to a few thousand rows; split the file.")
+    if suffix == ".jsonl":
+        return _read_jsonl(path.read_bytes(), name)
+    if suffix == ".xlsx":
+        table = load_table(path, name)
+        notes = list(table.notes)
+    else:
+        table, notes = _load_text_table(path, name)
+    return DataTable(name, table.columns, list(table.rows), list(range(1, table.row_count + 1)), "row", notes)
+
+
+def _load_text_table(path: Path, name: str):
+    """CSV/TSV through the batch reader; a file that is not UTF-8 is decoded by its detected
+    encoding first (charset-normalizer) rather than guessed as Windows-1252."""
+    data = path.read_bytes()
+    if not data.strip() or data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"PK\x03\x04")) or _is_utf8(data):
+        return load_table(path, name), []
+    text, notes = decode_text(name, data)
+    with tempfile.TemporaryDirectory(prefix="playground-dataset-") as folder:
+        copy = Path(folder) / Path(name).name
+        copy.write_text(text, encoding="utf-8")
+        return load_table(copy, name), notes
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_jsonl(data: bytes, name: str) -> DataTable:
+    if not data.strip():
+        raise InvalidInput(f"{name} is empty.")
+    text, notes = decode_text(name, data)
+    columns: list[str] = []
+    rows: list[dict[str, Any]] = []
+    numbers: list[int] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InvalidInput(
+                f"Line {number} of {name} is not valid JSON ({err.msg} at character {err.colno}). "
+                'Each line must be one object, like {"instruction": "…", "output": "…"}. Nothing was saved.'
+            ) from err
+        if not isinstance(value, dict):
+            raise InvalidInput(f'Line {number} of {name} is a {_type_name(value)}, not an object like {{"instruction": "…", "output": "…"}}. Nothing was saved.')
+        value = {str(k).strip(): v for k, v in value.items()}
+        columns.extend(k for k in value if k and k not in columns)
+        rows.append(value)
+        numbers.append(number)
+    if not rows:
+        raise InvalidInput(f"{name} is empty.")
+    return DataTable(name, columns, rows, numbers, "line", notes)
+
+
+# ---- column mapping ----------------------------------------------------------------------
+def _loose(name: str) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().lower())
+
+
+def _find(columns: Sequence[str], names: Sequence[str], taken: Sequence[str] = ()) -> str:
+    by_loose = {_loose(c): c for c in reversed(columns) if c not in taken}
+    return next((by_loose[n] for n in names if n in by_loose), "")
+
+
+def detect_mapping(columns: Sequence[str]) -> ColumnMapping | None:
+    """The shape of a dataset from its column names, or None when nothing is recognisable."""
+    system = _find(columns, SYSTEM_NAMES)
+    messages = _find(columns, MESSAGES_NAMES)
+    if messages:
+        return ColumnMapping(CHAT_KIND, messages=messages, system=system)
+    output = _find(columns, OUTPUT_NAMES, [system])
+    instruction = _find(columns, INSTRUCTION_NAMES, [system, output])
+    if not (output and instruction):
+        return None
+    loose_instruction, loose_output = _loose(instruction), _loose(output)
+    if loose_instruction == "prompt" or loose_output == "completion":
+        return ColumnMapping(PROMPT_COMPLETION_KIND, instruction=instruction, output=output, system=system)
+    extra = "" if loose_instruction == "input" else _find(columns, INPUT_NAMES, [system, output, instruction])
+    return ColumnMapping(ALPACA_KIND, instruction=instruction, output=output, input=extra, system=system)
+
+
+def check_mapping(mapping: ColumnMapping, columns: Sequence[str]) -> ColumnMapping:
+    """The mapping itself, or a plain refusal when a role is unset or names no column."""
+    if mapping.kind not in KINDS:
+        raise InvalidInput(f"Unknown dataset format {mapping.kind!r}. Choose one of: {', '.join(KINDS.values())}.")
+    needed = {"messages": mapping.messages} if mapping.kind == CHAT_KIND else {"instruction": mapping.instruction, "output": mapping.output}
+    for role, column in needed.items():
+        if not column:
+            raise InvalidInput(f"Choose which column holds the {_role_label(mapping.kind, role)}.")
+    missing = [c for c in mapping.columns() if c not in columns]
+    if missing:
+        raise InvalidInput(f"The file has no column named {', '.join(repr(c) for c in missing)}. Its columns are: {', '.join(columns)}.")
+    used = mapping.columns()
+    if len(set(used)) != len(used):
+        raise InvalidInput("Each role needs its own column: the same column was chosen twice.")
+    return mapping
+
+
+def _role_label(kind: str, role: str) -> str:
+    if kind == PROMPT_COMPLETION_KIND:
+        return {"instruction": "prompt", "output": "completion"}.get(role, role)
+    return {"messages": "chat messages", "output": "output (the answer to learn)"}.get(role, role)
+
+
+def no_mapping_message(columns: Sequence[str]) -> str:
+    return (
+        f"No recognisable columns: the file has {', '.join(repr(c) for c in columns) or 'no named columns'}. "
+        "A dataset needs instruction and output columns (Alpaca), prompt and completion, or a messages column. "
+        "Rename the columns, or choose below which column is the instruction and which is the output."
+    )
+
+
+# ---- rows to examples ------------------------------------------------------------------------
+def _type_name(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true/false value"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, list):
+        return "list"
+    if isinstance(value, dict):
+        return "object"
+    return type(value).__name__
+
+
+def _text(row: Mapping[str, Any], column: str, problems: list[tuple[str, str]], required: bool, label: str) -> str:
+    value = row.get(column) if column else None
+    if value is not None and not isinstance(value, str):
+        problems.append(("not_text", f"{label} (“{column}”) is a {_type_name(value)}, not text: {json.dumps(value, ensure_ascii=False)[:60]}"))
+        return ""
+    text = (value or "").strip()
+    if required and not text:
+        problems.append(("empty", f"{label} (“{column}”) is empty"))
+    return text
+
+
+def _chat_turns(value: Any) -> list[dict[str, str]] | str:
+    """The turns of a chat cell, or a plain reason why it is not a chat."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else []
+        except json.JSONDecodeError:
+            return "is not a list of messages (it is plain text, not JSON)"
+    if not isinstance(value, list):
+        return f"is a {_type_name(value)}, not a list of messages"
+    turns: list[dict[str, str]] = []
+    for position, message in enumerate(value, start=1):
+        if not isinstance(message, dict):
+            return f"message {position} is a {_type_name(message)}, not {{\"role\": …, \"content\": …}}"
+        role = _ROLES.get(str(message.get("role", message.get("from", ""))).strip().lower())
+        content = message.get("content", message.get("value"))
+        if role is None:
+            return f"message {position} has no known role (use user, assistant or system)"
+        if not isinstance(content, str):
+            return f"message {position} has no text content"
+        turns.append({"role": role, "content": content.strip()})
+    return turns
+
+
+def _chat_example(value: Any, system_text: str, problems: list[tuple[str, str]], column: str) -> Example | None:
+    turns = _chat_turns(value)
+    if isinstance(turns, str):
+        empty = value is None or value == "" or value == []
+        problems.append(("empty", f"the messages (“{column}”) are empty") if empty else ("not_text", f"the messages (“{column}”) {turns}"))
+        return None
+    dialogue = [t for t in turns if t["role"] != "system"]
+    if not dialogue or dialogue[-1]["role"] != "assistant":
+        problems.append(("empty", f"the messages (“{column}”) do not end with an assistant answer to learn"))
+        return None
+    if len(dialogue) < 2 or dialogue[-2]["role"] != "user" or not dialogue[-1]["content"] or not dialogue[-2]["content"]:
+        problems.append(("empty", f"the last user message or the answer after it in “{column}” is missing or empty"))
+        return None
+    systems = [{"role": "system", "content": system_text}] if system_text else []
+    systems += [t for t in turns if t["role"] == "system" and t["content"]]
+    # The same reading of a chat as the tuned model gets when it is asked later.
+    prompt = example_from_messages(systems + [t for t in turns if t["role"] != "system"][:-1])
+    return replace(prompt, output=dialogue[-1]["content"])
+
+
+def convert_row(row: Mapping[str, Any], number: int, mapping: ColumnMapping) -> ConvertedRow:
+    problems: list[tuple[str, str]] = []
+    system = _text(row, mapping.system, problems, False, "the system prompt")
+    if mapping.kind == CHAT_KIND:
+        example = _chat_example(row.get(mapping.messages), system, problems, mapping.messages)
+        return ConvertedRow(number, None if problems else example, problems)
+    first, last = ("the prompt", "the completion") if mapping.kind == PROMPT_COMPLETION_KIND else ("the instruction", "the output")
+    instruction = _text(row, mapping.instruction, problems, True, first)
+    extra = _text(row, mapping.input, problems, False, "the input")
+    output = _text(row, mapping.output, problems, True, last)
+    if problems:
+        return ConvertedRow(number, None, problems)
+    return ConvertedRow(number, Example(instruction=instruction, output=output, input=extra, system=system))
+
+
+def convert_table(table: DataTable, mapping: ColumnMapping) -> list[ConvertedRow]:
+    check_mapping(mapping, table.columns)
+    return [convert_row(row, number, mapping) for row, number in zip(table.rows, table.numbers)]
+
+
+def to_examples(rows: Sequence[Mapping[str, Any]], mapping: ColumnMapping) -> list[Example]:
+    """The rows that make a whole Example (rows with a problem are left out; see convert_row)."""
+    converted = (convert_row(row, number, mapping) for number, row in enumerate(rows, start=1))
+    return [c.example for c in converted if c.example is not None]
