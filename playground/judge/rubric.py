@@ -1,0 +1,171 @@
+"""A grading rubric: criteria with weights (summing to 100%) on an integer 0–3 scale, one
+example answer description per score.
+
+The judge study behind this: low-precision integer scales beat 0–10 or floats, and one
+example per score makes a weaker judge usable. The default weights are the study's
+(correctness 60%, comprehensiveness 20%, readability 20%).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping, Sequence
+
+from playground.errors import InvalidInput
+
+SCALE = (0, 1, 2, 3)
+MAX_CRITERIA = 8
+_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9 _\-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class Criterion:
+    name: str
+    weight: float  # percent of the overall score
+    description: str
+    examples: tuple[str, ...]  # examples[s] describes an answer that deserves score s
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "weight": self.weight, "description": self.description, "examples": list(self.examples)}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "Criterion":
+        return cls(str(data["name"]), float(data["weight"]), str(data.get("description", "")), tuple(str(e) for e in data.get("examples", ())))
+
+
+@dataclass(frozen=True)
+class Rubric:
+    name: str
+    criteria: tuple[Criterion, ...]
+    version: int = 0  # 0: not saved yet
+    id: int | None = None
+
+    def to_dicts(self) -> list[dict[str, Any]]:
+        return [c.to_dict() for c in self.criteria]
+
+    def criterion(self, name: str) -> Criterion:
+        for c in self.criteria:
+            if c.name == name:
+                return c
+        raise InvalidInput(f"The rubric {self.name!r} has no criterion {name!r}.")
+
+    @property
+    def label(self) -> str:
+        return f"{self.name} v{self.version}" if self.version else self.name
+
+
+DEFAULT_RUBRIC_NAME = "Answer quality (default)"
+DEFAULT_CRITERIA = (
+    Criterion(
+        "correctness",
+        60,
+        "Is the answer factually right and does it answer the question that was asked?",
+        (
+            "Wrong or off-topic: the main claim is false, or it answers a different question.",
+            "Mostly wrong: some true statements, but the main point is wrong or missing.",
+            "Mostly right: the main point is correct, with a small error or a missing detail.",
+            "Fully right: every claim is correct and the question is answered.",
+        ),
+    ),
+    Criterion(
+        "comprehensiveness",
+        20,
+        "Does the answer cover everything the question asks for?",
+        (
+            "Covers none of what was asked.",
+            "Covers a small part of what was asked.",
+            "Covers most of what was asked; one part is thin or missing.",
+            "Covers every part of what was asked.",
+        ),
+    ),
+    Criterion(
+        "readability",
+        20,
+        "Is the answer clear, well organised and easy to read?",
+        (
+            "Unreadable: garbled, repeated or broken text.",
+            "Hard to read: rambling, badly ordered or confusing.",
+            "Readable, with some clumsy or wordy parts.",
+            "Clear, concise and well organised.",
+        ),
+    ),
+)
+
+
+def default_rubric() -> Rubric:
+    return Rubric(DEFAULT_RUBRIC_NAME, DEFAULT_CRITERIA)
+
+
+def validate(name: str, criteria: Iterable[Criterion]) -> Rubric:
+    """A rubric that may be saved, or InvalidInput naming the first problem."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise InvalidInput("Give the rubric a name.")
+    if len(name) > 200:
+        raise InvalidInput("The rubric name is too long (200 characters at most).")
+    items = tuple(criteria)
+    if not items:
+        raise InvalidInput("The rubric has no criteria. Add at least one (e.g. correctness, weight 100).")
+    if len(items) > MAX_CRITERIA:
+        raise InvalidInput(f"At most {MAX_CRITERIA} criteria: each one is a separate judge call per answer.")
+    seen: set[str] = set()
+    cleaned = []
+    for number, c in enumerate(items, start=1):
+        cname = (c.name or "").strip().lower()
+        if not _NAME.match(cname):
+            raise InvalidInput(f"Criterion {number} needs a short name: letters, digits, spaces, - or _ (e.g. “correctness”).")
+        if cname in seen:
+            raise InvalidInput(f"Two criteria are called {cname!r}. Each criterion needs its own name.")
+        seen.add(cname)
+        if not (c.weight == c.weight) or c.weight <= 0:  # NaN check first
+            raise InvalidInput(f"The weight of {cname!r} must be more than 0%.")
+        if not (c.description or "").strip():
+            raise InvalidInput(f"Say what {cname!r} means (its description is empty).")
+        examples = tuple((e or "").strip() for e in c.examples)
+        missing = [str(s) for s in SCALE if s >= len(examples) or not examples[s]]
+        if missing or len(examples) > len(SCALE):
+            if missing:
+                raise InvalidInput(f"{cname!r} needs one example for every score 0–3; missing for score {', '.join(missing)}.")
+            raise InvalidInput(f"{cname!r} has more than four examples; the scale is 0–3.")
+        cleaned.append(Criterion(cname, float(c.weight), c.description.strip(), examples))
+    total = sum(c.weight for c in cleaned)
+    if abs(total - 100) > 0.01:
+        raise InvalidInput(f"The weights add up to {total:g}%, not 100%. Change them so they add up to 100.")
+    return Rubric(name, tuple(cleaned))
+
+
+def criteria_from_rows(rows: Sequence[Sequence[Any]]) -> list[Criterion]:
+    """Criteria from an editor table: name, weight %, description, example 0, 1, 2, 3.
+    Blank rows are skipped; a weight that is not a number is refused by name."""
+    result = []
+    for number, row in enumerate(rows, start=1):
+        cells = ["" if v is None else str(v).strip() for v in list(row)[:7]] + [""] * max(0, 7 - len(row))
+        if not any(cells):
+            continue
+        try:
+            weight = float(cells[1].rstrip("%") or "nan")
+        except ValueError:
+            raise InvalidInput(f"Row {number}: the weight {cells[1]!r} is not a number of percent.") from None
+        result.append(Criterion(cells[0], weight, cells[2], tuple(cells[3:7])))
+    return result
+
+
+def rows_from_rubric(rubric: Rubric) -> list[list[Any]]:
+    return [[c.name, c.weight, c.description, *c.examples] for c in rubric.criteria]
+
+
+def weighted_score(scores: Mapping[str, int | None], rubric: Rubric) -> float | None:
+    """The overall 0–3 score, weighted by the rubric; None unless every criterion has a
+    parsed score (an unparsed criterion is never counted as 0)."""
+    total = 0.0
+    for c in rubric.criteria:
+        score = scores.get(c.name)
+        if score is None:
+            return None
+        total += c.weight * score
+    return total / sum(c.weight for c in rubric.criteria)
+
+
+EDITOR_HEADERS = ["criterion", "weight %", "description", "example for 0", "example for 1", "example for 2", "example for 3"]
+

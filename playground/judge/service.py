@@ -1,0 +1,172 @@
+"""What the Judge tab can do: keep rubric versions, grade answers with a judge model, judge
+arena battles pairwise, take human grades, and measure how far the judge agrees with people.
+The UI calls only this."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Callable, Iterator, Sequence
+
+from playground.errors import InvalidInput
+from playground.generation import GenerationRecorder
+from playground.judge import items as targets
+from playground.judge import results
+from playground.judge.agreement import GradeAgreement, PositionBias, VerdictAgreement, grade_agreement, position_bias, verdict_agreement, votes_by_battle
+from playground.judge.rubric import SCALE, Criterion, Rubric, default_rubric, validate
+from playground.judge.runner import JobRunner, JudgeProgress
+from playground.models.registry import ModelRegistry
+from storage import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class JudgeService:
+    def __init__(self, registry: ModelRegistry, recorder: GenerationRecorder, uow_factory: Callable[[], UnitOfWork]):
+        self.registry = registry
+        self.recorder = recorder
+        self.uow_factory = uow_factory
+        self.runner = JobRunner(recorder, uow_factory)
+
+    # ---- rubrics ---------------------------------------------------------------------------
+    def save_rubric(self, name: str, criteria: Sequence[Criterion]) -> Rubric:
+        """Validate and save as the next version of ``name``; earlier versions and their grades stay."""
+        rubric = validate(name, criteria)
+        with self.uow_factory() as uow:
+            row = uow.judge.add_rubric_version(rubric.name, rubric.to_dicts())
+            saved = Rubric(row.name, rubric.criteria, row.version, row.id)
+        log.info("Saved rubric %s (id %s)", saved.label, saved.id)
+        return saved
+
+    def list_rubrics(self) -> list[tuple[str, int]]:
+        """(label, id) of every saved version, newest version of each name first."""
+        with self.uow_factory() as uow:
+            return [(f"{r.name} v{r.version}", r.id) for r in uow.judge.list_rubrics()]
+
+    def get_rubric(self, rubric_id: int | None) -> Rubric:
+        """A saved version; with no id, the default rubric (saved as version 1 the first time)."""
+        if rubric_id in (None, ""):
+            return self._default_saved()
+        with self.uow_factory() as uow:
+            row = uow.judge.get_rubric(int(rubric_id))
+            if row is None:
+                raise InvalidInput("That rubric version no longer exists. Pick another one.")
+            return Rubric(row.name, tuple(Criterion.from_dict(c) for c in row.criteria), row.version, row.id)
+
+    def _default_saved(self) -> Rubric:
+        default = default_rubric()
+        with self.uow_factory() as uow:
+            for row in uow.judge.list_rubrics():
+                if row.name == default.name and row.criteria == default.to_dicts():
+                    return Rubric(row.name, default.criteria, row.version, row.id)
+        return self.save_rubric(default.name, default.criteria)
+
+    # ---- what to judge --------------------------------------------------------------------------
+    def list_targets(self, kind: str) -> list[tuple[str, int]]:
+        return targets.list_targets(self.uow_factory, kind)
+
+    def _open_job(self, mode: str, kind: str, target_id: int, judge_key: str, rubric: Rubric | None) -> tuple[int, int]:
+        spec = self.registry.get_spec(judge_key)  # ModelNotFound is a plain message
+        label = targets.target_label(self.uow_factory, kind, target_id)
+        title = f"Judge ({mode}) {label}"
+        run_id = self.recorder.start_run("judge", title=title, meta={"mode": mode, "target_kind": kind, "target_id": target_id, "rubric_id": rubric.id if rubric else None})
+        with self.uow_factory() as uow:
+            job = uow.judge.add_job(
+                mode=mode, target_kind=kind, target_id=target_id, target_label=label, model_key=spec.key, model_name=spec.name,
+                rubric_id=rubric.id if rubric else None, run_id=run_id, status="running",
+            )
+            return job.id, run_id
+
+    @staticmethod
+    def _check_target(kind: str, target_id) -> int:
+        if kind not in targets.TARGET_KINDS:
+            raise InvalidInput("Pick what to judge: a Compare run or batch, a Documents question or collection, or an Arena evaluation.")
+        try:
+            return int(target_id)
+        except (TypeError, ValueError):
+            raise InvalidInput("Pick what to judge from the list first.") from None
+
+    # ---- running ---------------------------------------------------------------------------------
+    def grade(self, judge_key: str, rubric_id: int | None, kind: str, target_id, cancel: threading.Event | None = None) -> Iterator[JudgeProgress]:
+        """Grade every answer of the target on every criterion of the rubric version; yields progress."""
+        if not judge_key:
+            raise InvalidInput("Pick a judge model first.")
+        target = self._check_target(kind, target_id)
+        rubric = self.get_rubric(rubric_id)
+        found = targets.items_for(self.uow_factory, kind, target)
+        job_id, run_id = self._open_job("rubric", kind, target, judge_key, rubric)
+        with self.uow_factory() as uow:
+            uow.judge.get_job(job_id).total = len(found) * len(rubric.criteria)
+        yield from self.runner.grade(job_id, run_id, judge_key, rubric, found, cancel or threading.Event())
+
+    def judge_battles(self, judge_key: str, evaluation_id, cancel: threading.Event | None = None) -> Iterator[JudgeProgress]:
+        """Judge every ready battle of an Arena evaluation twice, sides swapped; yields progress."""
+        if not judge_key:
+            raise InvalidInput("Pick a judge model first.")
+        target = self._check_target("arena", evaluation_id)
+        battles = targets.battles_for(self.uow_factory, target)
+        job_id, run_id = self._open_job("pairwise", "arena", target, judge_key, None)
+        with self.uow_factory() as uow:
+            uow.judge.get_job(job_id).total = len(battles)
+        yield from self.runner.pairwise(job_id, run_id, judge_key, battles, cancel or threading.Event())
+
+    # ---- results -----------------------------------------------------------------------------------
+    def list_jobs(self, limit: int = 100) -> list[tuple[str, int]]:
+        with self.uow_factory() as uow:
+            return [
+                (f"#{j.id} {j.mode} · {j.target_label[:60]} · judge {j.model_name} · {j.status} {j.done}/{j.total}", j.id)
+                for j in uow.judge.list_jobs(limit=limit)
+            ]
+
+    def results(self, job_id) -> results.JobResults:
+        return results.load(self.uow_factory, self._job_id(job_id))
+
+    @staticmethod
+    def _job_id(job_id) -> int:
+        try:
+            return int(job_id)
+        except (TypeError, ValueError):
+            raise InvalidInput("Pick a judging run first (or start one).") from None
+
+    # ---- human grades and agreement ---------------------------------------------------------------------
+    def set_human_grade(self, item_ref: str, criterion: str, score, rater: str = "") -> str:
+        ref = (item_ref or "").strip()
+        if not ref or ref[0] not in "ga" or not ref[1:].isdigit():
+            raise InvalidInput("Pick an answer from the results table first (its id looks like g12).")
+        try:
+            value = int(str(score).strip())
+        except (TypeError, ValueError):
+            raise InvalidInput("A grade is a whole number from 0 to 3.") from None
+        if value not in SCALE:
+            raise InvalidInput("A grade is a whole number from 0 to 3.")
+        criterion = (criterion or "").strip().lower()
+        if not criterion:
+            raise InvalidInput("Pick the criterion you are grading.")
+        rater = " ".join((rater or "").split())[:200]
+        links = {"generation_id": int(ref[1:])} if ref[0] == "g" else {"arena_answer_id": int(ref[1:])}
+        with self.uow_factory() as uow:
+            exists = uow.generations.get(links["generation_id"]) if ref[0] == "g" else uow.arena.get_answer(links["arena_answer_id"])
+            if exists is None:
+                raise InvalidInput("That answer no longer exists (its run may have been deleted).")
+            uow.judge.set_human_grade(ref, criterion, value, rater, **links)
+        return f"Saved: {criterion} = {value} for answer {ref}" + (f" (by {rater})." if rater else ".")
+
+    def grade_agreement(self, job_id) -> GradeAgreement:
+        loaded = self.results(job_id)
+        with self.uow_factory() as uow:
+            humans = uow.judge.human_grades(sorted({g.item_ref for g in loaded.grades}))
+            pairs = [(h.score, loaded.score_of(h.item_ref, h.criterion)) for h in humans if loaded.has(h.item_ref, h.criterion)]
+        return grade_agreement(pairs)
+
+    def verdict_agreement(self, evaluation_id, job_id=None) -> tuple[VerdictAgreement, PositionBias, int | None]:
+        """Agreement of the latest (or the given) pairwise job on this evaluation with the raters' majority."""
+        target = self._check_target("arena", evaluation_id)
+        with self.uow_factory() as uow:
+            jobs = [j for j in uow.judge.list_jobs("arena", target) if j.mode == "pairwise"]
+            if job_id not in (None, ""):
+                jobs = [j for j in jobs if j.id == int(job_id)]
+            job = jobs[0] if jobs else None
+            verdicts = uow.judge.verdicts(job.id) if job else []
+            votes = uow.arena.vote_rows(target)
+        judged = {v.battle_id: v.verdict for v in verdicts}
+        return verdict_agreement(votes_by_battle(votes), judged), position_bias((v.first, v.second) for v in verdicts), job.id if job else None
