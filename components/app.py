@@ -10,7 +10,9 @@ from components.arena_rater import build_rater_view
 from components.arena_tab import build_arena_tab
 from components.compare_tab import build_compare_tab
 from components.documents_tab import build_documents_tab
+from components.finetune_tab import build_finetune_tab
 from components.history_tab import build_history_tab
+from components.judge_tab import build_judge_tab
 from components.models_tab import build_models_tab
 from playground.services import Services
 
@@ -37,13 +39,19 @@ def build_app(services: Services, arena_only: bool = False) -> gr.Blocks:
                 compare = build_compare_tab(services, tabs)
             with gr.Tab("Documents", id="documents"):
                 build_documents_tab(services)
+            with gr.Tab("Fine-tune", id="finetune"):
+                finetune = build_finetune_tab(services)
             with gr.Tab("Arena", id="arena"):
                 arena = build_arena_tab(services)
+            with gr.Tab("Judge", id="judge"):
+                build_judge_tab(services)
             with gr.Tab("History", id="history") as history_tab:
                 build_history_tab(services, compare, history_tab)
             with gr.Tab("Models", id="models"):
                 build_models_tab(services)
         demo.load(arena["rater"]["prefill"], None, [arena["rater"]["name"], arena["rater"]["code"]], api_name="arena_prefill")
+        for fn, inputs, outputs, api_name in finetune["on_load"]:  # a reload or a second browser re-attaches to the running job
+            demo.load(fn, inputs, outputs, api_name=api_name)
         fn, inputs, outputs = compare.refresh_models
         compare_tab.select(fn, inputs, outputs, api_name=False, queue=False)
     return demo

@@ -52,6 +52,10 @@ def build_documents_tab(services: Services) -> dict[str, gr.components.Component
         return picker(cid)
 
     @user_errors
+    def refresh_models(key):
+        return gr.Dropdown(**_picker_kwargs(services, key))
+
+    @user_errors
     def show_collection(cid):
         if not cid:
             return DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_OVERLAP, "chars", EMBED_MODEL_NAME, DEFAULT_EMBED_MAX_TOKENS, []
@@ -313,6 +317,9 @@ def build_documents_tab(services: Services) -> dict[str, gr.components.Component
     coll_refresh.click(refresh, [coll_pick], [coll_pick], api_name="rag_collections")
     # Other people (or tabs) create collections too: list them afresh whenever the picker is opened.
     coll_pick.focus(refresh, [coll_pick], [coll_pick], api_name=False, queue=False)
+    # Models appear while the app runs (a finished Fine-tune job, a model added in Models): list them afresh too.
+    for model_picker in (model_pick, gen_model):
+        model_picker.focus(refresh_models, [model_picker], [model_picker], api_name=False, queue=False)
     coll_pick.change(show_collection, [coll_pick], settings_outputs, api_name="rag_collection_details")
     create_btn.click(create, [coll_name, chunk_size, chunk_overlap, chunk_unit, embed_model, embed_max], [coll_pick, coll_name], api_name="rag_create")
     rename_btn.click(rename, [coll_pick, coll_name], [coll_pick, coll_name], api_name="rag_rename")

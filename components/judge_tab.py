@@ -49,6 +49,10 @@ def build_judge_tab(services: Services) -> dict:
     with gr.Row():
         model = gr.Dropdown(label="Judge model", choices=services.models.choices(), scale=3, elem_id="judge-model")
         mode = gr.Radio(label="How", choices=MODES, value="rubric", scale=3)
+        constrained = gr.Checkbox(
+            label="Hold the judge to the reply format (llama.cpp models)", value=True, scale=2, elem_id="judge-constrained",
+            info="The judge can only write a one-line reason and a valid score; the score is still its own choice. Small local judges rarely keep to the format otherwise.",
+        )
     with gr.Row():
         kind = gr.Dropdown(label="What to judge", choices=TARGET_KINDS, value="run", scale=2, elem_id="judge-kind")
         target = gr.Dropdown(label="Which one", choices=[], scale=4, elem_id="judge-target")
@@ -123,13 +127,13 @@ def build_judge_tab(services: Services) -> dict:
         return "⏹ Stopping after the judge call now running…" if tokens.cancel(token) else gr.skip()
 
     @user_errors
-    def run(judge_key, mode_value, kind_value, target_id, rubric_id, token, progress=gr.Progress()):
+    def run(judge_key, mode_value, kind_value, target_id, rubric_id, token, constrained_value=True, progress=gr.Progress()):
         token = token or tokens.new()  # API callers skip the click's start step
         try:
             if mode_value == "pairwise":
-                steps = judge.judge_battles(judge_key, target_id if kind_value == "arena" else None, tokens.event(token))
+                steps = judge.judge_battles(judge_key, target_id if kind_value == "arena" else None, tokens.event(token), bool(constrained_value))
             else:
-                steps = judge.grade(judge_key, rubric_id, kind_value, target_id, tokens.event(token))
+                steps = judge.grade(judge_key, rubric_id, kind_value, target_id, tokens.event(token), bool(constrained_value))
             step = None
             for step in steps:
                 if not step.finished:
@@ -148,6 +152,12 @@ def build_judge_tab(services: Services) -> dict:
             _table(*result.summary()), _table(*result.score_grid()), _table(*result.item_table()), _table(*result.verdict_table()),
             charts.score_distribution(counts, heaviest),
         )
+
+    def show_selected(job_id):
+        """The picker changed; cleared (e.g. on page load) clears the results without an error."""
+        if job_id in (None, ""):
+            return None, None, None, None, None
+        return show_results(job_id)
 
     def pick_item(evt: gr.SelectData, table):
         try:
@@ -191,12 +201,12 @@ def build_judge_tab(services: Services) -> dict:
     refresh.click(list_all, [kind, job], [model, target, job], api_name="judge_refresh")
     kind.change(list_targets, [kind], [target], api_name="judge_targets")
     run_btn.click(start, None, [token_state], queue=False, api_name=False).then(
-        run, [model, mode, kind, target, rubric_pick, token_state], [progress_md, job, token_state],
+        run, [model, mode, kind, target, rubric_pick, token_state, constrained], [progress_md, job, token_state],
         api_name="judge_run", concurrency_limit=None, show_progress_on=[progress_md],  # judge calls queue per model copy in the registry
     )
     cancel_btn.click(cancel, [token_state], [progress_md], queue=False, api_name="judge_cancel")
     show.click(show_results, [job], [summary, grid, items, verdicts, distribution], api_name="judge_results")
-    job.change(show_results, [job], [summary, grid, items, verdicts, distribution], api_name=False)
+    job.change(show_selected, [job], [summary, grid, items, verdicts, distribution], api_name=False)
     items.select(pick_item, [items], [item_ref], api_name=False)
     save_grade.click(save_human, [item_ref, criterion, score, rater], [grade_msg], api_name="judge_human_grade")
     agreement_btn.click(agreement, [job, kind, target], [agreement_md, matrix, board], api_name="judge_agreement")

@@ -12,7 +12,10 @@ from playground.compare.batch import BatchService
 from playground.compare.service import CompareService
 from playground.compare.templates import TemplateService
 from playground.errors import StorageError
+from playground.finetune.dataset_service import DatasetService
+from playground.finetune.jobs import FinetuneService
 from playground.history import HistoryService
+from playground.judge.service import JudgeService
 from playground.models.registry import ModelRegistry
 from playground.models_service import ModelsService, build_models_service
 from playground.rag.service import DocumentsService
@@ -44,6 +47,9 @@ class Services:
     arena: ArenaService
     history: HistoryService
     batch: BatchService
+    judge: JudgeService
+    finetune_datasets: DatasetService
+    finetune: FinetuneService
 
     @property
     def registry(self) -> ModelRegistry:
@@ -68,6 +74,8 @@ class Services:
         templates = TemplateService(uow_factory)
         compare = CompareService(models.registry, models.recorder, uow_factory, templates)
         history = HistoryService(uow_factory, models.registry, compare, templates, settings.home / "exports")
+        finetune = FinetuneService(settings, models.registry, uow_factory)
+        finetune.reconcile()  # a job whose worker died while the app was down must not show "running"
         return cls(
             settings=settings,
             engine=engine,
@@ -80,6 +88,9 @@ class Services:
             arena=ArenaService(models.registry, models.recorder, uow_factory, settings.home / "exports" / "arena"),
             history=history,
             batch=BatchService(compare, settings),
+            judge=JudgeService(models.registry, models.recorder, uow_factory),
+            finetune_datasets=DatasetService(uow_factory, settings, models.registry),
+            finetune=finetune,
         )
 
     def close(self) -> None:

@@ -17,6 +17,10 @@ from storage.orm_compare import BatchRow, PromptTemplate, TemplateVersion
 from storage.orm_rag import RagChunk, RagCollection, RagDocument, RagEvaluation, RagPage, RagQuestion
 from storage.orm_arena import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaEvaluation, ArenaPrompt, ArenaRater, ArenaVote
 from storage.repositories_arena import ArenaRepository
+from storage.orm_finetune_jobs import FinetuneEvent, FinetuneJob, FinetuneMetric, FinetuneSample
+from storage.orm_judge import HumanGrade, JudgeGrade, JudgeJob, JudgeRubric, JudgeVerdict
+from storage.repositories_judge import JudgeRepository
+from storage.orm_finetune_datasets import FinetuneDataset
 from storage.repositories import (
     EndpointRepository,
     GenerationRepository,
@@ -48,8 +52,19 @@ __all__ = [
     "DatabaseCorruptError",
     "DatabaseUnavailableError",
     "Endpoint",
+    "FinetuneEvent",
+    "FinetuneJob",
+    "FinetuneMetric",
+    "FinetuneSample",
+    "FinetuneDataset",
     "EndpointRepository",
     "Generation",
+    "HumanGrade",
+    "JudgeGrade",
+    "JudgeJob",
+    "JudgeRepository",
+    "JudgeRubric",
+    "JudgeVerdict",
     "GenerationRepository",
     "ModelEntry",
     "ModelEntryRepository",

@@ -8,6 +8,9 @@ from typing import Callable, Optional
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.repositories_arena import ArenaRepository
+from storage.repositories_finetune_jobs import FinetuneJobRepository
+from storage.repositories_judge import JudgeRepository
+from storage.repositories_finetune_datasets import FinetuneDatasetRepository
 from storage.repositories_rag import (
     RagChunkRepository,
     RagCollectionRepository,
@@ -49,6 +52,9 @@ class UnitOfWork:
     rag_questions: RagQuestionRepository
     rag_evaluations: RagEvaluationRepository
     arena: ArenaRepository
+    finetune_jobs: FinetuneJobRepository
+    judge: JudgeRepository
+    finetune_datasets: FinetuneDatasetRepository
 
     def __init__(self, session_factory: sessionmaker[Session]):
         self._session_factory = session_factory
@@ -74,6 +80,9 @@ class UnitOfWork:
         self.rag_questions = RagQuestionRepository(self.session)
         self.rag_evaluations = RagEvaluationRepository(self.session)
         self.arena = ArenaRepository(self.session)
+        self.finetune_jobs = FinetuneJobRepository(self.session)
+        self.judge = JudgeRepository(self.session)
+        self.finetune_datasets = FinetuneDatasetRepository(self.session)
         return self
 
     def __exit__(

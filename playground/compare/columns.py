@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Sequence
 
 from playground.errors import InvalidInput
@@ -22,7 +22,7 @@ class ColumnConfig:
     stop: tuple[str, ...] = ()
 
     def params(self) -> GenerationParams:
-        return GenerationParams(**{name: getattr(self, name) for name in GenerationParams.__dataclass_fields__})
+        return GenerationParams(**{name: getattr(self, name) for name in _PARAM_FIELDS})
 
     def to_dict(self) -> dict[str, Any]:
         return {"model_key": self.model_key, **self.params().to_dict()}
@@ -30,7 +30,11 @@ class ColumnConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "ColumnConfig":
         params = GenerationParams.from_dict(data)
-        return cls(model_key=data["model_key"], **{name: getattr(params, name) for name in GenerationParams.__dataclass_fields__})
+        return cls(model_key=data["model_key"], **{name: getattr(params, name) for name in _PARAM_FIELDS})
+
+
+# The generation settings a column offers (a column has no reply grammar).
+_PARAM_FIELDS = tuple(name for name in ColumnConfig.__dataclass_fields__ if name != "model_key")
 
 
 def parse_stop(text: str | None) -> tuple[str, ...]:

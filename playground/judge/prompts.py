@@ -21,8 +21,15 @@ RUBRIC_SYSTEM = "You are a strict, fair grader. You grade one answer on one crit
 PAIR_SYSTEM = "You are a strict, fair judge. You compare two answers to the same question and say which one is better."
 
 
-def judge_params(seed: int | None = 0) -> GenerationParams:
-    return GenerationParams(temperature=JUDGE_TEMPERATURE, top_p=0.95, max_tokens=REASON_TOKENS, seed=seed)
+# Constrained reply formats: a llama.cpp judge can then only write a one-line reason and a
+# valid score or winner. The score is still the judge's own most likely choice; the form is
+# all that is forced. Small local judges otherwise rarely keep to the format at all.
+RUBRIC_GRAMMAR = 'root ::= "Reason: " [^\\n]{1,160} "\\nScore: " [0-3]'
+PAIR_GRAMMAR = 'root ::= "Reason: " [^\\n]{1,160} "\\nWinner: " ("A" | "B" | "tie")'
+
+
+def judge_params(seed: int | None = 0, grammar: str = "") -> GenerationParams:
+    return GenerationParams(temperature=JUDGE_TEMPERATURE, top_p=0.95, max_tokens=REASON_TOKENS, seed=seed, grammar=grammar)
 
 
 def _clip(text: str, limit: int) -> str:

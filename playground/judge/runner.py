@@ -79,13 +79,14 @@ def ask(
     reminder: tuple[str, str],
     cancel: threading.Event | None,
     position: int,
+    grammar: str = "",
 ) -> Asked:
     result = Asked("unparsed")
     current = list(messages)
     for attempt in range(2):
         final = None
         try:
-            for update in recorder.stream(run_id, judge_key, current, prompts.judge_params(seed=attempt), position=position, cancel=cancel, attempt=attempt):
+            for update in recorder.stream(run_id, judge_key, current, prompts.judge_params(seed=attempt, grammar=grammar), position=position, cancel=cancel, attempt=attempt):
                 final = update
         except UserFacingError as err:  # e.g. the judge model was removed: nothing was generated
             result.status, result.error = "error", str(err)
@@ -152,13 +153,16 @@ class JobRunner:
                     setattr(job, name, value)
 
     # ---- rubric grading ------------------------------------------------------------------
-    def grade(self, job_id: int, run_id: int, judge_key: str, rubric: Rubric, items: Sequence[Item], cancel: threading.Event) -> Iterator[JudgeProgress]:
+    def grade(
+        self, job_id: int, run_id: int, judge_key: str, rubric: Rubric, items: Sequence[Item], cancel: threading.Event, constrained: bool = False
+    ) -> Iterator[JudgeProgress]:
         steps = [(position, item, criterion) for position, item in enumerate(items) for criterion in rubric.criteria]
 
         def work(step, index: int) -> str:
             position, item, criterion = step
             messages = prompts.rubric_messages(criterion, item.question, item.answer, item.references)
-            asked = ask(self.recorder, run_id, judge_key, messages, parse_score, ("Score", "0, 1, 2 or 3"), cancel, index)
+            asked = ask(self.recorder, run_id, judge_key, messages, parse_score, ("Score", "0, 1, 2 or 3"), cancel, index,
+                        prompts.RUBRIC_GRAMMAR if constrained else "")
             if asked.status == "cancelled":
                 return "cancelled"
             with self.uow_factory() as uow:
@@ -174,12 +178,15 @@ class JobRunner:
         yield from self._loop(job_id, run_id, judge_key, steps, work, cancel)
 
     # ---- pairwise judging -------------------------------------------------------------------
-    def pairwise(self, job_id: int, run_id: int, judge_key: str, battles: Sequence[Battle], cancel: threading.Event) -> Iterator[JudgeProgress]:
+    def pairwise(
+        self, job_id: int, run_id: int, judge_key: str, battles: Sequence[Battle], cancel: threading.Event, constrained: bool = False
+    ) -> Iterator[JudgeProgress]:
         def work(battle: Battle, index: int) -> str:
             asked = []
             for order, (first, second) in enumerate(((battle.text_a, battle.text_b), (battle.text_b, battle.text_a))):
                 messages = prompts.pair_messages(battle.question, first, second)
-                one = ask(self.recorder, run_id, judge_key, messages, parse_verdict, ("Winner", "A, B or tie"), cancel, 2 * index + order)
+                one = ask(self.recorder, run_id, judge_key, messages, parse_verdict, ("Winner", "A, B or tie"), cancel, 2 * index + order,
+                          prompts.PAIR_GRAMMAR if constrained else "")
                 asked.append(one)
                 if one.status in ("cancelled", "error"):
                     break

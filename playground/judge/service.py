@@ -87,8 +87,11 @@ class JudgeService:
             raise InvalidInput("Pick what to judge from the list first.") from None
 
     # ---- running ---------------------------------------------------------------------------------
-    def grade(self, judge_key: str, rubric_id: int | None, kind: str, target_id, cancel: threading.Event | None = None) -> Iterator[JudgeProgress]:
-        """Grade every answer of the target on every criterion of the rubric version; yields progress."""
+    def grade(
+        self, judge_key: str, rubric_id: int | None, kind: str, target_id, cancel: threading.Event | None = None, constrained: bool = False
+    ) -> Iterator[JudgeProgress]:
+        """Grade every answer of the target on every criterion of the rubric version; yields progress.
+        ``constrained``: a llama.cpp judge can only reply in the expected form (saved with each call's params)."""
         if not judge_key:
             raise InvalidInput("Pick a judge model first.")
         target = self._check_target(kind, target_id)
@@ -97,9 +100,11 @@ class JudgeService:
         job_id, run_id = self._open_job("rubric", kind, target, judge_key, rubric)
         with self.uow_factory() as uow:
             uow.judge.get_job(job_id).total = len(found) * len(rubric.criteria)
-        yield from self.runner.grade(job_id, run_id, judge_key, rubric, found, cancel or threading.Event())
+        yield from self.runner.grade(job_id, run_id, judge_key, rubric, found, cancel or threading.Event(), constrained)
 
-    def judge_battles(self, judge_key: str, evaluation_id, cancel: threading.Event | None = None) -> Iterator[JudgeProgress]:
+    def judge_battles(
+        self, judge_key: str, evaluation_id, cancel: threading.Event | None = None, constrained: bool = False
+    ) -> Iterator[JudgeProgress]:
         """Judge every ready battle of an Arena evaluation twice, sides swapped; yields progress."""
         if not judge_key:
             raise InvalidInput("Pick a judge model first.")
@@ -108,7 +113,7 @@ class JudgeService:
         job_id, run_id = self._open_job("pairwise", "arena", target, judge_key, None)
         with self.uow_factory() as uow:
             uow.judge.get_job(job_id).total = len(battles)
-        yield from self.runner.pairwise(job_id, run_id, judge_key, battles, cancel or threading.Event())
+        yield from self.runner.pairwise(job_id, run_id, judge_key, battles, cancel or threading.Event(), constrained)
 
     # ---- results -----------------------------------------------------------------------------------
     def list_jobs(self, limit: int = 100) -> list[tuple[str, int]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from pathlib import Path
@@ -51,6 +52,17 @@ class _TokenCounter:
         if self.prompt_tokens is None:
             return 0
         return self.longest - self.prompt_tokens + 1 - int(self.halted)
+
+
+@functools.lru_cache(maxsize=16)
+def compiled_grammar(text: str) -> Any:
+    """A GBNF grammar parsed once: a judge sends the same one on every call."""
+    from llama_cpp import LlamaGrammar
+
+    try:
+        return LlamaGrammar.from_string(text, verbose=False)
+    except ValueError as err:
+        raise GenerationError(f"The reply format (grammar) is not valid: {err}") from err
 
 
 class LlamaCppBackend(Backend):
@@ -133,6 +145,8 @@ class LlamaCppBackend(Backend):
             "stream": True,
             "stopping_criteria": StoppingCriteriaList([counter]),
         }
+        if params.grammar:
+            sampling["grammar"] = compiled_grammar(params.grammar)
         if self._formatter is not None:
             # What llama-cpp's own chat handler does, minus dropping our stopping criterion.
             rendered = self._formatter(messages=dialogue)

@@ -1,7 +1,8 @@
 """The models a user can pick, loaded lazily, cached, and unloaded least-recently-used first.
 
 Keys: ``embedded/...`` for packaged models, ``local/<abs path>`` for files found in models
-folders, ``entry/<id>`` for models the user added (paths and endpoints, kept in the database).
+folders, ``entry/<id>`` for models the user added (paths and endpoints, kept in the database),
+``finetune/<job id>`` for a base model plus the LoRA adapter of a finished Fine-tune job.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Callable, Iterator
 
 from playground.errors import ModelLoadError, ModelNotFound
 from playground.models.base import Backend
+from playground.finetune.tuned_models import job_id_of, spec_from_job
 from playground.models.discovery import LOCAL_PREFIX, scan_folder, spec_for_path
 from playground.models.embedded import embedded_specs
 from playground.models.secrets import SecretStore
@@ -80,6 +82,7 @@ class ModelRegistry:
     def list_specs(self) -> list[ModelSpec]:
         specs = embedded_specs(self.settings.cache_dir)
         specs.extend(self._entry_specs())
+        specs.extend(self._finetune_specs())
         known_paths = {s.path for s in specs if s.path}
         for folder in self.model_dirs():
             for spec in scan_folder(folder):
@@ -101,6 +104,13 @@ class ModelRegistry:
                 entry = uow.models.get(entry_id)
                 if entry is not None:
                     return spec_from_entry(entry)
+        job_id = job_id_of(key)
+        if job_id is not None:
+            with self.uow_factory() as uow:
+                job = uow.finetune_jobs.get(job_id)
+            spec = spec_from_job(job) if job is not None else None
+            if spec is not None:
+                return spec
         if key.startswith(LOCAL_PREFIX):
             spec = spec_for_path(Path(key[len(LOCAL_PREFIX) :]))
             if spec is not None:
@@ -110,6 +120,11 @@ class ModelRegistry:
     def _entry_specs(self) -> list[ModelSpec]:
         with self.uow_factory() as uow:
             return [spec_from_entry(e) for e in uow.models.list()]
+
+    def _finetune_specs(self) -> list[ModelSpec]:
+        with self.uow_factory() as uow:
+            jobs = uow.finetune_jobs.list(["succeeded"])
+        return [spec for spec in map(spec_from_job, jobs) if spec is not None]
 
     # ---- loading -----------------------------------------------------------------
     def status(self, key: str) -> str:

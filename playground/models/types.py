@@ -17,6 +17,7 @@ class ModelSource(StrEnum):
     EMBEDDED = "embedded"  # shipped inside a PyPI package
     DISCOVERED = "discovered"  # found by scanning a models folder
     USER = "user"  # added by hand in the Models tab (path or endpoint)
+    FINETUNED = "finetuned"  # a base model plus a LoRA adapter from a Fine-tune job
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,9 @@ class GenerationParams:
     max_tokens: int = 256
     seed: int | None = None
     stop: tuple[str, ...] = ()
+    # A GBNF grammar the reply must follow (e.g. the judge's "Reason: ... / Score: N").
+    # Honoured by llama.cpp models; other backends ignore it.
+    grammar: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

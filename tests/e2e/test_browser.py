@@ -2,6 +2,7 @@
 
 import os
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -20,8 +21,9 @@ CHROMIUM_FLAGS = [
 SCREENSHOTS = Path(os.environ.get("PLAYGROUND_SCREENSHOTS", "/tmp/playground-screenshots"))
 
 
-@pytest.fixture(scope="module")
-def page(running_app):
+@contextmanager
+def open_page(url: str):
+    """A page of headless Chromium at ``url`` (the test is skipped where Chromium is missing)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (the test command installs it with apt-get when it can)")
     from playwright.sync_api import sync_playwright
@@ -29,9 +31,15 @@ def page(running_app):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(running_app.url, wait_until="load")
+        page.goto(url, wait_until="load")
         yield page
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(running_app):
+    with open_page(running_app.url) as page:
+        yield page
 
 
 def test_page_shows_tabs_and_embedded_models(page):

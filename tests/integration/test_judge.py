@@ -171,3 +171,17 @@ def test_pairwise_judging_swaps_sides_and_reports_agreement_with_the_raters(serv
     assert agreement.compared + agreement.undecided + agreement.split == 2
     assert "The study's bar" in agreement.sentence or "nothing to compare" in agreement.sentence
     assert bias.checked == sum(r[4] == "ok" for r in rows)
+
+
+def test_held_to_the_format_a_small_llama_cpp_judge_always_gives_a_reason_and_a_score(services, compare_run):
+    final = list(services.judge.grade(SMOLLM2_KEY, None, "run", compare_run, constrained=True))[-1]
+    assert final.status == "done" and (final.done, final.unparsed, final.failed) == (6, 0, 0)
+    results = services.judge.results(final.job_id)
+    assert all(g.status == "ok" and g.score in (0, 1, 2, 3) and g.reason.strip() for g in results.grades)
+    assert all(len(g.replies) == 1 and g.replies[0].startswith("Reason: ") for g in results.grades)  # no retry was needed
+    with db(services) as con:
+        params = [p for (p,) in con.execute(
+            "SELECT g.params FROM generations g JOIN runs r ON r.id = g.run_id WHERE r.id = (SELECT run_id FROM judge_jobs WHERE id = ?)", (final.job_id,)
+        )]
+    assert len(params) == 6 and all('"grammar": "root ::= \\"Reason: \\"' in p for p in params)  # saved with every call
+    print(f"\nSmolLM2 held to the format: scores {[(g.criterion, g.score) for g in results.grades]}")

@@ -1,0 +1,171 @@
+"""Training settings: presets named by what the user wants, advanced knobs, and their checks.
+
+The default is the LoRA study's winner: r=8 on all linear layers, alpha 8, dropout 0.05,
+max length 256, 3 epochs, 4-bit base where a GPU allows it. Raising r past a point adds
+nothing, so presets change epochs and learning rate rather than r.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any, Mapping
+
+from playground.errors import InvalidInput
+
+ATTENTION = "attention"
+ALL_LINEAR = "all_linear"
+TARGETS: dict[str, str] = {
+    ATTENTION: "Attention only (q_proj, v_proj)",
+    ALL_LINEAR: "All linear layers (the study's winner)",
+}
+# The attention projections every common decoder calls q_proj / v_proj (Llama, Gemma, Qwen, Mistral).
+ATTENTION_MODULES = ("q_proj", "v_proj")
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    r: int = 8
+    alpha: int = 8
+    dropout: float = 0.05
+    target: str = ALL_LINEAR
+    epochs: float = 3.0
+    learning_rate: float = 2e-4
+    batch_size: int = 4  # micro-batch: examples per forward pass
+    grad_accum: int = 1  # micro-batches per optimizer step
+    max_length: int = 256
+    load_in_4bit: bool = True  # honoured with a GPU; on the CPU only if the user insists (see effective_4bit)
+    force_4bit_on_cpu: bool = False
+    warmup_ratio: float = 0.05
+    weight_decay: float = 0.0
+    max_grad_norm: float = 1.0
+    eval_every: int = 0  # steps between holdout losses and sample answers; 0 = about 10 times per run
+    checkpoint_every: int = 0  # 0 = at every evaluation
+    sample_max_tokens: int = 48
+    seed: int = 0
+
+    @property
+    def effective_batch(self) -> int:
+        return self.batch_size * self.grad_accum
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "TrainingConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
+    def with_changes(self, **changes: Any) -> "TrainingConfig":
+        return replace(self, **changes)
+
+    def effective_4bit(self, has_cuda: bool) -> bool:
+        """4-bit (QLoRA) runs on a GPU; on the CPU bitsandbytes works but trains far slower than fp32 LoRA."""
+        return self.load_in_4bit and (has_cuda or self.force_4bit_on_cpu)
+
+
+DEFAULT_PRESET = "Recommended (r=8, all linear layers)"
+PRESETS: dict[str, TrainingConfig] = {
+    DEFAULT_PRESET: TrainingConfig(),
+    "Quick test": TrainingConfig(epochs=1.0, learning_rate=3e-4, max_length=128),
+    # Style is shallow: a few epochs at a moderate rate, without overfitting the wording.
+    "Teach a style": TrainingConfig(epochs=2.0, learning_rate=2e-4),
+    # Facts need the model to memorise: more epochs and a higher rate.
+    "Teach facts": TrainingConfig(epochs=5.0, learning_rate=3e-4),
+}
+PRESET_HELP: dict[str, str] = {
+    DEFAULT_PRESET: "The LoRA study's winner: r=8 on all linear layers, 3 epochs.",
+    "Quick test": "One short epoch to check that everything works (minutes, not hours).",
+    "Teach a style": "Tone, format and length of answers: 2 epochs.",
+    "Teach facts": "New knowledge the model must recall: 5 epochs at a higher learning rate.",
+}
+
+
+def preset(name: str) -> TrainingConfig:
+    try:
+        return PRESETS[name]
+    except KeyError:
+        raise InvalidInput(f"Unknown preset {name!r}. Choose one of: {', '.join(PRESETS)}.") from None
+
+
+# name -> (low, high, sentence fragment); ranges are inclusive.
+_RANGES: dict[str, tuple[float, float, str]] = {
+    "r": (1, 256, "The LoRA rank r"),
+    "alpha": (1, 1024, "LoRA alpha"),
+    "dropout": (0.0, 0.5, "LoRA dropout"),
+    "epochs": (0.1, 100, "The number of epochs"),
+    "learning_rate": (1e-6, 1e-2, "The learning rate"),
+    "batch_size": (1, 256, "The batch size"),
+    "grad_accum": (1, 256, "Gradient accumulation"),
+    "max_length": (16, 8192, "The maximum length"),
+    "warmup_ratio": (0.0, 0.5, "The warm-up share"),
+    "weight_decay": (0.0, 1.0, "Weight decay"),
+    "max_grad_norm": (0.0, 100.0, "Gradient clipping"),
+    "eval_every": (0, 1_000_000, "Evaluate every"),
+    "checkpoint_every": (0, 1_000_000, "Checkpoint every"),
+    "sample_max_tokens": (1, 512, "The sample answer length"),
+}
+_WHOLE = {"r", "alpha", "batch_size", "grad_accum", "max_length", "eval_every", "checkpoint_every", "sample_max_tokens"}
+
+
+def _number(name: str, value: Any, label: str) -> float:
+    if isinstance(value, bool):
+        raise InvalidInput(f"{label} must be a number.")
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"{label} must be a number, got {value!r}.") from None
+    if not math.isfinite(number):
+        raise InvalidInput(f"{label} must be a finite number.")
+    if name in _WHOLE and number != int(number):
+        raise InvalidInput(f"{label} must be a whole number, got {value!r}.")
+    return number
+
+
+def validate(config: TrainingConfig) -> TrainingConfig:
+    """The config with numbers normalised, or InvalidInput with one plain sentence."""
+    changes: dict[str, Any] = {}
+    for name, (low, high, label) in _RANGES.items():
+        number = _number(name, getattr(config, name), label)
+        if not low <= number <= high:
+            raise InvalidInput(f"{label} must be between {low:g} and {high:g} (got {number:g}).")
+        changes[name] = int(number) if name in _WHOLE else number
+    if config.target not in TARGETS:
+        raise InvalidInput(f"Unknown target modules {config.target!r}. Choose {' or '.join(TARGETS)}.")
+    return replace(config, **changes)
+
+
+def config_from_form(preset_name: str, overrides: Mapping[str, Any] | None = None) -> TrainingConfig:
+    """A preset with the advanced fields the user changed; unknown fields are refused."""
+    base = preset(preset_name)
+    names = {f.name for f in fields(TrainingConfig)}
+    unknown = sorted(set(overrides or {}) - names)
+    if unknown:
+        raise InvalidInput(f"Unknown training settings: {', '.join(unknown)}.")
+    return validate(replace(base, **dict(overrides or {})))
+
+
+def steps_per_epoch(n_examples: int, effective_batch: int) -> int:
+    return max(1, math.ceil(n_examples / max(1, effective_batch)))
+
+
+def total_steps(n_examples: int, config: TrainingConfig) -> int:
+    """Optimizer steps for the whole run; fractional epochs round up to a whole step."""
+    return max(1, math.ceil(config.epochs * steps_per_epoch(n_examples, config.effective_batch)))
+
+
+def eval_interval(config: TrainingConfig, steps: int) -> int:
+    return config.eval_every or max(1, steps // 10)
+
+
+def checkpoint_interval(config: TrainingConfig, steps: int) -> int:
+    return config.checkpoint_every or eval_interval(config, steps)
+
+
+def halve_batch(micro_batch: int, effective_batch: int) -> tuple[int, int] | None:
+    """After running out of memory: (half the micro-batch, the accumulation that keeps the
+    same effective batch). None when the micro-batch is already 1."""
+    if micro_batch <= 1:
+        return None
+    half = micro_batch // 2
+    return half, math.ceil(effective_batch / half)

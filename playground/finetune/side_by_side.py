@@ -1,0 +1,181 @@
+"""Base vs tuned: the base model and the tuned model answer the job's holdout prompts side by side.
+
+The comparison is only fair when both models read the same text. A tuned model is always
+prompted in the format it was trained on (Alpaca or the chat template, rendered by
+``playground.finetune.formats``). The base model as the registry lists it would be prompted
+its own way instead (its chat template, through llama.cpp for an embedded GGUF), so here the
+base is run as the tuned model's spec *without the adapter*: the same dequantised weights,
+the same transformers backend, the same rendered prompt, greedy decoding for both. Any
+difference in the answers comes from the adapter alone.
+
+Every answer goes through the GenerationRecorder into a run of kind ``finetune_compare``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from playground.compare.engine import ColumnState, Job, stream_jobs
+from playground.errors import InvalidInput
+from playground.finetune.formats import PROMPT_FORMATS, Example, prompt_messages, user_text
+from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, read_examples
+from playground.finetune.tuned_models import finetune_key
+from playground.generation import GenerationRecorder
+from playground.models.base import Backend
+from playground.models.types import GenerationParams, Message, ModelSpec
+from storage import UnitOfWork
+
+log = logging.getLogger(__name__)
+RUN_KIND = "finetune_compare"
+DEFAULT_PROMPTS = 5
+BASE, TUNED = 0, 1  # column positions in the recorded run
+
+
+def base_key_of(job_id: int) -> str:
+    """Key of the base model prompted in the tuned model's format (exists only during a comparison)."""
+    return f"{finetune_key(job_id)}/base"
+
+
+def base_in_format(tuned: ModelSpec, base_name: str) -> ModelSpec:
+    """The tuned model's spec without its adapter: same weights, backend and prompt format."""
+    fmt = tuned.extra.get("prompt_format", "")
+    return replace(
+        tuned,
+        key=base_key_of(int(tuned.extra.get("finetune_job_id", 0))),
+        name=f"{base_name} (base, {fmt} prompt)",
+        adapter_path=None,
+        description=f"{base_name} without the adapter, prompted in the same {PROMPT_FORMATS.get(fmt, fmt)} format as the tuned model.",
+        extra={**tuned.extra, "role": "base"},
+    )
+
+
+@dataclass(frozen=True)
+class Row:
+    prompt: str
+    expected: str
+    base: ColumnState
+    tuned: ColumnState
+
+
+@dataclass(frozen=True)
+class Comparison:
+    run_id: int
+    job_id: int
+    base_name: str
+    tuned_name: str
+    prompt_format: str
+    rows: list[Row]
+    note: str = ""
+
+    @property
+    def done(self) -> int:
+        return sum(1 for r in self.rows if r.base.done and r.tuned.done)
+
+    @property
+    def finished(self) -> bool:
+        return self.done == len(self.rows)
+
+
+class _WithBase:
+    """The app's registry plus one extra model (the base in the tuned format), for one recorder.
+
+    The extra backend is created with the registry's own factory and unloaded after the
+    comparison, so it never sits outside the registry's memory budget for long.
+    """
+
+    def __init__(self, registry: Any, spec: ModelSpec):
+        self.registry = registry
+        self.spec = spec
+        self.backend: Backend | None = None
+        self._lock = threading.Lock()  # a local backend answers one request at a time
+
+    def get_spec(self, key: str) -> ModelSpec:
+        return self.spec if key == self.spec.key else self.registry.get_spec(key)
+
+    @contextmanager
+    def use(self, key: str) -> Iterator[Backend]:
+        if key != self.spec.key:
+            with self.registry.use(key) as backend:
+                yield backend
+            return
+        with self._lock:
+            yield self.load()
+
+    def load(self) -> Backend:
+        if self.backend is None:
+            self.backend = self.registry.backend_factory(self.spec)
+        self.backend.load()
+        return self.backend
+
+    def close(self) -> None:
+        if self.backend is not None:
+            self.backend.unload()
+
+
+class SideBySideService:
+    def __init__(self, registry: Any, uow_factory: Callable[[], UnitOfWork]):
+        self.registry = registry
+        self.uow_factory = uow_factory
+
+    def _examples(self, job: Any) -> tuple[list[Example], str]:
+        folder = Path(job.job_dir or "")
+        holdout = read_examples(folder / HOLDOUT_FILE)
+        if holdout:
+            return holdout, ""
+        train = read_examples(folder / TRAIN_FILE)
+        return train, "This job had no holdout examples, so these are training examples: the tuned model has seen them."
+
+    def compare(
+        self,
+        job_id: int,
+        limit: int = DEFAULT_PROMPTS,
+        max_tokens: int = 96,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Comparison]:
+        """Yield the table as it fills in: one prompt at a time, both models at once."""
+        with self.uow_factory() as uow:
+            job = uow.finetune_jobs.get(int(job_id))
+        if job is None:
+            raise InvalidInput(f"There is no fine-tuning job #{job_id}.")
+        if job.status != "succeeded":
+            raise InvalidInput(f"{job.name!r} is {job.status}: base vs tuned needs a job that finished training.")
+        tuned = self.registry.get_spec(finetune_key(job.id))  # ModelNotFound (plain words) if the adapter is gone
+        examples, note = self._examples(job)
+        examples = examples[: max(1, int(limit))]
+        if not examples:
+            raise InvalidInput(f"{job.name!r} has no examples left in its folder to compare on.")
+        base = base_in_format(tuned, job.base_name)
+        models = _WithBase(self.registry, base)
+        recorder = GenerationRecorder(models, self.uow_factory)  # type: ignore[arg-type] - duck-typed registry
+        meta = {"finetune_job_id": job.id, "column_names": [base.name, tuned.name], "prompt_format": job.prompt_format}
+        run_id = recorder.start_run(RUN_KIND, title=f"Base vs tuned: {job.name}", meta=meta)
+        params = GenerationParams(temperature=0.0, max_tokens=int(max_tokens), seed=0)
+        rows = [Row(user_text(e), e.output, ColumnState(BASE), ColumnState(TUNED)) for e in examples]
+
+        def snapshot() -> Comparison:
+            return Comparison(run_id, job.id, base.name, tuned.name, job.prompt_format, list(rows), note)
+
+        log.info("Base vs tuned for job %s on %d prompts (run %s)", job.id, len(examples), run_id)
+        try:
+            yield snapshot()
+            # Load one model after the other: two transformers loads in parallel threads share
+            # PyTorch's global meta-device state and break each other ("Cannot copy out of meta tensor").
+            with self.registry.use(tuned.key):
+                pass
+            with models.use(base.key):
+                pass
+            for index, example in enumerate(examples):
+                if cancel is not None and cancel.is_set():
+                    break
+                messages = tuple(Message(m["role"], m["content"]) for m in prompt_messages(example))
+                jobs = [Job(position, key, messages, params, row_index=index) for position, key in ((BASE, base.key), (TUNED, tuned.key))]
+                for states in stream_jobs(recorder, run_id, jobs, cancel):
+                    rows[index] = replace(rows[index], base=states[BASE], tuned=states[TUNED])
+                    yield snapshot()
+        finally:
+            models.close()

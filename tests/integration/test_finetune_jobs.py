@@ -1,0 +1,295 @@
+"""Fine-tuning for real on the CPU: the embedded SmolLM2, a 20-row dataset, a worker process.
+
+One trained job is shared by the module (pre-flight, then training through a simulated
+out-of-memory error); a second job goes through stop, resume, a killed worker and an app
+restart. Steps are few and short (max length 128) to keep the module near two minutes.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from playground.compare.columns import ColumnConfig
+from playground.errors import InvalidInput
+from playground.finetune.checkpoint import Checkpoint, DiskFullError, load_checkpoint, save_checkpoint
+from playground.finetune.config import TrainingConfig
+from playground.finetune.formats import ALPACA, Example, render_prompt
+from playground.finetune.jobs import FinetuneService
+from playground.finetune.tuned_models import finetune_key
+from playground.finetune.trainer import FAKE_OOM_ENV
+from playground.models.embedded import SMOLLM2_KEY
+from playground.services import Services
+from playground.settings import Settings
+from tests.integration.models_fixtures import TEST_CACHE, model_cache  # noqa: F401 - fixture
+
+FACTS = [
+    ("What colour is the sky?", "blue"), ("What do cows drink?", "water"), ("What is two plus two?", "four"),
+    ("Where do fish live?", "in water"), ("What do bees make?", "honey"), ("What is ice made of?", "water"),
+    ("How many legs has a cat?", "four"), ("What do we breathe?", "air"), ("What is the sun?", "a star"),
+    ("What grows on trees?", "leaves"), ("What falls from clouds?", "rain"), ("What do birds have?", "wings"),
+    ("What is snow?", "frozen water"), ("What do hens lay?", "eggs"), ("What is grass?", "a plant"),
+    ("What is a dog?", "an animal"), ("What colour is grass?", "green"), ("What is the moon?", "a satellite"),
+    ("What is bread made from?", "flour"), ("What do plants need?", "light"),
+]
+# A style the base model never uses on its own, so both the loss and the greedy answer must change.
+EXAMPLES = [Example(instruction=q, output=f"ZORP ZORP! The answer is {a}. ZORP!") for q, a in FACTS]
+TRAIN, HOLDOUT = EXAMPLES[:17], EXAMPLES[17:]
+FAST = dict(max_length=128, learning_rate=3e-3, warmup_ratio=0.0, sample_max_tokens=12, load_in_4bit=False)
+
+
+def wait_for(predicate, timeout_s: float = 600.0, poll_s: float = 0.3):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(poll_s)
+    raise AssertionError("timed out waiting")
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory, model_cache):  # noqa: F811
+    home = tmp_path_factory.mktemp("finetune")
+    (home / "cache").mkdir()
+    (home / "cache" / "converted").symlink_to(TEST_CACHE / "converted")  # reuse the converted SmolLM2
+    svc = Services.create(Settings(home=home, database_url=f"sqlite:///{home / 'playground.db'}", n_threads=2))
+    yield svc
+    svc.finetune.terminate_workers()  # a test that timed out must not leave training running
+    svc.close()
+
+
+@pytest.fixture(scope="module")
+def trained(services):
+    """Pre-flight, then a full run in which step 3 runs out of memory (simulated) once."""
+    config = TrainingConfig(batch_size=4, epochs=3, eval_every=8, **FAST)
+    job_id = services.finetune.create_job("zorp", SMOLLM2_KEY, ALPACA, config, TRAIN, HOLDOUT, dataset_name="zorp facts")
+    preflight = services.finetune.preflight(job_id, timeout_s=600)
+    os.environ[FAKE_OOM_ENV] = "3"
+    try:
+        services.finetune.start(job_id)
+        view = services.finetune.wait(job_id, timeout_s=800)
+    finally:
+        del os.environ[FAKE_OOM_ENV]
+    return job_id, preflight, view
+
+
+@pytest.mark.slow
+def test_preflight_measures_speed_memory_and_eta_in_the_worker(trained):
+    _, preflight, _ = trained
+    assert preflight.status == "created", preflight.message
+    assert preflight.preflight["tokens_per_s"] > 0 and preflight.preflight["peak_memory_bytes"] > 50_000_000
+    assert preflight.preflight["eta_s"] > 0 and preflight.preflight["total_steps"] == 15
+    assert "tokens/s" in preflight.message and "No GPU found" in preflight.device
+    assert 0 < preflight.trainable_share < 0.05 and preflight.trainable_params == preflight.preflight["trainable_params"]
+
+
+@pytest.mark.slow
+def test_training_lowers_the_loss_and_survives_running_out_of_memory(trained):
+    _, _, view = trained
+    assert view.status == "succeeded", view.message
+    assert view.step == view.total_steps == 15 and view.progress == 1.0
+    assert view.train_steps == list(range(1, 16))
+    first, last = sum(view.train_losses[:3]) / 3, sum(view.train_losses[-3:]) / 3
+    assert last < first * 0.6, view.train_losses
+    assert view.holdout_steps == [8, 15] and view.holdout_losses[-1] < view.holdout_losses[0]
+    assert len(view.samples) == 3 and all(s.step == 15 for s in view.samples)
+    # Step 3 ran out of memory: the micro-batch halved, accumulation doubled, same effective batch.
+    assert any("Ran out of memory at step 3" in e.text for e in view.events)
+    assert (view.micro_batch, view.grad_accum, view.effective_batch) == (2, 2, 4)
+    assert view.tokens_per_s > 0 and view.peak_memory_bytes > 0
+    assert (Path(view.adapter_path) / "adapter_config.json").is_file()
+    assert (Path(view.adapter_path) / "adapter_model.safetensors").is_file()
+
+
+@pytest.mark.slow
+def test_adapter_loads_with_plain_peft_and_changes_the_greedy_answer(trained, services):
+    import torch
+    from peft import PeftModel
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    job_id, _, view = trained
+    with services.uow_factory() as uow:
+        base_folder = uow.finetune_jobs.get(job_id).base_folder
+    tokenizer = AutoTokenizer.from_pretrained(base_folder)
+    model = AutoModelForCausalLM.from_pretrained(base_folder, dtype=torch.float32)
+    ids = tokenizer(render_prompt(Example("What colour is grass?", ""), ALPACA), return_tensors="pt")["input_ids"]
+
+    def greedy(m):
+        with torch.inference_mode():
+            out = m.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=8, do_sample=False, pad_token_id=tokenizer.eos_token_id)
+        return tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+
+    before = greedy(model)
+    after = greedy(PeftModel.from_pretrained(model, view.adapter_path))
+    assert before != after and "ZORP" in after and "ZORP" not in before
+
+
+@pytest.mark.slow
+def test_the_tuned_model_is_listed_and_answers_through_compare(trained, services):
+    job_id, _, _ = trained
+    key = finetune_key(job_id)
+    specs = {s.key: s for s in services.registry.list_specs()}
+    assert specs[key].name == "SmolLM2 135M Instruct + zorp"
+    assert specs[key].extra["prompt_format"] == ALPACA
+    columns = [ColumnConfig(model_key=key, temperature=0.0, max_tokens=16, seed=1)]
+    run_id, text = services.compare.start_run(columns, "What colour is the sky?")
+    final = list(services.compare.stream_turn(run_id, columns, [[]], text))[-1]
+    assert final[0].status == "ok" and "ZORP" in final[0].text
+    assert "### Instruction" not in final[0].text  # stopped at the Alpaca markers
+
+
+@pytest.mark.slow
+def test_merge_export_writes_a_full_model_folder(trained, services):
+    job_id, _, _ = trained
+    path = services.finetune.merge_export(job_id)
+    assert (path / "config.json").is_file() and (path / "model.safetensors").is_file()
+    assert (path / "tokenizer.json").is_file() and not (path / "adapter_config.json").exists()
+    assert services.finetune.job_view(job_id).export_path == str(path)
+
+
+@pytest.mark.slow
+def test_stop_resume_a_killed_worker_and_a_restart(services):
+    svc = services.finetune
+    config = TrainingConfig(batch_size=2, epochs=1, eval_every=100, checkpoint_every=2, **FAST)
+    job_id = svc.create_job("zorp stop", SMOLLM2_KEY, ALPACA, config, TRAIN[:16], HOLDOUT)
+    total = svc.job_view(job_id).total_steps
+    assert total == 8
+    svc.start(job_id)
+    wait_for(lambda: svc.job_view(job_id).step >= 2)
+    svc.stop(job_id)
+    stopped = svc.wait(job_id, timeout_s=300)
+    assert stopped.status == "stopped", stopped.message
+    assert stopped.checkpoint_step == stopped.step and "Resume continues from step" in stopped.message
+    assert stopped.train_steps == list(range(1, stopped.step + 1))
+
+    svc.resume(job_id)
+    wait_for(lambda: svc.job_view(job_id).checkpoint_step > stopped.step)
+    pid = _pid(services, job_id)
+    os.killpg(pid, signal.SIGKILL)  # the worker dies mid-run, as if the machine lost power
+    wait_for(lambda: not _alive(pid))
+    restarted = FinetuneService(services.settings, services.registry, services.uow_factory)  # the app starts again
+    assert restarted.reconcile() == [job_id]
+    failed = restarted.job_view(job_id)
+    assert failed.status == "failed" and "stopped unexpectedly" in failed.message
+    assert f"Resume continues from step {failed.checkpoint_step}" in failed.message
+
+    restarted.resume(job_id)
+    done = restarted.wait(job_id, timeout_s=600)
+    assert done.status == "succeeded", done.message
+    assert done.step == total and done.train_steps == list(range(1, total + 1))  # no step twice, none missing
+    assert sum("Resumed from the checkpoint" in e.text for e in done.events) == 2
+
+
+def _pid(services, job_id: int) -> int:
+    with services.uow_factory() as uow:
+        return uow.finetune_jobs.get(job_id).pid
+
+
+def _alive(pid: int) -> bool:
+    from playground.finetune.jobs import pid_alive
+
+    return pid_alive(pid)
+
+
+def test_reconcile_fails_a_job_with_a_silent_worker_or_a_gone_process(services):
+    with services.uow_factory() as uow:
+        common = dict(base_model="k", base_name="b", base_path="p", base_folder="f", prompt_format=ALPACA, config={}, checkpoint_step=4)
+        silent = uow.finetune_jobs.add(name="silent", status="running", pid=os.getpid(),
+                                       heartbeat_at=datetime.now(timezone.utc) - timedelta(minutes=10), **common).id
+        gone = uow.finetune_jobs.add(name="gone", status="stopping", pid=2**22 + 7, heartbeat_at=datetime.now(timezone.utc), **common).id
+        fine = uow.finetune_jobs.add(name="fine", status="running", pid=os.getpid(), heartbeat_at=datetime.now(timezone.utc), **common).id
+    marked = FinetuneService(services.settings, services.registry, services.uow_factory).reconcile()
+    assert set(marked) >= {silent, gone} and fine not in marked
+    view = services.finetune.job_view(silent)
+    assert view.status == "failed" and "no sign of life" in view.message and "from step 4" in view.message
+    with services.uow_factory() as uow:
+        for job_id in (silent, gone, fine):
+            uow.finetune_jobs.delete(job_id)
+
+
+def test_bad_inputs_are_refused_in_plain_words(services, tmp_path):
+    svc = services.finetune
+    with pytest.raises(InvalidInput, match="learning rate must be between"):
+        svc.create_job("x", SMOLLM2_KEY, ALPACA, TrainingConfig(learning_rate=0.5), TRAIN)
+    with pytest.raises(InvalidInput, match="rank r must be between 1 and 256"):
+        svc.create_job("x", SMOLLM2_KEY, ALPACA, TrainingConfig(r=0), TRAIN)
+    with pytest.raises(InvalidInput, match="training set is empty"):
+        svc.create_job("x", SMOLLM2_KEY, ALPACA, TrainingConfig(), [])
+    bert = tmp_path / "bert"
+    bert.mkdir()
+    (bert / "config.json").write_text('{"architectures": ["BertForMaskedLM"], "model_type": "bert"}')
+    (bert / "model.safetensors").write_bytes(b"\0" * 16)
+    with pytest.raises(InvalidInput, match="not a text-generating"):
+        svc.create_job("x", str(bert), ALPACA, TrainingConfig(), TRAIN)
+    with pytest.raises(InvalidInput, match="hosted endpoint"):
+        spec = services.models.add_endpoint("Remote", "http://127.0.0.1:9/v1", "none")
+        svc.create_job("x", spec.key, ALPACA, TrainingConfig(), TRAIN)
+    assert svc.list_jobs() == [] or all(j.name != "x" for j in svc.list_jobs())
+
+
+@pytest.mark.slow
+def test_trainable_parameters_match_peft_for_the_study_settings(services):
+    count = services.finetune.trainable_params(SMOLLM2_KEY, TrainingConfig())
+    attention = services.finetune.trainable_params(SMOLLM2_KEY, TrainingConfig(target="attention"))
+    # SmolLM2-135M, r=8: all linear layers train 2,442,240 weights; q_proj+v_proj alone far fewer.
+    assert count.trainable == 2_442_240 and attention.trainable < count.trainable / 3
+    assert 0.01 < count.share < 0.03 and "trainable parameters" in count.text
+
+
+@pytest.mark.slow
+def test_the_answer_only_head_gives_the_full_models_loss(services):
+    import torch
+
+    from playground.finetune.batching import collate
+    from playground.finetune.modeling import placement
+    from playground.finetune.trainer import TrainingSession
+
+    config = TrainingConfig(**FAST)
+    folder = services.finetune.resolve_base(SMOLLM2_KEY).folder
+    session = TrainingSession(folder, config, ALPACA, TRAIN[:6], [], placement(config))
+    assert session._head is not None  # SmolLM2 (Llama) takes the fast path
+    batch = collate(session.rows[:4], session.pad_id)
+    session.model.eval()
+    with torch.no_grad():
+        fast, fast_count = session._scored_loss(batch)
+        session._head = None
+        generic, generic_count = session._scored_loss(batch)
+    assert fast_count == generic_count == sum(r.completion_tokens for r in session.rows[:4])
+    assert abs(float(fast) - float(generic)) < 1e-4 * fast_count
+
+
+def test_checkpoint_writes_are_atomic_and_a_full_disk_keeps_the_last_good_one(tmp_path, monkeypatch):
+    import torch
+
+    def checkpoint(step: int) -> Checkpoint:
+        return Checkpoint(step=step, micro_batch=2, grad_accum=1, trainable={"w": torch.full((2,), float(step))},
+                          optimizer={}, scheduler={}, rng={})
+
+    save_checkpoint(tmp_path, checkpoint(4))
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(torch, "save", disk_full)
+    with pytest.raises(DiskFullError) as caught:
+        save_checkpoint(tmp_path, checkpoint(8))
+    assert caught.value.step == 8
+    kept = load_checkpoint(tmp_path)
+    assert kept.step == 4 and float(kept.trainable["w"][0]) == 4.0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint"]  # no half-written folder left
+
+
+def test_disk_full_message_names_both_steps():
+    from playground.finetune.worker import _disk_full
+
+    assert _disk_full(8, 4) == (
+        "The disk is full: the checkpoint at step 8 could not be saved. Free space and press Resume; "
+        "training continues from step 4."
+    )
