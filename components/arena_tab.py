@@ -238,6 +238,8 @@ def build_arena_tab(services: Services) -> dict:
         return evaluation_choices(None), ""
 
     refresh.click(do_refresh, [evaluation], [evaluation, models], api_name="arena_list")
+    # Models appear while the app runs (a finished Fine-tune job, one added in Models): list them afresh on opening.
+    models.focus(lambda: gr.update(choices=services.models.choices()), None, [models], api_name=False, queue=False)
     evaluation.change(do_select, [evaluation], [info_md], api_name="arena_select")
     from_compare.click(do_from_compare, None, [prompts_text], api_name="arena_prompts_from_compare")
     create.click(

@@ -8,7 +8,7 @@ import gradio as gr
 
 from components.common import user_errors
 from playground.compare.engine import ColumnState
-from playground.finetune.side_by_side import DEFAULT_PROMPTS, Comparison, SideBySideService
+from playground.finetune.side_by_side import DEFAULT_PROMPTS, Comparison
 from playground.services import Services
 
 HEADERS = ["Holdout prompt", "Expected answer", "Base model", "Tuned model"]
@@ -38,7 +38,7 @@ def comparison_note(result: Comparison) -> str:
 
 
 def build_compare_panel(services: Services, picker: Any) -> dict[str, Any]:
-    side_by_side = SideBySideService(services.registry, services.uow_factory)
+    side_by_side = services.side_by_side
 
     with gr.Accordion("Base vs tuned on the holdout prompts", open=True, elem_id="ft-compare-box"):
         with gr.Row():

@@ -199,6 +199,7 @@ def build_judge_tab(services: Services) -> dict:
     rubric_pick.change(load_rubric, [rubric_pick], [rubric_name, editor, criterion], api_name="judge_rubric_load")
     rubric_save.click(save_rubric, [rubric_name, editor], [rubric_pick, rubric_msg], api_name="judge_rubric_save")
     refresh.click(list_all, [kind, job], [model, target, job], api_name="judge_refresh")
+    model.focus(lambda: gr.update(choices=services.models.choices()), None, [model], api_name=False, queue=False)
     kind.change(list_targets, [kind], [target], api_name="judge_targets")
     run_btn.click(start, None, [token_state], queue=False, api_name=False).then(
         run, [model, mode, kind, target, rubric_pick, token_state, constrained], [progress_md, job, token_state],

@@ -217,6 +217,8 @@ class ModelsService:
             raise InvalidInput(
                 f"{spec.name} was found in a models folder. Delete or move the file to remove it from the list."
             )
+        if spec.source == ModelSource.FINETUNED:
+            raise InvalidInput(f"{spec.name} comes from a Fine-tune job. Delete the job in the Fine-tune tab to remove it.")
         self.registry.forget(key)
         with self.uow_factory() as uow:
             entry = uow.models.get(spec.entry_id)

@@ -14,6 +14,7 @@ from playground.compare.templates import TemplateService
 from playground.errors import StorageError
 from playground.finetune.dataset_service import DatasetService
 from playground.finetune.jobs import FinetuneService
+from playground.finetune.side_by_side import SideBySideService
 from playground.history import HistoryService
 from playground.judge.service import JudgeService
 from playground.models.registry import ModelRegistry
@@ -50,6 +51,7 @@ class Services:
     judge: JudgeService
     finetune_datasets: DatasetService
     finetune: FinetuneService
+    side_by_side: SideBySideService
 
     @property
     def registry(self) -> ModelRegistry:
@@ -91,6 +93,7 @@ class Services:
             judge=JudgeService(models.registry, models.recorder, uow_factory),
             finetune_datasets=DatasetService(uow_factory, settings, models.registry),
             finetune=finetune,
+            side_by_side=SideBySideService(models.registry, uow_factory),
         )
 
     def close(self) -> None:

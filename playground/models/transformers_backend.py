@@ -21,6 +21,11 @@ from playground.models.validation import is_gguf_file, validate_adapter_folder, 
 
 log = logging.getLogger(__name__)
 
+# transformers builds a model on the meta device and then fills in its weights; two loads
+# at once in one process corrupt each other ("Cannot copy out of meta tensor", or wrong
+# weights and garbage answers). Loads take turns; generation stays concurrent.
+_LOAD_LOCK = threading.Lock()
+
 
 class TransformersBackend(Backend):
     def __init__(self, spec: ModelSpec, *, cache_dir: Path, n_threads: int = 0, model_path: Path | None = None):
@@ -45,11 +50,17 @@ class TransformersBackend(Backend):
         if self.loaded:
             return
         import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
 
         if self.n_threads:
             torch.set_num_threads(self.n_threads)
         folder = self.model_folder()
+        with _LOAD_LOCK:
+            self._load_from(folder)
+
+    def _load_from(self, folder: Path) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(folder))
             model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)

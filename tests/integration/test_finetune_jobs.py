@@ -143,6 +143,8 @@ def test_the_tuned_model_is_listed_and_answers_through_compare(trained, services
     final = list(services.compare.stream_turn(run_id, columns, [[]], text))[-1]
     assert final[0].status == "ok" and "ZORP" in final[0].text
     assert "### Instruction" not in final[0].text  # stopped at the Alpaca markers
+    with pytest.raises(InvalidInput, match="Delete the job in the Fine-tune tab"):
+        services.models.remove(key)  # it belongs to its job, not to the Models list
 
 
 @pytest.mark.slow

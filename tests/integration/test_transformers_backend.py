@@ -48,6 +48,31 @@ def test_streams_real_text(converted, model_cache):
     assert not backend.loaded
 
 
+def test_two_copies_loading_at_once_both_answer_right(converted, model_cache):
+    """Two threads loading at once used to corrupt each other's weights (meta-device loads)."""
+    import threading
+
+    params = GenerationParams(max_tokens=12, temperature=0)
+    single = TransformersBackend(spec_for(converted), cache_dir=model_cache)
+    expected, _ = collect(single, params)
+    single.unload()
+    copies = [TransformersBackend(spec_for(converted), cache_dir=model_cache) for _ in range(2)]
+    answers, errors = {}, []
+
+    def run(i):
+        try:
+            answers[i] = collect(copies[i], params)[0]
+        except Exception as err:  # noqa: BLE001 - reported below
+            errors.append(err)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(300)
+    assert errors == [] and answers == {0: expected, 1: expected}
+
+
 def test_gguf_path_opens_through_the_cache(smollm2_gguf, model_cache, converted):
     backend = TransformersBackend(spec_for(smollm2_gguf.parent), cache_dir=model_cache, model_path=smollm2_gguf)
     assert backend.model_folder() == converted
