@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 from playground.errors import InvalidInput
 
@@ -209,6 +209,35 @@ def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[dict[str, str]], 
     return columns, rows, notes
 
 
+def json_type_name(value: Any) -> str:
+    """What a JSON value is, in words for a message."""
+    if isinstance(value, bool):
+        return "true/false value"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "text"
+    if value is None:
+        return "null"
+    return "object" if isinstance(value, dict) else "list"
+
+
+def json_objects(text: str, name: str, example: str, after: str = "") -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object with trimmed keys) for each non-blank line of a JSON Lines text;
+    a plain message naming the line for one that is not a JSON object. ``example`` shows
+    what a line should look like; ``after`` ends every message."""
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise InvalidInput(f"Line {number} of {name} is not valid JSON ({err.msg} at character {err.colno}). Each line must be one object like {example}.{after}") from err
+        if not isinstance(value, dict):
+            raise InvalidInput(f"Line {number} of {name} is a {json_type_name(value)}, not an object like {example}.{after}")
+        yield number, {str(k).strip(): v for k, v in value.items()}
+
+
 def _read_jsonl(data: bytes, name: str) -> tuple[list[str], list[dict[str, str]], list[str]]:
     try:
         text = data.decode("utf-8-sig")
@@ -216,16 +245,7 @@ def _read_jsonl(data: bytes, name: str) -> tuple[list[str], list[dict[str, str]]
         raise InvalidInput(f"{name} is not UTF-8 text (JSON Lines must be). Please save it as UTF-8.") from err
     columns: list[str] = []
     objects: list[dict[str, Any]] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InvalidInput(f"Line {number} of {name} is not valid JSON ({err.msg} at character {err.colno}). Each line must be one object like {{\"product\": \"…\", \"review\": \"…\"}}.") from err
-        if not isinstance(value, dict):
-            raise InvalidInput(f"Line {number} of {name} is a {type(value).__name__}, not an object like {{\"product\": \"…\", \"review\": \"…\"}}.")
-        value = {str(k).strip(): v for k, v in value.items()}
+    for _, value in json_objects(text, name, '{"product": "…", "review": "…"}'):
         for key in value:
             if key and key not in columns:
                 columns.append(key)

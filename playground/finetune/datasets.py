@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from playground.compare.batch_read import load_table
+from playground.compare.batch_read import json_objects, json_type_name, load_table
 from playground.errors import InvalidInput
 from playground.finetune.formats import Example, example_from_messages
 from playground.rag.parsing import decode_text
@@ -146,19 +146,7 @@ def _read_jsonl(data: bytes, name: str) -> DataTable:
     columns: list[str] = []
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InvalidInput(
-                f"Line {number} of {name} is not valid JSON ({err.msg} at character {err.colno}). "
-                'Each line must be one object, like {"instruction": "…", "output": "…"}. Nothing was saved.'
-            ) from err
-        if not isinstance(value, dict):
-            raise InvalidInput(f'Line {number} of {name} is a {_type_name(value)}, not an object like {{"instruction": "…", "output": "…"}}. Nothing was saved.')
-        value = {str(k).strip(): v for k, v in value.items()}
+    for number, value in json_objects(text, name, '{"instruction": "…", "output": "…"}', " Nothing was saved."):
         columns.extend(k for k in value if k and k not in columns)
         rows.append(value)
         numbers.append(number)
@@ -226,22 +214,11 @@ def no_mapping_message(columns: Sequence[str]) -> str:
 
 
 # ---- rows to examples ------------------------------------------------------------------------
-def _type_name(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true/false value"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, list):
-        return "list"
-    if isinstance(value, dict):
-        return "object"
-    return type(value).__name__
-
 
 def _text(row: Mapping[str, Any], column: str, problems: list[tuple[str, str]], required: bool, label: str) -> str:
     value = row.get(column) if column else None
     if value is not None and not isinstance(value, str):
-        problems.append(("not_text", f"{label} (“{column}”) is a {_type_name(value)}, not text: {json.dumps(value, ensure_ascii=False)[:60]}"))
+        problems.append(("not_text", f"{label} (“{column}”) is a {json_type_name(value)}, not text: {json.dumps(value, ensure_ascii=False)[:60]}"))
         return ""
     text = (value or "").strip()
     if required and not text:
@@ -257,11 +234,11 @@ def _chat_turns(value: Any) -> list[dict[str, str]] | str:
         except json.JSONDecodeError:
             return "is not a list of messages (it is plain text, not JSON)"
     if not isinstance(value, list):
-        return f"is a {_type_name(value)}, not a list of messages"
+        return f"is a {json_type_name(value)}, not a list of messages"
     turns: list[dict[str, str]] = []
     for position, message in enumerate(value, start=1):
         if not isinstance(message, dict):
-            return f"message {position} is a {_type_name(message)}, not {{\"role\": …, \"content\": …}}"
+            return f"message {position} is a {json_type_name(message)}, not {{\"role\": …, \"content\": …}}"
         role = _ROLES.get(str(message.get("role", message.get("from", ""))).strip().lower())
         content = message.get("content", message.get("value"))
         if role is None:
