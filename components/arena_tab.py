@@ -197,11 +197,18 @@ def build_arena_tab(services: Services) -> dict:
         gr.Info(arena.set_leak_policy(evaluation_id, action, words or ""))
         return [list(row) for row in arena.flagged_answers(evaluation_id)]
 
+    def judge_agreement_line(evaluation_id) -> str:
+        """Beside the leaderboard: can the automatic judge stand in for these raters?"""
+        verdict, bias, job_id = services.judge.verdict_agreement(evaluation_id)
+        if job_id is None:
+            return "\n\n**Automatic judge:** not run on this evaluation yet (Judge tab → an Arena evaluation, pairwise)."
+        return f"\n\n**Automatic judge** (judging run #{job_id}): {verdict.sentence} {bias.sentence}"
+
     @user_errors
     def do_board(evaluation_id):
         result = arena.leaderboard(evaluation_id)
         return (
-            report.leaderboard_summary(result),
+            report.leaderboard_summary(result) + judge_agreement_line(evaluation_id),
             report.leaderboard_rows(result),
             charts.ratings_chart(result),
             charts.win_rate_heatmap(result),

@@ -74,6 +74,7 @@ def test_a_rater_completes_every_battle_blind_until_each_vote(evaluation, runnin
     assert len(rows) == 6 and all(row[:3] == ("a", 1, 0) and "Clearer" in row[3] for row in rows)
     board = rater.predict(evaluation_id, api_name="/arena_leaderboard")
     assert {row[1] for row in board[1]["data"]} == {"SmolLM2 135M Instruct", "Gemma 3 270M (base)"}
+    assert "Automatic judge:** not run on this evaluation yet" in board[0]  # the judge's agreement sits beside the board
 
 
 def test_bad_input_gets_plain_messages(client, evaluation, running_app):
