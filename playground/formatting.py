@@ -11,6 +11,16 @@ from playground.models.types import Usage
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
+def clip(text: str, limit: int) -> str:
+    """``text`` cut to at most ``limit`` characters, with "…" where it was cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def shorten(text: str, limit: int = 80) -> str:
+    """One line for a list or a label: whitespace collapsed, then clipped."""
+    return clip(" ".join((text or "").split()), limit)
+
+
 def format_bytes(size: int | None) -> str:
     if size is None:
         return "—"

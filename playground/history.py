@@ -20,7 +20,7 @@ from playground.compare.engine import ColumnState
 from playground.compare.service import CompareService
 from playground.compare.templates import TemplateService, render_template
 from playground.errors import InvalidInput, ModelNotFound
-from playground.formatting import csv_cell, format_cost, format_usage
+from playground.formatting import csv_cell, format_cost, format_usage, shorten
 from playground.models.registry import ModelRegistry
 from playground.models.types import Usage
 from storage import UnitOfWork
@@ -64,11 +64,6 @@ class RerunUpdate:
 
 def local_time(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
-def shorten(text: str, limit: int = 80) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def parse_day(value: Any, label: str) -> date | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from playground.compare.batch import BatchCell, BatchGrid, BatchProgress
+from playground.formatting import clip
 
 
 def grid_table(grid: BatchGrid, max_chars: int = 400, input_chars: int = 36) -> tuple[list[str], list[list[str]]]:
@@ -13,7 +14,7 @@ def grid_table(grid: BatchGrid, max_chars: int = 400, input_chars: int = 36) -> 
     headers = ["#", *shown_inputs, *(f"{i + 1} · {name}" for i, name in enumerate(grid.column_names))]
     rows = []
     for number, (values, cells) in enumerate(zip(grid.inputs, grid.cells), start=1):
-        rows.append([str(number), *(_clip(values.get(c, ""), input_chars) for c in shown_inputs), *(cell_text(c, max_chars) for c in cells)])
+        rows.append([str(number), *(clip(values.get(c, ""), input_chars) for c in shown_inputs), *(cell_text(c, max_chars) for c in cells)])
     return headers, rows
 
 
@@ -24,16 +25,12 @@ def cell_text(cell: BatchCell, max_chars: int = 400) -> str:
         return "⏳"
     if cell.status == "error":
         return f"❌ {cell.error or 'failed'}"
-    text = _clip(cell.output.strip(), max_chars)
+    text = clip(cell.output.strip(), max_chars)
     if cell.status == "running":
         return text + " ▍"
     if cell.status == "cancelled":
         return (text + " " if text else "") + "⏹ stopped"
     return text or "(empty answer)"
-
-
-def _clip(text: str, max_chars: int) -> str:
-    return text if len(text) <= max_chars else text[: max_chars - 1] + "…"
 
 
 def format_progress(progress: BatchProgress) -> str:

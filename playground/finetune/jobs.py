@@ -19,7 +19,6 @@ import sys
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
@@ -34,6 +33,7 @@ from playground.models.types import BackendKind, ModelSource, ModelSpec
 from playground.models.validation import validate_name
 from playground.settings import Settings
 from storage import UnitOfWork
+from storage.orm import utc_now
 
 log = logging.getLogger(__name__)
 STALE_HEARTBEAT_S = 120.0  # the worker beats every 10 s; two minutes of silence means it is gone
@@ -77,10 +77,6 @@ def pid_alive(pid: int | None) -> bool:
     except (OSError, IndexError):
         return True
     return state != "Z"
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _slug(text: str) -> str:
@@ -219,7 +215,7 @@ class FinetuneService:
         with self._lock:
             self._procs[job_id] = proc
         with self.uow_factory() as uow:
-            uow.finetune_jobs.update(job_id, pid=proc.pid, heartbeat_at=_now())
+            uow.finetune_jobs.update(job_id, pid=proc.pid, heartbeat_at=utc_now())
         log.info("Started fine-tuning worker %s for job %s%s", proc.pid, job_id, " (pre-flight)" if preflight else "")
 
     def _transition(self, job_id: int, allowed: Sequence[str], what: str, **fields: Any) -> None:
@@ -316,7 +312,7 @@ class FinetuneService:
                 fields = {
                     "status": "failed",
                     "message": f"The training process stopped unexpectedly ({reason}). Resume continues from step {job.checkpoint_step}.",
-                    "finished_at": _now(),
+                    "finished_at": utc_now(),
                 }
             with self.uow_factory() as uow:
                 if uow.finetune_jobs.update_if(job.id, [job.status], pid=None, stop_requested=False, **fields):
@@ -330,7 +326,7 @@ class FinetuneService:
             return f"the worker exited with code {proc.returncode}"
         if not pid_alive(job.pid):
             return f"its process {job.pid} is gone" if job.pid else "no process was running it"
-        if job.heartbeat_at is None or (_now() - job.heartbeat_at).total_seconds() > STALE_HEARTBEAT_S:
+        if job.heartbeat_at is None or (utc_now() - job.heartbeat_at).total_seconds() > STALE_HEARTBEAT_S:
             return f"no sign of life for over {STALE_HEARTBEAT_S:.0f} seconds"
         return None
 

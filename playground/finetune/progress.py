@@ -6,17 +6,13 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
 from storage import UnitOfWork
+from storage.orm import utc_now
 
 log = logging.getLogger(__name__)
 HEARTBEAT_S = 10.0
-
-
-def now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class JobReporter:
@@ -35,7 +31,7 @@ class JobReporter:
 
     def set(self, **fields: Any) -> None:
         with self.uow_factory() as uow:
-            uow.finetune_jobs.update(self.job_id, heartbeat_at=now(), **fields)
+            uow.finetune_jobs.update(self.job_id, heartbeat_at=utc_now(), **fields)
 
     def mark_running(self) -> None:
         """starting -> running, unless the user pressed Stop meanwhile (then it stays stopping)."""
@@ -54,7 +50,7 @@ class JobReporter:
             while not self._stop_beating.wait(HEARTBEAT_S):
                 try:
                     with self.uow_factory() as uow:
-                        uow.finetune_jobs.heartbeat(self.job_id, now())
+                        uow.finetune_jobs.heartbeat(self.job_id, utc_now())
                 except Exception:  # noqa: BLE001 - a missed beat is not worth dying for
                     log.exception("heartbeat failed")
 
@@ -68,7 +64,7 @@ class JobReporter:
         """Record one optimizer step; returns whether the user asked to stop."""
         with self.uow_factory() as uow:
             uow.finetune_jobs.add_metric(self.job_id, step, "train", loss)
-            uow.finetune_jobs.update(self.job_id, step=step, heartbeat_at=now(), **progress)
+            uow.finetune_jobs.update(self.job_id, step=step, heartbeat_at=utc_now(), **progress)
             return uow.finetune_jobs.stop_requested(self.job_id)
 
     def stop_requested(self) -> bool:
@@ -90,6 +86,6 @@ class JobReporter:
         log.info("job %s %s: %s", self.job_id, status, message)
         with self.uow_factory() as uow:
             uow.finetune_jobs.update(
-                self.job_id, status=status, message=message, pid=None, finished_at=now(), heartbeat_at=now(), **fields
+                self.job_id, status=status, message=message, pid=None, finished_at=utc_now(), heartbeat_at=utc_now(), **fields
             )
             uow.finetune_jobs.add_event(self.job_id, message, level)

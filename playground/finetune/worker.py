@@ -29,9 +29,10 @@ from playground.finetune.modeling import (
     reset_peak_memory,
     set_threads,
 )
-from playground.finetune.progress import JobReporter, now
+from playground.finetune.progress import JobReporter
 from playground.formatting import format_bytes
 from playground.settings import Settings
+from storage.orm import utc_now
 
 log = logging.getLogger("playground.finetune.worker")
 PREFLIGHT_STEPS = 3
@@ -104,7 +105,7 @@ def run_training(settings: Settings, reporter: JobReporter) -> None:
     job = reporter.job()
     folder = Path(job.job_dir)
     if not job.started_at:
-        reporter.set(started_at=now())
+        reporter.set(started_at=utc_now())
     session = _open_session(settings, reporter, job)
     config = session.config
     batch = [job.micro_batch, job.grad_accum]

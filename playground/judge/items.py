@@ -9,6 +9,7 @@ from typing import Callable
 
 from playground.arena.leaks import redact
 from playground.errors import InvalidInput
+from playground.formatting import shorten
 from storage import UnitOfWork
 
 RUN_KINDS = ("compare", "batch")
@@ -45,9 +46,6 @@ def _last_user(messages: list[dict]) -> str:
     return next((m.get("content", "") for m in reversed(messages or []) if m.get("role") == "user"), "")
 
 
-def _clip(text: str, limit: int = 70) -> str:
-    text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def list_targets(uow_factory: Callable[[], UnitOfWork], kind: str, limit: int = 100) -> list[tuple[str, int]]:
@@ -56,9 +54,9 @@ def list_targets(uow_factory: Callable[[], UnitOfWork], kind: str, limit: int = 
         if kind == "run":
             runs = [r for k in RUN_KINDS for r in uow.runs.list(kind=k, limit=limit)]
             runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
-            return [(f"#{r.id} {r.kind} · {_clip(r.title)}", r.id) for r in runs[:limit]]
+            return [(f"#{r.id} {r.kind} · {shorten(r.title, 70)}", r.id) for r in runs[:limit]]
         if kind == "rag_question":
-            return [(f"#{q.id} {q.collection_name} · {_clip(q.question)}", q.id) for q in uow.rag_questions.list(None, limit)]
+            return [(f"#{q.id} {q.collection_name} · {shorten(q.question, 70)}", q.id) for q in uow.rag_questions.list(None, limit)]
         if kind == "rag_collection":
             return [(f"{c.name} (every saved question)", c.id) for c in uow.rag_collections.list()]
         if kind == "arena":

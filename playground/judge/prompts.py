@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from playground.formatting import clip
 from playground.judge.rubric import Criterion
 from playground.models.types import GenerationParams, Message
 
@@ -33,8 +34,7 @@ def judge_params(seed: int | None = 0, grammar: str = "") -> GenerationParams:
 
 
 def _clip(text: str, limit: int) -> str:
-    text = (text or "").strip()
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip((text or "").strip(), limit)
 
 
 def references_block(references: Sequence[str]) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -27,6 +26,7 @@ from playground.rag.parsing import ParsedDocument, ParsedPage, parse_file
 from playground.settings import Settings
 from storage import UnitOfWork
 from storage.orm_rag import DOCUMENT_INDEXING, DOCUMENT_READY
+from storage.orm import utc_now
 
 log = logging.getLogger(__name__)
 Progress = Callable[[float, str], None]
@@ -49,10 +49,6 @@ class FileOutcome:
     status: str  # "indexed" | "skipped" | "failed" | "cancelled"
     message: str
     chunks: int = 0
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _info(row, documents: int = 0) -> CollectionInfo:
@@ -232,7 +228,7 @@ class DocumentsService(AskingMixin):
                 for doc_id, chunks, vectors in prepared:
                     uow.rag_chunks.delete_for_document(doc_id)
                     uow.rag_chunks.add_many(_chunk_rows(info.id, doc_id, chunks, vectors))
-                    uow.rag_documents.update(doc_id, chunk_count=len(chunks), indexed_at=_now())
+                    uow.rag_documents.update(doc_id, chunk_count=len(chunks), indexed_at=utc_now())
                     total += len(chunks)
                 uow.rag_collections.update(info.id, **fields)
             self.index.drop(info.id)  # reloaded from the new rows on the next query
@@ -365,7 +361,7 @@ class DocumentsService(AskingMixin):
                         uow.rag_documents.delete(old)
                     uow.rag_pages.add_many(doc_id, [(p.number, p.text) for p in doc.pages])
                     new_ids = uow.rag_chunks.add_many(_chunk_rows(info.id, doc_id, chunks, vectors))
-                    uow.rag_documents.update(doc_id, status=DOCUMENT_READY, chunk_count=len(chunks), indexed_at=_now())
+                    uow.rag_documents.update(doc_id, status=DOCUMENT_READY, chunk_count=len(chunks), indexed_at=utc_now())
                 self.index.remove(info.id, old_ids)
                 self.index.add(info.id, new_ids, vectors)
                 self.keywords.remove(info.id, old_ids)
