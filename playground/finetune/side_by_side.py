@@ -15,43 +15,23 @@ from __future__ import annotations
 
 import logging
 import threading
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from playground.compare.engine import ColumnState, Job, stream_jobs
 from playground.errors import InvalidInput
-from playground.finetune.formats import PROMPT_FORMATS, Example, prompt_messages, user_text
+from playground.finetune.formats import Example, prompt_messages, user_text
 from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, read_examples
-from playground.finetune.tuned_models import finetune_key
+from playground.finetune.tuned_models import base_key_of, finetune_key
 from playground.generation import GenerationRecorder
-from playground.models.base import Backend
-from playground.models.types import GenerationParams, Message, ModelSpec
+from playground.models.types import GenerationParams, Message
 from storage import UnitOfWork
 
 log = logging.getLogger(__name__)
 RUN_KIND = "finetune_compare"
 DEFAULT_PROMPTS = 5
 BASE, TUNED = 0, 1  # column positions in the recorded run
-
-
-def base_key_of(job_id: int) -> str:
-    """Key of the base model prompted in the tuned model's format (exists only during a comparison)."""
-    return f"{finetune_key(job_id)}/base"
-
-
-def base_in_format(tuned: ModelSpec, base_name: str) -> ModelSpec:
-    """The tuned model's spec without its adapter: same weights, backend and prompt format."""
-    fmt = tuned.extra.get("prompt_format", "")
-    return replace(
-        tuned,
-        key=base_key_of(int(tuned.extra.get("finetune_job_id", 0))),
-        name=f"{base_name} (base, {fmt} prompt)",
-        adapter_path=None,
-        description=f"{base_name} without the adapter, prompted in the same {PROMPT_FORMATS.get(fmt, fmt)} format as the tuned model.",
-        extra={**tuned.extra, "role": "base"},
-    )
 
 
 @dataclass(frozen=True)
@@ -79,42 +59,6 @@ class Comparison:
     @property
     def finished(self) -> bool:
         return self.done == len(self.rows)
-
-
-class _WithBase:
-    """The app's registry plus one extra model (the base in the tuned format), for one recorder.
-
-    The extra backend is created with the registry's own factory and unloaded after the
-    comparison, so it never sits outside the registry's memory budget for long.
-    """
-
-    def __init__(self, registry: Any, spec: ModelSpec):
-        self.registry = registry
-        self.spec = spec
-        self.backend: Backend | None = None
-        self._lock = threading.Lock()  # a local backend answers one request at a time
-
-    def get_spec(self, key: str) -> ModelSpec:
-        return self.spec if key == self.spec.key else self.registry.get_spec(key)
-
-    @contextmanager
-    def use(self, key: str) -> Iterator[Backend]:
-        if key != self.spec.key:
-            with self.registry.use(key) as backend:
-                yield backend
-            return
-        with self._lock:
-            yield self.load()
-
-    def load(self) -> Backend:
-        if self.backend is None:
-            self.backend = self.registry.backend_factory(self.spec)
-        self.backend.load()
-        return self.backend
-
-    def close(self) -> None:
-        if self.backend is not None:
-            self.backend.unload()
 
 
 class SideBySideService:
@@ -149,9 +93,8 @@ class SideBySideService:
         examples = examples[: max(1, int(limit))]
         if not examples:
             raise InvalidInput(f"{job.name!r} has no examples left in its folder to compare on.")
-        base = base_in_format(tuned, job.base_name)
-        models = _WithBase(self.registry, base)
-        recorder = GenerationRecorder(models, self.uow_factory)  # type: ignore[arg-type] - duck-typed registry
+        base = self.registry.get_spec(base_key_of(job.id))
+        recorder = GenerationRecorder(self.registry, self.uow_factory)
         meta = {"finetune_job_id": job.id, "column_names": [base.name, tuned.name], "prompt_format": job.prompt_format}
         run_id = recorder.start_run(RUN_KIND, title=f"Base vs tuned: {job.name}", meta=meta)
         params = GenerationParams(temperature=0.0, max_tokens=int(max_tokens), seed=0)
@@ -163,12 +106,6 @@ class SideBySideService:
         log.info("Base vs tuned for job %s on %d prompts (run %s)", job.id, len(examples), run_id)
         try:
             yield snapshot()
-            # Load one model after the other: two transformers loads in parallel threads share
-            # PyTorch's global meta-device state and break each other ("Cannot copy out of meta tensor").
-            with self.registry.use(tuned.key):
-                pass
-            with models.use(base.key):
-                pass
             for index, example in enumerate(examples):
                 if cancel is not None and cancel.is_set():
                     break
@@ -178,4 +115,4 @@ class SideBySideService:
                     rows[index] = replace(rows[index], base=states[BASE], tuned=states[TUNED])
                     yield snapshot()
         finally:
-            models.close()
+            self.registry.unload(base.key)  # only needed for the comparison: free its memory now

@@ -6,10 +6,14 @@ run by the transformers backend and prompted in the format it was trained on.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from playground.finetune.formats import PROMPT_FORMATS
 from playground.models.types import BackendKind, ModelSource, ModelSpec
+
+BASE_SUFFIX = "/base"
 
 FINETUNE_PREFIX = "finetune/"
 
@@ -18,13 +22,26 @@ def finetune_key(job_id: int) -> str:
     return f"{FINETUNE_PREFIX}{job_id}"
 
 
-def job_id_of(key: str) -> int | None:
+def base_key_of(job_id: int) -> str:
+    """The job's base model prompted in the tuned model's format (for base vs tuned)."""
+    return f"{finetune_key(job_id)}{BASE_SUFFIX}"
+
+
+def parse_key(key: str) -> tuple[int, bool] | None:
+    """(job id, is the base-in-format key) for a fine-tune key, else None."""
     if not key.startswith(FINETUNE_PREFIX):
         return None
+    rest = key[len(FINETUNE_PREFIX) :]
+    is_base = rest.endswith(BASE_SUFFIX)
     try:
-        return int(key[len(FINETUNE_PREFIX) :])
+        return int(rest[: -len(BASE_SUFFIX)] if is_base else rest), is_base
     except ValueError:
         return None
+
+
+def job_id_of(key: str) -> int | None:
+    parsed = parse_key(key)
+    return parsed[0] if parsed and not parsed[1] else None
 
 
 def tuned_model_name(base_name: str, adapter_name: str) -> str:
@@ -47,4 +64,18 @@ def spec_from_job(job: Any) -> ModelSpec | None:
         size_bytes=size,
         description=f"{job.base_name} with a LoRA adapter fine-tuned on {job.dataset_name or 'your data'} ({job.prompt_format} format).",
         extra={"prompt_format": job.prompt_format, "finetune_job_id": job.id},
+    )
+
+
+def base_in_format(tuned: ModelSpec, base_name: str) -> ModelSpec:
+    """The tuned model's spec without its adapter: same weights, backend and prompt format,
+    so a base vs tuned comparison differs by the adapter alone."""
+    fmt = tuned.extra.get("prompt_format", "")
+    return replace(
+        tuned,
+        key=base_key_of(int(tuned.extra.get("finetune_job_id", 0))),
+        name=f"{base_name} (base, {fmt} prompt)",
+        adapter_path=None,
+        description=f"{base_name} without the adapter, prompted in the same {PROMPT_FORMATS.get(fmt, fmt)} format as the tuned model.",
+        extra={**tuned.extra, "role": "base"},
     )

@@ -18,7 +18,7 @@ from typing import Callable, Iterator
 
 from playground.errors import ModelLoadError, ModelNotFound
 from playground.models.base import Backend
-from playground.finetune.tuned_models import job_id_of, spec_from_job
+from playground.finetune.tuned_models import base_in_format, parse_key, spec_from_job
 from playground.models.discovery import LOCAL_PREFIX, scan_folder, spec_for_path
 from playground.models.embedded import embedded_specs
 from playground.models.secrets import SecretStore
@@ -104,13 +104,14 @@ class ModelRegistry:
                 entry = uow.models.get(entry_id)
                 if entry is not None:
                     return spec_from_entry(entry)
-        job_id = job_id_of(key)
-        if job_id is not None:
+        finetuned = parse_key(key)
+        if finetuned is not None:  # a tuned model, or its base prompted the same way (base vs tuned)
+            job_id, is_base = finetuned
             with self.uow_factory() as uow:
                 job = uow.finetune_jobs.get(job_id)
             spec = spec_from_job(job) if job is not None else None
             if spec is not None:
-                return spec
+                return base_in_format(spec, job.base_name) if is_base else spec
         if key.startswith(LOCAL_PREFIX):
             spec = spec_for_path(Path(key[len(LOCAL_PREFIX) :]))
             if spec is not None:

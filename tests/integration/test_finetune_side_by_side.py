@@ -89,6 +89,10 @@ def test_base_and_tuned_answer_the_same_alpaca_prompts_and_are_recorded(services
         ]
         assert all(g.status == "ok" and g.completion_tokens for g in gens)
         assert gens[0].messages == gens[1].messages == [{"role": "user", "content": HOLDOUT[0].instruction}]
+    # The base-in-format key stays resolvable (History can reopen the run) but is in no model list.
+    base = services.registry.get_spec(base_key_of(job_id))
+    assert base.adapter_path is None and base.name == final.base_name
+    assert base.key not in {s.key for s in services.registry.list_specs()}
 
 
 def test_only_a_finished_job_can_be_compared(services, job):

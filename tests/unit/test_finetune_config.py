@@ -23,7 +23,7 @@ from playground.finetune.config import (
 )
 from playground.finetune.job_view import progress_of
 from playground.finetune.trainer import cut_at_stops
-from playground.finetune.tuned_models import finetune_key, job_id_of, tuned_model_name
+from playground.finetune.tuned_models import finetune_key, job_id_of, parse_key, tuned_model_name
 
 
 def test_the_default_is_the_lora_studys_winner():
@@ -124,6 +124,8 @@ def test_samples_stop_at_the_next_alpaca_block():
 def test_tuned_model_keys_and_names():
     assert finetune_key(7) == "finetune/7" and job_id_of("finetune/7") == 7
     assert job_id_of("finetune/x") is None and job_id_of("entry/7") is None
+    assert parse_key("finetune/7/base") == (7, True) and parse_key("finetune/7") == (7, False)
+    assert job_id_of("finetune/7/base") is None and parse_key("finetune/x/base") is None
     assert tuned_model_name("SmolLM2 135M Instruct", "support") == "SmolLM2 135M Instruct + support"
 
 
