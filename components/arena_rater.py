@@ -8,7 +8,7 @@ from functools import partial
 
 import gradio as gr
 
-from components.common import user_errors
+from components.ui_errors import user_errors
 from playground.arena.service import WINNERS, BattleView, LiveView, Reveal
 from playground.services import Services
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import gradio as gr
 
 from components.arena_rater import build_rater_view
-from components.common import user_errors
+from components.ui_errors import user_errors
 from playground.arena import charts, report
 from playground.arena.prompts import parse_file, parse_typed
 from playground.models.types import GenerationParams

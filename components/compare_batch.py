@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.common import user_errors
+from components.ui_errors import user_errors
 from components.compare_columns import columns_from_values
 from playground.compare.batch import Table, demo_files
 from playground.compare.batch_view import format_progress, grid_table

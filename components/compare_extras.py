@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.common import user_errors
+from components.ui_errors import user_errors
 from components.compare_columns import ColumnForm
 from playground.compare.columns import MAX_COLUMNS, make_column
 from playground.compare.diff import word_diff

@@ -7,12 +7,12 @@ from typing import Any
 
 import gradio as gr
 
-from components.common import user_errors
+from components.ui_errors import user_errors
 from components.compare_batch import build_batch_panel
 from components.compare_columns import FIELDS_PER_COLUMN, ColumnForm, build_column_form, columns_from_values, values_from_column
 from components.compare_extras import build_column_extras, build_diff_panel
 from playground.compare.columns import MAX_COLUMNS
-from playground.compare.engine import ColumnState
+from playground.compare.fanout import ColumnState
 from playground.compare.templates import MAX_VARIABLES, template_variables
 from playground.formatting import format_usage
 from playground.models.types import Usage

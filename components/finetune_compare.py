@@ -6,8 +6,8 @@ from typing import Any
 
 import gradio as gr
 
-from components.common import user_errors
-from playground.compare.engine import ColumnState
+from components.ui_errors import user_errors
+from playground.compare.fanout import ColumnState
 from playground.finetune.side_by_side import DEFAULT_PROMPTS, Comparison
 from playground.services import Services
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.common import user_errors
+from components.ui_errors import user_errors
 from components.compare_batch import _served_copy
 from playground.finetune.charts import token_length_histogram
 from playground.finetune.dataset_service import DEFAULT_MAX_LENGTH, DatasetInfo

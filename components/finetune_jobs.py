@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.common import user_errors
+from components.ui_errors import user_errors
 from playground.finetune.charts_training import loss_chart
 from playground.finetune.config import PRESETS, TrainingConfig
 from playground.compare.batch_view import format_duration

@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.common import user_errors
+from components.ui_errors import user_errors
 from components.finetune_compare import build_compare_panel
 from components.finetune_data import build_dataset_panel
 from components.finetune_jobs import build_jobs_panel

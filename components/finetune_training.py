@@ -10,7 +10,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.common import user_errors
+from components.ui_errors import user_errors
 from playground.errors import InvalidInput
 from playground.finetune.config import DEFAULT_PRESET, PRESET_HELP, PRESETS, TARGETS, TrainingConfig, config_from_form, preset, total_steps
 from playground.compare.batch_view import format_duration

@@ -7,8 +7,8 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import pandas as pd
 
-from components.common import user_errors
-from playground.compare.engine import ColumnState
+from components.ui_errors import user_errors
+from playground.compare.fanout import ColumnState
 from playground.errors import UserFacingError
 from playground.formatting import format_usage
 from playground.history import KINDS, LIST_LIMIT, RerunUpdate

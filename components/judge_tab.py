@@ -7,7 +7,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.common import user_errors
+from components.ui_errors import user_errors
 from playground.arena import report as arena_report
 from playground.judge import charts
 from playground.judge.rubric import EDITOR_HEADERS, criteria_from_rows, rows_from_rubric

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from components.common import user_errors
+from components.ui_errors import user_errors
 from playground.formatting import format_usage
 from playground.models.types import GenerationParams
 from playground.services import Services

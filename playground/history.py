@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 from playground.compare.columns import ColumnConfig
-from playground.compare.engine import ColumnState
+from playground.compare.fanout import ColumnState
 from playground.compare.service import CompareService
 from playground.compare.templates import TemplateService, render_template
 from playground.errors import InvalidInput, ModelNotFound

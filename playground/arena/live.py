@@ -25,7 +25,7 @@ from typing import Callable, Iterator, Sequence
 from sqlalchemy.exc import IntegrityError
 
 from playground.arena.leaks import find_leaks, redact
-from playground.compare.engine import ColumnState, Job, stream_jobs
+from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.errors import InvalidInput, ModelNotFound
 from playground.generation import GenerationRecorder
 from playground.models.registry import ModelRegistry
@@ -138,13 +138,13 @@ class LiveActions:
         prompt_id, answer_ids = self._live_rows(evaluation_id, text, [c[0] for c in pair])
         run_id = self.recorder.start_run("arena", title=text, meta={"evaluation_id": evaluation_id, "live": True, "prompt_id": prompt_id})
         jobs = [
-            Job(position=i, model_key=key, messages=_messages(params, text), params=params)
+            StreamRequest(position=i, model_key=key, messages=_messages(params, text), params=params)
             for i, (_, key, params) in enumerate((c[0], c[1], GenerationParams.from_dict(c[2])) for c in pair)
         ]
         log.info("Live arena prompt %s in evaluation %s", prompt_id, evaluation_id)
         yield LiveView(text, "", "", ANSWERING, finished=False)
         states: list[ColumnState] = [ColumnState(0), ColumnState(1)]
-        snapshots = stream_jobs(self.recorder, run_id, jobs, cancel)
+        snapshots = stream_requests(self.recorder, run_id, jobs, cancel)
         shown = ("", "")
         try:
             for states in snapshots:

@@ -1,7 +1,7 @@
 """Batch runs: a prompt template filled from every row of a table, run in every column.
 
 Rows run one after another; within a row all columns stream at the same time (through
-``stream_jobs``, so each answer is recorded with its ``row_index``). The caller gets
+``stream_requests``, so each answer is recorded with its ``row_index``). The caller gets
 snapshots of the grid so far, with progress and an ETA. Everything a user can get wrong
 (columns, file, variables, row limit) is checked before the run is created.
 """
@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
 from playground.compare.batch_read import Table, check_table, first_blank_values, load_table, read_table
 from playground.compare.columns import ColumnConfig
-from playground.compare.engine import ColumnState, Job, stream_jobs
+from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.compare.templates import render_template, template_variables
 from playground.errors import InvalidInput
 from playground.models.types import Message
@@ -234,10 +234,10 @@ class BatchService:
                 cells[index] = [replace(c, status="waiting") for c in cells[index]]
                 prompt = plan.prompt_for(row)
                 jobs = [
-                    Job(position=p, model_key=c.model_key, messages=(Message("user", prompt),), params=c.params(), row_index=index)
+                    StreamRequest(position=p, model_key=c.model_key, messages=(Message("user", prompt),), params=c.params(), row_index=index)
                     for p, c in enumerate(plan.columns)
                 ]
-                for states in stream_jobs(self.compare.recorder, run_id, jobs, cancel):
+                for states in stream_requests(self.compare.recorder, run_id, jobs, cancel):
                     cells[index] = [BatchCell.from_state(s, plan.column_names[p]) for p, s in enumerate(states)]
                     now = time.monotonic()
                     if now - last_emit >= SNAPSHOT_EVERY_S:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
 from playground.compare.columns import MAX_COLUMNS, ColumnConfig
-from playground.compare.engine import ColumnState, Job, stream_jobs
+from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.compare.stability import Stability, stability_of
 from playground.compare.templates import TemplateService, render_template
 from playground.errors import InvalidInput
@@ -89,7 +89,7 @@ class CompareService:
         self.check_columns(columns)
         turn = len(histories[0]) // 2 if histories else 0
         jobs = [
-            Job(
+            StreamRequest(
                 position=index,
                 model_key=column.model_key,
                 messages=tuple(Message(m["role"], m["content"]) for m in (histories[index] if index < len(histories) else [])) + (Message("user", user_text),),
@@ -98,7 +98,7 @@ class CompareService:
             )
             for index, column in enumerate(columns)
         ]
-        yield from stream_jobs(self.recorder, run_id, jobs, cancel)
+        yield from stream_requests(self.recorder, run_id, jobs, cancel)
 
     # ---- repeat ×N ---------------------------------------------------------------
     def repeat(
@@ -123,8 +123,8 @@ class CompareService:
         for attempt in range(int(times)):
             if cancel is not None and cancel.is_set():
                 break
-            job = Job(position=0, model_key=column.model_key, messages=messages, params=column.params(), attempt=attempt)
-            *_, final = stream_jobs(self.recorder, run_id, [job], cancel)
+            job = StreamRequest(position=0, model_key=column.model_key, messages=messages, params=column.params(), attempt=attempt)
+            *_, final = stream_requests(self.recorder, run_id, [job], cancel)
             results.append(final[0])
             if progress:
                 progress(attempt + 1, int(times))

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from playground.compare.engine import ColumnState, Job, stream_jobs
+from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.errors import InvalidInput
 from playground.finetune.formats import Example, prompt_messages, user_text
 from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, read_examples
@@ -110,8 +110,8 @@ class SideBySideService:
                 if cancel is not None and cancel.is_set():
                     break
                 messages = tuple(Message(m["role"], m["content"]) for m in prompt_messages(example))
-                jobs = [Job(position, key, messages, params, row_index=index) for position, key in ((BASE, base.key), (TUNED, tuned.key))]
-                for states in stream_jobs(recorder, run_id, jobs, cancel):
+                jobs = [StreamRequest(position, key, messages, params, row_index=index) for position, key in ((BASE, base.key), (TUNED, tuned.key))]
+                for states in stream_requests(recorder, run_id, jobs, cancel):
                     rows[index] = replace(rows[index], base=states[BASE], tuned=states[TUNED])
                     yield snapshot()
         finally:

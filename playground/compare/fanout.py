@@ -1,6 +1,6 @@
-"""Run several generations at the same time and merge their streams into snapshots.
+"""Fan out: run several generations at the same time and merge their streams into snapshots.
 
-Each job streams in its own thread through the GenerationRecorder (so every answer is
+Each request streams in its own thread through the GenerationRecorder (so every answer is
 saved); the caller gets a list of column states, throttled so a UI is not flooded.
 """
 
@@ -19,7 +19,7 @@ SNAPSHOT_EVERY_S = 0.08
 
 
 @dataclass(frozen=True)
-class Job:
+class StreamRequest:
     position: int
     model_key: str
     messages: tuple[Message, ...]
@@ -48,36 +48,36 @@ def _state_from(update: GenerationUpdate, position: int) -> ColumnState:
     return ColumnState(position, update.text, status, update.usage, update.error, update.generation_id)
 
 
-def stream_jobs(
+def stream_requests(
     recorder: GenerationRecorder,
     run_id: int,
-    jobs: Sequence[Job],
+    requests: Sequence[StreamRequest],
     cancel: threading.Event | None = None,
 ) -> Iterator[list[ColumnState]]:
-    """Yield snapshots (one state per job, in job order); the last one has every job done."""
+    """Yield snapshots (one state per request, in order); the last one has every request done."""
     updates: queue.Queue = queue.Queue()
     cancel = cancel or threading.Event()
-    order = [job.position for job in jobs]
-    states = {job.position: ColumnState(job.position) for job in jobs}
+    order = [request.position for request in requests]
+    states = {request.position: ColumnState(request.position) for request in requests}
 
-    def work(job: Job) -> None:
+    def work(request: StreamRequest) -> None:
         try:
             for update in recorder.stream(
                 run_id,
-                job.model_key,
-                job.messages,
-                job.params,
-                position=job.position,
+                request.model_key,
+                request.messages,
+                request.params,
+                position=request.position,
                 cancel=cancel,
-                turn=job.turn,
-                attempt=job.attempt,
-                row_index=job.row_index,
+                turn=request.turn,
+                attempt=request.attempt,
+                row_index=request.row_index,
             ):
-                updates.put((job.position, _state_from(update, job.position)))
+                updates.put((request.position, _state_from(update, request.position)))
         except Exception as err:  # noqa: BLE001 - e.g. the model vanished: that column shows it, others go on
-            updates.put((job.position, ColumnState(job.position, status="error", error=str(err))))
+            updates.put((request.position, ColumnState(request.position, status="error", error=str(err))))
 
-    threads = [threading.Thread(target=work, args=(job,), name=f"column-{job.position}", daemon=True) for job in jobs]
+    threads = [threading.Thread(target=work, args=(request,), name=f"column-{request.position}", daemon=True) for request in requests]
     for thread in threads:
         thread.start()
     last_emit = 0.0

@@ -1,0 +1,139 @@
+"""Shared widgets, one helper each: a model picker that keeps its selection, and a run with
+progress and Stop. Tabs use these instead of writing their own."""
+
+from __future__ import annotations
+
+import threading
+from contextlib import contextmanager
+from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
+
+import gradio as gr
+
+from components.tab import Event
+from playground.cancellation import CancelTokens
+from playground.progress import OnProgress, Progress
+from playground.services import Services
+
+
+# ---- model pickers ------------------------------------------------------------------------
+def kept_value(keys: Sequence[str], selected: Any, fallbacks: Sequence[str | None] = (), multiselect: bool = False) -> Any:
+    """The selection to keep after the choices changed: what was picked if it still exists,
+    else the first fallback that exists (for a single picker), else nothing."""
+    if multiselect:
+        picked = selected if isinstance(selected, (list, tuple)) else ([selected] if selected else [])
+        return [key for key in picked if key in keys]
+    for candidate in (selected, *fallbacks):
+        if candidate in keys:
+            return candidate
+    return None
+
+
+def model_picker_update(services: Services, selected: Any = None, multiselect: bool = False, use_default: bool = True) -> dict:
+    """Fresh model choices for a picker, keeping its selection (or the default model)."""
+    choices = services.models.choices()
+    keys = [key for _, key in choices]
+    fallbacks = (services.settings.default_model_key,) if use_default else ()
+    return gr.update(choices=choices, value=kept_value(keys, selected, fallbacks, multiselect))
+
+
+def model_picker(services: Services, label: str, *, multiselect: bool = False, use_default: bool = True, value: Any = None, **kwargs: Any) -> gr.Dropdown:
+    """A model dropdown filled with every model the user can pick, the default selected."""
+    choices = services.models.choices()
+    keys = [key for _, key in choices]
+    fallbacks = (services.settings.default_model_key,) if use_default else ()
+    initial = kept_value(keys, value, fallbacks, multiselect)
+    return gr.Dropdown(label=label, choices=choices, value=initial, multiselect=multiselect, **kwargs)
+
+
+def refresh_pickers(services: Services, pickers: Sequence[gr.Dropdown], multiselect: bool = False, use_default: bool = True) -> Event:
+    """The on-open event that refreshes model pickers, each keeping its own selection."""
+
+    def refresh(*selected: Any) -> Any:
+        updates = [model_picker_update(services, value, multiselect, use_default) for value in selected]
+        return updates[0] if len(updates) == 1 else updates
+
+    return Event(refresh, list(pickers), list(pickers))
+
+
+def refresh_on_focus(services: Services, picker: gr.Dropdown, multiselect: bool = False, use_default: bool = True) -> None:
+    """Refresh a picker's choices when the user opens it (models added in another tab appear)."""
+    Event(refresh_pickers(services, [picker], multiselect, use_default).fn, [picker], [picker]).attach(picker.focus, queue=False)
+
+
+# ---- a run with progress and Stop ---------------------------------------------------------
+class HasProgress(Protocol):
+    @property
+    def progress(self) -> Progress: ...
+
+    @property
+    def finished(self) -> bool: ...
+
+
+def progress_reporter(bar: Any, unit: str = "steps") -> OnProgress:
+    """The one bridge from the progress protocol to Gradio's progress bar."""
+
+    def report(p: Progress) -> None:
+        if p.total > 0:
+            bar((p.done, p.total), desc=p.message or None, unit=unit)
+        else:
+            bar(0.0, desc=p.message or None)
+
+    return report
+
+
+def with_progress(steps: Iterable[Any], bar: Any, unit: str = "steps") -> Iterator[Any]:
+    """Pass a job's snapshots through, moving the progress bar on each unfinished one."""
+    report = progress_reporter(bar, unit)
+    for step in steps:
+        if not step.finished:
+            report(step.progress)
+        yield step
+
+
+class StoppableRun:
+    """A Run button and a Stop button for one long job, sharing one cancel token.
+
+    ``wire`` attaches both; the handler receives the token as its last input and opens
+    ``cancel_event(token)`` around its work. API callers that skip the click's first step
+    (which issues the token) get a token of their own.
+    """
+
+    def __init__(self, tokens: CancelTokens, stopping: str = "⏹ Stopping…"):
+        self.tokens = tokens
+        self.stopping = stopping
+        self.token = gr.State("")
+
+    def start(self) -> str:
+        return self.tokens.new()
+
+    def stop(self, token: str | None) -> Any:
+        return self.stopping if self.tokens.cancel(token) else gr.skip()
+
+    @contextmanager
+    def cancel_event(self, token: str | None) -> Iterator[threading.Event]:
+        token = token or self.tokens.new()
+        try:
+            yield self.tokens.event(token)
+        finally:
+            self.tokens.release(token)
+
+    def wire(
+        self,
+        run_button: gr.Button,
+        stop_button: gr.Button,
+        fn: Callable[..., Any],
+        inputs: Sequence[Any],
+        outputs: Sequence[Any],
+        *,
+        api_name: str,
+        stop_api_name: str,
+        status: Any,
+        **event_kwargs: Any,
+    ) -> Any:
+        """Run: issue a token, then ``fn(*inputs, token)``; Stop: cancel it and say so in ``status``."""
+        event_kwargs.setdefault("concurrency_limit", None)  # the model registry serialises work per model copy
+        event_kwargs.setdefault("show_progress_on", [status])
+        started = run_button.click(self.start, None, [self.token], queue=False, api_name=False)
+        event = started.then(fn, [*inputs, self.token], list(outputs), api_name=api_name, **event_kwargs)
+        stop_button.click(self.stop, [self.token], [status], queue=False, api_name=stop_api_name)
+        return event
