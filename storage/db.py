@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,10 @@ POSTGRES_CONNECT_TIMEOUT_S = 10
 _ALEMBIC_LOCK = threading.Lock()
 _MIGRATION_LOCK_KEY = 0x706C6179  # "play": any constant shared by every Playground process
 _SQLITE_CORRUPT_CODES = {sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB}
+_SQLITE_LOCK_WAIT_S = 30  # as long as busy_timeout
+# The history is one chain (0002_merge joined the old feature branches), so there is one
+# head; with a second one Alembic refuses "head" instead of silently applying both.
+NEWEST = "head"
 
 
 class DatabaseCorruptError(Exception):
@@ -117,9 +122,27 @@ def _set_sqlite_pragmas(dbapi_connection: sqlite3.Connection, _record: Any) -> N
     cursor = dbapi_connection.cursor()
     try:
         for pragma in SQLITE_PRAGMAS:
-            cursor.execute(pragma)
+            _execute_when_unlocked(cursor, pragma)
     finally:
         cursor.close()
+
+
+def _execute_when_unlocked(cursor: sqlite3.Cursor, statement: str) -> None:
+    """Run ``statement``, waiting out a lock that SQLite itself does not wait for.
+
+    When two processes open a new database file at once, both switch it to WAL; SQLite
+    answers one of them "database is locked" at once, without its busy timeout (waiting
+    there could deadlock), and that process would fail to start.
+    """
+    deadline = time.monotonic() + _SQLITE_LOCK_WAIT_S
+    while True:
+        try:
+            cursor.execute(statement)
+            return
+        except sqlite3.OperationalError as err:
+            if err.sqlite_errorcode & 0xFF != sqlite3.SQLITE_BUSY or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.05)
 
 
 # ---- checks ----------------------------------------------------------------------
@@ -215,24 +238,25 @@ def _alembic_config(script_location: Path) -> Config:
     return config
 
 
-def _upgrade(engine: Engine, script_location: Path) -> None:
+def _upgrade(engine: Engine, script_location: Path, target: str = NEWEST) -> None:
+    """Upgrade to ``target``: the newest revision, or (for tests building old databases) an older one."""
     with _ALEMBIC_LOCK:
-        _upgrade_locked(engine, _alembic_config(script_location))
+        _upgrade_locked(engine, _alembic_config(script_location), target)
 
 
-def _upgrade_locked(engine: Engine, config: Config) -> None:
+def _upgrade_locked(engine: Engine, config: Config, target: str) -> None:
     if engine.dialect.name == "sqlite":
-        _upgrade_sqlite(engine, config)
+        _upgrade_sqlite(engine, config, target)
         return
     with engine.begin() as connection:  # PostgreSQL DDL is transactional: all or nothing
         if engine.dialect.name == "postgresql":
             # The app and a worker process may start together; the second waits, then finds nothing to do.
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK_KEY})
         config.attributes["connection"] = connection
-        command.upgrade(config, "heads")
+        command.upgrade(config, target)
 
 
-def _upgrade_sqlite(engine: Engine, config: Config) -> None:
+def _upgrade_sqlite(engine: Engine, config: Config, target: str) -> None:
     """Run the migrations in one real SQLite transaction, with foreign keys off.
 
     pysqlite never sends BEGIN before DDL, so a migration failing halfway would leave a
@@ -249,7 +273,7 @@ def _upgrade_sqlite(engine: Engine, config: Config) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
             try:
                 config.attributes["connection"] = connection
-                command.upgrade(config, "heads")
+                command.upgrade(config, target)
                 broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"A migration left rows pointing at missing rows, e.g. {broken[0]}.")

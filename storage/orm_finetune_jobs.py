@@ -29,7 +29,7 @@ class FinetuneJob(Base):
     train_rows: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     holdout_rows: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     config: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
-    # created | preflight | starting | running | stopping | stopped | succeeded | failed
+    # created | preflight | starting | running | stopping | stopped | done | failed
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="created", index=True)
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
     job_dir: Mapped[str] = mapped_column(Text, nullable=False, default="")

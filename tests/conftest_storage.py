@@ -29,8 +29,15 @@ def sqlite_url(path: Path) -> str:
 
 
 def migration_heads() -> set[str]:
-    """Features add migrations as branches off 0001_initial; migrate() applies every head."""
+    """What alembic_version holds after migrate(): the one head of the chain (see migration_head)."""
     return set(ScriptDirectory(str(MIGRATIONS_DIR)).get_heads())
+
+
+def migration_head() -> str:
+    """The newest revision. The history is one chain since 0002_merge, so there is exactly one."""
+    heads = migration_heads()
+    assert len(heads) == 1, f"The migrations must have one head (chain new ones after the newest), not {sorted(heads)}"
+    return heads.pop()
 
 
 def reset_postgres_schema(url: str) -> None:

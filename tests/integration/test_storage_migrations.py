@@ -1,8 +1,8 @@
 """Later migrations must be safe: all-or-nothing, table rebuilds on SQLite keep child rows,
 and two processes may migrate at once.
 
-Some tests copy the real migrations folder and add one more revision (a branch off
-0001_initial, like the feature branches; migrate() upgrades to all heads).
+Some tests copy the real migrations folder and add one more revision after the newest, as the
+next real migration will be: the history is one chain with one head, and migrate() upgrades to it.
 """
 
 from __future__ import annotations
@@ -15,12 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import IntegrityError
 
 from storage.db import MIGRATIONS_DIR, _upgrade
 from tests.conftest_storage import *  # noqa: F403 - fixtures: db_url, engine, migrated_engine, uow_factory
-from tests.conftest_storage import migration_heads
+from tests.conftest_storage import migration_head, migration_heads
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HEADER = '''
@@ -28,7 +29,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "9999_test_only"
-down_revision = "0001_initial"
+down_revision = {head!r}
 branch_labels = None
 depends_on = None
 '''
@@ -37,9 +38,19 @@ depends_on = None
 def _migrations_with(tmp_path: Path, upgrade_body: str) -> Path:
     folder = tmp_path / "migrations"
     shutil.copytree(MIGRATIONS_DIR, folder, ignore=shutil.ignore_patterns("__pycache__"))
-    source = HEADER + "\n\ndef upgrade():\n" + textwrap.indent(textwrap.dedent(upgrade_body).strip(), "    ") + "\n"
+    body = textwrap.indent(textwrap.dedent(upgrade_body).strip(), "    ")
+    source = f"{HEADER.format(head=migration_head())}\n\ndef upgrade():\n{body}\n"
     (folder / "versions" / "9999_test_only.py").write_text(source)
     return folder
+
+
+def test_the_history_is_one_chain_with_one_head():
+    """The old feature branches join at 0002_merge; from there on the history is a straight line."""
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    assert len(script.get_heads()) == 1, "chain a new migration after the newest one instead of branching"
+    from_the_merge_on = list(script.iterate_revisions(migration_head(), "0002_merge", inclusive=True))
+    assert [revision.revision for revision in from_the_merge_on if revision.is_merge_point] == ["0002_merge"]
+    assert [revision.revision for revision in from_the_merge_on if revision.is_branch_point] == []
 
 
 def _add_run_with_generations(uow_factory, count: int) -> int:
@@ -102,7 +113,7 @@ def test_rebuilding_a_parent_table_keeps_its_children(migrated_engine, uow_facto
 
     _upgrade(migrated_engine, folder)
 
-    assert _versions(migrated_engine) == migration_heads() | {"9999_test_only"}
+    assert _versions(migrated_engine) == {"9999_test_only"}
     assert "note" in {c["name"] for c in inspect(migrated_engine).get_columns("runs")}
     with migrated_engine.connect() as connection:
         count = connection.execute(text("SELECT COUNT(*) FROM generations WHERE run_id = :id"), {"id": run_id})

@@ -1,5 +1,4 @@
-"""Documents (RAG): collections, documents, pages, chunks (+ FTS5 keyword index on SQLite),
-questions and evaluations.
+"""Documents (RAG): collections, documents, pages, chunks, questions and evaluations (+ FTS5 index on SQLite).
 
 Revision ID: 0002_documents
 Revises: 0001_initial
