@@ -1,5 +1,6 @@
 # The README's two commands:  `make run`  and  `make test`.
 # Both create .venv if it is missing and install what they need first.
+# `make test-fast` runs the fast tier only (unit + service tests on the fake backend, ~1 min).
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -8,7 +9,7 @@ STAMP  := $(VENV)/.installed-app
 TSTAMP := $(VENV)/.installed-test
 ARGS   ?=
 
-.PHONY: run test install install-test bench clean-venv
+.PHONY: run test test-fast install install-test bench clean-venv
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +35,9 @@ run: $(STAMP)
 
 test: $(TSTAMP)
 	bash scripts/test.sh
+
+test-fast: $(TSTAMP)
+	bash scripts/test.sh --fast
 
 bench: $(TSTAMP)
 	for script in benchmarks/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done

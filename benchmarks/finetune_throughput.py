@@ -227,7 +227,7 @@ def child_hf(args: argparse.Namespace) -> int:
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
 
-    from playground.finetune.formats import ALPACA, render_training_pair
+    from playground.models.prompt_formats import ALPACA, render_training_pair
 
     torch.set_num_threads(args.threads)
     cuda = torch.cuda.is_available()
@@ -341,11 +341,12 @@ def summarise(data: dict[str, Any], warmup: int) -> dict[str, Any]:
 
 def parent(args: argparse.Namespace) -> int:
     from playground.finetune.config import ALL_LINEAR, TrainingConfig, steps_per_epoch
-    from playground.finetune.formats import ALPACA
+    from playground.models.prompt_formats import ALPACA
     from playground.models.embedded import SMOLLM2_KEY, smollm2_path
     from playground.models.gguf_convert import convert_gguf
     from playground.services import Services
     from playground.settings import Settings
+    from playground.statuses import FinetuneStatus
 
     if args.steps <= args.warmup_steps:
         raise SystemExit("--steps must be larger than --warmup-steps")
@@ -393,7 +394,7 @@ def parent(args: argparse.Namespace) -> int:
                         base_folder, job_dir = job.base_folder, Path(job.job_dir)
                     data = run_child("ours", ["--job-id", str(job_id)], env, job_dir, log, result)
                     view = services.finetune.job_view(job_id)
-                    if view.status != "succeeded":
+                    if view.status != FinetuneStatus.DONE:
                         raise SystemExit(f"the worker's job ended {view.status}: {view.message}")
                     if data["worker_step_tokens"] != [s["tokens"] for s in data["steps"]]:
                         print("  warning: the hook's token counts differ from the worker's own", flush=True)

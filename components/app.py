@@ -14,6 +14,7 @@ from components.finetune_tab import build_finetune_tab
 from components.history_tab import build_history_tab
 from components.judge_tab import build_judge_tab
 from components.models_tab import build_models_tab
+from components.tab import wire_tab
 from playground.services import Services
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
@@ -25,7 +26,8 @@ def build_arena_only_app(services: Services) -> gr.Blocks:
     with gr.Blocks(title=f"{TITLE} Arena") as demo:
         gr.Markdown(f"# {TITLE} Arena\nTwo anonymous answers to the same prompt: pick the better one. Names appear after you vote.", elem_id="app-header")
         rater = build_rater_view(services)
-        demo.load(rater["prefill"], None, [rater["name"], rater["code"]], api_name="arena_prefill")
+        for event in rater.on_load:  # no tab to open here: the rater view is the whole page
+            event.attach(demo.load)
     return demo
 
 
@@ -37,23 +39,25 @@ def build_app(services: Services, arena_only: bool = False) -> gr.Blocks:
         with gr.Tabs(elem_id="main-tabs") as tabs:
             with gr.Tab("Compare", id="compare") as compare_tab:
                 compare = build_compare_tab(services, tabs)
-            with gr.Tab("Documents", id="documents"):
-                build_documents_tab(services)
-            with gr.Tab("Fine-tune", id="finetune"):
+            with gr.Tab("Documents", id="documents") as documents_tab:
+                documents = build_documents_tab(services)
+            with gr.Tab("Fine-tune", id="finetune") as finetune_tab:
                 finetune = build_finetune_tab(services)
-            with gr.Tab("Arena", id="arena"):
+            with gr.Tab("Arena", id="arena") as arena_tab:
                 arena = build_arena_tab(services)
-            with gr.Tab("Judge", id="judge"):
-                build_judge_tab(services)
+            with gr.Tab("Judge", id="judge") as judge_tab:
+                judge = build_judge_tab(services)
             with gr.Tab("History", id="history") as history_tab:
-                build_history_tab(services, compare, history_tab)
-            with gr.Tab("Models", id="models"):
-                build_models_tab(services)
-        demo.load(arena["rater"]["prefill"], None, [arena["rater"]["name"], arena["rater"]["code"]], api_name="arena_prefill")
-        for fn, inputs, outputs, api_name in finetune["on_load"]:  # a reload or a second browser re-attaches to the running job
-            demo.load(fn, inputs, outputs, api_name=api_name)
-        fn, inputs, outputs = compare.refresh_models
-        compare_tab.select(fn, inputs, outputs, api_name=False, queue=False)
+                history = build_history_tab(services, compare)
+            with gr.Tab("Models", id="models") as models_tab:
+                models = build_models_tab(services)
+        wire_tab(demo, documents_tab, documents)
+        wire_tab(demo, arena_tab, arena)
+        wire_tab(demo, finetune_tab, finetune)  # on load, a reload or a second browser re-attaches to the running job
+        wire_tab(demo, compare_tab, compare)
+        wire_tab(demo, judge_tab, judge)
+        wire_tab(demo, history_tab, history)
+        wire_tab(demo, models_tab, models)
     return demo
 
 

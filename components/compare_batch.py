@@ -5,22 +5,25 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import gradio as gr
 
-from components.ui_errors import user_errors
 from components.compare_columns import columns_from_values
+from components.ui_errors import user_errors
+from components.widgets import StoppableRun, with_progress
 from playground.compare.batch import Table, demo_files
-from playground.compare.batch_view import format_progress, grid_table
 from playground.compare.batch_read import match_variables, preview_rows
+from playground.compare.batch_view import format_progress, grid_table
 from playground.compare.templates import template_variables
 from playground.errors import InvalidInput
 from playground.services import Services
 
 FILE_TYPES = [".csv", ".tsv", ".xlsx", ".jsonl"]
 PREVIEW_ROWS = 5
+STOPPING = "⏹ Stopping after the answers now being written…"
 
 
 def _served_copy(path: Path) -> str:
@@ -51,16 +54,23 @@ def preview_text(table: Table, template_body: str, column_count: int, row_limit:
     return "\n\n".join(lines)
 
 
-def build_batch_panel(
-    services: Services,
-    column_inputs: list[gr.components.Component],
-    column_count: gr.components.Component,
-    template_body: gr.Textbox,
-    template_name: gr.components.Component,
-) -> None:
-    batch, tokens = services.batch, services.cancel_tokens
-    row_limit = services.settings.batch_row_limit
+@dataclass
+class BatchPanel:
+    upload: gr.File
+    demo_btn: gr.Button
+    preview_info: gr.Markdown
+    preview: gr.Dataframe
+    run_btn: gr.Button
+    cancel_btn: gr.Button
+    progress_line: gr.Markdown
+    grid: gr.Dataframe
+    export_csv_btn: gr.Button
+    export_jsonl_btn: gr.Button
+    export_file: gr.File
+    run_state: gr.State
 
+
+def batch_panel_layout() -> BatchPanel:
     gr.Markdown(
         "Upload a table (CSV, XLSX or JSONL). Each row fills the prompt's `{{variables}}` from the columns of the same name "
         "and runs in every visible column; the grid below fills in as answers arrive."
@@ -81,71 +91,84 @@ def build_batch_panel(
         export_csv_btn = gr.Button("Export CSV", size="sm", elem_id="batch-export-csv")
         export_jsonl_btn = gr.Button("Export JSONL", size="sm", elem_id="batch-export-jsonl")
     export_file = gr.File(label="Download", interactive=False, elem_id="batch-export-file")
-    run_state = gr.State(None)
-    token_state = gr.State("")
+    return BatchPanel(
+        upload, demo_btn, preview_info, preview, run_btn, cancel_btn, progress_line, grid, export_csv_btn, export_jsonl_btn, export_file, gr.State(None)
+    )
+
+
+class BatchController:
+    def __init__(self, services: Services, run: StoppableRun, template_name_is_dropdown: bool):
+        self.batch = services.batch
+        self.templates = services.templates
+        self.row_limit = services.settings.batch_row_limit
+        self.run = run
+        self.template_name_is_dropdown = template_name_is_dropdown
 
     @user_errors
-    def show_preview(path: str | None, body: str, count: Any):
+    def show_preview(self, path: str | None, body: str, count: Any):
         if not path:
             return "", None
-        table = batch.load(path, _upload_name(path))
-        text = preview_text(table, body or "", int(count or 1), row_limit)
+        table = self.batch.load(path, _upload_name(path))
+        text = preview_text(table, body or "", int(count or 1), self.row_limit)
         return text, {"headers": table.columns, "data": preview_rows(table, PREVIEW_ROWS)}
 
     @user_errors
-    def load_demo():
+    def load_demo(self):
         path, body, name = demo_files()
-        info = services.templates.save(name, body)  # saved, so runs record which version they used
-        name_update = gr.Dropdown(choices=services.templates.names(), value=info.name) if isinstance(template_name, gr.Dropdown) else info.name
+        info = self.templates.save(name, body)  # saved, so runs record which version they used
+        name_update = gr.Dropdown(choices=self.templates.names(), value=info.name) if self.template_name_is_dropdown else info.name
         return _served_copy(path), body, name_update
 
-    def start() -> str:
-        return tokens.new()
-
-    def cancel(token: str | None) -> str:
-        return "⏹ Stopping after the answers now being written…" if tokens.cancel(token) else gr.skip()
-
     @user_errors
-    def run_batch(path: str | None, body: str, name: str | None, count: Any, token: str | None, *values: Any, progress=gr.Progress()):
+    def run_batch(self, path: str | None, body: str, name: str | None, count: Any, *values_and_token: Any, progress=gr.Progress()):
+        *values, token = values_and_token
         if not path:
             raise InvalidInput("Upload a table first (or press Load demo reviews).")
         columns = columns_from_values(values, count)
-        table = batch.load(path, _upload_name(path))
-        token = token or tokens.new()  # API callers skip the click's start step
-        try:
-            for step in batch.run(columns, body or "", name or "", table, tokens.event(token), filename=table.filename):
-                line = format_progress(step)
-                if not step.finished:
-                    progress((step.done, step.total), desc=line, unit="cells")
+        table = self.batch.load(path, _upload_name(path))
+        # API callers skip the click's start step: their token goes back into the state, so Cancel reaches this batch.
+        token = token or self.run.start()
+        with self.run.cancel_event(token) as cancel:
+            steps = self.batch.run(columns, body or "", name or "", table, cancel, filename=table.filename)
+            for step in with_progress(steps, progress, unit="cells"):
                 headers, rows = grid_table(step.grid, max_chars=2000)
-                yield line, {"headers": headers, "data": rows}, step.run_id, token
-        finally:
-            tokens.release(token)
+                yield format_progress(step), {"headers": headers, "data": rows}, step.run_id, token
 
-    def _export(run_id: Any, writer) -> str:
+    def _export(self, run_id: Any, writer: Callable[[int], Path]) -> str:
         if run_id in (None, ""):
             raise InvalidInput("Run a batch first, then export its results.")
         return _served_copy(writer(int(run_id)))
 
     @user_errors
-    def export_csv(run_id: Any) -> str:
-        return _export(run_id, batch.export_csv)
+    def export_csv(self, run_id: Any) -> str:
+        return self._export(run_id, self.batch.export_csv)
 
     @user_errors
-    def export_jsonl(run_id: Any) -> str:
-        return _export(run_id, batch.export_jsonl)
+    def export_jsonl(self, run_id: Any) -> str:
+        return self._export(run_id, self.batch.export_jsonl)
 
-    upload.change(show_preview, [upload, template_body, column_count], [preview_info, preview], api_name="batch_preview")
-    demo_btn.click(load_demo, None, [upload, template_body, template_name], api_name="batch_demo")
-    run_inputs = [upload, template_body, template_name, column_count, token_state, *column_inputs]
-    run_btn.click(start, None, [token_state], queue=False, api_name=False).then(
-        run_batch,
-        run_inputs,
-        [progress_line, grid, run_state, token_state],
+
+def build_batch_panel(
+    services: Services,
+    column_inputs: list[gr.components.Component],
+    column_count: gr.components.Component,
+    template_body: gr.Textbox,
+    template_name: gr.components.Component,
+) -> None:
+    panel = batch_panel_layout()
+    run = StoppableRun(services.cancel_tokens, STOPPING)
+    controller = BatchController(services, run, isinstance(template_name, gr.Dropdown))
+    panel.upload.change(controller.show_preview, [panel.upload, template_body, column_count], [panel.preview_info, panel.preview], api_name="batch_preview")
+    panel.demo_btn.click(controller.load_demo, None, [panel.upload, template_body, template_name], api_name="batch_demo")
+    run.wire(
+        panel.run_btn,
+        panel.cancel_btn,
+        controller.run_batch,
+        [panel.upload, template_body, template_name, column_count, *column_inputs],
+        [panel.progress_line, panel.grid, panel.run_state, run.token],
         api_name="batch_run",
-        concurrency_limit=None,  # the model registry already serialises work per model copy
-        show_progress_on=[progress_line],  # the grid stays visible while it fills
+        stop_api_name="batch_cancel",
+        status=panel.progress_line,  # the grid stays visible while it fills
     )
-    cancel_btn.click(cancel, [token_state], [progress_line], queue=False, api_name="batch_cancel")
-    export_csv_btn.click(export_csv, [run_state], [export_file], api_name="batch_export_csv")
-    export_jsonl_btn.click(export_jsonl, [run_state], [export_file], api_name="batch_export_jsonl")
+    panel.export_csv_btn.click(controller.export_csv, [panel.run_state], [panel.export_file], api_name="batch_export_csv")
+    panel.export_jsonl_btn.click(controller.export_jsonl, [panel.run_state], [panel.export_file], api_name="batch_export_jsonl")

@@ -7,7 +7,14 @@ from typing import Any, Sequence
 
 import gradio as gr
 
-from playground.compare.columns import MAX_COLUMNS, ColumnConfig, format_stop, make_column
+from components.widgets import model_picker
+from playground.compare.columns import (
+    MAX_COLUMNS,
+    ColumnConfig,
+    format_stop,
+    make_column,
+)
+from playground.services import Services
 
 FIELDS_PER_COLUMN = 7  # model, system prompt, temperature, top_p, max tokens, seed, stop
 
@@ -28,9 +35,9 @@ class ColumnForm:
         return [self.model, self.system_prompt, self.temperature, self.top_p, self.max_tokens, self.seed, self.stop]
 
 
-def build_column_form(index: int, choices: list[tuple[str, str]], default_model: str | None) -> ColumnForm:
+def build_column_form(services: Services, index: int, default_model: str | None) -> ColumnForm:
     # Custom values allowed: a reopened run may name a removed model; the service then says so plainly.
-    model = gr.Dropdown(choices=choices, value=default_model, label="Model", allow_custom_value=True, elem_id=f"col{index}-model")
+    model = model_picker(services, "Model", value=default_model, allow_custom_value=True, elem_id=f"col{index}-model")
     with gr.Accordion("Settings", open=False, elem_id=f"col{index}-settings"):
         system_prompt = gr.Textbox(label="System prompt", lines=2, elem_id=f"col{index}-system")
         with gr.Row():

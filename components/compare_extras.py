@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import gradio as gr
 
-from components.ui_errors import user_errors
 from components.compare_columns import ColumnForm
+from components.ui_errors import user_errors
+from components.widgets import progress_reporter
 from playground.compare.columns import MAX_COLUMNS, make_column
 from playground.compare.diff import word_diff
-from playground.compare.templates import MAX_VARIABLES, template_variables
+from playground.compare.templates import MAX_VARIABLES, variable_values
 from playground.services import Services
 
 MAX_REPEATS = 10
@@ -18,17 +21,19 @@ def last_answer(history: list[dict]) -> str:
     return next((m["content"] for m in reversed(history or []) if m["role"] == "assistant"), "")
 
 
-def build_column_extras(
-    services: Services,
-    index: int,
-    form: ColumnForm,
-    prompt: gr.Textbox,
-    variable_boxes: list[gr.Textbox],
-    template_name: gr.components.Component,
-    histories: gr.State,
-    generation_ids: gr.State,
-) -> None:
-    compare = services.compare
+# ---- feedback and repeat ×N, under each column -----------------------------------------
+@dataclass
+class ColumnExtras:
+    up: gr.Button
+    down: gr.Button
+    note: gr.Textbox
+    feedback_msg: gr.Markdown
+    times: gr.Slider
+    repeat_btn: gr.Button
+    stability: gr.Markdown
+
+
+def column_extras_layout(index: int) -> ColumnExtras:
     with gr.Row():
         up = gr.Button("Good answer", size="sm", min_width=60, elem_id=f"col{index}-up")
         down = gr.Button("Bad answer", size="sm", min_width=60, elem_id=f"col{index}-down")
@@ -38,31 +43,72 @@ def build_column_extras(
         times = gr.Slider(2, MAX_REPEATS, value=3, step=1, label="Times")
         repeat_btn = gr.Button("Repeat", size="sm", elem_id=f"col{index}-repeat")
         stability = gr.Markdown(elem_id=f"col{index}-stability")
+    return ColumnExtras(up, down, note, feedback_msg, times, repeat_btn, stability)
+
+
+class ColumnExtrasController:
+    """The handlers of one column's extras; ``index`` is the column they belong to."""
+
+    def __init__(self, services: Services, index: int):
+        self.compare = services.compare
+        self.index = index
+
+    def _rate(self, gen_ids: list | None, text: str, rating: int) -> str:
+        return self.compare.feedback((gen_ids or [None] * MAX_COLUMNS)[self.index], rating, text)
 
     @user_errors
-    def rate(gen_ids, text, rating):
-        return compare.feedback((gen_ids or [None] * MAX_COLUMNS)[index], rating, text)
+    def rate_up(self, gen_ids: list | None, text: str) -> str:
+        return self._rate(gen_ids, text, 1)
 
     @user_errors
-    def repeat(body, hist, n, *rest, progress=gr.Progress()):
+    def rate_down(self, gen_ids: list | None, text: str) -> str:
+        return self._rate(gen_ids, text, -1)
+
+    @user_errors
+    def repeat(self, body, hist, n, *rest, progress=gr.Progress()):
         var_values, settings = rest[:MAX_VARIABLES], rest[MAX_VARIABLES:]
-        column = make_column(*settings, label=f"Column {index + 1}")
-        variables = {name: var_values[i] for i, name in enumerate(template_variables(body)[:MAX_VARIABLES])}
-        text = compare.build_prompt(body, variables)
-        history = (hist or [[]] * MAX_COLUMNS)[index]
-        progress(0, desc="Repeating")
-        results, stats = compare.repeat(column, history, text, int(n), progress=lambda done, total: progress(done / total, desc=f"Run {done} of {total}"))
+        column = make_column(*settings, label=f"Column {self.index + 1}")
+        text = self.compare.build_prompt(body, variable_values(body, var_values))
+        history = (hist or [[]] * MAX_COLUMNS)[self.index]
+        results, stats = self.compare.repeat(column, history, text, int(n), on_progress=progress_reporter(progress, unit="runs"))
         samples = "\n".join(f"{i + 1}. {r.text.strip()[:160] or '(' + (r.error or r.status) + ')'}" for i, r in enumerate(results))
         return f"{stats.summary()}\n\n{samples}"
 
-    up.click(lambda g, t: rate(g, t, 1), [generation_ids, note], [feedback_msg], api_name=f"compare_feedback_up_{index}")
-    down.click(lambda g, t: rate(g, t, -1), [generation_ids, note], [feedback_msg], api_name=f"compare_feedback_down_{index}")
-    repeat_btn.click(
-        repeat, [prompt, histories, times, *variable_boxes, *form.components()], [stability], api_name=f"compare_repeat_{index}", concurrency_limit=None
+
+def build_column_extras(
+    services: Services,
+    index: int,
+    form: ColumnForm,
+    prompt: gr.Textbox,
+    variable_boxes: list[gr.Textbox],
+    histories: gr.State,
+    generation_ids: gr.State,
+) -> None:
+    extras = column_extras_layout(index)
+    controller = ColumnExtrasController(services, index)
+    extras.up.click(controller.rate_up, [generation_ids, extras.note], [extras.feedback_msg], api_name=f"compare_feedback_up_{index}")
+    extras.down.click(controller.rate_down, [generation_ids, extras.note], [extras.feedback_msg], api_name=f"compare_feedback_down_{index}")
+    extras.repeat_btn.click(
+        controller.repeat,
+        [prompt, histories, extras.times, *variable_boxes, *form.components()],
+        [extras.stability],
+        api_name=f"compare_repeat_{index}",
+        concurrency_limit=None,
     )
 
 
-def build_diff_panel(histories: gr.State, column_count: gr.State) -> None:
+# ---- differences between two columns ---------------------------------------------------
+@dataclass
+class DiffPanel:
+    left: gr.Dropdown
+    right: gr.Dropdown
+    show: gr.Button
+    similarity: gr.Markdown
+    left_html: gr.HTML
+    right_html: gr.HTML
+
+
+def diff_panel_layout() -> DiffPanel:
     labels = [(f"Column {i + 1}", i) for i in range(MAX_COLUMNS)]
     with gr.Accordion("Differences between two columns", open=False, elem_id="compare-diff"):
         with gr.Row():
@@ -73,9 +119,12 @@ def build_diff_panel(histories: gr.State, column_count: gr.State) -> None:
         with gr.Row():
             left_html = gr.HTML(elem_id="compare-diff-left")
             right_html = gr.HTML(elem_id="compare-diff-right")
+    return DiffPanel(left, right, show, similarity, left_html, right_html)
 
+
+class DiffController:
     @user_errors
-    def differences(hist, count, a, b):
+    def differences(self, hist, count, a, b):
         a, b = int(a), int(b)
         if a == b:
             raise gr.Error("Pick two different columns.")
@@ -87,4 +136,8 @@ def build_diff_panel(histories: gr.State, column_count: gr.State) -> None:
         diff = word_diff(first, second)
         return f"Word overlap: **{diff.similarity:.0%}**. Removed words are marked on the left, added words on the right.", diff.left_html, diff.right_html
 
-    show.click(differences, [histories, column_count, left, right], [similarity, left_html, right_html], api_name="compare_diff")
+
+def build_diff_panel(histories: gr.State, column_count: gr.State) -> None:
+    panel = diff_panel_layout()
+    inputs = [histories, column_count, panel.left, panel.right]
+    panel.show.click(DiffController().differences, inputs, [panel.similarity, panel.left_html, panel.right_html], api_name="compare_diff")

@@ -3,42 +3,70 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, Sequence
 
 import gradio as gr
 
-from components.ui_errors import user_errors
 from components.compare_batch import build_batch_panel
-from components.compare_columns import FIELDS_PER_COLUMN, ColumnForm, build_column_form, columns_from_values, values_from_column
+from components.compare_columns import (
+    FIELDS_PER_COLUMN,
+    ColumnForm,
+    build_column_form,
+    columns_from_values,
+    values_from_column,
+)
 from components.compare_extras import build_column_extras, build_diff_panel
+from components.tab import TabHandle
+from components.ui_errors import user_errors
+from components.widgets import StoppableRun, refresh_pickers
 from playground.compare.columns import MAX_COLUMNS
 from playground.compare.fanout import ColumnState
-from playground.compare.templates import MAX_VARIABLES, template_variables
+from playground.compare.service import History, SavedRun, Turn, empty_histories
+from playground.compare.templates import (
+    MAX_VARIABLES,
+    template_variables,
+    variable_values,
+)
 from playground.formatting import format_usage
 from playground.models.types import Usage
 from playground.services import Services
+from playground.statuses import GenerationStatus
 
 START_COLUMNS = 2
+TAB_ID = "compare"
+INTRO = (
+    "Ask one prompt in up to four columns at once — different models, system prompts or settings. "
+    "Use `{{variable}}` in the prompt to make a template; a field appears for each variable."
+)
 
 
 @dataclass
-class CompareHandles:
+class CompareHandles(TabHandle):
     """What other tabs (History) need to put a saved run back into Compare."""
 
-    reopen: Any  # (run_id) -> list of updates for `outputs`
-    outputs: list[gr.components.Component]
+    reopen: Callable[[Any], list] | None = None  # (run_id) -> list of updates for `outputs`
+    outputs: list[Any] = field(default_factory=list)  # Compare's components (and the Tabs) that reopen updates
     tabs: gr.Tabs | None = None
-    tab_id: str = "compare"
+    tab_id: str = TAB_ID
     column_forms: list[ColumnForm] = field(default_factory=list)
-    refresh_models: tuple | None = None  # (fn, inputs, outputs) to run when the tab is opened
 
 
+# ---- formatting -------------------------------------------------------------------------
 def figures_text(state: ColumnState) -> str:
-    if state.status == "error":
+    if state.status == GenerationStatus.ERROR:
         return f"❌ {state.error}"
-    if state.status in ("waiting", "running"):
-        return "⏳ waiting for the model…" if state.status == "waiting" or not state.text else "✍️ answering…"
+    if state.status in (GenerationStatus.WAITING, GenerationStatus.RUNNING):
+        return "⏳ waiting for the model…" if state.status == GenerationStatus.WAITING or not state.text else "✍️ answering…"
     return format_usage(state.usage) if state.usage else ""
+
+
+def saved_figures_text(last: dict | None) -> str:
+    """The figures of a saved run's last answer in a column (as recorded, not re-measured)."""
+    if not last:
+        return ""
+    if last["status"] == GenerationStatus.ERROR:
+        return f"❌ {last['error']}"
+    return format_usage(Usage(**last["usage"])) if last["usage"]["total_s"] is not None else ""
 
 
 def chat_view(history: list[dict], user_text: str | None, answer: str | None) -> list[dict]:
@@ -49,20 +77,66 @@ def chat_view(history: list[dict], user_text: str | None, answer: str | None) ->
     return view
 
 
-def empty_histories() -> list[list[dict]]:
-    return [[] for _ in range(MAX_COLUMNS)]
+def visible_columns(count: int) -> list[gr.Column]:
+    return [gr.Column(visible=i < count) for i in range(MAX_COLUMNS)]
 
 
-def build_compare_tab(services: Services, tabs: gr.Tabs | None = None) -> CompareHandles:
-    compare, tokens = services.compare, services.cancel_tokens
-    choices = services.models.choices()
-    default_model = services.settings.default_model_key
-    second_model = next((key for _, key in choices if key != default_model), default_model)
+def base_model_note(services: Services, key: str | None) -> str:
+    try:
+        spec = services.models.describe(key) if key else None
+    except Exception:  # noqa: BLE001 - an unknown key is reported when the column runs
+        return ""
+    if spec is not None and not spec.chat_template:
+        return "Base model: it continues your text rather than following instructions."
+    return ""
 
-    gr.Markdown(
-        "Ask one prompt in up to four columns at once — different models, system prompts or settings. "
-        "Use `{{variable}}` in the prompt to make a template; a field appears for each variable."
-    )
+
+# ---- layout -----------------------------------------------------------------------------
+@dataclass
+class CompareColumn:
+    block: gr.Column
+    form: ColumnForm
+    model_note: gr.Markdown
+    chatbot: gr.Chatbot
+    figures: gr.Markdown
+
+
+@dataclass
+class CompareLayout:
+    template_name: gr.Dropdown
+    load_template_btn: gr.Button
+    save_template_btn: gr.Button
+    template_info: gr.Markdown
+    prompt: gr.Textbox
+    variable_boxes: list[gr.Textbox]
+    send_btn: gr.Button
+    stop_btn: gr.Button
+    new_btn: gr.Button
+    add_col_btn: gr.Button
+    remove_col_btn: gr.Button
+    sync: gr.Checkbox
+    column_count: gr.State
+    histories: gr.State
+    run_state: gr.State
+    generation_ids: gr.State
+    columns: list[CompareColumn] = field(default_factory=list)
+
+    @property
+    def forms(self) -> list[ColumnForm]:
+        return [c.form for c in self.columns]
+
+    @property
+    def column_inputs(self) -> list[gr.components.Component]:
+        return [component for form in self.forms for component in form.components()]
+
+    @property
+    def turn_outputs(self) -> list[gr.components.Component]:
+        """What a sent message (or New conversation) updates: chats, figures, the conversation."""
+        return [*(c.chatbot for c in self.columns), *(c.figures for c in self.columns), self.histories, self.run_state, self.generation_ids]
+
+
+def compare_layout(services: Services) -> CompareLayout:
+    gr.Markdown(INTRO)
     with gr.Row():
         template_name = gr.Dropdown(
             choices=services.templates.names(), value=None, allow_custom_value=True, label="Template name", scale=3, elem_id="compare-template-name"
@@ -81,183 +155,184 @@ def build_compare_tab(services: Services, tabs: gr.Tabs | None = None) -> Compar
         add_col_btn = gr.Button("+ Add column", size="sm", elem_id="compare-add-column")
         remove_col_btn = gr.Button("− Remove column", size="sm", elem_id="compare-remove-column")
         sync = gr.Checkbox(label="Sync settings: column 1's settings apply to all (any column can still override)", value=False)
+    layout = CompareLayout(
+        template_name, load_template_btn, save_template_btn, template_info, prompt, variable_boxes,
+        send_btn, stop_btn, new_btn, add_col_btn, remove_col_btn, sync,
+        column_count=gr.State(START_COLUMNS), histories=gr.State(empty_histories()), run_state=gr.State(None), generation_ids=gr.State([None] * MAX_COLUMNS),
+    )
+    _columns_layout(services, layout)
+    build_diff_panel(layout.histories, layout.column_count)
+    return layout
 
-    column_count = gr.State(START_COLUMNS)
-    histories = gr.State(empty_histories())
-    run_state = gr.State(None)
-    generation_ids = gr.State([None] * MAX_COLUMNS)
-    token_state = gr.State("")
 
-    def model_note(key: str | None) -> str:
-        try:
-            spec = services.models.describe(key) if key else None
-        except Exception:  # noqa: BLE001 - an unknown key is reported when the column runs
-            return ""
-        if spec is not None and not spec.chat_template:
-            return "Base model: it continues your text rather than following instructions."
-        return ""
-
-    columns, forms, chatbots, figures, model_notes = [], [], [], [], []
+def _columns_layout(services: Services, layout: CompareLayout) -> None:
+    """The MAX_COLUMNS columns (the first START_COLUMNS shown), alternating two models."""
+    choices = services.models.choices()
+    default_model = services.settings.default_model_key
+    second_model = next((key for _, key in choices if key != default_model), default_model)
     with gr.Row(equal_height=False):
         for index in range(MAX_COLUMNS):
-            with gr.Column(visible=index < START_COLUMNS, min_width=260, elem_id=f"compare-col{index}") as column:
+            with gr.Column(visible=index < START_COLUMNS, min_width=260, elem_id=f"compare-col{index}") as block:
                 gr.Markdown(f"**Column {index + 1}**")
-                form = build_column_form(index, choices, default_model if index % 2 == 0 else second_model)
-                model_notes.append(gr.Markdown(model_note(form.model.value), elem_classes=["compare-model-note"]))
-                chatbots.append(gr.Chatbot(label=f"Column {index + 1}", height=360, elem_id=f"compare-chat{index}", buttons=["copy"]))
-                figures.append(gr.Markdown(elem_id=f"compare-figures{index}", elem_classes=["compare-figures"]))
-                build_column_extras(services, index, form, prompt, variable_boxes, template_name, histories, generation_ids)
-            columns.append(column)
-            forms.append(form)
-    column_inputs = [c for form in forms for c in form.components()]
-    build_diff_panel(histories, column_count)
+                form = build_column_form(services, index, default_model if index % 2 == 0 else second_model)
+                note = gr.Markdown(base_model_note(services, form.model.value), elem_classes=["compare-model-note"])
+                chatbot = gr.Chatbot(label=f"Column {index + 1}", height=360, elem_id=f"compare-chat{index}", buttons=["copy"])
+                figures = gr.Markdown(elem_id=f"compare-figures{index}", elem_classes=["compare-figures"])
+                build_column_extras(services, index, form, layout.prompt, layout.variable_boxes, layout.histories, layout.generation_ids)
+            layout.columns.append(CompareColumn(block, form, note, chatbot, figures))
 
-    # ---- handlers -----------------------------------------------------------------
-    def show_variables(body: str, *current: str):
+
+# ---- handlers ---------------------------------------------------------------------------
+class CompareController:
+    def __init__(self, services: Services, send_run: StoppableRun, select_tab: bool):
+        self.services = services
+        self.compare = services.compare
+        self.templates = services.templates
+        self.send_run = send_run
+        self.select_tab = select_tab  # reopening also switches to this tab (when it is in a Tabs)
+
+    def model_note(self, key: str | None) -> str:
+        return base_model_note(self.services, key)
+
+    def show_variables(self, body: str, *current: str) -> list[gr.Textbox]:
         names = template_variables(body)
-        updates = []
-        for i in range(MAX_VARIABLES):
-            if i < len(names):
-                updates.append(gr.Textbox(label=names[i], visible=True, value=current[i] if current[i] else ""))
-            else:
-                updates.append(gr.Textbox(visible=False, value=""))
-        return updates
-
-    def variable_values(body: str, values: tuple) -> dict[str, str]:
-        return {name: values[i] for i, name in enumerate(template_variables(body)[:MAX_VARIABLES])}
-
-    def start() -> str:
-        return tokens.new()
-
-    def stop(token: str | None) -> None:
-        tokens.cancel(token)
+        return [
+            gr.Textbox(label=names[i], visible=True, value=current[i] if current[i] else "") if i < len(names) else gr.Textbox(visible=False, value="")
+            for i in range(MAX_VARIABLES)
+        ]
 
     @user_errors
-    def send(body, name, count, hist, run_id, gen_ids, token, *rest):
+    def send(self, body, name, count, hist, run_id, gen_ids, token, *rest):
         var_values, form_values = rest[:MAX_VARIABLES], rest[MAX_VARIABLES:]
-        cols = columns_from_values(form_values, count)
-        variables = variable_values(body, var_values)
-        hist = [list(h) for h in (hist or empty_histories())]
-        if run_id is None or not any(hist[: len(cols)]):
-            run_id, text = compare.start_run(cols, body, variables, name or "")
-            hist = empty_histories()
-        else:
-            text = compare.build_prompt(body, variables)
-        cancel = tokens.event(token) if token else None
+        columns = columns_from_values(form_values, count)
+        turn = self.compare.open_turn(run_id, columns, hist, body, variable_values(body, var_values), name or "")
         gen_ids = list(gen_ids or [None] * MAX_COLUMNS)
-        try:
-            for snapshot in compare.stream_turn(run_id, cols, hist[: len(cols)], text, cancel):
-                chats = [chat_view(hist[i], text, s.text) for i, s in enumerate(snapshot)]
-                figs = [figures_text(s) for s in snapshot]
-                for i, s in enumerate(snapshot):
-                    gen_ids[i] = s.generation_id or gen_ids[i]
-                final = all(s.done for s in snapshot)
-                if final:
-                    for i, s in enumerate(snapshot):
-                        hist[i] = chat_view(hist[i], text, s.text)
-                pad = MAX_COLUMNS - len(snapshot)
-                yield (*chats, *([gr.skip()] * pad), *figs, *([gr.skip()] * pad), hist, run_id, gen_ids)
-        finally:
-            if token:
-                tokens.release(token)
+        with self.send_run.cancel_event(token) as cancel:
+            for snapshot in self.compare.stream_turn(turn.run_id, columns, turn.histories[: len(columns)], turn.user_text, cancel):
+                yield self._turn_update(turn, snapshot, gen_ids)
 
-    def new_conversation():
+    @staticmethod
+    def _turn_update(turn: Turn, snapshot: Sequence[ColumnState], gen_ids: list) -> tuple:
+        """Chats and figures so far; once every column is done, the turn joins the histories."""
+        hist, text = turn.histories, turn.user_text
+        chats = [chat_view(hist[i], text, s.text) for i, s in enumerate(snapshot)]
+        figs = [figures_text(s) for s in snapshot]
+        for i, s in enumerate(snapshot):
+            gen_ids[i] = s.generation_id or gen_ids[i]
+        if all(s.done for s in snapshot):
+            for i, s in enumerate(snapshot):
+                hist[i] = chat_view(hist[i], text, s.text)
+        pad = [gr.skip()] * (MAX_COLUMNS - len(snapshot))
+        return (*chats, *pad, *figs, *pad, hist, turn.run_id, gen_ids)
+
+    def stop_all(self, token: str | None) -> None:
+        self.send_run.tokens.cancel(token)  # nothing to show: each column says it stopped
+
+    def new_conversation(self) -> tuple:
         return (*([[]] * MAX_COLUMNS), *([""] * MAX_COLUMNS), empty_histories(), None, [None] * MAX_COLUMNS)
 
-    def change_columns(count: int, delta: int):
-        count = max(1, min(MAX_COLUMNS, int(count) + delta))
-        return (count, *[gr.Column(visible=i < count) for i in range(MAX_COLUMNS)])
+    def add_column(self, count: int) -> tuple:
+        return self._change_columns(count, +1)
 
-    def sync_settings(enabled: bool, *first_settings):
+    def remove_column(self, count: int) -> tuple:
+        return self._change_columns(count, -1)
+
+    @staticmethod
+    def _change_columns(count: int, delta: int) -> tuple:
+        count = max(1, min(MAX_COLUMNS, int(count) + delta))
+        return (count, *visible_columns(count))
+
+    def sync_settings(self, enabled: bool, *first_settings: Any) -> list:
         if not enabled:
             return [gr.skip()] * ((MAX_COLUMNS - 1) * (FIELDS_PER_COLUMN - 1))
         return list(first_settings) * (MAX_COLUMNS - 1)
 
     @user_errors
-    def save_template(name: str, body: str):
-        info = services.templates.save(name, body)
-        return gr.Dropdown(choices=services.templates.names(), value=info.name), f"Saved **{info.name}** version {info.version}."
+    def save_template(self, name: str, body: str):
+        info = self.templates.save(name, body)
+        return gr.Dropdown(choices=self.templates.names(), value=info.name), f"Saved **{info.name}** version {info.version}."
 
     @user_errors
-    def load_template(name: str):
+    def load_template(self, name: str):
         if not (name or "").strip():
             raise gr.Error("Pick a template to load.")
-        info = services.templates.latest(name)
+        info = self.templates.latest(name)
         return info.body, f"Loaded **{info.name}** version {info.version}."
 
     @user_errors
-    def reopen(run_id):
-        saved = compare.load_run(int(run_id))
+    def reopen(self, run_id) -> list:
+        saved = self.compare.reopen_run(int(run_id))
         count = max(1, min(MAX_COLUMNS, len(saved.columns)))
         form_updates: list[Any] = []
         for index in range(MAX_COLUMNS):
             form_updates += values_from_column(saved.columns[index]) if index < len(saved.columns) else [gr.skip()] * FIELDS_PER_COLUMN
-        hist = empty_histories()
-        chats, figs, gen_ids = [], [], [None] * MAX_COLUMNS
-        for index in range(MAX_COLUMNS):
-            if index < len(saved.histories):
-                hist[index] = saved.histories[index]
-                last = saved.states[index][-1] if saved.states[index] else None
-                gen_ids[index] = last["generation_id"] if last else None
-                if last and last["status"] == "error":
-                    figs.append(f"❌ {last['error']}")
-                elif last:
-                    figs.append(format_usage(Usage(**last["usage"])) if last["usage"]["total_s"] is not None else "")
-                else:
-                    figs.append("")
-                chats.append(hist[index])
-            else:
-                chats.append([])
-                figs.append("")
-        missing = [n for c, n in zip(saved.columns, saved.column_names) if c.model_key not in {k for _, k in services.models.choices()}]
-        if missing:
-            gr.Warning("This run used model(s) that were removed: " + ", ".join(missing) + ". Pick another model before sending.")
-        tab = [gr.Tabs(selected="compare")] if tabs is not None else []
-        return [
-            saved.prompt,
-            count,
-            *[gr.Column(visible=i < count) for i in range(MAX_COLUMNS)],
-            *form_updates,
-            *chats,
-            *figs,
-            hist,
-            saved.run_id,
-            gen_ids,
-            *tab,
-        ]
+        hist, figs, gen_ids = _saved_columns(saved)
+        if saved.removed_models:
+            gr.Warning("This run used model(s) that were removed: " + ", ".join(saved.removed_models) + ". Pick another model before sending.")
+        tab = [gr.Tabs(selected=TAB_ID)] if self.select_tab else []
+        return [saved.prompt, count, *visible_columns(count), *form_updates, *hist, *figs, hist, saved.run_id, gen_ids, *tab]
 
-    # ---- wiring ---------------------------------------------------------------------
-    prompt.change(show_variables, [prompt, *variable_boxes], variable_boxes, api_name=False, queue=False)
-    send_inputs = [prompt, template_name, column_count, histories, run_state, generation_ids, token_state, *variable_boxes, *column_inputs]
-    send_outputs = [*chatbots, *figures, histories, run_state, generation_ids]
-    send_btn.click(start, None, [token_state], queue=False, api_name=False).then(
-        send, send_inputs, send_outputs, api_name="compare_run", concurrency_limit=None
+
+def _saved_columns(saved: SavedRun) -> tuple[list[History], list[str], list[int | None]]:
+    """Each column's history, last figures and last generation id, padded to MAX_COLUMNS."""
+    hist, figs = empty_histories(), [""] * MAX_COLUMNS
+    gen_ids: list[int | None] = [None] * MAX_COLUMNS
+    for index in range(min(MAX_COLUMNS, len(saved.histories))):
+        hist[index] = saved.histories[index]
+        last = saved.states[index][-1] if saved.states[index] else None
+        gen_ids[index] = last["generation_id"] if last else None
+        figs[index] = saved_figures_text(last)
+    return hist, figs, gen_ids
+
+
+# ---- wiring -----------------------------------------------------------------------------
+def _wire_conversation(layout: CompareLayout, controller: CompareController, send_run: StoppableRun) -> None:
+    layout.prompt.change(controller.show_variables, [layout.prompt, *layout.variable_boxes], layout.variable_boxes, api_name=False, queue=False)
+    conversation = [layout.prompt, layout.template_name, layout.column_count, layout.histories, layout.run_state, layout.generation_ids]
+    send_inputs = [*conversation, send_run.token, *layout.variable_boxes, *layout.column_inputs]
+    # Not StoppableRun.wire: Stop all shows no message, and the chats (not one status line) show the progress.
+    layout.send_btn.click(send_run.start, None, [send_run.token], queue=False, api_name=False).then(
+        controller.send, send_inputs, layout.turn_outputs, api_name="compare_run", concurrency_limit=None
     )
-    stop_btn.click(stop, [token_state], None, queue=False, api_name="compare_stop")
-    new_btn.click(new_conversation, None, send_outputs, api_name="compare_new", queue=False)
-    add_col_btn.click(lambda c: change_columns(c, +1), [column_count], [column_count, *columns], api_name="compare_add_column", queue=False)
-    remove_col_btn.click(lambda c: change_columns(c, -1), [column_count], [column_count, *columns], api_name="compare_remove_column", queue=False)
-    first_settings = forms[0].components()[1:]
-    other_settings = [c for form in forms[1:] for c in form.components()[1:]]
-    for trigger in [sync, *first_settings]:
-        trigger.change(sync_settings, [sync, *first_settings], other_settings, api_name=False, queue=False)
-    save_template_btn.click(save_template, [template_name, prompt], [template_name, template_info], api_name="compare_save_template")
-    load_template_btn.click(load_template, [template_name], [prompt, template_info], api_name="compare_load_template")
+    layout.stop_btn.click(controller.stop_all, [send_run.token], None, queue=False, api_name="compare_stop")
+    layout.new_btn.click(controller.new_conversation, None, layout.turn_outputs, api_name="compare_new", queue=False)
 
+
+def _wire_columns(layout: CompareLayout, controller: CompareController) -> None:
+    blocks = [c.block for c in layout.columns]
+    layout.add_col_btn.click(controller.add_column, [layout.column_count], [layout.column_count, *blocks], api_name="compare_add_column", queue=False)
+    layout.remove_col_btn.click(controller.remove_column, [layout.column_count], [layout.column_count, *blocks], api_name="compare_remove_column", queue=False)
+    first_settings = layout.forms[0].components()[1:]
+    other_settings = [c for form in layout.forms[1:] for c in form.components()[1:]]
+    for trigger in [layout.sync, *first_settings]:
+        trigger.change(controller.sync_settings, [layout.sync, *first_settings], other_settings, api_name=False, queue=False)
+    for column in layout.columns:
+        column.form.model.change(controller.model_note, [column.form.model], [column.model_note], api_name=False, queue=False)
+
+
+def _wire_templates(layout: CompareLayout, controller: CompareController) -> None:
+    name, prompt, info = layout.template_name, layout.prompt, layout.template_info
+    layout.save_template_btn.click(controller.save_template, [name, prompt], [name, info], api_name="compare_save_template")
+    layout.load_template_btn.click(controller.load_template, [name], [prompt, info], api_name="compare_load_template")
+
+
+def build_compare_tab(services: Services, tabs: gr.Tabs | None = None) -> CompareHandles:
+    layout = compare_layout(services)
+    send_run = StoppableRun(services.cancel_tokens)
+    controller = CompareController(services, send_run, select_tab=tabs is not None)
+    _wire_conversation(layout, controller, send_run)
+    _wire_columns(layout, controller)
+    _wire_templates(layout, controller)
     with gr.Accordion("Batch run over a table (CSV, XLSX, JSONL)", open=False, elem_id="compare-batch"):
-        build_batch_panel(services, column_inputs, column_count, prompt, template_name)
+        build_batch_panel(services, layout.column_inputs, layout.column_count, layout.prompt, layout.template_name)
 
-    def refresh_model_choices(*current):
-        fresh = services.models.choices()
-        return [gr.Dropdown(choices=fresh, value=value) for value in current]
-
-    model_pickers = [form.model for form in forms]
-
-    for form, note in zip(forms, model_notes):
-        form.model.change(model_note, [form.model], [note], api_name=False, queue=False)
-    refresh = (refresh_model_choices, model_pickers, model_pickers)
-
-    reopen_outputs = [prompt, column_count, *columns, *column_inputs, *chatbots, *figures, histories, run_state, generation_ids]
-    if tabs is not None:
-        reopen_outputs.append(tabs)
-    return CompareHandles(reopen=reopen, outputs=reopen_outputs, tabs=tabs, column_forms=forms, refresh_models=refresh)
+    chats, figures = [c.chatbot for c in layout.columns], [c.figures for c in layout.columns]
+    reopen_outputs: list[Any] = [layout.prompt, layout.column_count, *(c.block for c in layout.columns), *layout.column_inputs, *chats, *figures]
+    reopen_outputs += [layout.histories, layout.run_state, layout.generation_ids, *([tabs] if tabs is not None else [])]
+    return CompareHandles(
+        on_open=[refresh_pickers(services, [form.model for form in layout.forms])],
+        reopen=controller.reopen,
+        outputs=reopen_outputs,
+        tabs=tabs,
+        column_forms=layout.forms,
+    )

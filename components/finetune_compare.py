@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
 
 import gradio as gr
 
 from components.ui_errors import user_errors
+from components.widgets import with_progress
 from playground.compare.fanout import ColumnState
-from playground.finetune.side_by_side import DEFAULT_PROMPTS, Comparison
-from playground.services import Services
+from playground.finetune.side_by_side import DEFAULT_PROMPTS, Comparison, SideBySideService
+from playground.statuses import GenerationStatus
 
 HEADERS = ["Holdout prompt", "Expected answer", "Base model", "Tuned model"]
 
 
 def _cell(state: ColumnState) -> str:
-    if state.status == "error":
+    if state.status == GenerationStatus.ERROR:
         return f"⚠️ {state.error}"
-    if state.status == "waiting":
+    if state.status == GenerationStatus.WAITING:
         return "…"
-    return state.text + (" ▌" if state.status == "running" else "")
+    return state.text + (" ▌" if state.status == GenerationStatus.RUNNING else "")
 
 
 def comparison_rows(result: Comparison) -> list[list[str]]:
@@ -37,23 +38,40 @@ def comparison_note(result: Comparison) -> str:
     return "\n\n".join(lines)
 
 
-def build_compare_panel(services: Services, picker: Any) -> dict[str, Any]:
-    side_by_side = services.side_by_side
+@dataclass
+class CompareWidgets:
+    prompts: gr.Slider
+    tokens: gr.Slider
+    run: gr.Button
+    note: gr.Markdown
+    table: gr.Dataframe
 
+
+def compare_layout() -> CompareWidgets:
     with gr.Accordion("Base vs tuned on the holdout prompts", open=True, elem_id="ft-compare-box"):
         with gr.Row():
             prompts = gr.Slider(1, 20, value=DEFAULT_PROMPTS, step=1, label="Holdout prompts to compare", scale=2, elem_id="ft-compare-n")
             tokens = gr.Slider(16, 512, value=96, step=16, label="Max answer tokens", scale=2, elem_id="ft-compare-tokens")
-            run_btn = gr.Button("Compare base vs tuned", variant="primary", scale=1, elem_id="ft-compare-run")
+            run = gr.Button("Compare base vs tuned", variant="primary", scale=1, elem_id="ft-compare-run")
         note = gr.Markdown(elem_id="ft-compare-note")
         table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, elem_id="ft-compare-table")
+    return CompareWidgets(prompts, tokens, run, note, table)
+
+
+class CompareController:
+    def __init__(self, side_by_side: SideBySideService):
+        self.side_by_side = side_by_side
 
     @user_errors
-    def run(job_id, n, max_tokens):
+    def run(self, job_id, n, max_tokens, progress=gr.Progress()):
         if job_id in (None, ""):
             raise gr.Error("Pick a finished job first.", print_exception=False)
-        for result in side_by_side.compare(int(job_id), int(n), int(max_tokens)):
+        for result in with_progress(self.side_by_side.compare(int(job_id), int(n), int(max_tokens)), progress, unit="prompts"):
             yield comparison_note(result), comparison_rows(result)
 
-    run_btn.click(run, [picker, prompts, tokens], [note, table], api_name="ft_base_vs_tuned")
-    return {"run": run_btn, "note": note, "table": table, "service": side_by_side}
+
+def build_compare_panel(side_by_side: SideBySideService, picker: gr.Dropdown) -> CompareWidgets:
+    widgets = compare_layout()
+    controller = CompareController(side_by_side)
+    widgets.run.click(controller.run, [picker, widgets.prompts, widgets.tokens], [widgets.note, widgets.table], api_name="ft_base_vs_tuned")
+    return widgets

@@ -4,24 +4,27 @@ answers, events), stop / resume / delete / merge it, and read every run in one t
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 import gradio as gr
 
+from components.tab import Event
 from components.ui_errors import user_errors
 from playground.finetune.charts_training import loss_chart
 from playground.finetune.config import PRESETS, TrainingConfig
-from playground.compare.batch_view import format_duration
 from playground.finetune.job_view import JobView
-from playground.services import Services
+from playground.finetune.jobs import FinetuneService
+from playground.formatting import format_duration
+from playground.statuses import FinetuneStatus
 
 SAMPLE_HEADERS = ["Step", "Holdout prompt", "Answer of the model at that step"]
 EVENT_HEADERS = ["Time", "Level", "What happened"]
 LIST_HEADERS = ["#", "Name", "Base", "Dataset", "Preset", "LoRA", "Training", "Tokens/s", "Train loss", "Holdout loss", "Duration", "Status", "Message"]
-STATUS_ICONS = {
-    "created": "🆕", "preflight": "⏱️", "starting": "⏳", "running": "🏃", "stopping": "⏸️",
-    "stopped": "⏹️", "succeeded": "✅", "failed": "❌",
+STATUS_ICONS: dict[str, str] = {
+    FinetuneStatus.CREATED: "🆕", FinetuneStatus.PREFLIGHT: "⏱️", FinetuneStatus.STARTING: "⏳", FinetuneStatus.RUNNING: "🏃",
+    FinetuneStatus.STOPPING: "⏸️", FinetuneStatus.STOPPED: "⏹️", FinetuneStatus.DONE: "✅", FinetuneStatus.FAILED: "❌",
 }
 POLL_S = 2.0
 
@@ -36,31 +39,32 @@ def preset_of(config: dict[str, Any]) -> str:
     return "Custom"
 
 
+def _utc(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
+
+
 def _local(moment: datetime | None) -> str:
-    if moment is None:
-        return ""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone().strftime("%H:%M:%S")
+    return "" if moment is None else _utc(moment).astimezone().strftime("%H:%M:%S")
 
 
 def duration_of(view: JobView) -> str:
     if view.started_at is None:
         return ""
     end = view.finished_at or datetime.now(timezone.utc)
-    start = view.started_at if view.started_at.tzinfo else view.started_at.replace(tzinfo=timezone.utc)
-    end = end if end.tzinfo else end.replace(tzinfo=timezone.utc)
-    return format_duration((end - start).total_seconds())
+    return format_duration((_utc(end) - _utc(view.started_at)).total_seconds())
+
+
+def _last(values: list[float]) -> str:
+    return f"{values[-1]:.3f}" if values else ""
 
 
 def list_row(view: JobView) -> list[Any]:
     c = view.config
-    last = lambda values: f"{values[-1]:.3f}" if values else ""  # noqa: E731
     targets = "all linear" if c.get("target") == "all_linear" else "attention"
     training = f"{c.get('epochs', 0):g} epoch(s) · lr {c.get('learning_rate', 0):g} · batch {view.micro_batch}×{view.grad_accum}"
     return [
         view.id, view.name, view.base_name, view.dataset_name, preset_of(c), f"r={c.get('r')}, alpha={c.get('alpha')}, {targets}", training,
-        f"{view.tokens_per_s:,.0f}" if view.tokens_per_s else "", last(view.train_losses), last(view.holdout_losses),
+        f"{view.tokens_per_s:,.0f}" if view.tokens_per_s else "", _last(view.train_losses), _last(view.holdout_losses),
         duration_of(view), view.status, view.message,
     ]
 
@@ -104,26 +108,62 @@ def status_markdown(view: JobView | None) -> str:
     return "\n\n".join(lines)
 
 
-def job_choices(services: Services) -> list[tuple[str, int]]:
-    return [(f"#{j.id} {j.name} — {STATUS_ICONS.get(j.status, '')} {j.status}", j.id) for j in services.finetune.list_jobs()]
+def job_choices(finetune: FinetuneService) -> list[tuple[str, int]]:
+    return [(f"#{j.id} {j.name} — {STATUS_ICONS.get(j.status, '')} {j.status}", j.id) for j in finetune.list_jobs()]
 
 
-def build_jobs_panel(services: Services) -> dict[str, Any]:
-    finetune = services.finetune
+def _job_id(job_id: Any) -> int | None:
+    return int(job_id) if job_id not in (None, "") else None
 
+
+def _required(job_id: Any) -> int:
+    if job_id in (None, ""):
+        raise gr.Error("Pick a job first.", print_exception=False)
+    return int(job_id)
+
+
+@dataclass
+class JobsWidgets:
+    picker: gr.Dropdown
+    refresh: gr.Button
+    progress: gr.HTML
+    status: gr.Markdown
+    stop: gr.Button
+    resume: gr.Button
+    merge: gr.Button
+    confirm_delete: gr.Checkbox
+    delete: gr.Button
+    chart: gr.Plot
+    samples: gr.Dataframe
+    events: gr.Dataframe
+    table: gr.Dataframe
+    timer: gr.Timer
+
+    @property
+    def view_outputs(self) -> list[Any]:
+        """What one job's view fills in (``JobsController.render``'s order)."""
+        return [self.progress, self.status, self.chart, self.samples, self.events, self.stop, self.resume, self.merge, self.delete, self.timer]
+
+    @property
+    def full(self) -> list[Any]:
+        """The picker, the job's view and the table of all runs (``JobsController.full``)."""
+        return [self.picker, *self.view_outputs, self.table]
+
+
+def jobs_layout(choices: list[tuple[str, int]]) -> JobsWidgets:
     gr.Markdown("### 3. Jobs\nA job keeps running when you close the page; open the tab again (in any browser) to watch it.")
     with gr.Row():
         # Custom values allowed: jobs created after this page was built are still valid picks.
-        picker = gr.Dropdown(label="Job", choices=job_choices(services), value=None, allow_custom_value=True, scale=4, elem_id="ft-job-pick")
-        refresh_btn = gr.Button("↻ Refresh", size="sm", scale=0, elem_id="ft-job-refresh")
+        picker = gr.Dropdown(label="Job", choices=choices, value=None, allow_custom_value=True, scale=4, elem_id="ft-job-pick")
+        refresh = gr.Button("↻ Refresh", size="sm", scale=0, elem_id="ft-job-refresh")
     progress = gr.HTML(elem_id="ft-job-progress")
     status = gr.Markdown(status_markdown(None), elem_id="ft-job-status")
     with gr.Row():
-        stop_btn = gr.Button("⏹ Stop (keeps a checkpoint)", interactive=False, elem_id="ft-job-stop")
-        resume_btn = gr.Button("↻ Resume from last checkpoint", interactive=False, elem_id="ft-job-resume")
-        merge_btn = gr.Button("Merge & export full model", interactive=False, elem_id="ft-job-merge")
+        stop = gr.Button("⏹ Stop (keeps a checkpoint)", interactive=False, elem_id="ft-job-stop")
+        resume = gr.Button("↻ Resume from last checkpoint", interactive=False, elem_id="ft-job-resume")
+        merge = gr.Button("Merge & export full model", interactive=False, elem_id="ft-job-merge")
         confirm = gr.Checkbox(label="Yes, delete this job", value=False, scale=0, elem_id="ft-job-confirm-delete")
-        delete_btn = gr.Button("Delete job", variant="stop", interactive=False, elem_id="ft-job-delete")
+        delete = gr.Button("Delete job", variant="stop", interactive=False, elem_id="ft-job-delete")
     with gr.Row():
         chart = gr.Plot(label="Loss: training and holdout", scale=3, elem_id="ft-job-loss")
         samples = gr.Dataframe(headers=SAMPLE_HEADERS, interactive=False, wrap=True, label="Sample answers to 3 holdout prompts", scale=2, elem_id="ft-job-samples")
@@ -132,10 +172,15 @@ def build_jobs_panel(services: Services) -> dict[str, Any]:
     with gr.Accordion("All runs", open=True, elem_id="ft-jobs-list-box"):
         table = gr.Dataframe(headers=LIST_HEADERS, interactive=False, wrap=True, max_height=320, elem_id="ft-jobs-list")
     timer = gr.Timer(POLL_S, active=False)
-    buttons = [stop_btn, resume_btn, merge_btn, delete_btn]
-    view_outputs = [progress, status, chart, samples, events, *buttons, timer]
+    return JobsWidgets(picker, refresh, progress, status, stop, resume, merge, confirm, delete, chart, samples, events, table, timer)
 
-    def render(view: JobView | None) -> list[Any]:
+
+class JobsController:
+    def __init__(self, finetune: FinetuneService):
+        self.finetune = finetune
+
+    # ---- formatting, shared with the training half ------------------------------------------
+    def render(self, view: JobView | None) -> list[Any]:
         if view is None:
             return ["", status_markdown(None), None, [], [], *[gr.Button(interactive=False)] * 4, gr.Timer(active=False)]
         figure = loss_chart(view.train_steps, view.train_losses, view.holdout_steps, view.holdout_losses, view.total_steps)
@@ -147,79 +192,85 @@ def build_jobs_panel(services: Services) -> dict[str, Any]:
             *[gr.Button(interactive=flag) for flag in flags], gr.Timer(active=view.is_active),
         ]
 
-    def current(job_id: Any) -> JobView | None:
-        return finetune.job_view(int(job_id)) if job_id not in (None, "") else None
+    def choose(self, job_id: Any) -> gr.Dropdown:
+        return gr.Dropdown(choices=job_choices(self.finetune), value=job_id)
 
-    def rows() -> list[list[Any]]:
-        return [list_row(finetune.job_view(j.id)) for j in finetune.list_jobs()]
+    def rows(self) -> list[list[Any]]:
+        return [list_row(view) for view in self.finetune.list_views()]
 
-    def choose(job_id: Any) -> gr.Dropdown:
-        return gr.Dropdown(choices=job_choices(services), value=job_id)
+    def full(self, job_id: Any, view: JobView | None) -> list[Any]:
+        """The picker on ``job_id``, its view and the table of all runs (``JobsWidgets.full``)."""
+        return [self.choose(job_id), *self.render(view), self.rows()]
+
+    def full_for(self, job_id: Any) -> list[Any]:
+        return self.full(job_id, self.view_of(job_id))
+
+    def view_of(self, job_id: Any) -> JobView | None:
+        job_id = _job_id(job_id)
+        return self.finetune.job_view(job_id) if job_id is not None else None
+
+    # ---- handlers ------------------------------------------------------------------------------
+    @user_errors
+    def show(self, job_id):
+        return self.render(self.view_of(job_id))
 
     @user_errors
-    def show(job_id):
-        return render(current(job_id))
-
-    @user_errors
-    def tick(job_id):
-        finetune.reconcile()  # a worker that died is marked failed here, not left "running"
-        view = current(job_id)
+    def tick(self, job_id):
+        view = self.finetune.poll(_job_id(job_id))
         if view is not None and not view.is_active:  # it just finished: the list changes once
-            return [*render(view), choose(view.id), rows()]
-        return [*render(view), gr.skip(), gr.skip()]
+            return [*self.render(view), self.choose(view.id), self.rows()]
+        return [*self.render(view), gr.skip(), gr.skip()]
 
     @user_errors
-    def attach():
+    def attach(self):
         """On page load: the most recent active job, else the newest one."""
-        finetune.reconcile()
-        jobs = finetune.list_jobs()
-        active = [j for j in jobs if j.status in ("preflight", "starting", "running", "stopping")]
-        pick = (active or jobs or [None])[0]
-        job_id = pick.id if pick is not None else None
-        return [choose(job_id), *render(current(job_id)), rows()]
+        return self.full_for(self.finetune.job_to_watch())
 
     @user_errors
-    def refresh(job_id):
-        return [choose(job_id), *render(current(job_id)), rows()]
+    def refresh(self, job_id):
+        return self.full_for(job_id)
 
     @user_errors
-    def stop(job_id):
-        return render(finetune.stop(_required(job_id)))
+    def stop(self, job_id):
+        return self.render(self.finetune.stop(_required(job_id)))
 
     @user_errors
-    def resume(job_id):
-        return render(finetune.resume(_required(job_id)))
+    def resume(self, job_id):
+        return self.render(self.finetune.resume(_required(job_id)))
 
     @user_errors
-    def merge(job_id):
-        path = finetune.merge_export(_required(job_id))
+    def merge(self, job_id):
+        path = self.finetune.merge_export(_required(job_id))
         gr.Info(f"Merged and exported to {path}")
-        return render(current(job_id))
+        return self.render(self.view_of(job_id))
 
     @user_errors
-    def delete(job_id, confirmed):
+    def delete(self, job_id, confirmed):
         if not confirmed:
             raise gr.Error("Tick “Yes, delete this job” first: its adapter and checkpoints are removed.", print_exception=False)
-        gr.Info(finetune.delete(_required(job_id)))
-        return [choose(None), *render(None), rows(), False]
-
-    full = [picker, *view_outputs, table]
-    picker.input(show, [picker], view_outputs, api_name="ft_job_view")
-    refresh_btn.click(refresh, [picker], full, api_name="ft_jobs_refresh")
-    timer.tick(tick, [picker], [*view_outputs, picker, table], api_name="ft_job_poll", show_progress="hidden", concurrency_limit=8, concurrency_id="ft_poll")
-    stop_btn.click(stop, [picker], view_outputs, api_name="ft_job_stop")
-    resume_btn.click(resume, [picker], view_outputs, api_name="ft_job_resume")
-    merge_btn.click(merge, [picker], view_outputs, api_name="ft_job_merge")
-    delete_btn.click(delete, [picker, confirm], [*full, confirm], api_name="ft_job_delete")
-    return {
-        "picker": picker, "progress": progress, "status": status, "chart": chart, "samples": samples, "events": events,
-        "table": table, "timer": timer, "stop": stop_btn, "resume": resume_btn, "merge": merge_btn, "delete": delete_btn,
-        "confirm_delete": confirm, "view_outputs": view_outputs, "full": full, "render": render, "rows": rows, "choose": choose,
-        "on_load": (attach, None, full, "ft_attach"),
-    }
+        gr.Info(self.finetune.delete(_required(job_id)))
+        return [*self.full(None, None), False]
 
 
-def _required(job_id: Any) -> int:
-    if job_id in (None, ""):
-        raise gr.Error("Pick a job first.", print_exception=False)
-    return int(job_id)
+@dataclass
+class JobsPanel:
+    widgets: JobsWidgets
+    controller: JobsController
+    on_load: Event  # re-attach to the running (else newest) job after a reload or in a second browser
+
+
+def _wire(w: JobsWidgets, c: JobsController) -> None:
+    w.picker.input(c.show, [w.picker], w.view_outputs, api_name="ft_job_view")
+    w.refresh.click(c.refresh, [w.picker], w.full, api_name="ft_jobs_refresh")
+    w.timer.tick(c.tick, [w.picker], [*w.view_outputs, w.picker, w.table], api_name="ft_job_poll", show_progress="hidden", concurrency_limit=8, concurrency_id="ft_poll")
+    w.stop.click(c.stop, [w.picker], w.view_outputs, api_name="ft_job_stop")
+    w.resume.click(c.resume, [w.picker], w.view_outputs, api_name="ft_job_resume")
+    w.merge.click(c.merge, [w.picker], w.view_outputs, api_name="ft_job_merge")
+    w.delete.click(c.delete, [w.picker, w.confirm_delete], [*w.full, w.confirm_delete], api_name="ft_job_delete")
+
+
+def build_jobs_panel(finetune: FinetuneService) -> JobsPanel:
+    controller = JobsController(finetune)
+    widgets = jobs_layout(job_choices(finetune))
+    _wire(widgets, controller)
+    return JobsPanel(widgets, controller, Event(controller.attach, (), widgets.full, api_name="ft_attach"))

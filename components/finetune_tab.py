@@ -3,38 +3,46 @@ base vs tuned). Training runs in a worker process; this tab only starts, watches
 
 from __future__ import annotations
 
-from typing import Any
-
 import gradio as gr
 
-from components.ui_errors import user_errors
 from components.finetune_compare import build_compare_panel
 from components.finetune_data import build_dataset_panel
-from components.finetune_jobs import build_jobs_panel
-from components.finetune_training import build_training_panel
+from components.finetune_jobs import JobsController, build_jobs_panel
+from components.finetune_training import TrainingController, build_training_panel
+from components.tab import TabHandle
+from components.ui_errors import user_errors
+from playground.finetune.job_drafts import Prepared
 from playground.services import Services
 
 
-def build_finetune_tab(services: Services) -> dict[str, Any]:
-    """Build the tab; returns its handles. ``on_load`` lists the (fn, inputs, outputs) that the
-    app runs on page load, so a reload or a second browser re-attaches to the running job."""
-    data = build_dataset_panel(services)
-    training = build_training_panel(services, data)
-    jobs = build_jobs_panel(services)
-    compare = build_compare_panel(services, jobs["picker"])
+class FinetuneController:
+    """The handlers that span two halves: Start (training form -> jobs view) and showing the job a
+    pre-flight prepared."""
+
+    def __init__(self, training: TrainingController, jobs: JobsController):
+        self.training = training
+        self.jobs = jobs
 
     @user_errors
-    def start(state, *form):
-        job_id, _ = training["create_or_reuse"](state, *form)
-        view = services.finetune.start(job_id)
+    def start(self, state: Prepared | None, *form):
+        view = self.training.start(state, *form)
         gr.Info(f"Started “{view.name}”. You can close this page: training goes on, and the tab re-attaches when you come back.")
-        return [None, jobs["choose"](job_id), *jobs["render"](view), jobs["rows"]()]
+        return [None, *self.jobs.full(view.id, view)]
 
     @user_errors
-    def show_prepared(state):
-        job_id = state.job_id if state is not None else None
-        return [jobs["choose"](job_id), *jobs["render"](services.finetune.job_view(job_id) if job_id else None), jobs["rows"]()]
+    def show_prepared(self, state: Prepared | None):
+        return self.jobs.full_for(state.job_id if state is not None else None)
 
-    training["preflight_event"].then(show_prepared, [training["prepared"]], jobs["full"], api_name=False)
-    training["start"].click(start, training["inputs"], [training["prepared"], *jobs["full"]], api_name="ft_start")
-    return {"data": data, "training": training, "jobs": jobs, "compare": compare, "on_load": [training["on_load"], jobs["on_load"]]}
+
+def build_finetune_tab(services: Services) -> TabHandle:
+    """Build the tab. ``on_load`` re-attaches a reload or a second browser to the running job;
+    ``on_open`` refreshes the base-model picker."""
+    data = build_dataset_panel(services)
+    training = build_training_panel(services, data.widgets)
+    jobs = build_jobs_panel(services.finetune)
+    build_compare_panel(services.side_by_side, jobs.widgets.picker)
+    controller = FinetuneController(training.controller, jobs.controller)
+    full = jobs.widgets.full
+    training.preflight_done.then(controller.show_prepared, [training.widgets.prepared], full, api_name=False)
+    training.widgets.start.click(controller.start, training.inputs, [training.widgets.prepared, *full], api_name="ft_start")
+    return TabHandle(on_open=data.on_open, on_load=[training.on_load, jobs.on_load])

@@ -4,17 +4,18 @@ knob, the trainable-parameter count and a pre-flight of a few real steps."""
 from __future__ import annotations
 
 import functools
-import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import gradio as gr
 
+from components.finetune_data import DatasetWidgets
+from components.tab import Event
 from components.ui_errors import user_errors
-from playground.errors import InvalidInput
-from playground.finetune.config import DEFAULT_PRESET, PRESET_HELP, PRESETS, TARGETS, TrainingConfig, config_from_form, preset, total_steps
-from playground.compare.batch_view import format_duration
-from playground.formatting import format_bytes
+from playground.finetune.config import DEFAULT_PRESET, PRESET_HELP, PRESETS, TARGETS, TrainingConfig, config_from_form, preset
+from playground.finetune.job_drafts import JobDrafts, JobForm, PreflightWait, Prepared, TrainingPlan, require_choices
+from playground.finetune.job_view import JobView
+from playground.formatting import format_bytes, format_duration
 from playground.services import Services
 
 # Advanced knobs, in screen order: (config field, label). The 4-bit checkbox comes last.
@@ -31,7 +32,6 @@ KNOBS: list[tuple[str, str]] = [
     ("eval_every", "Holdout loss + sample answers every N steps (0 = about 10 times)"),
 ]
 PRESET_LINES = "\n".join(f"- **{name}** — {PRESET_HELP[name]}" for name in PRESETS)
-PREFLIGHT_POLL_S = 1.0
 
 
 @functools.lru_cache(maxsize=1)
@@ -64,136 +64,27 @@ def config_from(preset_name: str, values: list[Any]) -> TrainingConfig:
     return config_from_form(preset_name or DEFAULT_PRESET, overrides)
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """The job a pre-flight created, so Start reuses it while the settings stay the same."""
-
-    job_id: int
-    signature: str
+def job_form(dataset_id: Any, base_key: str, fmt: str, job_name: str, preset_name: str, values: Sequence[Any]) -> JobForm:
+    """The form as one value; the choices of step 1 are refused before the settings are checked."""
+    require_choices(dataset_id, base_key)
+    return JobForm(dataset_id, base_key, fmt, job_name, preset_name, config_from(preset_name, list(values)))
 
 
-def build_training_panel(services: Services, data: dict[str, Any]) -> dict[str, Any]:
-    finetune, datasets = services.finetune, services.finetune_datasets
-
-    gr.Markdown("### 2. Training\nPick what you want to teach; the defaults are the LoRA study's winner (r=8 on all linear layers).")
-    with gr.Row():
-        name = gr.Textbox(label="Name of the tuned model", placeholder="filled in from the dataset and preset", scale=2, elem_id="ft-train-name")
-        preset_pick = gr.Radio(list(PRESETS), value=DEFAULT_PRESET, label="Preset", scale=3, elem_id="ft-train-preset")
-    gr.Markdown(PRESET_LINES, elem_id="ft-train-preset-help")
-    device = gr.Markdown(elem_id="ft-train-device")
-    with gr.Accordion("Advanced settings", open=False, elem_id="ft-train-advanced"):
-        defaults = knob_values(DEFAULT_PRESET)[: len(KNOBS)]
-        inputs: list[Any] = []
-        with gr.Row():
-            for (field, label), value in zip(KNOBS[:4], defaults[:4]):
-                if field == "target":
-                    inputs.append(gr.Radio([(text, key) for key, text in TARGETS.items()], value=value, label=label, elem_id="ft-train-target"))
-                else:
-                    inputs.append(gr.Number(value=value, label=label, precision=None if field == "dropout" else 0, elem_id=f"ft-train-{field}"))
-        with gr.Row():
-            for (field, label), value in zip(KNOBS[4:], defaults[4:]):
-                whole = field not in ("epochs", "learning_rate")
-                inputs.append(gr.Number(value=value, label=label, precision=0 if whole else None, elem_id=f"ft-train-{field}"))
-        four_bit = gr.Checkbox(value=False, label="4-bit base (QLoRA). Off: LoRA on a full-precision base.", elem_id="ft-train-4bit")
-    knobs = [*inputs, four_bit]
-    with gr.Row():
-        check_btn = gr.Button("Check trainable parameters", elem_id="ft-train-check")
-        preflight_btn = gr.Button("Pre-flight (measure a few real steps)", elem_id="ft-train-preflight")
-        start_btn = gr.Button("▶ Start training", variant="primary", elem_id="ft-train-start")
-    report = gr.Markdown(elem_id="ft-train-report")
-    prepared = gr.State(None)
-
-    dataset_inputs = [data["saved"], data["base_model"], data["prompt_format"]]
-    form = [name, preset_pick, *knobs]
-
-    def suggested_name(dataset_id: Any, preset_name: str) -> str:
-        if dataset_id in (None, ""):
-            return ""
-        stem = f"{datasets.get(int(dataset_id)).name} – {preset_name.split(' (')[0]}"
-        taken = {job.name for job in finetune.list_jobs()}
-        candidate, n = stem, 2
-        while candidate in taken:
-            candidate, n = f"{stem} {n}", n + 1
-        return candidate
-
-    def signature(dataset_id, base_key, fmt, job_name, preset_name, values) -> str:
-        return repr((dataset_id, base_key, fmt, job_name, preset_name, config_from(preset_name, list(values)).to_dict()))
-
-    def prepare(dataset_id, base_key, fmt, job_name, preset_name, *values) -> tuple[str, str, TrainingConfig]:
-        """(signature, job name, config) of the form, or a plain refusal."""
-        if dataset_id in (None, ""):
-            raise InvalidInput("Pick a saved dataset in step 1 first (or load the demo dataset and press “Check & save dataset”).")
-        if not base_key:
-            raise InvalidInput("Pick a base model in step 1 first.")
-        config = config_from(preset_name, list(values))
-        job_name = (job_name or "").strip() or suggested_name(dataset_id, preset_name)
-        sig = signature(dataset_id, base_key, fmt, job_name, preset_name, values)
-        return sig, job_name, config
-
-    def create_or_reuse(state: Prepared | None, dataset_id, base_key, fmt, job_name, preset_name, *values) -> tuple[int, str]:
-        """A job in state 'created' with exactly these settings (made now if needed), and its signature."""
-        sig, job_name, config = prepare(dataset_id, base_key, fmt, job_name, preset_name, *values)
-        if state is not None:
-            try:
-                old = finetune.job_view(state.job_id)
-            except InvalidInput:  # deleted meanwhile
-                old = None
-            if old is not None and old.status == "created":
-                if state.signature == sig:
-                    return state.job_id, sig
-                finetune.delete(state.job_id)  # measured with other settings and never trained
-        train, holdout = datasets.split(int(dataset_id))
-        info = datasets.get(int(dataset_id))
-        return finetune.create_job(job_name, base_key, fmt, config, train, holdout, dataset_id=info.id, dataset_name=info.name), sig
-
-    @user_errors
-    def on_load():
-        return device_note(), knob_values(DEFAULT_PRESET)[-1]
-
-    @user_errors
-    def on_preset(dataset_id, preset_name):
-        return (suggested_name(dataset_id, preset_name), *knob_values(preset_name))
-
-    @user_errors
-    def on_dataset(dataset_id, preset_name):
-        return suggested_name(dataset_id, preset_name)
-
-    @user_errors
-    def check(dataset_id, base_key, fmt, job_name, preset_name, *values):
-        config = config_from(preset_name, list(values))
-        count = finetune.trainable_params(base_key, config)
-        lines = [f"**{count.text}**, as PEFT reports it.", f"Effective batch {config.effective_batch} ({config.batch_size} × {config.grad_accum} accumulation)."]
-        if dataset_id not in (None, ""):
-            train, holdout = datasets.split(int(dataset_id))
-            lines.append(f"{len(train)} training and {len(holdout)} holdout examples → {total_steps(len(train), config)} steps over {config.epochs:g} epoch(s).")
-        return "\n\n".join(lines)
-
-    @user_errors
-    def run_preflight(state, dataset_id, base_key, fmt, job_name, preset_name, *values):
-        job_id, sig = create_or_reuse(state, dataset_id, base_key, fmt, job_name, preset_name, *values)
-        state = Prepared(job_id, sig)
-        finetune.preflight(job_id, wait=False)
-        started = time.monotonic()
-        view = finetune.job_view(job_id)
-        while view.is_active:
-            yield f"⏳ **Pre-flight running** ({time.monotonic() - started:.0f} s): loading the model and timing a few real training steps…", state
-            time.sleep(PREFLIGHT_POLL_S)
-            finetune.reconcile()
-            view = finetune.job_view(job_id)
-        yield preflight_text(view), state
-
-    preset_pick.input(on_preset, [data["saved"], preset_pick], [name, *knobs], api_name="ft_train_preset")
-    data["saved"].change(on_dataset, [data["saved"], preset_pick], [name], api_name=False)
-    check_btn.click(check, [*dataset_inputs, *form], [report], api_name="ft_train_check")
-    preflight_event = preflight_btn.click(run_preflight, [prepared, *dataset_inputs, *form], [report, prepared], api_name="ft_train_preflight")
-    return {
-        "name": name, "preset": preset_pick, "device": device, "knobs": knobs, "four_bit": four_bit, "check": check_btn,
-        "preflight": preflight_btn, "start": start_btn, "report": report, "prepared": prepared,
-        "inputs": [prepared, *dataset_inputs, *form], "create_or_reuse": create_or_reuse, "preflight_event": preflight_event, "on_load": (on_load, None, [device, four_bit], "ft_device"),
-    }
+def plan_text(plan: TrainingPlan) -> str:
+    config = plan.config
+    lines = [f"**{plan.count.text}**, as PEFT reports it.", f"Effective batch {config.effective_batch} ({config.batch_size} × {config.grad_accum} accumulation)."]
+    if plan.train_rows is not None:
+        lines.append(f"{plan.train_rows} training and {plan.holdout_rows} holdout examples → {plan.steps} steps over {config.epochs:g} epoch(s).")
+    return "\n\n".join(lines)
 
 
-def preflight_text(view: Any) -> str:
+def preflight_wait_text(wait: PreflightWait) -> str:
+    if not wait.finished:
+        return f"⏳ **Pre-flight running** ({wait.elapsed_s:.0f} s): loading the model and timing a few real training steps…"
+    return preflight_text(wait.view)
+
+
+def preflight_text(view: JobView) -> str:
     result = view.preflight or {}
     if result.get("error") or not result:
         return f"⚠️ **Pre-flight did not finish.** {view.message}"
@@ -205,3 +96,112 @@ def preflight_text(view: Any) -> str:
         f"- {view.trainable_params or 0:,} trainable parameters{share}\n\n"
         "Press **Start training** to run it (the job is ready in the list below)."
     )
+
+
+@dataclass
+class TrainingWidgets:
+    name: gr.Textbox
+    preset: gr.Radio
+    device: gr.Markdown
+    knobs: list[Any]  # the KNOBS inputs, then the 4-bit checkbox
+    check: gr.Button
+    preflight: gr.Button
+    start: gr.Button
+    report: gr.Markdown
+    prepared: gr.State  # the Prepared job of the last pre-flight, or None
+
+    @property
+    def four_bit(self) -> gr.Checkbox:
+        return self.knobs[-1]
+
+    @property
+    def form(self) -> list[Any]:
+        return [self.name, self.preset, *self.knobs]
+
+
+def _knob_inputs() -> list[Any]:
+    """The advanced settings at the default preset's values, in KNOBS order, then the 4-bit box."""
+    defaults = knob_values(DEFAULT_PRESET)[: len(KNOBS)]
+    inputs: list[Any] = []
+    with gr.Row():
+        for (field, label), value in zip(KNOBS[:4], defaults[:4]):
+            if field == "target":
+                inputs.append(gr.Radio([(text, key) for key, text in TARGETS.items()], value=value, label=label, elem_id="ft-train-target"))
+            else:
+                inputs.append(gr.Number(value=value, label=label, precision=None if field == "dropout" else 0, elem_id=f"ft-train-{field}"))
+    with gr.Row():
+        for (field, label), value in zip(KNOBS[4:], defaults[4:]):
+            whole = field not in ("epochs", "learning_rate")
+            inputs.append(gr.Number(value=value, label=label, precision=0 if whole else None, elem_id=f"ft-train-{field}"))
+    inputs.append(gr.Checkbox(value=False, label="4-bit base (QLoRA). Off: LoRA on a full-precision base.", elem_id="ft-train-4bit"))
+    return inputs
+
+
+def training_layout() -> TrainingWidgets:
+    gr.Markdown("### 2. Training\nPick what you want to teach; the defaults are the LoRA study's winner (r=8 on all linear layers).")
+    with gr.Row():
+        name = gr.Textbox(label="Name of the tuned model", placeholder="filled in from the dataset and preset", scale=2, elem_id="ft-train-name")
+        preset_pick = gr.Radio(list(PRESETS), value=DEFAULT_PRESET, label="Preset", scale=3, elem_id="ft-train-preset")
+    gr.Markdown(PRESET_LINES, elem_id="ft-train-preset-help")
+    device = gr.Markdown(elem_id="ft-train-device")
+    with gr.Accordion("Advanced settings", open=False, elem_id="ft-train-advanced"):
+        knobs = _knob_inputs()
+    with gr.Row():
+        check = gr.Button("Check trainable parameters", elem_id="ft-train-check")
+        preflight = gr.Button("Pre-flight (measure a few real steps)", elem_id="ft-train-preflight")
+        start = gr.Button("▶ Start training", variant="primary", elem_id="ft-train-start")
+    report = gr.Markdown(elem_id="ft-train-report")
+    return TrainingWidgets(name, preset_pick, device, knobs, check, preflight, start, report, gr.State(None))
+
+
+class TrainingController:
+    def __init__(self, drafts: JobDrafts):
+        self.drafts = drafts
+
+    @user_errors
+    def show_device(self):
+        return device_note(), knob_values(DEFAULT_PRESET)[-1]
+
+    @user_errors
+    def preset_chosen(self, dataset_id, preset_name):
+        return (self.drafts.suggested_name(dataset_id, preset_name), *knob_values(preset_name))
+
+    @user_errors
+    def dataset_chosen(self, dataset_id, preset_name):
+        return self.drafts.suggested_name(dataset_id, preset_name)
+
+    @user_errors
+    def check(self, dataset_id, base_key, fmt, job_name, preset_name, *values):
+        return plan_text(self.drafts.plan(base_key, config_from(preset_name, list(values)), dataset_id))
+
+    @user_errors
+    def run_preflight(self, state: Prepared | None, dataset_id, base_key, fmt, job_name, preset_name, *values):
+        form = job_form(dataset_id, base_key, fmt, job_name, preset_name, values)
+        for wait in self.drafts.preflight(state, form):
+            yield preflight_wait_text(wait), wait.prepared
+
+    def start(self, state: Prepared | None, dataset_id, base_key, fmt, job_name, preset_name, *values) -> JobView:
+        """Train the form's job (the tab formats the result for the jobs panel)."""
+        return self.drafts.start(state, job_form(dataset_id, base_key, fmt, job_name, preset_name, values))
+
+
+@dataclass
+class TrainingPanel:
+    widgets: TrainingWidgets
+    controller: TrainingController
+    inputs: list[Any]  # what Start and Pre-flight read: the prepared job, the dataset choices, the form
+    preflight_done: Any  # the pre-flight event, for the jobs panel to follow with the prepared job
+    on_load: Event
+
+
+def build_training_panel(services: Services, data: DatasetWidgets) -> TrainingPanel:
+    w = training_layout()
+    c = TrainingController(JobDrafts(services.finetune, services.finetune_datasets))
+    dataset_inputs = [data.saved, data.base_model, data.prompt_format]
+    inputs = [w.prepared, *dataset_inputs, *w.form]
+    w.preset.input(c.preset_chosen, [data.saved, w.preset], [w.name, *w.knobs], api_name="ft_train_preset")
+    data.saved.change(c.dataset_chosen, [data.saved, w.preset], [w.name], api_name=False)
+    w.check.click(c.check, [*dataset_inputs, *w.form], [w.report], api_name="ft_train_check")
+    preflight_done = w.preflight.click(c.run_preflight, inputs, [w.report, w.prepared], api_name="ft_train_preflight")
+    on_load = Event(c.show_device, (), [w.device, w.four_bit], api_name="ft_device")
+    return TrainingPanel(w, c, inputs, preflight_done, on_load)

@@ -2,125 +2,68 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 import gradio as gr
 
+from components.tab import Event, TabHandle
 from components.ui_errors import user_errors
+from components.widgets import StoppableRun, model_picker, model_picker_update
 from playground.formatting import format_usage
 from playground.models.types import GenerationParams
 from playground.services import Services
 
 TABLE_HEADERS = ["Name", "Backend", "Source", "Size", "Status", "Details"]
+BASE_MODEL_NOTE = (
+    "⚠️ Base model: it has no chat template, so your prompt is continued as plain text. "
+    "Write the start of the text you want, not an instruction."
+)
 
 
-def build_models_tab(services: Services) -> dict[str, gr.components.Component]:
-    models = services.models
-    tokens = services.cancel_tokens
+@dataclass
+class TryWidgets:
+    prompt: gr.Textbox
+    max_tokens: gr.Slider
+    temperature: gr.Slider
+    seed: gr.Number
+    run: gr.Button
+    stop: gr.Button
+    answer: gr.Textbox
+    figures: gr.Markdown
 
-    def table_rows() -> list[list[str]]:
-        return [[r.name, r.backend, r.source, r.size, r.status, r.description] for r in models.list_models()]
 
-    def picker(selected: str | None = None) -> gr.Dropdown:
-        return gr.Dropdown(**_picker_kwargs(services, selected))
+@dataclass
+class AddWidgets:
+    gguf_path: gr.Textbox
+    gguf_name: gr.Textbox
+    gguf_backend: gr.Radio
+    gguf: gr.Button
+    hf_path: gr.Textbox
+    hf_adapter: gr.Textbox
+    hf_name: gr.Textbox
+    hf: gr.Button
+    endpoint_fields: list  # name, url, model, key env, key, price in, price out
+    endpoint_test: gr.Button
+    endpoint_save: gr.Button
+    endpoint_result: gr.Markdown
+    folder_path: gr.Textbox
+    folder: gr.Button
 
-    @user_errors
-    def refresh(selected: str | None):
-        return table_rows(), picker(selected)
 
-    @user_errors
-    def describe(key: str | None) -> str:
-        if not key:
-            return ""
-        spec = models.describe(key)
-        lines = [f"**{spec.name}** · {spec.backend} · {spec.source}"]
-        if spec.description:
-            lines.append(spec.description)
-        if not spec.chat_template:
-            lines.append("⚠️ Base model: it has no chat template, so your prompt is continued as plain text. Write the start of the text you want, not an instruction.")
-        if spec.is_remote:
-            lines.append(f"Endpoint {spec.base_url} · model `{spec.remote_model}` · " + ("price known" if spec.price else "no price set: cost shows as unknown"))
-        return "\n\n".join(lines)
+@dataclass
+class ModelsLayout:
+    table: gr.Dataframe
+    pick: gr.Dropdown
+    refresh: gr.Button
+    unload: gr.Button
+    remove: gr.Button
+    details: gr.Markdown
+    trying: TryWidgets
+    adding: AddWidgets
 
-    @user_errors
-    def unload(key: str | None):
-        if not key:
-            raise gr.Error("Pick a model first.")
-        gr.Info(models.unload(key))
-        return table_rows()
 
-    @user_errors
-    def remove(key: str | None):
-        if not key:
-            raise gr.Error("Pick a model first.")
-        gr.Info(models.remove(key))
-        return table_rows(), picker(None)
-
-    def start_try() -> str:
-        return tokens.new()
-
-    def stop_try(token: str | None) -> None:
-        tokens.cancel(token)
-
-    @user_errors
-    def try_prompt(key: str | None, prompt: str, max_tokens: float, temperature: float, seed: float | None, token: str):
-        params = GenerationParams(
-            temperature=float(temperature),
-            max_tokens=int(max_tokens),
-            seed=None if seed in (None, "") or int(seed) < 0 else int(seed),
-        )
-        cancel = tokens.event(token) if token else None
-        try:
-            yield "", "Loading the model and starting…"
-            for update in models.try_prompt(key or "", prompt, params, cancel):
-                if not update.done:
-                    yield update.text, "Answering…"
-                elif update.error:
-                    yield update.text, f"❌ {update.error}"
-                else:
-                    yield update.text, format_usage(update.usage)
-        finally:
-            if token:
-                tokens.release(token)
-
-    @user_errors
-    def add_gguf(path: str, name: str, backend: str):
-        spec = models.add_gguf(path, name, backend)
-        gr.Info(f"Added {spec.name}.")
-        return table_rows(), picker(spec.key)
-
-    @user_errors
-    def add_hf(path: str, adapter: str, name: str):
-        spec = models.add_hf_folder(path, adapter, name)
-        gr.Info(f"Added {spec.name}.")
-        return table_rows(), picker(spec.key)
-
-    @user_errors
-    def test_endpoint(url: str, model: str, key_env: str, key: str) -> str:
-        return "✅ " + models.test_endpoint(url, model, key_env, key)
-
-    @user_errors
-    def add_endpoint(name: str, url: str, model: str, key_env: str, key: str, price_in, price_out):
-        spec = models.add_endpoint(name, url, model, key_env, key, price_in, price_out)
-        gr.Info(f"Saved endpoint {spec.name}.")
-        return table_rows(), picker(spec.key), ""  # clear the key field: it lives in memory only
-
-    @user_errors
-    def add_folder(path: str):
-        count = models.add_folder(path)
-        gr.Info(f"Folder added: {count} model(s) found in it.")
-        return table_rows(), picker(None)
-
-    gr.Markdown(
-        "Models you can use everywhere in Playground. Local models load on first use and are "
-        "unloaded (least recently used first) when memory runs short."
-    )
-    table = gr.Dataframe(value=table_rows, headers=TABLE_HEADERS, interactive=False, wrap=True, label="Available models", elem_id="models-table")
-    with gr.Row():
-        model_pick = gr.Dropdown(label="Model", scale=3, elem_id="models-pick", **_picker_kwargs(services))
-        refresh_btn = gr.Button("Refresh", scale=1)
-        unload_btn = gr.Button("Unload", scale=1)
-        remove_btn = gr.Button("Remove", variant="stop", scale=1)
-    details = gr.Markdown(elem_id="models-details")
-
+def try_layout() -> TryWidgets:
     with gr.Group():
         gr.Markdown("### Try a prompt")
         prompt = gr.Textbox(label="Prompt", lines=3, placeholder="Ask something, e.g. Give me three names for a bakery.", elem_id="try-prompt")
@@ -129,66 +72,195 @@ def build_models_tab(services: Services) -> dict[str, gr.components.Component]:
             temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature")
             seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
         with gr.Row():
-            run_btn = gr.Button("Run", variant="primary", elem_id="try-run")
-            stop_btn = gr.Button("Stop", elem_id="try-stop")
+            run = gr.Button("Run", variant="primary", elem_id="try-run")
+            stop = gr.Button("Stop", elem_id="try-stop")
         answer = gr.Textbox(label="Answer", lines=8, interactive=False, elem_id="try-answer")
         figures = gr.Markdown(elem_id="try-figures")
-    token_state = gr.State("")
+    return TryWidgets(prompt, max_tokens, temperature, seed, run, stop, answer, figures)
 
+
+def endpoint_layout() -> tuple[list, gr.Button, gr.Button, gr.Markdown]:
+    with gr.Accordion("Add an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server)", open=False):
+        with gr.Row():
+            name = gr.Textbox(label="Name")
+            url = gr.Textbox(label="Base URL", placeholder="http://127.0.0.1:11434/v1")
+            model = gr.Textbox(label="Model name", placeholder="llama3.2")
+        with gr.Row():
+            key_env = gr.Textbox(label="API key environment variable (saved)", placeholder="OPENAI_API_KEY")
+            key = gr.Textbox(label="API key (kept in memory only, never saved)", type="password")
+        with gr.Row():
+            price_in = gr.Number(label="Price per 1M input tokens, $ (optional)", value=None)
+            price_out = gr.Number(label="Price per 1M output tokens, $ (optional)", value=None)
+        with gr.Row():
+            test = gr.Button("Test connection")
+            save = gr.Button("Save endpoint", variant="primary")
+        result = gr.Markdown()
+    return [name, url, model, key_env, key, price_in, price_out], test, save, result
+
+
+def add_layout() -> AddWidgets:
     with gr.Accordion("Add a GGUF file", open=False):
         gguf_path = gr.Textbox(label="Path to a .gguf file on this machine")
         gguf_name = gr.Textbox(label="Name (optional)")
-        gguf_backend = gr.Radio([("llama.cpp (fast on CPU)", "llama_cpp"), ("transformers (PyTorch; converted once)", "transformers")], value="llama_cpp", label="Run with")
-        gguf_btn = gr.Button("Add GGUF")
+        gguf_backend = gr.Radio(
+            [("llama.cpp (fast on CPU)", "llama_cpp"), ("transformers (PyTorch; converted once)", "transformers")], value="llama_cpp", label="Run with",
+        )
+        gguf = gr.Button("Add GGUF")
     with gr.Accordion("Add a Hugging Face model folder", open=False):
         hf_path = gr.Textbox(label="Folder with config.json and .safetensors weights")
         hf_adapter = gr.Textbox(label="PEFT adapter folder (optional)")
         hf_name = gr.Textbox(label="Name (optional)")
-        hf_btn = gr.Button("Add folder model")
-    with gr.Accordion("Add an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server)", open=False):
-        with gr.Row():
-            ep_name = gr.Textbox(label="Name")
-            ep_url = gr.Textbox(label="Base URL", placeholder="http://127.0.0.1:11434/v1")
-            ep_model = gr.Textbox(label="Model name", placeholder="llama3.2")
-        with gr.Row():
-            ep_key_env = gr.Textbox(label="API key environment variable (saved)", placeholder="OPENAI_API_KEY")
-            ep_key = gr.Textbox(label="API key (kept in memory only, never saved)", type="password")
-        with gr.Row():
-            ep_price_in = gr.Number(label="Price per 1M input tokens, $ (optional)", value=None)
-            ep_price_out = gr.Number(label="Price per 1M output tokens, $ (optional)", value=None)
-        with gr.Row():
-            ep_test_btn = gr.Button("Test connection")
-            ep_save_btn = gr.Button("Save endpoint", variant="primary")
-        ep_result = gr.Markdown()
+        hf = gr.Button("Add folder model")
+    fields, test, save, result = endpoint_layout()
     with gr.Accordion("Add a models folder", open=False):
         folder_path = gr.Textbox(label="Folder to scan for GGUF files and model folders")
-        folder_btn = gr.Button("Add folder")
+        folder = gr.Button("Add folder")
+    return AddWidgets(gguf_path, gguf_name, gguf_backend, gguf, hf_path, hf_adapter, hf_name, hf, fields, test, save, result, folder_path, folder)
 
-    refresh_btn.click(refresh, [model_pick], [table, model_pick], api_name="models_list")
-    model_pick.change(describe, [model_pick], [details], api_name="model_details")
-    unload_btn.click(unload, [model_pick], [table], api_name="model_unload")
-    remove_btn.click(remove, [model_pick], [table, model_pick], api_name="model_remove")
-    try_inputs = [model_pick, prompt, max_tokens, temperature, seed, token_state]
-    for trigger in (run_btn.click, prompt.submit):
-        trigger(start_try, None, [token_state], queue=False, api_name=False).then(
-            try_prompt, try_inputs, [answer, figures], api_name="model_try" if trigger == run_btn.click else False, concurrency_limit=None
-        ).then(refresh, [model_pick], [table, model_pick], api_name=False)
-    stop_btn.click(stop_try, [token_state], None, queue=False, api_name="model_try_stop")
-    gguf_btn.click(add_gguf, [gguf_path, gguf_name, gguf_backend], [table, model_pick], api_name="model_add_gguf")
-    hf_btn.click(add_hf, [hf_path, hf_adapter, hf_name], [table, model_pick], api_name="model_add_hf")
-    ep_test_btn.click(test_endpoint, [ep_url, ep_model, ep_key_env, ep_key], [ep_result], api_name="model_test_endpoint")
-    ep_save_btn.click(
-        add_endpoint, [ep_name, ep_url, ep_model, ep_key_env, ep_key, ep_price_in, ep_price_out], [table, model_pick, ep_key], api_name="model_add_endpoint"
+
+def models_layout(services: Services, table_rows: Callable[[], list[list[str]]]) -> ModelsLayout:
+    gr.Markdown(
+        "Models you can use everywhere in Playground. Local models load on first use and are "
+        "unloaded (least recently used first) when memory runs short."
     )
-    folder_btn.click(add_folder, [folder_path], [table, model_pick], api_name="model_add_folder")
-    return {"table": table, "model_pick": model_pick, "details": details}
+    table = gr.Dataframe(value=table_rows, headers=TABLE_HEADERS, interactive=False, wrap=True, label="Available models", elem_id="models-table")
+    with gr.Row():
+        pick = model_picker(services, "Model", scale=3, elem_id="models-pick")
+        refresh = gr.Button("Refresh", scale=1)
+        unload = gr.Button("Unload", scale=1)
+        remove = gr.Button("Remove", variant="stop", scale=1)
+    details = gr.Markdown(elem_id="models-details")
+    trying = try_layout()
+    return ModelsLayout(table, pick, refresh, unload, remove, details, trying, add_layout())
 
 
-def _picker_kwargs(services: Services, selected: str | None = None) -> dict:
-    """Choices for a model picker, keeping the current pick, else the default model."""
-    choices = services.models.choices()
-    keys = [key for _, key in choices]
-    for candidate in (selected, services.settings.default_model_key):
-        if candidate in keys:
-            return {"choices": choices, "value": candidate}
-    return {"choices": choices, "value": keys[0] if keys else None}
+def _params(max_tokens: float, temperature: float, seed: float | None) -> GenerationParams:
+    return GenerationParams(
+        temperature=float(temperature), max_tokens=int(max_tokens), seed=None if seed in (None, "") or int(seed) < 0 else int(seed),
+    )
+
+
+class ModelsController:
+    """The Models tab's handlers: each reads its inputs, asks the ModelsService, formats the answer."""
+
+    def __init__(self, services: Services, stoppable: StoppableRun):
+        self.services = services
+        self.models = services.models
+        self.stoppable = stoppable
+
+    def table_rows(self) -> list[list[str]]:
+        return [[r.name, r.backend, r.source, r.size, r.status, r.description] for r in self.models.list_models()]
+
+    def _picker(self, selected: str | None) -> dict:
+        return model_picker_update(self.services, selected)
+
+    @user_errors
+    def refresh(self, selected: str | None):
+        return self.table_rows(), self._picker(selected)
+
+    @user_errors
+    def describe(self, key: str | None) -> str:
+        if not key:
+            return ""
+        spec = self.models.describe(key)
+        lines = [f"**{spec.name}** · {spec.backend} · {spec.source}"]
+        if spec.description:
+            lines.append(spec.description)
+        if not spec.chat_template:
+            lines.append(BASE_MODEL_NOTE)
+        if spec.is_remote:
+            lines.append(f"Endpoint {spec.base_url} · model `{spec.remote_model}` · " + ("price known" if spec.price else "no price set: cost shows as unknown"))
+        return "\n\n".join(lines)
+
+    @user_errors
+    def unload(self, key: str | None):
+        if not key:
+            raise gr.Error("Pick a model first.")
+        gr.Info(self.models.unload(key))
+        return self.table_rows()
+
+    @user_errors
+    def remove(self, key: str | None):
+        if not key:
+            raise gr.Error("Pick a model first.")
+        gr.Info(self.models.remove(key))
+        return self.table_rows(), self._picker(None)
+
+    def stop_try(self, token: str | None) -> None:
+        self.stoppable.tokens.cancel(token)  # the try box shows no "stopping" line: its answer just ends
+
+    @user_errors
+    def try_prompt(self, key: str | None, prompt: str, max_tokens: float, temperature: float, seed: float | None, token: str):
+        params = _params(max_tokens, temperature, seed)
+        with self.stoppable.cancel_event(token) as cancel:
+            yield "", "Loading the model and starting…"
+            for update in self.models.try_prompt(key or "", prompt, params, cancel):
+                if not update.done:
+                    yield update.text, "Answering…"
+                elif update.error:
+                    yield update.text, f"❌ {update.error}"
+                else:
+                    yield update.text, format_usage(update.usage)
+
+    @user_errors
+    def add_gguf(self, path: str, name: str, backend: str):
+        spec = self.models.add_gguf(path, name, backend)
+        gr.Info(f"Added {spec.name}.")
+        return self.table_rows(), self._picker(spec.key)
+
+    @user_errors
+    def add_hf(self, path: str, adapter: str, name: str):
+        spec = self.models.add_hf_folder(path, adapter, name)
+        gr.Info(f"Added {spec.name}.")
+        return self.table_rows(), self._picker(spec.key)
+
+    @user_errors
+    def test_endpoint(self, url: str, model: str, key_env: str, key: str) -> str:
+        return "✅ " + self.models.test_endpoint(url, model, key_env, key)
+
+    @user_errors
+    def add_endpoint(self, name: str, url: str, model: str, key_env: str, key: str, price_in, price_out):
+        spec = self.models.add_endpoint(name, url, model, key_env, key, price_in, price_out)
+        gr.Info(f"Saved endpoint {spec.name}.")
+        return self.table_rows(), self._picker(spec.key), ""  # clear the key field: it lives in memory only
+
+    @user_errors
+    def add_folder(self, path: str):
+        count = self.models.add_folder(path)
+        gr.Info(f"Folder added: {count} model(s) found in it.")
+        return self.table_rows(), self._picker(None)
+
+
+def _wire_try(ui: ModelsLayout, controller: ModelsController, stoppable: StoppableRun) -> None:
+    trying = ui.trying
+    inputs = [ui.pick, trying.prompt, trying.max_tokens, trying.temperature, trying.seed, stoppable.token]
+    # Run and Enter in the prompt both start an answer; only Run is the API's model_try.
+    for trigger, api_name in ((trying.run.click, "model_try"), (trying.prompt.submit, False)):
+        started = trigger(stoppable.start, None, [stoppable.token], queue=False, api_name=False)
+        answered = started.then(controller.try_prompt, inputs, [trying.answer, trying.figures], api_name=api_name, concurrency_limit=None)
+        answered.then(controller.refresh, [ui.pick], [ui.table, ui.pick], api_name=False)
+    trying.stop.click(controller.stop_try, [stoppable.token], None, queue=False, api_name="model_try_stop")
+
+
+def _wire(ui: ModelsLayout, controller: ModelsController) -> None:
+    listed = [ui.table, ui.pick]
+    adding = ui.adding
+    ui.refresh.click(controller.refresh, [ui.pick], listed, api_name="models_list")
+    ui.pick.change(controller.describe, [ui.pick], [ui.details], api_name="model_details")
+    ui.unload.click(controller.unload, [ui.pick], [ui.table], api_name="model_unload")
+    ui.remove.click(controller.remove, [ui.pick], listed, api_name="model_remove")
+    adding.gguf.click(controller.add_gguf, [adding.gguf_path, adding.gguf_name, adding.gguf_backend], listed, api_name="model_add_gguf")
+    adding.hf.click(controller.add_hf, [adding.hf_path, adding.hf_adapter, adding.hf_name], listed, api_name="model_add_hf")
+    _name, url, model, key_env, key, *_prices = adding.endpoint_fields
+    adding.endpoint_test.click(controller.test_endpoint, [url, model, key_env, key], [adding.endpoint_result], api_name="model_test_endpoint")
+    adding.endpoint_save.click(controller.add_endpoint, adding.endpoint_fields, [*listed, key], api_name="model_add_endpoint")
+    adding.folder.click(controller.add_folder, [adding.folder_path], listed, api_name="model_add_folder")
+
+
+def build_models_tab(services: Services) -> TabHandle:
+    stoppable = StoppableRun(services.cancel_tokens)
+    controller = ModelsController(services, stoppable)
+    ui = models_layout(services, controller.table_rows)
+    _wire(ui, controller)
+    _wire_try(ui, controller, stoppable)
+    return TabHandle(on_open=[Event(controller.refresh, [ui.pick], [ui.table, ui.pick])])  # models added in other tabs appear

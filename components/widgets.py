@@ -25,7 +25,7 @@ def kept_value(keys: Sequence[str], selected: Any, fallbacks: Sequence[str | Non
     for candidate in (selected, *fallbacks):
         if candidate in keys:
             return candidate
-    return None
+    return keys[0] if fallbacks and keys else None  # the default model is gone: any model beats none
 
 
 def model_picker_update(services: Services, selected: Any = None, multiselect: bool = False, use_default: bool = True) -> dict:
@@ -69,11 +69,17 @@ class HasProgress(Protocol):
     def finished(self) -> bool: ...
 
 
-def progress_reporter(bar: Any, unit: str = "steps") -> OnProgress:
-    """The one bridge from the progress protocol to Gradio's progress bar."""
+def progress_reporter(bar: Any, unit: str | None = "steps") -> OnProgress:
+    """The one bridge from the progress protocol to Gradio's progress bar.
+
+    With ``unit=None`` the bar shows only how far along the job is: for jobs whose units
+    are not countable things (``scaled`` parts of several files), "1.5k/4k steps" means nothing.
+    """
 
     def report(p: Progress) -> None:
-        if p.total > 0:
+        if unit is None:
+            bar(p.fraction, desc=p.message or None)
+        elif p.total > 0:
             bar((p.done, p.total), desc=p.message or None, unit=unit)
         else:
             bar(0.0, desc=p.message or None)
@@ -126,7 +132,7 @@ class StoppableRun:
         outputs: Sequence[Any],
         *,
         api_name: str,
-        stop_api_name: str,
+        stop_api_name: str | bool,
         status: Any,
         **event_kwargs: Any,
     ) -> Any:
@@ -137,3 +143,8 @@ class StoppableRun:
         event = started.then(fn, [*inputs, self.token], list(outputs), api_name=api_name, **event_kwargs)
         stop_button.click(self.stop, [self.token], [status], queue=False, api_name=stop_api_name)
         return event
+
+    def then_run(self, trigger: Callable[..., Any], fn: Callable[..., Any], inputs: Sequence[Any], outputs: Sequence[Any], *, api_name: str | bool, **event_kwargs: Any) -> Any:
+        """Another trigger (Enter in a box, a second button) for a job the same Stop button stops."""
+        started = trigger(self.start, None, [self.token], queue=False, api_name=False)
+        return started.then(fn, [*inputs, self.token], list(outputs), api_name=api_name, **event_kwargs)

@@ -23,6 +23,7 @@ from playground.errors import InvalidInput, ModelNotFound
 from playground.formatting import csv_cell, format_cost, format_usage, shorten
 from playground.models.registry import ModelRegistry
 from playground.models.types import Usage
+from playground.statuses import GenerationStatus
 from storage import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,9 @@ GENERATION_FIELDS = (
 ).split()
 RUN_FIELDS = ["run_id", "run_kind", "run_title", "run_created_at", "template", "generation_id"]
 EXPORT_FIELDS = [*RUN_FIELDS, *GENERATION_FIELDS, "settings", "messages", "created_at", "finished_at"]
+STATUS_MARKS: dict[str, str] = {
+    GenerationStatus.OK: "✅", GenerationStatus.ERROR: "❌ error", GenerationStatus.CANCELLED: "⏹ stopped", GenerationStatus.RUNNING: "⏳ unfinished",
+}
 
 
 @dataclass(frozen=True)
@@ -169,7 +173,7 @@ class HistoryService:
             if not names and (run.meta or {}).get("column_names"):
                 names = list(run.meta["column_names"])
             template = labels.get(run.template_version_id, "") if run.template_version_id else ""
-            answers, errors = sum(1 for g in gens if g.status == "ok"), sum(1 for g in gens if g.status == "error")
+            answers, errors = sum(1 for g in gens if g.status == GenerationStatus.OK), sum(1 for g in gens if g.status == GenerationStatus.ERROR)
             summaries.append(RunSummary(run.id, local_time(run.created_at), run.kind, shorten(run.title), ", ".join(names), template, answers, errors, _total_cost(gens)))
         return summaries
 
@@ -256,7 +260,7 @@ class HistoryService:
             where.append(f"turn {gen.turn + 1}")
         if gen.attempt or meta.get("times"):
             where.append(f"attempt {gen.attempt + 1}")
-        status = {"ok": "✅", "error": "❌ error", "cancelled": "⏹ stopped", "running": "⏳ unfinished"}.get(gen.status, gen.status)
+        status = STATUS_MARKS.get(gen.status, gen.status)
         lines = [f"**{gen.model_name}** · {' · '.join(where)} · {status}"]
         if gen.turn or gen.row_index is not None:  # what this answer was asked (a follow-up, or a batch row's prompt)
             user = next((m.get("content", "") for m in reversed(gen.messages or []) if m.get("role") == "user"), "")

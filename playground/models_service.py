@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 from playground.errors import InvalidInput, ModelNotFound
 from playground.formatting import format_bytes
 from playground.generation import GenerationRecorder, GenerationUpdate
+from playground.models.base import BackendFactory
 from playground.models.factory import make_backend_factory
 from playground.models.registry import ModelRegistry, entry_key
 from playground.models.types import BackendKind, GenerationParams, Message, ModelSource, ModelSpec, Price
@@ -261,9 +262,12 @@ class ModelsService:
         yield from self.recorder.stream(run_id, key, [Message("user", prompt)], params, cancel=cancel)
 
 
-def build_models_service(settings: Settings, uow_factory: Callable[[], UnitOfWork]) -> ModelsService:
+def build_models_service(
+    settings: Settings, uow_factory: Callable[[], UnitOfWork], backends: Mapping[BackendKind, BackendFactory] | None = None
+) -> ModelsService:
+    """``backends`` replaces the real backend of those kinds (the fast tests pass the fake)."""
     from playground.models.secrets import SecretStore
 
     secrets = SecretStore()
-    registry = ModelRegistry(settings, uow_factory, make_backend_factory(settings, secrets), secrets)
+    registry = ModelRegistry(settings, uow_factory, make_backend_factory(settings, secrets, backends), secrets)
     return ModelsService(settings, registry, uow_factory, GenerationRecorder(registry, uow_factory))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from playground.arena.service import ArenaService
 from playground.cancellation import CancelTokens
@@ -15,9 +15,12 @@ from playground.errors import StorageError
 from playground.finetune.dataset_service import DatasetService
 from playground.finetune.jobs import FinetuneService
 from playground.finetune.side_by_side import SideBySideService
+from playground.finetune.tuned_models import TunedModelProvider
 from playground.history import HistoryService
 from playground.judge.service import JudgeService
+from playground.models.base import BackendFactory
 from playground.models.registry import ModelRegistry
+from playground.models.types import BackendKind
 from playground.models_service import ModelsService, build_models_service
 from playground.rag.service import DocumentsService
 from playground.settings import Settings
@@ -58,8 +61,11 @@ class Services:
         return self.models.registry
 
     @classmethod
-    def create(cls, settings: Settings) -> "Services":
-        """Open (and migrate) the database and wire every service. Loads no model."""
+    def create(cls, settings: Settings, backends: Mapping[BackendKind, BackendFactory] | None = None) -> "Services":
+        """Open (and migrate) the database and wire every service. Loads no model.
+
+        ``backends`` replaces the real backend of those kinds, e.g. with
+        ``playground.models.fake.fake_backends()`` for the fast tests."""
         settings.ensure_dirs()
         try:
             check_database(settings.database_url)
@@ -72,10 +78,12 @@ class Services:
             engine.dispose()
             raise StorageError(f"Could not prepare the database ({type(err).__name__}: {err}).") from err
         uow_factory = unit_of_work_factory(make_session_factory(engine))
-        models = build_models_service(settings, uow_factory)
+        models = build_models_service(settings, uow_factory, backends)
+        models.registry.add_provider(TunedModelProvider(uow_factory))
         templates = TemplateService(uow_factory)
         compare = CompareService(models.registry, models.recorder, uow_factory, templates)
         history = HistoryService(uow_factory, models.registry, compare, templates, settings.home / "exports")
+        arena = ArenaService(models.registry, models.recorder, uow_factory, settings.home / "exports" / "arena")
         finetune = FinetuneService(settings, models.registry, uow_factory)
         finetune.reconcile()  # a job whose worker died while the app was down must not show "running"
         return cls(
@@ -87,10 +95,10 @@ class Services:
             documents=DocumentsService(settings, models.registry, models.recorder, uow_factory),
             templates=templates,
             compare=compare,
-            arena=ArenaService(models.registry, models.recorder, uow_factory, settings.home / "exports" / "arena"),
+            arena=arena,
             history=history,
             batch=BatchService(compare, settings),
-            judge=JudgeService(models.registry, models.recorder, uow_factory),
+            judge=JudgeService(models.registry, models.recorder, uow_factory, arena),
             finetune_datasets=DatasetService(uow_factory, settings, models.registry),
             finetune=finetune,
             side_by_side=SideBySideService(models.registry, uow_factory),

@@ -1,9 +1,29 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. Installs what the tests need on this machine first:
 # Debian's chromium for the browser tests and, when CI is set, a throwaway PostgreSQL.
+# `scripts/test.sh --fast` runs only the fast tier (unit tests, and service tests on the fake
+# backend and a temporary SQLite file): no model, browser or server, about a minute.
+# The import contracts (pyproject.toml [tool.importlinter]) are checked first either way.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
+
+fast=""
+if [ "${1:-}" = "--fast" ]; then
+  fast=1
+  shift
+fi
+
+echo ">>> Checking the import contracts"
+if ! .venv/bin/lint-imports; then
+  echo "An import contract is broken (see above): fix the import, do not loosen the contract." >&2
+  exit 1
+fi
+
+if [ -n "$fast" ]; then
+  "$PY" -m pytest tests/unit tests/service "$@"
+  exit $?
+fi
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo -n "$@"; else return 1; fi; }
 

@@ -12,6 +12,7 @@ from storage.db import (
     make_session_factory,
     migrate,
 )
+from storage.errors import ConflictError
 from storage.orm import Base, Endpoint, Generation, ModelEntry, ModelFolder, Run
 from storage.orm_compare import BatchRow, PromptTemplate, TemplateVersion
 from storage.orm_rag import RagChunk, RagCollection, RagDocument, RagEvaluation, RagPage, RagQuestion
@@ -41,6 +42,7 @@ __all__ = [
     "ArenaVote",
     "Base",
     "BatchRow",
+    "ConflictError",
     "PromptTemplate",
     "RagChunk",
     "RagCollection",

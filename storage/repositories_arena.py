@@ -1,12 +1,17 @@
-"""Repository for the Arena tables. Reads return ORM rows or plain dicts usable after the session closes."""
+"""Repository for the Arena tables. Reads return ORM rows or plain dicts usable after the session closes.
+
+Writes flush at once, so a row that breaks a constraint raises ``ConflictError`` right there.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Optional, Sequence
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from storage.errors import conflicts_translated
 from storage.orm import Generation
 from storage.orm_arena import (
     ArenaAnswer,
@@ -53,12 +58,27 @@ class ArenaRepository:
     # ---- prompts, contestants, answers -------------------------------------------------
     def add(self, row: Any) -> Any:
         self.session.add(row)
-        self.session.flush()
+        with conflicts_translated():
+            self.session.flush()
         return row
 
     def add_all(self, rows: Sequence[Any]) -> None:
         self.session.add_all(rows)
-        self.session.flush()
+        with conflicts_translated():
+            self.session.flush()
+
+    def add_if_new(self, row: Any) -> bool:
+        """Add a row unless it conflicts with one already stored (then False). Only this row is
+        undone (a savepoint), so the rest of the unit of work goes on."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(row)
+        except IntegrityError:
+            return False
+        return True
+
+    def get_prompt(self, prompt_id: int) -> ArenaPrompt | None:
+        return self.session.get(ArenaPrompt, prompt_id)
 
     def prompts(self, evaluation_id: int) -> list[ArenaPrompt]:
         query = select(ArenaPrompt).where(ArenaPrompt.evaluation_id == evaluation_id).order_by(ArenaPrompt.position)
@@ -109,6 +129,9 @@ class ArenaRepository:
         query = select(ArenaBattle).where(ArenaBattle.evaluation_id == evaluation_id).order_by(ArenaBattle.position)
         return list(self.session.scalars(query))
 
+    def get_battle(self, battle_id: int) -> ArenaBattle | None:
+        return self.session.get(ArenaBattle, battle_id)
+
     def battle_by_token(self, token: str) -> Optional[ArenaBattle]:
         return self.session.scalar(select(ArenaBattle).where(ArenaBattle.token == token))
 
@@ -119,27 +142,16 @@ class ArenaRepository:
     def battle_rows(self, evaluation_id: int) -> list[dict[str, Any]]:
         """Every battle with its two answers' status, leaks and contestants (no text)."""
         a, b = aliased(ArenaAnswer), aliased(ArenaAnswer)
-        query = (
-            select(
-                ArenaBattle.id,
-                ArenaBattle.token,
-                ArenaBattle.position,
-                ArenaBattle.repeat_of_id,
-                ArenaBattle.prompt_id,
-                ArenaPrompt.source,
-                a.contestant_id.label("contestant_a"),
-                b.contestant_id.label("contestant_b"),
-                a.status.label("status_a"),
-                b.status.label("status_b"),
-                a.leaks.label("leaks_a"),
-                b.leaks.label("leaks_b"),
-            )
-            .join(ArenaPrompt, ArenaPrompt.id == ArenaBattle.prompt_id)
-            .join(a, a.id == ArenaBattle.answer_a_id)
-            .join(b, b.id == ArenaBattle.answer_b_id)
-            .where(ArenaBattle.evaluation_id == evaluation_id)
-            .order_by(ArenaBattle.position)
+        query = select(
+            ArenaBattle.id,
+            ArenaBattle.token,
+            ArenaBattle.position,
+            ArenaBattle.repeat_of_id,
+            ArenaBattle.prompt_id,
+            ArenaPrompt.source,
+            *_both_answers(a, b, contestant="contestant_id", status="status", leaks="leaks"),
         )
+        query = _with_prompt_and_answers(query, a, b, evaluation_id).order_by(ArenaBattle.position)
         return [dict(row._mapping) for row in self.session.execute(query)]
 
     # ---- raters and votes ----------------------------------------------------------
@@ -182,19 +194,25 @@ class ArenaRepository:
                 ArenaRater.name.label("rater"),
                 ArenaPrompt.question_id,
                 ArenaPrompt.text.label("prompt"),
-                a.contestant_id.label("contestant_a"),
-                b.contestant_id.label("contestant_b"),
-                a.text.label("text_a"),
-                b.text.label("text_b"),
-                a.leaks.label("leaks_a"),
-                b.leaks.label("leaks_b"),
+                *_both_answers(a, b, contestant="contestant_id", text="text", leaks="leaks"),
             )
             .join(ArenaBattle, ArenaBattle.id == ArenaVote.battle_id)
             .join(ArenaRater, ArenaRater.id == ArenaVote.rater_id)
-            .join(ArenaPrompt, ArenaPrompt.id == ArenaBattle.prompt_id)
-            .join(a, a.id == ArenaBattle.answer_a_id)
-            .join(b, b.id == ArenaBattle.answer_b_id)
-            .where(ArenaBattle.evaluation_id == evaluation_id)
-            .order_by(ArenaVote.created_at, ArenaVote.id)
         )
+        query = _with_prompt_and_answers(query, a, b, evaluation_id).order_by(ArenaVote.created_at, ArenaVote.id)
         return [dict(row._mapping) for row in self.session.execute(query)]
+
+
+def _with_prompt_and_answers(query: Select[Any], a: Any, b: Any, evaluation_id: int) -> Select[Any]:
+    """Join each battle of one evaluation to its prompt and to its answers A (``a``) and B (``b``)."""
+    return (
+        query.join(ArenaPrompt, ArenaPrompt.id == ArenaBattle.prompt_id)
+        .join(a, a.id == ArenaBattle.answer_a_id)
+        .join(b, b.id == ArenaBattle.answer_b_id)
+        .where(ArenaBattle.evaluation_id == evaluation_id)
+    )
+
+
+def _both_answers(a: Any, b: Any, **columns: str) -> list[Any]:
+    """Columns of answers A and B side by side: ``name="column"`` selects ``name_a`` and ``name_b``."""
+    return [getattr(side, column).label(f"{name}_{suffix}") for name, column in columns.items() for side, suffix in ((a, "a"), (b, "b"))]

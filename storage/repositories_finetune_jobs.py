@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from storage.orm_finetune_jobs import FinetuneEvent, FinetuneJob, FinetuneMetric, FinetuneSample
 
+# playground.finetune.job_view.ACTIVE spelled out: storage imports nothing from playground.
 ACTIVE_STATUSES = ("preflight", "starting", "running", "stopping")
 
 

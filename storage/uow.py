@@ -7,6 +7,7 @@ from typing import Callable, Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.errors import conflicts_translated
 from storage.repositories_arena import ArenaRepository
 from storage.repositories_finetune_jobs import FinetuneJobRepository
 from storage.repositories_judge import JudgeRepository
@@ -32,6 +33,7 @@ from storage.repositories import (
 class UnitOfWork:
     """``with uow_factory() as uow:`` commits on a clean exit, rolls back on an exception, always closes.
 
+    A commit that breaks a constraint raises ``storage.errors.ConflictError``.
     Objects read inside stay usable afterwards (``expire_on_commit=False``), but lazy
     relationships that were not loaded cannot be loaded once the block has ended.
     """
@@ -93,7 +95,8 @@ class UnitOfWork:
     ) -> None:
         try:
             if exc_type is None:
-                self.session.commit()
+                with conflicts_translated():
+                    self.session.commit()
             else:
                 self.session.rollback()
         finally:
@@ -102,7 +105,8 @@ class UnitOfWork:
 
     def commit(self) -> None:
         """Commit early inside the block (the block still commits what follows at its end)."""
-        self.session.commit()
+        with conflicts_translated():
+            self.session.commit()
 
     def rollback(self) -> None:
         self.session.rollback()

@@ -15,6 +15,7 @@ import json
 from pathlib import Path
 from typing import Any, Sequence
 
+from playground.compare.batch_read import json_objects
 from playground.errors import InvalidInput
 
 TO_FASTCHAT = {"a": "model_a", "b": "model_b", "tie": "tie", "bothbad": "tie (bothbad)"}
@@ -100,21 +101,13 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
     if file.suffix.lower() == ".csv":
         raw = [{k: _json_cell(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(data))]
     elif file.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        raw = []
-        for number, line in enumerate(data.splitlines(), start=1):
-            if line.strip():
-                try:
-                    raw.append(json.loads(line))
-                except json.JSONDecodeError as err:
-                    raise InvalidInput(f"Line {number} of the vote file is not valid JSON ({err.msg}).") from err
+        raw = [row for _, row in json_objects(data, "the vote file", '{"model_a": "…", "model_b": "…", "winner": "model_a"}')]
     else:
         raise InvalidInput("Vote files must be .jsonl or .csv in FastChat's battle format.")
     if not raw:
         raise InvalidInput("The vote file holds no votes.")
     records = []
     for number, row in enumerate(raw, start=1):
-        if not isinstance(row, dict):
-            raise InvalidInput(f"Vote {number} is not an object with model_a, model_b and winner.")
         missing = [k for k in ("model_a", "model_b", "winner") if not str(row.get(k) or "").strip()]
         if missing:
             raise InvalidInput(f"Vote {number} has no {', '.join(missing)}.")

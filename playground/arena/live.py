@@ -22,15 +22,13 @@ import uuid
 from dataclasses import dataclass
 from typing import Callable, Iterator, Sequence
 
-from sqlalchemy.exc import IntegrityError
-
 from playground.arena.leaks import find_leaks, redact
 from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.errors import InvalidInput, ModelNotFound
 from playground.generation import GenerationRecorder
 from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams, Message
-from storage import ArenaAnswer, ArenaBattle, ArenaPrompt, ArenaRater, UnitOfWork
+from storage import ArenaAnswer, ArenaBattle, ArenaPrompt, ArenaRater, ConflictError, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -177,7 +175,7 @@ class LiveActions:
                     answers = [ArenaAnswer(prompt_id=row.id, contestant_id=cid, text="", status="pending", leaks=[]) for cid in contestant_ids]
                     uow.arena.add_all(answers)
                     return row.id, [a.id for a in answers]
-            except IntegrityError:
+            except ConflictError:
                 continue
         raise InvalidInput("Many prompts arrived at the same moment; please press “Ask” again.")
 

@@ -16,6 +16,7 @@ from playground.arena.leaks import find_leaks
 from playground.errors import ModelNotFound
 from playground.generation import GenerationRecorder
 from playground.models.types import GenerationParams, Message
+from playground.progress import complete
 from storage import ArenaAnswer, UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -130,14 +131,12 @@ class PregenJobs:
 
     def _answer(self, run_id, prompt_id, prompt_position, prompt_text, contestant_id, model_key, params, position, words, cancel) -> tuple[bool, str | None]:
         messages = ([Message("system", params.system_prompt)] if params.system_prompt else []) + [Message("user", prompt_text)]
-        final = None
         try:
-            for update in self.recorder.stream(run_id, model_key, messages, params, position=position, cancel=cancel, row_index=prompt_position):
-                final = update
+            final = complete(self.recorder.stream(run_id, model_key, messages, params, position=position, cancel=cancel, row_index=prompt_position))
         except ModelNotFound as err:
             self._save(prompt_id, contestant_id, None, "", "error", str(err), [])
             return False, "model not found"
-        if final is None or final.status == "cancelled":
+        if final.status == "cancelled":
             return False, None
         if final.error:
             self._save(prompt_id, contestant_id, final.generation_id, final.text, "error", final.error, [])

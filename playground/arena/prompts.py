@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
+from playground.compare.batch_read import json_objects
 from playground.errors import InvalidInput
 
 PROMPT_COLUMNS = ("prompt", "question", "instruction", "text", "input")
@@ -90,17 +90,7 @@ def parse_csv(data: str) -> list[PromptItem]:
 
 def parse_jsonl(data: str) -> list[PromptItem]:
     items = []
-    for number, line in enumerate(data.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InvalidInput(f"Line {number} of the JSONL file is not valid JSON ({err.msg}).") from err
-        if isinstance(obj, str):
-            obj = {"prompt": obj}
-        if not isinstance(obj, dict):
-            raise InvalidInput(f"Line {number} of the JSONL file must be an object with a 'prompt' field.")
+    for number, obj in json_objects(data, "the JSONL file", '{"prompt": "…"}', bare_key="prompt"):  # a bare "text" line is a prompt too
         if isinstance(obj.get("turns"), list) and obj["turns"]:  # FastChat / MT-bench question files
             obj = {**obj, "prompt": str(obj["turns"][0])}
         key = _column(list(obj), PROMPT_COLUMNS)
@@ -127,6 +117,16 @@ def parse_file(path: str | Path) -> list[PromptItem]:
     if suffix in (".txt", ".md"):
         return parse_typed(data)
     raise InvalidInput(f"Prompt files must be .csv, .jsonl or .txt (got {file.name}).")
+
+
+def read_prompt_set(typed: str | None, upload: str | Path | None, live: bool = False) -> list[PromptItem]:
+    """The prompts of a new evaluation, typed or uploaded (not both). A live evaluation may
+    start with none: its raters ask their own."""
+    if upload and (typed or "").strip():
+        raise InvalidInput("Use either the typed prompts or the uploaded file, not both (clear one of them).")
+    if live and not upload and not (typed or "").strip():
+        return []
+    return parse_file(upload) if upload else parse_typed(typed or "")
 
 
 def from_texts(texts: Sequence[str]) -> list[PromptItem]:

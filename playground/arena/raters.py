@@ -9,12 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from sqlalchemy.exc import IntegrityError
-
 from playground.arena.leaks import redact
 from playground.arena.schedule import rater_sequence
 from playground.errors import InvalidInput
-from storage import ArenaBattle, ArenaPrompt, ArenaRater, ArenaVote, UnitOfWork
+from storage import ArenaRater, ArenaVote, ConflictError, UnitOfWork
 
 WINNERS = {"a": "A is better", "b": "B is better", "tie": "Tie (both equally good)", "bothbad": "Both are bad"}
 GONE = "This battle no longer exists (the evaluation was deleted or changed). Press “Next battle” to go on."
@@ -66,7 +64,7 @@ class RaterActions:
                         ArenaRater(evaluation_id=evaluation.id, name=rater_name, source="login" if username else "join")
                     )
                     return {"rater_id": rater.id, "evaluation_id": evaluation.id, "name": rater_name}
-            except IntegrityError:
+            except ConflictError:
                 continue
         raise InvalidInput("Could not register your name just now; please press Join again.")
 
@@ -98,9 +96,9 @@ class RaterActions:
             if pick is None:
                 return None
             battle = servable[pick]
-            prompt = uow.session.get(ArenaPrompt, battle["prompt_id"])
-            answer_a = uow.session.get(ArenaBattle, pick)
-            a, b = uow.arena.get_answer(answer_a.answer_a_id), uow.arena.get_answer(answer_a.answer_b_id)
+            prompt = uow.arena.get_prompt(battle["prompt_id"])
+            pair = uow.arena.get_battle(pick)
+            a, b = uow.arena.get_answer(pair.answer_a_id), uow.arena.get_answer(pair.answer_b_id)
             words = evaluation.leak_words
             done = len(voted & servable.keys())
             return BattleView(
@@ -148,7 +146,7 @@ class RaterActions:
                         seconds_to_vote=seconds,
                     )
                 )
-        except IntegrityError:
+        except ConflictError:
             already = True  # a double click or a second tab: the first vote stands
         with self.uow_factory() as uow:
             battle = uow.arena.battle_by_token(str(token))

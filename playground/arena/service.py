@@ -9,16 +9,16 @@ from __future__ import annotations
 
 import logging
 import random
-import secrets
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
+from playground.arena import files
 from playground.arena import leaderboard as lb
-from playground.arena import results
 from playground.arena.agreement import AgreementReport, Judgement, agreement_report
 from playground.arena.leaks import DEFAULT_WORDS, find_leaks, parse_words, unique_words, words_for_model
+from playground.arena.join_codes import new_join_code
 from playground.arena.live import LIVE_MODE, LiveActions, LiveView  # noqa: F401 - LiveView re-exported for the UI
 from playground.arena.pregen import PregenJobs
 from playground.arena.raters import GONE, WINNERS, BattleView, RaterActions, Reveal  # noqa: F401 - re-exported for the UI
@@ -27,12 +27,12 @@ from playground.arena.schedule import pick_repeats, schedule
 from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
 from playground.models.registry import ModelRegistry
-from playground.models.types import GenerationParams
+from playground.models.types import GenerationParams, ModelSpec
+from playground.progress import Progress
 from storage import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaPrompt, UnitOfWork
 
 log = logging.getLogger(__name__)
 LEAK_ACTIONS = ("redact", "exclude")
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud in rooms
 
 
 @dataclass(frozen=True)
@@ -47,15 +47,26 @@ class EvaluationInfo:
 
 
 @dataclass(frozen=True)
-class Progress:
+class PregenStatus:
+    """Where pre-generation of an evaluation stands, read from the database (so any page,
+    or one reloaded later, sees the same), with what raters can do meanwhile."""
+
     total: int
     done: int
     failed: int
     running: bool
-    current: str
+    current: str  # the answer being generated now ("label: prompt 3 of 10"), or ""
     contestants: list[tuple[str, str, str]]  # label, status, error
     flagged: int
     servable: int
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.done, self.total, self.current)
+
+    @property
+    def finished(self) -> bool:
+        return not self.running
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,39 @@ class RaterTally:
 
 def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
+
+
+def _check_new_evaluation(
+    name: str, prompts: Sequence[PromptItem], keys: Sequence[str], params: GenerationParams, leak_action: str, repeat_fraction: float, mode: str
+) -> None:
+    """Refuse, in plain words, the settings an evaluation cannot be made from."""
+    if not name:
+        raise InvalidInput("Give the evaluation a name.")
+    if len(name) > 200:
+        raise InvalidInput("The evaluation name is too long (200 characters at most).")
+    if len(keys) < 2:
+        raise InvalidInput("Pick at least two different models: an arena compares answers in pairs.")
+    if leak_action not in LEAK_ACTIONS:
+        raise InvalidInput("Choose whether answers that name a model are redacted or excluded.")
+    if not 0 <= repeat_fraction <= 0.5:
+        raise InvalidInput("The share of repeated battles must be between 0 and 0.5.")
+    if params.max_tokens < 1:
+        raise InvalidInput("Max tokens must be at least 1.")
+    if mode not in ("prompt_set", LIVE_MODE):
+        raise InvalidInput("Choose a prompt-set or a live evaluation.")
+    if mode == "prompt_set" and not prompts:
+        raise InvalidInput("The prompt set is empty.")
+    if prompts:
+        from_texts([p.text for p in prompts])  # blank and duplicate prompts, whatever the source
+
+
+def _contestant_labels(specs: Sequence[ModelSpec]) -> list[str]:
+    """The models' display names; two entries that share one are told apart by their keys."""
+    labels = [s.name for s in specs]
+    for i, label in enumerate(labels):  # renaming one as it goes: the last of a shared name keeps it plain
+        if labels.count(label) > 1:
+            labels[i] = f"{label} ({specs[i].key})"
+    return labels
 
 
 class ArenaService(RaterActions, LiveActions):
@@ -104,30 +148,10 @@ class ArenaService(RaterActions, LiveActions):
         mode: str = "prompt_set",
     ) -> EvaluationInfo:
         name = _clean(name)
-        if not name:
-            raise InvalidInput("Give the evaluation a name.")
-        if len(name) > 200:
-            raise InvalidInput("The evaluation name is too long (200 characters at most).")
         keys = list(dict.fromkeys(k for k in model_keys if k))
-        if len(keys) < 2:
-            raise InvalidInput("Pick at least two different models: an arena compares answers in pairs.")
-        if leak_action not in LEAK_ACTIONS:
-            raise InvalidInput("Choose whether answers that name a model are redacted or excluded.")
-        if not 0 <= repeat_fraction <= 0.5:
-            raise InvalidInput("The share of repeated battles must be between 0 and 0.5.")
-        if params.max_tokens < 1:
-            raise InvalidInput("Max tokens must be at least 1.")
-        if mode not in ("prompt_set", LIVE_MODE):
-            raise InvalidInput("Choose a prompt-set or a live evaluation.")
-        if mode == "prompt_set" and not prompts:
-            raise InvalidInput("The prompt set is empty.")
-        if prompts:
-            from_texts([p.text for p in prompts])  # blank and duplicate prompts, whatever the source
+        _check_new_evaluation(name, prompts, keys, params, leak_action, repeat_fraction, mode)
         specs = [self.registry.get_spec(k) for k in keys]  # ModelNotFound is a plain message
-        labels = [s.name for s in specs]
-        for i, label in enumerate(labels):  # two entries may share a display name
-            if labels.count(label) > 1:
-                labels[i] = f"{label} ({specs[i].key})"
+        labels = _contestant_labels(specs)
         words = unique_words([*DEFAULT_WORDS, *parse_words(leak_words), *(w for s, label in zip(specs, labels) for w in words_for_model(label, s.key))])
         seed = random.SystemRandom().randrange(1, 2**31) if seed is None else int(seed)
         slots = schedule(len(prompts), len(keys), seed=seed, pairs_per_prompt=pairs_per_prompt)
@@ -136,7 +160,7 @@ class ArenaService(RaterActions, LiveActions):
             if uow.arena.evaluation_by_name(name) is not None:
                 raise InvalidInput(f"An evaluation named {name!r} already exists. Choose another name.")
             evaluation = uow.arena.add_evaluation(
-                name=name, mode=mode, join_code=self._new_code(uow), params=params.to_dict(), leak_words=words, leak_action=leak_action, seed=seed
+                name=name, mode=mode, join_code=new_join_code(uow), params=params.to_dict(), leak_words=words, leak_action=leak_action, seed=seed
             )
             contestants = [
                 ArenaContestant(evaluation_id=evaluation.id, position=i, model_key=s.key, label=label, params=params.to_dict(), status="pending")
@@ -160,13 +184,6 @@ class ArenaService(RaterActions, LiveActions):
             info = EvaluationInfo(evaluation.id, name, evaluation.join_code, len(rows), labels, len(battles) + len(repeats), mode)
         log.info("Created arena evaluation %s (%s): %d prompts, %d models, %d battles", info.id, name, info.prompts, len(keys), info.battles)
         return info
-
-    @staticmethod
-    def _new_code(uow: UnitOfWork) -> str:
-        while True:
-            code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(6))
-            if uow.arena.evaluation_by_code(code) is None:
-                return code
 
     def list_evaluations(self) -> list[tuple[str, int]]:
         with self.uow_factory() as uow:
@@ -224,13 +241,13 @@ class ArenaService(RaterActions, LiveActions):
             return "Stopping after the current answer. Press “Generate / resume” to continue later."
         return "Nothing is being generated for this evaluation."
 
-    def progress(self, evaluation_id: int | None) -> Progress:
+    def pregen_status(self, evaluation_id: int | None) -> PregenStatus:
         info = self.evaluation(evaluation_id)
         with self.uow_factory() as uow:
             answers = uow.arena.answers(info.id, source="set")  # live answers are not pre-generated
             contestants = [(c.label, c.status, c.error or "") for c in uow.arena.contestants(info.id)]
             servable = len(self._servable(uow, info.id))
-        return Progress(
+        return PregenStatus(
             total=len(answers),
             done=sum(a.status == "ok" for a in answers),
             failed=sum(a.status == "error" for a in answers),
@@ -273,7 +290,7 @@ class ArenaService(RaterActions, LiveActions):
                 counts[row["rater"]] = counts.get(row["rater"], 0) + 1
         return sum(counts.values()), [RaterTally(name, n) for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
-    # ---- results ---------------------------------------------------------------------
+    # ---- leaderboard and agreement -----------------------------------------------------
     def leaderboard(self, evaluation_id: int | None, rounds: int = 100, seed: int = 0) -> lb.Leaderboard:
         if rounds < 100:
             raise InvalidInput("Use at least 100 bootstrap rounds.")
@@ -297,14 +314,13 @@ class ArenaService(RaterActions, LiveActions):
             labels = {c.id: c.label for c in uow.arena.contestants(info.id)}
             return info, uow.arena.vote_rows(info.id), labels
 
-
     # ---- files -----------------------------------------------------------------------
     def export_votes(self, evaluation_id: int | None, fmt: str = "jsonl") -> Path:
-        return results.export_votes(self, evaluation_id, fmt, self.export_dir)
+        return files.export_votes(self, evaluation_id, fmt, self.export_dir)
 
     def write_report(self, evaluation_id: int | None, rounds: int = 100) -> tuple[Path, Path]:
-        return results.write_report(self, evaluation_id, self.export_dir, rounds)
+        return files.write_report(self, evaluation_id, self.export_dir, rounds)
 
     def import_votes(self, path: str | Path, name: str = "") -> EvaluationInfo:
-        return results.import_votes(self, path, name)
+        return files.import_votes(self, path, name)
 

@@ -12,16 +12,25 @@ import logging
 import threading
 import time
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
 
-from playground.compare.batch_read import Table, check_table, first_blank_values, load_table, read_table
+from playground.compare.batch_read import (
+    Table,
+    check_table,
+    first_blank_values,
+    load_table,
+    read_table,
+)
 from playground.compare.columns import ColumnConfig
 from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.compare.templates import render_template, template_variables
 from playground.errors import InvalidInput
 from playground.models.types import Message
+from playground.progress import Progress, tracked_run
 from playground.settings import Settings
+from playground.statuses import GenerationStatus, RunStatus
 
 if TYPE_CHECKING:
     from playground.compare.service import CompareService
@@ -32,7 +41,8 @@ __all__ = ["BatchCell", "BatchGrid", "BatchPlan", "BatchProgress", "BatchService
 DEMO_DIR = Path(__file__).resolve().parents[2] / "assets" / "demo"
 DEMO_TEMPLATE_NAME = "Product reviews (demo)"
 SNAPSHOT_EVERY_S = 0.25  # a grid of hundreds of cells need not be redrawn more often
-FINISHED = ("ok", "error", "cancelled")
+NOT_RUN = "not_run"  # a cell the batch stopped before (never stored: it has no generation)
+FINISHED = (GenerationStatus.OK, GenerationStatus.ERROR, GenerationStatus.CANCELLED)
 
 
 def demo_files() -> tuple[Path, str, str]:
@@ -44,7 +54,7 @@ def demo_files() -> tuple[Path, str, str]:
 class BatchCell:
     """One row's answer in one column. ``not_run``: the batch stopped before it."""
 
-    status: str = "not_run"  # not_run | waiting | running | ok | error | cancelled
+    status: str = NOT_RUN  # or a GenerationStatus
     output: str = ""
     error: str | None = None
     generation_id: int | None = None
@@ -93,7 +103,7 @@ class BatchGrid:
     columns: list[ColumnConfig]
     column_names: list[str]
     cells: list[list[BatchCell]]  # [row][column]
-    status: str = "running"  # running | done | cancelled | failed
+    status: str = RunStatus.RUNNING
     template_body: str = ""
     source_filename: str = ""
 
@@ -118,6 +128,13 @@ class BatchProgress:
     @property
     def status(self) -> str:
         return self.grid.status
+
+    @property
+    def progress(self) -> Progress:
+        # Imported here because batch_view imports this module.
+        from playground.compare.batch_view import format_progress
+
+        return Progress(self.done, self.total, format_progress(self))
 
 
 @dataclass(frozen=True)
@@ -197,7 +214,7 @@ class BatchService:
             "input_columns": plan.table.columns,
             "variable_columns": plan.variable_columns,
             "row_count": plan.table.row_count,
-            "status": "running",
+            "status": RunStatus.RUNNING,
         }
         title = f"Batch over {plan.table.filename} ({plan.table.row_count} rows): {plan.template_body.strip()}"
         with self.uow_factory() as uow:  # the run and its input rows appear together or not at all
@@ -210,57 +227,32 @@ class BatchService:
 
     def execute(self, run_id: int, plan: BatchPlan, cancel: threading.Event | None = None) -> Iterator[BatchProgress]:
         cancel = cancel or threading.Event()
-        width = len(plan.columns)
-        cells = [[BatchCell(model_name=n) for n in plan.column_names] for _ in plan.table.rows]
-        total = len(cells) * width
-        started = time.monotonic()
-        status, rows_done, last_emit = "running", 0, 0.0
-
-        def snapshot(finished: bool = False) -> BatchProgress:
-            done = sum(cell.done for row in cells for cell in row)
-            elapsed = time.monotonic() - started
-            eta = None if finished else (elapsed / done * (total - done) if done else None)
-            grid = BatchGrid(
-                run_id, plan.table.columns, plan.table.rows, plan.variable_columns, plan.columns, plan.column_names,
-                [list(row) for row in cells], status, plan.template_body, plan.table.filename,
-            )
-            return BatchProgress(run_id, done, total, elapsed, eta, grid, finished)
-
-        try:
-            yield snapshot()
-            for index, row in enumerate(plan.table.rows):
+        batch = _BatchExecution(run_id, plan)
+        last_emit = 0.0
+        # A page that goes away mid-stream counts as cancelled: what ran is kept, the rest is "not run".
+        with tracked_run(partial(self._close_run, batch)) as outcome:
+            yield batch.snapshot(outcome.value)
+            for index in range(len(plan.table.rows)):
                 if cancel.is_set():
                     break
-                cells[index] = [replace(c, status="waiting") for c in cells[index]]
-                prompt = plan.prompt_for(row)
-                jobs = [
-                    StreamRequest(position=p, model_key=c.model_key, messages=(Message("user", prompt),), params=c.params(), row_index=index)
-                    for p, c in enumerate(plan.columns)
-                ]
-                for states in stream_requests(self.compare.recorder, run_id, jobs, cancel):
-                    cells[index] = [BatchCell.from_state(s, plan.column_names[p]) for p, s in enumerate(states)]
+                for states in stream_requests(self.compare.recorder, run_id, batch.start_row(index), cancel):
+                    batch.update_row(index, states)
                     now = time.monotonic()
                     if now - last_emit >= SNAPSHOT_EVERY_S:
                         last_emit = now
-                        yield snapshot()
-                rows_done = index + 1
-            status = "cancelled" if cancel.is_set() and (rows_done < len(cells) or _any_cancelled(cells)) else "done"
-        except GeneratorExit:
-            status = "cancelled"  # the page went away: what ran is kept, the rest is "not run"
-            raise
-        except Exception:
-            status = "failed"
-            raise
-        finally:
-            self._close_run(run_id, status, rows_done, time.monotonic() - started)
-        yield snapshot(finished=True)
+                        yield batch.snapshot(outcome.value)
+                batch.rows_done = index + 1
+            if cancel.is_set() and batch.stopped_early():
+                outcome.value = RunStatus.CANCELLED
+        yield batch.snapshot(outcome.value, finished=True)
 
-    def _close_run(self, run_id: int, status: str, rows_done: int, elapsed_s: float) -> None:
+    def _close_run(self, batch: _BatchExecution, status: str) -> None:
+        rows_done, elapsed_s = batch.rows_done, batch.elapsed_s()
         with self.uow_factory() as uow:
-            run = uow.runs.get(run_id)
+            run = uow.runs.get(batch.run_id)
             if run is not None:
                 run.meta = {**(run.meta or {}), "status": status, "rows_done": rows_done, "elapsed_s": round(elapsed_s, 3)}
-        log.info("Batch run %s ended: %s after %s row(s) in %.1f s", run_id, status, rows_done, elapsed_s)
+        log.info("Batch run %s ended: %s after %s row(s) in %.1f s", batch.run_id, status, rows_done, elapsed_s)
 
     # ---- saved batches -------------------------------------------------------------
     def load_grid(self, run_id: int) -> BatchGrid:
@@ -284,7 +276,7 @@ class BatchService:
         input_columns = list(meta.get("input_columns") or list(dict.fromkeys(k for row in inputs for k in row)))
         return BatchGrid(
             int(run_id), input_columns, inputs, dict(meta.get("variable_columns", {})), columns, names, cells,
-            str(meta.get("status", "done")), str(meta.get("template_body", "")), str(meta.get("source_filename", "")),
+            str(meta.get("status", RunStatus.DONE)), str(meta.get("template_body", "")), str(meta.get("source_filename", "")),
         )
 
     def export_csv(self, run_id: int) -> Path:
@@ -303,5 +295,43 @@ class BatchService:
         return folder / f"batch-{int(run_id)}-{time.strftime('%Y%m%d-%H%M%S')}.{extension}"
 
 
-def _any_cancelled(cells: list[list[BatchCell]]) -> bool:
-    return any(cell.status == "cancelled" for row in cells for cell in row)
+class _BatchExecution:
+    """One batch while it runs: the cells as answers stream in, and how many rows are finished."""
+
+    def __init__(self, run_id: int, plan: BatchPlan):
+        self.run_id = run_id
+        self.plan = plan
+        self.cells = [[BatchCell(model_name=n) for n in plan.column_names] for _ in plan.table.rows]
+        self.total = len(self.cells) * len(plan.columns)
+        self.rows_done = 0
+        self.started = time.monotonic()
+
+    def elapsed_s(self) -> float:
+        return time.monotonic() - self.started
+
+    def start_row(self, index: int) -> list[StreamRequest]:
+        """Mark a row's cells as waiting; its requests, one per column, recorded with the row."""
+        self.cells[index] = [replace(c, status=GenerationStatus.WAITING) for c in self.cells[index]]
+        prompt = self.plan.prompt_for(self.plan.table.rows[index])
+        return [
+            StreamRequest(position=p, model_key=c.model_key, messages=(Message("user", prompt),), params=c.params(), row_index=index)
+            for p, c in enumerate(self.plan.columns)
+        ]
+
+    def update_row(self, index: int, states: Sequence[ColumnState]) -> None:
+        self.cells[index] = [BatchCell.from_state(s, self.plan.column_names[p]) for p, s in enumerate(states)]
+
+    def stopped_early(self) -> bool:
+        """Rows left unrun or answers cut short (a Cancel after the last answer changes nothing)."""
+        return self.rows_done < len(self.cells) or any(cell.status == GenerationStatus.CANCELLED for row in self.cells for cell in row)
+
+    def snapshot(self, status: str, finished: bool = False) -> BatchProgress:
+        plan = self.plan
+        done = sum(cell.done for row in self.cells for cell in row)
+        elapsed = self.elapsed_s()
+        eta = None if finished else (elapsed / done * (self.total - done) if done else None)
+        grid = BatchGrid(
+            self.run_id, plan.table.columns, plan.table.rows, plan.variable_columns, plan.columns, plan.column_names,
+            [list(row) for row in self.cells], status, plan.template_body, plan.table.filename,
+        )
+        return BatchProgress(self.run_id, done, self.total, elapsed, eta, grid, finished)

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from playground.compare.batch import BatchCell, BatchGrid
+from playground.compare.batch import NOT_RUN, BatchCell, BatchGrid
 from playground.formatting import csv_cell
 
 CELL_FIELDS = ("output", "status", "error", "prompt_tokens", "completion_tokens", "tokens_estimated", "ttft_s", "total_s", "tokens_per_s", "cost_usd")
@@ -32,7 +32,7 @@ def _cell_record(grid: BatchGrid, position: int, cell: BatchCell) -> dict[str, A
     }
     for name in CELL_FIELDS:
         record[name] = getattr(cell, name)
-    record["status"] = "not run" if cell.status == "not_run" else cell.status
+    record["status"] = "not run" if cell.status == NOT_RUN else cell.status
     return record
 
 

@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Mapping, Sequence
 
+from playground import text_decoding
 from playground.errors import InvalidInput
 
 SUPPORTED = (".csv", ".tsv", ".xlsx", ".jsonl")
@@ -140,24 +141,17 @@ def _header(values: list[str], name: str) -> list[str]:
 def _decode_text(data: bytes, name: str) -> tuple[str, list[str]]:
     if data[:4] == b"PK\x03\x04":
         raise InvalidInput(f"{name} is a zip or Excel workbook, not a text table. If it is an Excel file, name it .xlsx (or export it as CSV UTF-8).")
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        try:
-            return data.decode("utf-16"), ["Read as UTF-16 text."]
-        except UnicodeDecodeError:
-            pass
-    if b"\x00" in data[:65536]:
-        raise InvalidInput(f"{name} is not a text table: it contains binary data. Upload the table itself, saved as CSV UTF-8, XLSX or JSONL.")
     try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
-        text = None
-    if text is None or _CONTROL.search(text):
-        raise InvalidInput(f"{name} is not UTF-8 text, and it is not Windows-1252 text either. Please save it as UTF-8. {_SAVE_AS_UTF8}")
-    return text, [f"{name} is not UTF-8, so it was read as Windows-1252 (Western European). If accented letters look wrong below, save it as UTF-8 and upload it again."]
+        decoded = text_decoding.decode_text(data, fallbacks=("cp1252",), scan_bytes=65536)
+    except text_decoding.BinaryData as err:
+        raise InvalidInput(f"{name} is not a text table: it contains binary data. Upload the table itself, saved as CSV UTF-8, XLSX or JSONL.") from err
+    except text_decoding.UndecodableText as err:
+        raise InvalidInput(f"{name} is not UTF-8 text, and it is not Windows-1252 text either. Please save it as UTF-8. {_SAVE_AS_UTF8}") from err
+    if decoded.encoding == text_decoding.UTF16:
+        return decoded.text, ["Read as UTF-16 text."]
+    if not decoded.is_utf8:
+        return decoded.text, [f"{name} is not UTF-8, so it was read as Windows-1252 (Western European). If accented letters look wrong below, save it as UTF-8 and upload it again."]
+    return decoded.text, []
 
 
 def _read_delimited(data: bytes, name: str, *, tab: bool) -> tuple[list[str], list[dict[str, str]], list[str]]:
@@ -222,10 +216,11 @@ def json_type_name(value: Any) -> str:
     return "object" if isinstance(value, dict) else "list"
 
 
-def json_objects(text: str, name: str, example: str, after: str = "") -> Iterator[tuple[int, dict[str, Any]]]:
+def json_objects(text: str, name: str, example: str, after: str = "", bare_key: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object with trimmed keys) for each non-blank line of a JSON Lines text;
     a plain message naming the line for one that is not a JSON object. ``example`` shows
-    what a line should look like; ``after`` ends every message."""
+    what a line should look like; ``after`` ends every message. With ``bare_key``, a line
+    that is just a JSON string stands for ``{bare_key: that string}``."""
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
@@ -233,6 +228,8 @@ def json_objects(text: str, name: str, example: str, after: str = "") -> Iterato
             value = json.loads(line)
         except json.JSONDecodeError as err:
             raise InvalidInput(f"Line {number} of {name} is not valid JSON ({err.msg} at character {err.colno}). Each line must be one object like {example}.{after}") from err
+        if bare_key is not None and isinstance(value, str):
+            value = {bare_key: value}
         if not isinstance(value, dict):
             raise InvalidInput(f"Line {number} of {name} is a {json_type_name(value)}, not an object like {example}.{after}")
         yield number, {str(k).strip(): v for k, v in value.items()}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from playground.compare.batch import BatchCell, BatchGrid, BatchProgress
-from playground.formatting import clip
+from playground.compare.batch import NOT_RUN, BatchCell, BatchGrid, BatchProgress
+from playground.formatting import clip, format_duration
+from playground.statuses import GenerationStatus, RunStatus
+
+ENDINGS: dict[str, str] = {RunStatus.DONE: "✅ finished", RunStatus.CANCELLED: "⏹ cancelled", RunStatus.FAILED: "❌ failed"}
 
 
 def grid_table(grid: BatchGrid, max_chars: int = 400, input_chars: int = 36) -> tuple[list[str], list[list[str]]]:
@@ -19,16 +22,16 @@ def grid_table(grid: BatchGrid, max_chars: int = 400, input_chars: int = 36) -> 
 
 
 def cell_text(cell: BatchCell, max_chars: int = 400) -> str:
-    if cell.status == "not_run":
+    if cell.status == NOT_RUN:
         return "— not run"
-    if cell.status == "waiting":
+    if cell.status == GenerationStatus.WAITING:
         return "⏳"
-    if cell.status == "error":
+    if cell.status == GenerationStatus.ERROR:
         return f"❌ {cell.error or 'failed'}"
     text = clip(cell.output.strip(), max_chars)
-    if cell.status == "running":
+    if cell.status == GenerationStatus.RUNNING:
         return text + " ▍"
-    if cell.status == "cancelled":
+    if cell.status == GenerationStatus.CANCELLED:
         return (text + " " if text else "") + "⏹ stopped"
     return text or "(empty answer)"
 
@@ -38,19 +41,9 @@ def format_progress(progress: BatchProgress) -> str:
     line = f"{progress.done}/{progress.total} cells"
     if progress.finished:
         counts = progress.grid.counts()
-        ending = {"done": "✅ finished", "cancelled": "⏹ cancelled", "failed": "❌ failed"}.get(progress.status, progress.status)
-        extra = [f"{counts[k]} {label}" for k, label in (("error", "failed"), ("cancelled", "stopped"), ("not_run", "not run")) if counts.get(k)]
+        ending = ENDINGS.get(progress.status, progress.status)
+        shown = ((GenerationStatus.ERROR, "failed"), (GenerationStatus.CANCELLED, "stopped"), (NOT_RUN, "not run"))
+        extra = [f"{counts[k]} {label}" for k, label in shown if counts.get(k)]
         return f"{ending} · {line} in {format_duration(progress.elapsed_s)}" + (" · " + ", ".join(extra) if extra else "")
     eta = "ETA —" if progress.eta_s is None else f"ETA {format_duration(progress.eta_s)}"
     return f"{line} · {eta}"
-
-
-def format_duration(seconds: float) -> str:
-    seconds = max(0, int(round(seconds)))
-    if seconds < 60:
-        return f"{seconds} s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes} min {seconds} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes} min"

@@ -14,8 +14,10 @@ from typing import Iterator, Sequence
 
 from playground.generation import GenerationRecorder, GenerationUpdate
 from playground.models.types import GenerationParams, Message, Usage
+from playground.statuses import GenerationStatus
 
 SNAPSHOT_EVERY_S = 0.08
+FINISHED = (GenerationStatus.OK, GenerationStatus.ERROR, GenerationStatus.CANCELLED)
 
 
 @dataclass(frozen=True)
@@ -33,18 +35,18 @@ class StreamRequest:
 class ColumnState:
     position: int
     text: str = ""
-    status: str = "waiting"  # waiting | running | ok | error | cancelled
+    status: str = GenerationStatus.WAITING  # a GenerationStatus
     usage: Usage | None = None
     error: str | None = None
     generation_id: int | None = None
 
     @property
     def done(self) -> bool:
-        return self.status in ("ok", "error", "cancelled")
+        return self.status in FINISHED
 
 
 def _state_from(update: GenerationUpdate, position: int) -> ColumnState:
-    status = update.status if update.done else "running"
+    status = update.status if update.done else GenerationStatus.RUNNING
     return ColumnState(position, update.text, status, update.usage, update.error, update.generation_id)
 
 
@@ -75,7 +77,7 @@ def stream_requests(
             ):
                 updates.put((request.position, _state_from(update, request.position)))
         except Exception as err:  # noqa: BLE001 - e.g. the model vanished: that column shows it, others go on
-            updates.put((request.position, ColumnState(request.position, status="error", error=str(err))))
+            updates.put((request.position, ColumnState(request.position, status=GenerationStatus.ERROR, error=str(err))))
 
     threads = [threading.Thread(target=work, args=(request,), name=f"column-{request.position}", daemon=True) for request in requests]
     for thread in threads:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Sequence
 
 from playground.compare.columns import MAX_COLUMNS, ColumnConfig
@@ -16,6 +16,8 @@ from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
 from playground.models.registry import ModelRegistry
 from playground.models.types import Message
+from playground.progress import OnProgress, complete, notify
+from playground.statuses import GenerationStatus
 from storage import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,21 @@ class SavedRun:
     template_version_id: int | None
     variables: dict[str, str]
     prompt: str
+    removed_models: tuple[str, ...] = ()  # names of the models it used that are gone (filled by reopen_run)
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The next message of a conversation: its run, the rendered text, and every column's
+    history before it (all empty when the message starts a new run)."""
+
+    run_id: int
+    user_text: str
+    histories: list[History]
+
+
+def empty_histories() -> list[History]:
+    return [[] for _ in range(MAX_COLUMNS)]
 
 
 class CompareService:
@@ -75,6 +92,23 @@ class CompareService:
         log.info("Compare run %s with %s", run_id, ", ".join(names))
         return run_id, prompt
 
+    def open_turn(
+        self,
+        run_id: int | None,
+        columns: Sequence[ColumnConfig],
+        histories: Sequence[History] | None,
+        prompt_body: str,
+        variables: dict[str, str] | None,
+        template_name: str = "",
+    ) -> Turn:
+        """A follow-up in the conversation the columns already hold, or a new run when they
+        hold none (a first message, or after New conversation)."""
+        copied = [list(h) for h in (histories or empty_histories())]
+        if run_id is None or not any(copied[: len(columns)]):
+            run_id, text = self.start_run(columns, prompt_body, variables, template_name)
+            return Turn(run_id, text, empty_histories())
+        return Turn(run_id, self.build_prompt(prompt_body, variables), copied)
+
     def stream_turn(
         self,
         run_id: int,
@@ -108,7 +142,7 @@ class CompareService:
         user_text: str,
         times: int,
         cancel: threading.Event | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        on_progress: OnProgress | None = None,
     ) -> tuple[list[ColumnState], Stability]:
         """Run the same input ``times`` times, one after another (so latencies are not
         distorted by each other), and measure how much the answers vary."""
@@ -120,15 +154,15 @@ class CompareService:
         run_id = self.recorder.start_run("repeat", title=user_text, meta={"columns": [column.to_dict()], "times": int(times)})
         messages = tuple(Message(m["role"], m["content"]) for m in history) + (Message("user", user_text),)
         results: list[ColumnState] = []
+        notify(on_progress, 0, int(times), "Repeating")
         for attempt in range(int(times)):
             if cancel is not None and cancel.is_set():
                 break
             job = StreamRequest(position=0, model_key=column.model_key, messages=messages, params=column.params(), attempt=attempt)
-            *_, final = stream_requests(self.recorder, run_id, [job], cancel)
+            final = complete(stream_requests(self.recorder, run_id, [job], cancel))
             results.append(final[0])
-            if progress:
-                progress(attempt + 1, int(times))
-        good = [r for r in results if r.status == "ok"]
+            notify(on_progress, attempt + 1, int(times), f"Run {attempt + 1} of {int(times)}")
+        good = [r for r in results if r.status == GenerationStatus.OK]
         stats = stability_of(
             [r.text for r in good],
             [r.usage.completion_tokens if r.usage else None for r in good],
@@ -151,6 +185,13 @@ class CompareService:
         return "Thanks — feedback saved."
 
     # ---- saved runs --------------------------------------------------------------
+    def reopen_run(self, run_id: int) -> SavedRun:
+        """A saved run to put back into the columns, naming the models it used that are gone."""
+        saved = self.load_run(run_id)
+        available = {spec.key for spec in self.registry.list_specs()}
+        removed = tuple(name for column, name in zip(saved.columns, saved.column_names) if column.model_key not in available)
+        return replace(saved, removed_models=removed)
+
     def load_run(self, run_id: int) -> SavedRun:
         with self.uow_factory() as uow:
             run = uow.runs.get(int(run_id))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Mapping
+from typing import Callable, Mapping, Sequence
 
 from playground.errors import InvalidInput
 from storage import UnitOfWork
@@ -28,6 +28,11 @@ def render_template(body: str, values: Mapping[str, object]) -> str:
     if missing:
         raise InvalidInput("Fill in the template variable(s): " + ", ".join(missing) + ".")
     return VARIABLE.sub(lambda m: str(values[m.group(1)]), body)
+
+
+def variable_values(body: str, values: Sequence[str]) -> dict[str, str]:
+    """The template's variables paired, in order, with the values typed into their fields."""
+    return {name: values[i] for i, name in enumerate(template_variables(body)[:MAX_VARIABLES])}
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from playground.finetune.formats import Example, render_prompt, render_training_pair
+from playground.models.prompt_formats import Example, encode_text, render_prompt, render_training_pair
 
 IGNORE = -100  # label for tokens that carry no loss (the prompt, padding)
 GROUP_FACTOR = 8  # steps per length group: bigger cuts more padding but is less random
@@ -31,14 +31,6 @@ class Row:
     @property
     def completion_tokens(self) -> int:
         return len(self.input_ids) - self.prompt_len
-
-
-def encode_text(tokenizer: Any, text: str) -> list[int]:
-    """Token ids of a rendered prompt, with the tokenizer's BOS unless the text already has it
-    (chat templates write their own); used for training and answering alike."""
-    bos = getattr(tokenizer, "bos_token", None)
-    add_special = not (bos and text.startswith(bos))
-    return list(tokenizer(text, add_special_tokens=add_special)["input_ids"])
 
 
 def tokenize_examples(examples: Sequence[Example], prompt_format: str, tokenizer: Any, max_length: int) -> tuple[list[Row], int]:

@@ -15,7 +15,7 @@ from typing import Any, Callable, Mapping, Sequence
 
 from playground.errors import InvalidInput
 from playground.finetune.datasets import ConvertedRow
-from playground.finetune.formats import Example
+from playground.models.prompt_formats import Example
 
 MIN_ROWS = 5  # two held out to check the model, three to learn from: the least that runs
 FEW_ROWS = 50  # under this, a tuned model mostly memorises

@@ -22,8 +22,10 @@ from playground.finetune.datasets import (
     no_mapping_message,
     read_dataset_table,
 )
-from playground.finetune.formats import ALPACA, CHAT_TEMPLATE, Example, check_format, render_training_pair
+from playground.models.prompt_formats import ALPACA, CHAT_TEMPLATE, Example, check_format, render_training_pair
 from playground.finetune.tokenizers import can_fine_tune, estimate_tokens, token_counter, tokenizer_for
+from playground.formatting import clip
+from playground.models.registry import ModelRegistry
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_LENGTH = 512
@@ -76,11 +78,11 @@ def _info(row: Any) -> DatasetInfo:
 
 def _cell(value: Any, limit: int = 200) -> str:
     text = value if isinstance(value, str) else ("" if value is None else repr(value))
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 class DatasetService:
-    def __init__(self, uow_factory: Callable[[], Any], settings: Any, registry: Any = None):
+    def __init__(self, uow_factory: Callable[[], Any], settings: Any, registry: ModelRegistry | None = None):
         self.uow_factory = uow_factory
         self.settings = settings
         self.registry = registry
@@ -231,9 +233,18 @@ class DatasetService:
 
     # ---- preview ---------------------------------------------------------------------------
     def preview_training_text(
-        self, source: int | Sequence[Example], prompt_format: str = ALPACA, tokenizer: Any = None, n: int = 3
+        self,
+        source: int | Sequence[Example],
+        prompt_format: str = ALPACA,
+        tokenizer: Any = None,
+        n: int = 3,
+        *,
+        base_model: str | None = None,
     ) -> list[tuple[str, str]]:
-        """The exact (prompt, completion) text training sees, for the first ``n`` examples."""
+        """The exact (prompt, completion) text training sees, for the first ``n`` examples;
+        without a ``tokenizer``, the ``base_model`` key's tokenizer (if any) is loaded."""
+        if tokenizer is None and base_model:
+            tokenizer = self.tokenizer(base_model)
         examples = self.examples(source) if isinstance(source, int) else list(source)
         if prompt_format == CHAT_TEMPLATE and not hasattr(tokenizer, "apply_chat_template"):
             raise InvalidInput("The chat-template format needs a base model's tokenizer: choose a base model.")

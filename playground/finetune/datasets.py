@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 
 from playground.compare.batch_read import json_objects, json_type_name, load_table
 from playground.errors import InvalidInput
-from playground.finetune.formats import Example, example_from_messages
+from playground.models.prompt_formats import Example, example_from_messages
 from playground.rag.parsing import decode_text
 
 SUPPORTED = (".csv", ".tsv", ".xlsx", ".jsonl")

@@ -7,12 +7,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from playground.compare.batch_view import format_duration
 from playground.finetune.jobfiles import LOG_FILE
 from playground.finetune.tuned_models import finetune_key
-from playground.formatting import format_bytes
+from playground.formatting import format_bytes, format_duration
+from playground.statuses import FinetuneStatus
 
-ACTIVE = ("preflight", "starting", "running", "stopping")
+ACTIVE = (FinetuneStatus.PREFLIGHT, FinetuneStatus.STARTING, FinetuneStatus.RUNNING, FinetuneStatus.STOPPING)
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class JobSummary:
 class JobView:
     id: int
     name: str
-    status: str  # created | preflight | starting | running | stopping | stopped | succeeded | failed
+    status: str  # a FinetuneStatus value
     message: str
     base_key: str
     base_name: str
@@ -94,23 +94,23 @@ class JobView:
 
     @property
     def can_preflight(self) -> bool:
-        return self.status == "created"
+        return self.status == FinetuneStatus.CREATED
 
     @property
     def can_start(self) -> bool:
-        return self.status == "created"
+        return self.status == FinetuneStatus.CREATED
 
     @property
     def can_stop(self) -> bool:
-        return self.status in ("starting", "running")
+        return self.status in (FinetuneStatus.STARTING, FinetuneStatus.RUNNING)
 
     @property
     def can_resume(self) -> bool:
-        return self.status in ("stopped", "failed")
+        return self.status in (FinetuneStatus.STOPPED, FinetuneStatus.FAILED)
 
     @property
     def can_merge(self) -> bool:
-        return self.status == "succeeded"
+        return self.status == FinetuneStatus.DONE
 
     @property
     def can_delete(self) -> bool:
@@ -118,7 +118,7 @@ class JobView:
 
 
 def progress_of(step: int, total: int, status: str) -> float:
-    if status == "succeeded":
+    if status == FinetuneStatus.DONE:
         return 1.0
     return min(1.0, step / total) if total else 0.0
 
@@ -172,7 +172,7 @@ def build_view(job: Any, metrics: list[Any], samples: list[Any], events: list[An
         holdout_losses=[loss for _, loss in holdout],
         samples=[SampleAnswer(s.step, s.prompt, s.answer) for s in samples],
         events=[EventLine(e.created_at, e.level, e.text) for e in events],
-        model_key=finetune_key(job.id) if job.status == "succeeded" and job.adapter_path else None,
+        model_key=finetune_key(job.id) if job.status == FinetuneStatus.DONE and job.adapter_path else None,
         adapter_path=job.adapter_path,
         export_path=job.export_path,
         log_path=str(Path(job.job_dir) / LOG_FILE) if job.job_dir else "",

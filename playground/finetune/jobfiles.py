@@ -10,7 +10,7 @@ import json
 from pathlib import Path
 from typing import Iterable
 
-from playground.finetune.formats import Example
+from playground.models.prompt_formats import Example
 
 TRAIN_FILE = "train.jsonl"
 HOLDOUT_FILE = "holdout.jsonl"

@@ -24,14 +24,16 @@ from typing import Any, Callable, Sequence
 
 from playground.errors import InvalidInput, ModelNotFound
 from playground.finetune.config import TrainingConfig, total_steps, validate
-from playground.finetune.formats import Example, check_format
+from playground.models.prompt_formats import Example, check_format
 from playground.finetune.jobfiles import HOLDOUT_FILE, LOG_FILE, TRAIN_FILE, job_dir, write_examples
 from playground.finetune.job_view import ACTIVE, JobSummary, JobView, build_view, summary
 from playground.finetune.tuned_models import finetune_key
 from playground.models.embedded import resolve_model_path
+from playground.models.registry import ModelRegistry
 from playground.models.types import BackendKind, ModelSource, ModelSpec
 from playground.models.validation import validate_name
 from playground.settings import Settings
+from playground.statuses import FinetuneStatus
 from storage import UnitOfWork
 from storage.orm import utc_now
 
@@ -84,7 +86,7 @@ def _slug(text: str) -> str:
 
 
 class FinetuneService:
-    def __init__(self, settings: Settings, registry: Any, uow_factory: Callable[[], UnitOfWork]):
+    def __init__(self, settings: Settings, registry: ModelRegistry, uow_factory: Callable[[], UnitOfWork]):
         self.settings = settings
         self.registry = registry
         self.uow_factory = uow_factory
@@ -176,7 +178,7 @@ class FinetuneService:
                 name=name, base_model=base.key, base_name=base.name, base_path=base.path, base_folder=str(base.folder),
                 prompt_format=prompt_format, dataset_id=dataset_id, dataset_name=dataset_name or "",
                 train_rows=len(train_examples), holdout_rows=len(holdout_examples), config=config.to_dict(),
-                status="created", message="Ready: run the pre-flight or start training.",
+                status=FinetuneStatus.CREATED, message="Ready: run the pre-flight or start training.",
                 total_steps=total_steps(len(train_examples), config), micro_batch=config.batch_size,
                 grad_accum=config.grad_accum, trainable_params=count.trainable, total_params=count.total,
                 device=placement(config).note, stop_requested=False,
@@ -209,7 +211,7 @@ class FinetuneService:
         except OSError as err:
             text = f"Could not start the training process ({err})."
             with self.uow_factory() as uow:
-                uow.finetune_jobs.update(job_id, status="created" if preflight else "failed", message=text)
+                uow.finetune_jobs.update(job_id, status=FinetuneStatus.CREATED if preflight else FinetuneStatus.FAILED, message=text)
                 uow.finetune_jobs.add_event(job_id, text, "error")
             raise InvalidInput(text) from err
         with self._lock:
@@ -229,18 +231,18 @@ class FinetuneService:
 
     def preflight(self, job_id: int, wait: bool = True, timeout_s: float = 900.0) -> JobView:
         """A few real steps in the worker: measured tokens/s, peak memory and the run's ETA."""
-        self._transition(job_id, ["created"], "run a pre-flight", status="preflight", message="Pre-flight: measuring a few real steps…")
+        self._transition(job_id, [FinetuneStatus.CREATED], "run a pre-flight", status=FinetuneStatus.PREFLIGHT, message="Pre-flight: measuring a few real steps…")
         self._launch(job_id, preflight=True)
         return self.wait(job_id, timeout_s) if wait else self.job_view(job_id)
 
     def start(self, job_id: int) -> JobView:
-        self._transition(job_id, ["created"], "start", status="starting", stop_requested=False, message="Starting the worker…")
+        self._transition(job_id, [FinetuneStatus.CREATED], "start", status=FinetuneStatus.STARTING, stop_requested=False, message="Starting the worker…")
         self._launch(job_id, preflight=False)
         return self.job_view(job_id)
 
     def resume(self, job_id: int) -> JobView:
         self._transition(
-            job_id, ["stopped", "failed"], "resume", status="starting", stop_requested=False, finished_at=None,
+            job_id, [FinetuneStatus.STOPPED, FinetuneStatus.FAILED], "resume", status=FinetuneStatus.STARTING, stop_requested=False, finished_at=None,
             message="Resuming from the last checkpoint…",
         )
         self._launch(job_id, preflight=False)
@@ -250,9 +252,9 @@ class FinetuneService:
         """Ask the worker to stop after its current step; it saves a checkpoint first."""
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(job_id)
-            if job is not None and job.status == "stopping":
+            if job is not None and job.status == FinetuneStatus.STOPPING:
                 return self.job_view(job_id)
-        self._transition(job_id, ["starting", "running"], "be stopped", status="stopping", stop_requested=True, message="Stopping after the current step…")
+        self._transition(job_id, [FinetuneStatus.STARTING, FinetuneStatus.RUNNING], "be stopped", status=FinetuneStatus.STOPPING, stop_requested=True, message="Stopping after the current step…")
         return self.job_view(job_id)
 
     def wait(self, job_id: int, timeout_s: float = 900.0, poll_s: float = 0.5) -> JobView:
@@ -294,6 +296,23 @@ class FinetuneService:
             repo = uow.finetune_jobs
             return build_view(job, repo.metrics(job_id), repo.latest_samples(job_id), repo.events(job_id))
 
+    def list_views(self) -> list[JobView]:
+        """The full view of every job, newest first (the table of all runs)."""
+        return [self.job_view(job.id) for job in self.list_jobs()]
+
+    def poll(self, job_id: int | None) -> JobView | None:
+        """The job's view (None without a job) after marking dead workers failed, so a watched
+        job never stays "running"."""
+        self.reconcile()
+        return self.job_view(job_id) if job_id is not None else None
+
+    def job_to_watch(self) -> int | None:
+        """The job a freshly opened page shows: the most recent active one, else the newest."""
+        self.reconcile()
+        jobs = self.list_jobs()
+        active = [job for job in jobs if job.status in ACTIVE]
+        return (active or jobs)[0].id if jobs else None
+
     def reconcile(self) -> list[int]:
         """Mark jobs whose worker is gone (or silent for two minutes) as failed; returns their ids."""
         with self._lock:
@@ -306,11 +325,12 @@ class FinetuneService:
             reason = self._why_dead(job)
             if reason is None:
                 continue
-            if job.status == "preflight":
-                fields = {"status": "created", "message": f"The pre-flight stopped unexpectedly ({reason}). Run it again or start training."}
+            fields: dict[str, Any]
+            if job.status == FinetuneStatus.PREFLIGHT:
+                fields = {"status": FinetuneStatus.CREATED, "message": f"The pre-flight stopped unexpectedly ({reason}). Run it again or start training."}
             else:
                 fields = {
-                    "status": "failed",
+                    "status": FinetuneStatus.FAILED,
                     "message": f"The training process stopped unexpectedly ({reason}). Resume continues from step {job.checkpoint_step}.",
                     "finished_at": utc_now(),
                 }
@@ -337,7 +357,7 @@ class FinetuneService:
 
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(job_id)
-        if job is None or job.status != "succeeded" or not job.adapter_path:
+        if job is None or job.status != FinetuneStatus.DONE or not job.adapter_path:
             raise InvalidInput("Only a finished fine-tuning job can be merged and exported.")
         base_folder = Path(job.base_folder)
         if not base_folder.is_dir():  # the conversion cache was cleared: convert again

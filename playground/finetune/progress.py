@@ -8,6 +8,7 @@ import os
 import threading
 from typing import Any, Callable, Sequence
 
+from playground.statuses import FinetuneStatus
 from storage import UnitOfWork
 from storage.orm import utc_now
 
@@ -36,7 +37,7 @@ class JobReporter:
     def mark_running(self) -> None:
         """starting -> running, unless the user pressed Stop meanwhile (then it stays stopping)."""
         with self.uow_factory() as uow:
-            uow.finetune_jobs.update_if(self.job_id, ["starting"], status="running")
+            uow.finetune_jobs.update_if(self.job_id, [FinetuneStatus.STARTING], status=FinetuneStatus.RUNNING)
 
     def event(self, text: str, level: str = "info") -> None:
         log.info("job %s: %s", self.job_id, text)
@@ -81,7 +82,7 @@ class JobReporter:
         with self.uow_factory() as uow:
             uow.finetune_jobs.drop_after(self.job_id, step)
 
-    def finish(self, status: str, message: str, level: str = "info", **fields: Any) -> None:
+    def finish(self, status: FinetuneStatus, message: str, level: str = "info", **fields: Any) -> None:
         """Final status: one transaction so the app never sees the status without its message."""
         log.info("job %s %s: %s", self.job_id, status, message)
         with self.uow_factory() as uow:

@@ -2,7 +2,7 @@
 
 The comparison is only fair when both models read the same text. A tuned model is always
 prompted in the format it was trained on (Alpaca or the chat template, rendered by
-``playground.finetune.formats``). The base model as the registry lists it would be prompted
+``playground.models.prompt_formats``). The base model as the registry lists it would be prompted
 its own way instead (its chat template, through llama.cpp for an embedded GGUF), so here the
 base is run as the tuned model's spec *without the adapter*: the same dequantised weights,
 the same transformers backend, the same rendered prompt, greedy decoding for both. Any
@@ -21,11 +21,14 @@ from typing import Any, Callable, Iterator
 
 from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.errors import InvalidInput
-from playground.finetune.formats import Example, prompt_messages, user_text
+from playground.models.prompt_formats import Example, prompt_messages, user_text
 from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, read_examples
 from playground.finetune.tuned_models import base_key_of, finetune_key
 from playground.generation import GenerationRecorder
+from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams, Message
+from playground.progress import Progress
+from playground.statuses import FinetuneStatus
 from storage import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -60,9 +63,13 @@ class Comparison:
     def finished(self) -> bool:
         return self.done == len(self.rows)
 
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.done, len(self.rows), f"{self.done} of {len(self.rows)} prompts answered")
+
 
 class SideBySideService:
-    def __init__(self, registry: Any, uow_factory: Callable[[], UnitOfWork]):
+    def __init__(self, registry: ModelRegistry, uow_factory: Callable[[], UnitOfWork]):
         self.registry = registry
         self.uow_factory = uow_factory
 
@@ -81,12 +88,13 @@ class SideBySideService:
         max_tokens: int = 96,
         cancel: threading.Event | None = None,
     ) -> Iterator[Comparison]:
-        """Yield the table as it fills in: one prompt at a time, both models at once."""
+        """Yield the table as it fills in: one prompt at a time, both models at once. Each snapshot
+        speaks the progress protocol (``finished``, ``progress``: prompts answered of all)."""
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(int(job_id))
         if job is None:
             raise InvalidInput(f"There is no fine-tuning job #{job_id}.")
-        if job.status != "succeeded":
+        if job.status != FinetuneStatus.DONE:
             raise InvalidInput(f"{job.name!r} is {job.status}: base vs tuned needs a job that finished training.")
         tuned = self.registry.get_spec(finetune_key(job.id))  # ModelNotFound (plain words) if the adapter is gone
         examples, note = self._examples(job)
@@ -110,8 +118,8 @@ class SideBySideService:
                 if cancel is not None and cancel.is_set():
                     break
                 messages = tuple(Message(m["role"], m["content"]) for m in prompt_messages(example))
-                jobs = [StreamRequest(position, key, messages, params, row_index=index) for position, key in ((BASE, base.key), (TUNED, tuned.key))]
-                for states in stream_requests(recorder, run_id, jobs, cancel):
+                requests = [StreamRequest(position, key, messages, params, row_index=index) for position, key in ((BASE, base.key), (TUNED, tuned.key))]
+                for states in stream_requests(recorder, run_id, requests, cancel):
                     rows[index] = replace(rows[index], base=states[BASE], tuned=states[TUNED])
                     yield snapshot()
         finally:

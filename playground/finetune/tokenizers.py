@@ -14,6 +14,7 @@ from typing import Any, Callable
 from playground.errors import InvalidInput, ModelLoadError
 from playground.models.embedded import resolve_model_path
 from playground.models.gguf_convert import converted_folder_for, is_converted
+from playground.models.registry import ModelRegistry
 from playground.models.types import BackendKind, ModelSpec
 from playground.models.validation import is_gguf_file
 
@@ -26,7 +27,7 @@ def can_fine_tune(spec: ModelSpec) -> bool:
     return spec.backend != BackendKind.OPENAI and not spec.adapter_path
 
 
-def tokenizer_for(registry: Any, key: str) -> Any:
+def tokenizer_for(registry: ModelRegistry, key: str) -> Any:
     """The AutoTokenizer of base model ``key`` (a ModelRegistry key), cached per key and file."""
     spec = registry.get_spec(key)
     if not can_fine_tune(spec):

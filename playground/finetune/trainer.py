@@ -18,7 +18,7 @@ from playground.errors import InvalidInput
 from playground.finetune import batching
 from playground.finetune.checkpoint import Checkpoint, capture_rng, restore_rng
 from playground.finetune.config import TrainingConfig, steps_per_epoch, total_steps
-from playground.finetune.formats import ALPACA, ALPACA_STOPS, Example
+from playground.models.prompt_formats import ALPACA, ALPACA_STOPS, Example
 from playground.finetune.modeling import Placement, load_for_training
 
 # Test-only fault injection: PLAYGROUND_FINETUNE_FAKE_OOM_AT_STEP=3 makes step 3 raise an

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from playground.finetune.formats import PROMPT_FORMATS
+from playground.models.prompt_formats import PROMPT_FORMATS
 from playground.models.types import BackendKind, ModelSource, ModelSpec
+from playground.statuses import FinetuneStatus
+from storage import UnitOfWork
 
 BASE_SUFFIX = "/base"
 
@@ -49,8 +51,8 @@ def tuned_model_name(base_name: str, adapter_name: str) -> str:
 
 
 def spec_from_job(job: Any) -> ModelSpec | None:
-    """The spec of a succeeded job (storage.FinetuneJob), or None when its adapter is gone."""
-    if job.status != "succeeded" or not job.adapter_path or not Path(job.adapter_path).is_dir():
+    """The spec of a finished job (storage.FinetuneJob), or None when its adapter is gone."""
+    if job.status != FinetuneStatus.DONE or not job.adapter_path or not Path(job.adapter_path).is_dir():
         return None
     base = Path(job.base_path)
     size = base.stat().st_size if base.is_file() else None
@@ -79,3 +81,27 @@ def base_in_format(tuned: ModelSpec, base_name: str) -> ModelSpec:
         description=f"{base_name} without the adapter, prompted in the same {PROMPT_FORMATS.get(fmt, fmt)} format as the tuned model.",
         extra={**tuned.extra, "role": "base"},
     )
+
+
+class TunedModelProvider:
+    """Finished fine-tune jobs as registry models (a ``playground.models.registry.ModelProvider``):
+    ``finetune/<id>`` is the tuned model, ``finetune/<id>/base`` its base in the same format."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork]):
+        self.uow_factory = uow_factory
+
+    def list_specs(self) -> list[ModelSpec]:
+        with self.uow_factory() as uow:
+            jobs = uow.finetune_jobs.list([FinetuneStatus.DONE])
+        return [spec for spec in map(spec_from_job, jobs) if spec is not None]
+
+    def get_spec(self, key: str) -> ModelSpec | None:
+        parsed = parse_key(key)
+        if parsed is None:
+            return None
+        job_id, is_base = parsed
+        with self.uow_factory() as uow:
+            job = uow.finetune_jobs.get(job_id)
+        if job is None or (spec := spec_from_job(job)) is None:
+            return None
+        return base_in_format(spec, job.base_name) if is_base else spec

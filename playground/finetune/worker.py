@@ -19,7 +19,6 @@ from pathlib import Path
 from playground.errors import UserFacingError
 from playground.finetune.checkpoint import DiskFullError, load_checkpoint, save_checkpoint
 from playground.finetune.config import TrainingConfig, checkpoint_interval, eval_interval, halve_batch
-from playground.compare.batch_view import format_duration
 from playground.finetune.jobfiles import ADAPTER_DIR, HOLDOUT_FILE, TRAIN_FILE, read_examples
 from playground.finetune.modeling import (
     free_accelerator_memory,
@@ -30,8 +29,9 @@ from playground.finetune.modeling import (
     set_threads,
 )
 from playground.finetune.progress import JobReporter
-from playground.formatting import format_bytes
+from playground.formatting import format_bytes, format_duration
 from playground.settings import Settings
+from playground.statuses import FinetuneStatus
 from storage.orm import utc_now
 
 log = logging.getLogger("playground.finetune.worker")
@@ -138,7 +138,7 @@ def run_training(settings: Settings, reporter: JobReporter) -> None:
         try:
             result = _step_with_recovery(session, reporter, step, batch)
         except OutOfMemoryAtBatchOne:
-            reporter.finish("failed", _oom_advice(step, last_good), "error")
+            reporter.finish(FinetuneStatus.FAILED, _oom_advice(step, last_good), "error")
             return
         steps_here += 1
         train_s += result.seconds
@@ -156,7 +156,7 @@ def run_training(settings: Settings, reporter: JobReporter) -> None:
         try:
             if stop:
                 save(step)
-                reporter.finish("stopped", f"Stopped at step {step} of {total}. Resume continues from step {step}.", stop_requested=False)
+                reporter.finish(FinetuneStatus.STOPPED, f"Stopped at step {step} of {total}. Resume continues from step {step}.", stop_requested=False)
                 return
             if step % every_eval == 0 or step == total:
                 started = time.perf_counter()
@@ -165,7 +165,7 @@ def run_training(settings: Settings, reporter: JobReporter) -> None:
             if step % every_checkpoint == 0 and step < total:
                 save(step)
         except DiskFullError as err:
-            reporter.finish("failed", _disk_full(err.step, last_good), "error")
+            reporter.finish(FinetuneStatus.FAILED, _disk_full(err.step, last_good), "error")
             return
         step += 1
     adapter = folder / ADAPTER_DIR
@@ -176,13 +176,13 @@ def run_training(settings: Settings, reporter: JobReporter) -> None:
     except OSError as err:
         shutil.rmtree(staging, ignore_errors=True)
         if err.errno == errno.ENOSPC:
-            reporter.finish("failed", f"The disk is full: the finished adapter could not be saved. Free space and press Resume; training continues from step {last_good}.", "error")
+            reporter.finish(FinetuneStatus.FAILED, f"The disk is full: the finished adapter could not be saved. Free space and press Resume; training continues from step {last_good}.", "error")
             return
         raise
     shutil.rmtree(adapter, ignore_errors=True)
     staging.rename(adapter)
     reporter.finish(
-        "succeeded",
+        FinetuneStatus.DONE,
         f"Finished {total} steps in {format_duration(train_s + eval_s)} ({tokens_here / train_s if train_s else 0:.0f} tokens/s). "
         "The tuned model is now in every model list.",
         adapter_path=str(adapter),
@@ -233,7 +233,7 @@ def run_preflight(settings: Settings, reporter: JobReporter) -> None:
         f"Pre-flight: {tokens_per_s or 0:.0f} tokens/s, peak memory {format_bytes(peak)}; "
         f"the full run of {total} steps should take about {format_duration(eta)}."
     )
-    reporter.set(status="created", preflight=result, message=message, pid=None, micro_batch=batch[0], grad_accum=batch[1], eta_s=eta)
+    reporter.set(status=FinetuneStatus.CREATED, preflight=result, message=message, pid=None, micro_batch=batch[0], grad_accum=batch[1], eta_s=eta)
     reporter.event(message)
 
 
@@ -268,10 +268,10 @@ def main(argv: list[str] | None = None) -> int:
         log.exception("job %s failed", args.job_id)
         if args.preflight:
             text = f"Pre-flight failed ({type(err).__name__}: {err})."
-            reporter.set(status="created", message=text, pid=None, preflight={"error": text})
+            reporter.set(status=FinetuneStatus.CREATED, message=text, pid=None, preflight={"error": text})
             reporter.event(text, "error")
         else:
-            reporter.finish("failed", _failure_text(err, reporter.job().checkpoint_step), "error")
+            reporter.finish(FinetuneStatus.FAILED, _failure_text(err, reporter.job().checkpoint_step), "error")
         return 1
     finally:
         reporter.stop_heartbeat()

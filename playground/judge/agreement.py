@@ -20,9 +20,12 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from playground.arena.agreement import SWAPPED, cohen_kappa, wilson
+
+if TYPE_CHECKING:
+    from playground.arena.leaderboard import Leaderboard
 
 VERDICTS = ("a", "b", "tie")
 AS_VERDICT = {"a": "a", "b": "b", "tie": "tie", "bothbad": "tie"}
@@ -180,3 +183,14 @@ def position_bias(pairs: Iterable[tuple[str | None, str | None]]) -> PositionBia
     """``pairs``: (verdict in the battle's order, verdict in the swapped order mapped back)."""
     both = [(x, y) for x, y in pairs if x in VERDICTS and y in VERDICTS]
     return PositionBias(len(both), sum(x != y for x, y in both))
+
+
+@dataclass(frozen=True)
+class AgreementWithPeople:
+    """Everything the Judge tab shows under "Agreement with people" for one pick; None where it does not apply."""
+
+    grades: GradeAgreement | None = None  # a rubric judging run's grades against the human grades
+    verdicts: VerdictAgreement | None = None  # an Arena evaluation's latest pairwise verdicts against the raters
+    bias: PositionBias | None = None  # of those verdicts
+    pairwise_job_id: int | None = None  # the judging run the verdicts come from (None: none has run)
+    leaderboard: Leaderboard | None = None  # the people's votes on that evaluation, for comparison

@@ -1,5 +1,6 @@
-"""A judging job's saved results, shaped for reading: answers × criteria, the score grid
-(inputs × models), per-model averages, score counts for the charts, and pairwise verdicts.
+"""The results of a judging run (one ``judge_jobs`` row, "Judging run" in the UI), shaped for
+reading: answers × criteria, the score grid (inputs × models), per-model averages, score counts
+for the charts, and pairwise verdicts. "Results" means this and nothing else in the judge.
 
 Unparsed and failed grades are shown as such, counted, and left out of every average.
 """
@@ -13,6 +14,7 @@ from typing import Callable
 
 from playground.errors import InvalidInput
 from playground.judge.rubric import Criterion, Rubric, weighted_score
+from playground.statuses import GenerationStatus
 from storage import UnitOfWork
 
 SCORE_LABELS = ("0", "1", "2", "3", "unparsed", "failed")
@@ -26,7 +28,7 @@ class GradeRow:
     question: str
     criterion: str
     score: int | None
-    status: str  # ok | unparsed | error
+    status: str  # GenerationStatus.OK | "unparsed" | GenerationStatus.ERROR
     reason: str
     error: str | None
     replies: list[str]
@@ -47,7 +49,9 @@ class VerdictRow:
 
 
 @dataclass
-class JobResults:
+class JudgingRunResults:
+    """What one judging run stored: its settings, every grade (rubric) or verdict (pairwise)."""
+
     job_id: int
     mode: str
     target_kind: str
@@ -75,11 +79,16 @@ class JobResults:
 
     def score_of(self, item_ref: str, criterion: str) -> int | None:
         grade = self._by_ref().get(item_ref, {}).get(criterion)
-        return grade.score if grade is not None and grade.status == "ok" else None
+        return grade.score if grade is not None and grade.status == GenerationStatus.OK else None
 
     @property
     def criteria(self) -> list[Criterion]:
         return list(self.rubric.criteria) if self.rubric else []
+
+    @property
+    def heaviest_criterion(self) -> str:
+        """The criterion that weighs most in the overall score (the one the charts show)."""
+        return max(self.criteria, key=lambda c: c.weight).name if self.criteria else ""
 
     def overall(self, item_ref: str) -> float | None:
         if not self.rubric:
@@ -109,7 +118,7 @@ class JobResults:
             overall = self.overall(ref)
             if overall is None:
                 statuses = {g.status for g in by_criterion.values()}
-                text = "failed" if "error" in statuses else "unparsed"
+                text = "failed" if GenerationStatus.ERROR in statuses else "unparsed"
             else:
                 text = _score(overall)
             cell[(first.group, first.subject)] = text
@@ -124,22 +133,21 @@ class JobResults:
             mine = [g for g in self.grades if g.subject == subject]
             refs = list(dict.fromkeys(g.item_ref for g in mine))
             overall = [o for o in (self.overall(r) for r in refs) if o is not None]
-            means = [_mean([g.score for g in mine if g.criterion == n and g.status == "ok"]) for n in names]
+            means = [_mean([g.score for g in mine if g.criterion == n and g.status == GenerationStatus.OK]) for n in names]
             rows.append([
                 subject, str(len(refs)), _score(_mean(overall)), *(_score(m) for m in means),
-                str(sum(g.status == "unparsed" for g in mine)), str(sum(g.status == "error" for g in mine)),
+                str(sum(g.status == "unparsed" for g in mine)), str(sum(g.status == GenerationStatus.ERROR for g in mine)),
             ])
         return headers, rows
 
     def distribution(self, criterion: str | None = None) -> dict[str, dict[str, int]]:
         """Per model, how many grades of each score (and unparsed, failed) on one criterion."""
-        criterion = criterion or (max(self.criteria, key=lambda c: c.weight).name if self.criteria else None)
+        criterion = criterion or self.heaviest_criterion or None
         counts: dict[str, dict[str, int]] = {}
         for grade in self.grades:
             if grade.criterion != criterion:
                 continue
-            label = str(grade.score) if grade.status == "ok" else ("failed" if grade.status == "error" else "unparsed")
-            counts.setdefault(grade.subject, dict.fromkeys(SCORE_LABELS, 0))[label] += 1
+            counts.setdefault(grade.subject, dict.fromkeys(SCORE_LABELS, 0))[cell_text(grade)] += 1
         return counts
 
     def verdict_table(self, sides: dict[int, tuple[str, str]] | None = None) -> tuple[list[str], list[list[str]]]:
@@ -147,18 +155,19 @@ class JobResults:
         rows = []
         for v in self.verdicts:
             a, b = (sides or {}).get(v.battle_id, ("A", "B"))
-            verdict = v.verdict or ("failed: " + (v.error or "") if v.status == "error" else "unparsed")
+            verdict = v.verdict or ("failed: " + (v.error or "") if v.status == GenerationStatus.ERROR else "unparsed")
             bias = "" if v.position_bias is None else ("yes → tie" if v.position_bias else "no")
             rows.append([str(v.battle_id), a, b, v.first or "—", v.second or "—", verdict, bias, " | ".join(r for r in v.reasons if r)])
         return headers, rows
 
 
 def cell_text(grade: GradeRow | None) -> str:
+    """A grade as one word: its score, "failed" (the judge model erred) or "unparsed"."""
     if grade is None:
         return ""
-    if grade.status == "ok":
+    if grade.status == GenerationStatus.OK:
         return str(grade.score)
-    if grade.status == "error":
+    if grade.status == GenerationStatus.ERROR:
         return "failed"
     return "unparsed"
 
@@ -171,7 +180,7 @@ def _score(value: float | None) -> str:
     return "—" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.2f}"
 
 
-def load(uow_factory: Callable[[], UnitOfWork], job_id: int) -> JobResults:
+def load_results(uow_factory: Callable[[], UnitOfWork], job_id: int) -> JudgingRunResults:
     with uow_factory() as uow:
         job = uow.judge.get_job(job_id)
         if job is None:
@@ -189,7 +198,7 @@ def load(uow_factory: Callable[[], UnitOfWork], job_id: int) -> JobResults:
             VerdictRow(v.battle_id, v.first, v.second, v.verdict, v.position_bias, v.status, list(v.reasons), v.error, list(v.replies))
             for v in uow.judge.verdicts(job.id)
         ]
-        return JobResults(
+        return JudgingRunResults(
             job.id, job.mode, job.target_kind, job.target_id, job.target_label, job.model_name, job.status,
             job.total, job.done, job.failed, job.unparsed, rubric, grades, verdicts,
         )

@@ -8,11 +8,11 @@ recorded for that item and the job goes on with the next one.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Callable, Iterator, Sequence
 
 from playground.errors import UserFacingError
@@ -22,17 +22,22 @@ from playground.judge.items import Battle, Item
 from playground.judge.parsing import Parsed, parse_score, parse_verdict
 from playground.judge.rubric import Rubric
 from playground.models.types import Message
+from playground.progress import Progress, complete, tracked_run
+from playground.statuses import GenerationStatus, RunStatus
 from storage import UnitOfWork
+from storage.orm import utc_now
 
 log = logging.getLogger(__name__)
 FLIP = {"a": "b", "b": "a", "tie": "tie"}
+UNPARSED = "unparsed"  # a judge reply that did not parse even after its retry (a stored grade status)
+ENDINGS: dict[str, str] = {RunStatus.DONE: "✅ Finished", RunStatus.CANCELLED: "⏹ Cancelled", RunStatus.FAILED: "❌ Failed"}
 
 
 @dataclass
 class Asked:
     """The outcome of asking the judge one question (with its one retry)."""
 
-    status: str  # ok | unparsed | error | cancelled
+    status: str  # GenerationStatus.OK | UNPARSED | GenerationStatus.ERROR | GenerationStatus.CANCELLED
     value: int | str | None = None
     reason: str = ""
     problem: str = ""
@@ -50,18 +55,22 @@ class JudgeProgress:
     failed: int
     unparsed: int
     elapsed_s: float
-    status: str = "running"  # running | done | cancelled | failed
+    status: str = RunStatus.RUNNING
     current: str = ""
 
     @property
     def finished(self) -> bool:
-        return self.status != "running"
+        return self.status != RunStatus.RUNNING
+
+    @property
+    def progress(self) -> Progress:
+        return Progress(self.done, self.total, self.summary)
 
     @property
     def summary(self) -> str:
         if not self.finished:
             return f"Judging {self.done}/{self.total} · {self.current}"
-        ending = {"done": "✅ Finished", "cancelled": "⏹ Cancelled", "failed": "❌ Failed"}.get(self.status, self.status)
+        ending = ENDINGS.get(self.status, self.status)
         parts = [f"{ending}: {self.done} of {self.total} judged in {self.elapsed_s:.0f} s"]
         if self.unparsed:
             parts.append(f"{self.unparsed} reply(ies) unparsed after a retry (left out of the averages)")
@@ -81,33 +90,46 @@ def ask(
     position: int,
     grammar: str = "",
 ) -> Asked:
-    result = Asked("unparsed")
+    result = Asked(UNPARSED)
     current = list(messages)
     for attempt in range(2):
-        final = None
+        params = prompts.judge_params(seed=attempt, grammar=grammar)
         try:
-            for update in recorder.stream(run_id, judge_key, current, prompts.judge_params(seed=attempt, grammar=grammar), position=position, cancel=cancel, attempt=attempt):
-                final = update
+            final = complete(recorder.stream(run_id, judge_key, current, params, position=position, cancel=cancel, attempt=attempt))
         except UserFacingError as err:  # e.g. the judge model was removed: nothing was generated
-            result.status, result.error = "error", str(err)
+            result.status, result.error = GenerationStatus.ERROR, str(err)
             return result
         result.prompts.append([m.to_dict() for m in current])
         result.replies.append(final.text)
         result.generation_ids.append(final.generation_id)
-        if final.status == "cancelled":
-            result.status = "cancelled"
+        if final.status == GenerationStatus.CANCELLED:
+            result.status = GenerationStatus.CANCELLED
             return result
         if final.error:
-            result.status, result.error = "error", final.error
+            result.status, result.error = GenerationStatus.ERROR, final.error
             return result
         parsed = parse(final.text)
         result.reason, result.problem = parsed.reason, parsed.problem
         if parsed.ok:
-            result.status, result.value = "ok", parsed.value
+            result.status, result.value = GenerationStatus.OK, parsed.value
             return result
         current = prompts.retry_messages(messages, final.text, *reminder)
     log.info("Judge reply unparsed after a retry (%s): %r", result.problem, result.replies[-1][:200])
     return result
+
+
+@dataclass
+class _Tally:
+    """How a judging run's steps came out so far (saved to the job after each step)."""
+
+    done: int = 0
+    failed: int = 0
+    unparsed: int = 0
+
+    def count(self, outcome: str) -> None:
+        self.done += 1
+        self.failed += outcome == GenerationStatus.ERROR
+        self.unparsed += outcome == UNPARSED
 
 
 class JobRunner:
@@ -115,35 +137,27 @@ class JobRunner:
         self.recorder = recorder
         self.uow_factory = uow_factory
 
-    def _loop(self, job_id: int, run_id: int, judge_key: str, steps: list, work, cancel: threading.Event) -> Iterator[JudgeProgress]:
+    def _loop(self, job_id: int, judge_key: str, steps: list, work, cancel: threading.Event) -> Iterator[JudgeProgress]:
         """Run ``work(step, index)`` for every step, counting outcomes and saving them to the job."""
         started = time.monotonic()
-        done = failed = unparsed = 0
-        status = "running"
-        try:
-            yield JudgeProgress(job_id, 0, len(steps), 0, 0, 0.0, current="starting")
+        tally, total = _Tally(), len(steps)
+        with tracked_run(functools.partial(self._close_job, job_id, judge_key, tally, total)) as run:
+            yield JudgeProgress(job_id, 0, total, 0, 0, 0.0, current="starting")
             for index, step in enumerate(steps):
                 if cancel.is_set():
                     break
                 outcome = work(step, index)
-                if outcome == "cancelled":
+                if outcome == GenerationStatus.CANCELLED:
                     break
-                done += 1
-                failed += outcome == "error"
-                unparsed += outcome == "unparsed"
-                self._update_job(job_id, done=done, failed=failed, unparsed=unparsed)
-                yield JudgeProgress(job_id, done, len(steps), failed, unparsed, time.monotonic() - started, current=f"{done} of {len(steps)}")
-            status = "cancelled" if done < len(steps) else "done"
-        except GeneratorExit:
-            status = "cancelled"
-            raise
-        except Exception:
-            status = "failed"
-            raise
-        finally:
-            self._update_job(job_id, status=status, finished_at=datetime.now(timezone.utc))
-            log.info("Judge job %s (%s) ended: %s, %d/%d, %d unparsed, %d failed", job_id, judge_key, status, done, len(steps), unparsed, failed)
-        yield JudgeProgress(job_id, done, len(steps), failed, unparsed, time.monotonic() - started, status)
+                tally.count(outcome)
+                self._update_job(job_id, done=tally.done, failed=tally.failed, unparsed=tally.unparsed)
+                yield JudgeProgress(job_id, tally.done, total, tally.failed, tally.unparsed, time.monotonic() - started, current=f"{tally.done} of {total}")
+            run.value = RunStatus.CANCELLED if tally.done < total else RunStatus.DONE
+        yield JudgeProgress(job_id, tally.done, total, tally.failed, tally.unparsed, time.monotonic() - started, run.value)
+
+    def _close_job(self, job_id: int, judge_key: str, tally: _Tally, total: int, status: str) -> None:
+        self._update_job(job_id, status=status, finished_at=utc_now())
+        log.info("Judge job %s (%s) ended: %s, %d/%d, %d unparsed, %d failed", job_id, judge_key, status, tally.done, total, tally.unparsed, tally.failed)
 
     def _update_job(self, job_id: int, **fields) -> None:
         with self.uow_factory() as uow:
@@ -163,19 +177,20 @@ class JobRunner:
             messages = prompts.rubric_messages(criterion, item.question, item.answer, item.references)
             asked = ask(self.recorder, run_id, judge_key, messages, parse_score, ("Score", "0, 1, 2 or 3"), cancel, index,
                         prompts.RUBRIC_GRAMMAR if constrained else "")
-            if asked.status == "cancelled":
-                return "cancelled"
+            if asked.status == GenerationStatus.CANCELLED:
+                return GenerationStatus.CANCELLED
+            ok = asked.status == GenerationStatus.OK
             with self.uow_factory() as uow:
                 uow.judge.add_grade(
                     job_id=job_id, rubric_id=rubric.id, item_ref=item.ref, generation_id=item.generation_id, arena_answer_id=item.arena_answer_id,
                     subject=item.subject[:300], position=position, item_group=item.group[:200], question=item.question, criterion=criterion.name,
-                    score=asked.value if asked.status == "ok" else None, parsed=asked.status == "ok", status=asked.status,
+                    score=asked.value if ok else None, parsed=ok, status=asked.status,
                     reason=asked.reason, prompts=asked.prompts, replies=asked.replies, judge_generation_ids=asked.generation_ids,
-                    error=asked.error or (asked.problem if asked.status == "unparsed" else None),
+                    error=asked.error or (asked.problem if asked.status == UNPARSED else None),
                 )
             return asked.status
 
-        yield from self._loop(job_id, run_id, judge_key, steps, work, cancel)
+        yield from self._loop(job_id, judge_key, steps, work, cancel)
 
     # ---- pairwise judging -------------------------------------------------------------------
     def pairwise(
@@ -188,22 +203,23 @@ class JobRunner:
                 one = ask(self.recorder, run_id, judge_key, messages, parse_verdict, ("Winner", "A, B or tie"), cancel, 2 * index + order,
                           prompts.PAIR_GRAMMAR if constrained else "")
                 asked.append(one)
-                if one.status in ("cancelled", "error"):
+                if one.status in (GenerationStatus.CANCELLED, GenerationStatus.ERROR):
                     break
-            if any(a.status == "cancelled" for a in asked):
-                return "cancelled"
-            first = asked[0].value if asked[0].status == "ok" else None
-            second = FLIP[asked[1].value] if len(asked) > 1 and asked[1].status == "ok" else None
-            status = next((a.status for a in asked if a.status == "error"), None) or ("ok" if first and second else "unparsed")
-            bias = None if status != "ok" else first != second
-            verdict = None if status != "ok" else (first if not bias else "tie")  # a verdict that flips with the order is a tie
+            if any(a.status == GenerationStatus.CANCELLED for a in asked):
+                return GenerationStatus.CANCELLED
+            first = asked[0].value if asked[0].status == GenerationStatus.OK else None
+            second = FLIP[asked[1].value] if len(asked) > 1 and asked[1].status == GenerationStatus.OK else None
+            failed = any(a.status == GenerationStatus.ERROR for a in asked)
+            status = GenerationStatus.ERROR if failed else (GenerationStatus.OK if first and second else UNPARSED)
+            bias = None if status != GenerationStatus.OK else first != second
+            verdict = None if status != GenerationStatus.OK else (first if not bias else "tie")  # a verdict that flips with the order is a tie
             with self.uow_factory() as uow:
                 uow.judge.add_verdict(
                     job_id=job_id, battle_id=battle.battle_id, first=first, second=second, verdict=verdict, position_bias=bias, status=status,
                     reasons=[a.reason for a in asked], prompts=[p for a in asked for p in a.prompts], replies=[r for a in asked for r in a.replies],
                     judge_generation_ids=[g for a in asked for g in a.generation_ids],
-                    error=next((a.error for a in asked if a.error), None) or ("; ".join(a.problem for a in asked if a.problem) or None if status == "unparsed" else None),
+                    error=next((a.error for a in asked if a.error), None) or ("; ".join(a.problem for a in asked if a.problem) or None if status == UNPARSED else None),
                 )
             return status
 
-        yield from self._loop(job_id, run_id, judge_key, list(battles), work, cancel)
+        yield from self._loop(job_id, judge_key, list(battles), work, cancel)

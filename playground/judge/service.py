@@ -6,26 +6,44 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, Callable, Iterator, Sequence
 
 from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
 from playground.judge import items as targets
-from playground.judge import results
-from playground.judge.agreement import GradeAgreement, PositionBias, VerdictAgreement, grade_agreement, position_bias, verdict_agreement, votes_by_battle
+from playground.judge.agreement import (
+    AgreementWithPeople,
+    GradeAgreement,
+    PositionBias,
+    VerdictAgreement,
+    grade_agreement,
+    position_bias,
+    verdict_agreement,
+    votes_by_battle,
+)
+from playground.judge.results import JudgingRunResults, load_results
 from playground.judge.rubric import SCALE, Criterion, Rubric, default_rubric, validate
 from playground.judge.runner import JobRunner, JudgeProgress
 from playground.models.registry import ModelRegistry
+from playground.statuses import RunStatus
 from storage import UnitOfWork
 
+if TYPE_CHECKING:
+    from playground.arena.service import ArenaService
+
 log = logging.getLogger(__name__)
+RUBRIC, PAIRWISE = "rubric", "pairwise"  # the two ways to judge (stored as a job's mode)
 
 
 class JudgeService:
-    def __init__(self, registry: ModelRegistry, recorder: GenerationRecorder, uow_factory: Callable[[], UnitOfWork]):
+    def __init__(
+        self, registry: ModelRegistry, recorder: GenerationRecorder, uow_factory: Callable[[], UnitOfWork], arena: ArenaService | None = None
+    ):
+        """``arena``: for the Arena leaderboard shown beside the judge's agreement with the raters."""
         self.registry = registry
         self.recorder = recorder
         self.uow_factory = uow_factory
+        self.arena = arena
         self.runner = JobRunner(recorder, uow_factory)
 
     # ---- rubrics ---------------------------------------------------------------------------
@@ -42,6 +60,13 @@ class JudgeService:
         """(label, id) of every saved version, newest version of each name first."""
         with self.uow_factory() as uow:
             return [(f"{r.name} v{r.version}", r.id) for r in uow.judge.list_rubrics()]
+
+    def rubric_choices(self, selected: int | None = None) -> tuple[list[tuple[str, int]], int]:
+        """Every saved version and the one to show: ``selected`` if it still exists, else the default."""
+        default = self.get_rubric(None)  # saved as version 1 the first time
+        choices = self.list_rubrics()
+        ids = [rubric_id for _, rubric_id in choices]
+        return choices, selected if selected is not None and selected in ids else default.id
 
     def get_rubric(self, rubric_id: int | None) -> Rubric:
         """A saved version; with no id, the default rubric (saved as version 1 the first time)."""
@@ -73,7 +98,7 @@ class JudgeService:
         with self.uow_factory() as uow:
             job = uow.judge.add_job(
                 mode=mode, target_kind=kind, target_id=target_id, target_label=label, model_key=spec.key, model_name=spec.name,
-                rubric_id=rubric.id if rubric else None, run_id=run_id, status="running",
+                rubric_id=rubric.id if rubric else None, run_id=run_id, status=RunStatus.RUNNING,
             )
             return job.id, run_id
 
@@ -87,6 +112,14 @@ class JudgeService:
             raise InvalidInput("Pick what to judge from the list first.") from None
 
     # ---- running ---------------------------------------------------------------------------------
+    def run_judge(
+        self, judge_key: str, mode: str, kind: str, target_id, rubric_id: int | None, cancel: threading.Event | None = None, constrained: bool = False
+    ) -> Iterator[JudgeProgress]:
+        """Judge what the tab picked: grade it with a rubric, or (pairwise) judge an Arena evaluation's battles."""
+        if mode == PAIRWISE:
+            return self.judge_battles(judge_key, target_id if kind == "arena" else None, cancel, constrained)
+        return self.grade(judge_key, rubric_id, kind, target_id, cancel, constrained)
+
     def grade(
         self, judge_key: str, rubric_id: int | None, kind: str, target_id, cancel: threading.Event | None = None, constrained: bool = False
     ) -> Iterator[JudgeProgress]:
@@ -97,7 +130,7 @@ class JudgeService:
         target = self._check_target(kind, target_id)
         rubric = self.get_rubric(rubric_id)
         found = targets.items_for(self.uow_factory, kind, target)
-        job_id, run_id = self._open_job("rubric", kind, target, judge_key, rubric)
+        job_id, run_id = self._open_job(RUBRIC, kind, target, judge_key, rubric)
         with self.uow_factory() as uow:
             uow.judge.get_job(job_id).total = len(found) * len(rubric.criteria)
         yield from self.runner.grade(job_id, run_id, judge_key, rubric, found, cancel or threading.Event(), constrained)
@@ -110,7 +143,7 @@ class JudgeService:
             raise InvalidInput("Pick a judge model first.")
         target = self._check_target("arena", evaluation_id)
         battles = targets.battles_for(self.uow_factory, target)
-        job_id, run_id = self._open_job("pairwise", "arena", target, judge_key, None)
+        job_id, run_id = self._open_job(PAIRWISE, "arena", target, judge_key, None)
         with self.uow_factory() as uow:
             uow.judge.get_job(job_id).total = len(battles)
         yield from self.runner.pairwise(job_id, run_id, judge_key, battles, cancel or threading.Event(), constrained)
@@ -123,8 +156,9 @@ class JudgeService:
                 for j in uow.judge.list_jobs(limit=limit)
             ]
 
-    def results(self, job_id) -> results.JobResults:
-        return results.load(self.uow_factory, self._job_id(job_id))
+    def results(self, job_id) -> JudgingRunResults:
+        """The results of one judging run."""
+        return load_results(self.uow_factory, self._job_id(job_id))
 
     @staticmethod
     def _job_id(job_id) -> int:
@@ -156,8 +190,27 @@ class JudgeService:
             uow.judge.set_human_grade(ref, criterion, value, rater, **links)
         return f"Saved: {criterion} = {value} for answer {ref}" + (f" (by {rater})." if rater else ".")
 
+    def agreement_with_people(self, job_id, kind: str, target_id) -> AgreementWithPeople:
+        """The judge against people for what is picked. A rubric judging run: its grades against the
+        human grades. An Arena evaluation (picked, or judged by the picked pairwise run): its latest
+        pairwise verdicts against the raters' majority, with the position bias and the leaderboard."""
+        grades = None
+        if job_id not in (None, ""):
+            loaded = self.results(job_id)
+            if loaded.mode == RUBRIC:
+                grades = self._grade_agreement(loaded)
+            elif loaded.target_kind == "arena":
+                kind, target_id = "arena", loaded.target_id
+        if kind != "arena" or target_id in (None, ""):
+            return AgreementWithPeople(grades)
+        verdicts, bias, pairwise_job_id = self.verdict_agreement(target_id)
+        board = self.arena.leaderboard(target_id) if self.arena is not None else None
+        return AgreementWithPeople(grades, verdicts, bias, pairwise_job_id, board)
+
     def grade_agreement(self, job_id) -> GradeAgreement:
-        loaded = self.results(job_id)
+        return self._grade_agreement(self.results(job_id))
+
+    def _grade_agreement(self, loaded: JudgingRunResults) -> GradeAgreement:
         with self.uow_factory() as uow:
             humans = uow.judge.human_grades(sorted({g.item_ref for g in loaded.grades}))
             pairs = [(h.score, loaded.score_of(h.item_ref, h.criterion)) for h in humans if loaded.has(h.item_ref, h.criterion)]
@@ -167,7 +220,7 @@ class JudgeService:
         """Agreement of the latest (or the given) pairwise job on this evaluation with the raters' majority."""
         target = self._check_target("arena", evaluation_id)
         with self.uow_factory() as uow:
-            jobs = [j for j in uow.judge.list_jobs("arena", target) if j.mode == "pairwise"]
+            jobs = [j for j in uow.judge.list_jobs("arena", target) if j.mode == PAIRWISE]
             if job_id not in (None, ""):
                 jobs = [j for j in jobs if j.id == int(job_id)]
             job = jobs[0] if jobs else None

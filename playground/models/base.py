@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from typing import Sequence
+from typing import Callable, Sequence
 
 from playground.models.types import GenerationParams, GenerationStream, Message, ModelSpec, Price, Usage
 
@@ -44,6 +44,9 @@ class Backend(ABC):
     ) -> GenerationStream:
         """Yield text chunks, then one Usage. Stops early (finish_reason "cancelled") when
         ``cancel`` is set."""
+
+
+BackendFactory = Callable[[ModelSpec], Backend]
 
 
 def chat_messages(messages: Sequence[Message], params: GenerationParams) -> list[dict[str, str]]:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Mapping
 
-from playground.models.base import Backend
+from playground.models.base import Backend, BackendFactory
 from playground.models.secrets import SecretStore
 from playground.models.types import BackendKind, ModelSpec
 from playground.settings import Settings
 
 
-def make_backend_factory(settings: Settings, secrets: SecretStore):
+def make_backend_factory(settings: Settings, secrets: SecretStore, overrides: Mapping[BackendKind, BackendFactory] | None = None) -> BackendFactory:
+    """The real backends, except the kinds in ``overrides`` (tests inject a fake there)."""
+    replaced = dict(overrides or {})
+
     def build(spec: ModelSpec) -> Backend:
+        if spec.backend in replaced:
+            return replaced[spec.backend](spec)
         if spec.backend == BackendKind.LLAMA_CPP:
             from playground.models.llamacpp import LlamaCppBackend
 

@@ -2,7 +2,9 @@
 
 Keys: ``embedded/...`` for packaged models, ``local/<abs path>`` for files found in models
 folders, ``entry/<id>`` for models the user added (paths and endpoints, kept in the database),
-``finetune/<job id>`` for a base model plus the LoRA adapter of a finished Fine-tune job.
+and whatever keys a registered ``ModelProvider`` owns (``finetune/<job id>``: a base model
+plus the LoRA adapter of a finished Fine-tune job, provided by ``playground.finetune``; the
+models package never imports fine-tuning).
 """
 
 from __future__ import annotations
@@ -14,11 +16,10 @@ from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Protocol
 
 from playground.errors import ModelLoadError, ModelNotFound
-from playground.models.base import Backend
-from playground.finetune.tuned_models import base_in_format, parse_key, spec_from_job
+from playground.models.base import Backend, BackendFactory
 from playground.models.discovery import LOCAL_PREFIX, scan_folder, spec_for_path
 from playground.models.embedded import embedded_specs
 from playground.models.secrets import SecretStore
@@ -28,11 +29,26 @@ from storage import UnitOfWork
 
 log = logging.getLogger(__name__)
 ENTRY_PREFIX = "entry/"
-BackendFactory = Callable[[ModelSpec], Backend]
 
 
 def entry_key(entry_id: int) -> str:
     return f"{ENTRY_PREFIX}{entry_id}"
+
+
+class ModelProvider(Protocol):
+    """A source of models that lives outside this package (e.g. fine-tuned adapters).
+
+    Registered with ``ModelRegistry.add_provider``, so the registry lists and resolves its
+    keys without importing the code that owns them.
+    """
+
+    def list_specs(self) -> list[ModelSpec]:
+        """Every model the provider offers now."""
+        ...
+
+    def get_spec(self, key: str) -> ModelSpec | None:
+        """The model behind ``key``, or None when the key is not this provider's or is gone."""
+        ...
 
 
 @dataclass
@@ -64,11 +80,15 @@ class ModelRegistry:
         self.uow_factory = uow_factory
         self.backend_factory = backend_factory
         self.secrets = secrets or SecretStore()
+        self._providers: list[ModelProvider] = []
         self._pools: OrderedDict[str, _Pool] = OrderedDict()
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
 
     # ---- what exists -------------------------------------------------------------
+    def add_provider(self, provider: ModelProvider) -> None:
+        self._providers.append(provider)
+
     def model_dirs(self) -> list[Path]:
         dirs = [self.settings.models_dir, *self.settings.extra_model_dirs]
         with self.uow_factory() as uow:
@@ -82,8 +102,9 @@ class ModelRegistry:
     def list_specs(self) -> list[ModelSpec]:
         specs = embedded_specs(self.settings.cache_dir)
         specs.extend(self._entry_specs())
-        specs.extend(self._finetune_specs())
-        known_paths = {s.path for s in specs if s.path}
+        for provider in self._providers:
+            specs.extend(provider.list_specs())
+        known_paths: set[str | None] = {s.path for s in specs if s.path}
         for folder in self.model_dirs():
             for spec in scan_folder(folder):
                 if spec.path not in known_paths:
@@ -104,28 +125,19 @@ class ModelRegistry:
                 entry = uow.models.get(entry_id)
                 if entry is not None:
                     return spec_from_entry(entry)
-        finetuned = parse_key(key)
-        if finetuned is not None:  # a tuned model, or its base prompted the same way (base vs tuned)
-            job_id, is_base = finetuned
-            with self.uow_factory() as uow:
-                job = uow.finetune_jobs.get(job_id)
-            spec = spec_from_job(job) if job is not None else None
-            if spec is not None:
-                return base_in_format(spec, job.base_name) if is_base else spec
+        for provider in self._providers:
+            provided = provider.get_spec(key)
+            if provided is not None:
+                return provided
         if key.startswith(LOCAL_PREFIX):
-            spec = spec_for_path(Path(key[len(LOCAL_PREFIX) :]))
-            if spec is not None:
-                return spec
+            local = spec_for_path(Path(key[len(LOCAL_PREFIX) :]))
+            if local is not None:
+                return local
         raise ModelNotFound(f"The model {key!r} is no longer available (it was removed or its file is gone).")
 
     def _entry_specs(self) -> list[ModelSpec]:
         with self.uow_factory() as uow:
             return [spec_from_entry(e) for e in uow.models.list()]
-
-    def _finetune_specs(self) -> list[ModelSpec]:
-        with self.uow_factory() as uow:
-            jobs = uow.finetune_jobs.list(["succeeded"])
-        return [spec for spec in map(spec_from_job, jobs) if spec is not None]
 
     # ---- loading -----------------------------------------------------------------
     def status(self, key: str) -> str:

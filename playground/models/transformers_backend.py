@@ -91,11 +91,10 @@ class TransformersBackend(Backend):
         if prompt_format:  # a fine-tuned model answers only in the format it was trained on
             import torch
 
-            from playground.finetune.batching import encode_text
-            from playground.finetune.formats import ALPACA, ALPACA_STOPS, example_from_messages, render_prompt
+            from playground.models.prompt_formats import encode_text, example_from_messages, format_stops, render_prompt
 
             text = render_prompt(example_from_messages(messages), prompt_format, tok)
-            return torch.tensor([encode_text(tok, text)]), ALPACA_STOPS if prompt_format == ALPACA else ()
+            return torch.tensor([encode_text(tok, text)]), format_stops(prompt_format)
         if self.spec.chat_template and getattr(tok, "chat_template", None):
             ids = tok.apply_chat_template(list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True)
             return ids["input_ids"], ()

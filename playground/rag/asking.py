@@ -110,7 +110,9 @@ class AskingMixin:
             for q in rows
         ]
 
-    def question_detail(self, question_id: int):
+    def question_detail(self, question_id: int | None):
+        if question_id in (None, "") or int(question_id) <= 0:
+            raise InvalidInput("Enter the id of a saved question (the first column).")
         with self.uow_factory() as uow:
             row = uow.rag_questions.get(int(question_id))
         if row is None:

@@ -16,13 +16,14 @@ import numpy as np
 
 from playground.errors import InvalidInput
 from playground.models.types import GenerationParams, Message
+from playground.progress import OnProgress, complete, notify
 from playground.rag.chunking import ChunkSettings, chunk_pages
 from playground.rag.embedding import Cancelled
 from playground.rag.metrics import Expected, average, question_metrics
-from playground.rag.parsing import ParsedPage, decode_text
+from playground.rag.parsing import decode_text
 from playground.rag.keyword_index import KeywordIndex
 from playground.rag.retrieval import RetrievalSettings, hybrid_search, query_terms
-from playground.rag.service import DocumentsService, Progress
+from playground.rag.service import DocumentsService
 
 log = logging.getLogger(__name__)
 SWEEP_SIZES = (256, 512, 1024, 2048)
@@ -41,7 +42,9 @@ class EvalQuestion:
         return [Expected(f, self.expected_page) for f in files]
 
 
-def parse_questions_csv(path: str | Path) -> list[EvalQuestion]:
+def parse_questions_csv(path: str | Path | None) -> list[EvalQuestion]:
+    if not path:
+        raise InvalidInput("Choose a CSV file with columns question, expected_file and optionally expected_page.")
     file = Path(path)
     if not file.is_file() or file.stat().st_size == 0:
         raise InvalidInput("The question file is empty. It needs columns question, expected_file and optionally expected_page.")
@@ -95,7 +98,7 @@ class EvaluationService:
         self.uow_factory = documents.uow_factory
 
     def generate_questions(
-        self, collection_id: int, model_key: str, count: int, seed: int = 0, progress: Progress | None = None, cancel: threading.Event | None = None
+        self, collection_id: int, model_key: str, count: int, seed: int = 0, on_progress: OnProgress | None = None, cancel: threading.Event | None = None
     ) -> list[EvalQuestion]:
         info = self.documents.get_collection(collection_id)
         if info.documents == 0:
@@ -114,13 +117,11 @@ class EvaluationService:
         for i, (text, filename, page) in enumerate(sampled):
             if cancel is not None and cancel.is_set():
                 break
-            if progress:
-                progress(i / len(sampled), f"question {i + 1}/{len(sampled)}")
-            final = None
-            for final in recorder.stream(run_id, model_key, [Message("user", QUESTION_PROMPT.format(passage=text[:1500]))], params, position=i, cancel=cancel):
-                pass
-            if final is None or final.error:
-                raise InvalidInput(f"The model could not write a question: {final.error if final else 'no answer'}")
+            notify(on_progress, i, len(sampled), f"question {i + 1}/{len(sampled)}")
+            messages = [Message("user", QUESTION_PROMPT.format(passage=text[:1500]))]
+            final = complete(recorder.stream(run_id, model_key, messages, params, position=i, cancel=cancel))  # it always ends with a final update
+            if final.error:
+                raise InvalidInput(f"The model could not write a question: {final.error}")
             question = next((line.strip(" -*\"'") for line in final.text.splitlines() if line.strip()), "")
             if question:
                 out.append(EvalQuestion(question, filename, page))
@@ -151,11 +152,12 @@ class EvaluationService:
         sizes: Sequence[int] = SWEEP_SIZES,
         top_ks: Sequence[int] = SWEEP_TOP_KS,
         keyword_weight: float = 0.3,
-        progress: Progress | None = None,
+        on_progress: OnProgress | None = None,
         cancel: threading.Event | None = None,
     ) -> dict:
         """Re-chunk the collection's stored pages at each size (in memory only), retrieve the
-        largest top-k once per question, and score every top-k on its prefix."""
+        largest top-k once per question, and score every top-k on its prefix. The result also
+        names the collection's chunk unit, which the sizes are measured in."""
         info = self.documents.get_collection(collection_id)
         if info.documents == 0:
             raise InvalidInput(f"The collection {info.name!r} has no indexed files yet. Upload a file first.")
@@ -164,12 +166,7 @@ class EvaluationService:
         if not sizes or not top_ks:
             raise InvalidInput("Pick at least one chunk size and one top-k.")
         RetrievalSettings(max(top_ks), keyword_weight).validated()
-        with self.uow_factory() as uow:
-            docs = [(d.id, d.filename, d.headings) for d in uow.rag_documents.list(info.id, ready_only=True)]
-            pages = uow.rag_pages.for_documents([d[0] for d in docs])
-        by_doc: dict[int, list[ParsedPage]] = {}
-        for page in pages:
-            by_doc.setdefault(page.document_id, []).append(ParsedPage(page.page_number, page.text))
+        documents = self.documents.stored_documents(info.id)
         embedder = self.documents.embedder_factory(info.embed_model)
         overlap_ratio = info.chunking.overlap / info.chunking.size
         query_vectors = embedder.encode([q.question for q in questions], max_tokens=info.embed_max_tokens)
@@ -177,10 +174,9 @@ class EvaluationService:
         for step, size in enumerate(sizes):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Stopped.")
-            if progress:
-                progress(step / len(sizes), f"chunk size {size}: chunking and embedding")
+            notify(on_progress, step, len(sizes), f"chunk size {size}: chunking and embedding")
             chunking = ChunkSettings(size, int(size * overlap_ratio), info.chunking.unit)
-            chunks = [(c, filename) for doc_id, filename, headings in docs for c in chunk_pages(by_doc.get(doc_id, []), headings, chunking)]
+            chunks = [(c, d.filename) for d in documents for c in chunk_pages(d.pages, d.headings, chunking)]
             vectors = embedder.encode([c.text for c, _ in chunks], max_tokens=info.embed_max_tokens, cancel=cancel)
             keyword = KeywordIndex.from_texts({i: c.text for i, (c, _) in enumerate(chunks)})
             per_k: dict[int, list[dict]] = {k: [] for k in top_ks}
@@ -198,11 +194,10 @@ class EvaluationService:
                     per_k[k].append(question_metrics(retrieved, expected, k, total))
             for k in top_ks:
                 grid.append({"chunk_size": size, "top_k": k, "chunks": len(chunks), **average(per_k[k])})
-        if progress:
-            progress(1.0, "done")
+        notify(on_progress, len(sizes), len(sizes), "done")
         result = {"grid": grid}
         self._save(info, "sweep", {"sizes": sizes, "top_ks": top_ks, "keyword_weight": keyword_weight, "unit": info.chunking.unit}, questions, result)
-        return result
+        return {**result, "unit": info.chunking.unit}
 
     def _save(self, info, kind: str, settings: dict, questions: Sequence[EvalQuestion], results: dict) -> int:
         with self.uow_factory() as uow:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
 
+from playground import text_decoding
 from playground.errors import InvalidInput
 from playground.formatting import format_bytes
 
@@ -24,7 +25,6 @@ log = logging.getLogger(__name__)
 FORMATS = {".pdf": "pdf", ".docx": "docx", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".csv": "csv"}
 SUPPORTED = "PDF, DOCX, TXT, Markdown, HTML or CSV"
 MIN_PAGE_CHARS = 20  # fewer visible characters than this: the page is treated as having no text
-COMMON_ENCODINGS = ("utf_16", "utf_16_le", "utf_16_be", "cp1252", "latin_1", "iso8859_15", "cp1250", "cp1251", "shift_jis", "gb18030", "big5", "euc_kr")
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
 
 
@@ -101,28 +101,17 @@ def parse_file(path: str | Path, max_bytes: int, filename: str | None = None) ->
 
 def decode_text(filename: str, data: bytes) -> tuple[str, list[str]]:
     """Text from bytes: UTF-8 if it is, else the detected encoding (with a warning)."""
-    boms = (b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")
-    if b"\x00" in data[:8192] and not data.startswith(boms):
-        raise InvalidInput(f"{filename} looks like a binary file, not text (it contains NUL bytes). Check that it is the file you meant.")
     try:
-        return data.decode("utf-8-sig"), []
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    # Several single-byte code pages decode the same bytes equally "cleanly"; among the
-    # cleanest, prefer the encodings text files on office machines usually have.
-    matches = list(from_bytes(data))
-    cleanest = min((m.chaos for m in matches), default=0.0)
-    near = [m for m in matches if m.chaos <= cleanest + 0.05]
-    best = min(near, key=lambda m: (COMMON_ENCODINGS.index(m.encoding) if m.encoding in COMMON_ENCODINGS else 99, m.chaos), default=None)
-    if best is None or best.encoding is None:
-        raise InvalidInput(f"{filename} is not UTF-8 and its text encoding could not be detected. Save it as UTF-8 and upload it again.")
-    text = str(best)
-    controls = sum(1 for ch in text if ord(ch) < 32 and ch not in "\n\r\t\f")
-    if controls > max(5, len(text) // 100):
-        raise InvalidInput(f"{filename} looks like a binary file, not text. Check that it is the file you meant.")
-    return text, [f"Not UTF-8: read as {best.encoding}. Check the preview; if the text looks wrong, save the file as UTF-8."]
+        decoded = text_decoding.decode_text(data, stray_controls=True)
+    except text_decoding.BinaryData as err:
+        raise InvalidInput(f"{filename} looks like a binary file, not text (it contains NUL bytes). Check that it is the file you meant.") from err
+    except text_decoding.UnknownEncoding as err:
+        raise InvalidInput(f"{filename} is not UTF-8 and its text encoding could not be detected. Save it as UTF-8 and upload it again.") from err
+    except text_decoding.ControlCharacters as err:
+        raise InvalidInput(f"{filename} looks like a binary file, not text. Check that it is the file you meant.") from err
+    if decoded.is_utf8:
+        return decoded.text, []
+    return decoded.text, [f"Not UTF-8: read as {decoded.encoding}. Check the preview; if the text looks wrong, save the file as UTF-8."]
 
 
 def _visible(text: str) -> int:

@@ -1,6 +1,8 @@
 """What the Documents tab can do: collections, uploads, questions with cited answers, history.
 
-Evaluation lives in ``playground.rag.evaluation``; this module owns the index and ingest.
+Evaluation lives in ``playground.rag.evaluation``; uploads and re-indexing in
+``playground.rag.ingesting`` and questions in ``playground.rag.asking`` (both mixed in here);
+this module owns the collections and the in-memory indexes.
 """
 
 from __future__ import annotations
@@ -9,28 +11,27 @@ import logging
 import threading
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Callable
 
 import numpy as np
 
-from playground.errors import InvalidInput, UserFacingError
+from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
 from playground.models.registry import ModelRegistry
+from playground.progress import OnProgress
 from playground.rag.asking import AskingMixin
-from playground.rag.chunking import ChunkSettings, chunk_pages
+from playground.rag.chunking import ChunkSettings
 from playground.rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, DEFAULT_EMBED_MAX_TOKENS, EMBED_MODEL_NAME, RagConfig
-from playground.rag.embedding import Cancelled, Embedder, EMBED_MODELS, from_blobs, shared_embedder, to_blob
+from playground.rag.embedding import Embedder, EMBED_MODELS, from_blobs, shared_embedder
 from playground.rag.index import VectorIndex
+from playground.rag.ingesting import DUPLICATE_CHOICES, FileOutcome, IngestMixin  # noqa: F401 - FileOutcome is part of this service's API
 from playground.rag.keyword_index import KeywordIndex, Posting, shared_tokenizer
-from playground.rag.parsing import ParsedDocument, ParsedPage, parse_file
+from playground.rag.parsing import ParsedDocument, parse_file
 from playground.settings import Settings
 from storage import UnitOfWork
-from storage.orm_rag import DOCUMENT_INDEXING, DOCUMENT_READY
-from storage.orm import utc_now
 
 log = logging.getLogger(__name__)
-Progress = Callable[[float, str], None]
-DUPLICATE_CHOICES = ("skip", "replace")
+DEFAULT_CHUNKING = ChunkSettings(DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_OVERLAP, "chars")
 
 
 @dataclass(frozen=True)
@@ -43,19 +44,22 @@ class CollectionInfo:
     documents: int = 0
 
 
-@dataclass
-class FileOutcome:
-    filename: str
-    status: str  # "indexed" | "skipped" | "failed" | "cancelled"
-    message: str
-    chunks: int = 0
+@dataclass(frozen=True)
+class CollectionView:
+    """What the tab shows for the picked collection: its settings and files (the defaults
+    for a new collection, and no files, when none is picked)."""
+
+    chunking: ChunkSettings
+    embed_model: str
+    embed_max_tokens: int
+    documents: list[dict]
 
 
 def _info(row, documents: int = 0) -> CollectionInfo:
     return CollectionInfo(row.id, row.name, ChunkSettings(row.chunk_size, row.chunk_overlap, row.chunk_unit), row.embed_model, row.embed_max_tokens, documents)
 
 
-class DocumentsService(AskingMixin):
+class DocumentsService(IngestMixin, AskingMixin):
     def __init__(
         self,
         settings: Settings,
@@ -119,6 +123,12 @@ class DocumentsService(AskingMixin):
                 raise InvalidInput("That collection no longer exists. Pick another one.")
             return _info(row, uow.rag_documents.count_ready(row.id))
 
+    def collection_view(self, collection_id: int | None) -> CollectionView:
+        if not collection_id:
+            return CollectionView(DEFAULT_CHUNKING, EMBED_MODEL_NAME, DEFAULT_EMBED_MAX_TOKENS, [])
+        info = self.get_collection(collection_id)
+        return CollectionView(info.chunking, info.embed_model, info.embed_max_tokens, self.list_documents(info.id))
+
     @staticmethod
     def _clean_name(name: str) -> str:
         name = " ".join((name or "").split())
@@ -139,7 +149,7 @@ class DocumentsService(AskingMixin):
     def create_collection(
         self,
         name: str,
-        chunking: ChunkSettings = ChunkSettings(DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_OVERLAP, "chars"),
+        chunking: ChunkSettings = DEFAULT_CHUNKING,
         embed_model: str = EMBED_MODEL_NAME,
         embed_max_tokens: int = DEFAULT_EMBED_MAX_TOKENS,
     ) -> CollectionInfo:
@@ -167,7 +177,10 @@ class DocumentsService(AskingMixin):
             uow.rag_collections.update(info.id, name=name)
         return self.get_collection(info.id)
 
-    def delete_collection(self, collection_id: int) -> str:
+    def delete_collection(self, collection_id: int, confirmed: bool) -> str:
+        """Delete a collection with its files and chunks, once the user has confirmed it."""
+        if not confirmed:
+            raise InvalidInput("Tick “Yes, delete it” first: deleting a collection removes all its files and chunks.")
         info = self.get_collection(collection_id)
         with self._lock(info.id), self.uow_factory() as uow:
             uow.rag_collections.delete(info.id)
@@ -183,7 +196,7 @@ class DocumentsService(AskingMixin):
         embed_model: str,
         embed_max_tokens: int,
         confirm_reindex: bool = False,
-        progress: Progress | None = None,
+        on_progress: OnProgress | None = None,
         cancel: threading.Event | None = None,
     ) -> str:
         info = self.get_collection(collection_id)
@@ -201,68 +214,11 @@ class DocumentsService(AskingMixin):
             with self.uow_factory() as uow:
                 uow.rag_collections.update(info.id, **fields)
             return "Settings saved."
-        return self._reindex(info, fields, chunking, embed_model, embed_max_tokens, progress, cancel)
-
-    def _reindex(self, info, fields, chunking, embed_model, embed_max_tokens, progress, cancel) -> str:
-        """Re-chunk and re-embed every file, then swap all chunks and the settings in one
-        transaction: a cancel or crash before the end leaves the old index untouched."""
-        with self._lock(info.id):
-            with self.uow_factory() as uow:
-                documents = [(d.id, d.filename, d.headings) for d in uow.rag_documents.list(info.id, ready_only=True)]
-                pages = uow.rag_pages.for_documents([d[0] for d in documents])
-            by_doc: dict[int, list[ParsedPage]] = {}
-            for page in pages:
-                by_doc.setdefault(page.document_id, []).append(ParsedPage(page.page_number, page.text))
-            embedder = self.embedder_factory(embed_model)
-            prepared = []
-            for i, (doc_id, filename, headings) in enumerate(documents):
-                chunks = chunk_pages(by_doc.get(doc_id, []), headings, chunking)
-                report = _scaled(progress, i / len(documents), 1 / len(documents), f"Re-indexing {filename}")
-                vectors = embedder.encode(
-                    [c.text for c in chunks], max_tokens=embed_max_tokens, batch_size=self.config.embed_batch,
-                    progress=(lambda d, t: report(d / t, f"{d}/{t} chunks")) if report else None, cancel=cancel,
-                )
-                prepared.append((doc_id, chunks, vectors))
-            with self.uow_factory() as uow:
-                total = 0
-                for doc_id, chunks, vectors in prepared:
-                    uow.rag_chunks.delete_for_document(doc_id)
-                    uow.rag_chunks.add_many(_chunk_rows(info.id, doc_id, chunks, vectors))
-                    uow.rag_documents.update(doc_id, chunk_count=len(chunks), indexed_at=utc_now())
-                    total += len(chunks)
-                uow.rag_collections.update(info.id, **fields)
-            self.index.drop(info.id)  # reloaded from the new rows on the next query
-            self.keywords.drop(info.id)
-        return f"Settings saved; re-indexed {len(prepared)} file(s) into {total} chunks."
+        return self._reindex(info, fields, chunking, embed_model, embed_max_tokens, on_progress, cancel)
 
     # ---- documents --------------------------------------------------------------------
     def parse(self, path: str | Path, filename: str | None = None) -> ParsedDocument:
         return parse_file(path, self.config.max_file_bytes, filename)
-
-    def preview(self, collection_id: int | None, paths: Sequence[str]) -> list[dict]:
-        """One row per file: what parsing found, or why it cannot be used."""
-        if not paths:
-            raise InvalidInput("Choose one or more files first.")
-        rows = []
-        for path in paths:
-            name = Path(path).name
-            try:
-                doc = self.parse(path)
-            except UserFacingError as err:
-                rows.append({"file": name, "format": "", "pages": 0, "characters": 0, "headings": "", "notes": f"❌ {err}"})
-                continue
-            notes = list(doc.warnings)
-            if collection_id:
-                with self.uow_factory() as uow:
-                    same = uow.rag_documents.ready_by_hash(int(collection_id), doc.content_hash)
-                    older = uow.rag_documents.ready_by_filename(int(collection_id), doc.filename)
-                if same is not None:
-                    notes.insert(0, f"Duplicate: same content as {same.filename!r} already in this collection.")
-                elif older is not None:
-                    notes.insert(0, f"New version of {older.filename!r} (v{older.version}); it will replace the old chunks.")
-            shown = ", ".join(doc.headings[:8]) + (f" … (+{len(doc.headings) - 8})" if len(doc.headings) > 8 else "")
-            rows.append({"file": doc.filename, "format": doc.format.upper(), "pages": len(doc.pages), "characters": doc.char_count, "headings": shown, "notes": " ".join(notes) or "OK"})
-        return rows
 
     def list_documents(self, collection_id: int | None) -> list[dict]:
         if not collection_id:
@@ -275,7 +231,9 @@ class DocumentsService(AskingMixin):
             for d in docs
         ]
 
-    def delete_document(self, document_id: int) -> str:
+    def delete_document(self, document_id: int | None) -> str:
+        if document_id in (None, "") or int(document_id) <= 0:
+            raise InvalidInput("Enter the id of the file to remove (the first column of the table).")
         with self.uow_factory() as uow:
             doc = uow.rag_documents.get(int(document_id))
             if doc is None:
@@ -287,112 +245,3 @@ class DocumentsService(AskingMixin):
         self.index.remove(collection_id, ids)
         self.keywords.remove(collection_id, ids)
         return f"Removed {filename} ({len(ids)} chunks)."
-
-    def ingest(
-        self,
-        collection_id: int,
-        paths: Sequence[str],
-        on_duplicate: str = "skip",
-        progress: Progress | None = None,
-        cancel: threading.Event | None = None,
-    ) -> list[FileOutcome]:
-        """Index several files, one after another. A bad file is reported and skipped; Stop
-        ends the current file cleanly (nothing of it stays) and skips the rest."""
-        info = self.get_collection(collection_id)
-        if not paths:
-            raise InvalidInput("Choose one or more files to upload.")
-        if on_duplicate not in DUPLICATE_CHOICES:
-            raise InvalidInput("For duplicates choose skip or replace.")
-        outcomes: list[FileOutcome] = []
-        for i, path in enumerate(paths):
-            name = Path(path).name
-            if cancel is not None and cancel.is_set():
-                outcomes.append(FileOutcome(name, "cancelled", "Not started: stopped."))
-                continue
-            report = _scaled(progress, i / len(paths), 1 / len(paths), f"[{i + 1}/{len(paths)}] {name}")
-            try:
-                outcomes.append(self._ingest_one(info, path, on_duplicate, report, cancel))
-            except Cancelled:
-                outcomes.append(FileOutcome(name, "cancelled", "Stopped: nothing of this file was kept."))
-            except UserFacingError as err:
-                log.info("Upload of %s refused: %s", name, err)
-                outcomes.append(FileOutcome(name, "failed", str(err)))
-            except Exception as err:  # noqa: BLE001 - one broken file must not stop the others
-                log.exception("Upload of %s failed unexpectedly", name)
-                outcomes.append(FileOutcome(name, "failed", f"Could not index it ({type(err).__name__}); see the log."))
-        if progress:
-            progress(1.0, "Done")
-        return outcomes
-
-    def _ingest_one(self, info: CollectionInfo, path: str, on_duplicate: str, progress: Progress | None, cancel) -> FileOutcome:
-        if progress:
-            progress(0.0, "reading")
-        doc = self.parse(path)
-        with self.uow_factory() as uow:
-            same = uow.rag_documents.ready_by_hash(info.id, doc.content_hash)
-            older = uow.rag_documents.ready_by_filename(info.id, doc.filename)
-            if same is not None and on_duplicate == "skip":
-                return FileOutcome(doc.filename, "skipped", f"Skipped: same content as {same.filename!r}, already indexed.")
-            replaced = {d.id for d in (same, older) if d is not None}
-            version = (older.version + 1) if older is not None else 1
-            row = uow.rag_documents.add(
-                collection_id=info.id, filename=doc.filename, content_hash=doc.content_hash, format=doc.format,
-                size_bytes=doc.size_bytes, version=version, status=DOCUMENT_INDEXING, page_count=len(doc.pages),
-                char_count=doc.char_count, headings=doc.headings, warnings=doc.warnings,
-            )
-            doc_id = row.id
-        try:
-            chunks = chunk_pages(doc.pages, doc.headings, info.chunking)
-            if not chunks:
-                raise InvalidInput(f"{doc.filename} has no text to index after cleaning.")
-            if progress:
-                progress(0.05, f"embedding {len(chunks)} chunks")
-            embedder = self.embedder_factory(info.embed_model)
-            vectors = embedder.encode(
-                [c.text for c in chunks], max_tokens=info.embed_max_tokens, batch_size=self.config.embed_batch,
-                progress=lambda done, total: progress and progress(0.05 + 0.9 * done / total, f"embedded {done}/{total} chunks"), cancel=cancel,
-            )
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Stopped.")
-            with self._lock(info.id):
-                with self.uow_factory() as uow:  # the one transaction that makes the file visible
-                    old_ids = [cid for old in replaced for cid in uow.rag_chunks.ids_for_document(old)]
-                    for old in replaced:
-                        uow.rag_documents.delete(old)
-                    uow.rag_pages.add_many(doc_id, [(p.number, p.text) for p in doc.pages])
-                    new_ids = uow.rag_chunks.add_many(_chunk_rows(info.id, doc_id, chunks, vectors))
-                    uow.rag_documents.update(doc_id, status=DOCUMENT_READY, chunk_count=len(chunks), indexed_at=utc_now())
-                self.index.remove(info.id, old_ids)
-                self.index.add(info.id, new_ids, vectors)
-                self.keywords.remove(info.id, old_ids)
-                self.keywords.add(info.id, zip(new_ids, (c.text for c in chunks)))
-        except BaseException:
-            self._forget_unfinished(doc_id)
-            raise
-        verb = f"Indexed as version {version}, replacing the old one" if replaced else "Indexed"
-        pages = f"{len(doc.pages)} page(s)"
-        notes = (" · " + " ".join(doc.warnings)) if doc.warnings else ""
-        return FileOutcome(doc.filename, "indexed", f"{verb}: {pages}, {len(chunks)} chunks{notes}", len(chunks))
-
-    def _forget_unfinished(self, doc_id: int) -> None:
-        try:
-            with self.uow_factory() as uow:
-                row = uow.rag_documents.get(doc_id)
-                if row is not None and row.status == DOCUMENT_INDEXING:
-                    uow.rag_documents.delete(doc_id)
-        except Exception:  # noqa: BLE001 - start-up cleanup will remove it
-            log.exception("Could not remove unfinished document %s", doc_id)
-
-
-def _scaled(progress: Progress | None, start: float, span: float, label: str) -> Progress | None:
-    if progress is None:
-        return None
-    return lambda fraction, message="": progress(start + span * max(0.0, min(1.0, float(fraction))), f"{label}: {message}")
-
-
-def _chunk_rows(collection_id: int, document_id: int, chunks, vectors: np.ndarray) -> list[dict]:
-    return [
-        {"collection_id": collection_id, "document_id": document_id, "ordinal": c.ordinal, "page_number": c.page_number,
-         "start_char": c.start_char, "end_char": c.end_char, "heading": c.heading, "text": c.text, "embedding": to_blob(v)}
-        for c, v in zip(chunks, vectors)
-    ]

@@ -36,7 +36,7 @@ def room(tmp_path_factory):
         info = services.arena.create_evaluation("room", prompts, [SMOL, GEMMA], GenerationParams(max_tokens=4, temperature=0.0, seed=1), repeat_fraction=0.1, seed=9)
         services.arena.start_generation(info.id)
         services.arena.jobs.wait(info.id, timeout=300)
-        assert services.arena.progress(info.id).servable == 23  # 21 battles + 2 repeats
+        assert services.arena.pregen_status(info.id).servable == 23  # 21 battles + 2 repeats
     finally:
         services.close()
     app = start_app(home, "--arena-only")

@@ -89,7 +89,7 @@ def test_a_live_battle_streams_blind_and_its_vote_counts(services):
     assert row == [("live", "Say hello in three words.", reveal.label_a, reveal.label_b, "b", 1, 1)]
     board = arena.leaderboard(info.id)
     assert board.votes_used == 1 and {r.name for r in board.rows} == LABELS
-    assert arena.tally(info.id)[0] == 1 and arena.progress(info.id).total == 0  # live answers are not pre-generation
+    assert arena.tally(info.id)[0] == 1 and arena.pregen_status(info.id).total == 0  # live answers are not pre-generation
 
 
 def test_exclude_discards_a_live_pair_that_names_a_model_and_redact_blacks_it_out(services):

@@ -5,14 +5,13 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
-from sqlalchemy.exc import IntegrityError
 
 from playground.arena.prompts import parse_typed
 from playground.errors import InvalidInput, UserFacingError
 from playground.models.types import GenerationParams
 from playground.services import Services
 from playground.settings import Settings
-from storage import ArenaVote
+from storage import ArenaVote, ConflictError
 
 pytestmark = pytest.mark.slow
 SMOL, GEMMA = "embedded/smollm2-135m-instruct", "embedded/gemma3-270m"
@@ -41,7 +40,7 @@ def db(services) -> sqlite3.Connection:
 
 
 def test_pregeneration_records_every_answer_once(services, ready):
-    progress = services.arena.progress(ready.id)
+    progress = services.arena.pregen_status(ready.id)
     assert (progress.total, progress.done, progress.failed, progress.running) == (10, 10, 0, False)
     assert ready.battles == 6 and progress.servable == 6  # 5 battles + 1 side-swapped repeat
     with db(services) as con:
@@ -90,7 +89,7 @@ def test_database_allows_one_vote_per_rater_per_battle(services, ready):
     battle = arena.next_battle(session)
     with services.uow_factory() as uow:
         battle_id = uow.arena.battle_by_token(battle.token).id
-    with pytest.raises(IntegrityError):
+    with pytest.raises(ConflictError):
         with services.uow_factory() as uow:
             uow.arena.add_all([ArenaVote(battle_id=battle_id, rater_id=session["rater_id"], winner=w, reasons=[], comment="") for w in ("a", "b")])
 
@@ -137,7 +136,7 @@ def test_failing_model_is_held_back_while_the_rest_go_on(services):
     info = services.arena.create_evaluation("with a broken model", parse_typed("Hi.\nBye."), [SMOL, dead.key, GEMMA], PARAMS, repeat_fraction=0, seed=2)
     services.arena.start_generation(info.id)
     services.arena.jobs.wait(info.id, timeout=300)
-    progress = services.arena.progress(info.id)
+    progress = services.arena.pregen_status(info.id)
     statuses = {label: status for label, status, _ in progress.contestants}
     assert statuses == {"SmolLM2 135M Instruct": "ok", "Dead endpoint": "failed", "Gemma 3 270M (base)": "ok"}
     assert progress.done == 4 and progress.failed == 2
@@ -156,10 +155,10 @@ def test_generation_can_be_cancelled_and_resumed(services):
     assert "already" in services.arena.start_generation(info.id)
     services.arena.cancel_generation(info.id)
     services.arena.jobs.wait(info.id, timeout=120)
-    assert services.arena.progress(info.id).done < 6
+    assert services.arena.pregen_status(info.id).done < 6
     services.arena.start_generation(info.id)
     services.arena.jobs.wait(info.id, timeout=300)
-    progress = services.arena.progress(info.id)
+    progress = services.arena.pregen_status(info.id)
     assert (progress.done, progress.total, progress.servable) == (6, 6, 4)  # 3 battles + 1 repeat
 
 
@@ -174,4 +173,4 @@ def test_answers_naming_a_model_are_redacted_or_excluded(services, ready):
     battle = arena.next_battle(session)
     assert "[model]" in battle.text_a + battle.text_b and "Gemma" not in battle.text_a + battle.text_b
     arena.set_leak_policy(info.id, "exclude")
-    assert arena.next_battle(session) is None and arena.progress(info.id).servable == 0
+    assert arena.next_battle(session) is None and arena.pregen_status(info.id).servable == 0

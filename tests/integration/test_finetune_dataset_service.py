@@ -11,7 +11,7 @@ import pytest
 from playground.errors import InvalidInput
 from playground.finetune.dataset_service import DatasetService
 from playground.finetune.datasets import PROMPT_COMPLETION_KIND, ColumnMapping
-from playground.finetune.formats import ALPACA, CHAT_TEMPLATE, Example, render_training_pair
+from playground.models.prompt_formats import ALPACA, CHAT_TEMPLATE, Example, render_training_pair
 from playground.models.embedded import SMOLLM2_KEY
 from playground.models.registry import ModelRegistry
 from playground.settings import Settings

@@ -20,7 +20,7 @@ from playground.compare.columns import ColumnConfig
 from playground.errors import InvalidInput
 from playground.finetune.checkpoint import Checkpoint, DiskFullError, load_checkpoint, save_checkpoint
 from playground.finetune.config import TrainingConfig
-from playground.finetune.formats import ALPACA, Example, render_prompt
+from playground.models.prompt_formats import ALPACA, Example, render_prompt
 from playground.finetune.jobs import FinetuneService
 from playground.finetune.tuned_models import finetune_key
 from playground.finetune.trainer import FAKE_OOM_ENV
@@ -93,7 +93,7 @@ def test_preflight_measures_speed_memory_and_eta_in_the_worker(trained):
 @pytest.mark.slow
 def test_training_lowers_the_loss_and_survives_running_out_of_memory(trained):
     _, _, view = trained
-    assert view.status == "succeeded", view.message
+    assert view.status == "done", view.message
     assert view.step == view.total_steps == 15 and view.progress == 1.0
     assert view.train_steps == list(range(1, 16))
     first, last = sum(view.train_losses[:3]) / 3, sum(view.train_losses[-3:]) / 3
@@ -184,7 +184,7 @@ def test_stop_resume_a_killed_worker_and_a_restart(services):
 
     restarted.resume(job_id)
     done = restarted.wait(job_id, timeout_s=600)
-    assert done.status == "succeeded", done.message
+    assert done.status == "done", done.message
     assert done.step == total and done.train_steps == list(range(1, total + 1))  # no step twice, none missing
     assert sum("Resumed from the checkpoint" in e.text for e in done.events) == 2
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from playground.errors import InvalidInput
-from playground.finetune.formats import ALPACA, Example, render_prompt
+from playground.models.prompt_formats import ALPACA, Example, render_prompt
 from playground.finetune.jobfiles import HOLDOUT_FILE, write_examples
 from playground.finetune.side_by_side import RUN_KIND, SideBySideService, base_key_of
 from playground.finetune.tuned_models import finetune_key
@@ -34,7 +34,7 @@ def services(tmp_path_factory, model_cache):  # noqa: F811
 
 @pytest.fixture(scope="module")
 def job(services, tmp_path_factory):
-    """A succeeded job whose adapter is a random (non-zero) LoRA, so the tuned answers differ."""
+    """A finished ("done") job whose adapter is a random (non-zero) LoRA, so the tuned answers differ."""
     import torch
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
@@ -49,7 +49,7 @@ def job(services, tmp_path_factory):
     with services.uow_factory() as uow:
         row = uow.finetune_jobs.add(
             name="random lora", base_model=SMOLLM2_KEY, base_name="SmolLM2 135M Instruct", base_path=str(smollm2_path()),
-            base_folder=str(folder), prompt_format=ALPACA, config={}, status="succeeded", message="done",
+            base_folder=str(folder), prompt_format=ALPACA, config={}, status="done", message="done",
             adapter_path=str(job_dir / "adapter"), job_dir=str(job_dir), dataset_name="zorp",
         )
         return row.id, folder

@@ -129,11 +129,11 @@ def test_stop_and_crash_never_leave_a_ready_half_file(services, tmp_path):
     big.write_text("\n\n".join(f"Paragraph {i} about the quarterly inventory of flour sacks." for i in range(400)))
     cancel = threading.Event()
 
-    def progress(fraction, message):
-        if "embedded" in message:
+    def progress(p):
+        if "embedded" in p.message:
             cancel.set()  # press Stop after the first batch
 
-    outcome = docs.ingest(c.id, [str(big)], progress=progress, cancel=cancel)[0]
+    outcome = docs.ingest(c.id, [str(big)], on_progress=progress, cancel=cancel)[0]
     assert outcome.status == "cancelled"
     db = _db(services)
     assert db.execute("SELECT COUNT(*) FROM rag_documents WHERE collection_id = ?", (c.id,)).fetchone()[0] == 0

@@ -28,7 +28,7 @@ from playground.finetune.datasets import (
     read_dataset_table,
     to_examples,
 )
-from playground.finetune.formats import Example
+from playground.models.prompt_formats import Example
 
 DEMO = Path(__file__).resolve().parents[2] / "assets" / "demo" / "finetune_support_replies.csv"
 

@@ -34,3 +34,20 @@ def test_progress_bar_is_accessible_and_escaped():
     assert "role='progressbar'" in html and "aria-valuenow='25'" in html and "width:25%" in html
     assert "job &lt;1&gt;: step 3 of 12 (25%)" in html and "<1>" not in html
     assert progress_html(None) == ""
+
+
+def test_base_vs_tuned_snapshots_move_one_progress_bar():
+    from components.widgets import with_progress
+    from playground.compare.fanout import ColumnState
+    from playground.finetune.side_by_side import Comparison, Row
+    from playground.statuses import GenerationStatus
+
+    answered, waiting = ColumnState(0, "hi", GenerationStatus.OK), ColumnState(1)
+    rows = [Row("p1", "e1", answered, answered), Row("p2", "e2", waiting, waiting)]
+    half = Comparison(1, 2, "base", "tuned", "alpaca", rows)
+    done = Comparison(1, 2, "base", "tuned", "alpaca", [rows[0], Row("p2", "e2", answered, answered)])
+    assert (half.progress.done, half.progress.total, half.progress.message) == (1, 2, "1 of 2 prompts answered")
+    assert not half.finished and done.finished and done.progress.fraction == 1.0
+    calls = []
+    assert list(with_progress([half, done], lambda value, desc=None, unit=None: calls.append((value, desc, unit)), unit="prompts")) == [half, done]
+    assert calls == [((1, 2), "1 of 2 prompts answered", "prompts")]  # the finished snapshot ends the bar by ending the run

@@ -2,7 +2,6 @@
 
 import threading
 import time
-from contextlib import contextmanager
 from types import SimpleNamespace
 
 import pytest
@@ -173,3 +172,55 @@ def test_forget_waits_for_the_running_answer(registry):
         assert not done.is_set() and backend.loaded
     assert done.wait(5)
     assert not backend.loaded
+
+
+class OneModelProvider:
+    """A ModelProvider that owns keys under ``extra/``."""
+
+    def __init__(self):
+        from playground.models.types import BackendKind, ModelSource, ModelSpec
+
+        self.spec = ModelSpec(key="extra/one", name="one", backend=BackendKind.TRANSFORMERS, source=ModelSource.FINETUNED)
+
+    def list_specs(self):
+        return [self.spec]
+
+    def get_spec(self, key):
+        return self.spec if key == self.spec.key else None
+
+
+def test_a_provider_adds_models_the_registry_lists_resolves_and_loads(registry):
+    registry.add_provider(OneModelProvider())
+    assert "extra/one" in [s.key for s in registry.list_specs()]
+    assert registry.get_spec("extra/one").name == "one"
+    assert use(registry, "extra/one").spec.key == "extra/one"
+    with pytest.raises(ModelNotFound):
+        registry.get_spec("extra/two")  # not the provider's: still a plain "not found"
+
+
+def test_tuned_models_come_from_finished_jobs_whose_adapter_exists(tmp_path):
+    from playground.finetune.tuned_models import TunedModelProvider, base_key_of, finetune_key
+    from playground.statuses import FinetuneStatus
+
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+
+    def job(job_id, status, adapter_path=str(adapter)):
+        return SimpleNamespace(id=job_id, status=status, adapter_path=adapter_path, base_path=str(tmp_path / "base.gguf"), base_name="Base",
+                               name=f"job{job_id}", dataset_name="faq", prompt_format="alpaca")  # fmt: skip
+
+    jobs = {1: job(1, FinetuneStatus.DONE), 2: job(2, FinetuneStatus.RUNNING), 3: job(3, FinetuneStatus.DONE, str(tmp_path / "gone"))}
+
+    class JobsUoW(EmptyUoW):
+        finetune_jobs = SimpleNamespace(
+            list=lambda statuses: [j for j in jobs.values() if j.status in statuses],
+            get=lambda job_id: jobs.get(job_id),
+        )
+
+    provider = TunedModelProvider(JobsUoW)
+    assert [s.key for s in provider.list_specs()] == [finetune_key(1)]  # running and adapter-less jobs are not models
+    tuned = provider.get_spec(finetune_key(1))
+    assert tuned.adapter_path == str(adapter) and tuned.name == "Base + job1"
+    base = provider.get_spec(base_key_of(1))
+    assert base.adapter_path is None and base.extra["prompt_format"] == "alpaca" and base.path == tuned.path
+    assert provider.get_spec(finetune_key(2)) is None and provider.get_spec("embedded/x") is None

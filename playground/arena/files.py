@@ -1,4 +1,8 @@
-"""Files out of (and into) an evaluation: the report, vote exports and vote imports."""
+"""Files out of (and into) an evaluation: the report, vote exports and vote imports.
+
+(Not "results" in the sense of ``playground.judge.results``: an evaluation's results are its
+leaderboard and agreement; this module writes them, and its votes, to files.)
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.exc import IntegrityError
-
 from playground.arena import exchange, report
+from playground.arena.join_codes import new_join_code
 from playground.arena.leaks import DEFAULT_WORDS, find_leaks
 from playground.errors import InvalidInput
 from storage import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaPrompt, ArenaRater, ArenaVote
@@ -70,7 +73,7 @@ def import_votes(service: "ArenaService", path: str | Path, name: str = "") -> "
         if uow.arena.evaluation_by_name(name) is not None:
             raise InvalidInput(f"An evaluation named {name!r} already exists. Type another name for the import.")
         evaluation = uow.arena.add_evaluation(
-            name=name, mode="imported", join_code=service._new_code(uow), params={}, leak_words=list(DEFAULT_WORDS) + models, leak_action="redact", seed=0
+            name=name, mode="imported", join_code=new_join_code(uow), params={}, leak_words=list(DEFAULT_WORDS) + models, leak_action="redact", seed=0
         )
         contestants = {m: ArenaContestant(evaluation_id=evaluation.id, position=i, model_key=f"imported/{m}", label=m, params={}, status="ok") for i, m in enumerate(models)}
         uow.arena.add_all(list(contestants.values()))
@@ -95,10 +98,8 @@ def import_votes(service: "ArenaService", path: str | Path, name: str = "") -> "
             if r["judge"] not in raters:
                 raters[r["judge"]] = uow.arena.add(ArenaRater(evaluation_id=evaluation.id, name=r["judge"], source="import"))
             stamp = datetime.fromtimestamp(r["tstamp"], tz=timezone.utc) if r["tstamp"] else datetime.now(timezone.utc)
-            try:
-                with uow.session.begin_nested():  # a judge voting twice on one battle: keep the first
-                    uow.arena.add(ArenaVote(battle_id=battles[key].id, rater_id=raters[r["judge"]].id, winner=r["winner"], acceptable_a=r["acceptable_a"], acceptable_b=r["acceptable_b"], reasons=r["reasons"], comment=r["comment"], created_at=stamp))
-            except IntegrityError:
+            vote = ArenaVote(battle_id=battles[key].id, rater_id=raters[r["judge"]].id, winner=r["winner"], acceptable_a=r["acceptable_a"], acceptable_b=r["acceptable_b"], reasons=r["reasons"], comment=r["comment"], created_at=stamp)
+            if not uow.arena.add_if_new(vote):  # a judge voting twice on one battle: keep the first
                 duplicates += 1
         evaluation_id = evaluation.id
     log.info("Imported %d votes (%d duplicates skipped) into arena evaluation %s", len(records) - duplicates, duplicates, evaluation_id)

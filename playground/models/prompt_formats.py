@@ -1,8 +1,10 @@
-"""Prompt formats for fine-tuning, shared by training and by the tuned model answering later.
+"""Prompt formats a fine-tuned model is trained in and answers in.
 
-A tuned model only answers well in the format it was trained on, so the worker renders
-training text with ``render_training_pair`` and the transformers backend renders a chat
-for a tuned model with ``render_prompt`` on ``example_from_messages`` — the same code.
+A tuned model only answers well in the format it was trained on, so the fine-tune worker
+renders training text with ``render_training_pair`` and the transformers backend renders a
+chat for a tuned model with ``render_prompt`` on ``example_from_messages`` — the same code.
+It lives with the models (not in ``playground.finetune``) because inference needs it and
+models must not depend on fine-tuning.
 
 Every dataset row, whatever its source shape (Alpaca, prompt/completion, chat messages),
 becomes one ``Example``.
@@ -152,3 +154,16 @@ def render_training_pair(example: Example, prompt_format: str, tokenizer: Any) -
     if full.startswith(prompt):
         return prompt, full[len(prompt):]
     return prompt, example.output + eos
+
+
+def encode_text(tokenizer: Any, text: str) -> list[int]:
+    """Token ids of a rendered prompt, with the tokenizer's BOS unless the text already has it
+    (chat templates write their own); used for training and answering alike."""
+    bos = getattr(tokenizer, "bos_token", None)
+    add_special = not (bos and text.startswith(bos))
+    return list(tokenizer(text, add_special_tokens=add_special)["input_ids"])
+
+
+def format_stops(prompt_format: str) -> tuple[str, ...]:
+    """Stop sequences a tuned model needs in this format (the chat template ends turns itself)."""
+    return ALPACA_STOPS if prompt_format == ALPACA else ()

@@ -1,0 +1,106 @@
+"""The History tab's widgets (no handlers here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import gradio as gr
+
+from playground.history import KINDS
+
+HEADERS = ["Run", "When", "Kind", "Prompt", "Models", "Template", "Answers", "Errors", "Cost"]
+INTRO = (
+    "Every run is saved: prompt, template version, each column's settings, the answers, their figures and errors. "
+    "Search and filter them, read one, put it back into Compare, run it again, delete or export."
+)
+
+
+@dataclass
+class FilterWidgets:
+    text: gr.Textbox
+    kinds: gr.CheckboxGroup
+    model: gr.Dropdown
+    template: gr.Dropdown
+    date_from: gr.Textbox
+    date_to: gr.Textbox
+    search: gr.Button
+
+    @property
+    def inputs(self) -> list:
+        """In the order the search, delete and export handlers take them."""
+        return [self.text, self.model, self.template, self.date_from, self.date_to, self.kinds]
+
+
+@dataclass
+class RunActionWidgets:
+    run_id: gr.Number
+    show: gr.Button
+    reopen: gr.Button
+    rerun: gr.Button
+    stop: gr.Button
+    delete: gr.Button
+    confirm: gr.Group
+    confirm_text: gr.Markdown
+    confirm_yes: gr.Button
+    confirm_no: gr.Button
+
+
+@dataclass
+class HistoryLayout:
+    filters: FilterWidgets
+    found: gr.Markdown
+    runs_table: gr.Dataframe  # the saved runs the filters match
+    actions: RunActionWidgets
+    detail: gr.Markdown
+    export_format: gr.Radio
+    export: gr.Button
+    export_file: gr.File
+
+
+def filter_layout(model_choices: dict[str, Any], template_choices: dict[str, Any]) -> FilterWidgets:
+    with gr.Row():
+        text = gr.Textbox(label="Search prompts and answers", placeholder="e.g. refund", scale=3, elem_id="history-text")
+        kinds = gr.CheckboxGroup(list(KINDS), value=[], label="Kinds (none ticked = all)", scale=2, elem_id="history-kinds")
+    with gr.Row():
+        model = gr.Dropdown(label="Model", scale=2, elem_id="history-model", **model_choices)
+        template = gr.Dropdown(label="Template", scale=2, elem_id="history-template", **template_choices)
+        date_from = gr.Textbox(label="From (YYYY-MM-DD)", placeholder="2025-01-31", scale=1, elem_id="history-from")
+        date_to = gr.Textbox(label="To (YYYY-MM-DD, included)", placeholder="2025-12-31", scale=1, elem_id="history-to")
+        search = gr.Button("Search", variant="primary", scale=1, elem_id="history-search")
+    return FilterWidgets(text, kinds, model, template, date_from, date_to, search)
+
+
+def actions_layout(can_reopen: bool) -> RunActionWidgets:
+    with gr.Row():
+        run_id = gr.Number(label="Run id", precision=0, value=None, scale=1, elem_id="history-run-id")
+        show = gr.Button("Show", scale=1, elem_id="history-show")
+        reopen = gr.Button("Reopen in Compare", scale=1, elem_id="history-reopen", interactive=can_reopen)
+        rerun = gr.Button("Re-run", scale=1, elem_id="history-rerun")
+        stop = gr.Button("Stop", scale=1, elem_id="history-stop")
+        delete = gr.Button("Delete…", variant="stop", scale=1, elem_id="history-delete")
+    with gr.Group(visible=False, elem_id="history-confirm") as confirm:
+        confirm_text = gr.Markdown()
+        with gr.Row():
+            confirm_yes = gr.Button("Yes, delete it", variant="stop", elem_id="history-delete-yes")
+            confirm_no = gr.Button("Cancel", elem_id="history-delete-no")
+    return RunActionWidgets(run_id, show, reopen, rerun, stop, delete, confirm, confirm_text, confirm_yes, confirm_no)
+
+
+def history_layout(
+    model_choices: dict[str, Any], template_choices: dict[str, Any], newest_runs: Callable[[], Any], can_reopen: bool
+) -> HistoryLayout:
+    """``newest_runs`` fills the table on every page load; ``can_reopen``: a Compare tab to reopen runs in exists."""
+    gr.Markdown(INTRO)
+    filters = filter_layout(model_choices, template_choices)
+    found = gr.Markdown(elem_id="history-found")
+    runs_table = gr.Dataframe(
+        value=newest_runs, headers=HEADERS, interactive=False, wrap=True, label="Saved runs (newest first)", elem_id="history-table"
+    )
+    actions = actions_layout(can_reopen)
+    detail = gr.Markdown(elem_id="history-detail")
+    with gr.Row():
+        export_format = gr.Radio([("JSONL", "jsonl"), ("CSV", "csv")], value="jsonl", label="Export format", scale=1)
+        export = gr.Button("Export the runs listed", scale=1, elem_id="history-export")
+        export_file = gr.File(label="Export", interactive=False, scale=2, elem_id="history-export-file")
+    return HistoryLayout(filters, found, runs_table, actions, detail, export_format, export, export_file)

@@ -1,0 +1,1 @@
+"""Models: specs, backends (llama.cpp, transformers, OpenAI-compatible HTTP, a scripted fake) and the registry."""
