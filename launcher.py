@@ -22,12 +22,24 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Start the Playground web app.")
-    parser.add_argument("--host", default=os.environ.get("PLAYGROUND_HOST", "127.0.0.1"), help="address to listen on (0.0.0.0 for a room of people on one link)")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("PLAYGROUND_PORT", "7860")), help="port to listen on")
+    parser.add_argument(
+        "--host",
+        default=os.environ.get("PLAYGROUND_HOST", "127.0.0.1"),
+        help="address to listen on (0.0.0.0 for a room of people on one link)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=int(os.environ.get("PLAYGROUND_PORT", "7860")), help="port to listen on"
+    )
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public share link (needs internet)")
-    parser.add_argument("--auth", action="append", default=[], metavar="USER:PASS", help="require a login; repeat for several users")
+    parser.add_argument(
+        "--auth", action="append", default=[], metavar="USER:PASS", help="require a login; repeat for several users"
+    )
     parser.add_argument("--data-dir", default=None, help="data folder (default $PLAYGROUND_HOME or ~/.playground)")
-    parser.add_argument("--arena-only", action="store_true", help="serve only the Arena rating view (no other tabs, no model names), for a room on one link")
+    parser.add_argument(
+        "--arena-only",
+        action="store_true",
+        help="serve only the Arena rating view (no other tabs, no model names), for a room on one link",
+    )
     parser.add_argument("--no-browser", action="store_true", help="do not open a browser window")
     return parser.parse_args(argv)
 

@@ -48,7 +48,9 @@ def main() -> int:
     servers = [start_llama_cpp_server(smollm2_path(), free_port(), log_dir=work, n_threads=1) for _ in range(2)]
     services = Services.create(Settings(home=work / "home", database_url=f"sqlite:///{work / 'bench.db'}"))
     try:
-        keys = [services.models.add_endpoint(f"server {i + 1}", url, "smollm2").key for i, (_, url) in enumerate(servers)]
+        keys = [
+            services.models.add_endpoint(f"server {i + 1}", url, "smollm2").key for i, (_, url) in enumerate(servers)
+        ]
         columns = [ColumnConfig(model_key=k, temperature=0.0, seed=1, max_tokens=args.max_tokens) for k in keys]
         timed_turn(services, columns)  # warm-up: both servers have the prompt cached equally afterwards
         ratios, together_times, slower_times = [], [], []
@@ -59,11 +61,19 @@ def main() -> int:
             ratios.append(together / slower)
             together_times.append(together)
             slower_times.append(slower)
-        print(f"2 columns, each a llama_cpp.server with 1 thread; {args.max_tokens} max tokens; last completion tokens {tokens}; {args.runs} rounds")
-        print(f"side by side: median {statistics.median(together_times):.2f} s   runs: {', '.join(f'{t:.2f}' for t in together_times)}")
-        print(f"slower single column: median {statistics.median(slower_times):.2f} s   runs: {', '.join(f'{t:.2f}' for t in slower_times)}")
+        print(
+            f"2 columns, each a llama_cpp.server with 1 thread; {args.max_tokens} max tokens; last completion tokens {tokens}; {args.runs} rounds"
+        )
+        print(
+            f"side by side: median {statistics.median(together_times):.2f} s   runs: {', '.join(f'{t:.2f}' for t in together_times)}"
+        )
+        print(
+            f"slower single column: median {statistics.median(slower_times):.2f} s   runs: {', '.join(f'{t:.2f}' for t in slower_times)}"
+        )
         ratio = statistics.median(ratios)
-        print(f"ratio side-by-side / slower single = {ratio:.3f} (median of per-round ratios; goal <= 1.2: {'met' if ratio <= 1.2 else 'NOT met'})")
+        print(
+            f"ratio side-by-side / slower single = {ratio:.3f} (median of per-round ratios; goal <= 1.2: {'met' if ratio <= 1.2 else 'NOT met'})"
+        )
     finally:
         services.close()
         for proc, _ in servers:

@@ -136,7 +136,9 @@ class StepMeter:
         # The decoder under the output head: the HF path reaches it through the PEFT model's
         # forward, our trainer may call it directly (it runs the head on answer positions only).
         decoder = getattr(model.get_base_model(), "model", None)
-        (decoder if isinstance(decoder, torch.nn.Module) else model).register_forward_pre_hook(self._hook, with_kwargs=True)
+        (decoder if isinstance(decoder, torch.nn.Module) else model).register_forward_pre_hook(
+            self._hook, with_kwargs=True
+        )
 
     def _hook(self, module: Any, args: Any, kwargs: dict[str, Any]) -> None:
         if self.active and module.training:
@@ -207,17 +209,20 @@ def child_ours(args: argparse.Namespace) -> int:
     worker.reset_peak_memory = reset_peak_memory
     rc = worker.main([str(args.job_id)])
     meter = state["meter"]
-    _write(args.result, {
-        "rc": rc,
-        "steps": meter.steps if meter else [],
-        "worker_step_tokens": state["step_tokens"],
-        "dataset_tokens": state.get("dataset_tokens"),
-        "examples": state.get("examples"),
-        "threads": state.get("threads"),
-        "total_steps": state.get("total_steps"),
-        "cuda": cuda,
-        **memory.result,
-    })
+    _write(
+        args.result,
+        {
+            "rc": rc,
+            "steps": meter.steps if meter else [],
+            "worker_step_tokens": state["step_tokens"],
+            "dataset_tokens": state.get("dataset_tokens"),
+            "examples": state.get("examples"),
+            "threads": state.get("threads"),
+            "total_steps": state.get("total_steps"),
+            "cuda": cuda,
+            **memory.result,
+        },
+    )
     return rc
 
 
@@ -225,7 +230,14 @@ def child_ours(args: argparse.Namespace) -> int:
 def child_hf(args: argparse.Namespace) -> int:
     import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
+    from transformers import (
+        AutoModelForCausalLM,
+        AutoTokenizer,
+        DataCollatorForSeq2Seq,
+        Trainer,
+        TrainerCallback,
+        TrainingArguments,
+    )
 
     from playground.models.prompt_formats import ALPACA, render_training_pair
 
@@ -249,10 +261,17 @@ def child_hf(args: argparse.Namespace) -> int:
     if cuda:
         model = model.to("cuda")
     model.config.use_cache = False
-    model = get_peft_model(model, LoraConfig(
-        r=LORA["r"], lora_alpha=LORA["alpha"], lora_dropout=LORA["dropout"], target_modules="all-linear",
-        bias="none", task_type="CAUSAL_LM",
-    ))
+    model = get_peft_model(
+        model,
+        LoraConfig(
+            r=LORA["r"],
+            lora_alpha=LORA["alpha"],
+            lora_dropout=LORA["dropout"],
+            target_modules="all-linear",
+            bias="none",
+            task_type="CAUSAL_LM",
+        ),
+    )
     meter = StepMeter(model, cuda)
     memory = Memory(cuda)
 
@@ -294,24 +313,31 @@ def child_hf(args: argparse.Namespace) -> int:
             callbacks=[Timing()],
         )
         trainer.train()
-    _write(args.result, {
-        "rc": 0,
-        "steps": meter.steps,
-        "dataset_tokens": sum(len(r["input_ids"]) for r in dataset),
-        "examples": len(dataset),
-        "threads": torch.get_num_threads(),
-        "total_steps": trainer.state.global_step,
-        "cuda": cuda,
-        **memory.result,
-    })
+    _write(
+        args.result,
+        {
+            "rc": 0,
+            "steps": meter.steps,
+            "dataset_tokens": sum(len(r["input_ids"]) for r in dataset),
+            "examples": len(dataset),
+            "threads": torch.get_num_threads(),
+            "total_steps": trainer.state.global_step,
+            "cuda": cuda,
+            **memory.result,
+        },
+    )
     return 0
 
 
 # ---- parent ----------------------------------------------------------------------------------
-def run_child(kind: str, extra: list[str], env: dict[str, str], cwd: Path, log_path: Path, result: Path) -> dict[str, Any]:
+def run_child(
+    kind: str, extra: list[str], env: dict[str, str], cwd: Path, log_path: Path, result: Path
+) -> dict[str, Any]:
     command = [sys.executable, str(Path(__file__).resolve()), "--child", kind, "--result", str(result), *extra]
     with log_path.open("wb") as log:
-        proc = subprocess.run(command, env=env, cwd=str(cwd), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            command, env=env, cwd=str(cwd), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL
+        )
     data = json.loads(result.read_text()) if result.is_file() else None
     if proc.returncode != 0 or not data or data.get("rc") != 0:
         tail = log_path.read_text(errors="replace")[-3000:]
@@ -332,18 +358,25 @@ def summarise(data: dict[str, Any], warmup: int) -> dict[str, Any]:
         growth_kib = (data["hwm_kib"] if data.get("hwm_reset") else data["ru_maxrss_kib"]) - data["rss_before_kib"]
         peak = growth_kib * 1024
         note = "" if data.get("hwm_reset") else " (lower bound: peak RSS could not be reset)"
-        peak_text = f"RSS +{growth_kib / 1024:.0f} MiB in training{note}, process peak {data['ru_maxrss_kib'] / 1024:.0f} MiB"
+        peak_text = (
+            f"RSS +{growth_kib / 1024:.0f} MiB in training{note}, process peak {data['ru_maxrss_kib'] / 1024:.0f} MiB"
+        )
     return {
-        "rate": tokens / seconds, "tokens": tokens, "seconds": seconds, "padding": 1 - tokens / positions,
-        "peak": peak, "peak_text": peak_text, "steps": len(steps),
+        "rate": tokens / seconds,
+        "tokens": tokens,
+        "seconds": seconds,
+        "padding": 1 - tokens / positions,
+        "peak": peak,
+        "peak_text": peak_text,
+        "steps": len(steps),
     }
 
 
 def parent(args: argparse.Namespace) -> int:
     from playground.finetune.config import ALL_LINEAR, TrainingConfig, steps_per_epoch
-    from playground.models.prompt_formats import ALPACA
     from playground.models.embedded import SMOLLM2_KEY, smollm2_path
     from playground.models.gguf_convert import convert_gguf
+    from playground.models.prompt_formats import ALPACA
     from playground.services import Services
     from playground.settings import Settings
     from playground.statuses import FinetuneStatus
@@ -361,26 +394,44 @@ def parent(args: argparse.Namespace) -> int:
         services = Services.create(settings)
         spe = steps_per_epoch(len(examples), args.micro_batch)
         config = TrainingConfig(
-            r=LORA["r"], alpha=LORA["alpha"], dropout=LORA["dropout"], target=ALL_LINEAR,
+            r=LORA["r"],
+            alpha=LORA["alpha"],
+            dropout=LORA["dropout"],
+            target=ALL_LINEAR,
             epochs=(args.steps - 0.5) / spe,  # rounds up to exactly --steps optimizer steps
-            learning_rate=LEARNING_RATE, batch_size=args.micro_batch, grad_accum=1, max_length=args.max_length,
-            load_in_4bit=False, warmup_ratio=WARMUP_RATIO, weight_decay=0.0, max_grad_norm=1.0,
-            eval_every=NEVER, checkpoint_every=NEVER, sample_max_tokens=1, seed=0,
+            learning_rate=LEARNING_RATE,
+            batch_size=args.micro_batch,
+            grad_accum=1,
+            max_length=args.max_length,
+            load_in_4bit=False,
+            warmup_ratio=WARMUP_RATIO,
+            weight_decay=0.0,
+            max_grad_norm=1.0,
+            eval_every=NEVER,
+            checkpoint_every=NEVER,
+            sample_max_tokens=1,
+            seed=0,
         )
         env = dict(os.environ)
-        env.update({
-            "PLAYGROUND_HOME": str(home), "DATABASE_URL": settings.database_url,
-            "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
-        })
+        env.update(
+            {
+                "PLAYGROUND_HOME": str(home),
+                "DATABASE_URL": settings.database_url,
+                "PYTHONPATH": os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p),
+            }
+        )
         sides = [("ours", "ours (worker, length-grouped)"), ("hf", "HF Trainer (default, random)")]
         if args.hf_grouped:
             sides.append(("hf-grouped", "HF Trainer (group_by_length)"))
         results: dict[str, list[dict[str, Any]]] = {key: [] for key, _ in sides}
         worker_rates: list[float] = []
         base_folder = ""
-        print(f"{len(examples)} examples from {DATASET.name} (Alpaca), max length {args.max_length}, micro-batch "
-              f"{args.micro_batch}, {args.steps} optimizer steps ({args.warmup_steps} warm-up excluded), "
-              f"LoRA r={LORA['r']} alpha={LORA['alpha']} all linear, {args.rounds} round(s), sides interleaved", flush=True)
+        print(
+            f"{len(examples)} examples from {DATASET.name} (Alpaca), max length {args.max_length}, micro-batch "
+            f"{args.micro_batch}, {args.steps} optimizer steps ({args.warmup_steps} warm-up excluded), "
+            f"LoRA r={LORA['r']} alpha={LORA['alpha']} all linear, {args.rounds} round(s), sides interleaved",
+            flush=True,
+        )
         for r in range(args.rounds):
             line = []
             for key, _label in sides:
@@ -401,14 +452,24 @@ def parent(args: argparse.Namespace) -> int:
                     worker_rates.append(view.tokens_per_s or 0.0)
                 else:
                     extra = [
-                        "--folder", base_folder, "--threads", str(settings.n_threads), "--steps", str(args.steps),
-                        "--micro-batch", str(args.micro_batch), "--max-length", str(args.max_length),
+                        "--folder",
+                        base_folder,
+                        "--threads",
+                        str(settings.n_threads),
+                        "--steps",
+                        str(args.steps),
+                        "--micro-batch",
+                        str(args.micro_batch),
+                        "--max-length",
+                        str(args.max_length),
                     ] + (["--grouped"] if key == "hf-grouped" else [])
                     data = run_child("hf", extra, env, Path(tmp), log, result)
                 if data["total_steps"] != args.steps or len(data["steps"]) != args.steps:
                     raise SystemExit(f"{key} ran {len(data['steps'])} steps, not {args.steps}")
                 summary = summarise(data, args.warmup_steps)
-                summary.update(dataset_tokens=data["dataset_tokens"], examples=data["examples"], threads=data["threads"])
+                summary.update(
+                    dataset_tokens=data["dataset_tokens"], examples=data["examples"], threads=data["threads"]
+                )
                 results[key].append(summary)
                 line.append(f"{key} {summary['rate']:.0f} tok/s (pad {summary['padding']:.1%}, {summary['peak_text']})")
             print(f"  round {r + 1}: " + "; ".join(line), flush=True)
@@ -427,12 +488,18 @@ def parent(args: argparse.Namespace) -> int:
         peak = statistics.median(r["peak"] for r in runs) / 2**20
         kind = "GPU peak" if runs[0]["peak_text"].startswith("GPU") else "RSS growth in training"
         rates = ", ".join(f"{r['rate']:.1f}" for r in runs)
-        print(f"{label:33} median {medians[key]:7.1f} tokens/s  padding {padding:5.1%}  {kind} {peak:6.0f} MiB  runs: {rates}")
+        print(
+            f"{label:33} median {medians[key]:7.1f} tokens/s  padding {padding:5.1%}  {kind} {peak:6.0f} MiB  runs: {rates}"
+        )
     if worker_rates:
-        print(f"(the worker's own tokens/s in the job, first step included: {', '.join(f'{x:.1f}' for x in worker_rates)})")
+        print(
+            f"(the worker's own tokens/s in the job, first step included: {', '.join(f'{x:.1f}' for x in worker_rates)})"
+        )
     ratio = medians["ours"] / medians["hf"]
-    print(f"ratio (ours / HF Trainer): {ratio:.2f} (goal >= 1.0; aim >= 1.3): "
-          f"{'aim met' if ratio >= 1.3 else 'goal met' if ratio >= 1.0 else 'NOT met'}")
+    print(
+        f"ratio (ours / HF Trainer): {ratio:.2f} (goal >= 1.0; aim >= 1.3): "
+        f"{'aim met' if ratio >= 1.3 else 'goal met' if ratio >= 1.0 else 'NOT met'}"
+    )
     if "hf-grouped" in medians:
         print(f"ratio (ours / HF Trainer with group_by_length): {medians['ours'] / medians['hf-grouped']:.2f}")
     return 0
@@ -445,9 +512,14 @@ def main() -> int:
     parser.add_argument("--micro-batch", type=int, default=4)
     parser.add_argument("--max-length", type=int, default=256)
     parser.add_argument("--warmup-steps", type=int, default=1, help="first steps left out of the timing on both sides")
-    parser.add_argument("--hf-grouped", action="store_true", help="also run HF Trainer with group_by_length (one more side per round)")
-    parser.add_argument("--cache-dir", default=str(Path(tempfile.gettempdir()) / "playground-test-cache"),
-                        help="where the converted SmolLM2 folder is kept (shared with the tests)")
+    parser.add_argument(
+        "--hf-grouped", action="store_true", help="also run HF Trainer with group_by_length (one more side per round)"
+    )
+    parser.add_argument(
+        "--cache-dir",
+        default=str(Path(tempfile.gettempdir()) / "playground-test-cache"),
+        help="where the converted SmolLM2 folder is kept (shared with the tests)",
+    )
     # internal: one side in its own process
     parser.add_argument("--child", choices=["ours", "hf"], help=argparse.SUPPRESS)
     parser.add_argument("--result", help=argparse.SUPPRESS)

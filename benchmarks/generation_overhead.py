@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from playground.models.embedded import embedded_specs  # noqa: E402
-from playground.models.llamacpp import LlamaCppBackend  # noqa: E402
-from playground.models.types import GenerationParams, Message, Usage  # noqa: E402
+from playground.models.embedded import embedded_specs
+from playground.models.llamacpp import LlamaCppBackend
+from playground.models.types import GenerationParams, Message, Usage
 
 PROMPT = "Write a short paragraph about why the sea is salty."
 
@@ -93,9 +93,15 @@ def main() -> int:
         raw.append(rate_raw)
         same_text &= text_ours == text_raw
     med_ours, med_raw = statistics.median(ours), statistics.median(raw)
-    print(f"model: {spec.name}; prompt tokens ~{len(llm.tokenize(PROMPT.encode()))}; max_tokens {args.max_tokens}; runs {args.runs} each, interleaved")
-    print(f"ours (LlamaCppBackend.stream)          median {med_ours:7.1f} tokens/s  runs: {', '.join(f'{r:.1f}' for r in ours)}")
-    print(f"raw  (Llama.create_chat_completion)    median {med_raw:7.1f} tokens/s  runs: {', '.join(f'{r:.1f}' for r in raw)}")
+    print(
+        f"model: {spec.name}; prompt tokens ~{len(llm.tokenize(PROMPT.encode()))}; max_tokens {args.max_tokens}; runs {args.runs} each, interleaved"
+    )
+    print(
+        f"ours (LlamaCppBackend.stream)          median {med_ours:7.1f} tokens/s  runs: {', '.join(f'{r:.1f}' for r in ours)}"
+    )
+    print(
+        f"raw  (Llama.create_chat_completion)    median {med_raw:7.1f} tokens/s  runs: {', '.join(f'{r:.1f}' for r in raw)}"
+    )
     print(f"same text on both sides every run: {same_text}")
     ratio = med_ours / med_raw
     print(f"ratio ours/raw = {ratio:.3f}  (goal >= 0.97: {'met' if ratio >= 0.97 else 'NOT met'})")

@@ -25,17 +25,20 @@ from pathlib import Path
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from playground.rag.chunking import ChunkSettings, chunk_pages  # noqa: E402
-from playground.rag.embedding import model_path, shared_embedder, to_blob  # noqa: E402
-from playground.rag.parsing import parse_file  # noqa: E402
-from playground.rag.retrieval import RetrievalSettings  # noqa: E402
-from playground.services import Services  # noqa: E402
-from playground.settings import Settings  # noqa: E402
-from storage.orm_rag import DOCUMENT_READY  # noqa: E402
+from playground.rag.chunking import ChunkSettings, chunk_pages
+from playground.rag.embedding import model_path, shared_embedder, to_blob
+from playground.rag.parsing import parse_file
+from playground.rag.retrieval import RetrievalSettings
+from playground.services import Services
+from playground.settings import Settings
+from storage.orm_rag import DOCUMENT_READY
 
-WORDS = [w for w in "the bakery staff wages holiday refund cake bread flour oven shift manager delivery supplier invoice payment order customer receipt allergen label date monday friday week month policy return price loaf croissant coffee butter eggs cream sugar salt yeast dough knead proof bake cool slice pack ship store shelf counter card cash deposit wedding party notice kilometre euro hour minute morning evening early late clean safety hygiene wash gloves apron fridge freezer stock count audit report team rota board training course licence forklift van driver route map address phone email web site review rating complaint praise quality fresh organic gluten free vegan nut sesame wheat milk soy".split()]
+WORDS = [
+    w
+    for w in "the bakery staff wages holiday refund cake bread flour oven shift manager delivery supplier invoice payment order customer receipt allergen label date monday friday week month policy return price loaf croissant coffee butter eggs cream sugar salt yeast dough knead proof bake cool slice pack ship store shelf counter card cash deposit wedding party notice kilometre euro hour minute morning evening early late clean safety hygiene wash gloves apron fridge freezer stock count audit report team rota board training course licence forklift van driver route map address phone email web site review rating complaint praise quality fresh organic gluten free vegan nut sesame wheat milk soy".split()
+]
 
 
 def synthetic_text(rng: np.random.Generator, words: int) -> str:
@@ -71,7 +74,9 @@ def ingest_ratio(services: Services, rounds: int, paragraphs: int, folder: Path)
     app, direct = statistics.median(app_rates), statistics.median(direct_rates)
     print(f"ingest: {len(texts)} chunks of ~512 chars; median app {app:.1f} chunks/s vs direct {direct:.1f} chunks/s")
     paired = statistics.median(a / d for a, d in zip(app_rates, direct_rates))
-    print(f"ingest ratio (median app / median direct): {app / direct:.3f}; median of the per-round ratios: {paired:.3f}  (goal >= 0.9)")
+    print(
+        f"ingest ratio (median app / median direct): {app / direct:.3f}; median of the per-round ratios: {paired:.3f}  (goal >= 0.9)"
+    )
 
 
 def query_latency(services: Services, chunk_count: int, queries: int) -> None:
@@ -81,17 +86,34 @@ def query_latency(services: Services, chunk_count: int, queries: int) -> None:
     started = time.perf_counter()
     with services.uow_factory() as uow:
         document = uow.rag_documents.add(
-            collection_id=collection.id, filename="synthetic.txt", content_hash="0" * 64, format="txt", size_bytes=0,
-            status=DOCUMENT_READY, page_count=chunk_count // 10, chunk_count=chunk_count,
+            collection_id=collection.id,
+            filename="synthetic.txt",
+            content_hash="0" * 64,
+            format="txt",
+            size_bytes=0,
+            status=DOCUMENT_READY,
+            page_count=chunk_count // 10,
+            chunk_count=chunk_count,
         )
         for start in range(0, chunk_count, 5000):
             vectors = rng.standard_normal((min(5000, chunk_count - start), 384)).astype(np.float32)
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
-            uow.rag_chunks.add_many([
-                {"collection_id": collection.id, "document_id": document.id, "ordinal": start + i, "page_number": (start + i) // 10 + 1,
-                 "start_char": 0, "end_char": 0, "heading": "", "text": synthetic_text(rng, 80), "embedding": to_blob(v)}
-                for i, v in enumerate(vectors)
-            ])
+            uow.rag_chunks.add_many(
+                [
+                    {
+                        "collection_id": collection.id,
+                        "document_id": document.id,
+                        "ordinal": start + i,
+                        "page_number": (start + i) // 10 + 1,
+                        "start_char": 0,
+                        "end_char": 0,
+                        "heading": "",
+                        "text": synthetic_text(rng, 80),
+                        "embedding": to_blob(v),
+                    }
+                    for i, v in enumerate(vectors)
+                ]
+            )
     print(f"query latency: built a {chunk_count}-chunk collection in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
     docs.retrieve(collection.id, "warm up the index", RetrievalSettings(top_k=5))
@@ -114,8 +136,12 @@ def query_latency(services: Services, chunk_count: int, queries: int) -> None:
     def pct(values, p):
         return float(np.percentile(values, p))
 
-    print(f"  hybrid retrieval, {queries} queries: p50 {pct(total, 50):.1f} ms, p95 {pct(total, 95):.1f} ms  (goal p95 < 100 ms)")
-    print(f"    of which search without embedding the question: p50 {pct(search_only, 50):.1f} ms, p95 {pct(search_only, 95):.1f} ms")
+    print(
+        f"  hybrid retrieval, {queries} queries: p50 {pct(total, 50):.1f} ms, p95 {pct(total, 95):.1f} ms  (goal p95 < 100 ms)"
+    )
+    print(
+        f"    of which search without embedding the question: p50 {pct(search_only, 50):.1f} ms, p95 {pct(search_only, 95):.1f} ms"
+    )
     print(f"    embedding the question alone: p50 {pct(embed_only, 50):.1f} ms, p95 {pct(embed_only, 95):.1f} ms")
 
 

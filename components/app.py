@@ -24,7 +24,10 @@ TITLE = "Playground"
 def build_arena_only_app(services: Services) -> gr.Blocks:
     """Only the rater view, for a room on one shared link: no other tabs, no model names."""
     with gr.Blocks(title=f"{TITLE} Arena") as demo:
-        gr.Markdown(f"# {TITLE} Arena\nTwo anonymous answers to the same prompt: pick the better one. Names appear after you vote.", elem_id="app-header")
+        gr.Markdown(
+            f"# {TITLE} Arena\nTwo anonymous answers to the same prompt: pick the better one. Names appear after you vote.",
+            elem_id="app-header",
+        )
         rater = build_rater_view(services)
         for event in rater.on_load:  # no tab to open here: the rater view is the whole page
             event.attach(demo.load)
@@ -35,7 +38,10 @@ def build_app(services: Services, arena_only: bool = False) -> gr.Blocks:
     if arena_only:
         return build_arena_only_app(services)
     with gr.Blocks(title=TITLE) as demo:
-        gr.Markdown(f"# {TITLE}\nTry large language models side by side, on your own documents and examples — no code.", elem_id="app-header")
+        gr.Markdown(
+            f"# {TITLE}\nTry large language models side by side, on your own documents and examples — no code.",
+            elem_id="app-header",
+        )
         with gr.Tabs(elem_id="main-tabs") as tabs:
             with gr.Tab("Compare", id="compare") as compare_tab:
                 compare = build_compare_tab(services, tabs)

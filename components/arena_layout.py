@@ -116,18 +116,36 @@ class ArenaLayout:
 def evaluation_bar(choices: list[tuple[str, int]]) -> EvaluationBar:
     with gr.Row():
         # Custom values allowed: evaluations created after this page was built are still valid picks.
-        evaluation = gr.Dropdown(label="Evaluation", choices=choices, value=None, allow_custom_value=True, elem_id="arena-evaluation", scale=4)
+        evaluation = gr.Dropdown(
+            label="Evaluation",
+            choices=choices,
+            value=None,
+            allow_custom_value=True,
+            elem_id="arena-evaluation",
+            scale=4,
+        )
         refresh = gr.Button("↻ Refresh list", scale=1)
         delete = gr.Button("Delete evaluation", variant="stop", scale=1, elem_id="arena-delete")
     return EvaluationBar(evaluation, refresh, delete, gr.Markdown(elem_id="arena-info"))
 
 
 def setup_section(services: Services) -> SetupSection:
-    name = gr.Textbox(label="Evaluation name", placeholder="e.g. Product descriptions, March workshop", elem_id="arena-eval-name")
+    name = gr.Textbox(
+        label="Evaluation name", placeholder="e.g. Product descriptions, March workshop", elem_id="arena-eval-name"
+    )
     with gr.Row():
-        prompts_text = gr.Textbox(label="Prompts (one per line; or separate multi-line prompts with a line '---')", lines=8, elem_id="arena-prompts", scale=3)
+        prompts_text = gr.Textbox(
+            label="Prompts (one per line; or separate multi-line prompts with a line '---')",
+            lines=8,
+            elem_id="arena-prompts",
+            scale=3,
+        )
         with gr.Column(scale=2):
-            prompts_file = gr.File(label="…or upload a CSV (column 'prompt') / JSONL / TXT", file_types=[".csv", ".jsonl", ".json", ".txt"], type="filepath")
+            prompts_file = gr.File(
+                label="…or upload a CSV (column 'prompt') / JSONL / TXT",
+                file_types=[".csv", ".jsonl", ".json", ".txt"],
+                type="filepath",
+            )
             from_compare = gr.Button("Take prompts from recent Compare runs")
     models = model_picker(services, "Models (two or more)", multiselect=True, use_default=False, elem_id="arena-models")
     with gr.Row():
@@ -136,10 +154,16 @@ def setup_section(services: Services) -> SetupSection:
         seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
     system_prompt = gr.Textbox(label="System prompt (optional, same for every model)", lines=2)
     with gr.Row():
-        leak_words = gr.Textbox(label="Extra words that give a model away (comma or one per line)", placeholder="e.g. our product name", scale=3)
+        leak_words = gr.Textbox(
+            label="Extra words that give a model away (comma or one per line)",
+            placeholder="e.g. our product name",
+            scale=3,
+        )
         leak_action = gr.Radio(list(LEAK_ACTIONS), value="redact", label="Answers that name a model are", scale=2)
     with gr.Row():
-        repeat_fraction = gr.Slider(0.0, 0.5, value=0.1, step=0.05, label="Share of battles repeated with sides swapped (self-consistency)")
+        repeat_fraction = gr.Slider(
+            0.0, 0.5, value=0.1, step=0.05, label="Share of battles repeated with sides swapped (self-consistency)"
+        )
         pairs_per_prompt = gr.Number(value=0, precision=0, label="Model pairs per prompt (0 = every pair)")
     live_on = gr.Checkbox(
         value=False,
@@ -166,9 +190,16 @@ def progress_section() -> ProgressSection:
             more_words = gr.Textbox(label="Add words and re-check every answer")
             apply_policy = gr.Button("Apply")
     with gr.Row():
-        live_toggle = gr.Checkbox(value=False, label="Live prompts: raters of the selected evaluation may ask their own prompts", elem_id="arena-live-toggle", scale=3)
+        live_toggle = gr.Checkbox(
+            value=False,
+            label="Live prompts: raters of the selected evaluation may ask their own prompts",
+            elem_id="arena-live-toggle",
+            scale=3,
+        )
         apply_live = gr.Button("Apply live mode", scale=1, elem_id="arena-live-apply")
-    return ProgressSection(progress, tally, flagged, policy, more_words, apply_policy, live_toggle, apply_live, gr.Timer(2.0))
+    return ProgressSection(
+        progress, tally, flagged, policy, more_words, apply_policy, live_toggle, apply_live, gr.Timer(2.0)
+    )
 
 
 def leaderboard_section() -> LeaderboardSection:
@@ -196,7 +227,9 @@ def agreement_section() -> AgreementSection:
 def files_section() -> FilesSection:
     with gr.Row():
         report_button = gr.Button("Make report (Markdown + HTML with charts)")
-        export_format = gr.Radio(["jsonl", "csv"], value="jsonl", label="Vote export format (FastChat battles + conversations)")
+        export_format = gr.Radio(
+            ["jsonl", "csv"], value="jsonl", label="Vote export format (FastChat battles + conversations)"
+        )
         export_button = gr.Button("Export votes")
     files = gr.File(label="Files", file_count="multiple", interactive=False)
     gr.Markdown("**Import votes** from a FastChat-format battle file (JSONL or CSV) as a new evaluation.")
@@ -221,6 +254,8 @@ def arena_layout(services: Services) -> ArenaLayout:
         with gr.Tab("Report & export"):
             files = files_section()
         with gr.Tab("Rate (try it yourself)"):
-            gr.Markdown("This is exactly what raters see. For a room, start the app with `--arena-only` and share the link and the join code.")
+            gr.Markdown(
+                "This is exactly what raters see. For a room, start the app with `--arena-only` and share the link and the join code."
+            )
             rater = build_rater_view(services)  # a view of its own, with its own handlers
     return ArenaLayout(bar, setup, progress, leaderboard, agreement, files, rater)

@@ -15,7 +15,15 @@ from components.ui_errors import user_errors
 from playground.arena.service import WINNERS, ArenaService, BattleView, LiveView, Reveal
 from playground.services import Services
 
-REASONS = ["More accurate", "More helpful", "Clearer", "Better follows the instructions", "Shorter / to the point", "Safer", "Better style"]
+REASONS = [
+    "More accurate",
+    "More helpful",
+    "Clearer",
+    "Better follows the instructions",
+    "Shorter / to the point",
+    "Safer",
+    "Better style",
+]
 ACCEPT_CHOICES = ["Yes", "No"]
 VOTE_BUTTONS = (("a", "A is better"), ("b", "B is better"), ("tie", "Tie (equally good)"), ("bothbad", "Both bad"))
 ALL_RATED = "You have rated every battle that is ready — thank you! Press **Next battle** later to check for more."
@@ -54,7 +62,20 @@ class RaterView:
     @property
     def battle_targets(self) -> list[Any]:
         """What showing a battle updates: ``_battle_outputs`` returns one value for each."""
-        return [self.current, self.status, self.prompt, self.text_a, self.text_b, self.accept_a, self.accept_b, self.reasons, self.comment, self.reveal, *self.vote_buttons.values(), self.next_btn]
+        return [
+            self.current,
+            self.status,
+            self.prompt,
+            self.text_a,
+            self.text_b,
+            self.accept_a,
+            self.accept_b,
+            self.reasons,
+            self.comment,
+            self.reveal,
+            *self.vote_buttons.values(),
+            self.next_btn,
+        ]
 
     @property
     def live_targets(self) -> list[Any]:
@@ -87,8 +108,12 @@ def _live_layout() -> tuple[gr.Group, gr.Textbox, gr.Button, gr.Button]:
 
 def _answer_column(side: str) -> tuple[gr.Textbox, gr.Radio]:
     with gr.Column():
-        text = gr.Textbox(label=f"Answer {side}", lines=10, max_lines=30, interactive=False, elem_id=f"arena-answer-{side.lower()}")
-        accept = gr.Radio(ACCEPT_CHOICES, label=f"Is {side} acceptable? (optional)", elem_id=f"arena-accept-{side.lower()}")
+        text = gr.Textbox(
+            label=f"Answer {side}", lines=10, max_lines=30, interactive=False, elem_id=f"arena-answer-{side.lower()}"
+        )
+        accept = gr.Radio(
+            ACCEPT_CHOICES, label=f"Is {side} acceptable? (optional)", elem_id=f"arena-accept-{side.lower()}"
+        )
     return text, accept
 
 
@@ -102,7 +127,10 @@ def rater_layout() -> RaterView:
         text_a, accept_a = _answer_column("A")
         text_b, accept_b = _answer_column("B")
     with gr.Row():
-        vote_buttons = {choice: gr.Button(label, interactive=False, elem_id=f"arena-vote-{choice}") for choice, label in VOTE_BUTTONS}
+        vote_buttons = {
+            choice: gr.Button(label, interactive=False, elem_id=f"arena-vote-{choice}")
+            for choice, label in VOTE_BUTTONS
+        }
     with gr.Accordion("Why? (optional)", open=False):
         reasons = gr.CheckboxGroup(REASONS, label="Reasons", elem_id="arena-reasons")
         comment = gr.Textbox(label="Comment", lines=2, elem_id="arena-comment")
@@ -130,7 +158,9 @@ def _on_screen(token: str | None) -> dict | None:
     return {"token": token, "served": time.time()} if token is not None else None
 
 
-def _pair_outputs(shown: dict | None, status: str, prompt: str, text_a: str, text_b: str, votable: bool, next_ready: bool) -> list[Any]:
+def _pair_outputs(
+    shown: dict | None, status: str, prompt: str, text_a: str, text_b: str, votable: bool, next_ready: bool
+) -> list[Any]:
     """Values for ``RaterView.battle_targets``: a pair on screen with the rater's last choices cleared."""
     votes = [gr.update(interactive=votable)] * len(VOTE_BUTTONS)
     return [shown, status, prompt, text_a, text_b, None, None, [], "", "", *votes, gr.update(interactive=next_ready)]
@@ -141,12 +171,28 @@ def _battle_outputs(view: BattleView | None, joined: dict | None) -> list[Any]:
         return _pair_outputs(None, ALL_RATED, "", "", "", votable=False, next_ready=True)
     who = f"Rating as **{joined['name']}** · " if joined else ""
     status = f"{who}battle {view.number} of {view.total}"
-    return _pair_outputs(_on_screen(view.token), status, f"### Prompt\n\n{view.prompt}", view.text_a, view.text_b, votable=True, next_ready=False)
+    return _pair_outputs(
+        _on_screen(view.token),
+        status,
+        f"### Prompt\n\n{view.prompt}",
+        view.text_a,
+        view.text_b,
+        votable=True,
+        next_ready=False,
+    )
 
 
 def _live_outputs(view: LiveView) -> list[Any]:
     """One step of a live battle: voting stays locked until the pair is a battle."""
-    pair = _pair_outputs(_on_screen(view.token), view.message, f"### Your prompt\n\n{view.prompt}", view.text_a, view.text_b, votable=view.token is not None, next_ready=view.finished)
+    pair = _pair_outputs(
+        _on_screen(view.token),
+        view.message,
+        f"### Your prompt\n\n{view.prompt}",
+        view.text_a,
+        view.text_b,
+        votable=view.token is not None,
+        next_ready=view.finished,
+    )
     return [*pair, gr.update(interactive=view.finished), gr.update(interactive=view.finished), view.prompt]
 
 
@@ -160,7 +206,11 @@ class RaterController:
     def join(self, typed_name: str, typed_code: str, request: gr.Request):
         username = getattr(request, "username", None) if request is not None else None
         joined = self.arena.join(typed_code, typed_name, username)
-        return [joined, *_battle_outputs(self.arena.next_battle(joined), joined), gr.update(visible=self.arena.live_enabled(joined))]
+        return [
+            joined,
+            *_battle_outputs(self.arena.next_battle(joined), joined),
+            gr.update(visible=self.arena.live_enabled(joined)),
+        ]
 
     @user_errors
     def next_battle(self, joined: dict | None):
@@ -179,11 +229,22 @@ class RaterController:
             yield _live_outputs(view)
 
     @user_errors
-    def vote(self, choice: str, joined: dict | None, shown: dict | None, acc_a: str | None, acc_b: str | None, why: list[str], note: str):
+    def vote(
+        self,
+        choice: str,
+        joined: dict | None,
+        shown: dict | None,
+        acc_a: str | None,
+        acc_b: str | None,
+        why: list[str],
+        note: str,
+    ):
         if not shown:
             raise gr.Error("There is no battle on screen. Press “Next battle”.", print_exception=False)
         seconds = time.time() - float(shown.get("served") or time.time())
-        result = self.arena.vote(joined, shown.get("token"), choice, _accept(acc_a), _accept(acc_b), why or [], note or "", seconds)
+        result = self.arena.vote(
+            joined, shown.get("token"), choice, _accept(acc_a), _accept(acc_b), why or [], note or "", seconds
+        )
         locked = [gr.update(interactive=False)] * len(VOTE_BUTTONS)
         return [_reveal_text(result), *locked, gr.update(interactive=True)]
 
@@ -200,12 +261,29 @@ def build_rater_view(services: Services) -> TabHandle:
     """The rater view, wired; its ``on_load`` fills the name and code from the page's link."""
     view = rater_layout()
     rater = RaterController(services.arena)
-    view.join.click(rater.join, [view.name, view.code], [view.session, *view.battle_targets, view.live_box], api_name="arena_join", **RATER_EVENTS)
+    view.join.click(
+        rater.join,
+        [view.name, view.code],
+        [view.session, *view.battle_targets, view.live_box],
+        api_name="arena_join",
+        **RATER_EVENTS,
+    )
     view.next_btn.click(rater.next_battle, [view.session], view.battle_targets, api_name="arena_next", **RATER_EVENTS)
     vote_inputs = [view.session, view.current, view.accept_a, view.accept_b, view.reasons, view.comment]
     vote_outputs = [view.reveal, *view.vote_buttons.values(), view.next_btn]
     for choice, button in view.vote_buttons.items():
-        button.click(partial(rater.vote, choice), vote_inputs, vote_outputs, api_name=f"arena_vote_{choice}", trigger_mode="once", **RATER_EVENTS)
-    view.ask.click(rater.ask, [view.live_prompt, view.session], view.live_targets, api_name="arena_live_ask", **LIVE_EVENTS)
-    view.another.click(rater.ask_again, [view.last_prompt, view.session], view.live_targets, api_name="arena_live_retry", **LIVE_EVENTS)
+        button.click(
+            partial(rater.vote, choice),
+            vote_inputs,
+            vote_outputs,
+            api_name=f"arena_vote_{choice}",
+            trigger_mode="once",
+            **RATER_EVENTS,
+        )
+    view.ask.click(
+        rater.ask, [view.live_prompt, view.session], view.live_targets, api_name="arena_live_ask", **LIVE_EVENTS
+    )
+    view.another.click(
+        rater.ask_again, [view.last_prompt, view.session], view.live_targets, api_name="arena_live_retry", **LIVE_EVENTS
+    )
     return TabHandle(on_load=[Event(rater.prefill, [], [view.name, view.code], api_name="arena_prefill")])

@@ -25,7 +25,11 @@ NO_JUDGE_RUN = "\n\n**Automatic judge:** not run on this evaluation yet (Judge t
 # ---- formatting --------------------------------------------------------------------------
 def progress_markdown(status: PregenStatus, votes: int) -> str:
     p = status.progress
-    state = "⏳ generating" if status.running else ("✅ all answers ready" if p.total and p.done == p.total else "⏸ not running")
+    state = (
+        "⏳ generating"
+        if status.running
+        else ("✅ all answers ready" if p.total and p.done == p.total else "⏸ not running")
+    )
     lines = [
         f"<progress value='{p.done}' max='{max(p.total, 1)}' style='width:100%'></progress>",
         f"**{p.done} / {p.total}** answers ({p.fraction:.0%}) · {state}" + (f" · {p.message}" if p.message else ""),
@@ -33,7 +37,9 @@ def progress_markdown(status: PregenStatus, votes: int) -> str:
     ]
     for label, contestant_status, error in status.contestants:
         if contestant_status == "failed":
-            lines.append(f"❌ **{label}** failed: {error} — its battles are held back; fix it and press Generate / resume.")
+            lines.append(
+                f"❌ **{label}** failed: {error} — its battles are held back; fix it and press Generate / resume."
+            )
     if status.failed:
         lines.append(f"{status.failed} answer(s) failed; Generate / resume retries them.")
     return "\n\n".join(lines)
@@ -65,7 +71,11 @@ class ArenaController:
         if not evaluation_id:
             return NO_EVALUATION
         info = self.arena.evaluation(evaluation_id)
-        live = " · live prompts **on**" if info.mode == "live" else (" · live prompts off" if info.mode == "prompt_set" else "")
+        live = (
+            " · live prompts **on**"
+            if info.mode == "live"
+            else (" · live prompts off" if info.mode == "prompt_set" else "")
+        )
         return (
             f"**{info.name}** · join code **`{info.join_code}`** · {info.prompts} prompts · {info.battles} battles · "
             f"models: {', '.join(info.contestants)}{live}"
@@ -88,17 +98,36 @@ class ArenaController:
         return _prompt_box_text(prompts)
 
     @user_errors
-    def create(self, eval_name, typed, upload, keys, tokens, temp, seed_value, system, words, action, repeats, per_prompt, live=False):
+    def create(
+        self,
+        eval_name,
+        typed,
+        upload,
+        keys,
+        tokens,
+        temp,
+        seed_value,
+        system,
+        words,
+        action,
+        repeats,
+        per_prompt,
+        live=False,
+    ):
         items = read_prompt_set(typed, upload, bool(live))
         seed = _seed(seed_value)
-        params = GenerationParams(system_prompt=system or "", temperature=float(temp), max_tokens=int(tokens), seed=seed)
+        params = GenerationParams(
+            system_prompt=system or "", temperature=float(temp), max_tokens=int(tokens), seed=seed
+        )
         info = self.arena.create_evaluation(
             eval_name, items, keys or [], params, leak_words=words or "", leak_action=action, repeat_fraction=float(repeats),
             pairs_per_prompt=int(per_prompt) if per_prompt and int(per_prompt) > 0 else None, seed=seed,
             mode="live" if live else "prompt_set",
         )  # fmt: skip
         if not items:  # a live evaluation started without a prompt set
-            gr.Info(f"Created {info.name!r} for live prompts. Join code {info.join_code}: raters type their own prompts.")
+            gr.Info(
+                f"Created {info.name!r} for live prompts. Join code {info.join_code}: raters type their own prompts."
+            )
         else:
             gr.Info(f"Created {info.name!r}: {info.battles} battles. Join code {info.join_code}. Now press Generate.")
         return self.evaluation_choices(info.id), self.describe(info.id)
@@ -122,7 +151,11 @@ class ArenaController:
             return "", [], []
         votes, per_rater = self.arena.tally(evaluation_id)
         status = self.arena.pregen_status(evaluation_id)
-        return progress_markdown(status, votes), [[t.rater, t.votes] for t in per_rater], [list(row) for row in self.arena.flagged_answers(evaluation_id)]
+        return (
+            progress_markdown(status, votes),
+            [[t.rater, t.votes] for t in per_rater],
+            [list(row) for row in self.arena.flagged_answers(evaluation_id)],
+        )
 
     @user_errors
     def leak_policy(self, evaluation_id, action, words):
@@ -182,7 +215,9 @@ def _wire_setup(ui: ArenaLayout, arena: ArenaController) -> None:
     bar.refresh.click(arena.refresh, [bar.evaluation], [bar.evaluation, setup.models], api_name="arena_list")
     bar.evaluation.change(arena.select, [bar.evaluation], [bar.info], api_name="arena_select")
     bar.delete.click(arena.delete, [bar.evaluation], [bar.evaluation, bar.info], api_name="arena_delete")
-    setup.from_compare.click(arena.prompts_from_compare, None, [setup.prompts_text], api_name="arena_prompts_from_compare")
+    setup.from_compare.click(
+        arena.prompts_from_compare, None, [setup.prompts_text], api_name="arena_prompts_from_compare"
+    )
     setup.create.click(arena.create, setup.create_inputs, [bar.evaluation, bar.info], api_name="arena_create")
     setup.generate.click(arena.generate, [bar.evaluation], None, api_name="arena_generate")
     setup.stop.click(arena.stop, [bar.evaluation], None, api_name="arena_cancel")
@@ -190,21 +225,37 @@ def _wire_setup(ui: ArenaLayout, arena: ArenaController) -> None:
 
 def _wire_progress(ui: ArenaLayout, arena: ArenaController) -> None:
     evaluation, progress = ui.bar.evaluation, ui.progress
-    progress.apply_live.click(arena.live_mode, [evaluation, progress.live_toggle], [ui.bar.info], api_name="arena_live_mode")
+    progress.apply_live.click(
+        arena.live_mode, [evaluation, progress.live_toggle], [ui.bar.info], api_name="arena_live_mode"
+    )
     progress.timer.tick(
         arena.poll_progress, [evaluation], [progress.progress, progress.tally, progress.flagged],
         api_name="arena_progress", show_progress="hidden", concurrency_limit=8, concurrency_id="arena_admin_poll",
     )  # fmt: skip
-    progress.apply_policy.click(arena.leak_policy, [evaluation, progress.policy, progress.more_words], [progress.flagged], api_name="arena_leak_policy")
+    progress.apply_policy.click(
+        arena.leak_policy,
+        [evaluation, progress.policy, progress.more_words],
+        [progress.flagged],
+        api_name="arena_leak_policy",
+    )
 
 
 def _wire_results(ui: ArenaLayout, arena: ArenaController) -> None:
     evaluation, board, agreement, files = ui.bar.evaluation, ui.leaderboard, ui.agreement, ui.files
     board.button.click(arena.leaderboard, [evaluation], board.outputs, api_name="arena_leaderboard")
-    agreement.button.click(arena.agreement, [evaluation], [agreement.summary, agreement.pairs, agreement.raters], api_name="arena_agreement")
+    agreement.button.click(
+        arena.agreement,
+        [evaluation],
+        [agreement.summary, agreement.pairs, agreement.raters],
+        api_name="arena_agreement",
+    )
     files.report_button.click(arena.write_report, [evaluation], [files.files], api_name="arena_report")
-    files.export_button.click(arena.export_votes, [evaluation, files.export_format], [files.files], api_name="arena_export")
-    files.import_button.click(arena.import_votes, [files.import_file, files.import_name], [evaluation, ui.bar.info], api_name="arena_import")
+    files.export_button.click(
+        arena.export_votes, [evaluation, files.export_format], [files.files], api_name="arena_export"
+    )
+    files.import_button.click(
+        arena.import_votes, [files.import_file, files.import_name], [evaluation, ui.bar.info], api_name="arena_import"
+    )
 
 
 def build_arena_tab(services: Services) -> TabHandle:

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 
@@ -41,15 +42,21 @@ def preview_text(table: Table, template_body: str, column_count: int, row_limit:
     lines += [f"ℹ️ {note}" for note in table.notes]
     variables = template_variables(template_body)
     if not variables:
-        lines.append("Write the prompt with the table's column names in `{{ }}`, e.g. `{{review}}` — or press **Load demo reviews**.")
+        lines.append(
+            "Write the prompt with the table's column names in `{{ }}`, e.g. `{{review}}` — or press **Load demo reviews**."
+        )
     else:
         mapping = match_variables(table.columns, variables)
         missing = [v for v in variables if v not in mapping]
         if missing:
-            lines.append(f"⚠️ The file has no column for: {', '.join(missing)}. Its columns are: {', '.join(table.columns)}.")
+            lines.append(
+                f"⚠️ The file has no column for: {', '.join(missing)}. Its columns are: {', '.join(table.columns)}."
+            )
         else:
             filled = ", ".join(f"`{{{{{v}}}}}` ← {c}" for v, c in mapping.items())
-            lines.append(f"✅ {filled} · {table.row_count} row(s) × {column_count} column(s) = {table.row_count * column_count} answers")
+            lines.append(
+                f"✅ {filled} · {table.row_count} row(s) × {column_count} column(s) = {table.row_count * column_count} answers"
+            )
     lines.append(f"At most {row_limit} rows per batch.")
     return "\n\n".join(lines)
 
@@ -76,7 +83,9 @@ def batch_panel_layout() -> BatchPanel:
         "and runs in every visible column; the grid below fills in as answers arrive."
     )
     with gr.Row():
-        upload = gr.File(label="Table (.csv, .xlsx, .jsonl)", file_types=FILE_TYPES, type="filepath", scale=3, elem_id="batch-file")
+        upload = gr.File(
+            label="Table (.csv, .xlsx, .jsonl)", file_types=FILE_TYPES, type="filepath", scale=3, elem_id="batch-file"
+        )
         demo_btn = gr.Button("Load demo reviews", scale=1, elem_id="batch-demo")
     preview_info = gr.Markdown(elem_id="batch-preview-info")
     preview = gr.Dataframe(label="First rows", interactive=False, wrap=True, max_height=260, elem_id="batch-preview")
@@ -85,14 +94,30 @@ def batch_panel_layout() -> BatchPanel:
         cancel_btn = gr.Button("Cancel batch", elem_id="batch-cancel")
     progress_line = gr.Markdown(elem_id="batch-progress")
     grid = gr.Dataframe(
-        label="Results (rows × columns) — click a cell to read all of it", interactive=False, wrap=True, max_height=600, max_chars=140, elem_id="batch-grid"
+        label="Results (rows × columns) — click a cell to read all of it",
+        interactive=False,
+        wrap=True,
+        max_height=600,
+        max_chars=140,
+        elem_id="batch-grid",
     )
     with gr.Row():
         export_csv_btn = gr.Button("Export CSV", size="sm", elem_id="batch-export-csv")
         export_jsonl_btn = gr.Button("Export JSONL", size="sm", elem_id="batch-export-jsonl")
     export_file = gr.File(label="Download", interactive=False, elem_id="batch-export-file")
     return BatchPanel(
-        upload, demo_btn, preview_info, preview, run_btn, cancel_btn, progress_line, grid, export_csv_btn, export_jsonl_btn, export_file, gr.State(None)
+        upload,
+        demo_btn,
+        preview_info,
+        preview,
+        run_btn,
+        cancel_btn,
+        progress_line,
+        grid,
+        export_csv_btn,
+        export_jsonl_btn,
+        export_file,
+        gr.State(None),
     )
 
 
@@ -116,11 +141,17 @@ class BatchController:
     def load_demo(self):
         path, body, name = demo_files()
         info = self.templates.save(name, body)  # saved, so runs record which version they used
-        name_update = gr.Dropdown(choices=self.templates.names(), value=info.name) if self.template_name_is_dropdown else info.name
+        name_update = (
+            gr.Dropdown(choices=self.templates.names(), value=info.name)
+            if self.template_name_is_dropdown
+            else info.name
+        )
         return _served_copy(path), body, name_update
 
     @user_errors
-    def run_batch(self, path: str | None, body: str, name: str | None, count: Any, *values_and_token: Any, progress=gr.Progress()):
+    def run_batch(
+        self, path: str | None, body: str, name: str | None, count: Any, *values_and_token: Any, progress=gr.Progress()
+    ):
         *values, token = values_and_token
         if not path:
             raise InvalidInput("Upload a table first (or press Load demo reviews).")
@@ -158,8 +189,15 @@ def build_batch_panel(
     panel = batch_panel_layout()
     run = StoppableRun(services.cancel_tokens, STOPPING)
     controller = BatchController(services, run, isinstance(template_name, gr.Dropdown))
-    panel.upload.change(controller.show_preview, [panel.upload, template_body, column_count], [panel.preview_info, panel.preview], api_name="batch_preview")
-    panel.demo_btn.click(controller.load_demo, None, [panel.upload, template_body, template_name], api_name="batch_demo")
+    panel.upload.change(
+        controller.show_preview,
+        [panel.upload, template_body, column_count],
+        [panel.preview_info, panel.preview],
+        api_name="batch_preview",
+    )
+    panel.demo_btn.click(
+        controller.load_demo, None, [panel.upload, template_body, template_name], api_name="batch_demo"
+    )
     run.wire(
         panel.run_btn,
         panel.cancel_btn,
@@ -170,5 +208,9 @@ def build_batch_panel(
         stop_api_name="batch_cancel",
         status=panel.progress_line,  # the grid stays visible while it fills
     )
-    panel.export_csv_btn.click(controller.export_csv, [panel.run_state], [panel.export_file], api_name="batch_export_csv")
-    panel.export_jsonl_btn.click(controller.export_jsonl, [panel.run_state], [panel.export_file], api_name="batch_export_jsonl")
+    panel.export_csv_btn.click(
+        controller.export_csv, [panel.run_state], [panel.export_file], api_name="batch_export_csv"
+    )
+    panel.export_jsonl_btn.click(
+        controller.export_jsonl, [panel.run_state], [panel.export_file], api_name="batch_export_jsonl"
+    )

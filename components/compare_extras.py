@@ -70,8 +70,12 @@ class ColumnExtrasController:
         column = make_column(*settings, label=f"Column {self.index + 1}")
         text = self.compare.build_prompt(body, variable_values(body, var_values))
         history = (hist or [[]] * MAX_COLUMNS)[self.index]
-        results, stats = self.compare.repeat(column, history, text, int(n), on_progress=progress_reporter(progress, unit="runs"))
-        samples = "\n".join(f"{i + 1}. {r.text.strip()[:160] or '(' + (r.error or r.status) + ')'}" for i, r in enumerate(results))
+        results, stats = self.compare.repeat(
+            column, history, text, int(n), on_progress=progress_reporter(progress, unit="runs")
+        )
+        samples = "\n".join(
+            f"{i + 1}. {r.text.strip()[:160] or '(' + (r.error or r.status) + ')'}" for i, r in enumerate(results)
+        )
         return f"{stats.summary()}\n\n{samples}"
 
 
@@ -86,8 +90,18 @@ def build_column_extras(
 ) -> None:
     extras = column_extras_layout(index)
     controller = ColumnExtrasController(services, index)
-    extras.up.click(controller.rate_up, [generation_ids, extras.note], [extras.feedback_msg], api_name=f"compare_feedback_up_{index}")
-    extras.down.click(controller.rate_down, [generation_ids, extras.note], [extras.feedback_msg], api_name=f"compare_feedback_down_{index}")
+    extras.up.click(
+        controller.rate_up,
+        [generation_ids, extras.note],
+        [extras.feedback_msg],
+        api_name=f"compare_feedback_up_{index}",
+    )
+    extras.down.click(
+        controller.rate_down,
+        [generation_ids, extras.note],
+        [extras.feedback_msg],
+        api_name=f"compare_feedback_down_{index}",
+    )
     extras.repeat_btn.click(
         controller.repeat,
         [prompt, histories, extras.times, *variable_boxes, *form.components()],
@@ -134,10 +148,19 @@ class DiffController:
         if not first and not second:
             raise gr.Error("Run a prompt first: there are no answers to compare.")
         diff = word_diff(first, second)
-        return f"Word overlap: **{diff.similarity:.0%}**. Removed words are marked on the left, added words on the right.", diff.left_html, diff.right_html
+        return (
+            f"Word overlap: **{diff.similarity:.0%}**. Removed words are marked on the left, added words on the right.",
+            diff.left_html,
+            diff.right_html,
+        )
 
 
 def build_diff_panel(histories: gr.State, column_count: gr.State) -> None:
     panel = diff_panel_layout()
     inputs = [histories, column_count, panel.left, panel.right]
-    panel.show.click(DiffController().differences, inputs, [panel.similarity, panel.left_html, panel.right_html], api_name="compare_diff")
+    panel.show.click(
+        DiffController().differences,
+        inputs,
+        [panel.similarity, panel.left_html, panel.right_html],
+        api_name="compare_diff",
+    )

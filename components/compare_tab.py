@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import gradio as gr
 
@@ -56,7 +57,11 @@ def figures_text(state: ColumnState) -> str:
     if state.status == GenerationStatus.ERROR:
         return f"❌ {state.error}"
     if state.status in (GenerationStatus.WAITING, GenerationStatus.RUNNING):
-        return "⏳ waiting for the model…" if state.status == GenerationStatus.WAITING or not state.text else "✍️ answering…"
+        return (
+            "⏳ waiting for the model…"
+            if state.status == GenerationStatus.WAITING or not state.text
+            else "✍️ answering…"
+        )
     return format_usage(state.usage) if state.usage else ""
 
 
@@ -132,21 +137,40 @@ class CompareLayout:
     @property
     def turn_outputs(self) -> list[gr.components.Component]:
         """What a sent message (or New conversation) updates: chats, figures, the conversation."""
-        return [*(c.chatbot for c in self.columns), *(c.figures for c in self.columns), self.histories, self.run_state, self.generation_ids]
+        return [
+            *(c.chatbot for c in self.columns),
+            *(c.figures for c in self.columns),
+            self.histories,
+            self.run_state,
+            self.generation_ids,
+        ]
 
 
 def compare_layout(services: Services) -> CompareLayout:
     gr.Markdown(INTRO)
     with gr.Row():
         template_name = gr.Dropdown(
-            choices=services.templates.names(), value=None, allow_custom_value=True, label="Template name", scale=3, elem_id="compare-template-name"
+            choices=services.templates.names(),
+            value=None,
+            allow_custom_value=True,
+            label="Template name",
+            scale=3,
+            elem_id="compare-template-name",
         )
         load_template_btn = gr.Button("Load template", scale=1)
         save_template_btn = gr.Button("Save template (new version)", scale=1)
     template_info = gr.Markdown(elem_id="compare-template-info")
-    prompt = gr.Textbox(label="Prompt", lines=4, placeholder="e.g. Summarise this review in one sentence: {{review}}", elem_id="compare-prompt")
+    prompt = gr.Textbox(
+        label="Prompt",
+        lines=4,
+        placeholder="e.g. Summarise this review in one sentence: {{review}}",
+        elem_id="compare-prompt",
+    )
     with gr.Row():
-        variable_boxes = [gr.Textbox(label=f"variable {i + 1}", visible=False, lines=2, elem_id=f"compare-var{i}") for i in range(MAX_VARIABLES)]
+        variable_boxes = [
+            gr.Textbox(label=f"variable {i + 1}", visible=False, lines=2, elem_id=f"compare-var{i}")
+            for i in range(MAX_VARIABLES)
+        ]
     with gr.Row():
         send_btn = gr.Button("Send to all columns", variant="primary", elem_id="compare-send")
         stop_btn = gr.Button("Stop all", elem_id="compare-stop")
@@ -154,11 +178,26 @@ def compare_layout(services: Services) -> CompareLayout:
     with gr.Row():
         add_col_btn = gr.Button("+ Add column", size="sm", elem_id="compare-add-column")
         remove_col_btn = gr.Button("− Remove column", size="sm", elem_id="compare-remove-column")
-        sync = gr.Checkbox(label="Sync settings: column 1's settings apply to all (any column can still override)", value=False)
+        sync = gr.Checkbox(
+            label="Sync settings: column 1's settings apply to all (any column can still override)", value=False
+        )
     layout = CompareLayout(
-        template_name, load_template_btn, save_template_btn, template_info, prompt, variable_boxes,
-        send_btn, stop_btn, new_btn, add_col_btn, remove_col_btn, sync,
-        column_count=gr.State(START_COLUMNS), histories=gr.State(empty_histories()), run_state=gr.State(None), generation_ids=gr.State([None] * MAX_COLUMNS),
+        template_name,
+        load_template_btn,
+        save_template_btn,
+        template_info,
+        prompt,
+        variable_boxes,
+        send_btn,
+        stop_btn,
+        new_btn,
+        add_col_btn,
+        remove_col_btn,
+        sync,
+        column_count=gr.State(START_COLUMNS),
+        histories=gr.State(empty_histories()),
+        run_state=gr.State(None),
+        generation_ids=gr.State([None] * MAX_COLUMNS),
     )
     _columns_layout(services, layout)
     build_diff_panel(layout.histories, layout.column_count)
@@ -176,9 +215,13 @@ def _columns_layout(services: Services, layout: CompareLayout) -> None:
                 gr.Markdown(f"**Column {index + 1}**")
                 form = build_column_form(services, index, default_model if index % 2 == 0 else second_model)
                 note = gr.Markdown(base_model_note(services, form.model.value), elem_classes=["compare-model-note"])
-                chatbot = gr.Chatbot(label=f"Column {index + 1}", height=360, elem_id=f"compare-chat{index}", buttons=["copy"])
+                chatbot = gr.Chatbot(
+                    label=f"Column {index + 1}", height=360, elem_id=f"compare-chat{index}", buttons=["copy"]
+                )
                 figures = gr.Markdown(elem_id=f"compare-figures{index}", elem_classes=["compare-figures"])
-                build_column_extras(services, index, form, layout.prompt, layout.variable_boxes, layout.histories, layout.generation_ids)
+                build_column_extras(
+                    services, index, form, layout.prompt, layout.variable_boxes, layout.histories, layout.generation_ids
+                )
             layout.columns.append(CompareColumn(block, form, note, chatbot, figures))
 
 
@@ -197,7 +240,9 @@ class CompareController:
     def show_variables(self, body: str, *current: str) -> list[gr.Textbox]:
         names = template_variables(body)
         return [
-            gr.Textbox(label=names[i], visible=True, value=current[i] if current[i] else "") if i < len(names) else gr.Textbox(visible=False, value="")
+            gr.Textbox(label=names[i], visible=True, value=current[i] if current[i] else "")
+            if i < len(names)
+            else gr.Textbox(visible=False, value="")
             for i in range(MAX_VARIABLES)
         ]
 
@@ -208,7 +253,9 @@ class CompareController:
         turn = self.compare.open_turn(run_id, columns, hist, body, variable_values(body, var_values), name or "")
         gen_ids = list(gen_ids or [None] * MAX_COLUMNS)
         with self.send_run.cancel_event(token) as cancel:
-            for snapshot in self.compare.stream_turn(turn.run_id, columns, turn.histories[: len(columns)], turn.user_text, cancel):
+            for snapshot in self.compare.stream_turn(
+                turn.run_id, columns, turn.histories[: len(columns)], turn.user_text, cancel
+            ):
                 yield self._turn_update(turn, snapshot, gen_ids)
 
     @staticmethod
@@ -250,7 +297,9 @@ class CompareController:
     @user_errors
     def save_template(self, name: str, body: str):
         info = self.templates.save(name, body)
-        return gr.Dropdown(choices=self.templates.names(), value=info.name), f"Saved **{info.name}** version {info.version}."
+        return gr.Dropdown(
+            choices=self.templates.names(), value=info.name
+        ), f"Saved **{info.name}** version {info.version}."
 
     @user_errors
     def load_template(self, name: str):
@@ -265,12 +314,31 @@ class CompareController:
         count = max(1, min(MAX_COLUMNS, len(saved.columns)))
         form_updates: list[Any] = []
         for index in range(MAX_COLUMNS):
-            form_updates += values_from_column(saved.columns[index]) if index < len(saved.columns) else [gr.skip()] * FIELDS_PER_COLUMN
+            form_updates += (
+                values_from_column(saved.columns[index])
+                if index < len(saved.columns)
+                else [gr.skip()] * FIELDS_PER_COLUMN
+            )
         hist, figs, gen_ids = _saved_columns(saved)
         if saved.removed_models:
-            gr.Warning("This run used model(s) that were removed: " + ", ".join(saved.removed_models) + ". Pick another model before sending.")
+            gr.Warning(
+                "This run used model(s) that were removed: "
+                + ", ".join(saved.removed_models)
+                + ". Pick another model before sending."
+            )
         tab = [gr.Tabs(selected=TAB_ID)] if self.select_tab else []
-        return [saved.prompt, count, *visible_columns(count), *form_updates, *hist, *figs, hist, saved.run_id, gen_ids, *tab]
+        return [
+            saved.prompt,
+            count,
+            *visible_columns(count),
+            *form_updates,
+            *hist,
+            *figs,
+            hist,
+            saved.run_id,
+            gen_ids,
+            *tab,
+        ]
 
 
 def _saved_columns(saved: SavedRun) -> tuple[list[History], list[str], list[int | None]]:
@@ -287,8 +355,21 @@ def _saved_columns(saved: SavedRun) -> tuple[list[History], list[str], list[int 
 
 # ---- wiring -----------------------------------------------------------------------------
 def _wire_conversation(layout: CompareLayout, controller: CompareController, send_run: StoppableRun) -> None:
-    layout.prompt.change(controller.show_variables, [layout.prompt, *layout.variable_boxes], layout.variable_boxes, api_name=False, queue=False)
-    conversation = [layout.prompt, layout.template_name, layout.column_count, layout.histories, layout.run_state, layout.generation_ids]
+    layout.prompt.change(
+        controller.show_variables,
+        [layout.prompt, *layout.variable_boxes],
+        layout.variable_boxes,
+        api_name=False,
+        queue=False,
+    )
+    conversation = [
+        layout.prompt,
+        layout.template_name,
+        layout.column_count,
+        layout.histories,
+        layout.run_state,
+        layout.generation_ids,
+    ]
     send_inputs = [*conversation, send_run.token, *layout.variable_boxes, *layout.column_inputs]
     # Not StoppableRun.wire: Stop all shows no message, and the chats (not one status line) show the progress.
     layout.send_btn.click(send_run.start, None, [send_run.token], queue=False, api_name=False).then(
@@ -300,19 +381,37 @@ def _wire_conversation(layout: CompareLayout, controller: CompareController, sen
 
 def _wire_columns(layout: CompareLayout, controller: CompareController) -> None:
     blocks = [c.block for c in layout.columns]
-    layout.add_col_btn.click(controller.add_column, [layout.column_count], [layout.column_count, *blocks], api_name="compare_add_column", queue=False)
-    layout.remove_col_btn.click(controller.remove_column, [layout.column_count], [layout.column_count, *blocks], api_name="compare_remove_column", queue=False)
+    layout.add_col_btn.click(
+        controller.add_column,
+        [layout.column_count],
+        [layout.column_count, *blocks],
+        api_name="compare_add_column",
+        queue=False,
+    )
+    layout.remove_col_btn.click(
+        controller.remove_column,
+        [layout.column_count],
+        [layout.column_count, *blocks],
+        api_name="compare_remove_column",
+        queue=False,
+    )
     first_settings = layout.forms[0].components()[1:]
     other_settings = [c for form in layout.forms[1:] for c in form.components()[1:]]
     for trigger in [layout.sync, *first_settings]:
-        trigger.change(controller.sync_settings, [layout.sync, *first_settings], other_settings, api_name=False, queue=False)
+        trigger.change(
+            controller.sync_settings, [layout.sync, *first_settings], other_settings, api_name=False, queue=False
+        )
     for column in layout.columns:
-        column.form.model.change(controller.model_note, [column.form.model], [column.model_note], api_name=False, queue=False)
+        column.form.model.change(
+            controller.model_note, [column.form.model], [column.model_note], api_name=False, queue=False
+        )
 
 
 def _wire_templates(layout: CompareLayout, controller: CompareController) -> None:
     name, prompt, info = layout.template_name, layout.prompt, layout.template_info
-    layout.save_template_btn.click(controller.save_template, [name, prompt], [name, info], api_name="compare_save_template")
+    layout.save_template_btn.click(
+        controller.save_template, [name, prompt], [name, info], api_name="compare_save_template"
+    )
     layout.load_template_btn.click(controller.load_template, [name], [prompt, info], api_name="compare_load_template")
 
 
@@ -327,7 +426,14 @@ def build_compare_tab(services: Services, tabs: gr.Tabs | None = None) -> Compar
         build_batch_panel(services, layout.column_inputs, layout.column_count, layout.prompt, layout.template_name)
 
     chats, figures = [c.chatbot for c in layout.columns], [c.figures for c in layout.columns]
-    reopen_outputs: list[Any] = [layout.prompt, layout.column_count, *(c.block for c in layout.columns), *layout.column_inputs, *chats, *figures]
+    reopen_outputs: list[Any] = [
+        layout.prompt,
+        layout.column_count,
+        *(c.block for c in layout.columns),
+        *layout.column_inputs,
+        *chats,
+        *figures,
+    ]
     reopen_outputs += [layout.histories, layout.run_state, layout.generation_ids, *([tabs] if tabs is not None else [])]
     return CompareHandles(
         on_open=[refresh_pickers(services, [form.model for form in layout.forms])],

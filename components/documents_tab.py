@@ -7,7 +7,7 @@ The widgets are built in ``components.documents_layout``, formatted by
 
 from __future__ import annotations
 
-from typing import Iterator
+from collections.abc import Iterator
 
 import gradio as gr
 
@@ -76,7 +76,14 @@ class DocumentsController:
     def show_collection(self, cid):
         view = self.docs.collection_view(cid)
         c = view.chunking
-        return c.size, c.overlap, c.unit, view.embed_model, view.embed_max_tokens, views.rows(view.documents, DOC_HEADERS)
+        return (
+            c.size,
+            c.overlap,
+            c.unit,
+            view.embed_model,
+            view.embed_max_tokens,
+            views.rows(view.documents, DOC_HEADERS),
+        )
 
     @user_errors
     def create(self, name, size, overlap, unit, model, max_tokens):
@@ -99,7 +106,13 @@ class DocumentsController:
     def save_settings(self, cid, size, overlap, unit, model, max_tokens, confirmed, token, progress=gr.Progress()):
         with self.run.cancel_event(token) as cancel:
             message = self.docs.update_settings(
-                cid, _chunking(size, overlap, unit), model, int(max_tokens), bool(confirmed), on_progress=progress_reporter(progress, None), cancel=cancel,
+                cid,
+                _chunking(size, overlap, unit),
+                model,
+                int(max_tokens),
+                bool(confirmed),
+                on_progress=progress_reporter(progress, None),
+                cancel=cancel,
             )
         return message, False, self.document_rows(cid)
 
@@ -111,7 +124,9 @@ class DocumentsController:
     @user_errors
     def upload(self, cid, files, on_duplicate, token, progress=gr.Progress()):
         with self.run.cancel_event(token) as cancel:
-            outcomes = self.docs.ingest(cid, files or [], on_duplicate, on_progress=progress_reporter(progress, None), cancel=cancel)
+            outcomes = self.docs.ingest(
+                cid, files or [], on_duplicate, on_progress=progress_reporter(progress, None), cancel=cancel
+            )
         failed = sum(o.status == "failed" for o in outcomes)
         if failed:
             gr.Warning(f"{failed} file(s) could not be indexed; see the list below.")
@@ -123,7 +138,16 @@ class DocumentsController:
         return self.document_rows(cid), self.collection_picker(cid)
 
     # ---- asking ------------------------------------------------------------------------------
-    def _ask(self, cid, question, model_key, retrieval: RetrievalSettings, params: GenerationParams, token, with_without: bool) -> Iterator[tuple]:
+    def _ask(
+        self,
+        cid,
+        question,
+        model_key,
+        retrieval: RetrievalSettings,
+        params: GenerationParams,
+        token,
+        with_without: bool,
+    ) -> Iterator[tuple]:
         view = views.AskView(with_without)
         with self.run.cancel_event(token) as cancel:
             yield view.searching()
@@ -150,7 +174,9 @@ class DocumentsController:
     @user_errors
     def generate(self, cid, model_key, count, token, progress=gr.Progress()):
         with self.run.cancel_event(token) as cancel:
-            questions = self.evaluation.generate_questions(cid, model_key, int(count), on_progress=progress_reporter(progress, "questions"), cancel=cancel)
+            questions = self.evaluation.generate_questions(
+                cid, model_key, int(count), on_progress=progress_reporter(progress, "questions"), cancel=cancel
+            )
         gr.Info(f"Generated {len(questions)} question(s). Read them, edit or set keep to no, then evaluate.")
         return views.question_rows(questions)
 
@@ -164,8 +190,13 @@ class DocumentsController:
         questions = clean_questions(table or [])
         with self.run.cancel_event(token) as cancel:
             result = self.evaluation.sweep(
-                cid, questions, [int(s) for s in sizes or []], [int(k) for k in top_ks or []], float(weight),
-                on_progress=progress_reporter(progress, "chunk sizes"), cancel=cancel,
+                cid,
+                questions,
+                [int(s) for s in sizes or []],
+                [int(k) for k in top_ks or []],
+                float(weight),
+                on_progress=progress_reporter(progress, "chunk sizes"),
+                cancel=cancel,
             )
         return sweep_figure(result["grid"], result["unit"]), views.sweep_rows(result["grid"]), self.saved_evaluations()
 
@@ -182,7 +213,9 @@ class DocumentsController:
 def build_documents_tab(services: Services) -> TabHandle:
     run = StoppableRun(services.cancel_tokens)  # one token: every Stop button stops the action in flight, as before
     controller = DocumentsController(services, run)
-    ui = documents_layout(services, controller.collection_choices(), controller.saved_evaluations, controller.saved_questions)
+    ui = documents_layout(
+        services, controller.collection_choices(), controller.saved_evaluations, controller.saved_questions
+    )
     _wire_collections(controller, ui)
     _wire_files(controller, ui)
     _wire_ask(services, controller, ui)
@@ -190,7 +223,12 @@ def build_documents_tab(services: Services) -> TabHandle:
     _wire_history(controller, ui)
     picker = ui.collections.picker
     # Other people (or tabs) create collections and models: list them afresh when the tab opens.
-    return TabHandle(on_open=[Event(controller.refresh_collections, [picker], [picker]), refresh_pickers(services, [ui.ask.model, ui.evaluate.model])])
+    return TabHandle(
+        on_open=[
+            Event(controller.refresh_collections, [picker], [picker]),
+            refresh_pickers(services, [ui.ask.model, ui.evaluate.model]),
+        ]
+    )
 
 
 def _wire_collections(c: DocumentsController, ui: DocumentsLayout) -> None:
@@ -203,8 +241,14 @@ def _wire_collections(c: DocumentsController, ui: DocumentsLayout) -> None:
     w.rename.click(c.rename, [w.picker, w.name], [w.picker, w.name], api_name="rag_rename")
     w.delete.click(c.delete, [w.picker, w.delete_ok], [w.picker, w.delete_ok], api_name="rag_delete")
     outputs = [w.settings_msg, w.reindex_ok, docs_table]
-    c.run.then_run(w.save.click, c.save_settings, [w.picker, *w.settings, w.reindex_ok], outputs,
-        api_name="rag_settings_save", concurrency_limit=1, concurrency_id="rag_indexing",
+    c.run.then_run(
+        w.save.click,
+        c.save_settings,
+        [w.picker, *w.settings, w.reindex_ok],
+        outputs,
+        api_name="rag_settings_save",
+        concurrency_limit=1,
+        concurrency_id="rag_indexing",
     )
 
 
@@ -213,8 +257,17 @@ def _wire_files(c: DocumentsController, ui: DocumentsLayout) -> None:
     w.preview.click(c.preview, [picker, w.files], [w.preview_table], api_name="rag_preview", concurrency_limit=2)
     outputs = [w.upload_result, w.docs_table, picker]
     c.run.wire(
-        w.upload, w.stop, c.upload, [picker, w.files, w.duplicates], outputs, api_name="rag_upload", stop_api_name="rag_stop",
-        status=w.upload_result, show_progress_on=outputs, concurrency_limit=1, concurrency_id="rag_indexing",
+        w.upload,
+        w.stop,
+        c.upload,
+        [picker, w.files, w.duplicates],
+        outputs,
+        api_name="rag_upload",
+        stop_api_name="rag_stop",
+        status=w.upload_result,
+        show_progress_on=outputs,
+        concurrency_limit=1,
+        concurrency_id="rag_indexing",
     )
     w.doc_delete.click(c.delete_document, [picker, w.doc_id], [w.docs_table, picker], api_name="rag_document_delete")
 
@@ -225,7 +278,17 @@ def _wire_ask(services: Services, c: DocumentsController, ui: DocumentsLayout) -
     refresh_on_focus(services, w.model)
     inputs = [ui.collections.picker, w.question, w.model, *w.retrieval, w.max_tokens, w.temperature]
     outputs = [w.answer, w.figures, w.sources, w.without]
-    c.run.wire(w.ask, w.stop, c.ask, inputs, outputs, api_name="rag_ask", stop_api_name=False, status=w.figures, show_progress_on=outputs)
+    c.run.wire(
+        w.ask,
+        w.stop,
+        c.ask,
+        inputs,
+        outputs,
+        api_name="rag_ask",
+        stop_api_name=False,
+        status=w.figures,
+        show_progress_on=outputs,
+    )
     c.run.then_run(w.question.submit, c.ask, inputs, outputs, api_name=False, concurrency_limit=None)
     c.run.then_run(w.both.click, c.ask_both, inputs, outputs, api_name="rag_with_without", concurrency_limit=None)
 
@@ -234,12 +297,34 @@ def _wire_evaluate(services: Services, c: DocumentsController, ui: DocumentsLayo
     w, picker, ask = ui.evaluate, ui.collections.picker, ui.ask
     refresh_on_focus(services, w.model)
     w.load.click(c.load_csv, [w.csv], [w.questions], api_name="rag_questions_csv")
-    c.run.then_run(w.generate.click, c.generate, [picker, w.model, w.count], [w.questions], api_name="rag_questions_generate", concurrency_limit=None)
-    w.evaluate.click(c.run_evaluation, [picker, w.questions, *ask.retrieval], [w.table, w.summary, w.saved], api_name="rag_evaluate", concurrency_limit=2)
+    c.run.then_run(
+        w.generate.click,
+        c.generate,
+        [picker, w.model, w.count],
+        [w.questions],
+        api_name="rag_questions_generate",
+        concurrency_limit=None,
+    )
+    w.evaluate.click(
+        c.run_evaluation,
+        [picker, w.questions, *ask.retrieval],
+        [w.table, w.summary, w.saved],
+        api_name="rag_evaluate",
+        concurrency_limit=2,
+    )
     outputs = [w.sweep_plot, w.sweep_table, w.saved]
     c.run.wire(
-        w.sweep, w.stop, c.run_sweep, [picker, w.questions, w.sweep_sizes, w.sweep_ks, ask.weight], outputs, api_name="rag_sweep", stop_api_name=False,
-        status=w.summary, show_progress_on=outputs, concurrency_limit=1, concurrency_id="rag_indexing",
+        w.sweep,
+        w.stop,
+        c.run_sweep,
+        [picker, w.questions, w.sweep_sizes, w.sweep_ks, ask.weight],
+        outputs,
+        api_name="rag_sweep",
+        stop_api_name=False,
+        status=w.summary,
+        show_progress_on=outputs,
+        concurrency_limit=1,
+        concurrency_id="rag_indexing",
     )
 
 

@@ -5,7 +5,7 @@ Pure formatting, no Gradio: the controller in ``components.documents_tab`` calls
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from playground.formatting import format_usage
 from playground.rag.answering import answer_markdown, sources_markdown
@@ -31,12 +31,22 @@ def upload_report(outcomes: Sequence[FileOutcome]) -> str:
 
 def question_rows(questions: Sequence[EvalQuestion]) -> list[list]:
     """Rows for the editable questions table, each kept until the user says no."""
-    return [[q.question, q.expected_file, q.expected_page if q.expected_page is not None else "", "yes"] for q in questions]
+    return [
+        [q.question, q.expected_file, q.expected_page if q.expected_page is not None else "", "yes"] for q in questions
+    ]
 
 
 def evaluation_rows(result: dict) -> list[list]:
     return [
-        [r["question"], r["expected_file"], r["expected_page"] or "", round(r["precision"], 3), round(r["recall"], 3), round(r["ndcg"], 3), "; ".join(r["retrieved"])]
+        [
+            r["question"],
+            r["expected_file"],
+            r["expected_page"] or "",
+            round(r["precision"], 3),
+            round(r["recall"], 3),
+            round(r["ndcg"], 3),
+            "; ".join(r["retrieved"]),
+        ]
         for r in result["rows"]
     ]
 
@@ -50,12 +60,20 @@ def evaluation_summary(result: dict, top_k: int) -> str:
 
 
 def sweep_rows(grid: Sequence[dict]) -> list[list]:
-    return [[g["chunk_size"], g["top_k"], g["chunks"], round(g["precision"], 3), round(g["recall"], 3), round(g["ndcg"], 3)] for g in grid]
+    return [
+        [g["chunk_size"], g["top_k"], g["chunks"], round(g["precision"], 3), round(g["recall"], 3), round(g["ndcg"], 3)]
+        for g in grid
+    ]
 
 
 def question_detail_markdown(q) -> str:
     """A saved question with both answers and the sources the model was given."""
-    parts = [f"### {q.question}", f"{q.created_at:%Y-%m-%d %H:%M} · {q.collection_name} · `{q.model_key}`", "**Answer with documents**", answer_markdown(q.answer, q.sources) or "_(empty)_"]
+    parts = [
+        f"### {q.question}",
+        f"{q.created_at:%Y-%m-%d %H:%M} · {q.collection_name} · `{q.model_key}`",
+        "**Answer with documents**",
+        answer_markdown(q.answer, q.sources) or "_(empty)_",
+    ]
     if q.answer_without is not None:
         parts += ["**Answer without documents**", q.answer_without or "_(empty)_"]
     parts += ["**Sources given to the model**", sources_markdown(q.sources, q.citations)]

@@ -50,8 +50,18 @@ class CompareWidgets:
 def compare_layout() -> CompareWidgets:
     with gr.Accordion("Base vs tuned on the holdout prompts", open=True, elem_id="ft-compare-box"):
         with gr.Row():
-            prompts = gr.Slider(1, 20, value=DEFAULT_PROMPTS, step=1, label="Holdout prompts to compare", scale=2, elem_id="ft-compare-n")
-            tokens = gr.Slider(16, 512, value=96, step=16, label="Max answer tokens", scale=2, elem_id="ft-compare-tokens")
+            prompts = gr.Slider(
+                1,
+                20,
+                value=DEFAULT_PROMPTS,
+                step=1,
+                label="Holdout prompts to compare",
+                scale=2,
+                elem_id="ft-compare-n",
+            )
+            tokens = gr.Slider(
+                16, 512, value=96, step=16, label="Max answer tokens", scale=2, elem_id="ft-compare-tokens"
+            )
             run = gr.Button("Compare base vs tuned", variant="primary", scale=1, elem_id="ft-compare-run")
         note = gr.Markdown(elem_id="ft-compare-note")
         table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, elem_id="ft-compare-table")
@@ -66,12 +76,19 @@ class CompareController:
     def run(self, job_id, n, max_tokens, progress=gr.Progress()):
         if job_id in (None, ""):
             raise gr.Error("Pick a finished job first.", print_exception=False)
-        for result in with_progress(self.side_by_side.compare(int(job_id), int(n), int(max_tokens)), progress, unit="prompts"):
+        for result in with_progress(
+            self.side_by_side.compare(int(job_id), int(n), int(max_tokens)), progress, unit="prompts"
+        ):
             yield comparison_note(result), comparison_rows(result)
 
 
 def build_compare_panel(side_by_side: SideBySideService, picker: gr.Dropdown) -> CompareWidgets:
     widgets = compare_layout()
     controller = CompareController(side_by_side)
-    widgets.run.click(controller.run, [picker, widgets.prompts, widgets.tokens], [widgets.note, widgets.table], api_name="ft_base_vs_tuned")
+    widgets.run.click(
+        controller.run,
+        [picker, widgets.prompts, widgets.tokens],
+        [widgets.note, widgets.table],
+        api_name="ft_base_vs_tuned",
+    )
     return widgets

@@ -30,7 +30,10 @@ PREVIEW_ROWS = 3
 
 def preview_text(pairs: list[tuple[str, str]]) -> str:
     """Each example's prompt, then the completion the loss is taken on, exactly as trained."""
-    blocks = [f"════ Example {i}: prompt (the model reads this) ════\n{prompt}\n════ Example {i}: completion (the model learns to write this) ════\n{completion}" for i, (prompt, completion) in enumerate(pairs, start=1)]
+    blocks = [
+        f"════ Example {i}: prompt (the model reads this) ════\n{prompt}\n════ Example {i}: completion (the model learns to write this) ════\n{completion}"
+        for i, (prompt, completion) in enumerate(pairs, start=1)
+    ]
     return "\n\n".join(blocks)
 
 
@@ -86,26 +89,70 @@ def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) 
         "or chat **messages**. It is checked row by row; 10% of the rows (at least a few) are held out to check the tuned model.",
     )
     with gr.Row():
-        upload = gr.File(label="Dataset (.csv, .tsv, .xlsx, .jsonl)", file_types=FILE_TYPES, type="filepath", scale=3, elem_id="ft-data-file")
+        upload = gr.File(
+            label="Dataset (.csv, .tsv, .xlsx, .jsonl)",
+            file_types=FILE_TYPES,
+            type="filepath",
+            scale=3,
+            elem_id="ft-data-file",
+        )
         demo = gr.Button("Load demo dataset (60 support replies)", scale=1, elem_id="ft-data-demo")
     detected = gr.Markdown(elem_id="ft-data-detected")
-    first_rows = gr.Dataframe(label="First rows", interactive=False, wrap=True, max_height=240, elem_id="ft-data-first-rows")
+    first_rows = gr.Dataframe(
+        label="First rows", interactive=False, wrap=True, max_height=240, elem_id="ft-data-first-rows"
+    )
     with gr.Accordion("Columns: which column plays which role", open=False, elem_id="ft-data-mapping") as mapping_box:
-        kind = gr.Radio([(label, key) for key, label in KINDS.items()], value=ALPACA_KIND, label="Dataset format", elem_id="ft-data-kind")
+        kind = gr.Radio(
+            [(label, key) for key, label in KINDS.items()],
+            value=ALPACA_KIND,
+            label="Dataset format",
+            elem_id="ft-data-kind",
+        )
         with gr.Row():
             roles = [gr.Dropdown([NONE], value="", label=role, elem_id=f"ft-data-col-{role}") for role in ROLES]
-        gr.Markdown("For prompt / completion, put the prompt column in *instruction* and the completion in *output*. For chat, only *messages* (and optionally *system*) are used.")
+        gr.Markdown(
+            "For prompt / completion, put the prompt column in *instruction* and the completion in *output*. For chat, only *messages* (and optionally *system*) are used."
+        )
     with gr.Row():
         name = gr.Textbox(label="Dataset name", placeholder="defaults to the file name", elem_id="ft-data-name")
-        base_model = gr.Dropdown(label="Base model (its tokenizer counts tokens)", elem_id="ft-data-base-model", **base_choices)
-        prompt_format = gr.Radio([(label, key) for key, label in PROMPT_FORMATS.items()], value=ALPACA, label="Prompt format", elem_id="ft-data-format")
-        max_length = gr.Number(value=DEFAULT_MAX_LENGTH, precision=0, minimum=16, maximum=8192, label="Cut-off (max tokens per row)", elem_id="ft-data-max-length")
+        base_model = gr.Dropdown(
+            label="Base model (its tokenizer counts tokens)", elem_id="ft-data-base-model", **base_choices
+        )
+        prompt_format = gr.Radio(
+            [(label, key) for key, label in PROMPT_FORMATS.items()],
+            value=ALPACA,
+            label="Prompt format",
+            elem_id="ft-data-format",
+        )
+        max_length = gr.Number(
+            value=DEFAULT_MAX_LENGTH,
+            precision=0,
+            minimum=16,
+            maximum=8192,
+            label="Cut-off (max tokens per row)",
+            elem_id="ft-data-max-length",
+        )
     check = gr.Button("Check & save dataset", variant="primary", elem_id="ft-data-check")
     summary = gr.Markdown(elem_id="ft-data-summary")
     with gr.Row():
-        issues = gr.Dataframe(headers=ISSUE_HEADERS, interactive=False, wrap=True, max_height=320, label="Problems, row by row", scale=3, elem_id="ft-data-issues")
+        issues = gr.Dataframe(
+            headers=ISSUE_HEADERS,
+            interactive=False,
+            wrap=True,
+            max_height=320,
+            label="Problems, row by row",
+            scale=3,
+            elem_id="ft-data-issues",
+        )
         histogram = gr.Plot(label="Token lengths", scale=2, elem_id="ft-data-histogram")
-    preview = gr.Code(label=f"Exact training text of the first {PREVIEW_ROWS} rows", language=None, interactive=False, wrap_lines=True, max_lines=40, elem_id="ft-data-preview")
+    preview = gr.Code(
+        label=f"Exact training text of the first {PREVIEW_ROWS} rows",
+        language=None,
+        interactive=False,
+        wrap_lines=True,
+        max_lines=40,
+        elem_id="ft-data-preview",
+    )
     with gr.Row():
         saved = gr.Dropdown(label="Saved datasets", scale=3, elem_id="ft-data-saved", **saved_choices)
         refresh = gr.Button("↻ Refresh", size="sm", scale=0, elem_id="ft-data-refresh")
@@ -116,8 +163,29 @@ def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) 
         confirm_delete = gr.Checkbox(label="Yes, delete it", value=False, scale=0, elem_id="ft-data-confirm-delete")
         delete = gr.Button("Delete dataset", size="sm", variant="stop", scale=0, elem_id="ft-data-delete")
     return DatasetWidgets(
-        upload, demo, detected, first_rows, mapping_box, kind, roles, name, base_model, prompt_format, max_length, check,
-        summary, issues, histogram, preview, saved, refresh, preview_button, new_name, rename, confirm_delete, delete,
+        upload,
+        demo,
+        detected,
+        first_rows,
+        mapping_box,
+        kind,
+        roles,
+        name,
+        base_model,
+        prompt_format,
+        max_length,
+        check,
+        summary,
+        issues,
+        histogram,
+        preview,
+        saved,
+        refresh,
+        preview_button,
+        new_name,
+        rename,
+        confirm_delete,
+        delete,
     )
 
 
@@ -150,7 +218,14 @@ class DatasetController:
     @user_errors
     def inspect(self, path: str | None):
         if not path:
-            return ("", None, gr.Accordion(open=False), gr.skip(), *[gr.Dropdown(choices=[NONE], value="") for _ in ROLES], "")
+            return (
+                "",
+                None,
+                gr.Accordion(open=False),
+                gr.skip(),
+                *[gr.Dropdown(choices=[NONE], value="") for _ in ROLES],
+                "",
+            )
         found = self.datasets.inspect_file(path, Path(path).name)
         columns = [NONE] + [(c, c) for c in found.columns]
         mapping = found.mapping or ColumnMapping(ALPACA_KIND)
@@ -158,7 +233,14 @@ class DatasetController:
         text = f"**{found.filename}** · {found.message}{notes}" if found.mapping else f"⚠️ {found.message}{notes}"
         rows = {"headers": found.columns, "data": found.first_rows}
         dropdowns = [gr.Dropdown(choices=columns, value=getattr(mapping, role)) for role in ROLES]
-        return (text, rows, gr.Accordion(open=found.mapping is None), mapping.kind, *dropdowns, Path(found.filename).stem)
+        return (
+            text,
+            rows,
+            gr.Accordion(open=found.mapping is None),
+            mapping.kind,
+            *dropdowns,
+            Path(found.filename).stem,
+        )
 
     @user_errors
     def load_demo(self):
@@ -170,8 +252,13 @@ class DatasetController:
         if not path:
             raise gr.Error("Upload a dataset file first (or press “Load demo dataset”).")
         info = self.datasets.import_dataset(
-            path, dataset_name or "", column_mapping(kind, columns), int(cutoff or DEFAULT_MAX_LENGTH),
-            base_model=model_key or None, prompt_format=fmt or ALPACA, filename=Path(path).name,
+            path,
+            dataset_name or "",
+            column_mapping(kind, columns),
+            int(cutoff or DEFAULT_MAX_LENGTH),
+            base_model=model_key or None,
+            prompt_format=fmt or ALPACA,
+            filename=Path(path).name,
         )
         gr.Info(f"Saved dataset “{info.name}”: {info.usable_count} of {info.row_count} rows usable.")
         return (*self._report(info, model_key, fmt), self.saved_picker(info.id))
@@ -217,7 +304,9 @@ class DatasetController:
         return head + report.summary_markdown(), report.issue_rows(), figure, self._preview(info.id, model_key, fmt)
 
     def _preview(self, dataset_id: int, model_key: str | None, fmt: str) -> str:
-        pairs = self.datasets.preview_training_text(int(dataset_id), fmt or ALPACA, n=PREVIEW_ROWS, base_model=model_key or None)
+        pairs = self.datasets.preview_training_text(
+            int(dataset_id), fmt or ALPACA, n=PREVIEW_ROWS, base_model=model_key or None
+        )
         return preview_text(pairs)
 
     @staticmethod
@@ -234,7 +323,12 @@ class DatasetPanel:
 
 
 def _wire(w: DatasetWidgets, c: DatasetController) -> None:
-    w.upload.change(c.inspect, [w.upload], [w.detected, w.first_rows, w.mapping_box, w.kind, *w.roles, w.name], api_name="ft_data_inspect")
+    w.upload.change(
+        c.inspect,
+        [w.upload],
+        [w.detected, w.first_rows, w.mapping_box, w.kind, *w.roles, w.name],
+        api_name="ft_data_inspect",
+    )
     w.demo.click(c.load_demo, None, [w.upload], api_name="ft_data_demo")
     check_inputs = [w.upload, w.name, w.kind, *w.roles, w.base_model, w.prompt_format, w.max_length]
     w.check.click(c.check, check_inputs, [*w.report_views, w.saved], api_name="ft_data_check")

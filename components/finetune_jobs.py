@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import gradio as gr
@@ -21,10 +21,30 @@ from playground.statuses import FinetuneStatus
 
 SAMPLE_HEADERS = ["Step", "Holdout prompt", "Answer of the model at that step"]
 EVENT_HEADERS = ["Time", "Level", "What happened"]
-LIST_HEADERS = ["#", "Name", "Base", "Dataset", "Preset", "LoRA", "Training", "Tokens/s", "Train loss", "Holdout loss", "Duration", "Status", "Message"]
+LIST_HEADERS = [
+    "#",
+    "Name",
+    "Base",
+    "Dataset",
+    "Preset",
+    "LoRA",
+    "Training",
+    "Tokens/s",
+    "Train loss",
+    "Holdout loss",
+    "Duration",
+    "Status",
+    "Message",
+]
 STATUS_ICONS: dict[str, str] = {
-    FinetuneStatus.CREATED: "🆕", FinetuneStatus.PREFLIGHT: "⏱️", FinetuneStatus.STARTING: "⏳", FinetuneStatus.RUNNING: "🏃",
-    FinetuneStatus.STOPPING: "⏸️", FinetuneStatus.STOPPED: "⏹️", FinetuneStatus.DONE: "✅", FinetuneStatus.FAILED: "❌",
+    FinetuneStatus.CREATED: "🆕",
+    FinetuneStatus.PREFLIGHT: "⏱️",
+    FinetuneStatus.STARTING: "⏳",
+    FinetuneStatus.RUNNING: "🏃",
+    FinetuneStatus.STOPPING: "⏸️",
+    FinetuneStatus.STOPPED: "⏹️",
+    FinetuneStatus.DONE: "✅",
+    FinetuneStatus.FAILED: "❌",
 }
 POLL_S = 2.0
 
@@ -40,7 +60,7 @@ def preset_of(config: dict[str, Any]) -> str:
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)  # SQLite hands back naive UTC
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
 
 
 def _local(moment: datetime | None) -> str:
@@ -50,7 +70,7 @@ def _local(moment: datetime | None) -> str:
 def duration_of(view: JobView) -> str:
     if view.started_at is None:
         return ""
-    end = view.finished_at or datetime.now(timezone.utc)
+    end = view.finished_at or datetime.now(UTC)
     return format_duration((_utc(end) - _utc(view.started_at)).total_seconds())
 
 
@@ -63,9 +83,19 @@ def list_row(view: JobView) -> list[Any]:
     targets = "all linear" if c.get("target") == "all_linear" else "attention"
     training = f"{c.get('epochs', 0):g} epoch(s) · lr {c.get('learning_rate', 0):g} · batch {view.micro_batch}×{view.grad_accum}"
     return [
-        view.id, view.name, view.base_name, view.dataset_name, preset_of(c), f"r={c.get('r')}, alpha={c.get('alpha')}, {targets}", training,
-        f"{view.tokens_per_s:,.0f}" if view.tokens_per_s else "", _last(view.train_losses), _last(view.holdout_losses),
-        duration_of(view), view.status, view.message,
+        view.id,
+        view.name,
+        view.base_name,
+        view.dataset_name,
+        preset_of(c),
+        f"r={c.get('r')}, alpha={c.get('alpha')}, {targets}",
+        training,
+        f"{view.tokens_per_s:,.0f}" if view.tokens_per_s else "",
+        _last(view.train_losses),
+        _last(view.holdout_losses),
+        duration_of(view),
+        view.status,
+        view.message,
     ]
 
 
@@ -102,7 +132,9 @@ def status_markdown(view: JobView | None) -> str:
         f"{view.trainable_params or 0:,} trainable parameters{share} · {view.device}",
     ]
     if view.model_key:
-        lines.append(f"🎯 The tuned model **{view.base_name} + {view.name}** is now in every model picker (Compare, Documents, Arena).")
+        lines.append(
+            f"🎯 The tuned model **{view.base_name} + {view.name}** is now in every model picker (Compare, Documents, Arena)."
+        )
     if view.export_path:
         lines.append(f"📦 Full merged model folder: `{view.export_path}`")
     return "\n\n".join(lines)
@@ -142,7 +174,18 @@ class JobsWidgets:
     @property
     def view_outputs(self) -> list[Any]:
         """What one job's view fills in (``JobsController.render``'s order)."""
-        return [self.progress, self.status, self.chart, self.samples, self.events, self.stop, self.resume, self.merge, self.delete, self.timer]
+        return [
+            self.progress,
+            self.status,
+            self.chart,
+            self.samples,
+            self.events,
+            self.stop,
+            self.resume,
+            self.merge,
+            self.delete,
+            self.timer,
+        ]
 
     @property
     def full(self) -> list[Any]:
@@ -151,10 +194,14 @@ class JobsWidgets:
 
 
 def jobs_layout(choices: list[tuple[str, int]]) -> JobsWidgets:
-    gr.Markdown("### 3. Jobs\nA job keeps running when you close the page; open the tab again (in any browser) to watch it.")
+    gr.Markdown(
+        "### 3. Jobs\nA job keeps running when you close the page; open the tab again (in any browser) to watch it."
+    )
     with gr.Row():
         # Custom values allowed: jobs created after this page was built are still valid picks.
-        picker = gr.Dropdown(label="Job", choices=choices, value=None, allow_custom_value=True, scale=4, elem_id="ft-job-pick")
+        picker = gr.Dropdown(
+            label="Job", choices=choices, value=None, allow_custom_value=True, scale=4, elem_id="ft-job-pick"
+        )
         refresh = gr.Button("↻ Refresh", size="sm", scale=0, elem_id="ft-job-refresh")
     progress = gr.HTML(elem_id="ft-job-progress")
     status = gr.Markdown(status_markdown(None), elem_id="ft-job-status")
@@ -166,13 +213,24 @@ def jobs_layout(choices: list[tuple[str, int]]) -> JobsWidgets:
         delete = gr.Button("Delete job", variant="stop", interactive=False, elem_id="ft-job-delete")
     with gr.Row():
         chart = gr.Plot(label="Loss: training and holdout", scale=3, elem_id="ft-job-loss")
-        samples = gr.Dataframe(headers=SAMPLE_HEADERS, interactive=False, wrap=True, label="Sample answers to 3 holdout prompts", scale=2, elem_id="ft-job-samples")
+        samples = gr.Dataframe(
+            headers=SAMPLE_HEADERS,
+            interactive=False,
+            wrap=True,
+            label="Sample answers to 3 holdout prompts",
+            scale=2,
+            elem_id="ft-job-samples",
+        )
     with gr.Accordion("Events", open=False, elem_id="ft-job-events-box"):
-        events = gr.Dataframe(headers=EVENT_HEADERS, interactive=False, wrap=True, max_height=260, elem_id="ft-job-events")
+        events = gr.Dataframe(
+            headers=EVENT_HEADERS, interactive=False, wrap=True, max_height=260, elem_id="ft-job-events"
+        )
     with gr.Accordion("All runs", open=True, elem_id="ft-jobs-list-box"):
         table = gr.Dataframe(headers=LIST_HEADERS, interactive=False, wrap=True, max_height=320, elem_id="ft-jobs-list")
     timer = gr.Timer(POLL_S, active=False)
-    return JobsWidgets(picker, refresh, progress, status, stop, resume, merge, confirm, delete, chart, samples, events, table, timer)
+    return JobsWidgets(
+        picker, refresh, progress, status, stop, resume, merge, confirm, delete, chart, samples, events, table, timer
+    )
 
 
 class JobsController:
@@ -182,14 +240,27 @@ class JobsController:
     # ---- formatting, shared with the training half ------------------------------------------
     def render(self, view: JobView | None) -> list[Any]:
         if view is None:
-            return ["", status_markdown(None), None, [], [], *[gr.Button(interactive=False)] * 4, gr.Timer(active=False)]
-        figure = loss_chart(view.train_steps, view.train_losses, view.holdout_steps, view.holdout_losses, view.total_steps)
+            return [
+                "",
+                status_markdown(None),
+                None,
+                [],
+                [],
+                *[gr.Button(interactive=False)] * 4,
+                gr.Timer(active=False),
+            ]
+        figure = loss_chart(
+            view.train_steps, view.train_losses, view.holdout_steps, view.holdout_losses, view.total_steps
+        )
         flags = (view.can_stop, view.can_resume, view.can_merge, view.can_delete)
         return [
-            progress_html(view), status_markdown(view), figure,
+            progress_html(view),
+            status_markdown(view),
+            figure,
             [[s.step, s.prompt, s.answer] for s in view.samples],
             [[_local(e.at), e.level, e.text] for e in reversed(view.events)],
-            *[gr.Button(interactive=flag) for flag in flags], gr.Timer(active=view.is_active),
+            *[gr.Button(interactive=flag) for flag in flags],
+            gr.Timer(active=view.is_active),
         ]
 
     def choose(self, job_id: Any) -> gr.Dropdown:
@@ -247,7 +318,9 @@ class JobsController:
     @user_errors
     def delete(self, job_id, confirmed):
         if not confirmed:
-            raise gr.Error("Tick “Yes, delete this job” first: its adapter and checkpoints are removed.", print_exception=False)
+            raise gr.Error(
+                "Tick “Yes, delete this job” first: its adapter and checkpoints are removed.", print_exception=False
+            )
         gr.Info(self.finetune.delete(_required(job_id)))
         return [*self.full(None, None), False]
 
@@ -262,7 +335,15 @@ class JobsPanel:
 def _wire(w: JobsWidgets, c: JobsController) -> None:
     w.picker.input(c.show, [w.picker], w.view_outputs, api_name="ft_job_view")
     w.refresh.click(c.refresh, [w.picker], w.full, api_name="ft_jobs_refresh")
-    w.timer.tick(c.tick, [w.picker], [*w.view_outputs, w.picker, w.table], api_name="ft_job_poll", show_progress="hidden", concurrency_limit=8, concurrency_id="ft_poll")
+    w.timer.tick(
+        c.tick,
+        [w.picker],
+        [*w.view_outputs, w.picker, w.table],
+        api_name="ft_job_poll",
+        show_progress="hidden",
+        concurrency_limit=8,
+        concurrency_id="ft_poll",
+    )
     w.stop.click(c.stop, [w.picker], w.view_outputs, api_name="ft_job_stop")
     w.resume.click(c.resume, [w.picker], w.view_outputs, api_name="ft_job_resume")
     w.merge.click(c.merge, [w.picker], w.view_outputs, api_name="ft_job_merge")

@@ -26,7 +26,9 @@ class FinetuneController:
     @user_errors
     def start(self, state: Prepared | None, *form):
         view = self.training.start(state, *form)
-        gr.Info(f"Started “{view.name}”. You can close this page: training goes on, and the tab re-attaches when you come back.")
+        gr.Info(
+            f"Started “{view.name}”. You can close this page: training goes on, and the tab re-attaches when you come back."
+        )
         return [None, *self.jobs.full(view.id, view)]
 
     @user_errors
@@ -44,5 +46,7 @@ def build_finetune_tab(services: Services) -> TabHandle:
     controller = FinetuneController(training.controller, jobs.controller)
     full = jobs.widgets.full
     training.preflight_done.then(controller.show_prepared, [training.widgets.prepared], full, api_name=False)
-    training.widgets.start.click(controller.start, training.inputs, [training.widgets.prepared, *full], api_name="ft_start")
+    training.widgets.start.click(
+        controller.start, training.inputs, [training.widgets.prepared, *full], api_name="ft_start"
+    )
     return TabHandle(on_open=data.on_open, on_load=[training.on_load, jobs.on_load])

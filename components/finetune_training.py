@@ -4,15 +4,24 @@ knob, the trainable-parameter count and a pre-flight of a few real steps."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import gradio as gr
 
 from components.finetune_data import DatasetWidgets
 from components.tab import Event
 from components.ui_errors import user_errors
-from playground.finetune.config import DEFAULT_PRESET, PRESET_HELP, PRESETS, TARGETS, TrainingConfig, config_from_form, preset
+from playground.finetune.config import (
+    DEFAULT_PRESET,
+    PRESET_HELP,
+    PRESETS,
+    TARGETS,
+    TrainingConfig,
+    config_from_form,
+    preset,
+)
 from playground.finetune.job_drafts import JobDrafts, JobForm, PreflightWait, Prepared, TrainingPlan, require_choices
 from playground.finetune.job_view import JobView
 from playground.formatting import format_bytes, format_duration
@@ -64,7 +73,9 @@ def config_from(preset_name: str, values: list[Any]) -> TrainingConfig:
     return config_from_form(preset_name or DEFAULT_PRESET, overrides)
 
 
-def job_form(dataset_id: Any, base_key: str, fmt: str, job_name: str, preset_name: str, values: Sequence[Any]) -> JobForm:
+def job_form(
+    dataset_id: Any, base_key: str, fmt: str, job_name: str, preset_name: str, values: Sequence[Any]
+) -> JobForm:
     """The form as one value; the choices of step 1 are refused before the settings are checked."""
     require_choices(dataset_id, base_key)
     return JobForm(dataset_id, base_key, fmt, job_name, preset_name, config_from(preset_name, list(values)))
@@ -72,9 +83,14 @@ def job_form(dataset_id: Any, base_key: str, fmt: str, job_name: str, preset_nam
 
 def plan_text(plan: TrainingPlan) -> str:
     config = plan.config
-    lines = [f"**{plan.count.text}**, as PEFT reports it.", f"Effective batch {config.effective_batch} ({config.batch_size} × {config.grad_accum} accumulation)."]
+    lines = [
+        f"**{plan.count.text}**, as PEFT reports it.",
+        f"Effective batch {config.effective_batch} ({config.batch_size} × {config.grad_accum} accumulation).",
+    ]
     if plan.train_rows is not None:
-        lines.append(f"{plan.train_rows} training and {plan.holdout_rows} holdout examples → {plan.steps} steps over {config.epochs:g} epoch(s).")
+        lines.append(
+            f"{plan.train_rows} training and {plan.holdout_rows} holdout examples → {plan.steps} steps over {config.epochs:g} epoch(s)."
+        )
     return "\n\n".join(lines)
 
 
@@ -126,21 +142,48 @@ def _knob_inputs() -> list[Any]:
     with gr.Row():
         for (field, label), value in zip(KNOBS[:4], defaults[:4]):
             if field == "target":
-                inputs.append(gr.Radio([(text, key) for key, text in TARGETS.items()], value=value, label=label, elem_id="ft-train-target"))
+                inputs.append(
+                    gr.Radio(
+                        [(text, key) for key, text in TARGETS.items()],
+                        value=value,
+                        label=label,
+                        elem_id="ft-train-target",
+                    )
+                )
             else:
-                inputs.append(gr.Number(value=value, label=label, precision=None if field == "dropout" else 0, elem_id=f"ft-train-{field}"))
+                inputs.append(
+                    gr.Number(
+                        value=value,
+                        label=label,
+                        precision=None if field == "dropout" else 0,
+                        elem_id=f"ft-train-{field}",
+                    )
+                )
     with gr.Row():
         for (field, label), value in zip(KNOBS[4:], defaults[4:]):
             whole = field not in ("epochs", "learning_rate")
-            inputs.append(gr.Number(value=value, label=label, precision=0 if whole else None, elem_id=f"ft-train-{field}"))
-    inputs.append(gr.Checkbox(value=False, label="4-bit base (QLoRA). Off: LoRA on a full-precision base.", elem_id="ft-train-4bit"))
+            inputs.append(
+                gr.Number(value=value, label=label, precision=0 if whole else None, elem_id=f"ft-train-{field}")
+            )
+    inputs.append(
+        gr.Checkbox(
+            value=False, label="4-bit base (QLoRA). Off: LoRA on a full-precision base.", elem_id="ft-train-4bit"
+        )
+    )
     return inputs
 
 
 def training_layout() -> TrainingWidgets:
-    gr.Markdown("### 2. Training\nPick what you want to teach; the defaults are the LoRA study's winner (r=8 on all linear layers).")
+    gr.Markdown(
+        "### 2. Training\nPick what you want to teach; the defaults are the LoRA study's winner (r=8 on all linear layers)."
+    )
     with gr.Row():
-        name = gr.Textbox(label="Name of the tuned model", placeholder="filled in from the dataset and preset", scale=2, elem_id="ft-train-name")
+        name = gr.Textbox(
+            label="Name of the tuned model",
+            placeholder="filled in from the dataset and preset",
+            scale=2,
+            elem_id="ft-train-name",
+        )
         preset_pick = gr.Radio(list(PRESETS), value=DEFAULT_PRESET, label="Preset", scale=3, elem_id="ft-train-preset")
     gr.Markdown(PRESET_LINES, elem_id="ft-train-preset-help")
     device = gr.Markdown(elem_id="ft-train-device")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import gradio as gr
 
@@ -60,8 +61,12 @@ class HistoryLayout:
 
 def filter_layout(model_choices: dict[str, Any], template_choices: dict[str, Any]) -> FilterWidgets:
     with gr.Row():
-        text = gr.Textbox(label="Search prompts and answers", placeholder="e.g. refund", scale=3, elem_id="history-text")
-        kinds = gr.CheckboxGroup(list(KINDS), value=[], label="Kinds (none ticked = all)", scale=2, elem_id="history-kinds")
+        text = gr.Textbox(
+            label="Search prompts and answers", placeholder="e.g. refund", scale=3, elem_id="history-text"
+        )
+        kinds = gr.CheckboxGroup(
+            list(KINDS), value=[], label="Kinds (none ticked = all)", scale=2, elem_id="history-kinds"
+        )
     with gr.Row():
         model = gr.Dropdown(label="Model", scale=2, elem_id="history-model", **model_choices)
         template = gr.Dropdown(label="Template", scale=2, elem_id="history-template", **template_choices)
@@ -95,7 +100,12 @@ def history_layout(
     filters = filter_layout(model_choices, template_choices)
     found = gr.Markdown(elem_id="history-found")
     runs_table = gr.Dataframe(
-        value=newest_runs, headers=HEADERS, interactive=False, wrap=True, label="Saved runs (newest first)", elem_id="history-table"
+        value=newest_runs,
+        headers=HEADERS,
+        interactive=False,
+        wrap=True,
+        label="Saved runs (newest first)",
+        elem_id="history-table",
     )
     actions = actions_layout(can_reopen)
     detail = gr.Markdown(elem_id="history-detail")

@@ -55,7 +55,13 @@ def _reopen_outputs(compare: CompareHandles) -> tuple[list, bool]:
 class HistoryController:
     """The History tab's handlers: each reads its inputs, asks the HistoryService, formats the answer."""
 
-    def __init__(self, services: Services, stoppable: StoppableRun, compare: CompareHandles | None = None, selects_compare: bool = False):
+    def __init__(
+        self,
+        services: Services,
+        stoppable: StoppableRun,
+        compare: CompareHandles | None = None,
+        selects_compare: bool = False,
+    ):
         self.history = services.history
         self.stoppable = stoppable
         self.compare = compare
@@ -68,13 +74,18 @@ class HistoryController:
 
     def template_choices(self, selected: str | None = ANY) -> dict[str, Any]:
         names = self.history.template_choices()
-        return {"choices": [("Any template", ANY), *[(n, n) for n in names]], "value": selected if selected in names else ANY}
+        return {
+            "choices": [("Any template", ANY), *[(n, n) for n in names]],
+            "value": selected if selected in names else ANY,
+        }
 
     def newest_runs(self) -> pd.DataFrame:
         return _table(self.history.search())
 
     def _find(self, text, model_key, template_name, date_from, date_to, kinds):
-        return self.history.search(text or "", model_key or None, template_name or None, date_from or "", date_to or "", list(kinds or []))
+        return self.history.search(
+            text or "", model_key or None, template_name or None, date_from or "", date_to or "", list(kinds or [])
+        )
 
     @user_errors
     def search(self, text, model_key, template_name, date_from, date_to, kinds):
@@ -151,7 +162,9 @@ class HistoryController:
         return str(path)
 
 
-def _wire(ui: HistoryLayout, controller: HistoryController, stoppable: StoppableRun, reopen_outputs: list | None) -> list:
+def _wire(
+    ui: HistoryLayout, controller: HistoryController, stoppable: StoppableRun, reopen_outputs: list | None
+) -> list:
     """Attach the tab's events; returns the search's outputs (the tab refreshes them when opened)."""
     filters, actions = ui.filters.inputs, ui.actions
     search_outputs = [ui.runs_table, ui.found, ui.filters.model, ui.filters.template]
@@ -163,10 +176,18 @@ def _wire(ui: HistoryLayout, controller: HistoryController, stoppable: Stoppable
     if reopen_outputs is not None:
         actions.reopen.click(controller.reopen, [actions.run_id], reopen_outputs, api_name="history_reopen")
     started = actions.rerun.click(stoppable.start, None, [stoppable.token], queue=False, api_name=False)
-    rerun = started.then(controller.rerun, [actions.run_id, stoppable.token], [actions.run_id, ui.detail], api_name="history_rerun", concurrency_limit=None)
+    rerun = started.then(
+        controller.rerun,
+        [actions.run_id, stoppable.token],
+        [actions.run_id, ui.detail],
+        api_name="history_rerun",
+        concurrency_limit=None,
+    )
     rerun.then(controller.search, filters, search_outputs, api_name=False)
     actions.stop.click(controller.stop_rerun, [stoppable.token], None, queue=False, api_name="history_rerun_stop")
-    actions.delete.click(controller.ask_delete, [actions.run_id], [actions.confirm, actions.confirm_text], api_name=False, queue=False)
+    actions.delete.click(
+        controller.ask_delete, [actions.run_id], [actions.confirm, actions.confirm_text], api_name=False, queue=False
+    )
     actions.confirm_no.click(controller.hide_confirm, None, [actions.confirm], api_name=False, queue=False)
     # A confirmation names one run: picking another withdraws it, so "Yes" never deletes a run it did not name.
     actions.run_id.change(controller.hide_confirm, None, [actions.confirm], api_name=False, queue=False)
@@ -182,6 +203,10 @@ def build_history_tab(services: Services, compare: CompareHandles | None = None)
     reopen_outputs, selects_compare = _reopen_outputs(compare) if compare is not None else (None, False)
     stoppable = StoppableRun(services.cancel_tokens)
     controller = HistoryController(services, stoppable, compare, selects_compare)
-    ui = history_layout(controller.model_choices(), controller.template_choices(), controller.newest_runs, compare is not None)
+    ui = history_layout(
+        controller.model_choices(), controller.template_choices(), controller.newest_runs, compare is not None
+    )
     search_outputs = _wire(ui, controller, stoppable, reopen_outputs)
-    return TabHandle(on_open=[Event(controller.search, ui.filters.inputs, search_outputs)])  # runs made in other tabs appear
+    return TabHandle(
+        on_open=[Event(controller.search, ui.filters.inputs, search_outputs)]
+    )  # runs made in other tabs appear

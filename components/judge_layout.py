@@ -100,8 +100,12 @@ def rubric_layout() -> RubricWidgets:
             refresh = gr.Button("↻", scale=0, size="sm")
         name = gr.Textbox(label="Rubric name", elem_id="judge-rubric-name")
         editor = gr.Dataframe(
-            headers=EDITOR_HEADERS, column_count=(len(EDITOR_HEADERS), "fixed"), interactive=True, wrap=True,
-            label="Criteria: weights add up to 100; one example for every score 0–3", elem_id="judge-rubric-editor",
+            headers=EDITOR_HEADERS,
+            column_count=(len(EDITOR_HEADERS), "fixed"),
+            interactive=True,
+            wrap=True,
+            label="Criteria: weights add up to 100; one example for every score 0–3",
+            elem_id="judge-rubric-editor",
         )
         save = gr.Button("Save as new version", elem_id="judge-rubric-save")
         message = gr.Markdown()
@@ -113,7 +117,11 @@ def run_layout(services: Services) -> RunWidgets:
         model = model_picker(services, "Judge model", scale=3, elem_id="judge-model")
         mode = gr.Radio(label="How", choices=MODES, value="rubric", scale=3)
         constrained = gr.Checkbox(
-            label="Hold the judge to the reply format (llama.cpp models)", value=True, scale=2, elem_id="judge-constrained", info=CONSTRAINED_INFO,
+            label="Hold the judge to the reply format (llama.cpp models)",
+            value=True,
+            scale=2,
+            elem_id="judge-constrained",
+            info=CONSTRAINED_INFO,
         )
     with gr.Row():
         kind = gr.Dropdown(label="What to judge", choices=TARGET_KINDS, value="run", scale=2, elem_id="judge-kind")
@@ -131,9 +139,13 @@ def results_layout() -> ResultsWidgets:
     with gr.Row():
         job = gr.Dropdown(label="Judging run", choices=[], scale=4, elem_id="judge-job")
         show = gr.Button("Show", scale=0)
-    summary = gr.Dataframe(label="Per model (averages leave unparsed and failed grades out)", interactive=False, wrap=True)
+    summary = gr.Dataframe(
+        label="Per model (averages leave unparsed and failed grades out)", interactive=False, wrap=True
+    )
     grid = gr.Dataframe(label="Score grid: overall score per input and model", interactive=False, wrap=True)
-    items = gr.Dataframe(label="Every answer (select a row to grade it yourself)", interactive=False, wrap=True, max_chars=200)
+    items = gr.Dataframe(
+        label="Every answer (select a row to grade it yourself)", interactive=False, wrap=True, max_chars=200
+    )
     verdicts = gr.Dataframe(label="Pairwise verdicts", interactive=False, wrap=True)
     distribution = gr.Plot(label="Score distribution")
     return ResultsWidgets(job, show, summary, grid, items, verdicts, distribution)
@@ -144,7 +156,11 @@ def human_grade_layout() -> HumanGradeWidgets:
     with gr.Row():
         item_ref = gr.Textbox(label="Answer id (from the table)", placeholder="g12", scale=1, elem_id="judge-item")
         criterion = gr.Dropdown(
-            label="Criterion", choices=["correctness", "comprehensiveness", "readability"], value="correctness", allow_custom_value=True, scale=1,
+            label="Criterion",
+            choices=["correctness", "comprehensiveness", "readability"],
+            value="correctness",
+            allow_custom_value=True,
+            scale=1,
         )
         score = gr.Radio(label="Grade", choices=["0", "1", "2", "3"], scale=2)
         rater = gr.Textbox(label="Your name", scale=1)
@@ -160,11 +176,16 @@ def agreement_layout() -> AgreementWidgets:
     with gr.Row():
         matrix = gr.Plot(label="Raters' majority vs judge")
         board = gr.Dataframe(
-            headers=arena_report.LEADERBOARD_HEADERS, interactive=False, wrap=True, label="Arena leaderboard (people's votes)",
+            headers=arena_report.LEADERBOARD_HEADERS,
+            interactive=False,
+            wrap=True,
+            label="Arena leaderboard (people's votes)",
         )
     return AgreementWidgets(compute, text, matrix, board)
 
 
 def judge_layout(services: Services) -> JudgeLayout:
     gr.Markdown(INTRO)
-    return JudgeLayout(rubric_layout(), run_layout(services), results_layout(), human_grade_layout(), agreement_layout())
+    return JudgeLayout(
+        rubric_layout(), run_layout(services), results_layout(), human_grade_layout(), agreement_layout()
+    )

@@ -86,12 +86,16 @@ class JudgeController:
 
     # ---- running ----------------------------------------------------------------------------
     @user_errors
-    def run(self, judge_key, mode_value, kind_value, target_id, rubric_id, constrained_value, token, progress=gr.Progress()):
+    def run(
+        self, judge_key, mode_value, kind_value, target_id, rubric_id, constrained_value, token, progress=gr.Progress()
+    ):
         # An API caller skips the click's first step: its token goes back into the session so
         # that its judge_cancel reaches this run.
         token = token or self.stoppable.start()
         with self.stoppable.cancel_event(token) as cancel:
-            steps = self.judge.run_judge(judge_key, mode_value, kind_value, target_id, rubric_id, cancel, bool(constrained_value))
+            steps = self.judge.run_judge(
+                judge_key, mode_value, kind_value, target_id, rubric_id, cancel, bool(constrained_value)
+            )
             step = None
             for step in with_progress(steps, progress, unit="calls"):
                 yield step.summary, gr.update(), token
@@ -102,7 +106,10 @@ class JudgeController:
     def show_results(self, job_id):
         results = self.judge.results(job_id)
         return (
-            _table(*results.summary()), _table(*results.score_grid()), _table(*results.item_table()), _table(*results.verdict_table()),
+            _table(*results.summary()),
+            _table(*results.score_grid()),
+            _table(*results.item_table()),
+            _table(*results.verdict_table()),
             charts.score_distribution(results.distribution(), results.heaviest_criterion),
         )
 
@@ -140,22 +147,49 @@ class JudgeController:
 def _wire(ui: JudgeLayout, controller: JudgeController, stoppable: StoppableRun, services: Services) -> None:
     rubric, run, results, grade, people = ui.rubric, ui.run, ui.results, ui.grade, ui.people
     rubric.refresh.click(controller.list_rubrics, [rubric.pick], [rubric.pick], api_name="judge_rubric_list")
-    rubric.pick.change(controller.load_rubric, [rubric.pick], [rubric.name, rubric.editor, grade.criterion], api_name="judge_rubric_load")
-    rubric.save.click(controller.save_rubric, [rubric.name, rubric.editor], [rubric.pick, rubric.message], api_name="judge_rubric_save")
-    run.refresh.click(controller.list_all, [run.kind, results.job], [run.model, run.target, results.job], api_name="judge_refresh")
+    rubric.pick.change(
+        controller.load_rubric,
+        [rubric.pick],
+        [rubric.name, rubric.editor, grade.criterion],
+        api_name="judge_rubric_load",
+    )
+    rubric.save.click(
+        controller.save_rubric,
+        [rubric.name, rubric.editor],
+        [rubric.pick, rubric.message],
+        api_name="judge_rubric_save",
+    )
+    run.refresh.click(
+        controller.list_all, [run.kind, results.job], [run.model, run.target, results.job], api_name="judge_refresh"
+    )
     refresh_on_focus(services, run.model)
     run.kind.change(controller.list_targets, [run.kind], [run.target], api_name="judge_targets")
     stoppable.wire(
-        run.run, run.cancel, controller.run,
-        [run.model, run.mode, run.kind, run.target, rubric.pick, run.constrained], [run.progress, results.job, stoppable.token],
-        api_name="judge_run", stop_api_name="judge_cancel", status=run.progress,
+        run.run,
+        run.cancel,
+        controller.run,
+        [run.model, run.mode, run.kind, run.target, rubric.pick, run.constrained],
+        [run.progress, results.job, stoppable.token],
+        api_name="judge_run",
+        stop_api_name="judge_cancel",
+        status=run.progress,
     )
     shown = [results.summary, results.grid, results.items, results.verdicts, results.distribution]
     results.show.click(controller.show_results, [results.job], shown, api_name="judge_results")
     results.job.change(controller.show_selected, [results.job], shown, api_name=False)
     results.items.select(controller.pick_item, [results.items], [grade.item_ref], api_name=False)
-    grade.save.click(controller.save_human, [grade.item_ref, grade.criterion, grade.score, grade.rater], [grade.message], api_name="judge_human_grade")
-    people.compute.click(controller.agreement, [results.job, run.kind, run.target], [people.text, people.matrix, people.board], api_name="judge_agreement")
+    grade.save.click(
+        controller.save_human,
+        [grade.item_ref, grade.criterion, grade.score, grade.rater],
+        [grade.message],
+        api_name="judge_human_grade",
+    )
+    people.compute.click(
+        controller.agreement,
+        [results.job, run.kind, run.target],
+        [people.text, people.matrix, people.board],
+        api_name="judge_agreement",
+    )
 
 
 def build_judge_tab(services: Services) -> TabHandle:
@@ -163,5 +197,10 @@ def build_judge_tab(services: Services) -> TabHandle:
     stoppable = StoppableRun(services.cancel_tokens, STOPPING)
     controller = JudgeController(services, stoppable)
     _wire(ui, controller, stoppable, services)
-    page_load = Event(controller.load, [ui.run.kind], [ui.rubric.pick, ui.run.model, ui.run.target, ui.results.job], api_name="judge_load")
+    page_load = Event(
+        controller.load,
+        [ui.run.kind],
+        [ui.rubric.pick, ui.run.model, ui.run.target, ui.results.job],
+        api_name="judge_load",
+    )
     return TabHandle(on_open=[refresh_pickers(services, [ui.run.model])], on_load=[page_load])

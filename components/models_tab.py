@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import gradio as gr
 
@@ -66,7 +66,12 @@ class ModelsLayout:
 def try_layout() -> TryWidgets:
     with gr.Group():
         gr.Markdown("### Try a prompt")
-        prompt = gr.Textbox(label="Prompt", lines=3, placeholder="Ask something, e.g. Give me three names for a bakery.", elem_id="try-prompt")
+        prompt = gr.Textbox(
+            label="Prompt",
+            lines=3,
+            placeholder="Ask something, e.g. Give me three names for a bakery.",
+            elem_id="try-prompt",
+        )
         with gr.Row():
             max_tokens = gr.Slider(1, 2048, value=256, step=1, label="Max tokens")
             temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature")
@@ -103,7 +108,9 @@ def add_layout() -> AddWidgets:
         gguf_path = gr.Textbox(label="Path to a .gguf file on this machine")
         gguf_name = gr.Textbox(label="Name (optional)")
         gguf_backend = gr.Radio(
-            [("llama.cpp (fast on CPU)", "llama_cpp"), ("transformers (PyTorch; converted once)", "transformers")], value="llama_cpp", label="Run with",
+            [("llama.cpp (fast on CPU)", "llama_cpp"), ("transformers (PyTorch; converted once)", "transformers")],
+            value="llama_cpp",
+            label="Run with",
         )
         gguf = gr.Button("Add GGUF")
     with gr.Accordion("Add a Hugging Face model folder", open=False):
@@ -115,7 +122,22 @@ def add_layout() -> AddWidgets:
     with gr.Accordion("Add a models folder", open=False):
         folder_path = gr.Textbox(label="Folder to scan for GGUF files and model folders")
         folder = gr.Button("Add folder")
-    return AddWidgets(gguf_path, gguf_name, gguf_backend, gguf, hf_path, hf_adapter, hf_name, hf, fields, test, save, result, folder_path, folder)
+    return AddWidgets(
+        gguf_path,
+        gguf_name,
+        gguf_backend,
+        gguf,
+        hf_path,
+        hf_adapter,
+        hf_name,
+        hf,
+        fields,
+        test,
+        save,
+        result,
+        folder_path,
+        folder,
+    )
 
 
 def models_layout(services: Services, table_rows: Callable[[], list[list[str]]]) -> ModelsLayout:
@@ -123,7 +145,14 @@ def models_layout(services: Services, table_rows: Callable[[], list[list[str]]])
         "Models you can use everywhere in Playground. Local models load on first use and are "
         "unloaded (least recently used first) when memory runs short."
     )
-    table = gr.Dataframe(value=table_rows, headers=TABLE_HEADERS, interactive=False, wrap=True, label="Available models", elem_id="models-table")
+    table = gr.Dataframe(
+        value=table_rows,
+        headers=TABLE_HEADERS,
+        interactive=False,
+        wrap=True,
+        label="Available models",
+        elem_id="models-table",
+    )
     with gr.Row():
         pick = model_picker(services, "Model", scale=3, elem_id="models-pick")
         refresh = gr.Button("Refresh", scale=1)
@@ -136,7 +165,9 @@ def models_layout(services: Services, table_rows: Callable[[], list[list[str]]])
 
 def _params(max_tokens: float, temperature: float, seed: float | None) -> GenerationParams:
     return GenerationParams(
-        temperature=float(temperature), max_tokens=int(max_tokens), seed=None if seed in (None, "") or int(seed) < 0 else int(seed),
+        temperature=float(temperature),
+        max_tokens=int(max_tokens),
+        seed=None if seed in (None, "") or int(seed) < 0 else int(seed),
     )
 
 
@@ -169,7 +200,10 @@ class ModelsController:
         if not spec.chat_template:
             lines.append(BASE_MODEL_NOTE)
         if spec.is_remote:
-            lines.append(f"Endpoint {spec.base_url} · model `{spec.remote_model}` · " + ("price known" if spec.price else "no price set: cost shows as unknown"))
+            lines.append(
+                f"Endpoint {spec.base_url} · model `{spec.remote_model}` · "
+                + ("price known" if spec.price else "no price set: cost shows as unknown")
+            )
         return "\n\n".join(lines)
 
     @user_errors
@@ -190,7 +224,9 @@ class ModelsController:
         self.stoppable.tokens.cancel(token)  # the try box shows no "stopping" line: its answer just ends
 
     @user_errors
-    def try_prompt(self, key: str | None, prompt: str, max_tokens: float, temperature: float, seed: float | None, token: str):
+    def try_prompt(
+        self, key: str | None, prompt: str, max_tokens: float, temperature: float, seed: float | None, token: str
+    ):
         params = _params(max_tokens, temperature, seed)
         with self.stoppable.cancel_event(token) as cancel:
             yield "", "Loading the model and starting…"
@@ -237,7 +273,9 @@ def _wire_try(ui: ModelsLayout, controller: ModelsController, stoppable: Stoppab
     # Run and Enter in the prompt both start an answer; only Run is the API's model_try.
     for trigger, api_name in ((trying.run.click, "model_try"), (trying.prompt.submit, False)):
         started = trigger(stoppable.start, None, [stoppable.token], queue=False, api_name=False)
-        answered = started.then(controller.try_prompt, inputs, [trying.answer, trying.figures], api_name=api_name, concurrency_limit=None)
+        answered = started.then(
+            controller.try_prompt, inputs, [trying.answer, trying.figures], api_name=api_name, concurrency_limit=None
+        )
         answered.then(controller.refresh, [ui.pick], [ui.table, ui.pick], api_name=False)
     trying.stop.click(controller.stop_try, [stoppable.token], None, queue=False, api_name="model_try_stop")
 
@@ -249,11 +287,22 @@ def _wire(ui: ModelsLayout, controller: ModelsController) -> None:
     ui.pick.change(controller.describe, [ui.pick], [ui.details], api_name="model_details")
     ui.unload.click(controller.unload, [ui.pick], [ui.table], api_name="model_unload")
     ui.remove.click(controller.remove, [ui.pick], listed, api_name="model_remove")
-    adding.gguf.click(controller.add_gguf, [adding.gguf_path, adding.gguf_name, adding.gguf_backend], listed, api_name="model_add_gguf")
-    adding.hf.click(controller.add_hf, [adding.hf_path, adding.hf_adapter, adding.hf_name], listed, api_name="model_add_hf")
+    adding.gguf.click(
+        controller.add_gguf,
+        [adding.gguf_path, adding.gguf_name, adding.gguf_backend],
+        listed,
+        api_name="model_add_gguf",
+    )
+    adding.hf.click(
+        controller.add_hf, [adding.hf_path, adding.hf_adapter, adding.hf_name], listed, api_name="model_add_hf"
+    )
     _name, url, model, key_env, key, *_prices = adding.endpoint_fields
-    adding.endpoint_test.click(controller.test_endpoint, [url, model, key_env, key], [adding.endpoint_result], api_name="model_test_endpoint")
-    adding.endpoint_save.click(controller.add_endpoint, adding.endpoint_fields, [*listed, key], api_name="model_add_endpoint")
+    adding.endpoint_test.click(
+        controller.test_endpoint, [url, model, key_env, key], [adding.endpoint_result], api_name="model_test_endpoint"
+    )
+    adding.endpoint_save.click(
+        controller.add_endpoint, adding.endpoint_fields, [*listed, key], api_name="model_add_endpoint"
+    )
     adding.folder.click(controller.add_folder, [adding.folder_path], listed, api_name="model_add_folder")
 
 
@@ -263,4 +312,6 @@ def build_models_tab(services: Services) -> TabHandle:
     ui = models_layout(services, controller.table_rows)
     _wire(ui, controller)
     _wire_try(ui, controller, stoppable)
-    return TabHandle(on_open=[Event(controller.refresh, [ui.pick], [ui.table, ui.pick])])  # models added in other tabs appear
+    return TabHandle(
+        on_open=[Event(controller.refresh, [ui.pick], [ui.table, ui.pick])]
+    )  # models added in other tabs appear

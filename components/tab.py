@@ -10,8 +10,9 @@ loads (so a reload re-attaches to work in flight).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import gradio as gr
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import gradio as gr
 
@@ -35,7 +36,7 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
         def gen_wrapper(*args: Any, **kwargs: Any):
             try:
                 yield from fn(*args, **kwargs)
-            except Exception as err:  # noqa: BLE001
+            except Exception as err:
                 raise _as_gr_error(err, action) from err
 
         return gen_wrapper
@@ -44,7 +45,7 @@ def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any):
         try:
             return fn(*args, **kwargs)
-        except Exception as err:  # noqa: BLE001
+        except Exception as err:
             raise _as_gr_error(err, action) from err
 
     return wrapper

@@ -4,8 +4,9 @@ progress and Stop. Tabs use these instead of writing their own."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 import gradio as gr
 
@@ -16,7 +17,9 @@ from playground.services import Services
 
 
 # ---- model pickers ------------------------------------------------------------------------
-def kept_value(keys: Sequence[str], selected: Any, fallbacks: Sequence[str | None] = (), multiselect: bool = False) -> Any:
+def kept_value(
+    keys: Sequence[str], selected: Any, fallbacks: Sequence[str | None] = (), multiselect: bool = False
+) -> Any:
     """The selection to keep after the choices changed: what was picked if it still exists,
     else the first fallback that exists (for a single picker), else nothing."""
     if multiselect:
@@ -28,7 +31,9 @@ def kept_value(keys: Sequence[str], selected: Any, fallbacks: Sequence[str | Non
     return keys[0] if fallbacks and keys else None  # the default model is gone: any model beats none
 
 
-def model_picker_update(services: Services, selected: Any = None, multiselect: bool = False, use_default: bool = True) -> dict:
+def model_picker_update(
+    services: Services, selected: Any = None, multiselect: bool = False, use_default: bool = True
+) -> dict:
     """Fresh model choices for a picker, keeping its selection (or the default model)."""
     choices = services.models.choices()
     keys = [key for _, key in choices]
@@ -36,7 +41,15 @@ def model_picker_update(services: Services, selected: Any = None, multiselect: b
     return gr.update(choices=choices, value=kept_value(keys, selected, fallbacks, multiselect))
 
 
-def model_picker(services: Services, label: str, *, multiselect: bool = False, use_default: bool = True, value: Any = None, **kwargs: Any) -> gr.Dropdown:
+def model_picker(
+    services: Services,
+    label: str,
+    *,
+    multiselect: bool = False,
+    use_default: bool = True,
+    value: Any = None,
+    **kwargs: Any,
+) -> gr.Dropdown:
     """A model dropdown filled with every model the user can pick, the default selected."""
     choices = services.models.choices()
     keys = [key for _, key in choices]
@@ -45,7 +58,9 @@ def model_picker(services: Services, label: str, *, multiselect: bool = False, u
     return gr.Dropdown(label=label, choices=choices, value=initial, multiselect=multiselect, **kwargs)
 
 
-def refresh_pickers(services: Services, pickers: Sequence[gr.Dropdown], multiselect: bool = False, use_default: bool = True) -> Event:
+def refresh_pickers(
+    services: Services, pickers: Sequence[gr.Dropdown], multiselect: bool = False, use_default: bool = True
+) -> Event:
     """The on-open event that refreshes model pickers, each keeping its own selection."""
 
     def refresh(*selected: Any) -> Any:
@@ -55,9 +70,13 @@ def refresh_pickers(services: Services, pickers: Sequence[gr.Dropdown], multisel
     return Event(refresh, list(pickers), list(pickers))
 
 
-def refresh_on_focus(services: Services, picker: gr.Dropdown, multiselect: bool = False, use_default: bool = True) -> None:
+def refresh_on_focus(
+    services: Services, picker: gr.Dropdown, multiselect: bool = False, use_default: bool = True
+) -> None:
     """Refresh a picker's choices when the user opens it (models added in another tab appear)."""
-    Event(refresh_pickers(services, [picker], multiselect, use_default).fn, [picker], [picker]).attach(picker.focus, queue=False)
+    Event(refresh_pickers(services, [picker], multiselect, use_default).fn, [picker], [picker]).attach(
+        picker.focus, queue=False
+    )
 
 
 # ---- a run with progress and Stop ---------------------------------------------------------
@@ -144,7 +163,16 @@ class StoppableRun:
         stop_button.click(self.stop, [self.token], [status], queue=False, api_name=stop_api_name)
         return event
 
-    def then_run(self, trigger: Callable[..., Any], fn: Callable[..., Any], inputs: Sequence[Any], outputs: Sequence[Any], *, api_name: str | bool, **event_kwargs: Any) -> Any:
+    def then_run(
+        self,
+        trigger: Callable[..., Any],
+        fn: Callable[..., Any],
+        inputs: Sequence[Any],
+        outputs: Sequence[Any],
+        *,
+        api_name: str | bool,
+        **event_kwargs: Any,
+    ) -> Any:
         """Another trigger (Enter in a box, a second button) for a job the same Stop button stops."""
         started = trigger(self.start, None, [self.token], queue=False, api_name=False)
         return started.then(fn, [*inputs, self.token], list(outputs), api_name=api_name, **event_kwargs)

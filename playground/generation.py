@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
-from typing import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 
 from playground.errors import UserFacingError
 from playground.models.registry import ModelRegistry
@@ -37,7 +37,9 @@ class GenerationRecorder:
         self.registry = registry
         self.uow_factory = uow_factory
 
-    def start_run(self, kind: str, title: str = "", meta: dict | None = None, template_version_id: int | None = None) -> int:
+    def start_run(
+        self, kind: str, title: str = "", meta: dict | None = None, template_version_id: int | None = None
+    ) -> int:
         with self.uow_factory() as uow:
             run = uow.runs.add(kind=kind, title=title[:500], meta=meta or {})
             run.template_version_id = template_version_id
@@ -90,7 +92,7 @@ class GenerationRecorder:
             log.warning("Generation %s with %s failed: %s", gen_id, model_key, err)
             final = GenerationUpdate(gen_id, text, done=True, error=str(err), status="error")
             self._finish(gen_id, text, "error", None, str(err))
-        except Exception as err:  # noqa: BLE001 - recorded, shown plainly, and logged with its trace
+        except Exception as err:
             log.exception("Generation %s with %s failed unexpectedly", gen_id, model_key)
             message = f"{spec.name} failed: {type(err).__name__}: {err}"
             final = GenerationUpdate(gen_id, text, done=True, error=message, status="error")
@@ -101,7 +103,7 @@ class GenerationRecorder:
         yield final
 
     def _finish(self, gen_id: int, text: str, status: str, usage: Usage | None, error: str | None) -> None:
-        fields: dict = {"output": text, "status": status, "error": error, "finished_at": datetime.now(timezone.utc)}
+        fields: dict = {"output": text, "status": status, "error": error, "finished_at": datetime.now(UTC)}
         if usage is not None:
             fields.update(
                 prompt_tokens=usage.prompt_tokens,

@@ -10,10 +10,11 @@ import csv
 import json
 import logging
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from playground.compare.columns import ColumnConfig
 from playground.compare.fanout import ColumnState
@@ -39,7 +40,10 @@ GENERATION_FIELDS = (
 RUN_FIELDS = ["run_id", "run_kind", "run_title", "run_created_at", "template", "generation_id"]
 EXPORT_FIELDS = [*RUN_FIELDS, *GENERATION_FIELDS, "settings", "messages", "created_at", "finished_at"]
 STATUS_MARKS: dict[str, str] = {
-    GenerationStatus.OK: "✅", GenerationStatus.ERROR: "❌ error", GenerationStatus.CANCELLED: "⏹ stopped", GenerationStatus.RUNNING: "⏳ unfinished",
+    GenerationStatus.OK: "✅",
+    GenerationStatus.ERROR: "❌ error",
+    GenerationStatus.CANCELLED: "⏹ stopped",
+    GenerationStatus.RUNNING: "⏳ unfinished",
 }
 
 
@@ -56,7 +60,17 @@ class RunSummary:
     cost: str  # total cost, or "unknown" when any answer's price is unknown
 
     def row(self) -> list[Any]:
-        return [self.id, self.created_at, self.kind, self.title, self.models, self.template, self.answers, self.errors, self.cost]
+        return [
+            self.id,
+            self.created_at,
+            self.kind,
+            self.title,
+            self.models,
+            self.template,
+            self.answers,
+            self.errors,
+            self.cost,
+        ]
 
 
 @dataclass(frozen=True)
@@ -82,7 +96,7 @@ def parse_day(value: Any, label: str) -> date | None:
 
 def local_midnight(day: date) -> datetime:
     """The start of ``day`` in this computer's time zone, as an aware UTC datetime."""
-    return datetime(day.year, day.month, day.day).astimezone().astimezone(timezone.utc)
+    return datetime(day.year, day.month, day.day).astimezone().astimezone(UTC)
 
 
 def fenced(text: str) -> str:
@@ -98,7 +112,15 @@ def fenced(text: str) -> str:
 def _usage_of(gen) -> Usage | None:
     if gen.total_s is None:
         return None
-    return Usage(gen.prompt_tokens, gen.completion_tokens, gen.ttft_s, gen.total_s, gen.cost_usd, gen.tokens_estimated, gen.finish_reason)
+    return Usage(
+        gen.prompt_tokens,
+        gen.completion_tokens,
+        gen.ttft_s,
+        gen.total_s,
+        gen.cost_usd,
+        gen.tokens_estimated,
+        gen.finish_reason,
+    )
 
 
 def _total_cost(gens: Sequence) -> str:
@@ -111,7 +133,14 @@ def _total_cost(gens: Sequence) -> str:
 
 
 class HistoryService:
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], registry: ModelRegistry, compare_service: CompareService, templates: TemplateService, exports_dir: Path | None = None):
+    def __init__(
+        self,
+        uow_factory: Callable[[], UnitOfWork],
+        registry: ModelRegistry,
+        compare_service: CompareService,
+        templates: TemplateService,
+        exports_dir: Path | None = None,
+    ):
         self.uow_factory = uow_factory
         self.registry = registry
         self.compare = compare_service
@@ -141,7 +170,15 @@ class HistoryService:
             return False
 
     # ---- listing ---------------------------------------------------------------------
-    def search(self, text: str = "", model_key: str | None = None, template_name: str | None = None, date_from: str = "", date_to: str = "", kinds: Sequence[str] | None = None) -> list[RunSummary]:
+    def search(
+        self,
+        text: str = "",
+        model_key: str | None = None,
+        template_name: str | None = None,
+        date_from: str = "",
+        date_to: str = "",
+        kinds: Sequence[str] | None = None,
+    ) -> list[RunSummary]:
         """The newest LIST_LIMIT runs matching every filter given; dates are local days, both ends included."""
         start, end = parse_day(date_from, "from"), parse_day(date_to, "to")
         if start and end and start > end:
@@ -173,8 +210,23 @@ class HistoryService:
             if not names and (run.meta or {}).get("column_names"):
                 names = list(run.meta["column_names"])
             template = labels.get(run.template_version_id, "") if run.template_version_id else ""
-            answers, errors = sum(1 for g in gens if g.status == GenerationStatus.OK), sum(1 for g in gens if g.status == GenerationStatus.ERROR)
-            summaries.append(RunSummary(run.id, local_time(run.created_at), run.kind, shorten(run.title), ", ".join(names), template, answers, errors, _total_cost(gens)))
+            answers, errors = (
+                sum(1 for g in gens if g.status == GenerationStatus.OK),
+                sum(1 for g in gens if g.status == GenerationStatus.ERROR),
+            )
+            summaries.append(
+                RunSummary(
+                    run.id,
+                    local_time(run.created_at),
+                    run.kind,
+                    shorten(run.title),
+                    ", ".join(names),
+                    template,
+                    answers,
+                    errors,
+                    _total_cost(gens),
+                )
+            )
         return summaries
 
     # ---- one run ------------------------------------------------------------------------
@@ -195,7 +247,10 @@ class HistoryService:
     def detail(self, run_id: Any) -> str:
         run, template = self._load(run_id)
         meta = dict(run.meta or {})
-        gens = sorted(run.generations, key=lambda g: (g.row_index if g.row_index is not None else -1, g.turn, g.attempt, g.position, g.id))
+        gens = sorted(
+            run.generations,
+            key=lambda g: (g.row_index if g.row_index is not None else -1, g.turn, g.attempt, g.position, g.id),
+        )
         lines = [f"### Run {run.id} · {run.kind} · {local_time(run.created_at)}"]
         prompt = str(meta.get("prompt_body") or run.title)
         lines += ["**Prompt**", fenced(prompt)]
@@ -209,7 +264,9 @@ class HistoryService:
         elif run.kind in ("compare", "batch"):
             lines.append("**Template:** none saved")
         if meta.get("variables"):
-            lines.append("**Variables:** " + "; ".join(f"`{k}` = {shorten(str(v), 60)}" for k, v in meta["variables"].items()))
+            lines.append(
+                "**Variables:** " + "; ".join(f"`{k}` = {shorten(str(v), 60)}" for k, v in meta["variables"].items())
+            )
         lines.append("**Columns**")
         lines += [f"- {line}" for line in self._column_lines(meta, gens)]
         lines.append(f"**Answers** ({len(gens)})")
@@ -229,20 +286,28 @@ class HistoryService:
         stored_names = list(meta.get("column_names") or [])
         columns: list[tuple[str, dict]] = []
         if stored:
-            for index, data in enumerate(stored):
-                columns.append((str(data.get("model_key", "")), data))
+            columns.extend((str(data.get("model_key", "")), data) for data in stored)
         else:
             columns = [params_by_position[p] for p in sorted(params_by_position)]
         lines = []
         for index, (key, settings) in enumerate(columns):
-            name = names_by_position.get(index) or (stored_names[index] if index < len(stored_names) else "") or meta.get("model_name") or key
+            name = (
+                names_by_position.get(index)
+                or (stored_names[index] if index < len(stored_names) else "")
+                or meta.get("model_name")
+                or key
+            )
             removed = "" if self.is_available(key) else " *(removed from Models)*"
             lines.append(f"Column {index + 1}: **{name}**{removed} — {self._settings_text(settings)}")
         return lines or ["(no columns were saved)"]
 
     @staticmethod
     def _settings_text(settings: dict) -> str:
-        parts = [f"temperature {settings.get('temperature', '—')}", f"top-p {settings.get('top_p', '—')}", f"max tokens {settings.get('max_tokens', '—')}"]
+        parts = [
+            f"temperature {settings.get('temperature', '—')}",
+            f"top-p {settings.get('top_p', '—')}",
+            f"max tokens {settings.get('max_tokens', '—')}",
+        ]
         seed = settings.get("seed")
         parts.append("random seed" if seed is None else f"seed {seed}")
         if settings.get("stop"):
@@ -310,7 +375,12 @@ class HistoryService:
             for run_id in ids:
                 run = uow.runs.get(run_id)
                 if run is not None:
-                    records += [self._record(run, gen, labels) for gen in sorted(run.generations, key=lambda g: (g.row_index or 0, g.turn, g.attempt, g.position, g.id))]
+                    records += [
+                        self._record(run, gen, labels)
+                        for gen in sorted(
+                            run.generations, key=lambda g: (g.row_index or 0, g.turn, g.attempt, g.position, g.id)
+                        )
+                    ]
         self.exports_dir.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S-%f")
         path = self.exports_dir / f"history-{stamp}.{fmt}"
@@ -332,7 +402,9 @@ class HistoryService:
         template = labels.get(run.template_version_id, "") if run.template_version_id else ""
         record = dict(zip(RUN_FIELDS, [run.id, run.kind, run.title, run.created_at.isoformat(), template, gen.id]))
         record.update({name: getattr(gen, name) for name in GENERATION_FIELDS})
-        record.update(settings=dict(gen.params or {}), messages=list(gen.messages or []), created_at=gen.created_at.isoformat())
+        record.update(
+            settings=dict(gen.params or {}), messages=list(gen.messages or []), created_at=gen.created_at.isoformat()
+        )
         record["finished_at"] = gen.finished_at.isoformat() if gen.finished_at else None
         return record
 
@@ -341,14 +413,18 @@ class HistoryService:
         """Run a saved Compare run's first prompt again, same columns, as a new run."""
         run, _ = self._load(run_id)
         if run.kind != "compare":
-            raise InvalidInput(f"Run {run.id} is a {run.kind} run; only Compare runs can be re-run here. Reopen it in Compare instead.")
+            raise InvalidInput(
+                f"Run {run.id} is a {run.kind} run; only Compare runs can be re-run here. Reopen it in Compare instead."
+            )
         saved = self.compare.load_run(run.id)
         if not saved.columns:
             raise InvalidInput(f"Run {run.id} has no saved columns to run again.")
         for index, column in enumerate(saved.columns):
             if not self.is_available(column.model_key):
                 name = saved.column_names[index] if index < len(saved.column_names) else column.model_key
-                raise InvalidInput(f"Run {run.id} column {index + 1} uses '{name}', which was removed; reopen it in Compare and pick another model.")
+                raise InvalidInput(
+                    f"Run {run.id} column {index + 1} uses '{name}', which was removed; reopen it in Compare and pick another model."
+                )
         template_name = ""
         if saved.template_version_id is not None:
             info = self.templates.version(saved.template_version_id)

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Callable, Iterator, Mapping
 
 from playground.errors import InvalidInput, ModelNotFound
 from playground.formatting import format_bytes
 from playground.generation import GenerationRecorder, GenerationUpdate
 from playground.models.base import BackendFactory
+from playground.models.discovery import scan_folder
 from playground.models.factory import make_backend_factory
 from playground.models.registry import ModelRegistry, entry_key
 from playground.models.types import BackendKind, GenerationParams, Message, ModelSource, ModelSpec, Price
-from playground.models.discovery import scan_folder
 from playground.models.validation import (
     existing_path,
     validate_adapter_folder,
@@ -61,7 +61,13 @@ def _optional_price(price_in: float | None, price_out: float | None) -> tuple[fl
 
 
 class ModelsService:
-    def __init__(self, settings: Settings, registry: ModelRegistry, uow_factory: Callable[[], UnitOfWork], recorder: GenerationRecorder):
+    def __init__(
+        self,
+        settings: Settings,
+        registry: ModelRegistry,
+        uow_factory: Callable[[], UnitOfWork],
+        recorder: GenerationRecorder,
+    ):
         self.settings = settings
         self.registry = registry
         self.uow_factory = uow_factory
@@ -132,7 +138,9 @@ class ModelsService:
         log.info("Added HF folder model %s from %s (adapter %s)", label, folder, adapter)
         return self.registry.get_spec(entry_key(entry_id))
 
-    def _endpoint_spec(self, name: str, base_url: str, remote_model: str, api_key_env: str, price: Price | None) -> ModelSpec:
+    def _endpoint_spec(
+        self, name: str, base_url: str, remote_model: str, api_key_env: str, price: Price | None
+    ) -> ModelSpec:
         return ModelSpec(
             key="endpoint/unsaved",
             name=name or remote_model,
@@ -192,7 +200,9 @@ class ModelsService:
                 price_input_per_m=price_in,
                 price_output_per_m=price_out,
             )
-            entry = uow.models.add(name=label, backend=str(BackendKind.OPENAI), endpoint_id=endpoint.id, remote_model=model)
+            entry = uow.models.add(
+                name=label, backend=str(BackendKind.OPENAI), endpoint_id=endpoint.id, remote_model=model
+            )
             entry_id = entry.id
         key = entry_key(entry_id)
         if (api_key or "").strip():
@@ -219,7 +229,9 @@ class ModelsService:
                 f"{spec.name} was found in a models folder. Delete or move the file to remove it from the list."
             )
         if spec.source == ModelSource.FINETUNED:
-            raise InvalidInput(f"{spec.name} comes from a Fine-tune job. Delete the job in the Fine-tune tab to remove it.")
+            raise InvalidInput(
+                f"{spec.name} comes from a Fine-tune job. Delete the job in the Fine-tune tab to remove it."
+            )
         self.registry.forget(key)
         with self.uow_factory() as uow:
             entry = uow.models.get(spec.entry_id)
@@ -263,7 +275,9 @@ class ModelsService:
 
 
 def build_models_service(
-    settings: Settings, uow_factory: Callable[[], UnitOfWork], backends: Mapping[BackendKind, BackendFactory] | None = None
+    settings: Settings,
+    uow_factory: Callable[[], UnitOfWork],
+    backends: Mapping[BackendKind, BackendFactory] | None = None,
 ) -> ModelsService:
     """``backends`` replaces the real backend of those kinds (the fast tests pass the fake)."""
     from playground.models.secrets import SecretStore

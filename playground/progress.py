@@ -11,9 +11,10 @@ property returns a ``Progress``. The UI turns either into its progress bar with 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -42,7 +43,9 @@ def notify(on_progress: OnProgress | None, done: int, total: int, message: str =
         on_progress(Progress(done, total, message, item))
 
 
-def scaled(on_progress: OnProgress | None, part: int, parts: int, label: str, resolution: int = 1000) -> OnProgress | None:
+def scaled(
+    on_progress: OnProgress | None, part: int, parts: int, label: str, resolution: int = 1000
+) -> OnProgress | None:
     """Progress of part ``part`` (0-based) of ``parts``, mapped onto the whole job.
 
     A file's chunks or a sweep point's steps then move one bar across the whole job, and the
@@ -63,8 +66,8 @@ def scaled(on_progress: OnProgress | None, part: int, parts: int, label: str, re
 def complete(stream: Iterable[T]) -> T:
     """Read a stream of snapshots to its end and return the last one (the finished state)."""
     last: Any = _NOTHING
-    for last in stream:
-        pass
+    for snapshot in stream:
+        last = snapshot
     if last is _NOTHING:
         raise RuntimeError("the stream ended without yielding anything")
     return last

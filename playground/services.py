@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from playground.arena.service import ArenaService
 from playground.cancellation import CancelTokens
@@ -61,7 +62,7 @@ class Services:
         return self.models.registry
 
     @classmethod
-    def create(cls, settings: Settings, backends: Mapping[BackendKind, BackendFactory] | None = None) -> "Services":
+    def create(cls, settings: Settings, backends: Mapping[BackendKind, BackendFactory] | None = None) -> Services:
         """Open (and migrate) the database and wire every service. Loads no model.
 
         ``backends`` replaces the real backend of those kinds, e.g. with

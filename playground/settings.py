@@ -59,7 +59,7 @@ class Settings:
     n_threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
 
     @classmethod
-    def from_env(cls, data_dir: str | os.PathLike[str] | None = None) -> "Settings":
+    def from_env(cls, data_dir: str | os.PathLike[str] | None = None) -> Settings:
         home = Path(data_dir or os.environ.get("PLAYGROUND_HOME") or Path.home() / ".playground")
         home = home.expanduser().resolve()
         database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{home / 'playground.db'}"
@@ -80,7 +80,7 @@ class Settings:
             batch_row_limit=max(1, env_int("PLAYGROUND_BATCH_ROW_LIMIT", 500)),
         )
 
-    def with_overrides(self, **changes: object) -> "Settings":
+    def with_overrides(self, **changes: object) -> Settings:
         return replace(self, **changes)
 
     @property

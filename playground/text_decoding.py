@@ -11,14 +11,27 @@ the encoding it assumed.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 UTF8 = "utf_8"
 UTF16 = "utf_16"
 # Several single-byte code pages decode the same bytes equally "cleanly"; among the cleanest,
 # detection prefers the encodings text files on office machines usually have.
-COMMON_ENCODINGS = ("utf_16", "utf_16_le", "utf_16_be", "cp1252", "latin_1", "iso8859_15", "cp1250", "cp1251", "shift_jis", "gb18030", "big5", "euc_kr")
+COMMON_ENCODINGS = (
+    "utf_16",
+    "utf_16_le",
+    "utf_16_be",
+    "cp1252",
+    "latin_1",
+    "iso8859_15",
+    "cp1250",
+    "cp1251",
+    "shift_jis",
+    "gb18030",
+    "big5",
+    "euc_kr",
+)
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")  # not tab, newlines or form feed
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
@@ -98,7 +111,11 @@ def _detected(data: bytes) -> DecodedText | None:
     matches = list(from_bytes(data))
     cleanest = min((m.chaos for m in matches), default=0.0)
     near = [m for m in matches if m.chaos <= cleanest + 0.05]
-    best = min(near, key=lambda m: (COMMON_ENCODINGS.index(m.encoding) if m.encoding in COMMON_ENCODINGS else 99, m.chaos), default=None)
+    best = min(
+        near,
+        key=lambda m: (COMMON_ENCODINGS.index(m.encoding) if m.encoding in COMMON_ENCODINGS else 99, m.chaos),
+        default=None,
+    )
     if best is None or best.encoding is None:
         return None
     return DecodedText(str(best), best.encoding)

@@ -3,7 +3,7 @@
 # Debian's chromium for the browser tests and, when CI is set, a throwaway PostgreSQL.
 # `scripts/test.sh --fast` runs only the fast tier (unit tests, and service tests on the fake
 # backend and a temporary SQLite file): no model, browser or server, about a minute.
-# The import contracts (pyproject.toml [tool.importlinter]) are checked first either way.
+# The import contracts (pyproject.toml [tool.importlinter]), ruff and mypy are checked first either way.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -17,6 +17,16 @@ fi
 echo ">>> Checking the import contracts"
 if ! .venv/bin/lint-imports; then
   echo "An import contract is broken (see above): fix the import, do not loosen the contract." >&2
+  exit 1
+fi
+
+echo ">>> Linting (ruff check, ruff format --check) and type checking (mypy playground storage)"
+if ! .venv/bin/ruff check . || ! .venv/bin/ruff format --check .; then
+  echo "ruff found problems (see above): 'ruff check --fix .' and 'ruff format .' fix most of them." >&2
+  exit 1
+fi
+if ! .venv/bin/mypy; then
+  echo "mypy found type errors (see above)." >&2
   exit 1
 fi
 

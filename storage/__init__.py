@@ -14,14 +14,20 @@ from storage.db import (
 )
 from storage.errors import ConflictError
 from storage.orm import Base, Endpoint, Generation, ModelEntry, ModelFolder, Run
+from storage.orm_arena import (
+    ArenaAnswer,
+    ArenaBattle,
+    ArenaContestant,
+    ArenaEvaluation,
+    ArenaPrompt,
+    ArenaRater,
+    ArenaVote,
+)
 from storage.orm_compare import BatchRow, PromptTemplate, TemplateVersion
-from storage.orm_rag import RagChunk, RagCollection, RagDocument, RagEvaluation, RagPage, RagQuestion
-from storage.orm_arena import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaEvaluation, ArenaPrompt, ArenaRater, ArenaVote
-from storage.repositories_arena import ArenaRepository
+from storage.orm_finetune_datasets import FinetuneDataset
 from storage.orm_finetune_jobs import FinetuneEvent, FinetuneJob, FinetuneMetric, FinetuneSample
 from storage.orm_judge import HumanGrade, JudgeGrade, JudgeJob, JudgeRubric, JudgeVerdict
-from storage.repositories_judge import JudgeRepository
-from storage.orm_finetune_datasets import FinetuneDataset
+from storage.orm_rag import RagChunk, RagCollection, RagDocument, RagEvaluation, RagPage, RagQuestion
 from storage.repositories import (
     EndpointRepository,
     GenerationRepository,
@@ -29,6 +35,8 @@ from storage.repositories import (
     ModelFolderRepository,
     RunRepository,
 )
+from storage.repositories_arena import ArenaRepository
+from storage.repositories_judge import JudgeRepository
 from storage.uow import UnitOfWork, unit_of_work_factory
 
 __all__ = [

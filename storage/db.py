@@ -202,7 +202,7 @@ def _check_server(url: URL) -> None:
     shown = describe_url(url)
     try:
         engine = create_engine_for(url.render_as_string(hide_password=False))
-    except Exception as err:  # noqa: BLE001 - e.g. a missing driver; reported in plain words below
+    except Exception as err:
         raise DatabaseUnavailableError(
             f"Playground cannot use the database at {shown}: {_without_password(err, url)}. "
             "For PostgreSQL install the postgres extra: pip install -e '.[postgres]'."
@@ -210,7 +210,7 @@ def _check_server(url: URL) -> None:
     try:
         with engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except Exception as err:  # noqa: BLE001 - any failure to connect means the same thing to the user
+    except Exception as err:
         raise DatabaseUnavailableError(
             f"Playground could not connect to the database at {shown}: {_without_password(err, url)}. "
             "Check that the server is running and that the address, user name and password are right."

@@ -4,8 +4,8 @@ The schema is owned by the Alembic migrations in ``storage/migrations``; a test 
 that migrating an empty database produces exactly these models.
 """
 
-from datetime import datetime, timezone
-from typing import Any, Optional
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -22,7 +22,7 @@ NAMING_CONVENTION = {
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UtcDateTime(TypeDecorator):
@@ -36,19 +36,21 @@ class UtcDateTime(TypeDecorator):
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None or value.utcoffset() is None:
-            raise ValueError(f"Timestamps must be timezone-aware (got naive {value!r}); use datetime.now(timezone.utc).")
-        return value.astimezone(timezone.utc)
+            raise ValueError(
+                f"Timestamps must be timezone-aware (got naive {value!r}); use datetime.now(timezone.utc)."
+            )
+        return value.astimezone(UTC)
 
-    def process_result_value(self, value: Optional[datetime], dialect: Any) -> Optional[datetime]:
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -63,10 +65,10 @@ class Endpoint(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     base_url: Mapped[str] = mapped_column(String(500), nullable=False)
-    api_key_env: Mapped[Optional[str]] = mapped_column(String(200), nullable=True)
-    price_input_per_m: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
-    price_output_per_m: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
-    timeout_s: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    api_key_env: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    price_input_per_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    price_output_per_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    timeout_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
 
     # The database deletes the entries (ON DELETE CASCADE); the ORM need not load them first.
@@ -86,18 +88,18 @@ class ModelEntry(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
     backend: Mapped[str] = mapped_column(String(32), nullable=False)
-    path: Mapped[Optional[str]] = mapped_column(String(1000), nullable=True)
-    gguf_file: Mapped[Optional[str]] = mapped_column(String(500), nullable=True)
-    adapter_path: Mapped[Optional[str]] = mapped_column(String(1000), nullable=True)
-    endpoint_id: Mapped[Optional[int]] = mapped_column(
+    path: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    gguf_file: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    adapter_path: Mapped[str | None] = mapped_column(String(1000), nullable=True)
+    endpoint_id: Mapped[int | None] = mapped_column(
         ForeignKey("endpoints.id", ondelete="CASCADE"), nullable=True, index=True
     )
-    remote_model: Mapped[Optional[str]] = mapped_column(String(300), nullable=True)
+    remote_model: Mapped[str | None] = mapped_column(String(300), nullable=True)
     chat_template: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
 
     # Joined so an entry read in one unit of work still knows its endpoint after the session closes.
-    endpoint: Mapped[Optional[Endpoint]] = relationship(back_populates="models", lazy="joined")
+    endpoint: Mapped[Endpoint | None] = relationship(back_populates="models", lazy="joined")
 
     def __repr__(self) -> str:
         return f"ModelEntry(id={self.id!r}, name={self.name!r}, backend={self.backend!r})"
@@ -127,7 +129,7 @@ class Run(Base):
     meta: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now, index=True)
     # The prompt template version a Compare run used (kept NULL once that template is deleted).
-    template_version_id: Mapped[Optional[int]] = mapped_column(
+    template_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("template_versions.id", ondelete="SET NULL"), nullable=True, index=True
     )
 
@@ -158,30 +160,32 @@ class Generation(Base):
     params: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False)
     output: Mapped[str] = mapped_column(Text, nullable=False, default="")
     status: Mapped[str] = mapped_column(String(16), nullable=False)
-    error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-    prompt_tokens: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
-    completion_tokens: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    prompt_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    completion_tokens: Mapped[int | None] = mapped_column(Integer, nullable=True)
     tokens_estimated: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    ttft_s: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
-    total_s: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
-    tokens_per_s: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    ttft_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    total_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    tokens_per_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     # NULL means "cost unknown"; 0 would claim the answer was free.
-    cost_usd: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
-    finish_reason: Mapped[Optional[str]] = mapped_column(String(32), nullable=True)
+    cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finish_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     # Where in a run this answer sits: conversation turn, repeat attempt, batch input row.
     turn: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     attempt: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
-    row_index: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    row_index: Mapped[int | None] = mapped_column(Integer, nullable=True)
     # Quick feedback: +1 thumbs up, -1 thumbs down, NULL none.
-    rating: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
-    feedback_note: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    feedback_note: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     run: Mapped[Run] = relationship(back_populates="generations")
 
     def __repr__(self) -> str:
-        return f"Generation(id={self.id!r}, run_id={self.run_id!r}, model_key={self.model_key!r}, status={self.status!r})"
+        return (
+            f"Generation(id={self.id!r}, run_id={self.run_id!r}, model_key={self.model_key!r}, status={self.status!r})"
+        )
 
 
 # Feature tables live in their own modules; importing them here keeps Base.metadata whole

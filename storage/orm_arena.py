@@ -6,7 +6,7 @@ same way; one vote per rater per battle is a UNIQUE constraint, not a check in c
 """
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -23,7 +23,7 @@ class ArenaEvaluation(Base):
     # Raters in workshop mode type this to join; shown to the facilitator only.
     join_code: Mapped[str] = mapped_column(String(16), unique=True, nullable=False)
     # The run holding every pre-generated answer (runs.kind = "arena").
-    run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"), nullable=True, index=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"), nullable=True, index=True)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     leak_words: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     leak_action: Mapped[str] = mapped_column(String(16), nullable=False, default="redact")  # redact | exclude
@@ -40,7 +40,9 @@ class ArenaPrompt(Base):
     __table_args__ = (UniqueConstraint("evaluation_id", "position", name="uq_arena_prompts_evaluation_id_position"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    evaluation_id: Mapped[int] = mapped_column(ForeignKey("arena_evaluations.id", ondelete="CASCADE"), nullable=False, index=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("arena_evaluations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     question_id: Mapped[str] = mapped_column(String(200), nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
@@ -54,13 +56,15 @@ class ArenaContestant(Base):
     __table_args__ = (UniqueConstraint("evaluation_id", "label", name="uq_arena_contestants_evaluation_id_label"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    evaluation_id: Mapped[int] = mapped_column(ForeignKey("arena_evaluations.id", ondelete="CASCADE"), nullable=False, index=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("arena_evaluations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     position: Mapped[int] = mapped_column(Integer, nullable=False)
     model_key: Mapped[str] = mapped_column(String(1100), nullable=False)
     label: Mapped[str] = mapped_column(String(300), nullable=False)
     params: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")  # pending | ok | failed
-    error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ArenaAnswer(Base):
@@ -68,12 +72,18 @@ class ArenaAnswer(Base):
     __table_args__ = (UniqueConstraint("prompt_id", "contestant_id", name="uq_arena_answers_prompt_id_contestant_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    prompt_id: Mapped[int] = mapped_column(ForeignKey("arena_prompts.id", ondelete="CASCADE"), nullable=False, index=True)
-    contestant_id: Mapped[int] = mapped_column(ForeignKey("arena_contestants.id", ondelete="CASCADE"), nullable=False, index=True)
-    generation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("generations.id", ondelete="SET NULL"), nullable=True, index=True)
+    prompt_id: Mapped[int] = mapped_column(
+        ForeignKey("arena_prompts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    contestant_id: Mapped[int] = mapped_column(
+        ForeignKey("arena_contestants.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    generation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("generations.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     text: Mapped[str] = mapped_column(Text, nullable=False, default="")
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="pending")  # pending | ok | error
-    error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     # Words from the leak list found in the answer; non-empty means "names a model or vendor".
     leaks: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
 
@@ -82,15 +92,25 @@ class ArenaBattle(Base):
     __tablename__ = "arena_battles"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    evaluation_id: Mapped[int] = mapped_column(ForeignKey("arena_evaluations.id", ondelete="CASCADE"), nullable=False, index=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("arena_evaluations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     # Opaque id a rater's session holds; never derived from model names.
     token: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
-    prompt_id: Mapped[int] = mapped_column(ForeignKey("arena_prompts.id", ondelete="CASCADE"), nullable=False, index=True)
-    answer_a_id: Mapped[int] = mapped_column(ForeignKey("arena_answers.id", ondelete="CASCADE"), nullable=False, index=True)
-    answer_b_id: Mapped[int] = mapped_column(ForeignKey("arena_answers.id", ondelete="CASCADE"), nullable=False, index=True)
+    prompt_id: Mapped[int] = mapped_column(
+        ForeignKey("arena_prompts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    answer_a_id: Mapped[int] = mapped_column(
+        ForeignKey("arena_answers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    answer_b_id: Mapped[int] = mapped_column(
+        ForeignKey("arena_answers.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     # A repeat shows an earlier battle with the sides swapped, to measure a rater's self-consistency.
-    repeat_of_id: Mapped[Optional[int]] = mapped_column(ForeignKey("arena_battles.id", ondelete="CASCADE"), nullable=True, index=True)
+    repeat_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("arena_battles.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
 
 
@@ -99,7 +119,9 @@ class ArenaRater(Base):
     __table_args__ = (UniqueConstraint("evaluation_id", "name", name="uq_arena_raters_evaluation_id_name"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    evaluation_id: Mapped[int] = mapped_column(ForeignKey("arena_evaluations.id", ondelete="CASCADE"), nullable=False, index=True)
+    evaluation_id: Mapped[int] = mapped_column(
+        ForeignKey("arena_evaluations.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     source: Mapped[str] = mapped_column(String(16), nullable=False, default="join")  # login | join | import
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
@@ -110,12 +132,14 @@ class ArenaVote(Base):
     __table_args__ = (UniqueConstraint("battle_id", "rater_id", name="uq_arena_votes_battle_id_rater_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    battle_id: Mapped[int] = mapped_column(ForeignKey("arena_battles.id", ondelete="CASCADE"), nullable=False, index=True)
+    battle_id: Mapped[int] = mapped_column(
+        ForeignKey("arena_battles.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     rater_id: Mapped[int] = mapped_column(ForeignKey("arena_raters.id", ondelete="CASCADE"), nullable=False, index=True)
     winner: Mapped[str] = mapped_column(String(16), nullable=False)  # a | b | tie | bothbad  (sides of the battle)
-    acceptable_a: Mapped[Optional[bool]] = mapped_column(Boolean, nullable=True)
-    acceptable_b: Mapped[Optional[bool]] = mapped_column(Boolean, nullable=True)
+    acceptable_a: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    acceptable_b: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
     reasons: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     comment: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    seconds_to_vote: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
+    seconds_to_vote: Mapped[float | None] = mapped_column(Float, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now, index=True)

@@ -17,7 +17,10 @@ class PromptTemplate(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
 
     versions: Mapped[list["TemplateVersion"]] = relationship(
-        back_populates="template", order_by="TemplateVersion.version", cascade="all, delete-orphan", passive_deletes=True
+        back_populates="template",
+        order_by="TemplateVersion.version",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
     )
 
 
@@ -28,7 +31,9 @@ class TemplateVersion(Base):
     __table_args__ = (UniqueConstraint("template_id", "version", name="uq_template_versions_template_id_version"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    template_id: Mapped[int] = mapped_column(ForeignKey("prompt_templates.id", ondelete="CASCADE"), nullable=False, index=True)
+    template_id: Mapped[int] = mapped_column(
+        ForeignKey("prompt_templates.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     variables: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)

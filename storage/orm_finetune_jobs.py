@@ -6,7 +6,7 @@ migration branch, and a job keeps its own copy of the data in its folder anyway.
 """
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -24,7 +24,7 @@ class FinetuneJob(Base):
     base_path: Mapped[str] = mapped_column(Text, nullable=False)  # GGUF file or HF folder, as the registry knows it
     base_folder: Mapped[str] = mapped_column(Text, nullable=False)  # the HF folder training loads
     prompt_format: Mapped[str] = mapped_column(String(32), nullable=False)
-    dataset_id: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
+    dataset_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     dataset_name: Mapped[str] = mapped_column(String(300), nullable=False, default="")
     train_rows: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     holdout_rows: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
@@ -33,28 +33,28 @@ class FinetuneJob(Base):
     status: Mapped[str] = mapped_column(String(16), nullable=False, default="created", index=True)
     message: Mapped[str] = mapped_column(Text, nullable=False, default="")
     job_dir: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    adapter_path: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-    export_path: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
-    pid: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)
-    heartbeat_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime(), nullable=True)
+    adapter_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    export_path: Mapped[str | None] = mapped_column(Text, nullable=True)
+    pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     stop_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     step: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     total_steps: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     checkpoint_step: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     epoch: Mapped[float] = mapped_column(Float, nullable=False, default=0.0)
     tokens_seen: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
-    tokens_per_s: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
-    peak_memory_bytes: Mapped[Optional[int]] = mapped_column(BigInteger, nullable=True)
-    eta_s: Mapped[Optional[float]] = mapped_column(Float, nullable=True)
-    trainable_params: Mapped[Optional[int]] = mapped_column(BigInteger, nullable=True)
-    total_params: Mapped[Optional[int]] = mapped_column(BigInteger, nullable=True)
+    tokens_per_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    peak_memory_bytes: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    eta_s: Mapped[float | None] = mapped_column(Float, nullable=True)
+    trainable_params: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    total_params: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     micro_batch: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     grad_accum: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
     device: Mapped[str] = mapped_column(String(300), nullable=False, default="")
-    preflight: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON, nullable=True)
+    preflight: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now, index=True)
-    started_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime(), nullable=True)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime(), nullable=True)
+    started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class FinetuneMetric(Base):

@@ -7,7 +7,7 @@ that did not parse is stored with ``parsed = False`` and ``score = NULL`` — ne
 """
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -41,16 +41,20 @@ class JudgeJob(Base):
     target_label: Mapped[str] = mapped_column(Text, nullable=False, default="")
     model_key: Mapped[str] = mapped_column(String(1100), nullable=False)  # the judge
     model_name: Mapped[str] = mapped_column(String(300), nullable=False)
-    rubric_id: Mapped[Optional[int]] = mapped_column(ForeignKey("judge_rubrics.id", ondelete="SET NULL"), nullable=True, index=True)
+    rubric_id: Mapped[int | None] = mapped_column(
+        ForeignKey("judge_rubrics.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     # The run holding the judge's own generations (runs.kind = "judge").
-    run_id: Mapped[Optional[int]] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"), nullable=True, index=True)
-    status: Mapped[str] = mapped_column(String(16), nullable=False, default="running")  # running | done | cancelled | failed
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id", ondelete="SET NULL"), nullable=True, index=True)
+    status: Mapped[str] = mapped_column(
+        String(16), nullable=False, default="running"
+    )  # running | done | cancelled | failed
     total: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     done: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     failed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     unparsed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now, index=True)
-    finished_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime(), nullable=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class JudgeGrade(Base):
@@ -60,24 +64,32 @@ class JudgeGrade(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("judge_jobs.id", ondelete="CASCADE"), nullable=False, index=True)
-    rubric_id: Mapped[Optional[int]] = mapped_column(ForeignKey("judge_rubrics.id", ondelete="SET NULL"), nullable=True, index=True)
+    rubric_id: Mapped[int | None] = mapped_column(
+        ForeignKey("judge_rubrics.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     # The answer graded: "g<generation id>" or "a<arena answer id>" (imported answers have no generation).
     item_ref: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
-    generation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), nullable=True, index=True)
-    arena_answer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("arena_answers.id", ondelete="CASCADE"), nullable=True, index=True)
+    generation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("generations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    arena_answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("arena_answers.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     subject: Mapped[str] = mapped_column(String(300), nullable=False)  # the model that wrote the answer
     position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)  # the item's place in the job
-    item_group: Mapped[str] = mapped_column(String(200), nullable=False, default="")  # the input answered: "row 3", a question id
+    item_group: Mapped[str] = mapped_column(
+        String(200), nullable=False, default=""
+    )  # the input answered: "row 3", a question id
     question: Mapped[str] = mapped_column(Text, nullable=False, default="")
     criterion: Mapped[str] = mapped_column(String(40), nullable=False)
-    score: Mapped[Optional[int]] = mapped_column(Integer, nullable=True)  # NULL unless parsed
+    score: Mapped[int | None] = mapped_column(Integer, nullable=True)  # NULL unless parsed
     parsed: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # ok | unparsed | error | cancelled
     reason: Mapped[str] = mapped_column(Text, nullable=False, default="")
     prompts: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)  # the messages of each attempt
     replies: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)  # the raw reply of each attempt
     judge_generation_ids: Mapped[list[int]] = mapped_column(JSON, nullable=False, default=list)
-    error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
 
 
@@ -88,18 +100,20 @@ class JudgeVerdict(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("judge_jobs.id", ondelete="CASCADE"), nullable=False, index=True)
-    battle_id: Mapped[int] = mapped_column(ForeignKey("arena_battles.id", ondelete="CASCADE"), nullable=False, index=True)
+    battle_id: Mapped[int] = mapped_column(
+        ForeignKey("arena_battles.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     # Sides of the battle (a | b | tie); "second" is the swapped order's verdict mapped back.
-    first: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
-    second: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)
-    verdict: Mapped[Optional[str]] = mapped_column(String(16), nullable=True)  # NULL: unparsed or failed
-    position_bias: Mapped[Optional[bool]] = mapped_column(Boolean, nullable=True)  # the verdict changed with the order
+    first: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    second: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    verdict: Mapped[str | None] = mapped_column(String(16), nullable=True)  # NULL: unparsed or failed
+    position_bias: Mapped[bool | None] = mapped_column(Boolean, nullable=True)  # the verdict changed with the order
     status: Mapped[str] = mapped_column(String(16), nullable=False)  # ok | unparsed | error | cancelled
     reasons: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     prompts: Mapped[list[Any]] = mapped_column(JSON, nullable=False, default=list)
     replies: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     judge_generation_ids: Mapped[list[int]] = mapped_column(JSON, nullable=False, default=list)
-    error: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
 
 
@@ -107,12 +121,18 @@ class HumanGrade(Base):
     """A grade a person gave an answer on one criterion, to measure the judge against."""
 
     __tablename__ = "judge_human_grades"
-    __table_args__ = (UniqueConstraint("item_ref", "criterion", "rater", name="uq_judge_human_grades_item_ref_criterion_rater"),)
+    __table_args__ = (
+        UniqueConstraint("item_ref", "criterion", "rater", name="uq_judge_human_grades_item_ref_criterion_rater"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_ref: Mapped[str] = mapped_column(String(32), nullable=False, index=True)
-    generation_id: Mapped[Optional[int]] = mapped_column(ForeignKey("generations.id", ondelete="CASCADE"), nullable=True, index=True)
-    arena_answer_id: Mapped[Optional[int]] = mapped_column(ForeignKey("arena_answers.id", ondelete="CASCADE"), nullable=True, index=True)
+    generation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("generations.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    arena_answer_id: Mapped[int | None] = mapped_column(
+        ForeignKey("arena_answers.id", ondelete="CASCADE"), nullable=True, index=True
+    )
     criterion: Mapped[str] = mapped_column(String(40), nullable=False)
     score: Mapped[int] = mapped_column(Integer, nullable=False)
     rater: Mapped[str] = mapped_column(String(200), nullable=False, default="")

@@ -6,7 +6,7 @@ table (``rag_chunks_fts``) created by the migration only, kept in sync by trigge
 """
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -41,7 +41,9 @@ class RagDocument(Base):
     __table_args__ = (Index("ix_rag_documents_collection_id_content_hash", "collection_id", "content_hash"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    collection_id: Mapped[int] = mapped_column(ForeignKey("rag_collections.id", ondelete="CASCADE"), nullable=False, index=True)
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("rag_collections.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     filename: Mapped[str] = mapped_column(String(500), nullable=False)
     content_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     format: Mapped[str] = mapped_column(String(16), nullable=False)
@@ -54,7 +56,7 @@ class RagDocument(Base):
     headings: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     warnings: Mapped[list[str]] = mapped_column(JSON, nullable=False, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
-    indexed_at: Mapped[Optional[datetime]] = mapped_column(UtcDateTime(), nullable=True)
+    indexed_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
     collection: Mapped[RagCollection] = relationship(back_populates="documents")
 
@@ -65,7 +67,9 @@ class RagPage(Base):
     __tablename__ = "rag_pages"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("rag_documents.id", ondelete="CASCADE"), nullable=False, index=True)
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("rag_documents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     page_number: Mapped[int] = mapped_column(Integer, nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
 
@@ -74,8 +78,12 @@ class RagChunk(Base):
     __tablename__ = "rag_chunks"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    collection_id: Mapped[int] = mapped_column(ForeignKey("rag_collections.id", ondelete="CASCADE"), nullable=False, index=True)
-    document_id: Mapped[int] = mapped_column(ForeignKey("rag_documents.id", ondelete="CASCADE"), nullable=False, index=True)
+    collection_id: Mapped[int] = mapped_column(
+        ForeignKey("rag_collections.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    document_id: Mapped[int] = mapped_column(
+        ForeignKey("rag_documents.id", ondelete="CASCADE"), nullable=False, index=True
+    )
     ordinal: Mapped[int] = mapped_column(Integer, nullable=False)  # position of the chunk within its file
     page_number: Mapped[int] = mapped_column(Integer, nullable=False)
     start_char: Mapped[int] = mapped_column(Integer, nullable=False)  # offset within the page
@@ -92,7 +100,9 @@ class RagQuestion(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), nullable=False, index=True)
-    collection_id: Mapped[Optional[int]] = mapped_column(ForeignKey("rag_collections.id", ondelete="SET NULL"), nullable=True, index=True)
+    collection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rag_collections.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     collection_name: Mapped[str] = mapped_column(String(200), nullable=False)
     question: Mapped[str] = mapped_column(Text, nullable=False)
     model_key: Mapped[str] = mapped_column(String(1100), nullable=False)
@@ -101,7 +111,7 @@ class RagQuestion(Base):
     # Snapshot of the sources given to the model, so history survives re-indexing.
     sources: Mapped[list[dict[str, Any]]] = mapped_column(JSON, nullable=False, default=list)
     answer: Mapped[str] = mapped_column(Text, nullable=False, default="")
-    answer_without: Mapped[Optional[str]] = mapped_column(Text, nullable=True)
+    answer_without: Mapped[str | None] = mapped_column(Text, nullable=True)
     citations: Mapped[list[int]] = mapped_column(JSON, nullable=False, default=list)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now, index=True)
 
@@ -110,7 +120,9 @@ class RagEvaluation(Base):
     __tablename__ = "rag_evaluations"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    collection_id: Mapped[Optional[int]] = mapped_column(ForeignKey("rag_collections.id", ondelete="SET NULL"), nullable=True, index=True)
+    collection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("rag_collections.id", ondelete="SET NULL"), nullable=True, index=True
+    )
     collection_name: Mapped[str] = mapped_column(String(200), nullable=False)
     kind: Mapped[str] = mapped_column(String(16), nullable=False)  # "single" | "sweep"
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, nullable=False, default=dict)

@@ -6,7 +6,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -36,7 +36,7 @@ class _Repository:
         self.session.flush()
         return row
 
-    def get(self, id: int) -> Optional[Any]:
+    def get(self, id: int) -> Any | None:
         return self.session.get(self.model, id)
 
     def delete(self, id: int) -> bool:
@@ -54,10 +54,10 @@ class EndpointRepository(_Repository):
     def add(self, **fields: Any) -> Endpoint:
         return self._add(**fields)
 
-    def get(self, id: int) -> Optional[Endpoint]:
+    def get(self, id: int) -> Endpoint | None:
         return super().get(id)
 
-    def by_name(self, name: str) -> Optional[Endpoint]:
+    def by_name(self, name: str) -> Endpoint | None:
         return self.session.scalar(select(Endpoint).where(Endpoint.name == name))
 
     def list(self) -> list[Endpoint]:
@@ -71,13 +71,13 @@ class ModelEntryRepository(_Repository):
     def add(self, **fields: Any) -> ModelEntry:
         return self._add(**fields)
 
-    def get(self, id: int) -> Optional[ModelEntry]:
+    def get(self, id: int) -> ModelEntry | None:
         return super().get(id)
 
-    def by_name(self, name: str) -> Optional[ModelEntry]:
+    def by_name(self, name: str) -> ModelEntry | None:
         return self.session.scalar(select(ModelEntry).where(ModelEntry.name == name))
 
-    def by_path(self, path: str) -> Optional[ModelEntry]:
+    def by_path(self, path: str) -> ModelEntry | None:
         """The first entry (oldest) with this path; paths are not unique (e.g. one folder, two adapters)."""
         query = select(ModelEntry).where(ModelEntry.path == path).order_by(ModelEntry.id).limit(1)
         return self.session.scalar(query)
@@ -101,7 +101,7 @@ class ModelFolderRepository:
         self.session.flush()
         return folder
 
-    def by_path(self, path: str) -> Optional[ModelFolder]:
+    def by_path(self, path: str) -> ModelFolder | None:
         return self.session.scalar(select(ModelFolder).where(ModelFolder.path == path))
 
     def list(self) -> list[ModelFolder]:
@@ -119,15 +119,15 @@ class ModelFolderRepository:
 class RunRepository(_Repository):
     model = Run
 
-    def add(self, kind: str, title: str = "", meta: Optional[dict[str, Any]] = None) -> Run:
+    def add(self, kind: str, title: str = "", meta: dict[str, Any] | None = None) -> Run:
         return self._add(kind=kind, title=title, meta=dict(meta or {}))
 
-    def get(self, id: int) -> Optional[Run]:
+    def get(self, id: int) -> Run | None:
         """The run with its generations loaded (in column order), usable after the session closes."""
         query = select(Run).where(Run.id == id).options(selectinload(Run.generations))
         return self.session.scalar(query)
 
-    def list(self, kind: Optional[str] = None, limit: int = 100, offset: int = 0) -> list[Run]:
+    def list(self, kind: str | None = None, limit: int = 100, offset: int = 0) -> list[Run]:
         """Newest first; generations are not loaded."""
         query = select(Run).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit).offset(offset)
         if kind is not None:
@@ -141,7 +141,7 @@ class GenerationRepository(_Repository):
     def add(self, run_id: int, **fields: Any) -> Generation:
         return self._add(run_id=run_id, **fields)
 
-    def get(self, id: int) -> Optional[Generation]:
+    def get(self, id: int) -> Generation | None:
         return super().get(id)
 
     def update(self, id: int, **fields: Any) -> Generation:

@@ -5,7 +5,8 @@ Writes flush at once, so a row that breaks a constraint raises ``ConflictError``
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.exc import IntegrityError
@@ -35,17 +36,21 @@ class ArenaRepository:
         self.session.flush()
         return evaluation
 
-    def get_evaluation(self, evaluation_id: int) -> Optional[ArenaEvaluation]:
+    def get_evaluation(self, evaluation_id: int) -> ArenaEvaluation | None:
         return self.session.get(ArenaEvaluation, evaluation_id)
 
-    def evaluation_by_name(self, name: str) -> Optional[ArenaEvaluation]:
+    def evaluation_by_name(self, name: str) -> ArenaEvaluation | None:
         return self.session.scalar(select(ArenaEvaluation).where(ArenaEvaluation.name == name))
 
-    def evaluation_by_code(self, code: str) -> Optional[ArenaEvaluation]:
+    def evaluation_by_code(self, code: str) -> ArenaEvaluation | None:
         return self.session.scalar(select(ArenaEvaluation).where(ArenaEvaluation.join_code == code))
 
     def list_evaluations(self) -> list[ArenaEvaluation]:
-        return list(self.session.scalars(select(ArenaEvaluation).order_by(ArenaEvaluation.created_at.desc(), ArenaEvaluation.id.desc())))
+        return list(
+            self.session.scalars(
+                select(ArenaEvaluation).order_by(ArenaEvaluation.created_at.desc(), ArenaEvaluation.id.desc())
+            )
+        )
 
     def delete_evaluation(self, evaluation_id: int) -> bool:
         evaluation = self.session.get(ArenaEvaluation, evaluation_id)
@@ -85,13 +90,17 @@ class ArenaRepository:
         return list(self.session.scalars(query))
 
     def contestants(self, evaluation_id: int) -> list[ArenaContestant]:
-        query = select(ArenaContestant).where(ArenaContestant.evaluation_id == evaluation_id).order_by(ArenaContestant.position)
+        query = (
+            select(ArenaContestant)
+            .where(ArenaContestant.evaluation_id == evaluation_id)
+            .order_by(ArenaContestant.position)
+        )
         return list(self.session.scalars(query))
 
-    def get_contestant(self, contestant_id: int) -> Optional[ArenaContestant]:
+    def get_contestant(self, contestant_id: int) -> ArenaContestant | None:
         return self.session.get(ArenaContestant, contestant_id)
 
-    def answers(self, evaluation_id: int, source: Optional[str] = None) -> list[ArenaAnswer]:
+    def answers(self, evaluation_id: int, source: str | None = None) -> list[ArenaAnswer]:
         """Every answer of an evaluation, or only those to prompts of one source (set | live | import)."""
         query = (
             select(ArenaAnswer)
@@ -104,20 +113,30 @@ class ArenaRepository:
         return list(self.session.scalars(query))
 
     def max_prompt_position(self, evaluation_id: int) -> int:
-        value = self.session.scalar(select(func.max(ArenaPrompt.position)).where(ArenaPrompt.evaluation_id == evaluation_id))
+        value = self.session.scalar(
+            select(func.max(ArenaPrompt.position)).where(ArenaPrompt.evaluation_id == evaluation_id)
+        )
         return -1 if value is None else int(value)
 
-    def answer_for(self, prompt_id: int, contestant_id: int) -> Optional[ArenaAnswer]:
-        query = select(ArenaAnswer).where(and_(ArenaAnswer.prompt_id == prompt_id, ArenaAnswer.contestant_id == contestant_id))
+    def answer_for(self, prompt_id: int, contestant_id: int) -> ArenaAnswer | None:
+        query = select(ArenaAnswer).where(
+            and_(ArenaAnswer.prompt_id == prompt_id, ArenaAnswer.contestant_id == contestant_id)
+        )
         return self.session.scalar(query)
 
-    def get_answer(self, answer_id: int) -> Optional[ArenaAnswer]:
+    def get_answer(self, answer_id: int) -> ArenaAnswer | None:
         return self.session.get(ArenaAnswer, answer_id)
 
     def answer_usage(self, evaluation_id: int) -> list[dict[str, Any]]:
         """Per answer: contestant, status and the usage figures its generation logged."""
         query = (
-            select(ArenaAnswer.contestant_id, ArenaAnswer.status, Generation.total_s, Generation.cost_usd, Generation.completion_tokens)
+            select(
+                ArenaAnswer.contestant_id,
+                ArenaAnswer.status,
+                Generation.total_s,
+                Generation.cost_usd,
+                Generation.completion_tokens,
+            )
             .join(ArenaPrompt, ArenaPrompt.id == ArenaAnswer.prompt_id)
             .outerjoin(Generation, Generation.id == ArenaAnswer.generation_id)
             .where(ArenaPrompt.evaluation_id == evaluation_id)
@@ -132,11 +151,13 @@ class ArenaRepository:
     def get_battle(self, battle_id: int) -> ArenaBattle | None:
         return self.session.get(ArenaBattle, battle_id)
 
-    def battle_by_token(self, token: str) -> Optional[ArenaBattle]:
+    def battle_by_token(self, token: str) -> ArenaBattle | None:
         return self.session.scalar(select(ArenaBattle).where(ArenaBattle.token == token))
 
     def max_battle_position(self, evaluation_id: int) -> int:
-        value = self.session.scalar(select(func.max(ArenaBattle.position)).where(ArenaBattle.evaluation_id == evaluation_id))
+        value = self.session.scalar(
+            select(func.max(ArenaBattle.position)).where(ArenaBattle.evaluation_id == evaluation_id)
+        )
         return -1 if value is None else int(value)
 
     def battle_rows(self, evaluation_id: int) -> list[dict[str, Any]]:
@@ -155,24 +176,34 @@ class ArenaRepository:
         return [dict(row._mapping) for row in self.session.execute(query)]
 
     # ---- raters and votes ----------------------------------------------------------
-    def rater(self, evaluation_id: int, name: str) -> Optional[ArenaRater]:
-        return self.session.scalar(select(ArenaRater).where(and_(ArenaRater.evaluation_id == evaluation_id, ArenaRater.name == name)))
+    def rater(self, evaluation_id: int, name: str) -> ArenaRater | None:
+        return self.session.scalar(
+            select(ArenaRater).where(and_(ArenaRater.evaluation_id == evaluation_id, ArenaRater.name == name))
+        )
 
-    def get_rater(self, rater_id: int) -> Optional[ArenaRater]:
+    def get_rater(self, rater_id: int) -> ArenaRater | None:
         return self.session.get(ArenaRater, rater_id)
 
     def raters(self, evaluation_id: int) -> list[ArenaRater]:
-        return list(self.session.scalars(select(ArenaRater).where(ArenaRater.evaluation_id == evaluation_id).order_by(ArenaRater.id)))
+        return list(
+            self.session.scalars(
+                select(ArenaRater).where(ArenaRater.evaluation_id == evaluation_id).order_by(ArenaRater.id)
+            )
+        )
 
     def voted_battle_ids(self, rater_id: int) -> set[int]:
         return set(self.session.scalars(select(ArenaVote.battle_id).where(ArenaVote.rater_id == rater_id)))
 
-    def vote(self, battle_id: int, rater_id: int) -> Optional[ArenaVote]:
+    def vote(self, battle_id: int, rater_id: int) -> ArenaVote | None:
         query = select(ArenaVote).where(and_(ArenaVote.battle_id == battle_id, ArenaVote.rater_id == rater_id))
         return self.session.scalar(query)
 
     def count_votes(self, evaluation_id: int) -> int:
-        query = select(func.count(ArenaVote.id)).join(ArenaBattle, ArenaBattle.id == ArenaVote.battle_id).where(ArenaBattle.evaluation_id == evaluation_id)
+        query = (
+            select(func.count(ArenaVote.id))
+            .join(ArenaBattle, ArenaBattle.id == ArenaVote.battle_id)
+            .where(ArenaBattle.evaluation_id == evaluation_id)
+        )
         return int(self.session.scalar(query) or 0)
 
     def vote_rows(self, evaluation_id: int) -> list[dict[str, Any]]:
@@ -215,4 +246,8 @@ def _with_prompt_and_answers(query: Select[Any], a: Any, b: Any, evaluation_id: 
 
 def _both_answers(a: Any, b: Any, **columns: str) -> list[Any]:
     """Columns of answers A and B side by side: ``name="column"`` selects ``name_a`` and ``name_b``."""
-    return [getattr(side, column).label(f"{name}_{suffix}") for name, column in columns.items() for side, suffix in ((a, "a"), (b, "b"))]
+    return [
+        getattr(side, column).label(f"{name}_{suffix}")
+        for name, column in columns.items()
+        for side, suffix in ((a, "a"), (b, "b"))
+    ]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -16,18 +17,31 @@ class TemplateRepository:
     def __init__(self, session: Session):
         self.session = session
 
-    def by_name(self, name: str) -> Optional[PromptTemplate]:
+    def by_name(self, name: str) -> PromptTemplate | None:
         return self.session.scalar(select(PromptTemplate).where(PromptTemplate.name == name))
 
     def list(self) -> list[PromptTemplate]:
-        return list(self.session.scalars(select(PromptTemplate).options(selectinload(PromptTemplate.versions)).order_by(PromptTemplate.name)))
+        return list(
+            self.session.scalars(
+                select(PromptTemplate).options(selectinload(PromptTemplate.versions)).order_by(PromptTemplate.name)
+            )
+        )
 
-    def latest_version(self, template_id: int) -> Optional[TemplateVersion]:
-        query = select(TemplateVersion).where(TemplateVersion.template_id == template_id).order_by(TemplateVersion.version.desc()).limit(1)
+    def latest_version(self, template_id: int) -> TemplateVersion | None:
+        query = (
+            select(TemplateVersion)
+            .where(TemplateVersion.template_id == template_id)
+            .order_by(TemplateVersion.version.desc())
+            .limit(1)
+        )
         return self.session.scalar(query)
 
-    def get_version(self, version_id: int) -> Optional[TemplateVersion]:
-        return self.session.scalar(select(TemplateVersion).where(TemplateVersion.id == version_id).options(selectinload(TemplateVersion.template)))
+    def get_version(self, version_id: int) -> TemplateVersion | None:
+        return self.session.scalar(
+            select(TemplateVersion)
+            .where(TemplateVersion.id == version_id)
+            .options(selectinload(TemplateVersion.template))
+        )
 
     def save(self, name: str, body: str, variables: Sequence[str]) -> TemplateVersion:
         """A new version when the body changed; the latest version when it did not."""
@@ -39,7 +53,9 @@ class TemplateRepository:
         latest = self.latest_version(template.id)
         if latest is not None and latest.body == body:
             return latest
-        version = TemplateVersion(template_id=template.id, version=(latest.version + 1 if latest else 1), body=body, variables=list(variables))
+        version = TemplateVersion(
+            template_id=template.id, version=(latest.version + 1 if latest else 1), body=body, variables=list(variables)
+        )
         self.session.add(version)
         self.session.flush()
         version.template = template
@@ -63,7 +79,9 @@ class BatchRowRepository:
         self.session.flush()
 
     def list_for_run(self, run_id: int) -> list[BatchRow]:
-        return list(self.session.scalars(select(BatchRow).where(BatchRow.run_id == run_id).order_by(BatchRow.row_index)))
+        return list(
+            self.session.scalars(select(BatchRow).where(BatchRow.run_id == run_id).order_by(BatchRow.row_index))
+        )
 
 
 class RunSearchRepository:
@@ -75,15 +93,20 @@ class RunSearchRepository:
     def search(
         self,
         *,
-        kinds: Optional[Sequence[str]] = None,
+        kinds: Sequence[str] | None = None,
         text: str = "",
-        model_key: Optional[str] = None,
-        template_id: Optional[int] = None,
-        since: Optional[datetime] = None,
-        until: Optional[datetime] = None,
+        model_key: str | None = None,
+        template_id: int | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
         limit: int = 200,
     ) -> list[Run]:
-        query = select(Run).options(selectinload(Run.generations)).order_by(Run.created_at.desc(), Run.id.desc()).limit(limit)
+        query = (
+            select(Run)
+            .options(selectinload(Run.generations))
+            .order_by(Run.created_at.desc(), Run.id.desc())
+            .limit(limit)
+        )
         if kinds:
             query = query.where(Run.kind.in_(list(kinds)))
         if text.strip():
@@ -103,7 +126,11 @@ class RunSearchRepository:
 
     def distinct_models(self) -> list[tuple[str, str]]:
         """(model_key, latest stored model name) for every model that ever answered."""
-        latest = select(Generation.model_key, func.max(Generation.id).label("last_id")).group_by(Generation.model_key).subquery()
+        latest = (
+            select(Generation.model_key, func.max(Generation.id).label("last_id"))
+            .group_by(Generation.model_key)
+            .subquery()
+        )
         query = select(Generation.model_key, Generation.model_name).join(latest, Generation.id == latest.c.last_id)
         return [(key, name) for key, name in self.session.execute(query)]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,10 +20,10 @@ class FinetuneDatasetRepository:
         self.session.flush()
         return dataset
 
-    def get(self, dataset_id: int) -> Optional[FinetuneDataset]:
+    def get(self, dataset_id: int) -> FinetuneDataset | None:
         return self.session.get(FinetuneDataset, dataset_id)
 
-    def by_name(self, name: str) -> Optional[FinetuneDataset]:
+    def by_name(self, name: str) -> FinetuneDataset | None:
         return self.session.scalar(select(FinetuneDataset).where(FinetuneDataset.name == name))
 
     def list(self) -> list[FinetuneDataset]:
@@ -31,10 +31,10 @@ class FinetuneDatasetRepository:
         query = select(FinetuneDataset).order_by(FinetuneDataset.created_at.desc(), FinetuneDataset.id.desc())
         return list(self.session.scalars(query))
 
-    def examples(self, dataset_id: int) -> Optional[list[dict[str, Any]]]:
+    def examples(self, dataset_id: int) -> list[dict[str, Any]] | None:
         return self.session.scalar(select(FinetuneDataset.examples).where(FinetuneDataset.id == dataset_id))
 
-    def rename(self, dataset_id: int, name: str) -> Optional[FinetuneDataset]:
+    def rename(self, dataset_id: int, name: str) -> FinetuneDataset | None:
         dataset = self.get(dataset_id)
         if dataset is not None:
             dataset.name = name

@@ -7,11 +7,11 @@ overwrites the other's.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Optional, Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
-
 from sqlalchemy.orm import Session
 
 from storage.orm_finetune_jobs import FinetuneEvent, FinetuneJob, FinetuneMetric, FinetuneSample
@@ -31,10 +31,10 @@ class FinetuneJobRepository:
         self.session.flush()
         return job
 
-    def get(self, job_id: int) -> Optional[FinetuneJob]:
+    def get(self, job_id: int) -> FinetuneJob | None:
         return self.session.get(FinetuneJob, job_id)
 
-    def list(self, statuses: Optional[Sequence[str]] = None) -> list[FinetuneJob]:
+    def list(self, statuses: Sequence[str] | None = None) -> list[FinetuneJob]:
         query = select(FinetuneJob).order_by(FinetuneJob.created_at.desc(), FinetuneJob.id.desc())
         if statuses is not None:
             query = query.where(FinetuneJob.status.in_(list(statuses)))
@@ -76,7 +76,11 @@ class FinetuneJobRepository:
         self.session.add(FinetuneMetric(job_id=job_id, step=step, kind=kind, loss=loss))
 
     def metrics(self, job_id: int) -> list[FinetuneMetric]:
-        query = select(FinetuneMetric).where(FinetuneMetric.job_id == job_id).order_by(FinetuneMetric.step, FinetuneMetric.id)
+        query = (
+            select(FinetuneMetric)
+            .where(FinetuneMetric.job_id == job_id)
+            .order_by(FinetuneMetric.step, FinetuneMetric.id)
+        )
         return list(self.session.scalars(query))
 
     def add_samples(self, job_id: int, step: int, pairs: Sequence[tuple[str, str]]) -> None:
@@ -92,14 +96,18 @@ class FinetuneJobRepository:
         )
         return list(self.session.scalars(query))
 
-    def add_event(self, job_id: int, text: str, level: str = "info", at: Optional[datetime] = None) -> None:
+    def add_event(self, job_id: int, text: str, level: str = "info", at: datetime | None = None) -> None:
         fields: dict[str, Any] = {"job_id": job_id, "text": text, "level": level}
         if at is not None:
             fields["created_at"] = at
         self.session.add(FinetuneEvent(**fields))
 
     def events(self, job_id: int) -> list[FinetuneEvent]:
-        query = select(FinetuneEvent).where(FinetuneEvent.job_id == job_id).order_by(FinetuneEvent.created_at, FinetuneEvent.id)
+        query = (
+            select(FinetuneEvent)
+            .where(FinetuneEvent.job_id == job_id)
+            .order_by(FinetuneEvent.created_at, FinetuneEvent.id)
+        )
         return list(self.session.scalars(query))
 
     def drop_after(self, job_id: int, step: int) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -25,7 +26,7 @@ class JudgeRepository:
         latest = self.session.scalar(select(func.max(JudgeRubric.version)).where(JudgeRubric.name == name))
         return self._add(JudgeRubric(name=name, version=int(latest or 0) + 1, criteria=criteria))
 
-    def get_rubric(self, rubric_id: int) -> Optional[JudgeRubric]:
+    def get_rubric(self, rubric_id: int) -> JudgeRubric | None:
         return self.session.get(JudgeRubric, rubric_id)
 
     def list_rubrics(self) -> list[JudgeRubric]:
@@ -35,10 +36,12 @@ class JudgeRepository:
     def add_job(self, **fields: Any) -> JudgeJob:
         return self._add(JudgeJob(**fields))
 
-    def get_job(self, job_id: int) -> Optional[JudgeJob]:
+    def get_job(self, job_id: int) -> JudgeJob | None:
         return self.session.get(JudgeJob, job_id)
 
-    def list_jobs(self, target_kind: Optional[str] = None, target_id: Optional[int] = None, limit: int = 200) -> list[JudgeJob]:
+    def list_jobs(
+        self, target_kind: str | None = None, target_id: int | None = None, limit: int = 200
+    ) -> list[JudgeJob]:
         query = select(JudgeJob).order_by(JudgeJob.created_at.desc(), JudgeJob.id.desc()).limit(limit)
         if target_kind is not None:
             query = query.where(JudgeJob.target_kind == target_kind)
@@ -51,18 +54,26 @@ class JudgeRepository:
         return self._add(JudgeGrade(**fields))
 
     def grades(self, job_id: int) -> list[JudgeGrade]:
-        return list(self.session.scalars(select(JudgeGrade).where(JudgeGrade.job_id == job_id).order_by(JudgeGrade.position, JudgeGrade.id)))
+        return list(
+            self.session.scalars(
+                select(JudgeGrade).where(JudgeGrade.job_id == job_id).order_by(JudgeGrade.position, JudgeGrade.id)
+            )
+        )
 
     def add_verdict(self, **fields: Any) -> JudgeVerdict:
         return self._add(JudgeVerdict(**fields))
 
     def verdicts(self, job_id: int) -> list[JudgeVerdict]:
-        return list(self.session.scalars(select(JudgeVerdict).where(JudgeVerdict.job_id == job_id).order_by(JudgeVerdict.id)))
+        return list(
+            self.session.scalars(select(JudgeVerdict).where(JudgeVerdict.job_id == job_id).order_by(JudgeVerdict.id))
+        )
 
     # ---- human grades -------------------------------------------------------------------
     def set_human_grade(self, item_ref: str, criterion: str, score: int, rater: str, **links: Any) -> HumanGrade:
         """One grade per answer, criterion and rater: entering it again replaces it."""
-        query = select(HumanGrade).where(HumanGrade.item_ref == item_ref, HumanGrade.criterion == criterion, HumanGrade.rater == rater)
+        query = select(HumanGrade).where(
+            HumanGrade.item_ref == item_ref, HumanGrade.criterion == criterion, HumanGrade.rater == rater
+        )
         row = self.session.scalar(query)
         if row is None:
             return self._add(HumanGrade(item_ref=item_ref, criterion=criterion, score=score, rater=rater, **links))
@@ -72,7 +83,9 @@ class JudgeRepository:
 
     def delete_human_grade(self, item_ref: str, criterion: str, rater: str) -> int:
         result = self.session.execute(
-            delete(HumanGrade).where(HumanGrade.item_ref == item_ref, HumanGrade.criterion == criterion, HumanGrade.rater == rater)
+            delete(HumanGrade).where(
+                HumanGrade.item_ref == item_ref, HumanGrade.criterion == criterion, HumanGrade.rater == rater
+            )
         )
         return int(result.rowcount or 0)
 

@@ -3,7 +3,8 @@ postings of their FTS5 keyword index), questions and evaluations."""
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
@@ -19,6 +20,7 @@ from storage.orm_rag import (
     RagQuestion,
 )
 
+
 class RagCollectionRepository:
     def __init__(self, session: Session):
         self.session = session
@@ -29,14 +31,16 @@ class RagCollectionRepository:
         self.session.flush()
         return row
 
-    def get(self, id: int) -> Optional[RagCollection]:
+    def get(self, id: int) -> RagCollection | None:
         return self.session.get(RagCollection, id)
 
-    def by_name(self, name: str) -> Optional[RagCollection]:
+    def by_name(self, name: str) -> RagCollection | None:
         return self.session.scalar(select(RagCollection).where(RagCollection.name == name))
 
     def list(self) -> list[RagCollection]:
-        return list(self.session.scalars(select(RagCollection).order_by(func.lower(RagCollection.name), RagCollection.id)))
+        return list(
+            self.session.scalars(select(RagCollection).order_by(func.lower(RagCollection.name), RagCollection.id))
+        )
 
     def update(self, id: int, **fields: Any) -> None:
         self.session.execute(update(RagCollection).where(RagCollection.id == id).values(**fields))
@@ -56,7 +60,7 @@ class RagDocumentRepository:
         self.session.flush()
         return row
 
-    def get(self, id: int) -> Optional[RagDocument]:
+    def get(self, id: int) -> RagDocument | None:
         return self.session.get(RagDocument, id)
 
     def list(self, collection_id: int, ready_only: bool = False) -> list[RagDocument]:
@@ -65,7 +69,7 @@ class RagDocumentRepository:
             query = query.where(RagDocument.status == DOCUMENT_READY)
         return list(self.session.scalars(query.order_by(func.lower(RagDocument.filename), RagDocument.id)))
 
-    def ready_by_hash(self, collection_id: int, content_hash: str) -> Optional[RagDocument]:
+    def ready_by_hash(self, collection_id: int, content_hash: str) -> RagDocument | None:
         query = select(RagDocument).where(
             RagDocument.collection_id == collection_id,
             RagDocument.content_hash == content_hash,
@@ -73,7 +77,7 @@ class RagDocumentRepository:
         )
         return self.session.scalars(query.order_by(RagDocument.id).limit(1)).first()
 
-    def ready_by_filename(self, collection_id: int, filename: str) -> Optional[RagDocument]:
+    def ready_by_filename(self, collection_id: int, filename: str) -> RagDocument | None:
         query = select(RagDocument).where(
             RagDocument.collection_id == collection_id,
             RagDocument.filename == filename,
@@ -82,7 +86,9 @@ class RagDocumentRepository:
         return self.session.scalars(query.order_by(RagDocument.id.desc()).limit(1)).first()
 
     def count_ready(self, collection_id: int) -> int:
-        query = select(func.count(RagDocument.id)).where(RagDocument.collection_id == collection_id, RagDocument.status == DOCUMENT_READY)
+        query = select(func.count(RagDocument.id)).where(
+            RagDocument.collection_id == collection_id, RagDocument.status == DOCUMENT_READY
+        )
         return int(self.session.scalar(query) or 0)
 
     def update(self, id: int, **fields: Any) -> None:
@@ -105,10 +111,16 @@ class RagPageRepository:
 
     def add_many(self, document_id: int, pages: Sequence[tuple[int, str]]) -> None:
         if pages:
-            self.session.execute(insert(RagPage), [{"document_id": document_id, "page_number": n, "text": t} for n, t in pages])
+            self.session.execute(
+                insert(RagPage), [{"document_id": document_id, "page_number": n, "text": t} for n, t in pages]
+            )
 
     def for_documents(self, document_ids: Sequence[int]) -> list[RagPage]:
-        query = select(RagPage).where(RagPage.document_id.in_(list(document_ids))).order_by(RagPage.document_id, RagPage.page_number)
+        query = (
+            select(RagPage)
+            .where(RagPage.document_id.in_(list(document_ids)))
+            .order_by(RagPage.document_id, RagPage.page_number)
+        )
         return list(self.session.scalars(query))
 
 
@@ -170,7 +182,7 @@ class RagChunkRepository:
             .where(RagChunk.collection_id == collection_id, RagDocument.status == DOCUMENT_READY)
         )
 
-    def fts_postings(self, collection_id: int) -> Optional[list[tuple[int, str, int]]]:
+    def fts_postings(self, collection_id: int) -> list[tuple[int, str, int]] | None:
         """(chunk id, word stem, occurrences) for the collection's ready chunks, read from the
         persisted FTS5 index; None when the database has no FTS5 (PostgreSQL)."""
         if self.session.get_bind().dialect.name != "sqlite":
@@ -179,12 +191,16 @@ class RagChunkRepository:
         # Over a million rows for 50,000 chunks: fetched by the sqlite3 driver directly, as
         # SQLAlchemy's row-by-row fetching would take most of the time.
         raw = self.session.connection().connection.dbapi_connection
-        raw.execute("CREATE VIRTUAL TABLE IF NOT EXISTS temp.rag_chunks_fts_instance USING fts5vocab(main, rag_chunks_fts, instance)")
+        raw.execute(
+            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.rag_chunks_fts_instance USING fts5vocab(main, rag_chunks_fts, instance)"
+        )
         rows = raw.execute("SELECT doc, term, count(*) FROM temp.rag_chunks_fts_instance GROUP BY term, doc").fetchall()
         return [row for row in rows if row[0] in ready]
 
     def ready_texts(self, collection_id: int) -> list[tuple[int, str]]:
-        query = select(RagChunk.id, RagChunk.text).where(RagChunk.id.in_(self._ready_chunks(collection_id).scalar_subquery()))
+        query = select(RagChunk.id, RagChunk.text).where(
+            RagChunk.id.in_(self._ready_chunks(collection_id).scalar_subquery())
+        )
         return [(int(r[0]), r[1]) for r in self.session.execute(query)]
 
 
@@ -201,10 +217,10 @@ class RagQuestionRepository:
     def update(self, id: int, **fields: Any) -> None:
         self.session.execute(update(RagQuestion).where(RagQuestion.id == id).values(**fields))
 
-    def get(self, id: int) -> Optional[RagQuestion]:
+    def get(self, id: int) -> RagQuestion | None:
         return self.session.get(RagQuestion, id)
 
-    def list(self, collection_id: Optional[int] = None, limit: int = 200) -> list[RagQuestion]:
+    def list(self, collection_id: int | None = None, limit: int = 200) -> list[RagQuestion]:
         query = select(RagQuestion).order_by(RagQuestion.created_at.desc(), RagQuestion.id.desc()).limit(limit)
         if collection_id is not None:
             query = query.where(RagQuestion.collection_id == collection_id)
@@ -221,10 +237,10 @@ class RagEvaluationRepository:
         self.session.flush()
         return row
 
-    def get(self, id: int) -> Optional[RagEvaluation]:
+    def get(self, id: int) -> RagEvaluation | None:
         return self.session.get(RagEvaluation, id)
 
-    def list(self, collection_id: Optional[int] = None, limit: int = 100) -> list[RagEvaluation]:
+    def list(self, collection_id: int | None = None, limit: int = 100) -> list[RagEvaluation]:
         query = select(RagEvaluation).order_by(RagEvaluation.created_at.desc(), RagEvaluation.id.desc()).limit(limit)
         if collection_id is not None:
             query = query.where(RagEvaluation.collection_id == collection_id)

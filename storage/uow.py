@@ -2,16 +2,24 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import TracebackType
-from typing import Callable, Optional
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.errors import conflicts_translated
+from storage.repositories import (
+    EndpointRepository,
+    GenerationRepository,
+    ModelEntryRepository,
+    ModelFolderRepository,
+    RunRepository,
+)
 from storage.repositories_arena import ArenaRepository
+from storage.repositories_compare import BatchRowRepository, RunSearchRepository, TemplateRepository
+from storage.repositories_finetune_datasets import FinetuneDatasetRepository
 from storage.repositories_finetune_jobs import FinetuneJobRepository
 from storage.repositories_judge import JudgeRepository
-from storage.repositories_finetune_datasets import FinetuneDatasetRepository
 from storage.repositories_rag import (
     RagChunkRepository,
     RagCollectionRepository,
@@ -19,14 +27,6 @@ from storage.repositories_rag import (
     RagEvaluationRepository,
     RagPageRepository,
     RagQuestionRepository,
-)
-from storage.repositories_compare import BatchRowRepository, RunSearchRepository, TemplateRepository
-from storage.repositories import (
-    EndpointRepository,
-    GenerationRepository,
-    ModelEntryRepository,
-    ModelFolderRepository,
-    RunRepository,
 )
 
 
@@ -89,9 +89,9 @@ class UnitOfWork:
 
     def __exit__(
         self,
-        exc_type: Optional[type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
     ) -> None:
         try:
             if exc_type is None:

@@ -8,13 +8,12 @@ each test starts from an empty ``public`` schema.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
-from sqlalchemy.engine import Engine
-
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Engine
 
 from storage import UnitOfWork, create_engine_for, make_session_factory, migrate, unit_of_work_factory
 from storage.db import MIGRATIONS_DIR

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Iterable, Sequence
 
 LABELS = ("a", "b", "tie", "bothbad")
 DECISIVE = ("a", "b")
@@ -128,7 +128,15 @@ def agreement_report(judgements: Iterable[Judgement]) -> AgreementReport:
         decisive = [(u, v) for u, v in zip(x, y) if u in DECISIVE and v in DECISIVE]
         same_decisive = sum(u == v for u, v in decisive)
         report.pairs.append(
-            PairAgreement(r1, r2, len(shared), same / len(shared), _ratio(same_decisive, len(decisive)), len(decisive), cohen_kappa(x, y))
+            PairAgreement(
+                r1,
+                r2,
+                len(shared),
+                same / len(shared),
+                _ratio(same_decisive, len(decisive)),
+                len(decisive),
+                cohen_kappa(x, y),
+            )
         )
         same_all, pairs_all = same_all + same, pairs_all + len(shared)
         same_dec, pairs_dec = same_dec + same_decisive, pairs_dec + len(decisive)

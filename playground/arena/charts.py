@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
@@ -64,7 +64,9 @@ def matrix_heatmap(names: Sequence[str], matrix: np.ndarray | None, title: str, 
 
 
 def win_rate_heatmap(board: Leaderboard) -> go.Figure:
-    return matrix_heatmap(board.names, board.win_rate, "Win rate of row model against column model (ties half)", percent=True)
+    return matrix_heatmap(
+        board.names, board.win_rate, "Win rate of row model against column model (ties half)", percent=True
+    )
 
 
 def count_heatmap(board: Leaderboard) -> go.Figure:
@@ -73,7 +75,9 @@ def count_heatmap(board: Leaderboard) -> go.Figure:
 
 def quality_against(board: Leaderboard, what: str) -> go.Figure:
     """Rating against mean latency (what="latency") or mean cost per answer (what="cost")."""
-    attr, label = ("latency_s", "mean seconds per answer") if what == "latency" else ("cost_usd", "mean cost per answer (USD)")
+    attr, label = (
+        ("latency_s", "mean seconds per answer") if what == "latency" else ("cost_usd", "mean cost per answer (USD)")
+    )
     known = [r for r in board.rows if getattr(r, attr) is not None]
     unknown = [r.name for r in board.rows if getattr(r, attr) is None]
     fig = go.Figure(

@@ -12,8 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from playground.compare.batch_read import json_objects
 from playground.errors import InvalidInput
@@ -26,10 +27,13 @@ FIELDS = [
 ]  # fmt: skip
 
 
+def _conversation(prompt: str, answer: str) -> list[dict[str, str]]:
+    return [{"role": "user", "content": prompt}, {"role": "assistant", "content": answer}]
+
+
 def battle_records(votes: Sequence[dict[str, Any]], labels: dict[int, str]) -> list[dict[str, Any]]:
     records = []
     for v in votes:
-        conversation = lambda text: [{"role": "user", "content": v["prompt"]}, {"role": "assistant", "content": text}]  # noqa: E731
         records.append(
             {
                 "question_id": v["question_id"],
@@ -40,8 +44,8 @@ def battle_records(votes: Sequence[dict[str, Any]], labels: dict[int, str]) -> l
                 "tstamp": v["created_at"].timestamp(),
                 "turn": 1,
                 "anony": True,
-                "conversation_a": conversation(v["text_a"]),
-                "conversation_b": conversation(v["text_b"]),
+                "conversation_a": _conversation(v["prompt"], v["text_a"]),
+                "conversation_b": _conversation(v["prompt"], v["text_b"]),
                 "acceptable_a": v["acceptable_a"],
                 "acceptable_b": v["acceptable_b"],
                 "reasons": list(v["reasons"] or []),
@@ -63,7 +67,9 @@ def write_csv(records: Sequence[dict[str, Any]], path: Path) -> Path:
         writer = csv.DictWriter(out, fieldnames=FIELDS)
         writer.writeheader()
         for record in records:
-            writer.writerow({k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v for k, v in record.items()})
+            writer.writerow(
+                {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v for k, v in record.items()}
+            )
     return path
 
 
@@ -101,7 +107,10 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
     if file.suffix.lower() == ".csv":
         raw = [{k: _json_cell(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(data))]
     elif file.suffix.lower() in (".jsonl", ".json", ".ndjson"):
-        raw = [row for _, row in json_objects(data, "the vote file", '{"model_a": "…", "model_b": "…", "winner": "model_a"}')]
+        raw = [
+            row
+            for _, row in json_objects(data, "the vote file", '{"model_a": "…", "model_b": "…", "winner": "model_a"}')
+        ]
     else:
         raise InvalidInput("Vote files must be .jsonl or .csv in FastChat's battle format.")
     if not raw:
@@ -112,7 +121,9 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
         if missing:
             raise InvalidInput(f"Vote {number} has no {', '.join(missing)}.")
         if row["winner"] not in FROM_FASTCHAT:
-            raise InvalidInput(f"Vote {number} has winner {row['winner']!r}; expected one of {', '.join(FROM_FASTCHAT)}.")
+            raise InvalidInput(
+                f"Vote {number} has winner {row['winner']!r}; expected one of {', '.join(FROM_FASTCHAT)}."
+            )
         if str(row["model_a"]).strip() == str(row["model_b"]).strip():
             raise InvalidInput(f"Vote {number} puts {row['model_a']!r} against itself.")
         prompt = _text(row.get("conversation_a"), "user") or _text(row.get("conversation_b"), "user")

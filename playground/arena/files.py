@@ -10,7 +10,7 @@ import logging
 import re
 import secrets
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,12 +31,12 @@ def _slug(name: str) -> str:
 
 
 def _folder(out_dir: Path) -> Path:
-    folder = out_dir / (datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3))
+    folder = out_dir / (datetime.now(UTC).strftime("%Y%m%d-%H%M%S-") + secrets.token_hex(3))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def export_votes(service: "ArenaService", evaluation_id: int | None, fmt: str, out_dir: Path) -> Path:
+def export_votes(service: ArenaService, evaluation_id: int | None, fmt: str, out_dir: Path) -> Path:
     if fmt not in ("jsonl", "csv"):
         raise InvalidInput("Export as jsonl or csv.")
     info, votes, labels = service.vote_rows(evaluation_id)
@@ -49,7 +49,9 @@ def export_votes(service: "ArenaService", evaluation_id: int | None, fmt: str, o
     return path
 
 
-def write_report(service: "ArenaService", evaluation_id: int | None, out_dir: Path, rounds: int = 100) -> tuple[Path, Path]:
+def write_report(
+    service: ArenaService, evaluation_id: int | None, out_dir: Path, rounds: int = 100
+) -> tuple[Path, Path]:
     info = service.evaluation(evaluation_id)
     board = service.leaderboard(info.id, rounds=rounds)
     agreement = service.agreement(info.id)
@@ -62,7 +64,7 @@ def write_report(service: "ArenaService", evaluation_id: int | None, out_dir: Pa
     return md, page
 
 
-def import_votes(service: "ArenaService", path: str | Path, name: str = "") -> "EvaluationInfo":
+def import_votes(service: ArenaService, path: str | Path, name: str = "") -> EvaluationInfo:
     """A new evaluation holding the imported votes; rows with the same question and models
     share a battle, so agreement between judges can be measured."""
     records = exchange.read_records(path)
@@ -73,14 +75,31 @@ def import_votes(service: "ArenaService", path: str | Path, name: str = "") -> "
         if uow.arena.evaluation_by_name(name) is not None:
             raise InvalidInput(f"An evaluation named {name!r} already exists. Type another name for the import.")
         evaluation = uow.arena.add_evaluation(
-            name=name, mode="imported", join_code=new_join_code(uow), params={}, leak_words=list(DEFAULT_WORDS) + models, leak_action="redact", seed=0
+            name=name,
+            mode="imported",
+            join_code=new_join_code(uow),
+            params={},
+            leak_words=list(DEFAULT_WORDS) + models,
+            leak_action="redact",
+            seed=0,
         )
-        contestants = {m: ArenaContestant(evaluation_id=evaluation.id, position=i, model_key=f"imported/{m}", label=m, params={}, status="ok") for i, m in enumerate(models)}
+        contestants = {
+            m: ArenaContestant(
+                evaluation_id=evaluation.id, position=i, model_key=f"imported/{m}", label=m, params={}, status="ok"
+            )
+            for i, m in enumerate(models)
+        }
         uow.arena.add_all(list(contestants.values()))
         prompts: dict[str, ArenaPrompt] = {}
         for r in records:
             if r["question_id"] not in prompts:
-                prompts[r["question_id"]] = ArenaPrompt(evaluation_id=evaluation.id, position=len(prompts), question_id=r["question_id"], text=r["prompt"], source="import")
+                prompts[r["question_id"]] = ArenaPrompt(
+                    evaluation_id=evaluation.id,
+                    position=len(prompts),
+                    question_id=r["question_id"],
+                    text=r["prompt"],
+                    source="import",
+                )
         uow.arena.add_all(list(prompts.values()))
         answers: dict[tuple[str, str], ArenaAnswer] = {}
         battles: dict[tuple[str, str, str], ArenaBattle] = {}
@@ -88,19 +107,48 @@ def import_votes(service: "ArenaService", path: str | Path, name: str = "") -> "
         for r in records:
             for model, text in ((r["model_a"], r["text_a"]), (r["model_b"], r["text_b"])):
                 if (r["question_id"], model) not in answers:
-                    answer = ArenaAnswer(prompt_id=prompts[r["question_id"]].id, contestant_id=contestants[model].id, text=text, status="ok", leaks=find_leaks(text, evaluation.leak_words))
+                    answer = ArenaAnswer(
+                        prompt_id=prompts[r["question_id"]].id,
+                        contestant_id=contestants[model].id,
+                        text=text,
+                        status="ok",
+                        leaks=find_leaks(text, evaluation.leak_words),
+                    )
                     answers[(r["question_id"], model)] = uow.arena.add(answer)
             key = (r["question_id"], r["model_a"], r["model_b"])
             if key not in battles:
                 battles[key] = uow.arena.add(
-                    ArenaBattle(evaluation_id=evaluation.id, token=uuid.uuid4().hex, position=len(battles), prompt_id=prompts[r["question_id"]].id, answer_a_id=answers[(r["question_id"], r["model_a"])].id, answer_b_id=answers[(r["question_id"], r["model_b"])].id)
+                    ArenaBattle(
+                        evaluation_id=evaluation.id,
+                        token=uuid.uuid4().hex,
+                        position=len(battles),
+                        prompt_id=prompts[r["question_id"]].id,
+                        answer_a_id=answers[(r["question_id"], r["model_a"])].id,
+                        answer_b_id=answers[(r["question_id"], r["model_b"])].id,
+                    )
                 )
             if r["judge"] not in raters:
-                raters[r["judge"]] = uow.arena.add(ArenaRater(evaluation_id=evaluation.id, name=r["judge"], source="import"))
-            stamp = datetime.fromtimestamp(r["tstamp"], tz=timezone.utc) if r["tstamp"] else datetime.now(timezone.utc)
-            vote = ArenaVote(battle_id=battles[key].id, rater_id=raters[r["judge"]].id, winner=r["winner"], acceptable_a=r["acceptable_a"], acceptable_b=r["acceptable_b"], reasons=r["reasons"], comment=r["comment"], created_at=stamp)
+                raters[r["judge"]] = uow.arena.add(
+                    ArenaRater(evaluation_id=evaluation.id, name=r["judge"], source="import")
+                )
+            stamp = datetime.fromtimestamp(r["tstamp"], tz=UTC) if r["tstamp"] else datetime.now(UTC)
+            vote = ArenaVote(
+                battle_id=battles[key].id,
+                rater_id=raters[r["judge"]].id,
+                winner=r["winner"],
+                acceptable_a=r["acceptable_a"],
+                acceptable_b=r["acceptable_b"],
+                reasons=r["reasons"],
+                comment=r["comment"],
+                created_at=stamp,
+            )
             if not uow.arena.add_if_new(vote):  # a judge voting twice on one battle: keep the first
                 duplicates += 1
         evaluation_id = evaluation.id
-    log.info("Imported %d votes (%d duplicates skipped) into arena evaluation %s", len(records) - duplicates, duplicates, evaluation_id)
+    log.info(
+        "Imported %d votes (%d duplicates skipped) into arena evaluation %s",
+        len(records) - duplicates,
+        duplicates,
+        evaluation_id,
+    )
     return service.evaluation(evaluation_id)

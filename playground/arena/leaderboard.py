@@ -4,8 +4,9 @@ matrices, acceptable rates, and quality against cost and latency."""
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 

@@ -7,7 +7,7 @@ arena altogether ("exclude"); the admin chooses per evaluation.
 from __future__ import annotations
 
 import re
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 REDACTED = "[model]"
 DEFAULT_WORDS = (

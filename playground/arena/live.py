@@ -19,8 +19,8 @@ import random
 import re
 import threading
 import uuid
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Callable, Iterator, Sequence
 
 from playground.arena.leaks import find_leaks, redact
 from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
@@ -52,7 +52,9 @@ LIVE_OFF = (
     "Live prompts are off for this evaluation: rate the prepared battles (press “Next battle”), "
     "or ask your facilitator to turn live mode on."
 )
-TOO_FEW = "This evaluation has fewer than two working models, so a live battle is not possible. Please tell your facilitator."
+TOO_FEW = (
+    "This evaluation has fewer than two working models, so a live battle is not possible. Please tell your facilitator."
+)
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,9 @@ def shown_while_streaming(text: str, words: Sequence[str]) -> str:
 
 
 def _messages(params: GenerationParams, prompt: str) -> tuple[Message, ...]:
-    return tuple(([Message("system", params.system_prompt)] if params.system_prompt else []) + [Message("user", prompt)])
+    return tuple(
+        ([Message("system", params.system_prompt)] if params.system_prompt else []) + [Message("user", prompt)]
+    )
 
 
 class LiveActions:
@@ -111,7 +115,9 @@ class LiveActions:
         except ModelNotFound:
             return False
 
-    def ask_live(self, session: dict | None, prompt: str | None, cancel: threading.Event | None = None) -> Iterator[LiveView]:
+    def ask_live(
+        self, session: dict | None, prompt: str | None, cancel: threading.Event | None = None
+    ) -> Iterator[LiveView]:
         """Stream two anonymous answers to the rater's prompt; the last view says whether
         (and by which token) the pair can be voted on."""
         text = re.sub(r"[ \t]+\n", "\n", (prompt or "").strip())
@@ -128,13 +134,19 @@ class LiveActions:
                 raise InvalidInput(LIVE_OFF)
             evaluation_id, words = evaluation.id, list(evaluation.leak_words)
             # A model that failed pre-generation is known broken; one gone from the registry cannot run.
-            candidates = [(c.id, c.model_key, dict(c.params)) for c in uow.arena.contestants(evaluation_id) if c.status != "failed"]
+            candidates = [
+                (c.id, c.model_key, dict(c.params))
+                for c in uow.arena.contestants(evaluation_id)
+                if c.status != "failed"
+            ]
         working = [c for c in candidates if self._working(c[1])]
         if len(working) < 2:
             raise InvalidInput(TOO_FEW)
         pair = random.SystemRandom().sample(working, 2)  # a random pair in a random order: A is pair[0]
         prompt_id, answer_ids = self._live_rows(evaluation_id, text, [c[0] for c in pair])
-        run_id = self.recorder.start_run("arena", title=text, meta={"evaluation_id": evaluation_id, "live": True, "prompt_id": prompt_id})
+        run_id = self.recorder.start_run(
+            "arena", title=text, meta={"evaluation_id": evaluation_id, "live": True, "prompt_id": prompt_id}
+        )
         jobs = [
             StreamRequest(position=i, model_key=key, messages=_messages(params, text), params=params)
             for i, (_, key, params) in enumerate((c[0], c[1], GenerationParams.from_dict(c[2])) for c in pair)
@@ -147,7 +159,9 @@ class LiveActions:
         try:
             for states in snapshots:
                 if not all(s.done for s in states):
-                    now = tuple(FAILED_TEXT if s.status == "error" else shown_while_streaming(s.text, words) for s in states)
+                    now = tuple(
+                        FAILED_TEXT if s.status == "error" else shown_while_streaming(s.text, words) for s in states
+                    )
                     if now != shown:  # snapshots come every 80 ms even while a model is still loading
                         shown = now
                         yield LiveView(text, *now, ANSWERING, finished=False)
@@ -172,14 +186,19 @@ class LiveActions:
                             source="live",
                         )
                     )
-                    answers = [ArenaAnswer(prompt_id=row.id, contestant_id=cid, text="", status="pending", leaks=[]) for cid in contestant_ids]
+                    answers = [
+                        ArenaAnswer(prompt_id=row.id, contestant_id=cid, text="", status="pending", leaks=[])
+                        for cid in contestant_ids
+                    ]
                     uow.arena.add_all(answers)
                     return row.id, [a.id for a in answers]
             except ConflictError:
                 continue
         raise InvalidInput("Many prompts arrived at the same moment; please press “Ask” again.")
 
-    def _save_answers(self, answer_ids: Sequence[int], states: Sequence[ColumnState], leaks: Sequence[list[str]]) -> bool:
+    def _save_answers(
+        self, answer_ids: Sequence[int], states: Sequence[ColumnState], leaks: Sequence[list[str]]
+    ) -> bool:
         """Store both answers; False when they are gone (the evaluation was deleted)."""
         with self.uow_factory() as uow:
             answers = [uow.arena.get_answer(i) for i in answer_ids]
@@ -194,7 +213,9 @@ class LiveActions:
                 answer.leaks = list(found)
         return True
 
-    def _finish(self, evaluation_id: int, text: str, prompt_id: int, answer_ids: Sequence[int], states: Sequence[ColumnState]) -> LiveView:
+    def _finish(
+        self, evaluation_id: int, text: str, prompt_id: int, answer_ids: Sequence[int], states: Sequence[ColumnState]
+    ) -> LiveView:
         with self.uow_factory() as uow:  # the policy as it is now: the admin may have changed it meanwhile
             evaluation = uow.arena.get_evaluation(evaluation_id)
             if evaluation is None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from playground.arena.leaks import find_leaks
 from playground.errors import ModelNotFound
@@ -55,7 +55,9 @@ class PregenJobs:
             if job is not None and job.thread.is_alive():
                 return False
             cancel = threading.Event()
-            thread = threading.Thread(target=self._run_safely, args=(evaluation_id, cancel), name=f"arena-pregen-{evaluation_id}", daemon=True)
+            thread = threading.Thread(
+                target=self._run_safely, args=(evaluation_id, cancel), name=f"arena-pregen-{evaluation_id}", daemon=True
+            )
             self._jobs[evaluation_id] = _Job(thread, cancel)
         thread.start()
         return True
@@ -82,7 +84,7 @@ class PregenJobs:
     def _run_safely(self, evaluation_id: int, cancel: threading.Event) -> None:
         try:
             self._run(evaluation_id, cancel)
-        except Exception:  # noqa: BLE001 - a background thread has nobody to raise to; the log and the progress view tell
+        except Exception:
             log.exception("Pre-generation of arena evaluation %s stopped unexpectedly", evaluation_id)
 
     def _run(self, evaluation_id: int, cancel: threading.Event) -> None:
@@ -112,7 +114,18 @@ class PregenJobs:
                 if (prompt_id, contestant_id) in done:
                     continue
                 self._set_current(evaluation_id, f"{label}: prompt {prompt_position + 1} of {len(prompts)}")
-                ok, last_error = self._answer(run_id, prompt_id, prompt_position, prompt_text, contestant_id, model_key, params, position, words, cancel)
+                ok, last_error = self._answer(
+                    run_id,
+                    prompt_id,
+                    prompt_position,
+                    prompt_text,
+                    contestant_id,
+                    model_key,
+                    params,
+                    position,
+                    words,
+                    cancel,
+                )
                 if cancel.is_set():
                     return
                 failures = 0 if ok else failures + 1
@@ -126,13 +139,23 @@ class PregenJobs:
                 contestant.status = "failed" if failed else "ok"
                 contestant.error = last_error if failed else None
             if failed:
-                log.warning("Arena evaluation %s: %s failed (%s); its battles are held back", evaluation_id, label, last_error)
+                log.warning(
+                    "Arena evaluation %s: %s failed (%s); its battles are held back", evaluation_id, label, last_error
+                )
         self._set_current(evaluation_id, "")
 
-    def _answer(self, run_id, prompt_id, prompt_position, prompt_text, contestant_id, model_key, params, position, words, cancel) -> tuple[bool, str | None]:
-        messages = ([Message("system", params.system_prompt)] if params.system_prompt else []) + [Message("user", prompt_text)]
+    def _answer(
+        self, run_id, prompt_id, prompt_position, prompt_text, contestant_id, model_key, params, position, words, cancel
+    ) -> tuple[bool, str | None]:
+        messages = ([Message("system", params.system_prompt)] if params.system_prompt else []) + [
+            Message("user", prompt_text)
+        ]
         try:
-            final = complete(self.recorder.stream(run_id, model_key, messages, params, position=position, cancel=cancel, row_index=prompt_position))
+            final = complete(
+                self.recorder.stream(
+                    run_id, model_key, messages, params, position=position, cancel=cancel, row_index=prompt_position
+                )
+            )
         except ModelNotFound as err:
             self._save(prompt_id, contestant_id, None, "", "error", str(err), [])
             return False, "model not found"
@@ -150,5 +173,13 @@ class PregenJobs:
                 return  # deleted meanwhile
             answer = uow.arena.answer_for(prompt_id, contestant_id)
             if answer is None:
-                answer = uow.arena.add(ArenaAnswer(prompt_id=prompt_id, contestant_id=contestant_id, text="", status="pending", leaks=[]))
-            answer.generation_id, answer.text, answer.status, answer.error, answer.leaks = generation_id, text, status, error, leaks
+                answer = uow.arena.add(
+                    ArenaAnswer(prompt_id=prompt_id, contestant_id=contestant_id, text="", status="pending", leaks=[])
+                )
+            answer.generation_id, answer.text, answer.status, answer.error, answer.leaks = (
+                generation_id,
+                text,
+                status,
+                error,
+                leaks,
+            )

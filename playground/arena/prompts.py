@@ -6,9 +6,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence
 
 from playground.compare.batch_read import json_objects
 from playground.errors import InvalidInput
@@ -29,9 +29,13 @@ class PromptItem:
 def _check(items: list[tuple[str | None, str, str]]) -> list[PromptItem]:
     """items: (question id or None, text, where it came from, for messages)."""
     if not items:
-        raise InvalidInput("The prompt set is empty. Type at least one prompt, or upload a CSV/JSONL file with a 'prompt' column.")
+        raise InvalidInput(
+            "The prompt set is empty. Type at least one prompt, or upload a CSV/JSONL file with a 'prompt' column."
+        )
     if len(items) > MAX_PROMPTS:
-        raise InvalidInput(f"The prompt set has {len(items)} prompts; the limit is {MAX_PROMPTS}. Split it into several evaluations.")
+        raise InvalidInput(
+            f"The prompt set has {len(items)} prompts; the limit is {MAX_PROMPTS}. Split it into several evaluations."
+        )
     blank = [where for _, text, where in items if not text.strip()]
     if blank:
         raise InvalidInput(f"The prompt set has blank prompts ({', '.join(blank[:5])}). Remove them or fill them in.")
@@ -47,7 +51,9 @@ def _check(items: list[tuple[str | None, str, str]]) -> list[PromptItem]:
         else:
             seen[key] = where
     if duplicates:
-        raise InvalidInput(f"The prompt set has duplicate prompts: {'; '.join(duplicates[:5])}. Each prompt must appear once.")
+        raise InvalidInput(
+            f"The prompt set has duplicate prompts: {'; '.join(duplicates[:5])}. Each prompt must appear once."
+        )
     result, ids = [], set()
     for index, (qid, text, where) in enumerate(items):
         qid = (qid or "").strip() or f"q{index + 1}"
@@ -82,15 +88,21 @@ def parse_csv(data: str) -> list[PromptItem]:
     reader = csv.DictReader(io.StringIO(data))
     prompt_col = _column(reader.fieldnames or [], PROMPT_COLUMNS)
     if prompt_col is None:
-        raise InvalidInput(f"The CSV file needs a column named one of: {', '.join(PROMPT_COLUMNS)} (found: {', '.join(reader.fieldnames or []) or 'no header'}).")
+        raise InvalidInput(
+            f"The CSV file needs a column named one of: {', '.join(PROMPT_COLUMNS)} (found: {', '.join(reader.fieldnames or []) or 'no header'})."
+        )
     id_col = _column(reader.fieldnames or [], ID_COLUMNS)
-    items = [(row.get(id_col) if id_col else None, row.get(prompt_col) or "", f"row {i + 2}") for i, row in enumerate(reader)]
+    items = [
+        (row.get(id_col) if id_col else None, row.get(prompt_col) or "", f"row {i + 2}") for i, row in enumerate(reader)
+    ]
     return _check(items)
 
 
 def parse_jsonl(data: str) -> list[PromptItem]:
     items = []
-    for number, obj in json_objects(data, "the JSONL file", '{"prompt": "…"}', bare_key="prompt"):  # a bare "text" line is a prompt too
+    for number, obj in json_objects(
+        data, "the JSONL file", '{"prompt": "…"}', bare_key="prompt"
+    ):  # a bare "text" line is a prompt too
         if isinstance(obj.get("turns"), list) and obj["turns"]:  # FastChat / MT-bench question files
             obj = {**obj, "prompt": str(obj["turns"][0])}
         key = _column(list(obj), PROMPT_COLUMNS)
@@ -108,7 +120,9 @@ def parse_file(path: str | Path) -> list[PromptItem]:
     try:
         data = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InvalidInput("The prompt file is not UTF-8 text. Save it as UTF-8 CSV or JSONL and upload it again.") from err
+        raise InvalidInput(
+            "The prompt file is not UTF-8 text. Save it as UTF-8 CSV or JSONL and upload it again."
+        ) from err
     suffix = file.suffix.lower()
     if suffix == ".csv":
         return parse_csv(data)

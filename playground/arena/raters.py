@@ -6,8 +6,8 @@ tokens; answers that name a model are redacted (or excluded); names come only fr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 from playground.arena.leaks import redact
 from playground.arena.schedule import rater_sequence
@@ -59,7 +59,9 @@ class RaterActions:
                 with self.uow_factory() as uow:
                     evaluation = uow.arena.evaluation_by_code(code)
                     if evaluation is None:
-                        raise InvalidInput(f"No evaluation has the join code {code!r}. Check the code with your facilitator.")
+                        raise InvalidInput(
+                            f"No evaluation has the join code {code!r}. Check the code with your facilitator."
+                        )
                     rater = uow.arena.rater(evaluation.id, rater_name) or uow.arena.add(
                         ArenaRater(evaluation_id=evaluation.id, name=rater_name, source="login" if username else "join")
                     )
@@ -71,7 +73,11 @@ class RaterActions:
     def _rater(self, uow: UnitOfWork, session: dict | None) -> ArenaRater:
         rater = uow.arena.get_rater(int(session["rater_id"])) if session and session.get("rater_id") else None
         if rater is None:
-            raise InvalidInput("Join first: type your name and the join code, then press Join." if not session else "This evaluation no longer exists. Ask your facilitator for a new join code.")
+            raise InvalidInput(
+                "Join first: type your name and the join code, then press Join."
+                if not session
+                else "This evaluation no longer exists. Ask your facilitator for a new join code."
+            )
         return rater
 
     @staticmethod
@@ -81,7 +87,10 @@ class RaterActions:
         return [
             row
             for row in uow.arena.battle_rows(evaluation_id)
-            if row["status_a"] == "ok" and row["status_b"] == "ok" and row["source"] == "set" and not (exclude and (row["leaks_a"] or row["leaks_b"]))
+            if row["status_a"] == "ok"
+            and row["status_b"] == "ok"
+            and row["source"] == "set"
+            and not (exclude and (row["leaks_a"] or row["leaks_b"]))
         ]
 
     def next_battle(self, session: dict | None) -> BattleView | None:

@@ -8,8 +8,8 @@ per factor of 10 in odds, anchored so the mean rating is 1000.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -31,7 +31,7 @@ class PairVotes:
     n_models: int
 
     @classmethod
-    def from_lists(cls, a: Sequence[int], b: Sequence[int], score: Sequence[float], n_models: int) -> "PairVotes":
+    def from_lists(cls, a: Sequence[int], b: Sequence[int], score: Sequence[float], n_models: int) -> PairVotes:
         arr_a, arr_b = np.asarray(a, dtype=np.int64), np.asarray(b, dtype=np.int64)
         arr_s = np.asarray(score, dtype=np.float64)
         if not (len(arr_a) == len(arr_b) == len(arr_s)):
@@ -94,7 +94,9 @@ def bradley_terry(votes: PairVotes, prior: float = DEFAULT_PRIOR) -> np.ndarray:
     return to_rating(_fit_theta(win_matrix(votes)[None], prior)[0])
 
 
-def bootstrap(votes: PairVotes, rounds: int = 100, seed: int = 0, prior: float = DEFAULT_PRIOR, batch: int = 50) -> np.ndarray:
+def bootstrap(
+    votes: PairVotes, rounds: int = 100, seed: int = 0, prior: float = DEFAULT_PRIOR, batch: int = 50
+) -> np.ndarray:
     """Ratings refitted on `rounds` resamples of the votes (with replacement); shape (rounds, n).
 
     Resampling N votes with replacement is a multinomial draw over the distinct
@@ -129,7 +131,9 @@ def tier_ranks(lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
     return np.array([1 + int(np.sum(lower > upper[i])) for i in range(len(lower))])
 
 
-def online_elo(a: Sequence[int], b: Sequence[int], score: Sequence[float], n_models: int, k: float = 16.0) -> np.ndarray:
+def online_elo(
+    a: Sequence[int], b: Sequence[int], score: Sequence[float], n_models: int, k: float = 16.0
+) -> np.ndarray:
     """Classic sequential Elo in vote order (as Open WebUI shows): depends on order, no interval."""
     ratings = np.full(n_models, ANCHOR)
     for i, j, s in zip(a, b, score):

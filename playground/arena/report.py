@@ -5,14 +5,25 @@ from __future__ import annotations
 
 import html
 import math
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from playground.arena import charts
 from playground.arena.agreement import AgreementReport
 from playground.arena.leaderboard import Leaderboard
 
-LEADERBOARD_HEADERS = ["Rank", "Model", "Rating", "95% interval", "Online Elo", "Battles", "Win rate", "Acceptable (95% Wilson)", "Mean s/answer", "Mean cost/answer"]
+LEADERBOARD_HEADERS = [
+    "Rank",
+    "Model",
+    "Rating",
+    "95% interval",
+    "Online Elo",
+    "Battles",
+    "Win rate",
+    "Acceptable (95% Wilson)",
+    "Mean s/answer",
+    "Mean cost/answer",
+]
 PAIR_HEADERS = ["Rater 1", "Rater 2", "Shared battles", "Agreement", "Agreement without ties", "Cohen's κ"]
 RATER_HEADERS = ["Rater", "Votes", "Tie or both bad", "Chose A (left) among A/B", "Repeats", "Self-consistency"]
 
@@ -29,16 +40,40 @@ def leaderboard_rows(board: Leaderboard) -> list[list[Any]]:
     rows = []
     for r in board.rows:
         interval = "—" if math.isnan(r.lower) else f"{r.lower:.0f} – {r.upper:.0f}"
-        accept = "—" if not r.acceptable_n else f"{r.acceptable:.0%} ({r.acceptable_interval[0]:.0%}–{r.acceptable_interval[1]:.0%}, n={r.acceptable_n})"
+        accept = (
+            "—"
+            if not r.acceptable_n
+            else f"{r.acceptable:.0%} ({r.acceptable_interval[0]:.0%}–{r.acceptable_interval[1]:.0%}, n={r.acceptable_n})"
+        )
         cost = "unknown" if r.cost_usd is None else f"${r.cost_usd:.6f}"
         latency = "—" if r.latency_s is None else f"{r.latency_s:.2f}"
-        rows.append([r.rank, r.name, round(r.rating), interval, round(r.elo), r.battles, _pct(r.win_rate), accept, latency, cost])
+        rows.append(
+            [
+                r.rank,
+                r.name,
+                round(r.rating),
+                interval,
+                round(r.elo),
+                r.battles,
+                _pct(r.win_rate),
+                accept,
+                latency,
+                cost,
+            ]
+        )
     return rows
 
 
 def pair_rows(report: AgreementReport) -> list[list[Any]]:
     return [
-        [p.rater_1, p.rater_2, p.shared, _pct(p.agreement), f"{_pct(p.agreement_decisive)} (n={p.decisive})", _num(p.kappa)]
+        [
+            p.rater_1,
+            p.rater_2,
+            p.shared,
+            _pct(p.agreement),
+            f"{_pct(p.agreement_decisive)} (n={p.decisive})",
+            _num(p.kappa),
+        ]
         for p in report.pairs
     ]
 
@@ -46,7 +81,11 @@ def pair_rows(report: AgreementReport) -> list[list[Any]]:
 def rater_rows(report: AgreementReport) -> list[list[Any]]:
     rows = []
     for r in report.raters:
-        left = _pct(r.left_rate) if math.isnan(r.left_rate) else f"{r.left_rate:.0%} ({r.left_interval[0]:.0%}–{r.left_interval[1]:.0%})"
+        left = (
+            _pct(r.left_rate)
+            if math.isnan(r.left_rate)
+            else f"{r.left_rate:.0%} ({r.left_interval[0]:.0%}–{r.left_interval[1]:.0%})"
+        )
         rows.append([r.rater, r.votes, _pct(r.tie_rate), left, r.repeats, _pct(r.self_consistency)])
     return rows
 
@@ -85,7 +124,7 @@ def _md_table(headers: list[str], rows: list[list[Any]]) -> str:
 
 
 def markdown(name: str, board: Leaderboard, agreement: AgreementReport, prompts: int, raters: int) -> str:
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return "\n\n".join(
         [
             f"# Arena report: {name}",
@@ -109,7 +148,13 @@ def _html_table(headers: list[str], rows: list[list[Any]]) -> str:
 
 
 def html_page(name: str, board: Leaderboard, agreement: AgreementReport, prompts: int, raters: int) -> str:
-    figures = [charts.ratings_chart(board), charts.win_rate_heatmap(board), charts.count_heatmap(board), charts.quality_against(board, "latency"), charts.quality_against(board, "cost")]
+    figures = [
+        charts.ratings_chart(board),
+        charts.win_rate_heatmap(board),
+        charts.count_heatmap(board),
+        charts.quality_against(board, "latency"),
+        charts.quality_against(board, "cost"),
+    ]
     # The plotly library is embedded once so the report opens offline.
     plots = "".join(fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures))
     title = html.escape(f"Arena report: {name}")

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import combinations
-from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,9 @@ def rater_sequence(battles: Sequence[tuple[int, int | None]], rater_id: int, see
     originals = sorted((b for b, r in battles if r is None), key=lambda b: _rank(seed, rater_id, b))
     sequence = list(originals)
     gap = max(3, len(originals) // 2)
-    for battle, original in sorted(((b, r) for b, r in battles if r is not None), key=lambda x: _rank(seed, rater_id, x[0])):
+    for battle, original in sorted(
+        ((b, r) for b, r in battles if r is not None), key=lambda x: _rank(seed, rater_id, x[0])
+    ):
         where = sequence.index(original) + gap + 1 if original in sequence else len(sequence)
         sequence.insert(min(where, len(sequence)), battle)
     return sequence

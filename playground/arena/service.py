@@ -10,19 +10,19 @@ from __future__ import annotations
 import logging
 import random
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 from playground.arena import files
 from playground.arena import leaderboard as lb
 from playground.arena.agreement import AgreementReport, Judgement, agreement_report
-from playground.arena.leaks import DEFAULT_WORDS, find_leaks, parse_words, unique_words, words_for_model
 from playground.arena.join_codes import new_join_code
+from playground.arena.leaks import DEFAULT_WORDS, find_leaks, parse_words, unique_words, words_for_model
 from playground.arena.live import LIVE_MODE, LiveActions, LiveView  # noqa: F401 - LiveView re-exported for the UI
 from playground.arena.pregen import PregenJobs
-from playground.arena.raters import GONE, WINNERS, BattleView, RaterActions, Reveal  # noqa: F401 - re-exported for the UI
 from playground.arena.prompts import PromptItem, from_texts
+from playground.arena.raters import GONE, WINNERS, BattleView, RaterActions, Reveal  # noqa: F401 - re-exported for the UI
 from playground.arena.schedule import pick_repeats, schedule
 from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
@@ -80,7 +80,13 @@ def _clean(text: str | None) -> str:
 
 
 def _check_new_evaluation(
-    name: str, prompts: Sequence[PromptItem], keys: Sequence[str], params: GenerationParams, leak_action: str, repeat_fraction: float, mode: str
+    name: str,
+    prompts: Sequence[PromptItem],
+    keys: Sequence[str],
+    params: GenerationParams,
+    leak_action: str,
+    repeat_fraction: float,
+    mode: str,
 ) -> None:
     """Refuse, in plain words, the settings an evaluation cannot be made from."""
     if not name:
@@ -113,7 +119,13 @@ def _contestant_labels(specs: Sequence[ModelSpec]) -> list[str]:
 
 
 class ArenaService(RaterActions, LiveActions):
-    def __init__(self, registry: ModelRegistry, recorder: GenerationRecorder, uow_factory: Callable[[], UnitOfWork], export_dir: Path):
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        recorder: GenerationRecorder,
+        uow_factory: Callable[[], UnitOfWork],
+        export_dir: Path,
+    ):
         self.registry = registry
         self.recorder = recorder
         self.uow_factory = uow_factory
@@ -152,7 +164,13 @@ class ArenaService(RaterActions, LiveActions):
         _check_new_evaluation(name, prompts, keys, params, leak_action, repeat_fraction, mode)
         specs = [self.registry.get_spec(k) for k in keys]  # ModelNotFound is a plain message
         labels = _contestant_labels(specs)
-        words = unique_words([*DEFAULT_WORDS, *parse_words(leak_words), *(w for s, label in zip(specs, labels) for w in words_for_model(label, s.key))])
+        words = unique_words(
+            [
+                *DEFAULT_WORDS,
+                *parse_words(leak_words),
+                *(w for s, label in zip(specs, labels) for w in words_for_model(label, s.key)),
+            ]
+        )
         seed = random.SystemRandom().randrange(1, 2**31) if seed is None else int(seed)
         slots = schedule(len(prompts), len(keys), seed=seed, pairs_per_prompt=pairs_per_prompt)
         repeats = pick_repeats(len(slots), repeat_fraction, seed)
@@ -160,29 +178,75 @@ class ArenaService(RaterActions, LiveActions):
             if uow.arena.evaluation_by_name(name) is not None:
                 raise InvalidInput(f"An evaluation named {name!r} already exists. Choose another name.")
             evaluation = uow.arena.add_evaluation(
-                name=name, mode=mode, join_code=new_join_code(uow), params=params.to_dict(), leak_words=words, leak_action=leak_action, seed=seed
+                name=name,
+                mode=mode,
+                join_code=new_join_code(uow),
+                params=params.to_dict(),
+                leak_words=words,
+                leak_action=leak_action,
+                seed=seed,
             )
             contestants = [
-                ArenaContestant(evaluation_id=evaluation.id, position=i, model_key=s.key, label=label, params=params.to_dict(), status="pending")
+                ArenaContestant(
+                    evaluation_id=evaluation.id,
+                    position=i,
+                    model_key=s.key,
+                    label=label,
+                    params=params.to_dict(),
+                    status="pending",
+                )
                 for i, (s, label) in enumerate(zip(specs, labels))
             ]
-            rows = [ArenaPrompt(evaluation_id=evaluation.id, position=i, question_id=p.question_id, text=p.text, source="set") for i, p in enumerate(prompts)]
+            rows = [
+                ArenaPrompt(
+                    evaluation_id=evaluation.id, position=i, question_id=p.question_id, text=p.text, source="set"
+                )
+                for i, p in enumerate(prompts)
+            ]
             uow.arena.add_all([*contestants, *rows])
-            answers = {(pi, ci): ArenaAnswer(prompt_id=p.id, contestant_id=c.id, text="", status="pending", leaks=[]) for pi, p in enumerate(rows) for ci, c in enumerate(contestants)}
+            answers = {
+                (pi, ci): ArenaAnswer(prompt_id=p.id, contestant_id=c.id, text="", status="pending", leaks=[])
+                for pi, p in enumerate(rows)
+                for ci, c in enumerate(contestants)
+            }
             uow.arena.add_all(list(answers.values()))
             battles = [
-                ArenaBattle(evaluation_id=evaluation.id, token=uuid.uuid4().hex, position=i, prompt_id=rows[s.prompt].id, answer_a_id=answers[(s.prompt, s.left)].id, answer_b_id=answers[(s.prompt, s.right)].id)
+                ArenaBattle(
+                    evaluation_id=evaluation.id,
+                    token=uuid.uuid4().hex,
+                    position=i,
+                    prompt_id=rows[s.prompt].id,
+                    answer_a_id=answers[(s.prompt, s.left)].id,
+                    answer_b_id=answers[(s.prompt, s.right)].id,
+                )
                 for i, s in enumerate(slots)
             ]
             uow.arena.add_all(battles)
             uow.arena.add_all(
                 [
-                    ArenaBattle(evaluation_id=evaluation.id, token=uuid.uuid4().hex, position=len(battles) + k, prompt_id=battles[i].prompt_id, answer_a_id=battles[i].answer_b_id, answer_b_id=battles[i].answer_a_id, repeat_of_id=battles[i].id)
+                    ArenaBattle(
+                        evaluation_id=evaluation.id,
+                        token=uuid.uuid4().hex,
+                        position=len(battles) + k,
+                        prompt_id=battles[i].prompt_id,
+                        answer_a_id=battles[i].answer_b_id,
+                        answer_b_id=battles[i].answer_a_id,
+                        repeat_of_id=battles[i].id,
+                    )
                     for k, i in enumerate(repeats)
                 ]
             )
-            info = EvaluationInfo(evaluation.id, name, evaluation.join_code, len(rows), labels, len(battles) + len(repeats), mode)
-        log.info("Created arena evaluation %s (%s): %d prompts, %d models, %d battles", info.id, name, info.prompts, len(keys), info.battles)
+            info = EvaluationInfo(
+                evaluation.id, name, evaluation.join_code, len(rows), labels, len(battles) + len(repeats), mode
+            )
+        log.info(
+            "Created arena evaluation %s (%s): %d prompts, %d models, %d battles",
+            info.id,
+            name,
+            info.prompts,
+            len(keys),
+            info.battles,
+        )
         return info
 
     def list_evaluations(self) -> list[tuple[str, int]]:
@@ -197,7 +261,11 @@ class ArenaService(RaterActions, LiveActions):
         with self.uow_factory() as uow:
             evaluation = uow.arena.get_evaluation(wanted) if wanted is not None else None
             if evaluation is None:
-                raise InvalidInput("Pick an evaluation first (or create one)." if wanted is None else "That evaluation no longer exists. Refresh the list.")
+                raise InvalidInput(
+                    "Pick an evaluation first (or create one)."
+                    if wanted is None
+                    else "That evaluation no longer exists. Refresh the list."
+                )
             return EvaluationInfo(
                 evaluation.id,
                 evaluation.name,
@@ -233,7 +301,9 @@ class ArenaService(RaterActions, LiveActions):
         info = self.evaluation(evaluation_id)
         if not self.jobs.start(info.id):
             return "Answers are already being generated for this evaluation."
-        return f"Generating answers for {info.name!r} in the background; raters can start on the battles that are ready."
+        return (
+            f"Generating answers for {info.name!r} in the background; raters can start on the battles that are ready."
+        )
 
     def cancel_generation(self, evaluation_id: int | None) -> str:
         info = self.evaluation(evaluation_id)
@@ -264,7 +334,11 @@ class ArenaService(RaterActions, LiveActions):
         with self.uow_factory() as uow:
             labels = {c.id: c.label for c in uow.arena.contestants(info.id)}
             prompts = {p.id: p.question_id for p in uow.arena.prompts(info.id)}
-            return [(prompts[a.prompt_id], labels[a.contestant_id], ", ".join(a.leaks), a.text[:160]) for a in uow.arena.answers(info.id) if a.leaks]
+            return [
+                (prompts[a.prompt_id], labels[a.contestant_id], ", ".join(a.leaks), a.text[:160])
+                for a in uow.arena.answers(info.id)
+                if a.leaks
+            ]
 
     def set_leak_policy(self, evaluation_id: int | None, action: str, extra_words: str = "") -> str:
         """Redact or exclude answers naming a model; extra words re-check every answer."""
@@ -279,7 +353,11 @@ class ArenaService(RaterActions, LiveActions):
             for answer in uow.arena.answers(info.id):
                 answer.leaks = find_leaks(answer.text, words) if answer.status == "ok" else []
                 flagged += bool(answer.leaks)
-        verb = "shown with the names blacked out" if action == "redact" else "kept out of the arena (and their votes out of the ratings)"
+        verb = (
+            "shown with the names blacked out"
+            if action == "redact"
+            else "kept out of the arena (and their votes out of the ratings)"
+        )
         return f"{flagged} answer(s) name a model or vendor; they are {verb}."
 
     def tally(self, evaluation_id: int | None) -> tuple[int, list[RaterTally]]:
@@ -288,7 +366,9 @@ class ArenaService(RaterActions, LiveActions):
             counts: dict[str, int] = {r.name: 0 for r in uow.arena.raters(info.id)}
             for row in uow.arena.vote_rows(info.id):
                 counts[row["rater"]] = counts.get(row["rater"], 0) + 1
-        return sum(counts.values()), [RaterTally(name, n) for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
+        return sum(counts.values()), [
+            RaterTally(name, n) for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
 
     # ---- leaderboard and agreement -----------------------------------------------------
     def leaderboard(self, evaluation_id: int | None, rounds: int = 100, seed: int = 0) -> lb.Leaderboard:
@@ -323,4 +403,3 @@ class ArenaService(RaterActions, LiveActions):
 
     def import_votes(self, path: str | Path, name: str = "") -> EvaluationInfo:
         return files.import_votes(self, path, name)
-

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from playground.compare.batch_read import (
     Table,
@@ -36,7 +37,17 @@ if TYPE_CHECKING:
     from playground.compare.service import CompareService
 
 log = logging.getLogger(__name__)
-__all__ = ["BatchCell", "BatchGrid", "BatchPlan", "BatchProgress", "BatchService", "Table", "demo_files", "load_table", "read_table"]
+__all__ = [
+    "BatchCell",
+    "BatchGrid",
+    "BatchPlan",
+    "BatchProgress",
+    "BatchService",
+    "Table",
+    "demo_files",
+    "load_table",
+    "read_table",
+]
 
 DEMO_DIR = Path(__file__).resolve().parents[2] / "assets" / "demo"
 DEMO_TEMPLATE_NAME = "Product reviews (demo)"
@@ -47,7 +58,11 @@ FINISHED = (GenerationStatus.OK, GenerationStatus.ERROR, GenerationStatus.CANCEL
 
 def demo_files() -> tuple[Path, str, str]:
     """(the demo reviews table, the demo template's text, its name)."""
-    return DEMO_DIR / "product_reviews.csv", (DEMO_DIR / "review_template.txt").read_text(encoding="utf-8").strip(), DEMO_TEMPLATE_NAME
+    return (
+        DEMO_DIR / "product_reviews.csv",
+        (DEMO_DIR / "review_template.txt").read_text(encoding="utf-8").strip(),
+        DEMO_TEMPLATE_NAME,
+    )
 
 
 @dataclass(frozen=True)
@@ -73,7 +88,7 @@ class BatchCell:
         return self.status in FINISHED
 
     @classmethod
-    def from_state(cls, state: ColumnState, model_name: str) -> "BatchCell":
+    def from_state(cls, state: ColumnState, model_name: str) -> BatchCell:
         usage = state.usage
         return cls(
             status=state.status,
@@ -152,7 +167,7 @@ class BatchPlan:
 
 
 class BatchService:
-    def __init__(self, compare: "CompareService", settings: Settings):
+    def __init__(self, compare: CompareService, settings: Settings):
         self.compare = compare  # a CompareService: its registry, recorder, templates and column checks
         self.settings = settings
         self.uow_factory = compare.uow_factory
@@ -163,14 +178,24 @@ class BatchService:
         check_table(table, row_limit=self.settings.batch_row_limit)
         return table
 
-    def prepare(self, columns: Sequence[ColumnConfig], template_body: str, table: Table | Sequence[Mapping[str, str]], filename: str = "") -> BatchPlan:
+    def prepare(
+        self,
+        columns: Sequence[ColumnConfig],
+        template_body: str,
+        table: Table | Sequence[Mapping[str, str]],
+        filename: str = "",
+    ) -> BatchPlan:
         """Check the columns, the template and the table together; raises InvalidInput."""
         self.compare.check_columns(columns)
         if not (template_body or "").strip():
-            raise InvalidInput("Type a prompt template first, using the table's column names in {{ }}, e.g. {{review}}.")
+            raise InvalidInput(
+                "Type a prompt template first, using the table's column names in {{ }}, e.g. {{review}}."
+            )
         variables = template_variables(template_body)
         if not variables:
-            raise InvalidInput("The prompt has no {{variables}}, so every row would get the same prompt. Put the table's column names in {{ }}, e.g. {{review}}.")
+            raise InvalidInput(
+                "The prompt has no {{variables}}, so every row would get the same prompt. Put the table's column names in {{ }}, e.g. {{review}}."
+            )
         if not isinstance(table, Table):
             rows = [{str(k): "" if v is None else str(v) for k, v in row.items()} for row in table]
             names = list(dict.fromkeys(k for row in rows for k in row))
@@ -181,7 +206,9 @@ class BatchService:
         blanks = first_blank_values(table.rows, mapping)
         if blanks:
             detail = "; ".join(f"{v} is empty in row(s) {', '.join(map(str, rows))}" for v, rows in blanks.items())
-            raise InvalidInput(f"Some rows have nothing to fill the template with: {detail}. Fill them in or delete those rows. Nothing was run.")
+            raise InvalidInput(
+                f"Some rows have nothing to fill the template with: {detail}. Fill them in or delete those rows. Nothing was run."
+            )
         names = [self.compare.registry.get_spec(c.model_key).name for c in columns]
         return BatchPlan(list(columns), names, template_body, table, mapping)
 
@@ -251,7 +278,12 @@ class BatchService:
         with self.uow_factory() as uow:
             run = uow.runs.get(batch.run_id)
             if run is not None:
-                run.meta = {**(run.meta or {}), "status": status, "rows_done": rows_done, "elapsed_s": round(elapsed_s, 3)}
+                run.meta = {
+                    **(run.meta or {}),
+                    "status": status,
+                    "rows_done": rows_done,
+                    "elapsed_s": round(elapsed_s, 3),
+                }
         log.info("Batch run %s ended: %s after %s row(s) in %.1f s", batch.run_id, status, rows_done, elapsed_s)
 
     # ---- saved batches -------------------------------------------------------------
@@ -269,14 +301,32 @@ class BatchService:
         for gen in sorted(generations, key=lambda g: g.id):  # a later attempt wins
             if 0 <= gen.row_index < len(cells) and 0 <= gen.position < len(names):
                 cells[gen.row_index][gen.position] = BatchCell(
-                    status=gen.status, output=gen.output, error=gen.error, generation_id=gen.id, model_name=gen.model_name,
-                    prompt_tokens=gen.prompt_tokens, completion_tokens=gen.completion_tokens, tokens_estimated=gen.tokens_estimated,
-                    ttft_s=gen.ttft_s, total_s=gen.total_s, tokens_per_s=gen.tokens_per_s, cost_usd=gen.cost_usd, finish_reason=gen.finish_reason,
+                    status=gen.status,
+                    output=gen.output,
+                    error=gen.error,
+                    generation_id=gen.id,
+                    model_name=gen.model_name,
+                    prompt_tokens=gen.prompt_tokens,
+                    completion_tokens=gen.completion_tokens,
+                    tokens_estimated=gen.tokens_estimated,
+                    ttft_s=gen.ttft_s,
+                    total_s=gen.total_s,
+                    tokens_per_s=gen.tokens_per_s,
+                    cost_usd=gen.cost_usd,
+                    finish_reason=gen.finish_reason,
                 )
         input_columns = list(meta.get("input_columns") or list(dict.fromkeys(k for row in inputs for k in row)))
         return BatchGrid(
-            int(run_id), input_columns, inputs, dict(meta.get("variable_columns", {})), columns, names, cells,
-            str(meta.get("status", RunStatus.DONE)), str(meta.get("template_body", "")), str(meta.get("source_filename", "")),
+            int(run_id),
+            input_columns,
+            inputs,
+            dict(meta.get("variable_columns", {})),
+            columns,
+            names,
+            cells,
+            str(meta.get("status", RunStatus.DONE)),
+            str(meta.get("template_body", "")),
+            str(meta.get("source_filename", "")),
         )
 
     def export_csv(self, run_id: int) -> Path:
@@ -314,7 +364,13 @@ class _BatchExecution:
         self.cells[index] = [replace(c, status=GenerationStatus.WAITING) for c in self.cells[index]]
         prompt = self.plan.prompt_for(self.plan.table.rows[index])
         return [
-            StreamRequest(position=p, model_key=c.model_key, messages=(Message("user", prompt),), params=c.params(), row_index=index)
+            StreamRequest(
+                position=p,
+                model_key=c.model_key,
+                messages=(Message("user", prompt),),
+                params=c.params(),
+                row_index=index,
+            )
             for p, c in enumerate(self.plan.columns)
         ]
 
@@ -323,7 +379,9 @@ class _BatchExecution:
 
     def stopped_early(self) -> bool:
         """Rows left unrun or answers cut short (a Cancel after the last answer changes nothing)."""
-        return self.rows_done < len(self.cells) or any(cell.status == GenerationStatus.CANCELLED for row in self.cells for cell in row)
+        return self.rows_done < len(self.cells) or any(
+            cell.status == GenerationStatus.CANCELLED for row in self.cells for cell in row
+        )
 
     def snapshot(self, status: str, finished: bool = False) -> BatchProgress:
         plan = self.plan
@@ -331,7 +389,15 @@ class _BatchExecution:
         elapsed = self.elapsed_s()
         eta = None if finished else (elapsed / done * (self.total - done) if done else None)
         grid = BatchGrid(
-            self.run_id, plan.table.columns, plan.table.rows, plan.variable_columns, plan.columns, plan.column_names,
-            [list(row) for row in self.cells], status, plan.template_body, plan.table.filename,
+            self.run_id,
+            plan.table.columns,
+            plan.table.rows,
+            plan.variable_columns,
+            plan.columns,
+            plan.column_names,
+            [list(row) for row in self.cells],
+            status,
+            plan.template_body,
+            plan.table.filename,
         )
         return BatchProgress(self.run_id, done, self.total, elapsed, eta, grid, finished)

@@ -11,7 +11,18 @@ from typing import Any
 from playground.compare.batch import NOT_RUN, BatchCell, BatchGrid
 from playground.formatting import csv_cell
 
-CELL_FIELDS = ("output", "status", "error", "prompt_tokens", "completion_tokens", "tokens_estimated", "ttft_s", "total_s", "tokens_per_s", "cost_usd")
+CELL_FIELDS = (
+    "output",
+    "status",
+    "error",
+    "prompt_tokens",
+    "completion_tokens",
+    "tokens_estimated",
+    "ttft_s",
+    "total_s",
+    "tokens_per_s",
+    "cost_usd",
+)
 
 
 def column_settings(grid: BatchGrid, position: int) -> dict[str, Any]:
@@ -52,7 +63,12 @@ def write_jsonl(grid: BatchGrid, path: Path) -> Path:
 def csv_headers(grid: BatchGrid) -> list[str]:
     headers = ["row", *grid.input_columns]
     for k in range(1, len(grid.column_names) + 1):
-        headers += [f"col{k}_model", f"col{k}_model_key", f"col{k}_settings", *(f"col{k}_{name}" for name in CELL_FIELDS)]
+        headers += [
+            f"col{k}_model",
+            f"col{k}_model_key",
+            f"col{k}_settings",
+            *(f"col{k}_{name}" for name in CELL_FIELDS),
+        ]
     return headers
 
 
@@ -69,5 +85,3 @@ def write_csv(grid: BatchGrid, path: Path) -> Path:
                 line += [csv_cell(record[name]) for name in CELL_FIELDS]
             writer.writerow(line)
     return path
-
-

@@ -11,10 +11,11 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any
 
 from playground import text_decoding
 from playground.errors import InvalidInput
@@ -22,7 +23,9 @@ from playground.errors import InvalidInput
 SUPPORTED = (".csv", ".tsv", ".xlsx", ".jsonl")
 ROW_LIMIT_ENV = "PLAYGROUND_BATCH_ROW_LIMIT"
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-_SAVE_AS_UTF8 = "In Excel use File → Save As → “CSV UTF-8”; in other editors choose the UTF-8 encoding, then upload it again."
+_SAVE_AS_UTF8 = (
+    "In Excel use File → Save As → “CSV UTF-8”; in other editors choose the UTF-8 encoding, then upload it again."
+)
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,9 @@ class Table:
         return len(self.rows)
 
 
-def read_table(path: str | Path, filename: str | None = None, *, row_limit: int | None = None, variables: Sequence[str] = ()) -> list[dict[str, str]]:
+def read_table(
+    path: str | Path, filename: str | None = None, *, row_limit: int | None = None, variables: Sequence[str] = ()
+) -> list[dict[str, str]]:
     """The rows of a table file, each a {column: value} dict of strings."""
     table = load_table(path, filename)
     check_table(table, row_limit=row_limit, variables=variables)
@@ -52,7 +57,9 @@ def load_table(path: str | Path, filename: str | None = None) -> Table:
     name = filename or path.name
     suffix = Path(name).suffix.lower()
     if suffix == ".xls":
-        raise InvalidInput(f"{name} is an old-style Excel file (.xls). Save it as .xlsx (Excel workbook) or CSV UTF-8 and upload that.")
+        raise InvalidInput(
+            f"{name} is an old-style Excel file (.xls). Save it as .xlsx (Excel workbook) or CSV UTF-8 and upload that."
+        )
     if suffix not in SUPPORTED:
         raise InvalidInput(f"{name} is not a table Playground can read. Upload a .csv, .tsv, .xlsx or .jsonl file.")
     if not path.is_file():
@@ -75,11 +82,15 @@ def check_table(table: Table, *, row_limit: int | None = None, variables: Sequen
     """Refuse a table that is too long or lacks a column for a template variable; returns
     which column fills each variable."""
     if row_limit is not None and table.row_count > row_limit:
-        raise InvalidInput(f"This file has {table.row_count} rows; the limit is {row_limit} ({ROW_LIMIT_ENV}). Nothing was run.")
+        raise InvalidInput(
+            f"This file has {table.row_count} rows; the limit is {row_limit} ({ROW_LIMIT_ENV}). Nothing was run."
+        )
     mapping = match_variables(table.columns, variables)
     missing = [v for v in variables if v not in mapping]
     if missing:
-        raise InvalidInput(f"The file has no column for: {', '.join(missing)}. Its columns are: {', '.join(table.columns)}.")
+        raise InvalidInput(
+            f"The file has no column for: {', '.join(missing)}. Its columns are: {', '.join(table.columns)}."
+        )
     return mapping
 
 
@@ -102,7 +113,9 @@ def _loose(name: str) -> str:
 
 
 # ---- formats ---------------------------------------------------------------------------
-def _rows_from_records(records: Iterable[tuple[int, Sequence[Any]]], name: str, what: str) -> tuple[list[str], list[dict[str, str]]]:
+def _rows_from_records(
+    records: Iterable[tuple[int, Sequence[Any]]], name: str, what: str
+) -> tuple[list[str], list[dict[str, str]]]:
     """Header + value rows (each with its line/row number for messages) into dicts."""
     columns: list[str] | None = None
     rows: list[dict[str, str]] = []
@@ -133,31 +146,43 @@ def _header(values: list[str], name: str) -> list[str]:
     seen: set[str] = set()
     for column in columns:
         if column in seen:
-            raise InvalidInput(f"The column name “{column}” appears twice in the header of {name}; give each column its own name.")
+            raise InvalidInput(
+                f"The column name “{column}” appears twice in the header of {name}; give each column its own name."
+            )
         seen.add(column)
     return columns
 
 
 def _decode_text(data: bytes, name: str) -> tuple[str, list[str]]:
     if data[:4] == b"PK\x03\x04":
-        raise InvalidInput(f"{name} is a zip or Excel workbook, not a text table. If it is an Excel file, name it .xlsx (or export it as CSV UTF-8).")
+        raise InvalidInput(
+            f"{name} is a zip or Excel workbook, not a text table. If it is an Excel file, name it .xlsx (or export it as CSV UTF-8)."
+        )
     try:
         decoded = text_decoding.decode_text(data, fallbacks=("cp1252",), scan_bytes=65536)
     except text_decoding.BinaryData as err:
-        raise InvalidInput(f"{name} is not a text table: it contains binary data. Upload the table itself, saved as CSV UTF-8, XLSX or JSONL.") from err
+        raise InvalidInput(
+            f"{name} is not a text table: it contains binary data. Upload the table itself, saved as CSV UTF-8, XLSX or JSONL."
+        ) from err
     except text_decoding.UndecodableText as err:
-        raise InvalidInput(f"{name} is not UTF-8 text, and it is not Windows-1252 text either. Please save it as UTF-8. {_SAVE_AS_UTF8}") from err
+        raise InvalidInput(
+            f"{name} is not UTF-8 text, and it is not Windows-1252 text either. Please save it as UTF-8. {_SAVE_AS_UTF8}"
+        ) from err
     if decoded.encoding == text_decoding.UTF16:
         return decoded.text, ["Read as UTF-16 text."]
     if not decoded.is_utf8:
-        return decoded.text, [f"{name} is not UTF-8, so it was read as Windows-1252 (Western European). If accented letters look wrong below, save it as UTF-8 and upload it again."]
+        return decoded.text, [
+            f"{name} is not UTF-8, so it was read as Windows-1252 (Western European). If accented letters look wrong below, save it as UTF-8 and upload it again."
+        ]
     return decoded.text, []
 
 
 def _read_delimited(data: bytes, name: str, *, tab: bool) -> tuple[list[str], list[dict[str, str]], list[str]]:
     text, notes = _decode_text(data, name)
     if _CONTROL.search(text[:65536]):
-        raise InvalidInput(f"{name} is not a text table: it contains binary data. Upload the table itself, saved as CSV UTF-8, XLSX or JSONL.")
+        raise InvalidInput(
+            f"{name} is not a text table: it contains binary data. Upload the table itself, saved as CSV UTF-8, XLSX or JSONL."
+        )
     delimiter = "\t" if tab else _guess_delimiter(text)
     if delimiter != "," and not tab:
         notes.append(f"Columns are separated by “{'tab' if delimiter == chr(9) else delimiter}”.")
@@ -186,17 +211,25 @@ def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[dict[str, str]], 
 
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:  # noqa: BLE001 - zip, XML and openpyxl errors all mean "not a workbook"
-        raise InvalidInput(f"{name} is not a readable Excel workbook (.xlsx): it may be damaged or another kind of file. Open it in Excel and save it again as .xlsx or CSV UTF-8.") from err
+    except Exception as err:
+        raise InvalidInput(
+            f"{name} is not a readable Excel workbook (.xlsx): it may be damaged or another kind of file. Open it in Excel and save it again as .xlsx or CSV UTF-8."
+        ) from err
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             raise InvalidInput(f"{name} has no worksheets.")
-        notes = [f"Read the first sheet, “{sheet.title}” (the workbook has {len(workbook.worksheets)})."] if len(workbook.worksheets) > 1 else []
+        notes = (
+            [f"Read the first sheet, “{sheet.title}” (the workbook has {len(workbook.worksheets)})."]
+            if len(workbook.worksheets) > 1
+            else []
+        )
         try:
             records = list(enumerate(sheet.iter_rows(values_only=True), start=1))
-        except Exception as err:  # noqa: BLE001
-            raise InvalidInput(f"{name} could not be read: the workbook looks damaged ({type(err).__name__}). Save it again and upload it.") from err
+        except Exception as err:
+            raise InvalidInput(
+                f"{name} could not be read: the workbook looks damaged ({type(err).__name__}). Save it again and upload it."
+            ) from err
     finally:
         workbook.close()
     columns, rows = _rows_from_records(records, name, "Row")
@@ -216,7 +249,9 @@ def json_type_name(value: Any) -> str:
     return "object" if isinstance(value, dict) else "list"
 
 
-def json_objects(text: str, name: str, example: str, after: str = "", bare_key: str | None = None) -> Iterator[tuple[int, dict[str, Any]]]:
+def json_objects(
+    text: str, name: str, example: str, after: str = "", bare_key: str | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
     """(line number, object with trimmed keys) for each non-blank line of a JSON Lines text;
     a plain message naming the line for one that is not a JSON object. ``example`` shows
     what a line should look like; ``after`` ends every message. With ``bare_key``, a line
@@ -227,11 +262,15 @@ def json_objects(text: str, name: str, example: str, after: str = "", bare_key: 
         try:
             value = json.loads(line)
         except json.JSONDecodeError as err:
-            raise InvalidInput(f"Line {number} of {name} is not valid JSON ({err.msg} at character {err.colno}). Each line must be one object like {example}.{after}") from err
+            raise InvalidInput(
+                f"Line {number} of {name} is not valid JSON ({err.msg} at character {err.colno}). Each line must be one object like {example}.{after}"
+            ) from err
         if bare_key is not None and isinstance(value, str):
             value = {bare_key: value}
         if not isinstance(value, dict):
-            raise InvalidInput(f"Line {number} of {name} is a {json_type_name(value)}, not an object like {example}.{after}")
+            raise InvalidInput(
+                f"Line {number} of {name} is a {json_type_name(value)}, not an object like {example}.{after}"
+            )
         yield number, {str(k).strip(): v for k, v in value.items()}
 
 
@@ -274,7 +313,9 @@ def preview_rows(table: Table, limit: int = 5) -> list[list[str]]:
     return [[row.get(c, "") for c in table.columns] for row in table.rows[:limit]]
 
 
-def first_blank_values(rows: Sequence[Mapping[str, str]], mapping: Mapping[str, str], limit: int = 5) -> dict[str, list[int]]:
+def first_blank_values(
+    rows: Sequence[Mapping[str, str]], mapping: Mapping[str, str], limit: int = 5
+) -> dict[str, list[int]]:
     """For each variable, the (1-based) rows where its column is blank."""
     blanks: dict[str, list[int]] = {}
     for number, row in enumerate(rows, start=1):

@@ -6,7 +6,11 @@ from playground.compare.batch import NOT_RUN, BatchCell, BatchGrid, BatchProgres
 from playground.formatting import clip, format_duration
 from playground.statuses import GenerationStatus, RunStatus
 
-ENDINGS: dict[str, str] = {RunStatus.DONE: "✅ finished", RunStatus.CANCELLED: "⏹ cancelled", RunStatus.FAILED: "❌ failed"}
+ENDINGS: dict[str, str] = {
+    RunStatus.DONE: "✅ finished",
+    RunStatus.CANCELLED: "⏹ cancelled",
+    RunStatus.FAILED: "❌ failed",
+}
 
 
 def grid_table(grid: BatchGrid, max_chars: int = 400, input_chars: int = 36) -> tuple[list[str], list[list[str]]]:
@@ -17,7 +21,13 @@ def grid_table(grid: BatchGrid, max_chars: int = 400, input_chars: int = 36) -> 
     headers = ["#", *shown_inputs, *(f"{i + 1} · {name}" for i, name in enumerate(grid.column_names))]
     rows = []
     for number, (values, cells) in enumerate(zip(grid.inputs, grid.cells), start=1):
-        rows.append([str(number), *(clip(values.get(c, ""), input_chars) for c in shown_inputs), *(cell_text(c, max_chars) for c in cells)])
+        rows.append(
+            [
+                str(number),
+                *(clip(values.get(c, ""), input_chars) for c in shown_inputs),
+                *(cell_text(c, max_chars) for c in cells),
+            ]
+        )
     return headers, rows
 
 
@@ -44,6 +54,8 @@ def format_progress(progress: BatchProgress) -> str:
         ending = ENDINGS.get(progress.status, progress.status)
         shown = ((GenerationStatus.ERROR, "failed"), (GenerationStatus.CANCELLED, "stopped"), (NOT_RUN, "not run"))
         extra = [f"{counts[k]} {label}" for k, label in shown if counts.get(k)]
-        return f"{ending} · {line} in {format_duration(progress.elapsed_s)}" + (" · " + ", ".join(extra) if extra else "")
+        return f"{ending} · {line} in {format_duration(progress.elapsed_s)}" + (
+            " · " + ", ".join(extra) if extra else ""
+        )
     eta = "ETA —" if progress.eta_s is None else f"ETA {format_duration(progress.eta_s)}"
     return f"{line} · {eta}"

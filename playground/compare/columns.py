@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from playground.errors import InvalidInput
 from playground.models.types import GenerationParams
@@ -28,7 +29,7 @@ class ColumnConfig:
         return {"model_key": self.model_key, **self.params().to_dict()}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "ColumnConfig":
+    def from_dict(cls, data: dict[str, Any]) -> ColumnConfig:
         params = GenerationParams.from_dict(data)
         return cls(model_key=data["model_key"], **{name: getattr(params, name) for name in _PARAM_FIELDS})
 
@@ -57,7 +58,17 @@ def parse_seed(value: Any) -> int | None:
     return None if seed < 0 else seed
 
 
-def make_column(model_key: Any, system_prompt: Any, temperature: Any, top_p: Any, max_tokens: Any, seed: Any, stop: Any, *, label: str) -> ColumnConfig:
+def make_column(
+    model_key: Any,
+    system_prompt: Any,
+    temperature: Any,
+    top_p: Any,
+    max_tokens: Any,
+    seed: Any,
+    stop: Any,
+    *,
+    label: str,
+) -> ColumnConfig:
     """Build a column from raw form values, with a plain message for each bad one."""
     if not model_key:
         raise InvalidInput(f"{label}: pick a model.")

@@ -9,8 +9,8 @@ from __future__ import annotations
 import queue
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Iterator, Sequence
 
 from playground.generation import GenerationRecorder, GenerationUpdate
 from playground.models.types import GenerationParams, Message, Usage
@@ -77,9 +77,14 @@ def stream_requests(
             ):
                 updates.put((request.position, _state_from(update, request.position)))
         except Exception as err:  # noqa: BLE001 - e.g. the model vanished: that column shows it, others go on
-            updates.put((request.position, ColumnState(request.position, status=GenerationStatus.ERROR, error=str(err))))
+            updates.put(
+                (request.position, ColumnState(request.position, status=GenerationStatus.ERROR, error=str(err)))
+            )
 
-    threads = [threading.Thread(target=work, args=(request,), name=f"column-{request.position}", daemon=True) for request in requests]
+    threads = [
+        threading.Thread(target=work, args=(request,), name=f"column-{request.position}", daemon=True)
+        for request in requests
+    ]
     for thread in threads:
         thread.start()
     last_emit = 0.0

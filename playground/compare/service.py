@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
-from typing import Callable, Iterator, Sequence
 
 from playground.compare.columns import MAX_COLUMNS, ColumnConfig
 from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
@@ -55,7 +55,13 @@ def empty_histories() -> list[History]:
 
 
 class CompareService:
-    def __init__(self, registry: ModelRegistry, recorder: GenerationRecorder, uow_factory: Callable[[], UnitOfWork], templates: TemplateService):
+    def __init__(
+        self,
+        registry: ModelRegistry,
+        recorder: GenerationRecorder,
+        uow_factory: Callable[[], UnitOfWork],
+        templates: TemplateService,
+    ):
         self.registry = registry
         self.recorder = recorder
         self.uow_factory = uow_factory
@@ -67,7 +73,7 @@ class CompareService:
             raise InvalidInput("Add at least one column.")
         if len(columns) > MAX_COLUMNS:
             raise InvalidInput(f"At most {MAX_COLUMNS} columns can run side by side.")
-        for index, column in enumerate(columns, start=1):
+        for _index, column in enumerate(columns, start=1):
             self.registry.get_spec(column.model_key)  # ModelNotFound has a plain message
 
     def build_prompt(self, body: str, variables: dict[str, str] | None) -> str:
@@ -76,7 +82,13 @@ class CompareService:
         return render_template(body, variables or {})
 
     # ---- live runs ---------------------------------------------------------------
-    def start_run(self, columns: Sequence[ColumnConfig], prompt_body: str, variables: dict[str, str] | None = None, template_name: str = "") -> tuple[int, str]:
+    def start_run(
+        self,
+        columns: Sequence[ColumnConfig],
+        prompt_body: str,
+        variables: dict[str, str] | None = None,
+        template_name: str = "",
+    ) -> tuple[int, str]:
         """Check everything, then open a run; returns (run_id, the rendered prompt)."""
         self.check_columns(columns)
         prompt = self.build_prompt(prompt_body, variables)
@@ -126,7 +138,10 @@ class CompareService:
             StreamRequest(
                 position=index,
                 model_key=column.model_key,
-                messages=tuple(Message(m["role"], m["content"]) for m in (histories[index] if index < len(histories) else [])) + (Message("user", user_text),),
+                messages=tuple(
+                    Message(m["role"], m["content"]) for m in (histories[index] if index < len(histories) else [])
+                )
+                + (Message("user", user_text),),
                 params=column.params(),
                 turn=turn,
             )
@@ -151,14 +166,18 @@ class CompareService:
         if not 2 <= int(times) <= 20:
             raise InvalidInput("Repeat between 2 and 20 times.")
         self.check_columns([column])
-        run_id = self.recorder.start_run("repeat", title=user_text, meta={"columns": [column.to_dict()], "times": int(times)})
+        run_id = self.recorder.start_run(
+            "repeat", title=user_text, meta={"columns": [column.to_dict()], "times": int(times)}
+        )
         messages = tuple(Message(m["role"], m["content"]) for m in history) + (Message("user", user_text),)
         results: list[ColumnState] = []
         notify(on_progress, 0, int(times), "Repeating")
         for attempt in range(int(times)):
             if cancel is not None and cancel.is_set():
                 break
-            job = StreamRequest(position=0, model_key=column.model_key, messages=messages, params=column.params(), attempt=attempt)
+            job = StreamRequest(
+                position=0, model_key=column.model_key, messages=messages, params=column.params(), attempt=attempt
+            )
             final = complete(stream_requests(self.recorder, run_id, [job], cancel))
             results.append(final[0])
             notify(on_progress, attempt + 1, int(times), f"Run {attempt + 1} of {int(times)}")
@@ -189,7 +208,9 @@ class CompareService:
         """A saved run to put back into the columns, naming the models it used that are gone."""
         saved = self.load_run(run_id)
         available = {spec.key for spec in self.registry.list_specs()}
-        removed = tuple(name for column, name in zip(saved.columns, saved.column_names) if column.model_key not in available)
+        removed = tuple(
+            name for column, name in zip(saved.columns, saved.column_names) if column.model_key not in available
+        )
         return replace(saved, removed_models=removed)
 
     def load_run(self, run_id: int) -> SavedRun:

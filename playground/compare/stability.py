@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(frozen=True)
@@ -15,10 +15,12 @@ class Spread:
     high: float
 
     @classmethod
-    def of(cls, values: Sequence[float]) -> "Spread | None":
+    def of(cls, values: Sequence[float]) -> Spread | None:
         if not values:
             return None
-        return cls(statistics.fmean(values), statistics.pstdev(values) if len(values) > 1 else 0.0, min(values), max(values))
+        return cls(
+            statistics.fmean(values), statistics.pstdev(values) if len(values) > 1 else 0.0, min(values), max(values)
+        )
 
 
 @dataclass(frozen=True)
@@ -31,7 +33,10 @@ class Stability:
     failures: int
 
     def summary(self) -> str:
-        lines = [f"**{self.runs} runs: {self.distinct_outputs} distinct answer(s)**" + (f", {self.failures} failed" if self.failures else "")]
+        lines = [
+            f"**{self.runs} runs: {self.distinct_outputs} distinct answer(s)**"
+            + (f", {self.failures} failed" if self.failures else "")
+        ]
         for label, spread, unit, digits in (
             ("Length", self.length_chars, " chars", 0),
             ("Completion tokens", self.completion_tokens, "", 0),
@@ -44,7 +49,9 @@ class Stability:
         return "  \n".join(lines)
 
 
-def stability_of(outputs: Sequence[str], completion_tokens: Sequence[int | None], total_s: Sequence[float | None], failures: int = 0) -> Stability:
+def stability_of(
+    outputs: Sequence[str], completion_tokens: Sequence[int | None], total_s: Sequence[float | None], failures: int = 0
+) -> Stability:
     return Stability(
         runs=len(outputs) + failures,
         distinct_outputs=len({o.strip() for o in outputs}),

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
 
 from playground.errors import InvalidInput
 from storage import UnitOfWork
@@ -78,7 +78,9 @@ class TemplateService:
             version = uow.templates.get_version(version_id)
             if version is None:
                 return None
-            return TemplateInfo(version.template.name, version.version, version.id, version.body, list(version.variables))
+            return TemplateInfo(
+                version.template.name, version.version, version.id, version.body, list(version.variables)
+            )
 
     def matching_version(self, name: str, body: str) -> int | None:
         """The id of the saved version whose text is exactly ``body``, so a run can record it."""

@@ -10,8 +10,9 @@ inside it, so a micro-batch pads to its longest row and little compute is spent 
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from playground.models.prompt_formats import Example, encode_text, render_prompt, render_training_pair
 
@@ -33,7 +34,9 @@ class Row:
         return len(self.input_ids) - self.prompt_len
 
 
-def tokenize_examples(examples: Sequence[Example], prompt_format: str, tokenizer: Any, max_length: int) -> tuple[list[Row], int]:
+def tokenize_examples(
+    examples: Sequence[Example], prompt_format: str, tokenizer: Any, max_length: int
+) -> tuple[list[Row], int]:
     """Rows for training, and how many examples were dropped because the prompt alone filled max_length."""
     rows: list[Row] = []
     dropped = 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
@@ -27,7 +27,13 @@ def token_length_histogram(lengths: Sequence[int], cutoff: int) -> go.Figure:
             name="rows",
         )
     )
-    fig.add_vline(x=cutoff, line_dash="dash", line_color="#dc2626", annotation_text=f"cut-off {cutoff}", annotation_position="top right")
+    fig.add_vline(
+        x=cutoff,
+        line_dash="dash",
+        line_color="#dc2626",
+        annotation_text=f"cut-off {cutoff}",
+        annotation_position="top right",
+    )
     longer = sum(length > cutoff for length in lengths)
     fig.update_layout(
         title=f"Token length per row ({longer} of {len(lengths)} longer than the cut-off)",

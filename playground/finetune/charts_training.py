@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
@@ -25,15 +25,23 @@ def loss_chart(
     fig = go.Figure()
     fig.add_trace(
         go.Scatter(
-            x=list(train_steps), y=list(train_losses), mode="lines", name="training loss",
-            line=dict(color=TRAIN_COLOUR), hovertemplate="step %{x}: %{y:.3f}<extra>training</extra>",
+            x=list(train_steps),
+            y=list(train_losses),
+            mode="lines",
+            name="training loss",
+            line=dict(color=TRAIN_COLOUR),
+            hovertemplate="step %{x}: %{y:.3f}<extra>training</extra>",
         )
     )
     if holdout_steps:
         fig.add_trace(
             go.Scatter(
-                x=list(holdout_steps), y=list(holdout_losses), mode="lines+markers", name="holdout loss",
-                line=dict(color=HOLDOUT_COLOUR), hovertemplate="step %{x}: %{y:.3f}<extra>holdout</extra>",
+                x=list(holdout_steps),
+                y=list(holdout_losses),
+                mode="lines+markers",
+                name="holdout loss",
+                line=dict(color=HOLDOUT_COLOUR),
+                hovertemplate="step %{x}: %{y:.3f}<extra>holdout</extra>",
             )
         )
     title = "Loss" if train_steps else "Loss (no steps yet)"

@@ -100,4 +100,3 @@ def load_checkpoint(job_dir: Path) -> Checkpoint | None:
             data = torch.load(state_file, map_location="cpu", weights_only=False)
             return Checkpoint(**data)
     return None
-

@@ -8,8 +8,9 @@ nothing, so presets change epochs and learning rate rather than r.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any, Mapping
+from typing import Any
 
 from playground.errors import InvalidInput
 
@@ -52,11 +53,11 @@ class TrainingConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "TrainingConfig":
+    def from_dict(cls, data: Mapping[str, Any]) -> TrainingConfig:
         names = {f.name for f in fields(cls)}
         return cls(**{k: v for k, v in data.items() if k in names})
 
-    def with_changes(self, **changes: Any) -> "TrainingConfig":
+    def with_changes(self, **changes: Any) -> TrainingConfig:
         return replace(self, **changes)
 
     def effective_4bit(self, has_cuda: bool) -> bool:

@@ -10,8 +10,9 @@ from __future__ import annotations
 import bisect
 import math
 import random
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 from playground.errors import InvalidInput
 from playground.finetune.datasets import ConvertedRow
@@ -62,7 +63,7 @@ class DatasetReport:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "DatasetReport":
+    def from_dict(cls, data: Mapping[str, Any]) -> DatasetReport:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         known["issues"] = [RowIssue(**i) for i in data.get("issues", [])]
         return cls(**known)
@@ -74,11 +75,16 @@ class DatasetReport:
     def summary_markdown(self) -> str:
         counts = self.counts()
         left_out = self.total_rows - self.usable_rows
-        lines = [f"**{self.usable_rows} of {self.total_rows} rows** will be used for training" + (f" ({left_out} left out)." if left_out else ".")]
+        lines = [
+            f"**{self.usable_rows} of {self.total_rows} rows** will be used for training"
+            + (f" ({left_out} left out)." if left_out else ".")
+        ]
         found = [f"{n} {ISSUE_KINDS[k]}" for k, n in counts.items() if n]
         lines.append("Found: " + ", ".join(found) + "." if found else "No problems found.")
         if self.lengths:
-            lines.append(f"Token length: shortest {min(self.lengths)}, median {_median(self.lengths)}, longest {max(self.lengths)}; cut-off {self.max_length}.")
+            lines.append(
+                f"Token length: shortest {min(self.lengths)}, median {_median(self.lengths)}, longest {max(self.lengths)}; cut-off {self.max_length}."
+            )
         lines += [f"⚠️ {w}" for w in self.warnings] + [f"ℹ️ {n}" for n in self.notes]
         return "\n\n".join(lines)
 
@@ -126,22 +132,36 @@ def check_dataset(
             continue
         key = _identity(row.example)
         if key in first_seen:
-            issues.append(RowIssue(row.number, "duplicate", f"Same as {unit} {first_seen[key]}; only the first copy is used."))
+            issues.append(
+                RowIssue(row.number, "duplicate", f"Same as {unit} {first_seen[key]}; only the first copy is used.")
+            )
             excluded.append(row.number)
             continue
         first_seen[key] = row.number
         length = count_tokens(text_of(row.example))
         lengths.append(length)
         if length > max_length:
-            issues.append(RowIssue(row.number, "too_long", f"{length} tokens > cut-off {max_length}: training reads only the first {max_length}, so the end of the answer is not learned."))
+            issues.append(
+                RowIssue(
+                    row.number,
+                    "too_long",
+                    f"{length} tokens > cut-off {max_length}: training reads only the first {max_length}, so the end of the answer is not learned.",
+                )
+            )
     usable = len(lengths)
-    report = DatasetReport(len(rows), usable, max_length, unit, issues, excluded, lengths, histogram_bins(lengths, max_length))
+    report = DatasetReport(
+        len(rows), usable, max_length, unit, issues, excluded, lengths, histogram_bins(lengths, max_length)
+    )
     _refuse_too_few(report, min_rows)
     if usable < FEW_ROWS:
-        report.warnings.append(f"Only {usable} usable rows. Fine-tuning works best with at least {FEW_ROWS} (hundreds are better); with fewer the model mostly memorises them.")
+        report.warnings.append(
+            f"Only {usable} usable rows. Fine-tuning works best with at least {FEW_ROWS} (hundreds are better); with fewer the model mostly memorises them."
+        )
     too_long = report.counts()["too_long"]
     if too_long:
-        report.warnings.append(f"{too_long} rows are longer than the cut-off of {max_length} tokens. Raise the cut-off (it costs memory and time) or shorten those rows.")
+        report.warnings.append(
+            f"{too_long} rows are longer than the cut-off of {max_length} tokens. Raise the cut-off (it costs memory and time) or shorten those rows."
+        )
     return report
 
 
@@ -162,7 +182,11 @@ def _refuse_too_few(report: DatasetReport, min_rows: int) -> None:
         why = f" Every row has a problem; the first is {report.unit} {first.row}: {first.message}" if first else ""
         raise InvalidInput(f"No usable rows: nothing to fine-tune on.{why} Nothing was saved.")
     what = "A single row is" if usable == 1 else f"{usable} rows are"
-    left_out = f" ({report.total_rows - usable} of {report.total_rows} rows were left out: see the problems listed.)" if usable < report.total_rows else ""
+    left_out = (
+        f" ({report.total_rows - usable} of {report.total_rows} rows were left out: see the problems listed.)"
+        if usable < report.total_rows
+        else ""
+    )
     raise InvalidInput(
         f"{what} not enough to fine-tune on: add at least {min_rows - usable} more examples ({min_rows} in all; "
         f"about {FEW_ROWS} or more give useful results). A few rows are held out to check the tuned model.{left_out} Nothing was saved."
@@ -197,11 +221,17 @@ def holdout_size(total: int, fraction: float = 0.1, min_holdout: int = 3) -> tup
         return 0, "Too few rows to hold any out."
     wanted = max(min_holdout, math.ceil(total * fraction))
     size = min(wanted, total // 2)  # at least as many rows to learn from as to check on
-    note = "" if size == wanted else f"Held out {size} rows instead of {wanted}: the dataset is small, and at least half of it is kept for training."
+    note = (
+        ""
+        if size == wanted
+        else f"Held out {size} rows instead of {wanted}: the dataset is small, and at least half of it is kept for training."
+    )
     return size, note
 
 
-def split_holdout(examples: Sequence[Example], fraction: float = 0.1, min_holdout: int = 3, seed: int = 0) -> tuple[list[Example], list[Example]]:
+def split_holdout(
+    examples: Sequence[Example], fraction: float = 0.1, min_holdout: int = 3, seed: int = 0
+) -> tuple[list[Example], list[Example]]:
     """(train, holdout): a fixed random holdout, the same on every call for the same rows.
     ``holdout_size`` says in words when a small dataset got a smaller holdout."""
     if not 0 <= fraction < 1:

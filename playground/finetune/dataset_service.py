@@ -7,10 +7,11 @@ saved; jobs read the saved examples and split off the same holdout every time.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from playground.errors import InvalidInput
 from playground.finetune.dataset_check import DatasetReport, check_dataset, holdout_size, split_holdout
@@ -22,9 +23,9 @@ from playground.finetune.datasets import (
     no_mapping_message,
     read_dataset_table,
 )
-from playground.models.prompt_formats import ALPACA, CHAT_TEMPLATE, Example, check_format, render_training_pair
 from playground.finetune.tokenizers import can_fine_tune, estimate_tokens, token_counter, tokenizer_for
 from playground.formatting import clip
+from playground.models.prompt_formats import ALPACA, CHAT_TEMPLATE, Example, check_format, render_training_pair
 from playground.models.registry import ModelRegistry
 
 log = logging.getLogger(__name__)
@@ -71,8 +72,15 @@ class DatasetInfo:
 
 def _info(row: Any) -> DatasetInfo:
     return DatasetInfo(
-        row.id, row.name, row.kind, ColumnMapping.from_dict(row.mapping), row.source_name,
-        row.row_count, row.usable_count, DatasetReport.from_dict(row.report), row.created_at,
+        row.id,
+        row.name,
+        row.kind,
+        ColumnMapping.from_dict(row.mapping),
+        row.source_name,
+        row.row_count,
+        row.usable_count,
+        DatasetReport.from_dict(row.report),
+        row.created_at,
     )
 
 
@@ -110,7 +118,9 @@ class DatasetService:
     def inspect_file(self, path: str | Path, filename: str | None = None, rows: int = 5) -> DatasetInspection:
         table = self.read(path, filename)
         first = [[_cell(row.get(c)) for c in table.columns] for row in table.rows[:rows]]
-        return DatasetInspection(table.filename, table.columns, detect_mapping(table.columns), len(table.rows), first, table.notes)
+        return DatasetInspection(
+            table.filename, table.columns, detect_mapping(table.columns), len(table.rows), first, table.notes
+        )
 
     def check_file(
         self,
@@ -133,11 +143,15 @@ class DatasetService:
         excluded = set(report.excluded)
         examples = [r.example for r in rows if r.number not in excluded and r.example is not None]
         size, note = holdout_size(len(examples), HOLDOUT_FRACTION, MIN_HOLDOUT)
-        report.notes += table.notes + notes + [note or f"{size} rows are held out (not trained on) to check the tuned model."]
+        report.notes += (
+            table.notes + notes + [note or f"{size} rows are held out (not trained on) to check the tuned model."]
+        )
         report.settings = {"max_length": int(max_length), "prompt_format": prompt_format, "holdout": size}
         return table, mapping, examples, report
 
-    def _measure(self, tokenizer: Any, prompt_format: str) -> tuple[Callable[[str], int], Callable[[Example], str], list[str]]:
+    def _measure(
+        self, tokenizer: Any, prompt_format: str
+    ) -> tuple[Callable[[str], int], Callable[[Example], str], list[str]]:
         """How to count tokens of the exact training text (prompt + answer)."""
         has_object = tokenizer is not None and hasattr(tokenizer, "encode")
         check_format(prompt_format, tokenizer if has_object else None)
@@ -148,7 +162,11 @@ class DatasetService:
             return "".join(render_training_pair(example, prompt_format, tokenizer if has_object else None))
 
         if tokenizer is None:
-            return estimate_tokens, text_of, ["Token counts are estimates (about 4 characters per token): no base model was chosen."]
+            return (
+                estimate_tokens,
+                text_of,
+                ["Token counts are estimates (about 4 characters per token): no base model was chosen."],
+            )
         return token_counter(tokenizer), text_of, []
 
     def import_dataset(
@@ -175,9 +193,14 @@ class DatasetService:
         report.settings["base_model"] = base_model or ""
         with self.uow_factory() as uow:
             row = uow.finetune_datasets.add(
-                name=name, kind=mapping.kind, mapping=mapping.to_dict(), source_name=table.filename,
-                examples=[e.to_dict() for e in examples], row_count=len(table.rows),
-                usable_count=len(examples), report=report.to_dict(),
+                name=name,
+                kind=mapping.kind,
+                mapping=mapping.to_dict(),
+                source_name=table.filename,
+                examples=[e.to_dict() for e in examples],
+                row_count=len(table.rows),
+                usable_count=len(examples),
+                report=report.to_dict(),
             )
             info = _info(row)
         log.info("Saved dataset %r (%d of %d rows) from %s", name, info.usable_count, info.row_count, source)
@@ -188,7 +211,9 @@ class DatasetService:
             raise InvalidInput(f"The dataset name is too long ({len(name)} characters; at most {NAME_LIMIT}).")
         with self.uow_factory() as uow:
             if uow.finetune_datasets.by_name(name) is not None:
-                raise InvalidInput(f"A dataset named “{name}” already exists. Choose another name, or delete the old one first.")
+                raise InvalidInput(
+                    f"A dataset named “{name}” already exists. Choose another name, or delete the old one first."
+                )
         return name
 
     # ---- saved datasets ------------------------------------------------------------------
@@ -210,7 +235,9 @@ class DatasetService:
             raise InvalidInput("That dataset no longer exists; refresh the list and pick another.")
         return [Example.from_dict(d) for d in data]
 
-    def split(self, dataset_id: int, fraction: float = HOLDOUT_FRACTION, seed: int = 0) -> tuple[list[Example], list[Example]]:
+    def split(
+        self, dataset_id: int, fraction: float = HOLDOUT_FRACTION, seed: int = 0
+    ) -> tuple[list[Example], list[Example]]:
         """(train, holdout) of a saved dataset: the same rows every time for the same seed."""
         return split_holdout(self.examples(dataset_id), fraction, MIN_HOLDOUT, seed)
 

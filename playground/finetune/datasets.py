@@ -14,9 +14,10 @@ from __future__ import annotations
 import json
 import re
 import tempfile
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from playground.compare.batch_read import json_objects, json_type_name, load_table
 from playground.errors import InvalidInput
@@ -34,12 +35,31 @@ KINDS: dict[str, str] = {
     CHAT_KIND: "Chat messages",
 }
 # Column names per role, best first; compared ignoring case, spaces and dashes.
-INSTRUCTION_NAMES = ("instruction", "instructions", "prompt", "question", "query", "request", "task", "user", "human", "input")
+INSTRUCTION_NAMES = (
+    "instruction",
+    "instructions",
+    "prompt",
+    "question",
+    "query",
+    "request",
+    "task",
+    "user",
+    "human",
+    "input",
+)
 INPUT_NAMES = ("input", "context", "input_text", "additional_input")
 OUTPUT_NAMES = ("output", "response", "completion", "answer", "target", "reply", "assistant", "gpt", "chosen")
 MESSAGES_NAMES = ("messages", "conversations", "conversation", "chat", "dialog", "dialogue", "turns")
 SYSTEM_NAMES = ("system", "system_prompt", "system_message")
-_ROLES = {"user": "user", "human": "user", "assistant": "assistant", "gpt": "assistant", "bot": "assistant", "model": "assistant", "system": "system"}
+_ROLES = {
+    "user": "user",
+    "human": "user",
+    "assistant": "assistant",
+    "gpt": "assistant",
+    "bot": "assistant",
+    "model": "assistant",
+    "system": "system",
+}
 
 
 @dataclass(frozen=True)
@@ -76,14 +96,18 @@ class ColumnMapping:
         elif self.kind == PROMPT_COMPLETION_KIND:
             text = f"{KINDS[self.kind]}: prompt “{self.instruction}”, completion “{self.output}”"
         else:
-            text = f"{KINDS[ALPACA_KIND]}: instruction “{self.instruction}”" + (f", input “{self.input}”" if self.input else "") + f", output “{self.output}”"
+            text = (
+                f"{KINDS[ALPACA_KIND]}: instruction “{self.instruction}”"
+                + (f", input “{self.input}”" if self.input else "")
+                + f", output “{self.output}”"
+            )
         return text + (f", system “{self.system}”" if self.system else "")
 
     def to_dict(self) -> dict[str, str]:
         return {k: v for k, v in asdict(self).items() if v}
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "ColumnMapping":
+    def from_dict(cls, data: Mapping[str, Any]) -> ColumnMapping:
         known = {k: str(data[k] or "") for k in cls.__dataclass_fields__ if k in data}
         return cls(**known)
 
@@ -107,7 +131,9 @@ def read_dataset_table(path: str | Path, filename: str | None = None) -> DataTab
     if not path.is_file():
         raise InvalidInput(f"The file {name} could not be found; upload it again.")
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise InvalidInput(f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. Fine-tuning here needs hundreds to a few thousand rows; split the file.")
+        raise InvalidInput(
+            f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. Fine-tuning here needs hundreds to a few thousand rows; split the file."
+        )
     if suffix == ".jsonl":
         return _read_jsonl(path.read_bytes(), name)
     if suffix == ".xlsx":
@@ -122,7 +148,11 @@ def _load_text_table(path: Path, name: str):
     """CSV/TSV through the batch reader; a file that is not UTF-8 is decoded by its detected
     encoding first (charset-normalizer) rather than guessed as Windows-1252."""
     data = path.read_bytes()
-    if not data.strip() or data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"PK\x03\x04")) or _is_utf8(data):
+    if (
+        not data.strip()
+        or data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"PK\x03\x04"))
+        or _is_utf8(data)
+    ):
         return load_table(path, name), []
     text, notes = decode_text(name, data)
     with tempfile.TemporaryDirectory(prefix="playground-dataset-") as folder:
@@ -186,13 +216,19 @@ def check_mapping(mapping: ColumnMapping, columns: Sequence[str]) -> ColumnMappi
     """The mapping itself, or a plain refusal when a role is unset or names no column."""
     if mapping.kind not in KINDS:
         raise InvalidInput(f"Unknown dataset format {mapping.kind!r}. Choose one of: {', '.join(KINDS.values())}.")
-    needed = {"messages": mapping.messages} if mapping.kind == CHAT_KIND else {"instruction": mapping.instruction, "output": mapping.output}
+    needed = (
+        {"messages": mapping.messages}
+        if mapping.kind == CHAT_KIND
+        else {"instruction": mapping.instruction, "output": mapping.output}
+    )
     for role, column in needed.items():
         if not column:
             raise InvalidInput(f"Choose which column holds the {_role_label(mapping.kind, role)}.")
     missing = [c for c in mapping.columns() if c not in columns]
     if missing:
-        raise InvalidInput(f"The file has no column named {', '.join(repr(c) for c in missing)}. Its columns are: {', '.join(columns)}.")
+        raise InvalidInput(
+            f"The file has no column named {', '.join(repr(c) for c in missing)}. Its columns are: {', '.join(columns)}."
+        )
     used = mapping.columns()
     if len(set(used)) != len(used):
         raise InvalidInput("Each role needs its own column: the same column was chosen twice.")
@@ -215,10 +251,16 @@ def no_mapping_message(columns: Sequence[str]) -> str:
 
 # ---- rows to examples ------------------------------------------------------------------------
 
+
 def _text(row: Mapping[str, Any], column: str, problems: list[tuple[str, str]], required: bool, label: str) -> str:
     value = row.get(column) if column else None
     if value is not None and not isinstance(value, str):
-        problems.append(("not_text", f"{label} (“{column}”) is a {json_type_name(value)}, not text: {json.dumps(value, ensure_ascii=False)[:60]}"))
+        problems.append(
+            (
+                "not_text",
+                f"{label} (“{column}”) is a {json_type_name(value)}, not text: {json.dumps(value, ensure_ascii=False)[:60]}",
+            )
+        )
         return ""
     text = (value or "").strip()
     if required and not text:
@@ -238,7 +280,7 @@ def _chat_turns(value: Any) -> list[dict[str, str]] | str:
     turns: list[dict[str, str]] = []
     for position, message in enumerate(value, start=1):
         if not isinstance(message, dict):
-            return f"message {position} is a {json_type_name(message)}, not {{\"role\": …, \"content\": …}}"
+            return f'message {position} is a {json_type_name(message)}, not {{"role": …, "content": …}}'
         role = _ROLES.get(str(message.get("role", message.get("from", ""))).strip().lower())
         content = message.get("content", message.get("value"))
         if role is None:
@@ -253,13 +295,22 @@ def _chat_example(value: Any, system_text: str, problems: list[tuple[str, str]],
     turns = _chat_turns(value)
     if isinstance(turns, str):
         empty = value is None or value == "" or value == []
-        problems.append(("empty", f"the messages (“{column}”) are empty") if empty else ("not_text", f"the messages (“{column}”) {turns}"))
+        problems.append(
+            ("empty", f"the messages (“{column}”) are empty")
+            if empty
+            else ("not_text", f"the messages (“{column}”) {turns}")
+        )
         return None
     dialogue = [t for t in turns if t["role"] != "system"]
     if not dialogue or dialogue[-1]["role"] != "assistant":
         problems.append(("empty", f"the messages (“{column}”) do not end with an assistant answer to learn"))
         return None
-    if len(dialogue) < 2 or dialogue[-2]["role"] != "user" or not dialogue[-1]["content"] or not dialogue[-2]["content"]:
+    if (
+        len(dialogue) < 2
+        or dialogue[-2]["role"] != "user"
+        or not dialogue[-1]["content"]
+        or not dialogue[-2]["content"]
+    ):
         problems.append(("empty", f"the last user message or the answer after it in “{column}” is missing or empty"))
         return None
     systems = [{"role": "system", "content": system_text}] if system_text else []
@@ -275,7 +326,11 @@ def convert_row(row: Mapping[str, Any], number: int, mapping: ColumnMapping) -> 
     if mapping.kind == CHAT_KIND:
         example = _chat_example(row.get(mapping.messages), system, problems, mapping.messages)
         return ConvertedRow(number, None if problems else example, problems)
-    first, last = ("the prompt", "the completion") if mapping.kind == PROMPT_COMPLETION_KIND else ("the instruction", "the output")
+    first, last = (
+        ("the prompt", "the completion")
+        if mapping.kind == PROMPT_COMPLETION_KIND
+        else ("the instruction", "the output")
+    )
     instruction = _text(row, mapping.instruction, problems, True, first)
     extra = _text(row, mapping.input, problems, False, "the input")
     output = _text(row, mapping.output, problems, True, last)

@@ -8,8 +8,9 @@ follows. A draft whose settings changed since is deleted (it never trained) and 
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from playground.errors import InvalidInput
 from playground.finetune.config import TrainingConfig, total_steps
@@ -71,7 +72,9 @@ class PreflightWait:
 def require_choices(dataset_id: Any, base_key: str | None) -> None:
     """The two choices of step 1 that a job cannot do without, refused in plain words."""
     if dataset_id in (None, ""):
-        raise InvalidInput("Pick a saved dataset in step 1 first (or load the demo dataset and press “Check & save dataset”).")
+        raise InvalidInput(
+            "Pick a saved dataset in step 1 first (or load the demo dataset and press “Check & save dataset”)."
+        )
     if not base_key:
         raise InvalidInput("Pick a base model in step 1 first.")
 
@@ -83,7 +86,7 @@ class JobDrafts:
         self.poll_s = poll_s
 
     def suggested_name(self, dataset_id: Any, preset_name: str) -> str:
-        """"<dataset> – <preset>", numbered when a job already has that name; empty without a dataset."""
+        """ "<dataset> – <preset>", numbered when a job already has that name; empty without a dataset."""
         if dataset_id in (None, ""):
             return ""
         stem = f"{self.datasets.get(int(dataset_id)).name} – {preset_name.split(' (')[0]}"
@@ -104,7 +107,9 @@ class JobDrafts:
         """A job in state 'created' with exactly these settings (made now if needed)."""
         require_choices(form.dataset_id, form.base_key)
         name = (form.name or "").strip() or self.suggested_name(form.dataset_id, form.preset_name)
-        signature = repr((form.dataset_id, form.base_key, form.prompt_format, name, form.preset_name, form.config.to_dict()))
+        signature = repr(
+            (form.dataset_id, form.base_key, form.prompt_format, name, form.preset_name, form.config.to_dict())
+        )
         if prepared is not None and self._still_a_draft(prepared.job_id):
             if prepared.signature == signature:
                 return prepared
@@ -112,7 +117,14 @@ class JobDrafts:
         train, holdout = self.datasets.split(int(form.dataset_id))
         info = self.datasets.get(int(form.dataset_id))
         job_id = self.jobs.create_job(
-            name, form.base_key, form.prompt_format, form.config, train, holdout, dataset_id=info.id, dataset_name=info.name
+            name,
+            form.base_key,
+            form.prompt_format,
+            form.config,
+            train,
+            holdout,
+            dataset_id=info.id,
+            dataset_name=info.name,
         )
         return Prepared(job_id, signature)
 

@@ -125,9 +125,14 @@ def progress_of(step: int, total: int, status: str) -> float:
 
 def summary(job: Any) -> JobSummary:
     return JobSummary(
-        id=job.id, name=job.name, base_name=job.base_name, status=job.status,
-        progress=progress_of(job.step, job.total_steps, job.status), step=job.step,
-        total_steps=job.total_steps, created_at=job.created_at,
+        id=job.id,
+        name=job.name,
+        base_name=job.base_name,
+        status=job.status,
+        progress=progress_of(job.step, job.total_steps, job.status),
+        step=job.step,
+        total_steps=job.total_steps,
+        created_at=job.created_at,
     )
 
 

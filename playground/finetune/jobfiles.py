@@ -7,8 +7,8 @@ worker's log, the latest checkpoint and, once finished, the adapter folder.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
 from playground.models.prompt_formats import Example
 
@@ -36,4 +36,3 @@ def read_examples(path: Path) -> list[Example]:
         return []
     with path.open(encoding="utf-8") as fh:
         return [Example.from_dict(json.loads(line)) for line in fh if line.strip()]
-

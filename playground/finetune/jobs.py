@@ -18,17 +18,18 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from playground.errors import InvalidInput, ModelNotFound
 from playground.finetune.config import TrainingConfig, total_steps, validate
-from playground.models.prompt_formats import Example, check_format
-from playground.finetune.jobfiles import HOLDOUT_FILE, LOG_FILE, TRAIN_FILE, job_dir, write_examples
 from playground.finetune.job_view import ACTIVE, JobSummary, JobView, build_view, summary
+from playground.finetune.jobfiles import HOLDOUT_FILE, LOG_FILE, TRAIN_FILE, job_dir, write_examples
 from playground.finetune.tuned_models import finetune_key
 from playground.models.embedded import resolve_model_path
+from playground.models.prompt_formats import Example, check_format
 from playground.models.registry import ModelRegistry
 from playground.models.types import BackendKind, ModelSource, ModelSpec
 from playground.models.validation import validate_name
@@ -125,10 +126,16 @@ class FinetuneService:
             base = BaseModel(key=str(folder), name=folder.name, path=str(folder), folder=folder)
         else:
             if spec.is_remote:
-                raise InvalidInput(f"{spec.name} is a hosted endpoint: only models whose weights are on this machine can be fine-tuned.")
+                raise InvalidInput(
+                    f"{spec.name} is a hosted endpoint: only models whose weights are on this machine can be fine-tuned."
+                )
             if spec.adapter_path:
                 raise InvalidInput(f"{spec.name} already has an adapter. Pick its base model instead.")
-            path = Path(spec.path) / spec.gguf_file if spec.path and spec.gguf_file else resolve_model_path(spec, self.settings.cache_dir)
+            path = (
+                Path(spec.path) / spec.gguf_file
+                if spec.path and spec.gguf_file
+                else resolve_model_path(spec, self.settings.cache_dir)
+            )
             backend = TransformersBackend(spec, cache_dir=self.settings.cache_dir, model_path=path)
             folder = check_causal_lm_folder(backend.model_folder())
             base = BaseModel(key=key, name=spec.name, path=str(path), folder=folder)
@@ -175,13 +182,26 @@ class FinetuneService:
             if uow.finetune_jobs.name_taken(name):
                 raise InvalidInput(f"A fine-tuned model named {name!r} already exists. Choose another name.")
             job = uow.finetune_jobs.add(
-                name=name, base_model=base.key, base_name=base.name, base_path=base.path, base_folder=str(base.folder),
-                prompt_format=prompt_format, dataset_id=dataset_id, dataset_name=dataset_name or "",
-                train_rows=len(train_examples), holdout_rows=len(holdout_examples), config=config.to_dict(),
-                status=FinetuneStatus.CREATED, message="Ready: run the pre-flight or start training.",
-                total_steps=total_steps(len(train_examples), config), micro_batch=config.batch_size,
-                grad_accum=config.grad_accum, trainable_params=count.trainable, total_params=count.total,
-                device=placement(config).note, stop_requested=False,
+                name=name,
+                base_model=base.key,
+                base_name=base.name,
+                base_path=base.path,
+                base_folder=str(base.folder),
+                prompt_format=prompt_format,
+                dataset_id=dataset_id,
+                dataset_name=dataset_name or "",
+                train_rows=len(train_examples),
+                holdout_rows=len(holdout_examples),
+                config=config.to_dict(),
+                status=FinetuneStatus.CREATED,
+                message="Ready: run the pre-flight or start training.",
+                total_steps=total_steps(len(train_examples), config),
+                micro_batch=config.batch_size,
+                grad_accum=config.grad_accum,
+                trainable_params=count.trainable,
+                total_params=count.total,
+                device=placement(config).note,
+                stop_requested=False,
             )
             folder = job_dir(self.settings.home, job.id)
             shutil.rmtree(folder, ignore_errors=True)  # a leftover of a deleted job with the same id
@@ -189,7 +209,10 @@ class FinetuneService:
             write_examples(folder / TRAIN_FILE, train_examples)
             write_examples(folder / HOLDOUT_FILE, holdout_examples)
             job.job_dir = str(folder)
-            uow.finetune_jobs.add_event(job.id, f"Created with {len(train_examples)} training and {len(holdout_examples)} holdout examples; {count.text}.")
+            uow.finetune_jobs.add_event(
+                job.id,
+                f"Created with {len(train_examples)} training and {len(holdout_examples)} holdout examples; {count.text}.",
+            )
             return job.id
 
     # ---- running -----------------------------------------------------------------------
@@ -201,17 +224,26 @@ class FinetuneService:
         env["PLAYGROUND_HOME"] = str(self.settings.home)
         env["DATABASE_URL"] = self.settings.database_url
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
-        command = [sys.executable, "-m", "playground.finetune.worker", str(job_id)] + (["--preflight"] if preflight else [])
+        command = [sys.executable, "-m", "playground.finetune.worker", str(job_id)] + (
+            ["--preflight"] if preflight else []
+        )
         try:
             with (folder / LOG_FILE).open("ab") as log_file:  # the child keeps its own handle; never a pipe
                 proc = subprocess.Popen(
-                    command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    start_new_session=True, env=env, cwd=str(folder),
+                    command,
+                    stdout=log_file,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
+                    env=env,
+                    cwd=str(folder),
                 )
         except OSError as err:
             text = f"Could not start the training process ({err})."
             with self.uow_factory() as uow:
-                uow.finetune_jobs.update(job_id, status=FinetuneStatus.CREATED if preflight else FinetuneStatus.FAILED, message=text)
+                uow.finetune_jobs.update(
+                    job_id, status=FinetuneStatus.CREATED if preflight else FinetuneStatus.FAILED, message=text
+                )
                 uow.finetune_jobs.add_event(job_id, text, "error")
             raise InvalidInput(text) from err
         with self._lock:
@@ -231,18 +263,36 @@ class FinetuneService:
 
     def preflight(self, job_id: int, wait: bool = True, timeout_s: float = 900.0) -> JobView:
         """A few real steps in the worker: measured tokens/s, peak memory and the run's ETA."""
-        self._transition(job_id, [FinetuneStatus.CREATED], "run a pre-flight", status=FinetuneStatus.PREFLIGHT, message="Pre-flight: measuring a few real steps…")
+        self._transition(
+            job_id,
+            [FinetuneStatus.CREATED],
+            "run a pre-flight",
+            status=FinetuneStatus.PREFLIGHT,
+            message="Pre-flight: measuring a few real steps…",
+        )
         self._launch(job_id, preflight=True)
         return self.wait(job_id, timeout_s) if wait else self.job_view(job_id)
 
     def start(self, job_id: int) -> JobView:
-        self._transition(job_id, [FinetuneStatus.CREATED], "start", status=FinetuneStatus.STARTING, stop_requested=False, message="Starting the worker…")
+        self._transition(
+            job_id,
+            [FinetuneStatus.CREATED],
+            "start",
+            status=FinetuneStatus.STARTING,
+            stop_requested=False,
+            message="Starting the worker…",
+        )
         self._launch(job_id, preflight=False)
         return self.job_view(job_id)
 
     def resume(self, job_id: int) -> JobView:
         self._transition(
-            job_id, [FinetuneStatus.STOPPED, FinetuneStatus.FAILED], "resume", status=FinetuneStatus.STARTING, stop_requested=False, finished_at=None,
+            job_id,
+            [FinetuneStatus.STOPPED, FinetuneStatus.FAILED],
+            "resume",
+            status=FinetuneStatus.STARTING,
+            stop_requested=False,
+            finished_at=None,
             message="Resuming from the last checkpoint…",
         )
         self._launch(job_id, preflight=False)
@@ -254,7 +304,14 @@ class FinetuneService:
             job = uow.finetune_jobs.get(job_id)
             if job is not None and job.status == FinetuneStatus.STOPPING:
                 return self.job_view(job_id)
-        self._transition(job_id, [FinetuneStatus.STARTING, FinetuneStatus.RUNNING], "be stopped", status=FinetuneStatus.STOPPING, stop_requested=True, message="Stopping after the current step…")
+        self._transition(
+            job_id,
+            [FinetuneStatus.STARTING, FinetuneStatus.RUNNING],
+            "be stopped",
+            status=FinetuneStatus.STOPPING,
+            stop_requested=True,
+            message="Stopping after the current step…",
+        )
         return self.job_view(job_id)
 
     def wait(self, job_id: int, timeout_s: float = 900.0, poll_s: float = 0.5) -> JobView:
@@ -327,7 +384,10 @@ class FinetuneService:
                 continue
             fields: dict[str, Any]
             if job.status == FinetuneStatus.PREFLIGHT:
-                fields = {"status": FinetuneStatus.CREATED, "message": f"The pre-flight stopped unexpectedly ({reason}). Run it again or start training."}
+                fields = {
+                    "status": FinetuneStatus.CREATED,
+                    "message": f"The pre-flight stopped unexpectedly ({reason}). Run it again or start training.",
+                }
             else:
                 fields = {
                     "status": FinetuneStatus.FAILED,

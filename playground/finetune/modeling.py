@@ -60,7 +60,11 @@ def check_causal_lm_folder(raw: str | Path) -> Path:
         raise InvalidInput(f"The config.json in {folder} cannot be read ({err}).") from err
     known = set(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values())
     architectures = config.get("architectures") or []
-    fits = any(a in known for a in architectures) if architectures else config.get("model_type") in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+    fits = (
+        any(a in known for a in architectures)
+        if architectures
+        else config.get("model_type") in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+    )
     if not fits:
         kind = ", ".join(architectures) or config.get("model_type") or "unknown"
         raise InvalidInput(

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import threading
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from playground.statuses import FinetuneStatus
 from storage import UnitOfWork
@@ -52,7 +53,7 @@ class JobReporter:
                 try:
                     with self.uow_factory() as uow:
                         uow.finetune_jobs.heartbeat(self.job_id, utc_now())
-                except Exception:  # noqa: BLE001 - a missed beat is not worth dying for
+                except Exception:
                     log.exception("heartbeat failed")
 
         self._beater = threading.Thread(target=beat, name="finetune-heartbeat", daemon=True)
@@ -87,6 +88,12 @@ class JobReporter:
         log.info("job %s %s: %s", self.job_id, status, message)
         with self.uow_factory() as uow:
             uow.finetune_jobs.update(
-                self.job_id, status=status, message=message, pid=None, finished_at=utc_now(), heartbeat_at=utc_now(), **fields
+                self.job_id,
+                status=status,
+                message=message,
+                pid=None,
+                finished_at=utc_now(),
+                heartbeat_at=utc_now(),
+                **fields,
             )
             uow.finetune_jobs.add_event(self.job_id, message, level)

@@ -15,16 +15,17 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.errors import InvalidInput
-from playground.models.prompt_formats import Example, prompt_messages, user_text
 from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, read_examples
 from playground.finetune.tuned_models import base_key_of, finetune_key
 from playground.generation import GenerationRecorder
+from playground.models.prompt_formats import Example, prompt_messages, user_text
 from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams, Message
 from playground.progress import Progress
@@ -118,7 +119,10 @@ class SideBySideService:
                 if cancel is not None and cancel.is_set():
                     break
                 messages = tuple(Message(m["role"], m["content"]) for m in prompt_messages(example))
-                requests = [StreamRequest(position, key, messages, params, row_index=index) for position, key in ((BASE, base.key), (TUNED, tuned.key))]
+                requests = [
+                    StreamRequest(position, key, messages, params, row_index=index)
+                    for position, key in ((BASE, base.key), (TUNED, tuned.key))
+                ]
                 for states in stream_requests(recorder, run_id, requests, cancel):
                     rows[index] = replace(rows[index], base=states[BASE], tuned=states[TUNED])
                     yield snapshot()

@@ -8,8 +8,9 @@ converted folder, once the worker has made it, holds the same tokenizer and is u
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from playground.errors import InvalidInput, ModelLoadError
 from playground.models.embedded import resolve_model_path
@@ -31,7 +32,9 @@ def tokenizer_for(registry: ModelRegistry, key: str) -> Any:
     """The AutoTokenizer of base model ``key`` (a ModelRegistry key), cached per key and file."""
     spec = registry.get_spec(key)
     if not can_fine_tune(spec):
-        raise InvalidInput(f"{spec.name} is not a local model, so it cannot be a fine-tuning base. Choose an embedded or local model.")
+        raise InvalidInput(
+            f"{spec.name} is not a local model, so it cannot be a fine-tuning base. Choose an embedded or local model."
+        )
     path = resolve_model_path(spec, registry.settings.cache_dir)
     cache_key = (key, str(path))
     with _lock:

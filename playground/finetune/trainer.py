@@ -10,16 +10,17 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from playground.errors import InvalidInput
 from playground.finetune import batching
 from playground.finetune.checkpoint import Checkpoint, capture_rng, restore_rng
 from playground.finetune.config import TrainingConfig, steps_per_epoch, total_steps
-from playground.models.prompt_formats import ALPACA, ALPACA_STOPS, Example
 from playground.finetune.modeling import Placement, load_for_training
+from playground.models.prompt_formats import ALPACA, ALPACA_STOPS, Example
 
 # Test-only fault injection: PLAYGROUND_FINETUNE_FAKE_OOM_AT_STEP=3 makes step 3 raise an
 # "out of memory" error once (as a GPU would), so the recovery path (halve the micro-batch,
@@ -165,7 +166,9 @@ class TrainingSession:
             self.optimizer.zero_grad(set_to_none=True)
             raise
         if self.config.max_grad_norm > 0:
-            torch.nn.utils.clip_grad_norm_([p for p in self.model.parameters() if p.requires_grad], self.config.max_grad_norm)
+            torch.nn.utils.clip_grad_norm_(
+                [p for p in self.model.parameters() if p.requires_grad], self.config.max_grad_norm
+            )
         self.optimizer.step()
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)

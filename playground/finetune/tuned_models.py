@@ -6,9 +6,10 @@ run by the transformers backend and prompted in the format it was trained on.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from playground.models.prompt_formats import PROMPT_FORMATS
 from playground.models.types import BackendKind, ModelSource, ModelSpec

@@ -120,8 +120,12 @@ def run_training(settings: Settings, reporter: JobReporter) -> None:
     total = session.total_steps
     reporter.mark_running()
     reporter.set(
-        step=start, checkpoint_step=start, micro_batch=batch[0], grad_accum=batch[1],
-        tokens_seen=session.tokens_seen, message=f"Training: step {start} of {total}.",
+        step=start,
+        checkpoint_step=start,
+        micro_batch=batch[0],
+        grad_accum=batch[1],
+        tokens_seen=session.tokens_seen,
+        message=f"Training: step {start} of {total}.",
     )
     every_eval, every_checkpoint = eval_interval(config, total), checkpoint_interval(config, total)
     reset_peak_memory()
@@ -156,7 +160,11 @@ def run_training(settings: Settings, reporter: JobReporter) -> None:
         try:
             if stop:
                 save(step)
-                reporter.finish(FinetuneStatus.STOPPED, f"Stopped at step {step} of {total}. Resume continues from step {step}.", stop_requested=False)
+                reporter.finish(
+                    FinetuneStatus.STOPPED,
+                    f"Stopped at step {step} of {total}. Resume continues from step {step}.",
+                    stop_requested=False,
+                )
                 return
             if step % every_eval == 0 or step == total:
                 started = time.perf_counter()
@@ -176,7 +184,11 @@ def run_training(settings: Settings, reporter: JobReporter) -> None:
     except OSError as err:
         shutil.rmtree(staging, ignore_errors=True)
         if err.errno == errno.ENOSPC:
-            reporter.finish(FinetuneStatus.FAILED, f"The disk is full: the finished adapter could not be saved. Free space and press Resume; training continues from step {last_good}.", "error")
+            reporter.finish(
+                FinetuneStatus.FAILED,
+                f"The disk is full: the finished adapter could not be saved. Free space and press Resume; training continues from step {last_good}.",
+                "error",
+            )
             return
         raise
     shutil.rmtree(adapter, ignore_errors=True)
@@ -233,7 +245,15 @@ def run_preflight(settings: Settings, reporter: JobReporter) -> None:
         f"Pre-flight: {tokens_per_s or 0:.0f} tokens/s, peak memory {format_bytes(peak)}; "
         f"the full run of {total} steps should take about {format_duration(eta)}."
     )
-    reporter.set(status=FinetuneStatus.CREATED, preflight=result, message=message, pid=None, micro_batch=batch[0], grad_accum=batch[1], eta_s=eta)
+    reporter.set(
+        status=FinetuneStatus.CREATED,
+        preflight=result,
+        message=message,
+        pid=None,
+        micro_batch=batch[0],
+        grad_accum=batch[1],
+        eta_s=eta,
+    )
     reporter.event(message)
 
 
@@ -264,7 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         else:
             run_training(settings, reporter)
         return 0
-    except Exception as err:  # noqa: BLE001 - any failure ends in a plain message and a resumable job
+    except Exception as err:
         log.exception("job %s failed", args.job_id)
         if args.preflight:
             text = f"Pre-flight failed ({type(err).__name__}: {err})."

@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from playground.arena.agreement import SWAPPED, cohen_kappa, wilson
 
@@ -136,7 +137,9 @@ class GradeAgreement:
     @property
     def sentence(self) -> str:
         if not self.compared:
-            return "No answer has both a human grade and a parsed judge grade yet. Enter a few grades to check the judge."
+            return (
+                "No answer has both a human grade and a parsed judge grade yet. Enter a few grades to check the judge."
+            )
         text = (
             f"On {self.compared} human grade(s), the judge gave the same grade {self.exact_count} time(s) ({_percent(self.exact)}) "
             f"and within one point {self.within_one_count} time(s) ({_percent(self.within_one)}). "

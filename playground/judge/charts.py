@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
@@ -19,15 +19,21 @@ def score_distribution(counts: Mapping[str, Mapping[str, int]], criterion: str =
         fig.add_bar(name=model, x=list(SCORE_LABELS), y=[int(by_score.get(label, 0)) for label in SCORE_LABELS])
     title = f"Judge scores per model{' · ' + criterion if criterion else ''}"
     fig.update_layout(
-        title=title, barmode="group", xaxis_title="score (0–3)", yaxis_title="answers",
-        legend_title="model", margin={"l": 50, "r": 20, "t": 50, "b": 50},
+        title=title,
+        barmode="group",
+        xaxis_title="score (0–3)",
+        yaxis_title="answers",
+        legend_title="model",
+        margin={"l": 50, "r": 20, "t": 50, "b": 50},
     )
     if not counts:
         fig.add_annotation(text="No grades yet", showarrow=False, font={"color": _GREY})
     return fig
 
 
-def agreement_matrix(human: Sequence[str], judge: Sequence[str], labels: Sequence[str] = ("a", "b", "tie")) -> go.Figure:
+def agreement_matrix(
+    human: Sequence[str], judge: Sequence[str], labels: Sequence[str] = ("a", "b", "tie")
+) -> go.Figure:
     """Heatmap of the raters' majority (rows) against the judge (columns); the diagonal is agreement."""
     index = {label: i for i, label in enumerate(labels)}
     z = [[0] * len(labels) for _ in labels]
@@ -35,9 +41,14 @@ def agreement_matrix(human: Sequence[str], judge: Sequence[str], labels: Sequenc
         if h in index and j in index:
             z[index[h]][index[j]] += 1
     names = [label.upper() if len(label) == 1 else label for label in labels]
-    fig = go.Figure(go.Heatmap(z=z, x=names, y=names, colorscale="Blues", text=z, texttemplate="%{text}", showscale=False))
+    fig = go.Figure(
+        go.Heatmap(z=z, x=names, y=names, colorscale="Blues", text=z, texttemplate="%{text}", showscale=False)
+    )
     fig.update_layout(
-        title="Raters' majority vs judge", xaxis_title="judge", yaxis_title="raters' majority",
-        yaxis={"autorange": "reversed"}, margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        title="Raters' majority vs judge",
+        xaxis_title="judge",
+        yaxis_title="raters' majority",
+        yaxis={"autorange": "reversed"},
+        margin={"l": 60, "r": 20, "t": 50, "b": 50},
     )
     return fig

@@ -4,8 +4,8 @@ and of an Arena evaluation (its answers, and its battles for pairwise judging)."
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from playground.arena.leaks import redact
 from playground.errors import InvalidInput
@@ -46,8 +46,6 @@ def _last_user(messages: list[dict]) -> str:
     return next((m.get("content", "") for m in reversed(messages or []) if m.get("role") == "user"), "")
 
 
-
-
 def list_targets(uow_factory: Callable[[], UnitOfWork], kind: str, limit: int = 100) -> list[tuple[str, int]]:
     """(label, id) choices for one kind of target, newest first."""
     with uow_factory() as uow:
@@ -56,7 +54,10 @@ def list_targets(uow_factory: Callable[[], UnitOfWork], kind: str, limit: int = 
             runs.sort(key=lambda r: (r.created_at, r.id), reverse=True)
             return [(f"#{r.id} {r.kind} · {shorten(r.title, 70)}", r.id) for r in runs[:limit]]
         if kind == "rag_question":
-            return [(f"#{q.id} {q.collection_name} · {shorten(q.question, 70)}", q.id) for q in uow.rag_questions.list(None, limit)]
+            return [
+                (f"#{q.id} {q.collection_name} · {shorten(q.question, 70)}", q.id)
+                for q in uow.rag_questions.list(None, limit)
+            ]
         if kind == "rag_collection":
             return [(f"{c.name} (every saved question)", c.id) for c in uow.rag_collections.list()]
         if kind == "arena":
@@ -86,7 +87,9 @@ def items_for(uow_factory: Callable[[], UnitOfWork], kind: str, target_id: int) 
         else:
             raise InvalidInput(f"Pick what to judge: one of {', '.join(TARGET_KINDS)}.")
     if not items:
-        raise InvalidInput("There is no finished answer to judge there yet (answers that failed or were stopped are skipped).")
+        raise InvalidInput(
+            "There is no finished answer to judge there yet (answers that failed or were stopped are skipped)."
+        )
     return items
 
 
@@ -101,7 +104,11 @@ def _run_items(uow: UnitOfWork, run_id: int) -> list[Item]:
             continue
         column = names[gen.position] if gen.position < len(names) else gen.model_name
         subject = f"{gen.position + 1} · {column}"
-        group = f"row {gen.row_index + 1}" if gen.row_index is not None else f"turn {gen.turn + 1}" + (f" · try {gen.attempt + 1}" if gen.attempt else "")
+        group = (
+            f"row {gen.row_index + 1}"
+            if gen.row_index is not None
+            else f"turn {gen.turn + 1}" + (f" · try {gen.attempt + 1}" if gen.attempt else "")
+        )
         items.append(Item(f"g{gen.id}", subject, group, _last_user(gen.messages), gen.output, generation_id=gen.id))
     return items
 
@@ -118,7 +125,17 @@ def _rag_items(uow: UnitOfWork, questions: list) -> list[Item]:
             without = gen.position == 1
             subject = gen.model_name + (" (without documents)" if without else "")
             # Both answers are graded against the passages: that is what "with vs without" is about.
-            items.append(Item(f"g{gen.id}", subject, f"question {question.id}", question.question, gen.output, references, generation_id=gen.id))
+            items.append(
+                Item(
+                    f"g{gen.id}",
+                    subject,
+                    f"question {question.id}",
+                    question.question,
+                    gen.output,
+                    references,
+                    generation_id=gen.id,
+                )
+            )
     return items
 
 
@@ -135,7 +152,17 @@ def _arena_items(uow: UnitOfWork, evaluation_id: int) -> list[Item]:
         prompt = prompts[answer.prompt_id]
         ref = f"g{answer.generation_id}" if answer.generation_id else f"a{answer.id}"
         text = redact(answer.text, evaluation.leak_words)
-        items.append(Item(ref, labels.get(answer.contestant_id, "?"), prompt.question_id, prompt.text, text, generation_id=answer.generation_id, arena_answer_id=answer.id))
+        items.append(
+            Item(
+                ref,
+                labels.get(answer.contestant_id, "?"),
+                prompt.question_id,
+                prompt.text,
+                text,
+                generation_id=answer.generation_id,
+                arena_answer_id=answer.id,
+            )
+        )
     return items
 
 
@@ -152,12 +179,20 @@ def battles_for(uow_factory: Callable[[], UnitOfWork], evaluation_id: int) -> li
         for row in uow.arena.battle_rows(evaluation_id):
             if row["repeat_of_id"] is not None or row["status_a"] != "ok" or row["status_b"] != "ok":
                 continue
-            a, b = uow.arena.get_answer(stored[row["id"]].answer_a_id), uow.arena.get_answer(stored[row["id"]].answer_b_id)
+            a, b = (
+                uow.arena.get_answer(stored[row["id"]].answer_a_id),
+                uow.arena.get_answer(stored[row["id"]].answer_b_id),
+            )
             battles.append(
-                Battle(row["id"], prompts[row["prompt_id"]], redact(a.text, evaluation.leak_words), redact(b.text, evaluation.leak_words),
-                       labels.get(row["contestant_a"], "?"), labels.get(row["contestant_b"], "?"))
+                Battle(
+                    row["id"],
+                    prompts[row["prompt_id"]],
+                    redact(a.text, evaluation.leak_words),
+                    redact(b.text, evaluation.leak_words),
+                    labels.get(row["contestant_a"], "?"),
+                    labels.get(row["contestant_b"], "?"),
+                )
             )
     if not battles:
         raise InvalidInput("This evaluation has no battle with both answers ready. Generate its answers first.")
     return battles
-

@@ -24,7 +24,11 @@ _OUT_OF = r"(?:\s*(?:/|out\s+of|of)\s*(?P<den>\d+))?"
 _NOT_A_LIST = r"(?!\s*(?:,|or\b|-|–|to\b|\+|\*|×|x\b)\s*\d)"
 _KEYWORD = r"\b(?:final\s+)?(?:score|rating|grade)\b"
 _LABELLED_SCORE = re.compile(
-    _KEYWORD + r"(?:\s*\([^)\n]*\))?(?:\s+(?:is|of|would\s+be|=))?\s*[:=]?\s*(?:\(\s*)?" + _NUMBER + _OUT_OF + _NOT_A_LIST,
+    _KEYWORD
+    + r"(?:\s*\([^)\n]*\))?(?:\s+(?:is|of|would\s+be|=))?\s*[:=]?\s*(?:\(\s*)?"
+    + _NUMBER
+    + _OUT_OF
+    + _NOT_A_LIST,
     re.IGNORECASE,
 )
 # "Score: 0, 1, 2 or 3" / "Score: <0-3>": the choices copied from the prompt, not a choice.
@@ -33,11 +37,22 @@ _BARE_SCORE = re.compile(r"^\s*" + _NUMBER + _OUT_OF + r"\s*[.!]?\s*$", re.IGNOR
 _REASON = re.compile(r"\b(?:reason|reasoning|explanation|justification)\s*[:=]\s*(?P<text>.+)", re.IGNORECASE)
 _JSON_OBJECT = re.compile(r"\{[^{}]*\}", re.DOTALL)
 
-_SIDES = {"a": "a", "b": "b", "tie": "tie", "equal": "tie", "both": "tie", "neither": "tie", "draw": "tie", "same": "tie"}
+_SIDES = {
+    "a": "a",
+    "b": "b",
+    "tie": "tie",
+    "equal": "tie",
+    "both": "tie",
+    "neither": "tie",
+    "draw": "tie",
+    "same": "tie",
+}
 # A capital A or B anywhere; a lowercase one only at the end of its line ("winner: a"), so
 # "the better answer is a long one" is not read as a verdict.
 _SIDE = r"(?:answer\s+)?(?P<side>(?-i:A|B)|[ab](?=[ \t]*[.!)]?[ \t]*(?:\n|$))|tie|equal|both|neither|draw)\b"
-_LABELLED_VERDICT = re.compile(r"\b(?:winner|verdict|better\s+answer|choice|preferred)\s*(?:is)?\s*[:=]?\s*" + _SIDE, re.IGNORECASE)
+_LABELLED_VERDICT = re.compile(
+    r"\b(?:winner|verdict|better\s+answer|choice|preferred)\s*(?:is)?\s*[:=]?\s*" + _SIDE, re.IGNORECASE
+)
 _SENTENCE_VERDICT = re.compile(r"\banswer\s+(?P<side>[ab])\s+is\s+(?:the\s+)?(?:better|best)\b", re.IGNORECASE)
 _BARE_VERDICT = re.compile(r"^\s*" + _SIDE + r"\s*[.!]?\s*$", re.IGNORECASE)
 
@@ -149,7 +164,7 @@ def parse_score(reply: str) -> Parsed:
 
 
 def parse_verdict(reply: str) -> Parsed:
-    """"a", "b" or "tie" from a pairwise judge's reply, or why there is none."""
+    """ "a", "b" or "tie" from a pairwise judge's reply, or why there is none."""
     text = _clean(reply)
     json_values, json_reason = _json_field(reply or "", ("winner", "verdict", "better"))
     values: list[str] = []

@@ -7,7 +7,7 @@ one-line reason first, then the score, as the study recommends.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from playground.formatting import clip
 from playground.judge.rubric import Criterion
@@ -30,7 +30,9 @@ PAIR_GRAMMAR = 'root ::= "Reason: " [^\\n]{1,160} "\\nWinner: " ("A" | "B" | "ti
 
 
 def judge_params(seed: int | None = 0, grammar: str = "") -> GenerationParams:
-    return GenerationParams(temperature=JUDGE_TEMPERATURE, top_p=0.95, max_tokens=REASON_TOKENS, seed=seed, grammar=grammar)
+    return GenerationParams(
+        temperature=JUDGE_TEMPERATURE, top_p=0.95, max_tokens=REASON_TOKENS, seed=seed, grammar=grammar
+    )
 
 
 def _clip(text: str, limit: int) -> str:
@@ -40,7 +42,10 @@ def _clip(text: str, limit: int) -> str:
 def references_block(references: Sequence[str]) -> str:
     if not references:
         return ""
-    parts = [f"[{n}] {_clip(text, MAX_REFERENCE_CHARS // max(1, len(references)))}" for n, text in enumerate(references, start=1)]
+    parts = [
+        f"[{n}] {_clip(text, MAX_REFERENCE_CHARS // max(1, len(references)))}"
+        for n, text in enumerate(references, start=1)
+    ]
     return "Reference passages (the answer must agree with these):\n" + "\n".join(parts) + "\n\n"
 
 
@@ -76,4 +81,8 @@ def pair_messages(question: str, first: str, second: str) -> list[Message]:
 def retry_messages(messages: Sequence[Message], reply: str, field_name: str, choices: str) -> list[Message]:
     """The second try after a reply that did not parse: the same conversation, plus a short
     reminder of the exact format."""
-    return [*messages, Message("assistant", reply.strip() or "(no reply)"), Message("user", f"Answer with one line only: {field_name}: <{choices}>")]
+    return [
+        *messages,
+        Message("assistant", reply.strip() or "(no reply)"),
+        Message("user", f"Answer with one line only: {field_name}: <{choices}>"),
+    ]

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from playground.errors import InvalidInput
 from playground.judge.rubric import Criterion, Rubric, weighted_score
@@ -133,11 +133,19 @@ class JudgingRunResults:
             mine = [g for g in self.grades if g.subject == subject]
             refs = list(dict.fromkeys(g.item_ref for g in mine))
             overall = [o for o in (self.overall(r) for r in refs) if o is not None]
-            means = [_mean([g.score for g in mine if g.criterion == n and g.status == GenerationStatus.OK]) for n in names]
-            rows.append([
-                subject, str(len(refs)), _score(_mean(overall)), *(_score(m) for m in means),
-                str(sum(g.status == "unparsed" for g in mine)), str(sum(g.status == GenerationStatus.ERROR for g in mine)),
-            ])
+            means = [
+                _mean([g.score for g in mine if g.criterion == n and g.status == GenerationStatus.OK]) for n in names
+            ]
+            rows.append(
+                [
+                    subject,
+                    str(len(refs)),
+                    _score(_mean(overall)),
+                    *(_score(m) for m in means),
+                    str(sum(g.status == "unparsed" for g in mine)),
+                    str(sum(g.status == GenerationStatus.ERROR for g in mine)),
+                ]
+            )
         return headers, rows
 
     def distribution(self, criterion: str | None = None) -> dict[str, dict[str, int]]:
@@ -151,13 +159,33 @@ class JudgingRunResults:
         return counts
 
     def verdict_table(self, sides: dict[int, tuple[str, str]] | None = None) -> tuple[list[str], list[list[str]]]:
-        headers = ["battle", "answer A", "answer B", "A-B order", "B-A order (mapped back)", "verdict", "order changed it", "judge's reasons"]
+        headers = [
+            "battle",
+            "answer A",
+            "answer B",
+            "A-B order",
+            "B-A order (mapped back)",
+            "verdict",
+            "order changed it",
+            "judge's reasons",
+        ]
         rows = []
         for v in self.verdicts:
             a, b = (sides or {}).get(v.battle_id, ("A", "B"))
             verdict = v.verdict or ("failed: " + (v.error or "") if v.status == GenerationStatus.ERROR else "unparsed")
             bias = "" if v.position_bias is None else ("yes → tie" if v.position_bias else "no")
-            rows.append([str(v.battle_id), a, b, v.first or "—", v.second or "—", verdict, bias, " | ".join(r for r in v.reasons if r)])
+            rows.append(
+                [
+                    str(v.battle_id),
+                    a,
+                    b,
+                    v.first or "—",
+                    v.second or "—",
+                    verdict,
+                    bias,
+                    " | ".join(r for r in v.reasons if r),
+                ]
+            )
         return headers, rows
 
 
@@ -191,14 +219,48 @@ def load_results(uow_factory: Callable[[], UnitOfWork], job_id: int) -> JudgingR
             if row is not None:
                 rubric = Rubric(row.name, tuple(Criterion.from_dict(c) for c in row.criteria), row.version, row.id)
         grades = [
-            GradeRow(g.item_ref, g.subject, g.item_group, g.question, g.criterion, g.score, g.status, g.reason, g.error, list(g.replies), list(g.prompts))
+            GradeRow(
+                g.item_ref,
+                g.subject,
+                g.item_group,
+                g.question,
+                g.criterion,
+                g.score,
+                g.status,
+                g.reason,
+                g.error,
+                list(g.replies),
+                list(g.prompts),
+            )
             for g in uow.judge.grades(job.id)
         ]
         verdicts = [
-            VerdictRow(v.battle_id, v.first, v.second, v.verdict, v.position_bias, v.status, list(v.reasons), v.error, list(v.replies))
+            VerdictRow(
+                v.battle_id,
+                v.first,
+                v.second,
+                v.verdict,
+                v.position_bias,
+                v.status,
+                list(v.reasons),
+                v.error,
+                list(v.replies),
+            )
             for v in uow.judge.verdicts(job.id)
         ]
         return JudgingRunResults(
-            job.id, job.mode, job.target_kind, job.target_id, job.target_label, job.model_name, job.status,
-            job.total, job.done, job.failed, job.unparsed, rubric, grades, verdicts,
+            job.id,
+            job.mode,
+            job.target_kind,
+            job.target_id,
+            job.target_label,
+            job.model_name,
+            job.status,
+            job.total,
+            job.done,
+            job.failed,
+            job.unparsed,
+            rubric,
+            grades,
+            verdicts,
         )

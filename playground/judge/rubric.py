@@ -9,8 +9,9 @@ example per score makes a weaker judge usable. The default weights are the study
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 
 from playground.errors import InvalidInput
 
@@ -27,11 +28,21 @@ class Criterion:
     examples: tuple[str, ...]  # examples[s] describes an answer that deserves score s
 
     def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "weight": self.weight, "description": self.description, "examples": list(self.examples)}
+        return {
+            "name": self.name,
+            "weight": self.weight,
+            "description": self.description,
+            "examples": list(self.examples),
+        }
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Criterion":
-        return cls(str(data["name"]), float(data["weight"]), str(data.get("description", "")), tuple(str(e) for e in data.get("examples", ())))
+    def from_dict(cls, data: Mapping[str, Any]) -> Criterion:
+        return cls(
+            str(data["name"]),
+            float(data["weight"]),
+            str(data.get("description", "")),
+            tuple(str(e) for e in data.get("examples", ())),
+        )
 
 
 @dataclass(frozen=True)
@@ -114,7 +125,9 @@ def validate(name: str, criteria: Iterable[Criterion]) -> Rubric:
     for number, c in enumerate(items, start=1):
         cname = (c.name or "").strip().lower()
         if not _NAME.match(cname):
-            raise InvalidInput(f"Criterion {number} needs a short name: letters, digits, spaces, - or _ (e.g. “correctness”).")
+            raise InvalidInput(
+                f"Criterion {number} needs a short name: letters, digits, spaces, - or _ (e.g. “correctness”)."
+            )
         if cname in seen:
             raise InvalidInput(f"Two criteria are called {cname!r}. Each criterion needs its own name.")
         seen.add(cname)
@@ -126,7 +139,9 @@ def validate(name: str, criteria: Iterable[Criterion]) -> Rubric:
         missing = [str(s) for s in SCALE if s >= len(examples) or not examples[s]]
         if missing or len(examples) > len(SCALE):
             if missing:
-                raise InvalidInput(f"{cname!r} needs one example for every score 0–3; missing for score {', '.join(missing)}.")
+                raise InvalidInput(
+                    f"{cname!r} needs one example for every score 0–3; missing for score {', '.join(missing)}."
+                )
             raise InvalidInput(f"{cname!r} has more than four examples; the scale is 0–3.")
         cleaned.append(Criterion(cname, float(c.weight), c.description.strip(), examples))
     total = sum(c.weight for c in cleaned)
@@ -167,5 +182,12 @@ def weighted_score(scores: Mapping[str, int | None], rubric: Rubric) -> float | 
     return total / sum(c.weight for c in rubric.criteria)
 
 
-EDITOR_HEADERS = ["criterion", "weight %", "description", "example for 0", "example for 1", "example for 2", "example for 3"]
-
+EDITOR_HEADERS = [
+    "criterion",
+    "weight %",
+    "description",
+    "example for 0",
+    "example for 1",
+    "example for 2",
+    "example for 3",
+]

@@ -12,8 +12,8 @@ import functools
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Sequence
 
 from playground.errors import UserFacingError
 from playground.generation import GenerationRecorder
@@ -30,7 +30,11 @@ from storage.orm import utc_now
 log = logging.getLogger(__name__)
 FLIP = {"a": "b", "b": "a", "tie": "tie"}
 UNPARSED = "unparsed"  # a judge reply that did not parse even after its retry (a stored grade status)
-ENDINGS: dict[str, str] = {RunStatus.DONE: "✅ Finished", RunStatus.CANCELLED: "⏹ Cancelled", RunStatus.FAILED: "❌ Failed"}
+ENDINGS: dict[str, str] = {
+    RunStatus.DONE: "✅ Finished",
+    RunStatus.CANCELLED: "⏹ Cancelled",
+    RunStatus.FAILED: "❌ Failed",
+}
 
 
 @dataclass
@@ -95,7 +99,9 @@ def ask(
     for attempt in range(2):
         params = prompts.judge_params(seed=attempt, grammar=grammar)
         try:
-            final = complete(recorder.stream(run_id, judge_key, current, params, position=position, cancel=cancel, attempt=attempt))
+            final = complete(
+                recorder.stream(run_id, judge_key, current, params, position=position, cancel=cancel, attempt=attempt)
+            )
         except UserFacingError as err:  # e.g. the judge model was removed: nothing was generated
             result.status, result.error = GenerationStatus.ERROR, str(err)
             return result
@@ -151,13 +157,32 @@ class JobRunner:
                     break
                 tally.count(outcome)
                 self._update_job(job_id, done=tally.done, failed=tally.failed, unparsed=tally.unparsed)
-                yield JudgeProgress(job_id, tally.done, total, tally.failed, tally.unparsed, time.monotonic() - started, current=f"{tally.done} of {total}")
+                yield JudgeProgress(
+                    job_id,
+                    tally.done,
+                    total,
+                    tally.failed,
+                    tally.unparsed,
+                    time.monotonic() - started,
+                    current=f"{tally.done} of {total}",
+                )
             run.value = RunStatus.CANCELLED if tally.done < total else RunStatus.DONE
-        yield JudgeProgress(job_id, tally.done, total, tally.failed, tally.unparsed, time.monotonic() - started, run.value)
+        yield JudgeProgress(
+            job_id, tally.done, total, tally.failed, tally.unparsed, time.monotonic() - started, run.value
+        )
 
     def _close_job(self, job_id: int, judge_key: str, tally: _Tally, total: int, status: str) -> None:
         self._update_job(job_id, status=status, finished_at=utc_now())
-        log.info("Judge job %s (%s) ended: %s, %d/%d, %d unparsed, %d failed", job_id, judge_key, status, tally.done, total, tally.unparsed, tally.failed)
+        log.info(
+            "Judge job %s (%s) ended: %s, %d/%d, %d unparsed, %d failed",
+            job_id,
+            judge_key,
+            status,
+            tally.done,
+            total,
+            tally.unparsed,
+            tally.failed,
+        )
 
     def _update_job(self, job_id: int, **fields) -> None:
         with self.uow_factory() as uow:
@@ -168,24 +193,53 @@ class JobRunner:
 
     # ---- rubric grading ------------------------------------------------------------------
     def grade(
-        self, job_id: int, run_id: int, judge_key: str, rubric: Rubric, items: Sequence[Item], cancel: threading.Event, constrained: bool = False
+        self,
+        job_id: int,
+        run_id: int,
+        judge_key: str,
+        rubric: Rubric,
+        items: Sequence[Item],
+        cancel: threading.Event,
+        constrained: bool = False,
     ) -> Iterator[JudgeProgress]:
         steps = [(position, item, criterion) for position, item in enumerate(items) for criterion in rubric.criteria]
 
         def work(step, index: int) -> str:
             position, item, criterion = step
             messages = prompts.rubric_messages(criterion, item.question, item.answer, item.references)
-            asked = ask(self.recorder, run_id, judge_key, messages, parse_score, ("Score", "0, 1, 2 or 3"), cancel, index,
-                        prompts.RUBRIC_GRAMMAR if constrained else "")
+            asked = ask(
+                self.recorder,
+                run_id,
+                judge_key,
+                messages,
+                parse_score,
+                ("Score", "0, 1, 2 or 3"),
+                cancel,
+                index,
+                prompts.RUBRIC_GRAMMAR if constrained else "",
+            )
             if asked.status == GenerationStatus.CANCELLED:
                 return GenerationStatus.CANCELLED
             ok = asked.status == GenerationStatus.OK
             with self.uow_factory() as uow:
                 uow.judge.add_grade(
-                    job_id=job_id, rubric_id=rubric.id, item_ref=item.ref, generation_id=item.generation_id, arena_answer_id=item.arena_answer_id,
-                    subject=item.subject[:300], position=position, item_group=item.group[:200], question=item.question, criterion=criterion.name,
-                    score=asked.value if ok else None, parsed=ok, status=asked.status,
-                    reason=asked.reason, prompts=asked.prompts, replies=asked.replies, judge_generation_ids=asked.generation_ids,
+                    job_id=job_id,
+                    rubric_id=rubric.id,
+                    item_ref=item.ref,
+                    generation_id=item.generation_id,
+                    arena_answer_id=item.arena_answer_id,
+                    subject=item.subject[:300],
+                    position=position,
+                    item_group=item.group[:200],
+                    question=item.question,
+                    criterion=criterion.name,
+                    score=asked.value if ok else None,
+                    parsed=ok,
+                    status=asked.status,
+                    reason=asked.reason,
+                    prompts=asked.prompts,
+                    replies=asked.replies,
+                    judge_generation_ids=asked.generation_ids,
                     error=asked.error or (asked.problem if asked.status == UNPARSED else None),
                 )
             return asked.status
@@ -194,14 +248,29 @@ class JobRunner:
 
     # ---- pairwise judging -------------------------------------------------------------------
     def pairwise(
-        self, job_id: int, run_id: int, judge_key: str, battles: Sequence[Battle], cancel: threading.Event, constrained: bool = False
+        self,
+        job_id: int,
+        run_id: int,
+        judge_key: str,
+        battles: Sequence[Battle],
+        cancel: threading.Event,
+        constrained: bool = False,
     ) -> Iterator[JudgeProgress]:
         def work(battle: Battle, index: int) -> str:
             asked = []
             for order, (first, second) in enumerate(((battle.text_a, battle.text_b), (battle.text_b, battle.text_a))):
                 messages = prompts.pair_messages(battle.question, first, second)
-                one = ask(self.recorder, run_id, judge_key, messages, parse_verdict, ("Winner", "A, B or tie"), cancel, 2 * index + order,
-                          prompts.PAIR_GRAMMAR if constrained else "")
+                one = ask(
+                    self.recorder,
+                    run_id,
+                    judge_key,
+                    messages,
+                    parse_verdict,
+                    ("Winner", "A, B or tie"),
+                    cancel,
+                    2 * index + order,
+                    prompts.PAIR_GRAMMAR if constrained else "",
+                )
                 asked.append(one)
                 if one.status in (GenerationStatus.CANCELLED, GenerationStatus.ERROR):
                     break
@@ -212,13 +281,24 @@ class JobRunner:
             failed = any(a.status == GenerationStatus.ERROR for a in asked)
             status = GenerationStatus.ERROR if failed else (GenerationStatus.OK if first and second else UNPARSED)
             bias = None if status != GenerationStatus.OK else first != second
-            verdict = None if status != GenerationStatus.OK else (first if not bias else "tie")  # a verdict that flips with the order is a tie
+            verdict = (
+                None if status != GenerationStatus.OK else (first if not bias else "tie")
+            )  # a verdict that flips with the order is a tie
             with self.uow_factory() as uow:
                 uow.judge.add_verdict(
-                    job_id=job_id, battle_id=battle.battle_id, first=first, second=second, verdict=verdict, position_bias=bias, status=status,
-                    reasons=[a.reason for a in asked], prompts=[p for a in asked for p in a.prompts], replies=[r for a in asked for r in a.replies],
+                    job_id=job_id,
+                    battle_id=battle.battle_id,
+                    first=first,
+                    second=second,
+                    verdict=verdict,
+                    position_bias=bias,
+                    status=status,
+                    reasons=[a.reason for a in asked],
+                    prompts=[p for a in asked for p in a.prompts],
+                    replies=[r for a in asked for r in a.replies],
                     judge_generation_ids=[g for a in asked for g in a.generation_ids],
-                    error=next((a.error for a in asked if a.error), None) or ("; ".join(a.problem for a in asked if a.problem) or None if status == UNPARSED else None),
+                    error=next((a.error for a in asked if a.error), None)
+                    or ("; ".join(a.problem for a in asked if a.problem) or None if status == UNPARSED else None),
                 )
             return status
 

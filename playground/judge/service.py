@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
 
 from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
@@ -37,7 +38,11 @@ RUBRIC, PAIRWISE = "rubric", "pairwise"  # the two ways to judge (stored as a jo
 
 class JudgeService:
     def __init__(
-        self, registry: ModelRegistry, recorder: GenerationRecorder, uow_factory: Callable[[], UnitOfWork], arena: ArenaService | None = None
+        self,
+        registry: ModelRegistry,
+        recorder: GenerationRecorder,
+        uow_factory: Callable[[], UnitOfWork],
+        arena: ArenaService | None = None,
     ):
         """``arena``: for the Arena leaderboard shown beside the judge's agreement with the raters."""
         self.registry = registry
@@ -94,18 +99,36 @@ class JudgeService:
         spec = self.registry.get_spec(judge_key)  # ModelNotFound is a plain message
         label = targets.target_label(self.uow_factory, kind, target_id)
         title = f"Judge ({mode}) {label}"
-        run_id = self.recorder.start_run("judge", title=title, meta={"mode": mode, "target_kind": kind, "target_id": target_id, "rubric_id": rubric.id if rubric else None})
+        run_id = self.recorder.start_run(
+            "judge",
+            title=title,
+            meta={
+                "mode": mode,
+                "target_kind": kind,
+                "target_id": target_id,
+                "rubric_id": rubric.id if rubric else None,
+            },
+        )
         with self.uow_factory() as uow:
             job = uow.judge.add_job(
-                mode=mode, target_kind=kind, target_id=target_id, target_label=label, model_key=spec.key, model_name=spec.name,
-                rubric_id=rubric.id if rubric else None, run_id=run_id, status=RunStatus.RUNNING,
+                mode=mode,
+                target_kind=kind,
+                target_id=target_id,
+                target_label=label,
+                model_key=spec.key,
+                model_name=spec.name,
+                rubric_id=rubric.id if rubric else None,
+                run_id=run_id,
+                status=RunStatus.RUNNING,
             )
             return job.id, run_id
 
     @staticmethod
     def _check_target(kind: str, target_id) -> int:
         if kind not in targets.TARGET_KINDS:
-            raise InvalidInput("Pick what to judge: a Compare run or batch, a Documents question or collection, or an Arena evaluation.")
+            raise InvalidInput(
+                "Pick what to judge: a Compare run or batch, a Documents question or collection, or an Arena evaluation."
+            )
         try:
             return int(target_id)
         except (TypeError, ValueError):
@@ -113,7 +136,14 @@ class JudgeService:
 
     # ---- running ---------------------------------------------------------------------------------
     def run_judge(
-        self, judge_key: str, mode: str, kind: str, target_id, rubric_id: int | None, cancel: threading.Event | None = None, constrained: bool = False
+        self,
+        judge_key: str,
+        mode: str,
+        kind: str,
+        target_id,
+        rubric_id: int | None,
+        cancel: threading.Event | None = None,
+        constrained: bool = False,
     ) -> Iterator[JudgeProgress]:
         """Judge what the tab picked: grade it with a rubric, or (pairwise) judge an Arena evaluation's battles."""
         if mode == PAIRWISE:
@@ -121,7 +151,13 @@ class JudgeService:
         return self.grade(judge_key, rubric_id, kind, target_id, cancel, constrained)
 
     def grade(
-        self, judge_key: str, rubric_id: int | None, kind: str, target_id, cancel: threading.Event | None = None, constrained: bool = False
+        self,
+        judge_key: str,
+        rubric_id: int | None,
+        kind: str,
+        target_id,
+        cancel: threading.Event | None = None,
+        constrained: bool = False,
     ) -> Iterator[JudgeProgress]:
         """Grade every answer of the target on every criterion of the rubric version; yields progress.
         ``constrained``: a llama.cpp judge can only reply in the expected form (saved with each call's params)."""
@@ -152,7 +188,10 @@ class JudgeService:
     def list_jobs(self, limit: int = 100) -> list[tuple[str, int]]:
         with self.uow_factory() as uow:
             return [
-                (f"#{j.id} {j.mode} · {j.target_label[:60]} · judge {j.model_name} · {j.status} {j.done}/{j.total}", j.id)
+                (
+                    f"#{j.id} {j.mode} · {j.target_label[:60]} · judge {j.model_name} · {j.status} {j.done}/{j.total}",
+                    j.id,
+                )
                 for j in uow.judge.list_jobs(limit=limit)
             ]
 
@@ -184,7 +223,11 @@ class JudgeService:
         rater = " ".join((rater or "").split())[:200]
         links = {"generation_id": int(ref[1:])} if ref[0] == "g" else {"arena_answer_id": int(ref[1:])}
         with self.uow_factory() as uow:
-            exists = uow.generations.get(links["generation_id"]) if ref[0] == "g" else uow.arena.get_answer(links["arena_answer_id"])
+            exists = (
+                uow.generations.get(links["generation_id"])
+                if ref[0] == "g"
+                else uow.arena.get_answer(links["arena_answer_id"])
+            )
             if exists is None:
                 raise InvalidInput("That answer no longer exists (its run may have been deleted).")
             uow.judge.set_human_grade(ref, criterion, value, rater, **links)
@@ -213,7 +256,11 @@ class JudgeService:
     def _grade_agreement(self, loaded: JudgingRunResults) -> GradeAgreement:
         with self.uow_factory() as uow:
             humans = uow.judge.human_grades(sorted({g.item_ref for g in loaded.grades}))
-            pairs = [(h.score, loaded.score_of(h.item_ref, h.criterion)) for h in humans if loaded.has(h.item_ref, h.criterion)]
+            pairs = [
+                (h.score, loaded.score_of(h.item_ref, h.criterion))
+                for h in humans
+                if loaded.has(h.item_ref, h.criterion)
+            ]
         return grade_agreement(pairs)
 
     def verdict_agreement(self, evaluation_id, job_id=None) -> tuple[VerdictAgreement, PositionBias, int | None]:
@@ -227,4 +274,8 @@ class JudgeService:
             verdicts = uow.judge.verdicts(job.id) if job else []
             votes = uow.arena.vote_rows(target)
         judged = {v.battle_id: v.verdict for v in verdicts}
-        return verdict_agreement(votes_by_battle(votes), judged), position_bias((v.first, v.second) for v in verdicts), job.id if job else None
+        return (
+            verdict_agreement(votes_by_battle(votes), judged),
+            position_bias((v.first, v.second) for v in verdicts),
+            job.id if job else None,
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from abc import ABC, abstractmethod
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 from playground.models.types import GenerationParams, GenerationStream, Message, ModelSpec, Price, Usage
 

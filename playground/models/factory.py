@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 from playground.models.base import Backend, BackendFactory
 from playground.models.secrets import SecretStore
@@ -11,7 +11,9 @@ from playground.models.types import BackendKind, ModelSpec
 from playground.settings import Settings
 
 
-def make_backend_factory(settings: Settings, secrets: SecretStore, overrides: Mapping[BackendKind, BackendFactory] | None = None) -> BackendFactory:
+def make_backend_factory(
+    settings: Settings, secrets: SecretStore, overrides: Mapping[BackendKind, BackendFactory] | None = None
+) -> BackendFactory:
     """The real backends, except the kinds in ``overrides`` (tests inject a fake there)."""
     replaced = dict(overrides or {})
 
@@ -21,12 +23,16 @@ def make_backend_factory(settings: Settings, secrets: SecretStore, overrides: Ma
         if spec.backend == BackendKind.LLAMA_CPP:
             from playground.models.llamacpp import LlamaCppBackend
 
-            return LlamaCppBackend(spec, cache_dir=settings.cache_dir, n_ctx=settings.n_ctx, n_threads=settings.n_threads)
+            return LlamaCppBackend(
+                spec, cache_dir=settings.cache_dir, n_ctx=settings.n_ctx, n_threads=settings.n_threads
+            )
         if spec.backend == BackendKind.TRANSFORMERS:
             from playground.models.transformers_backend import TransformersBackend
 
             path = Path(spec.path) / spec.gguf_file if spec.path and spec.gguf_file else None
-            return TransformersBackend(spec, cache_dir=settings.cache_dir, n_threads=settings.n_threads, model_path=path)
+            return TransformersBackend(
+                spec, cache_dir=settings.cache_dir, n_threads=settings.n_threads, model_path=path
+            )
         if spec.backend == BackendKind.OPENAI:
             from playground.models.openai_http import OpenAIHTTPBackend
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from typing import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from playground.models.base import Backend, BackendFactory, StopSequenceFilter, UsageClock, chat_messages
 from playground.models.types import BackendKind, GenerationParams, GenerationStream, Message, ModelSpec
@@ -37,7 +37,14 @@ def echo_script(spec: ModelSpec, messages: Sequence[Mapping[str, str]]) -> str:
 
 
 class FakeBackend(Backend):
-    def __init__(self, spec: ModelSpec, script: Script = echo_script, *, chunk_delay_s: float = 0.0, memory_bytes: int = FAKE_MEMORY_BYTES):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        script: Script = echo_script,
+        *,
+        chunk_delay_s: float = 0.0,
+        memory_bytes: int = FAKE_MEMORY_BYTES,
+    ):
         super().__init__(spec)
         self.script = script
         self.chunk_delay_s = chunk_delay_s

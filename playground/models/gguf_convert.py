@@ -11,9 +11,9 @@ import fcntl
 import hashlib
 import logging
 import shutil
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 from playground.errors import ModelLoadError
 
@@ -74,8 +74,10 @@ def convert_gguf(gguf_path: Path, cache_dir: Path) -> Path:
             (staging / COMPLETE_MARKER).write_text(str(gguf_path))
         except MemoryError as err:
             shutil.rmtree(staging, ignore_errors=True)
-            raise ModelLoadError(f"Ran out of memory converting {gguf_path.name} for the transformers backend.") from err
-        except Exception as err:  # noqa: BLE001 - transformers raises many kinds for unsupported files
+            raise ModelLoadError(
+                f"Ran out of memory converting {gguf_path.name} for the transformers backend."
+            ) from err
+        except Exception as err:
             shutil.rmtree(staging, ignore_errors=True)
             raise ModelLoadError(
                 f"transformers could not open {gguf_path.name} ({type(err).__name__}: {err}). "

@@ -5,8 +5,9 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from playground.errors import GenerationError, ModelLoadError
 from playground.models.base import (
@@ -92,7 +93,9 @@ class LlamaCppBackend(Backend):
                 verbose=False,
             )
         except MemoryError as err:
-            raise ModelLoadError(f"Ran out of memory loading {self.spec.name}. Unload other models and try again.") from err
+            raise ModelLoadError(
+                f"Ran out of memory loading {self.spec.name}. Unload other models and try again."
+            ) from err
         except (ValueError, RuntimeError, OSError) as err:
             raise ModelLoadError(f"llama.cpp could not load {path.name}: {err}") from err
         self._formatter = self._chat_formatter() if self.spec.chat_template else None
@@ -150,7 +153,9 @@ class LlamaCppBackend(Backend):
         if self._formatter is not None:
             # What llama-cpp's own chat handler does, minus dropping our stopping criterion.
             rendered = self._formatter(messages=dialogue)
-            prompt: Any = self._llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+            prompt: Any = self._llm.tokenize(
+                rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
+            )
             sampling["stop"] = rendered.stop
             if rendered.stopping_criteria is not None:
                 sampling["stopping_criteria"] = StoppingCriteriaList([counter, *rendered.stopping_criteria])

@@ -8,8 +8,9 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 from urllib.parse import urlparse
 
 import httpx
@@ -88,8 +89,9 @@ def server_error_message(body: str) -> str | None:
     return " ".join(text.split())[:SNIPPET_CHARS]
 
 
-def http_error_message(status: int, server_message: str | None, *, base_url: str, model: str | None,
-                       key_sent: bool, key_env: str | None) -> str:
+def http_error_message(
+    status: int, server_message: str | None, *, base_url: str, model: str | None, key_sent: bool, key_env: str | None
+) -> str:
     detail = f" The server said: {server_message}" if server_message else ""
     if status in (401, 403):
         env = f" or the environment variable {key_env}" if key_env else ""
@@ -145,8 +147,14 @@ class _Tally:
 
 
 class OpenAIHTTPBackend(Backend):
-    def __init__(self, spec: ModelSpec, *, api_key: str | None = None, timeout_s: float = 60.0,
-                 client: httpx.Client | None = None):
+    def __init__(
+        self,
+        spec: ModelSpec,
+        *,
+        api_key: str | None = None,
+        timeout_s: float = 60.0,
+        client: httpx.Client | None = None,
+    ):
         super().__init__(spec)
         self.base_url = normalize_base_url(spec.base_url)
         self.url = chat_completions_url(self.base_url)
@@ -180,8 +188,9 @@ class OpenAIHTTPBackend(Backend):
     def memory_bytes(self) -> int:
         return 0
 
-    def stream(self, messages: Sequence[Message], params: GenerationParams,
-               cancel: threading.Event | None = None) -> GenerationStream:
+    def stream(
+        self, messages: Sequence[Message], params: GenerationParams, cancel: threading.Event | None = None
+    ) -> GenerationStream:
         self.load()
         clock = UsageClock()
         tally = _Tally()
@@ -283,10 +292,16 @@ class OpenAIHTTPBackend(Backend):
         message = server_error_message(body)
         if response.is_redirect:
             message = f"it redirects to {response.headers.get('location')}; use that address instead."
-        raise self._fail(http_error_message(
-            response.status_code, message, base_url=self.base_url, model=self.spec.remote_model,
-            key_sent=bool(self._api_key()), key_env=self.spec.api_key_env,
-        ))
+        raise self._fail(
+            http_error_message(
+                response.status_code,
+                message,
+                base_url=self.base_url,
+                model=self.spec.remote_model,
+                key_sent=bool(self._api_key()),
+                key_env=self.spec.api_key_env,
+            )
+        )
 
     # ---- response side ----
     def _read_stream(self, response: httpx.Response, tally: _Tally, cancel: threading.Event | None) -> Iterator[str]:

@@ -12,8 +12,9 @@ becomes one ``Example``.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from playground.errors import InvalidInput
 
@@ -28,7 +29,9 @@ ALPACA_HEADER_WITH_INPUT = (
     "Below is an instruction that describes a task, paired with an input that provides further context. "
     "Write a response that appropriately completes the request.\n\n"
 )
-ALPACA_HEADER = "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
+ALPACA_HEADER = (
+    "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n"
+)
 # A tuned model that keeps going after its answer starts a new block with one of these.
 ALPACA_STOPS: tuple[str, ...] = ("### Instruction:", "\n### Input:", "\n### Response:")
 
@@ -52,7 +55,7 @@ class Example:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> "Example":
+    def from_dict(cls, data: Mapping[str, Any]) -> Example:
         return cls(
             instruction=str(data.get("instruction", "")),
             output=str(data.get("output", "")),
@@ -124,7 +127,9 @@ def check_format(prompt_format: str, tokenizer: Any = None) -> str:
     if prompt_format not in PROMPT_FORMATS:
         raise InvalidInput(f"Unknown prompt format {prompt_format!r}. Choose one of: {', '.join(PROMPT_FORMATS)}.")
     if prompt_format == CHAT_TEMPLATE and tokenizer is not None and not has_chat_template(tokenizer):
-        raise InvalidInput("This base model has no chat template (it is a pretrained base model). Use the Alpaca format instead.")
+        raise InvalidInput(
+            "This base model has no chat template (it is a pretrained base model). Use the Alpaca format instead."
+        )
     return prompt_format
 
 
@@ -152,7 +157,7 @@ def render_training_pair(example: Example, prompt_format: str, tokenizer: Any) -
         prompt_messages(example) + [{"role": "assistant", "content": example.output}], tokenize=False
     )
     if full.startswith(prompt):
-        return prompt, full[len(prompt):]
+        return prompt, full[len(prompt) :]
     return prompt, example.output + eos
 
 

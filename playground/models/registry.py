@@ -13,10 +13,11 @@ import logging
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Protocol
+from typing import Protocol
 
 from playground.errors import ModelLoadError, ModelNotFound
 from playground.models.base import Backend, BackendFactory
@@ -230,7 +231,9 @@ class ModelRegistry:
             raise
         except MemoryError as err:
             pool.error = "out of memory"
-            raise ModelLoadError(f"Ran out of memory loading {replica.backend.spec.name}. Unload other models and try again.") from err
+            raise ModelLoadError(
+                f"Ran out of memory loading {replica.backend.spec.name}. Unload other models and try again."
+            ) from err
         except Exception as err:
             pool.error = f"{type(err).__name__}: {err}"
             log.exception("Unexpected failure loading %s", key)
@@ -244,13 +247,19 @@ class ModelRegistry:
         budget = self.settings.memory_budget_mb * 1024 * 1024
         with self._lock:
             used = self._used_bytes()
-            candidates = [r for p in self._pools.values() for r in p.replicas if r.backend.loaded and not r.busy and r is not keep]
+            candidates = [
+                r for p in self._pools.values() for r in p.replicas if r.backend.loaded and not r.busy and r is not keep
+            ]
             for replica in sorted(candidates, key=lambda r: r.last_used):  # least recently used first
                 if used <= budget:
                     break
                 used -= replica.backend.memory_bytes()
                 replica.backend.unload()
-                log.info("Unloaded %s to stay within the %d MB memory budget", replica.backend.spec.key, self.settings.memory_budget_mb)
+                log.info(
+                    "Unloaded %s to stay within the %d MB memory budget",
+                    replica.backend.spec.key,
+                    self.settings.memory_budget_mb,
+                )
             for pool in self._pools.values():  # unloaded extra copies are just clutter
                 pool.replicas = [r for i, r in enumerate(pool.replicas) if i == 0 or r.busy or r.backend.loaded]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from playground.errors import GenerationError, ModelLoadError
 from playground.models.base import (
@@ -70,7 +71,9 @@ class TransformersBackend(Backend):
                 adapter = validate_adapter_folder(self.spec.adapter_path)
                 model = PeftModel.from_pretrained(model, str(adapter))
         except MemoryError as err:
-            raise ModelLoadError(f"Ran out of memory loading {self.spec.name}. Unload other models and try again.") from err
+            raise ModelLoadError(
+                f"Ran out of memory loading {self.spec.name}. Unload other models and try again."
+            ) from err
         except (OSError, ValueError, KeyError, RuntimeError) as err:
             raise ModelLoadError(f"Could not load {self.spec.name} from {folder}: {err}") from err
         model.eval()
@@ -96,7 +99,9 @@ class TransformersBackend(Backend):
             text = render_prompt(example_from_messages(messages), prompt_format, tok)
             return torch.tensor([encode_text(tok, text)]), format_stops(prompt_format)
         if self.spec.chat_template and getattr(tok, "chat_template", None):
-            ids = tok.apply_chat_template(list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True)
+            ids = tok.apply_chat_template(
+                list(messages), add_generation_prompt=True, return_tensors="pt", return_dict=True
+            )
             return ids["input_ids"], ()
         text, stops = plain_completion_prompt(messages)
         return tok(text, return_tensors="pt")["input_ids"], stops
@@ -162,7 +167,9 @@ class TransformersBackend(Backend):
         if "error" in result:
             err = result["error"]
             if isinstance(err, MemoryError):
-                raise GenerationError(f"{self.spec.name} ran out of memory while answering. Try fewer max tokens.") from err
+                raise GenerationError(
+                    f"{self.spec.name} ran out of memory while answering. Try fewer max tokens."
+                ) from err
             raise GenerationError(f"{self.spec.name} failed while answering: {err}") from err
         prompt_tokens = int(input_ids.shape[1])
         completion_tokens = int(result["output"].shape[1]) - prompt_tokens

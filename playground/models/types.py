@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import Any, Iterator, Union
+from typing import Any
 
 
 class BackendKind(StrEnum):
@@ -47,7 +48,7 @@ class GenerationParams:
         return data
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "GenerationParams":
+    def from_dict(cls, data: dict[str, Any]) -> GenerationParams:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         if "stop" in known:
             known["stop"] = tuple(known["stop"] or ())
@@ -98,7 +99,7 @@ class Usage:
 
 
 # A backend stream yields text chunks, then exactly one Usage as its last item.
-StreamEvent = Union[str, Usage]
+StreamEvent = str | Usage
 GenerationStream = Iterator[StreamEvent]
 
 

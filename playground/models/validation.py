@@ -18,7 +18,9 @@ def existing_path(raw: str, what: str) -> Path:
         raise InvalidInput(f"Please enter the path of the {what}.")
     path = Path(text).expanduser()
     if not path.exists():
-        raise InvalidInput(f"Nothing exists at {path}. Check the {what} path (it is read on the machine running Playground).")
+        raise InvalidInput(
+            f"Nothing exists at {path}. Check the {what} path (it is read on the machine running Playground)."
+        )
     return path.resolve()
 
 
@@ -33,7 +35,9 @@ def is_gguf_file(path: Path) -> bool:
 def validate_gguf(raw: str) -> Path:
     path = existing_path(raw, "GGUF file")
     if path.is_dir():
-        raise InvalidInput(f"{path} is a folder. Enter the path of a single .gguf file, or add the folder as a models folder.")
+        raise InvalidInput(
+            f"{path} is a folder. Enter the path of a single .gguf file, or add the folder as a models folder."
+        )
     if not is_gguf_file(path):
         raise InvalidInput(f"{path} is not a GGUF model file (it does not start with the GGUF signature).")
     return path
@@ -53,7 +57,9 @@ def is_hf_model_folder(folder: Path) -> bool:
 def validate_hf_folder(raw: str) -> Path:
     path = existing_path(raw, "model folder")
     if not path.is_dir():
-        raise InvalidInput(f"{path} is a file, not a folder. A Hugging Face model is a folder with config.json and weights.")
+        raise InvalidInput(
+            f"{path} is a file, not a folder. A Hugging Face model is a folder with config.json and weights."
+        )
     if not (path / "config.json").is_file():
         raise InvalidInput(f"{path} has no config.json, so it is not a Hugging Face model folder.")
     if not weight_files(path):
@@ -76,7 +82,9 @@ def validate_base_url(raw: str) -> str:
         raise InvalidInput("Please enter the endpoint's base URL, e.g. http://127.0.0.1:8000/v1.")
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.netloc:
-        raise InvalidInput(f"{raw!r} is not a web address. It should look like http://127.0.0.1:8000/v1 or https://api.openai.com/v1.")
+        raise InvalidInput(
+            f"{raw!r} is not a web address. It should look like http://127.0.0.1:8000/v1 or https://api.openai.com/v1."
+        )
     return url
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 from playground.models.types import Message
 
@@ -28,7 +28,11 @@ def source_label(source: dict) -> str:
 
 def rag_messages(question: str, sources: Sequence[dict]) -> list[Message]:
     blocks = [f"[{n}] ({source_label(s)})\n{s['text'].strip()}" for n, s in enumerate(sources, start=1)]
-    user = "Sources:\n\n" + "\n\n".join(blocks) + f"\n\nQuestion: {question.strip()}\nAnswer using the sources and cite them like [1]."
+    user = (
+        "Sources:\n\n"
+        + "\n\n".join(blocks)
+        + f"\n\nQuestion: {question.strip()}\nAnswer using the sources and cite them like [1]."
+    )
     return [Message("system", SYSTEM_PROMPT), Message("user", user)]
 
 
@@ -62,7 +66,9 @@ def answer_markdown(answer: str, sources: Sequence[dict]) -> str:
                 tip = html.escape(f"{source_label(source)}: {snippet}", quote=True)
                 marks.append(f'<span class="rag-cite" title="{tip}">[{number}]</span>')
             else:
-                marks.append(f'<span class="rag-cite-missing" title="No source {number} was given to the model">[{number}?]</span>')
+                marks.append(
+                    f'<span class="rag-cite-missing" title="No source {number} was given to the model">[{number}?]</span>'
+                )
         return "".join(marks)
 
     return _CITATION.sub(replace, html.escape(answer, quote=False))

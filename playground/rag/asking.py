@@ -4,13 +4,13 @@ documents), each saved with its sources for History. Mixed into ``DocumentsServi
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator
 
 from playground.errors import InvalidInput
 from playground.models.types import GenerationParams, Usage
 from playground.rag import answering
-from playground.rag.retrieval import Retrieved, RetrievalSettings, hybrid_search, query_terms
+from playground.rag.retrieval import RetrievalSettings, Retrieved, hybrid_search, query_terms
 
 
 @dataclass
@@ -41,7 +41,9 @@ class AskingMixin:
         query = embedder.encode_query(question.strip(), info.embed_max_tokens)
 
         found = hybrid_search(
-            query, query_terms(question), settings,
+            query,
+            query_terms(question),
+            settings,
             vector_search=lambda q, k: self.index.search(info.id, q, k),
             vector_scores=lambda q, ids: self.index.similarity(info.id, q, ids),
             keyword_search=lambda words, limit, only: self.keywords.search(info.id, words, limit, only),
@@ -53,7 +55,13 @@ class AskingMixin:
             if r.chunk_id not in chunks:  # deleted between the search and now
                 continue
             chunk, filename = chunks[r.chunk_id]
-            r.document_id, r.filename, r.page_number, r.heading, r.text = chunk.document_id, filename, chunk.page_number, chunk.heading, chunk.text
+            r.document_id, r.filename, r.page_number, r.heading, r.text = (
+                chunk.document_id,
+                filename,
+                chunk.page_number,
+                chunk.heading,
+                chunk.text,
+            )
             results.append(r)
         return results
 
@@ -73,28 +81,49 @@ class AskingMixin:
         spec = self.registry.get_spec(model_key)
         found = self.retrieve(collection_id, question, settings)
         if not found:
-            raise InvalidInput("No passage scored above the threshold. Lower the score threshold or rephrase the question.")
+            raise InvalidInput(
+                "No passage scored above the threshold. Lower the score threshold or rephrase the question."
+            )
         info = self.get_collection(collection_id)
         sources = [r.to_dict() for r in found]
-        meta = {"collection_id": info.id, "collection": info.name, "model_key": model_key, "model_name": spec.name, "with_without": with_without}
+        meta = {
+            "collection_id": info.id,
+            "collection": info.name,
+            "model_key": model_key,
+            "model_name": spec.name,
+            "with_without": with_without,
+        }
         run_id = self.recorder.start_run("rag", title=question, meta=meta)
         with self.uow_factory() as uow:
             row = uow.rag_questions.add(
-                run_id=run_id, collection_id=info.id, collection_name=info.name, question=question.strip(), model_key=model_key,
-                mode="compare" if with_without else "with", settings={**settings.validated().__dict__, "params": params.to_dict()},
-                sources=sources, answer="", citations=[],
+                run_id=run_id,
+                collection_id=info.id,
+                collection_name=info.name,
+                question=question.strip(),
+                model_key=model_key,
+                mode="compare" if with_without else "with",
+                settings={**settings.validated().__dict__, "params": params.to_dict()},
+                sources=sources,
+                answer="",
+                citations=[],
             )
             question_id = row.id
         final = None
-        for update in self.recorder.stream(run_id, model_key, answering.rag_messages(question, sources), params, position=0, cancel=cancel):
+        for update in self.recorder.stream(
+            run_id, model_key, answering.rag_messages(question, sources), params, position=0, cancel=cancel
+        ):
             valid, invalid = answering.parse_citations(update.text, len(sources))
-            final = AskUpdate(update.text, sources, update.done, valid, invalid, update.usage, update.error, question_id, "with")
+            final = AskUpdate(
+                update.text, sources, update.done, valid, invalid, update.usage, update.error, question_id, "with"
+            )
             yield final
         with self.uow_factory() as uow:
             uow.rag_questions.update(question_id, answer=final.text, citations=final.citations)
         if not with_without or (cancel is not None and cancel.is_set()):
             return
-        for update in self.recorder.stream(run_id, model_key, answering.plain_messages(question), params, position=1, cancel=cancel):
+        for update in self.recorder.stream(
+            run_id, model_key, answering.plain_messages(question), params, position=1, cancel=cancel
+        ):
             yield AskUpdate(update.text, [], update.done, [], [], update.usage, update.error, question_id, "without")
             if update.done:
                 with self.uow_factory() as uow:
@@ -105,8 +134,17 @@ class AskingMixin:
         with self.uow_factory() as uow:
             rows = uow.rag_questions.list(collection_id, limit)
         return [
-            {"id": q.id, "when": q.created_at.strftime("%Y-%m-%d %H:%M"), "collection": q.collection_name, "question": q.question,
-             "model": q.model_key, "mode": q.mode, "sources": len(q.sources), "cited": ", ".join(f"[{n}]" for n in q.citations), "answer": q.answer[:200]}
+            {
+                "id": q.id,
+                "when": q.created_at.strftime("%Y-%m-%d %H:%M"),
+                "collection": q.collection_name,
+                "question": q.question,
+                "model": q.model_key,
+                "mode": q.mode,
+                "sources": len(q.sources),
+                "cited": ", ".join(f"[{n}]" for n in q.citations),
+                "answer": q.answer[:200],
+            }
             for q in rows
         ]
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -19,12 +19,22 @@ def sweep_figure(grid: Sequence[dict], unit: str = "chars") -> go.Figure:
             points = sorted((g for g in grid if g["chunk_size"] == size), key=lambda g: g["top_k"])
             fig.add_trace(
                 go.Scatter(
-                    x=[p["top_k"] for p in points], y=[p[metric] for p in points], mode="lines+markers",
-                    name=f"{size} {unit}", legendgroup=str(size), showlegend=col == 1,
+                    x=[p["top_k"] for p in points],
+                    y=[p[metric] for p in points],
+                    mode="lines+markers",
+                    name=f"{size} {unit}",
+                    legendgroup=str(size),
+                    showlegend=col == 1,
                 ),
-                row=1, col=col,
+                row=1,
+                col=col,
             )
         fig.update_xaxes(title_text="top-k", row=1, col=col)
     fig.update_yaxes(range=[0, 1.05], title_text="score", row=1, col=1)
-    fig.update_layout(title="Retrieval quality by chunk size and top-k", height=380, legend_title_text="chunk size", margin=dict(t=70, l=40, r=20, b=40))
+    fig.update_layout(
+        title="Retrieval quality by chunk size and top-k",
+        height=380,
+        legend_title_text="chunk size",
+        margin=dict(t=70, l=40, r=20, b=40),
+    )
     return fig

@@ -5,9 +5,10 @@ number and character offsets point at the real text."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Protocol, Sequence
+from typing import Protocol
 
 from playground.errors import InvalidInput
 from playground.rag.parsing import _MD_HEADING, ParsedPage
@@ -22,7 +23,7 @@ class ChunkSettings:
     overlap: int = 100
     unit: str = "chars"  # "chars" | "tokens" (tokens of the embedding model's tokenizer)
 
-    def validated(self) -> "ChunkSettings":
+    def validated(self) -> ChunkSettings:
         if self.unit not in UNITS:
             raise InvalidInput("Chunk size is measured in characters or tokens.")
         low = 16 if self.unit == "tokens" else 50
@@ -141,7 +142,9 @@ def _pieces(text: str, start: int, end: int) -> Iterable[tuple[int, int, bool]]:
             break
 
 
-def _fit(text: str, pieces: Iterable[tuple[int, int, bool]], size: int, measure: Measure) -> list[tuple[int, int, bool, int]]:
+def _fit(
+    text: str, pieces: Iterable[tuple[int, int, bool]], size: int, measure: Measure
+) -> list[tuple[int, int, bool, int]]:
     """Pieces with their length; a piece longer than ``size`` is cut inside (the last resort)."""
     out = []
     for start, end, new_para in pieces:
@@ -174,13 +177,16 @@ def chunk_pages(pages: Sequence[ParsedPage], headings: Sequence[str], settings: 
             window: list[tuple[int, int, bool, int]] = []
             total = 0
 
+            # emit() runs only within this section's loop, so it sees this section's window and text.
             def emit() -> None:
-                start, end = window[0][0], window[-1][1]
-                body = text[start:end]
+                start, end = window[0][0], window[-1][1]  # noqa: B023
+                body = text[start:end]  # noqa: B023
                 lead = len(body) - len(body.lstrip())
                 body = body.strip()
                 if any(ch.isalnum() for ch in body):
-                    chunks.append(Chunk(body, page.number, start + lead, start + lead + len(body), current_heading, len(chunks)))
+                    chunks.append(
+                        Chunk(body, page.number, start + lead, start + lead + len(body), current_heading, len(chunks))  # noqa: B023
+                    )
 
             for piece in pieces:
                 length = piece[3]

@@ -23,7 +23,7 @@ class RagConfig:
     embed_batch: int = 64
 
     @classmethod
-    def from_env(cls) -> "RagConfig":
+    def from_env(cls) -> RagConfig:
         return cls(
             max_file_bytes=int(env_float("PLAYGROUND_RAG_MAX_FILE_MB", 50) * 1024 * 1024),
             embed_batch=max(1, int(env_float("PLAYGROUND_RAG_EMBED_BATCH", 64))),

@@ -11,8 +11,8 @@ import os
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -61,7 +61,7 @@ class Embedder:
                         self._model = SentenceTransformer(str(model_path(self.name)), device="cpu")
                     except UserFacingError:
                         raise
-                    except Exception as err:  # noqa: BLE001
+                    except Exception as err:
                         log.exception("Could not load the embedding model")
                         raise ModelLoadError(f"Could not load the embedding model {self.name}: {err}") from err
                     log.info("Loaded embedding model %s in %.1f s", self.name, time.perf_counter() - started)
@@ -87,7 +87,13 @@ class Embedder:
             rows = order[start : start + batch_size]
             with self._encode_lock:
                 model.max_seq_length = max_tokens
-                vectors = model.encode([texts[i] for i in rows], batch_size=batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False)
+                vectors = model.encode(
+                    [texts[i] for i in rows],
+                    batch_size=batch_size,
+                    normalize_embeddings=True,
+                    convert_to_numpy=True,
+                    show_progress_bar=False,
+                )
             out[rows] = vectors.astype(np.float32, copy=False)
             if progress is not None:
                 progress(min(start + batch_size, len(texts)), len(texts))

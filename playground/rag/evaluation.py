@@ -8,9 +8,9 @@ import csv
 import io
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -19,16 +19,18 @@ from playground.models.types import GenerationParams, Message
 from playground.progress import OnProgress, complete, notify
 from playground.rag.chunking import ChunkSettings, chunk_pages
 from playground.rag.embedding import Cancelled
+from playground.rag.keyword_index import KeywordIndex
 from playground.rag.metrics import Expected, average, question_metrics
 from playground.rag.parsing import decode_text
-from playground.rag.keyword_index import KeywordIndex
 from playground.rag.retrieval import RetrievalSettings, hybrid_search, query_terms
 from playground.rag.service import DocumentsService
 
 log = logging.getLogger(__name__)
 SWEEP_SIZES = (256, 512, 1024, 2048)
 SWEEP_TOP_KS = (1, 3, 5, 10)
-QUESTION_PROMPT = "Write one question that the passage below answers. Reply with the question only.\n\nPassage:\n{passage}"
+QUESTION_PROMPT = (
+    "Write one question that the passage below answers. Reply with the question only.\n\nPassage:\n{passage}"
+)
 
 
 @dataclass
@@ -47,7 +49,9 @@ def parse_questions_csv(path: str | Path | None) -> list[EvalQuestion]:
         raise InvalidInput("Choose a CSV file with columns question, expected_file and optionally expected_page.")
     file = Path(path)
     if not file.is_file() or file.stat().st_size == 0:
-        raise InvalidInput("The question file is empty. It needs columns question, expected_file and optionally expected_page.")
+        raise InvalidInput(
+            "The question file is empty. It needs columns question, expected_file and optionally expected_page."
+        )
     text, _ = decode_text(file.name, file.read_bytes())
     rows = list(csv.DictReader(io.StringIO(text)))
     if not rows:
@@ -57,7 +61,9 @@ def parse_questions_csv(path: str | Path | None) -> list[EvalQuestion]:
     file_col = next((header[h] for h in ("expected_file", "file", "source", "expected_source") if h in header), None)
     page_col = next((header[h] for h in ("expected_page", "page") if h in header), None)
     if not question_col or not file_col:
-        raise InvalidInput("The question file needs a header with columns question and expected_file (and optionally expected_page).")
+        raise InvalidInput(
+            "The question file needs a header with columns question and expected_file (and optionally expected_page)."
+        )
     out = []
     for n, row in enumerate(rows, start=2):
         question, expected = (row.get(question_col) or "").strip(), (row.get(file_col) or "").strip()
@@ -88,7 +94,9 @@ def clean_questions(rows: Sequence[Sequence]) -> list[EvalQuestion]:
             raise InvalidInput(f"The expected page {page!r} is not a whole number.") from err
         out.append(EvalQuestion(question, expected, page_number))
     if not out:
-        raise InvalidInput("There are no approved questions. Upload a CSV or generate questions, and keep at least one.")
+        raise InvalidInput(
+            "There are no approved questions. Upload a CSV or generate questions, and keep at least one."
+        )
     return out
 
 
@@ -98,7 +106,13 @@ class EvaluationService:
         self.uow_factory = documents.uow_factory
 
     def generate_questions(
-        self, collection_id: int, model_key: str, count: int, seed: int = 0, on_progress: OnProgress | None = None, cancel: threading.Event | None = None
+        self,
+        collection_id: int,
+        model_key: str,
+        count: int,
+        seed: int = 0,
+        on_progress: OnProgress | None = None,
+        cancel: threading.Event | None = None,
     ) -> list[EvalQuestion]:
         info = self.documents.get_collection(collection_id)
         if info.documents == 0:
@@ -111,7 +125,11 @@ class EvaluationService:
             sampled = uow.rag_chunks.sample(info.id, int(count), int(seed))
             sampled = [(c.text, f, c.page_number) for c, f in sampled]
         recorder = self.documents.recorder
-        run_id = recorder.start_run("rag_questions", title=f"Evaluation questions for {info.name}", meta={"collection_id": info.id, "model_key": model_key})
+        run_id = recorder.start_run(
+            "rag_questions",
+            title=f"Evaluation questions for {info.name}",
+            meta={"collection_id": info.id, "model_key": model_key},
+        )
         params = GenerationParams(temperature=0.3, max_tokens=60, seed=int(seed))
         out = []
         for i, (text, filename, page) in enumerate(sampled):
@@ -119,7 +137,9 @@ class EvaluationService:
                 break
             notify(on_progress, i, len(sampled), f"question {i + 1}/{len(sampled)}")
             messages = [Message("user", QUESTION_PROMPT.format(passage=text[:1500]))]
-            final = complete(recorder.stream(run_id, model_key, messages, params, position=i, cancel=cancel))  # it always ends with a final update
+            final = complete(
+                recorder.stream(run_id, model_key, messages, params, position=i, cancel=cancel)
+            )  # it always ends with a final update
             if final.error:
                 raise InvalidInput(f"The model could not write a question: {final.error}")
             question = next((line.strip(" -*\"'") for line in final.text.splitlines() if line.strip()), "")
@@ -182,10 +202,13 @@ class EvaluationService:
             per_k: dict[int, list[dict]] = {k: [] for k in top_ks}
             for q, qvec in zip(questions, query_vectors):
                 found = hybrid_search(
-                    qvec, query_terms(q.question), RetrievalSettings(max(top_ks), keyword_weight),
-                    vector_search=lambda v, k: _top(vectors, v, k),
-                    vector_scores=lambda v, ids: {i: float(vectors[i] @ v) for i in ids},
-                    keyword_search=lambda words, limit, only: keyword.search(0, words, limit, only),
+                    qvec,
+                    query_terms(q.question),
+                    RetrievalSettings(max(top_ks), keyword_weight),
+                    # called within this iteration, so the loop's current vectors and index are the right ones
+                    vector_search=lambda v, k: _top(vectors, v, k),  # noqa: B023
+                    vector_scores=lambda v, ids: {i: float(vectors[i] @ v) for i in ids},  # noqa: B023
+                    keyword_search=lambda words, limit, only: keyword.search(0, words, limit, only),  # noqa: B023
                 )
                 retrieved = [(chunks[r.chunk_id][1], chunks[r.chunk_id][0].page_number) for r in found]
                 expected = q.expected()
@@ -196,13 +219,24 @@ class EvaluationService:
                 grid.append({"chunk_size": size, "top_k": k, "chunks": len(chunks), **average(per_k[k])})
         notify(on_progress, len(sizes), len(sizes), "done")
         result = {"grid": grid}
-        self._save(info, "sweep", {"sizes": sizes, "top_ks": top_ks, "keyword_weight": keyword_weight, "unit": info.chunking.unit}, questions, result)
+        self._save(
+            info,
+            "sweep",
+            {"sizes": sizes, "top_ks": top_ks, "keyword_weight": keyword_weight, "unit": info.chunking.unit},
+            questions,
+            result,
+        )
         return {**result, "unit": info.chunking.unit}
 
     def _save(self, info, kind: str, settings: dict, questions: Sequence[EvalQuestion], results: dict) -> int:
         with self.uow_factory() as uow:
             row = uow.rag_evaluations.add(
-                collection_id=info.id, collection_name=info.name, kind=kind, settings=settings, questions=[asdict(q) for q in questions], results=results,
+                collection_id=info.id,
+                collection_name=info.name,
+                kind=kind,
+                settings=settings,
+                questions=[asdict(q) for q in questions],
+                results=results,
             )
             return row.id
 
@@ -216,8 +250,19 @@ class EvaluationService:
                 summary = f"P@{e.settings.get('top_k')} {avg.get('precision', 0):.2f} · R {avg.get('recall', 0):.2f} · nDCG {avg.get('ndcg', 0):.2f}"
             else:
                 best = max(e.results.get("grid", []), key=lambda g: g["ndcg"], default=None)
-                summary = f"best nDCG {best['ndcg']:.2f} at size {best['chunk_size']}, k {best['top_k']}" if best else ""
-            out.append({"id": e.id, "when": e.created_at.strftime("%Y-%m-%d %H:%M"), "collection": e.collection_name, "kind": e.kind, "questions": len(e.questions), "summary": summary})
+                summary = (
+                    f"best nDCG {best['ndcg']:.2f} at size {best['chunk_size']}, k {best['top_k']}" if best else ""
+                )
+            out.append(
+                {
+                    "id": e.id,
+                    "when": e.created_at.strftime("%Y-%m-%d %H:%M"),
+                    "collection": e.collection_name,
+                    "kind": e.kind,
+                    "questions": len(e.questions),
+                    "summary": summary,
+                }
+            )
         return out
 
 

@@ -7,7 +7,7 @@ ingest and delete: a query never rebuilds anything.
 from __future__ import annotations
 
 import threading
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 

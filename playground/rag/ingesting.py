@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -58,7 +59,9 @@ class IngestMixin:
             try:
                 doc = self.parse(path)
             except UserFacingError as err:
-                rows.append({"file": name, "format": "", "pages": 0, "characters": 0, "headings": "", "notes": f"❌ {err}"})
+                rows.append(
+                    {"file": name, "format": "", "pages": 0, "characters": 0, "headings": "", "notes": f"❌ {err}"}
+                )
                 continue
             notes = list(doc.warnings)
             if collection_id:
@@ -68,9 +71,20 @@ class IngestMixin:
                 if same is not None:
                     notes.insert(0, f"Duplicate: same content as {same.filename!r} already in this collection.")
                 elif older is not None:
-                    notes.insert(0, f"New version of {older.filename!r} (v{older.version}); it will replace the old chunks.")
+                    notes.insert(
+                        0, f"New version of {older.filename!r} (v{older.version}); it will replace the old chunks."
+                    )
             shown = ", ".join(doc.headings[:8]) + (f" … (+{len(doc.headings) - 8})" if len(doc.headings) > 8 else "")
-            rows.append({"file": doc.filename, "format": doc.format.upper(), "pages": len(doc.pages), "characters": doc.char_count, "headings": shown, "notes": " ".join(notes) or "OK"})
+            rows.append(
+                {
+                    "file": doc.filename,
+                    "format": doc.format.upper(),
+                    "pages": len(doc.pages),
+                    "characters": doc.char_count,
+                    "headings": shown,
+                    "notes": " ".join(notes) or "OK",
+                }
+            )
         return rows
 
     # ---- upload -------------------------------------------------------------------------
@@ -103,26 +117,38 @@ class IngestMixin:
             except UserFacingError as err:
                 log.info("Upload of %s refused: %s", name, err)
                 outcomes.append(FileOutcome(name, "failed", str(err)))
-            except Exception as err:  # noqa: BLE001 - one broken file must not stop the others
+            except Exception as err:
                 log.exception("Upload of %s failed unexpectedly", name)
                 outcomes.append(FileOutcome(name, "failed", f"Could not index it ({type(err).__name__}); see the log."))
         notify(on_progress, len(paths), len(paths), "Done")
         return outcomes
 
-    def _ingest_one(self, info: CollectionInfo, path: str, on_duplicate: str, on_progress: OnProgress | None, cancel) -> FileOutcome:
+    def _ingest_one(
+        self, info: CollectionInfo, path: str, on_duplicate: str, on_progress: OnProgress | None, cancel
+    ) -> FileOutcome:
         notify(on_progress, 0, 1, "reading")
         doc = self.parse(path)
         with self.uow_factory() as uow:
             same = uow.rag_documents.ready_by_hash(info.id, doc.content_hash)
             older = uow.rag_documents.ready_by_filename(info.id, doc.filename)
             if same is not None and on_duplicate == "skip":
-                return FileOutcome(doc.filename, "skipped", f"Skipped: same content as {same.filename!r}, already indexed.")
+                return FileOutcome(
+                    doc.filename, "skipped", f"Skipped: same content as {same.filename!r}, already indexed."
+                )
             replaced = {d.id for d in (same, older) if d is not None}
             version = (older.version + 1) if older is not None else 1
             row = uow.rag_documents.add(
-                collection_id=info.id, filename=doc.filename, content_hash=doc.content_hash, format=doc.format,
-                size_bytes=doc.size_bytes, version=version, status=DOCUMENT_INDEXING, page_count=len(doc.pages),
-                char_count=doc.char_count, headings=doc.headings, warnings=doc.warnings,
+                collection_id=info.id,
+                filename=doc.filename,
+                content_hash=doc.content_hash,
+                format=doc.format,
+                size_bytes=doc.size_bytes,
+                version=version,
+                status=DOCUMENT_INDEXING,
+                page_count=len(doc.pages),
+                char_count=doc.char_count,
+                headings=doc.headings,
+                warnings=doc.warnings,
             )
             doc_id = row.id
         try:
@@ -132,8 +158,11 @@ class IngestMixin:
             notify(on_progress, 0, len(chunks), f"embedding {len(chunks)} chunks")
             embedder = self.embedder_factory(info.embed_model)
             vectors = embedder.encode(
-                [c.text for c in chunks], max_tokens=info.embed_max_tokens, batch_size=self.config.embed_batch,
-                progress=lambda done, total: notify(on_progress, done, total, f"embedded {done}/{total} chunks"), cancel=cancel,
+                [c.text for c in chunks],
+                max_tokens=info.embed_max_tokens,
+                batch_size=self.config.embed_batch,
+                progress=lambda done, total: notify(on_progress, done, total, f"embedded {done}/{total} chunks"),
+                cancel=cancel,
             )
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Stopped.")
@@ -146,7 +175,9 @@ class IngestMixin:
         notes = (" · " + " ".join(doc.warnings)) if doc.warnings else ""
         return FileOutcome(doc.filename, "indexed", f"{verb}: {pages}, {len(chunks)} chunks{notes}", len(chunks))
 
-    def _publish(self, collection_id: int, doc_id: int, replaced: set[int], pages: list[ParsedPage], chunks, vectors: np.ndarray) -> None:
+    def _publish(
+        self, collection_id: int, doc_id: int, replaced: set[int], pages: list[ParsedPage], chunks, vectors: np.ndarray
+    ) -> None:
         """The one transaction that makes the file visible (and removes the versions it replaces)."""
         with self._lock(collection_id):
             with self.uow_factory() as uow:
@@ -167,7 +198,7 @@ class IngestMixin:
                 row = uow.rag_documents.get(doc_id)
                 if row is not None and row.status == DOCUMENT_INDEXING:
                     uow.rag_documents.delete(doc_id)
-        except Exception:  # noqa: BLE001 - start-up cleanup will remove it
+        except Exception:
             log.exception("Could not remove unfinished document %s", doc_id)
 
     # ---- re-index -----------------------------------------------------------------------
@@ -179,9 +210,21 @@ class IngestMixin:
         by_doc: dict[int, list[ParsedPage]] = {}
         for page in pages:
             by_doc.setdefault(page.document_id, []).append(ParsedPage(page.page_number, page.text))
-        return [StoredDocument(doc_id, filename, headings, by_doc.get(doc_id, [])) for doc_id, filename, headings in documents]
+        return [
+            StoredDocument(doc_id, filename, headings, by_doc.get(doc_id, []))
+            for doc_id, filename, headings in documents
+        ]
 
-    def _reindex(self, info: CollectionInfo, fields: dict, chunking: ChunkSettings, embed_model: str, embed_max_tokens: int, on_progress: OnProgress | None, cancel) -> str:
+    def _reindex(
+        self,
+        info: CollectionInfo,
+        fields: dict,
+        chunking: ChunkSettings,
+        embed_model: str,
+        embed_max_tokens: int,
+        on_progress: OnProgress | None,
+        cancel,
+    ) -> str:
         """Re-chunk and re-embed every file, then swap all chunks and the settings in one
         transaction: a cancel or crash before the end leaves the old index untouched."""
         with self._lock(info.id):
@@ -192,8 +235,13 @@ class IngestMixin:
                 chunks = chunk_pages(document.pages, document.headings, chunking)
                 report = scaled(on_progress, i, len(documents), f"Re-indexing {document.filename}")
                 vectors = embedder.encode(
-                    [c.text for c in chunks], max_tokens=embed_max_tokens, batch_size=self.config.embed_batch,
-                    progress=(lambda done, total: notify(report, done, total, f"{done}/{total} chunks")) if report else None, cancel=cancel,
+                    [c.text for c in chunks],
+                    max_tokens=embed_max_tokens,
+                    batch_size=self.config.embed_batch,
+                    progress=(lambda done, total, report=report: notify(report, done, total, f"{done}/{total} chunks"))
+                    if report
+                    else None,
+                    cancel=cancel,
                 )
                 prepared.append((document.id, chunks, vectors))
             with self.uow_factory() as uow:
@@ -211,7 +259,16 @@ class IngestMixin:
 
 def _chunk_rows(collection_id: int, document_id: int, chunks, vectors: np.ndarray) -> list[dict]:
     return [
-        {"collection_id": collection_id, "document_id": document_id, "ordinal": c.ordinal, "page_number": c.page_number,
-         "start_char": c.start_char, "end_char": c.end_char, "heading": c.heading, "text": c.text, "embedding": to_blob(v)}
+        {
+            "collection_id": collection_id,
+            "document_id": document_id,
+            "ordinal": c.ordinal,
+            "page_number": c.page_number,
+            "start_char": c.start_char,
+            "end_char": c.end_char,
+            "heading": c.heading,
+            "text": c.text,
+            "embedding": to_blob(v),
+        }
         for c, v in zip(chunks, vectors)
     ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -44,7 +44,10 @@ class Tokenizer:
         with self._lock:
             try:
                 self._db.executemany("INSERT INTO t(rowid, text) VALUES (?, ?)", texts)
-                return [(int(d), str(t), int(n)) for d, t, n in self._db.execute("SELECT doc, term, count(*) FROM t_instance GROUP BY term, doc")]
+                return [
+                    (int(d), str(t), int(n))
+                    for d, t, n in self._db.execute("SELECT doc, term, count(*) FROM t_instance GROUP BY term, doc")
+                ]
             finally:
                 self._db.execute("DELETE FROM t")
 
@@ -107,9 +110,11 @@ class _Postings:
         bounds = np.concatenate([[0], np.cumsum(np.bincount(word_of, minlength=len(lookup)))])
         rows, counts = (doc_index + first_row)[order], counts[order]
         for stem, w in lookup.items():
-            part = (rows[bounds[w]:bounds[w + 1]], counts[bounds[w]:bounds[w + 1]])
+            part = (rows[bounds[w] : bounds[w + 1]], counts[bounds[w] : bounds[w + 1]])
             old = self.words.get(stem)
-            self.words[stem] = part if old is None else (np.concatenate([old[0], part[0]]), np.concatenate([old[1], part[1]]))
+            self.words[stem] = (
+                part if old is None else (np.concatenate([old[0], part[0]]), np.concatenate([old[1], part[1]]))
+            )
 
     def remove(self, chunk_ids: Iterable[int]) -> None:
         for chunk_id in chunk_ids:
@@ -168,7 +173,7 @@ class KeywordIndex:
         self._lock = threading.RLock()
 
     @classmethod
-    def from_texts(cls, texts: dict[int, str]) -> "KeywordIndex":
+    def from_texts(cls, texts: dict[int, str]) -> KeywordIndex:
         """A one-collection index (collection 0) over texts that are never stored: evaluation sweeps."""
         tokenizer = shared_tokenizer()
         postings = tokenizer.postings(texts.items())
@@ -200,7 +205,9 @@ class KeywordIndex:
         with self._lock:
             self._collections.pop(collection_id, None)
 
-    def search(self, collection_id: int, words: Sequence[str], limit: int, only: Sequence[int] | None = None) -> list[tuple[int, float]]:
+    def search(
+        self, collection_id: int, words: Sequence[str], limit: int, only: Sequence[int] | None = None
+    ) -> list[tuple[int, float]]:
         """(chunk id, BM25) best first, at most ``limit``; only chunks sharing a word with the question.
         With ``only``, just those chunks are scored (the vector hits the keyword search missed)."""
         if not words or limit <= 0:

@@ -12,8 +12,8 @@ given). For one question with expected sources E and retrieved chunks r1..rk:
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 
 @dataclass(frozen=True)

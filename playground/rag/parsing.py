@@ -22,7 +22,17 @@ from playground.formatting import format_bytes
 
 log = logging.getLogger(__name__)
 
-FORMATS = {".pdf": "pdf", ".docx": "docx", ".txt": "txt", ".text": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".csv": "csv"}
+FORMATS = {
+    ".pdf": "pdf",
+    ".docx": "docx",
+    ".txt": "txt",
+    ".text": "txt",
+    ".md": "md",
+    ".markdown": "md",
+    ".html": "html",
+    ".htm": "html",
+    ".csv": "csv",
+}
 SUPPORTED = "PDF, DOCX, TXT, Markdown, HTML or CSV"
 MIN_PAGE_CHARS = 20  # fewer visible characters than this: the page is treated as having no text
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
@@ -58,7 +68,9 @@ def read_upload(path: str | Path, max_bytes: int, filename: str | None = None) -
     file = Path(path)
     name = filename or file.name
     if not file.is_file():
-        raise InvalidInput(f"{name}: the uploaded file is gone (the upload may have been interrupted). Upload it again.")
+        raise InvalidInput(
+            f"{name}: the uploaded file is gone (the upload may have been interrupted). Upload it again."
+        )
     size = file.stat().st_size
     if size == 0:
         raise InvalidInput(f"{name} is empty (0 bytes). Nothing to index.")
@@ -73,9 +85,13 @@ def read_upload(path: str | Path, max_bytes: int, filename: str | None = None) -
 def detect_format(filename: str) -> str:
     suffix = Path(filename).suffix.lower()
     if suffix == ".doc":
-        raise InvalidInput(f"{filename} is an old Word .doc file. Save it as .docx (Word: File → Save As) and upload that.")
+        raise InvalidInput(
+            f"{filename} is an old Word .doc file. Save it as .docx (Word: File → Save As) and upload that."
+        )
     if suffix not in FORMATS:
-        raise InvalidInput(f"{filename}: files of type {suffix or '(no extension)'} are not supported. Upload {SUPPORTED}.")
+        raise InvalidInput(
+            f"{filename}: files of type {suffix or '(no extension)'} are not supported. Upload {SUPPORTED}."
+        )
     return FORMATS[suffix]
 
 
@@ -83,7 +99,14 @@ def parse_bytes(filename: str, data: bytes) -> ParsedDocument:
     if not data:
         raise InvalidInput(f"{filename} is empty (0 bytes). Nothing to index.")
     fmt = detect_format(filename)
-    parser = {"pdf": _parse_pdf, "docx": _parse_docx, "txt": _parse_text, "md": _parse_markdown, "html": _parse_html, "csv": _parse_csv}[fmt]
+    parser = {
+        "pdf": _parse_pdf,
+        "docx": _parse_docx,
+        "txt": _parse_text,
+        "md": _parse_markdown,
+        "html": _parse_html,
+        "csv": _parse_csv,
+    }[fmt]
     pages, headings, warnings = parser(filename, data)
     doc = ParsedDocument(filename, fmt, len(data), content_hash(data), pages, headings, warnings)
     if not any(len(p.text.strip()) >= 1 for p in doc.pages):
@@ -104,14 +127,22 @@ def decode_text(filename: str, data: bytes) -> tuple[str, list[str]]:
     try:
         decoded = text_decoding.decode_text(data, stray_controls=True)
     except text_decoding.BinaryData as err:
-        raise InvalidInput(f"{filename} looks like a binary file, not text (it contains NUL bytes). Check that it is the file you meant.") from err
+        raise InvalidInput(
+            f"{filename} looks like a binary file, not text (it contains NUL bytes). Check that it is the file you meant."
+        ) from err
     except text_decoding.UnknownEncoding as err:
-        raise InvalidInput(f"{filename} is not UTF-8 and its text encoding could not be detected. Save it as UTF-8 and upload it again.") from err
+        raise InvalidInput(
+            f"{filename} is not UTF-8 and its text encoding could not be detected. Save it as UTF-8 and upload it again."
+        ) from err
     except text_decoding.ControlCharacters as err:
-        raise InvalidInput(f"{filename} looks like a binary file, not text. Check that it is the file you meant.") from err
+        raise InvalidInput(
+            f"{filename} looks like a binary file, not text. Check that it is the file you meant."
+        ) from err
     if decoded.is_utf8:
         return decoded.text, []
-    return decoded.text, [f"Not UTF-8: read as {decoded.encoding}. Check the preview; if the text looks wrong, save the file as UTF-8."]
+    return decoded.text, [
+        f"Not UTF-8: read as {decoded.encoding}. Check the preview; if the text looks wrong, save the file as UTF-8."
+    ]
 
 
 def _visible(text: str) -> int:
@@ -133,17 +164,25 @@ def _parse_pdf(filename: str, data: bytes):
             try:
                 opened = reader.decrypt("")
             except (DependencyError, NotImplementedError) as err:
-                raise InvalidInput(f"{filename} is encrypted with a method Playground cannot open. Save an unprotected copy and upload that.") from err
+                raise InvalidInput(
+                    f"{filename} is encrypted with a method Playground cannot open. Save an unprotected copy and upload that."
+                ) from err
             if not opened:
-                raise InvalidInput(f"{filename} is password-protected. Save a copy without the password and upload that.")
+                raise InvalidInput(
+                    f"{filename} is password-protected. Save a copy without the password and upload that."
+                )
         page_objects = list(reader.pages)
     except InvalidInput:
         raise
     except FileNotDecryptedError as err:
-        raise InvalidInput(f"{filename} is password-protected. Save a copy without the password and upload that.") from err
-    except Exception as err:  # noqa: BLE001 - pypdf raises many kinds on broken files
+        raise InvalidInput(
+            f"{filename} is password-protected. Save a copy without the password and upload that."
+        ) from err
+    except Exception as err:
         log.info("PDF %s could not be read: %s", filename, err)
-        raise InvalidInput(f"{filename} is damaged or not a valid PDF ({type(err).__name__}). Re-export it and upload again.") from err
+        raise InvalidInput(
+            f"{filename} is damaged or not a valid PDF ({type(err).__name__}). Re-export it and upload again."
+        ) from err
     if not page_objects:
         raise InvalidInput(f"{filename} has no pages.")
     pages, empty = [], []
@@ -175,7 +214,13 @@ def _guess_headings(pages: list[ParsedPage]) -> list[str]:
     for page in pages:
         for line in page.text.splitlines():
             line = line.strip()
-            if 3 <= len(line) <= 70 and line[0].isupper() and not line.endswith((".", ",", ";", ":", "?", "!")) and len(line.split()) <= 9 and not line.replace(" ", "").isdigit():
+            if (
+                3 <= len(line) <= 70
+                and line[0].isupper()
+                and not line.endswith((".", ",", ";", ":", "?", "!"))
+                and len(line.split()) <= 9
+                and not line.replace(" ", "").isdigit()
+            ):
                 if re.match(r"^(\d+(\.\d+)*\.?\s+)?[A-Z][\w'’\- ,&/()]*$", line) and line not in found:
                     found.append(line)
     return found[:200]
@@ -183,18 +228,24 @@ def _guess_headings(pages: list[ParsedPage]) -> list[str]:
 
 def _parse_docx(filename: str, data: bytes):
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise InvalidInput(f"{filename} is not a Word document (a .docx is a ZIP package; this file is not one). Check the file.")
+        raise InvalidInput(
+            f"{filename} is not a Word document (a .docx is a ZIP package; this file is not one). Check the file."
+        )
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if "word/document.xml" not in archive.namelist():
-            raise InvalidInput(f"{filename} is a ZIP archive but not a Word document (it has no word/document.xml). Check the file.")
+            raise InvalidInput(
+                f"{filename} is a ZIP archive but not a Word document (it has no word/document.xml). Check the file."
+            )
     import docx
     from docx.oxml.ns import qn
 
     try:
         document = docx.Document(io.BytesIO(data))
-    except Exception as err:  # noqa: BLE001
+    except Exception as err:
         log.info("DOCX %s could not be read: %s", filename, err)
-        raise InvalidInput(f"{filename} is a damaged Word document ({type(err).__name__}). Open and re-save it in Word, then upload again.") from err
+        raise InvalidInput(
+            f"{filename} is a damaged Word document ({type(err).__name__}). Open and re-save it in Word, then upload again."
+        ) from err
     pages: list[list[str]] = [[]]
     headings: list[str] = []
     body = document.element.body
@@ -219,7 +270,11 @@ def _parse_docx(filename: str, data: bytes):
     while len(pages) > 1 and not pages[-1]:
         pages.pop()
     parsed = [ParsedPage(i, "\n\n".join(parts)) for i, parts in enumerate(pages, start=1)]
-    warnings = ["Word files have no fixed pages: page numbers follow the document's explicit page breaks."] if len(parsed) > 1 else []
+    warnings = (
+        ["Word files have no fixed pages: page numbers follow the document's explicit page breaks."]
+        if len(parsed) > 1
+        else []
+    )
     return parsed, headings, warnings
 
 
@@ -247,7 +302,32 @@ def _parse_markdown(filename: str, data: bytes):
 
 class _HTMLText(HTMLParser):
     SKIP = {"script", "style", "noscript", "template", "svg", "head", "iframe", "object"}
-    BLOCK = {"p", "div", "section", "article", "br", "li", "tr", "table", "ul", "ol", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6", "header", "footer", "main", "nav", "dd", "dt"}
+    BLOCK = {
+        "p",
+        "div",
+        "section",
+        "article",
+        "br",
+        "li",
+        "tr",
+        "table",
+        "ul",
+        "ol",
+        "pre",
+        "blockquote",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "header",
+        "footer",
+        "main",
+        "nav",
+        "dd",
+        "dt",
+    }
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -298,14 +378,22 @@ def _parse_html(filename: str, data: bytes):
     try:
         parser.feed(source)
         parser.close()
-    except Exception as err:  # noqa: BLE001 - html.parser is lenient; this is a last resort
+    except Exception as err:
         raise InvalidInput(f"{filename} could not be read as HTML ({type(err).__name__}).") from err
     text = parser.text()
     if _visible(text) < MIN_PAGE_CHARS:
-        why = f" (it holds {parser.skipped_scripts} script(s): the content is probably built by JavaScript)" if parser.skipped_scripts else ""
-        raise InvalidInput(f"{filename} has no readable text{why}. Save the page's text (or print it to PDF) and upload that.")
+        why = (
+            f" (it holds {parser.skipped_scripts} script(s): the content is probably built by JavaScript)"
+            if parser.skipped_scripts
+            else ""
+        )
+        raise InvalidInput(
+            f"{filename} has no readable text{why}. Save the page's text (or print it to PDF) and upload that."
+        )
     if parser.skipped_scripts and len(text) < len(source) // 20:
-        warnings.append(f"Mostly scripts: {parser.skipped_scripts} script(s) were dropped and only {len(text)} characters of text remain.")
+        warnings.append(
+            f"Mostly scripts: {parser.skipped_scripts} script(s) were dropped and only {len(text)} characters of text remain."
+        )
     return [ParsedPage(1, text)], parser.headings, warnings
 
 
@@ -324,7 +412,11 @@ def _parse_csv(filename: str, data: bytes):
         return [ParsedPage(1, " | ".join(header))], [], warnings
     lines = []
     for row in body:  # each row becomes one self-describing line, so a chunk never loses its column names
-        pairs = [f"{(header[i] if i < len(header) else f'column {i + 1}').strip()}: {cell.strip()}" for i, cell in enumerate(row) if cell.strip()]
+        pairs = [
+            f"{(header[i] if i < len(header) else f'column {i + 1}').strip()}: {cell.strip()}"
+            for i, cell in enumerate(row)
+            if cell.strip()
+        ]
         lines.append("; ".join(pairs))
     columns = ", ".join(h.strip() for h in header if h.strip())
     warnings.append(f"{len(body)} row(s) read; each row is indexed as one line naming its columns ({columns}).")

@@ -7,8 +7,8 @@ show each chunk's true keyword and vector score.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -28,7 +28,7 @@ class RetrievalSettings:
     keyword_weight: float = 0.3  # 0 = vector only, 1 = keyword only
     threshold: float = 0.0  # on the blended score
 
-    def validated(self) -> "RetrievalSettings":
+    def validated(self) -> RetrievalSettings:
         if not 1 <= int(self.top_k) <= 50:
             raise InvalidInput("Top-k must be between 1 and 50.")
         if not 0.0 <= float(self.keyword_weight) <= 1.0:
@@ -63,9 +63,7 @@ def query_terms(question: str) -> list[str]:
     return seen[:32]
 
 
-def blend(
-    vector: dict[int, float], keyword: dict[int, float], settings: RetrievalSettings
-) -> list[Retrieved]:
+def blend(vector: dict[int, float], keyword: dict[int, float], settings: RetrievalSettings) -> list[Retrieved]:
     """Rank the union of candidates by w * keyword + (1 - w) * vector; drop those under the threshold."""
     best_keyword = max(keyword.values(), default=0.0)
     weight = settings.keyword_weight

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -21,8 +21,14 @@ from playground.models.registry import ModelRegistry
 from playground.progress import OnProgress
 from playground.rag.asking import AskingMixin
 from playground.rag.chunking import ChunkSettings
-from playground.rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, DEFAULT_EMBED_MAX_TOKENS, EMBED_MODEL_NAME, RagConfig
-from playground.rag.embedding import Embedder, EMBED_MODELS, from_blobs, shared_embedder
+from playground.rag.config import (
+    DEFAULT_CHUNK_OVERLAP,
+    DEFAULT_CHUNK_SIZE,
+    DEFAULT_EMBED_MAX_TOKENS,
+    EMBED_MODEL_NAME,
+    RagConfig,
+)
+from playground.rag.embedding import EMBED_MODELS, Embedder, from_blobs, shared_embedder
 from playground.rag.index import VectorIndex
 from playground.rag.ingesting import DUPLICATE_CHOICES, FileOutcome, IngestMixin  # noqa: F401 - FileOutcome is part of this service's API
 from playground.rag.keyword_index import KeywordIndex, Posting, shared_tokenizer
@@ -56,7 +62,14 @@ class CollectionView:
 
 
 def _info(row, documents: int = 0) -> CollectionInfo:
-    return CollectionInfo(row.id, row.name, ChunkSettings(row.chunk_size, row.chunk_overlap, row.chunk_unit), row.embed_model, row.embed_max_tokens, documents)
+    return CollectionInfo(
+        row.id,
+        row.name,
+        ChunkSettings(row.chunk_size, row.chunk_overlap, row.chunk_unit),
+        row.embed_model,
+        row.embed_max_tokens,
+        documents,
+    )
 
 
 class DocumentsService(IngestMixin, AskingMixin):
@@ -160,8 +173,12 @@ class DocumentsService(IngestMixin, AskingMixin):
             if uow.rag_collections.by_name(name) is not None:
                 raise InvalidInput(f"A collection named {name!r} already exists.")
             row = uow.rag_collections.add(
-                name=name, chunk_size=chunking.size, chunk_overlap=chunking.overlap, chunk_unit=chunking.unit,
-                embed_model=embed_model, embed_max_tokens=embed_max_tokens,
+                name=name,
+                chunk_size=chunking.size,
+                chunk_overlap=chunking.overlap,
+                chunk_unit=chunking.unit,
+                embed_model=embed_model,
+                embed_max_tokens=embed_max_tokens,
             )
             info = _info(row)
         log.info("Created collection %s (%s)", name, chunking)
@@ -209,7 +226,13 @@ class DocumentsService(IngestMixin, AskingMixin):
                 f"Changing chunking or embedding settings re-indexes all {info.documents} file(s) in {info.name!r}. "
                 "Tick “Re-index now” and save again to go ahead."
             )
-        fields = dict(chunk_size=chunking.size, chunk_overlap=chunking.overlap, chunk_unit=chunking.unit, embed_model=embed_model, embed_max_tokens=embed_max_tokens)
+        fields = dict(
+            chunk_size=chunking.size,
+            chunk_overlap=chunking.overlap,
+            chunk_unit=chunking.unit,
+            embed_model=embed_model,
+            embed_max_tokens=embed_max_tokens,
+        )
         if not info.documents:
             with self.uow_factory() as uow:
                 uow.rag_collections.update(info.id, **fields)
@@ -226,8 +249,18 @@ class DocumentsService(IngestMixin, AskingMixin):
         with self.uow_factory() as uow:
             docs = uow.rag_documents.list(int(collection_id))
         return [
-            {"id": d.id, "file": d.filename, "version": d.version, "status": d.status, "format": d.format.upper(), "pages": d.page_count,
-             "chunks": d.chunk_count, "characters": d.char_count, "warnings": " ".join(d.warnings), "added": d.created_at.strftime("%Y-%m-%d %H:%M")}
+            {
+                "id": d.id,
+                "file": d.filename,
+                "version": d.version,
+                "status": d.status,
+                "format": d.format.upper(),
+                "pages": d.page_count,
+                "chunks": d.chunk_count,
+                "characters": d.char_count,
+                "warnings": " ".join(d.warnings),
+                "added": d.created_at.strftime("%Y-%m-%d %H:%M"),
+            }
             for d in docs
         ]
 

@@ -50,7 +50,16 @@ def start_app(data_dir: Path, *extra_args: str, env: dict | None = None, timeout
     started = time.perf_counter()
     with log_path.open("w") as log:  # a file, never a pipe: nobody would drain a pipe
         process = subprocess.Popen(
-            [sys.executable, str(ROOT / "launcher.py"), "--port", str(port), "--no-browser", "--data-dir", str(data_dir), *extra_args],
+            [
+                sys.executable,
+                str(ROOT / "launcher.py"),
+                "--port",
+                str(port),
+                "--no-browser",
+                "--data-dir",
+                str(data_dir),
+                *extra_args,
+            ],
             cwd=ROOT,
             env=full_env,
             stdout=log,

@@ -25,7 +25,9 @@ def test_lists_both_embedded_models(client, running_app):
 
 
 def test_try_box_answers_and_is_recorded(client, running_app):
-    answer, figures = client.predict(SMOL, "What is the capital of France? Answer in one sentence.", 40, 0.0, 7, api_name="/model_try")
+    answer, figures = client.predict(
+        SMOL, "What is the capital of France? Answer in one sentence.", 40, 0.0, 7, api_name="/model_try"
+    )
     assert "Paris" in answer
     for part in ("first token", "tokens/s", "prompt +", "completion tokens", "cost unknown"):
         assert part in figures
@@ -115,7 +117,7 @@ def test_auth_flag_requires_login(tmp_path):
     try:
         from gradio_client import Client
 
-        with pytest.raises(Exception):
+        with pytest.raises(Exception):  # noqa: B017 - gradio_client has no error type of its own for a refused login
             Client(app.url, verbose=False).predict(SMOL, api_name="/models_list")
         authed = Client(app.url, auth=("ana", "secret1"), verbose=False)
         table, _ = authed.predict(SMOL, api_name="/models_list")

@@ -17,7 +17,9 @@ PROMPTS = "Say hello.\nWhat is 2+2?\nName a fruit.\nWhat colour is the sky?\nWri
 
 
 def create(client, name, prompts=PROMPTS, models=(SMOL, GEMMA), repeats=0.2):
-    return client.predict(name, prompts, None, list(models), 8, 0.0, 7, "", "", "redact", repeats, 0, api_name="/arena_create")
+    return client.predict(
+        name, prompts, None, list(models), 8, 0.0, 7, "", "", "redact", repeats, 0, api_name="/arena_create"
+    )
 
 
 def assert_blind(response) -> None:
@@ -69,12 +71,16 @@ def test_a_rater_completes_every_battle_blind_until_each_vote(evaluation, runnin
         assert "already been counted" in (again[0] if isinstance(again, (list, tuple)) else again)
         battle = rater.predict(api_name="/arena_next")
     assert votes == 6  # 5 battles + 1 side-swapped repeat
-    rows = db.execute("SELECT v.winner, v.acceptable_a, v.acceptable_b, v.reasons FROM arena_votes v JOIN arena_raters r ON r.id = v.rater_id WHERE r.name = 'Rita'").fetchall()
+    rows = db.execute(
+        "SELECT v.winner, v.acceptable_a, v.acceptable_b, v.reasons FROM arena_votes v JOIN arena_raters r ON r.id = v.rater_id WHERE r.name = 'Rita'"
+    ).fetchall()
     db.close()
     assert len(rows) == 6 and all(row[:3] == ("a", 1, 0) and "Clearer" in row[3] for row in rows)
     board = rater.predict(evaluation_id, api_name="/arena_leaderboard")
     assert {row[1] for row in board[1]["data"]} == {"SmolLM2 135M Instruct", "Gemma 3 270M (base)"}
-    assert "Automatic judge:** not run on this evaluation yet" in board[0]  # the judge's agreement sits beside the board
+    assert (
+        "Automatic judge:** not run on this evaluation yet" in board[0]
+    )  # the judge's agreement sits beside the board
 
 
 def test_bad_input_gets_plain_messages(client, evaluation, running_app):

@@ -18,7 +18,9 @@ NAMES = ("smollm", "gemma", SMOL, GEMMA, "embedded/")
 
 
 def create(client, name, prompts="", live=True):
-    return client.predict(name, prompts, None, [SMOL, GEMMA], 16, 0.0, 7, "", "", "redact", 0, 0, live, api_name="/arena_create")
+    return client.predict(
+        name, prompts, None, [SMOL, GEMMA], 16, 0.0, 7, "", "", "redact", 0, 0, live, api_name="/arena_create"
+    )
 
 
 def assert_blind(response) -> None:
@@ -54,7 +56,9 @@ def test_a_rater_asks_a_live_prompt_votes_blind_and_the_vote_counts(client, runn
         assert_blind(update)
     for update in updates[:-1]:
         assert update[0].startswith("Two models drawn at random are answering")
-    assert final[0].startswith("Both answers are in") and final[1].startswith("### Your prompt") and (final[2] or final[3])
+    assert (
+        final[0].startswith("Both answers are in") and final[1].startswith("### Your prompt") and (final[2] or final[3])
+    )
 
     revealed = rater.predict("Yes", None, ["Clearer"], "", api_name="/arena_vote_a")
     reveal_text = revealed[0] if isinstance(revealed, (list, tuple)) else revealed

@@ -33,7 +33,14 @@ def room(tmp_path_factory):
     services = Services.create(Settings.from_env(home))
     try:
         prompts = from_texts([f"Give one word that rhymes with number {i}." for i in range(21)])
-        info = services.arena.create_evaluation("room", prompts, [SMOL, GEMMA], GenerationParams(max_tokens=4, temperature=0.0, seed=1), repeat_fraction=0.1, seed=9)
+        info = services.arena.create_evaluation(
+            "room",
+            prompts,
+            [SMOL, GEMMA],
+            GenerationParams(max_tokens=4, temperature=0.0, seed=1),
+            repeat_fraction=0.1,
+            seed=9,
+        )
         services.arena.start_generation(info.id)
         services.arena.jobs.wait(info.id, timeout=300)
         assert services.arena.pregen_status(info.id).servable == 23  # 21 battles + 2 repeats
@@ -88,7 +95,9 @@ def test_fifty_raters_vote_twenty_times_each_in_parallel(room):
     assert db.execute("SELECT COUNT(*) FROM arena_votes").fetchone() == (1000,)
     per_rater = db.execute("SELECT COUNT(*) FROM arena_votes GROUP BY rater_id").fetchall()
     assert len(per_rater) == RATERS and {n for (n,) in per_rater} == {VOTES_EACH}
-    assert db.execute("SELECT COUNT(*) FROM (SELECT battle_id, rater_id FROM arena_votes GROUP BY 1, 2 HAVING COUNT(*) > 1)").fetchone() == (0,)
+    assert db.execute(
+        "SELECT COUNT(*) FROM (SELECT battle_id, rater_id FROM arena_votes GROUP BY 1, 2 HAVING COUNT(*) > 1)"
+    ).fetchone() == (0,)
     db.close()
     assert "database is locked" not in app.log_tail(200_000)
     assert "database is locked" not in (app.data_dir / "logs" / "playground.log").read_text()
@@ -106,7 +115,10 @@ def test_a_rater_votes_in_chromium_and_sees_the_reveal(room):
         try:
             page = browser.new_page(viewport={"width": 1300, "height": 1000})
             page.goto(f"{app.url}?code={code.lower()}", wait_until="load")
-            page.wait_for_function(f"() => document.querySelector('#arena-code textarea, #arena-code input')?.value === '{code}'", timeout=30_000)
+            page.wait_for_function(
+                f"() => document.querySelector('#arena-code textarea, #arena-code input')?.value === '{code}'",
+                timeout=30_000,
+            )
             page.locator("#arena-name textarea, #arena-name input").first.fill("Browser rater")
             page.locator("#arena-join-btn").click()
             page.get_by_text("battle 1 of").wait_for(timeout=30_000)
@@ -125,5 +137,7 @@ def test_a_rater_votes_in_chromium_and_sees_the_reveal(room):
         finally:
             browser.close()
     db = sqlite3.connect(app.data_dir / "playground.db")
-    assert db.execute("SELECT v.winner FROM arena_votes v JOIN arena_raters r ON r.id = v.rater_id WHERE r.name = 'Browser rater'").fetchall() == [("b",)]
+    assert db.execute(
+        "SELECT v.winner FROM arena_votes v JOIN arena_raters r ON r.id = v.rater_id WHERE r.name = 'Browser rater'"
+    ).fetchall() == [("b",)]
     db.close()

@@ -48,7 +48,9 @@ def test_page_shows_tabs_and_embedded_models(page):
     table = page.locator("#models-table")
     table.wait_for(timeout=30_000)
     # Gradio's Dataframe keeps hidden measuring copies of cells, so read the visible text.
-    page.wait_for_function("() => document.querySelector('#models-table').innerText.includes('SmolLM2 135M Instruct')", timeout=30_000)
+    page.wait_for_function(
+        "() => document.querySelector('#models-table').innerText.includes('SmolLM2 135M Instruct')", timeout=30_000
+    )
     visible = table.inner_text()
     assert "Gemma 3 270M (base)" in visible and "llama.cpp" in visible
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)

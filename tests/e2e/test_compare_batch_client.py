@@ -63,7 +63,9 @@ def test_five_row_batch_completes_and_exports(client, running_app, tmp_path):
 
     db = sqlite3.connect(running_app.data_dir / "playground.db")
     run_id, kind, meta = db.execute("SELECT id, kind, meta FROM runs ORDER BY id DESC LIMIT 1").fetchone()
-    cells = db.execute("SELECT row_index, position, status FROM generations WHERE run_id = ? ORDER BY row_index, position", (run_id,)).fetchall()
+    cells = db.execute(
+        "SELECT row_index, position, status FROM generations WHERE run_id = ? ORDER BY row_index, position", (run_id,)
+    ).fetchall()
     rows = db.execute("SELECT COUNT(*) FROM batch_rows WHERE run_id = ?", (run_id,)).fetchone()[0]
     db.close()
     assert kind == "batch" and '"status": "done"' in meta and rows == 5
@@ -94,7 +96,9 @@ def test_cancel_stops_the_batch_and_the_rest_is_not_run(client, tmp_path):
     import time
 
     table = write_reviews(tmp_path / "many.csv", REVIEWS * 2)
-    job = client.submit(handle_file(str(table)), TEMPLATE, "", *column_args(SMOL, SMOL, max_tokens=64), api_name="/batch_run")
+    job = client.submit(
+        handle_file(str(table)), TEMPLATE, "", *column_args(SMOL, SMOL, max_tokens=64), api_name="/batch_run"
+    )
     deadline = time.monotonic() + 60
     while not any("ETA" in step[0] for step in job.outputs()) and time.monotonic() < deadline:
         time.sleep(0.1)

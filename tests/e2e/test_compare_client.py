@@ -31,7 +31,13 @@ def fresh_client(running_app):
 
 
 def test_two_columns_stream_and_record_figures(fresh_client, running_app):
-    job = fresh_client.submit("What is the capital of France? Answer in one sentence.", "", *NO_VARIABLES, *four_columns(SMOL, GEMMA), api_name="/compare_run")
+    job = fresh_client.submit(
+        "What is the capital of France? Answer in one sentence.",
+        "",
+        *NO_VARIABLES,
+        *four_columns(SMOL, GEMMA),
+        api_name="/compare_run",
+    )
     updates = list(job)
     final = job.result()
     chats, figures = final[:4], final[4:8]
@@ -50,8 +56,12 @@ def test_two_columns_stream_and_record_figures(fresh_client, running_app):
 
 
 def test_follow_up_keeps_each_columns_history(fresh_client):
-    fresh_client.predict("My favourite colour is green.", "", *NO_VARIABLES, *four_columns(SMOL, SMOL), api_name="/compare_run")
-    chats = fresh_client.predict("What did I just tell you?", "", *NO_VARIABLES, *four_columns(SMOL, SMOL), api_name="/compare_run")[:2]
+    fresh_client.predict(
+        "My favourite colour is green.", "", *NO_VARIABLES, *four_columns(SMOL, SMOL), api_name="/compare_run"
+    )
+    chats = fresh_client.predict(
+        "What did I just tell you?", "", *NO_VARIABLES, *four_columns(SMOL, SMOL), api_name="/compare_run"
+    )[:2]
     for chat in chats:
         assert [m["role"] for m in chat] == ["user", "assistant", "user", "assistant"]
         assert answer_text(chat[0]) == "My favourite colour is green."
@@ -62,12 +72,23 @@ def test_follow_up_keeps_each_columns_history(fresh_client):
 
 def test_template_variables_and_plain_errors(fresh_client):
     with pytest.raises(AppError, match="Fill in the template variable"):
-        fresh_client.predict("Describe {{product}} in one line.", "", *NO_VARIABLES, *four_columns(SMOL), api_name="/compare_run")
+        fresh_client.predict(
+            "Describe {{product}} in one line.", "", *NO_VARIABLES, *four_columns(SMOL), api_name="/compare_run"
+        )
     with pytest.raises(AppError, match="Type a prompt first"):
         fresh_client.predict("  ", "", *NO_VARIABLES, *four_columns(SMOL), api_name="/compare_run")
-    _, info = fresh_client.predict("e2e template", "Describe {{product}} in one line.", api_name="/compare_save_template")
+    _, info = fresh_client.predict(
+        "e2e template", "Describe {{product}} in one line.", api_name="/compare_save_template"
+    )
     assert "version 1" in info
-    chats = fresh_client.predict("Describe {{product}} in one line.", "e2e template", "a teapot", *([""] * 7), *four_columns(SMOL), api_name="/compare_run")
+    chats = fresh_client.predict(
+        "Describe {{product}} in one line.",
+        "e2e template",
+        "a teapot",
+        *([""] * 7),
+        *four_columns(SMOL),
+        api_name="/compare_run",
+    )
     assert answer_text(chats[0][0]) == "Describe a teapot in one line."
 
 

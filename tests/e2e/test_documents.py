@@ -13,7 +13,15 @@ ROOT = Path(__file__).resolve().parents[2]
 DEMO = sorted((ROOT / "assets" / "demo_docs").glob("*"))
 SMOL = "embedded/smollm2-135m-instruct"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"]
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 
 
 def _create(client, name: str) -> int:
@@ -29,17 +37,25 @@ def test_upload_ask_history_and_bad_inputs_through_the_api(client, running_app, 
         client.predict(cid, "Anything?", SMOL, 3, 0.3, 0.0, 20, 0.0, "", api_name="/rag_ask")
     bad = tmp_path / "empty.txt"
     bad.write_bytes(b"")
-    preview = client.predict(cid, [handle_file(str(p)) for p in DEMO] + [handle_file(str(bad))], api_name="/rag_preview")
+    preview = client.predict(
+        cid, [handle_file(str(p)) for p in DEMO] + [handle_file(str(bad))], api_name="/rag_preview"
+    )
     assert [row[0] for row in preview["data"]] == [p.name for p in DEMO] + ["empty.txt"]
     assert "empty" in preview["data"][-1][-1]
-    result, table, _ = client.predict(cid, [handle_file(str(p)) for p in DEMO] + [handle_file(str(bad))], "skip", "", api_name="/rag_upload")
+    result, table, _ = client.predict(
+        cid, [handle_file(str(p)) for p in DEMO] + [handle_file(str(bad))], "skip", "", api_name="/rag_upload"
+    )
     assert result.count("✅") == len(DEMO) and "❌ **empty.txt**" in result
     assert {row[3] for row in table["data"]} == {"ready"}
     again, _, _ = client.predict(cid, [handle_file(str(DEMO[0]))], "skip", "", api_name="/rag_upload")
     assert "Skipped" in again
 
-    answer, figures, sources, without = client.predict(cid, "When does the bakery open on Saturdays?", SMOL, 3, 0.3, 0.0, 60, 0.0, "", api_name="/rag_ask")
-    assert answer.strip() and "tokens/s" in figures and "[1] " in sources and "keyword" in sources and "vector" in sources
+    answer, figures, sources, without = client.predict(
+        cid, "When does the bakery open on Saturdays?", SMOL, 3, 0.3, 0.0, 60, 0.0, "", api_name="/rag_ask"
+    )
+    assert (
+        answer.strip() and "tokens/s" in figures and "[1] " in sources and "keyword" in sources and "vector" in sources
+    )
     history = client.predict(cid, True, api_name="/rag_history")
     assert history["data"][0][3] == "When does the bakery open on Saturdays?"
     detail = client.predict(history["data"][0][0], api_name="/rag_history_detail")
@@ -65,7 +81,10 @@ def test_browser_upload_ask_and_see_cited_sources(running_app, client):
         page.get_by_role("option", name="Browser bakery (0 files)").click()
         page.locator("#rag-files input[type=file]").set_input_files([str(p) for p in DEMO])
         page.locator("#rag-upload").click()
-        page.wait_for_function("() => (document.querySelector('#rag-upload-result')?.innerText || '').includes('suppliers.csv — ')", timeout=120_000)
+        page.wait_for_function(
+            "() => (document.querySelector('#rag-upload-result')?.innerText || '').includes('suppliers.csv — ')",
+            timeout=120_000,
+        )
         assert page.locator("#rag-upload-result").inner_text().count("Indexed") == len(DEMO)
         page.get_by_role("tab", name="Ask").click()
         page.locator("#rag-question textarea").fill("When does the bakery open on Saturdays?")

@@ -13,7 +13,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 
 from tests.e2e.app_process import start_app
-from tests.integration.models_fixtures import TEST_CACHE, model_cache  # noqa: F401 - fixture
+from tests.integration.models_fixtures import TEST_CACHE, model_cache
 
 pytestmark = pytest.mark.slow
 SMOL = "embedded/smollm2-135m-instruct"
@@ -24,7 +24,7 @@ LR = 7  # index of the learning rate in FORM
 
 
 @pytest.fixture(scope="module")
-def app(tmp_path_factory, model_cache):  # noqa: F811
+def app(tmp_path_factory, model_cache):
     home = tmp_path_factory.mktemp("ft-app") / "home"
     (home / "cache").mkdir(parents=True)
     TEST_CACHE.joinpath("converted").mkdir(exist_ok=True)
@@ -44,7 +44,9 @@ def dataset_id(client, tmp_path_factory):
     path = tmp_path_factory.mktemp("ft-data") / "zorp.csv"
     facts = [f"fact number {i}" for i in range(20)]
     path.write_text("instruction,output\n" + "".join(f"Tell me {f}.,ZORP ZORP! {f}. ZORP!\n" for f in facts))
-    *_, saved = client.predict(handle_file(str(path)), "zorp", "alpaca", "", "", "", "", "", SMOL, "alpaca", 128, api_name="/ft_data_check")
+    *_, saved = client.predict(
+        handle_file(str(path)), "zorp", "alpaca", "", "", "", "", "", SMOL, "alpaca", 128, api_name="/ft_data_check"
+    )
     assert saved["value"]
     return saved["value"]
 
@@ -74,7 +76,9 @@ def test_device_note_and_trainable_parameters(client, dataset_id):
 
 
 def test_preset_fills_the_advanced_settings(client, dataset_id):
-    name, r, alpha, dropout, target, epochs, lr, batch, accum, max_length, eval_every, four_bit = client.predict(dataset_id, "Teach facts", api_name="/ft_train_preset")
+    name, r, alpha, dropout, target, epochs, lr, batch, accum, max_length, eval_every, four_bit = client.predict(
+        dataset_id, "Teach facts", api_name="/ft_train_preset"
+    )
     assert name == "zorp – Teach facts"
     assert (r, alpha, target, epochs, lr, max_length, four_bit) == (8, 8, "all_linear", 5, 3e-4, 256, False)
 
@@ -126,7 +130,9 @@ def test_a_reloaded_page_reattaches_to_the_job(app, trained):
         page.get_by_role("tab", name="Fine-tune").click()
         page.reload(wait_until="load")
         page.get_by_role("tab", name="Fine-tune").click()
-        page.wait_for_function("() => (document.querySelector('#ft-job-status') || {}).innerText?.includes('zorp quick')", timeout=30_000)
+        page.wait_for_function(
+            "() => (document.querySelector('#ft-job-status') || {}).innerText?.includes('zorp quick')", timeout=30_000
+        )
         assert "— done" in page.locator("#ft-job-status").inner_text()
         assert page.locator("#ft-job-progress [role=progressbar]").get_attribute("aria-valuenow") == "100"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)

@@ -16,7 +16,9 @@ SMOL = "embedded/smollm2-135m-instruct"
 ROLES = 5  # instruction, input, output, system, messages
 
 
-def _check(client, path: Path, name: str, kind: str = "alpaca", columns=("",) * ROLES, fmt: str = "alpaca", cutoff: int = 256):
+def _check(
+    client, path: Path, name: str, kind: str = "alpaca", columns=("",) * ROLES, fmt: str = "alpaca", cutoff: int = 256
+):
     return client.predict(handle_file(str(path)), name, kind, *columns, SMOL, fmt, cutoff, api_name="/ft_data_check")
 
 
@@ -28,10 +30,20 @@ def exercise_dataset_api(client, db_path: Path, tmp_path: Path) -> None:
     instruction, input_col, output, system, messages = (d["value"] for d in dropdowns)
     assert "60 rows" in detected and "Alpaca" in detected
     assert rows["headers"] == ["instruction", "input", "output"] and len(rows["data"]) == 5
-    assert (kind, instruction, input_col, output, system, messages, name) == ("alpaca", "instruction", "input", "output", "", "", "finetune_support_replies")
+    assert (kind, instruction, input_col, output, system, messages, name) == (
+        "alpaca",
+        "instruction",
+        "input",
+        "output",
+        "",
+        "",
+        "finetune_support_replies",
+    )
     assert [label for label, _ in dropdowns[0]["choices"]] == ["— none —", "instruction", "input", "output"]
 
-    summary, issues, figure, preview, saved = _check(client, Path(demo_path), "Workshop replies", kind, (instruction, input_col, output, system, messages))
+    summary, issues, figure, preview, saved = _check(
+        client, Path(demo_path), "Workshop replies", kind, (instruction, input_col, output, system, messages)
+    )
     assert "**60 of 60 rows**" in summary and "6 rows are held out" in summary
     assert issues["data"] in ([], [["", "", ""]]) or not any(r[0] for r in issues["data"])
     assert "### Response:" in preview and "completion (the model learns to write this)" in preview
@@ -75,6 +87,9 @@ def exercise_dataset_api(client, db_path: Path, tmp_path: Path) -> None:
 
 
 def test_dataset_panel_through_the_api(client, running_app, tmp_path):
-    if not any(name.startswith("/ft_data_") for name in client.view_api(print_info=False, return_format="dict")["named_endpoints"]):
+    if not any(
+        name.startswith("/ft_data_")
+        for name in client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    ):
         pytest.skip("The Fine-tune tab is not wired into the app yet")
     exercise_dataset_api(client, running_app.data_dir / "playground.db", tmp_path)

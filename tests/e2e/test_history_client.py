@@ -53,7 +53,9 @@ def test_a_saved_run_reopens_from_history(fresh_client, running_app):
     detail = fresh_client.predict(run_id, api_name="/history_detail")
     assert PROMPT in detail and answers[0] in detail and "max tokens 12" in detail and "cost unknown" in detail
 
-    reopened = Client(running_app.url, verbose=False).predict(run_id, api_name="/history_reopen")  # a new browser session
+    reopened = Client(running_app.url, verbose=False).predict(
+        run_id, api_name="/history_reopen"
+    )  # a new browser session
     assert reopened[0] == PROMPT
     chats = chats_in(reopened)
     assert [[answer_text(m) for m in chat] for chat in chats[:2]] == [[PROMPT, answers[0]], [PROMPT, answers[1]]]

@@ -46,12 +46,19 @@ def start_llama_cpp_server(
     """
     log_path = Path(log_dir or tempfile.mkdtemp(prefix="llama-server-")) / f"llama-server-{port}.log"
     command = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", str(model_path),
-        "--host", "127.0.0.1",
-        "--port", str(port),
-        "--n_ctx", "2048",
-        "--n_threads", str(n_threads),
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model_path),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "2048",
+        "--n_threads",
+        str(n_threads),
     ]
     if model_alias:
         command += ["--model_alias", model_alias]
@@ -69,7 +76,9 @@ def start_llama_cpp_server(
             pass
         time.sleep(0.25)
     stop_process(process)
-    raise RuntimeError(f"llama_cpp.server did not answer within {LLAMA_SERVER_START_TIMEOUT_S:g} s:\n{_log_tail(log_path)}")
+    raise RuntimeError(
+        f"llama_cpp.server did not answer within {LLAMA_SERVER_START_TIMEOUT_S:g} s:\n{_log_tail(log_path)}"
+    )
 
 
 def stop_process(process: subprocess.Popen, timeout_s: float = 10.0) -> None:
@@ -113,7 +122,7 @@ def _chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str,
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: "_Server"
+    server: _Server
 
     def log_message(self, *args: Any) -> None:  # keep test output quiet
         pass
@@ -171,8 +180,14 @@ class _Handler(BaseHTTPRequestHandler):
             finish = "length" if len(pieces) < len(PIECES) else "stop"
             events.append(f"data: {json.dumps(_chunk({}, finish))}\n\n")
             if with_usage:
-                usage = {"prompt_tokens": PROMPT_TOKENS, "completion_tokens": len(pieces), "total_tokens": PROMPT_TOKENS + len(pieces)}
-                events.append(f"data: {json.dumps({'object': 'chat.completion.chunk', 'choices': [], 'usage': usage})}\n\n")
+                usage = {
+                    "prompt_tokens": PROMPT_TOKENS,
+                    "completion_tokens": len(pieces),
+                    "total_tokens": PROMPT_TOKENS + len(pieces),
+                }
+                events.append(
+                    f"data: {json.dumps({'object': 'chat.completion.chunk', 'choices': [], 'usage': usage})}\n\n"
+                )
             events.append("data: [DONE]\n\n")
         for event in events:
             data = event.encode()
@@ -196,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    owner: "MisbehavingServer"
+    owner: MisbehavingServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hang up on purpose in these tests
@@ -221,7 +236,7 @@ class MisbehavingServer:
         """Lower-cased header names of the last request."""
         return self.requests[-1]["headers"] if self.requests else {}
 
-    def start(self) -> "MisbehavingServer":
+    def start(self) -> MisbehavingServer:
         self._thread.start()
         return self
 
@@ -231,7 +246,7 @@ class MisbehavingServer:
         self._server.server_close()
         self._thread.join(5)
 
-    def __enter__(self) -> "MisbehavingServer":
+    def __enter__(self) -> MisbehavingServer:
         return self.start()
 
     def __exit__(self, *exc: Any) -> None:

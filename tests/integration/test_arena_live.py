@@ -72,7 +72,11 @@ def test_a_live_battle_streams_blind_and_its_vote_counts(services):
     other = arena.join(info.join_code, "Max")
     assert arena.next_battle(other) is None
     with pytest.raises(InvalidInput, match="no longer exists"):
-        arena.vote(arena.join(arena.create_evaluation("elsewhere", [], [SMOL, GEMMA], PARAMS, mode="live").join_code, "Zed"), final.token, "a")
+        arena.vote(
+            arena.join(arena.create_evaluation("elsewhere", [], [SMOL, GEMMA], PARAMS, mode="live").join_code, "Zed"),
+            final.token,
+            "a",
+        )
 
     reveal = arena.vote(session, final.token, "b", True, None, ["Clearer"], "")
     assert not reveal.already_counted and {reveal.label_a, reveal.label_b} == LABELS
@@ -89,7 +93,9 @@ def test_a_live_battle_streams_blind_and_its_vote_counts(services):
     assert row == [("live", "Say hello in three words.", reveal.label_a, reveal.label_b, "b", 1, 1)]
     board = arena.leaderboard(info.id)
     assert board.votes_used == 1 and {r.name for r in board.rows} == LABELS
-    assert arena.tally(info.id)[0] == 1 and arena.pregen_status(info.id).total == 0  # live answers are not pre-generation
+    assert (
+        arena.tally(info.id)[0] == 1 and arena.pregen_status(info.id).total == 0
+    )  # live answers are not pre-generation
 
 
 def test_exclude_discards_a_live_pair_that_names_a_model_and_redact_blacks_it_out(services):
@@ -118,7 +124,8 @@ def test_a_failing_model_shows_a_plain_message_and_cannot_be_voted(services):
     assert final.token is None and final.message == live.FAILED and live.FAILED_TEXT in (final.text_a, final.text_b)
     with db(services) as con:
         statuses = con.execute(
-            "SELECT a.status FROM arena_answers a JOIN arena_prompts p ON p.id = a.prompt_id WHERE p.evaluation_id = ? ORDER BY a.status", (info.id,)
+            "SELECT a.status FROM arena_answers a JOIN arena_prompts p ON p.id = a.prompt_id WHERE p.evaluation_id = ? ORDER BY a.status",
+            (info.id,),
         ).fetchall()
         assert statuses == [("error",), ("ok",)]
         assert con.execute("SELECT COUNT(*) FROM arena_battles WHERE evaluation_id = ?", (info.id,)).fetchone() == (0,)
@@ -141,7 +148,10 @@ def test_bad_live_input_gets_plain_messages(services):
         list(arena.ask_live(fixed_session, "hello"))
     assert "Live prompts are on" in arena.set_live_mode(fixed.id, True) and arena.live_enabled(fixed_session)
     with db(services) as con:  # one model vanishes from the registry: fewer than two can answer
-        con.execute("UPDATE arena_contestants SET model_key = 'local//nowhere/gone.gguf' WHERE evaluation_id = ? AND position = 0", (info.id,))
+        con.execute(
+            "UPDATE arena_contestants SET model_key = 'local//nowhere/gone.gguf' WHERE evaluation_id = ? AND position = 0",
+            (info.id,),
+        )
     with pytest.raises(InvalidInput, match="fewer than two working models"):
         list(arena.ask_live(session, "hello"))
     with db(services) as con:

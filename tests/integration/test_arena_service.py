@@ -29,7 +29,9 @@ def services(tmp_path_factory):
 @pytest.fixture(scope="module")
 def ready(services):
     """A 5-prompt evaluation with both embedded models, answers generated."""
-    info = services.arena.create_evaluation("five", parse_typed(PROMPTS), [SMOL, GEMMA], PARAMS, repeat_fraction=0.2, seed=11)
+    info = services.arena.create_evaluation(
+        "five", parse_typed(PROMPTS), [SMOL, GEMMA], PARAMS, repeat_fraction=0.2, seed=11
+    )
     services.arena.start_generation(info.id)
     services.arena.jobs.wait(info.id, timeout=300)
     return info
@@ -44,9 +46,13 @@ def test_pregeneration_records_every_answer_once(services, ready):
     assert (progress.total, progress.done, progress.failed, progress.running) == (10, 10, 0, False)
     assert ready.battles == 6 and progress.servable == 6  # 5 battles + 1 side-swapped repeat
     with db(services) as con:
-        kinds = con.execute("SELECT r.kind, COUNT(*), SUM(g.status = 'ok') FROM generations g JOIN runs r ON r.id = g.run_id GROUP BY r.kind").fetchall()
+        kinds = con.execute(
+            "SELECT r.kind, COUNT(*), SUM(g.status = 'ok') FROM generations g JOIN runs r ON r.id = g.run_id GROUP BY r.kind"
+        ).fetchall()
         assert kinds == [("arena", 10, 10)]
-        assert con.execute("SELECT COUNT(*) FROM arena_answers WHERE generation_id IS NOT NULL AND status = 'ok'").fetchone() == (10,)
+        assert con.execute(
+            "SELECT COUNT(*) FROM arena_answers WHERE generation_id IS NOT NULL AND status = 'ok'"
+        ).fetchone() == (10,)
     # Resuming has nothing left to do and makes no new generations.
     services.arena.start_generation(ready.id)
     services.arena.jobs.wait(ready.id, timeout=60)
@@ -66,14 +72,20 @@ def test_two_raters_vote_and_every_vote_is_stored_once(services, ready):
             if session is ann:
                 seen_by_ann.append(battle.token)
             reveal = arena.vote(session, battle.token, choice, True, False, ["Clearer"], "note")
-            assert not reveal.already_counted and {reveal.label_a, reveal.label_b} == {"SmolLM2 135M Instruct", "Gemma 3 270M (base)"}
+            assert not reveal.already_counted and {reveal.label_a, reveal.label_b} == {
+                "SmolLM2 135M Instruct",
+                "Gemma 3 270M (base)",
+            }
             again = arena.vote(session, battle.token, "b")  # a double click
             assert again.already_counted and again.winner == choice
     assert len(seen_by_ann) == 6 == len(set(seen_by_ann))
     total, tally = arena.tally(ready.id)
     assert total == 12 and [(t.rater, t.votes) for t in tally] == [("Ann", 6), ("Bob", 6)]
     with db(services) as con:
-        assert con.execute("SELECT winner, COUNT(*) FROM arena_votes GROUP BY winner ORDER BY winner").fetchall() == [("a", 6), ("tie", 6)]
+        assert con.execute("SELECT winner, COUNT(*) FROM arena_votes GROUP BY winner ORDER BY winner").fetchall() == [
+            ("a", 6),
+            ("tie", 6),
+        ]
     agreement = arena.agreement(ready.id)
     assert agreement.pairs[0].shared == 5 and agreement.pairs[0].agreement == 0.0
     ann_stats = next(r for r in agreement.raters if r.rater == "Ann")
@@ -91,7 +103,12 @@ def test_database_allows_one_vote_per_rater_per_battle(services, ready):
         battle_id = uow.arena.battle_by_token(battle.token).id
     with pytest.raises(ConflictError):
         with services.uow_factory() as uow:
-            uow.arena.add_all([ArenaVote(battle_id=battle_id, rater_id=session["rater_id"], winner=w, reasons=[], comment="") for w in ("a", "b")])
+            uow.arena.add_all(
+                [
+                    ArenaVote(battle_id=battle_id, rater_id=session["rater_id"], winner=w, reasons=[], comment="")
+                    for w in ("a", "b")
+                ]
+            )
 
 
 def test_export_import_report_and_delete(services, ready, tmp_path):
@@ -133,7 +150,9 @@ def test_bad_setups_are_refused_and_store_nothing(services, models, prompts, mes
 
 def test_failing_model_is_held_back_while_the_rest_go_on(services):
     dead = services.models.add_endpoint("Dead endpoint", "http://127.0.0.1:9/v1", "nothing")
-    info = services.arena.create_evaluation("with a broken model", parse_typed("Hi.\nBye."), [SMOL, dead.key, GEMMA], PARAMS, repeat_fraction=0, seed=2)
+    info = services.arena.create_evaluation(
+        "with a broken model", parse_typed("Hi.\nBye."), [SMOL, dead.key, GEMMA], PARAMS, repeat_fraction=0, seed=2
+    )
     services.arena.start_generation(info.id)
     services.arena.jobs.wait(info.id, timeout=300)
     progress = services.arena.pregen_status(info.id)
@@ -150,7 +169,9 @@ def test_failing_model_is_held_back_while_the_rest_go_on(services):
 
 
 def test_generation_can_be_cancelled_and_resumed(services):
-    info = services.arena.create_evaluation("cancel me", parse_typed("One.\nTwo.\nThree."), [SMOL, GEMMA], PARAMS, seed=4)
+    info = services.arena.create_evaluation(
+        "cancel me", parse_typed("One.\nTwo.\nThree."), [SMOL, GEMMA], PARAMS, seed=4
+    )
     services.arena.start_generation(info.id)
     assert "already" in services.arena.start_generation(info.id)
     services.arena.cancel_generation(info.id)
@@ -167,7 +188,10 @@ def test_answers_naming_a_model_are_redacted_or_excluded(services, ready):
     info = arena.create_evaluation("leaky", parse_typed("x\ny"), [SMOL, GEMMA], PARAMS, repeat_fraction=0, seed=5)
     with services.uow_factory() as uow:  # stand-in answers, so the test does not depend on what the models say
         for answer in uow.arena.answers(info.id):
-            answer.status, answer.text = "ok", "Hello from Gemma by Google." if answer.contestant_id % 2 else "Plain answer."
+            answer.status, answer.text = (
+                "ok",
+                "Hello from Gemma by Google." if answer.contestant_id % 2 else "Plain answer.",
+            )
     assert "2 answer(s) name a model" in arena.set_leak_policy(info.id, "redact")
     session = arena.join(info.join_code, "Hal")
     battle = arena.next_battle(session)

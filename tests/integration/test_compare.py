@@ -25,7 +25,16 @@ def services(tmp_path_factory):
 
 
 def cols(*keys, **settings):
-    return [ColumnConfig(model_key=k, temperature=0.0, max_tokens=settings.get("max_tokens", 32), seed=1, system_prompt=settings.get("system", "")) for k in keys]
+    return [
+        ColumnConfig(
+            model_key=k,
+            temperature=0.0,
+            max_tokens=settings.get("max_tokens", 32),
+            seed=1,
+            system_prompt=settings.get("system", ""),
+        )
+        for k in keys
+    ]
 
 
 def run_turn(services, columns, text, histories=None, run_id=None, cancel=None):
@@ -59,7 +68,10 @@ def test_columns_stream_together_not_one_after_another(services):
 
 def test_follow_up_uses_each_columns_own_history(services):
     columns = cols(SMOLLM2_KEY, SMOLLM2_KEY, system="Answer briefly.")
-    histories = [[{"role": "user", "content": "My name is Ada."}, {"role": "assistant", "content": "Nice to meet you, Ada."}], [{"role": "user", "content": "My name is Bob."}, {"role": "assistant", "content": "Hello Bob."}]]
+    histories = [
+        [{"role": "user", "content": "My name is Ada."}, {"role": "assistant", "content": "Nice to meet you, Ada."}],
+        [{"role": "user", "content": "My name is Bob."}, {"role": "assistant", "content": "Hello Bob."}],
+    ]
     run_id, _ = services.compare.start_run(columns, "My name is Ada.")
     list(services.compare.stream_turn(run_id, columns, histories, "What is my name?"))
     with services.uow_factory() as uow:
@@ -116,7 +128,9 @@ def test_template_versions_are_recorded_on_runs(services):
     same = services.templates.save("Summary", "Summarise: {{text}}")
     v2 = services.templates.save("Summary", "Summarise in one line: {{text}}")
     assert (v1.version, same.version, v2.version) == (1, 1, 2) and v2.variables == ["text"]
-    run_id, prompt = services.compare.start_run(cols(SMOLLM2_KEY), "Summarise in one line: {{text}}", {"text": "Cats sleep a lot."}, "Summary")
+    run_id, prompt = services.compare.start_run(
+        cols(SMOLLM2_KEY), "Summarise in one line: {{text}}", {"text": "Cats sleep a lot."}, "Summary"
+    )
     assert prompt == "Summarise in one line: Cats sleep a lot."
     assert services.compare.load_run(run_id).template_version_id == v2.version_id
     run_v1, _ = services.compare.start_run(cols(SMOLLM2_KEY), "Summarise: {{text}}", {"text": "x"}, "Summary")

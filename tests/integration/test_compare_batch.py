@@ -72,14 +72,20 @@ def test_five_rows_by_two_columns_complete_and_are_recorded(services, finished_b
     assert sorted((g.row_index, g.position) for g in gens) == [(r, c) for r in range(5) for c in range(2)]
     assert all(g.status == "ok" and g.completion_tokens and g.cost_usd is None for g in gens)
     lamp = next(g for g in gens if g.row_index == 2 and g.position == 0)
-    assert lamp.messages[-1]["content"] == TEMPLATE.replace("{{product}}", "Lamp").replace("{{review}}", ROWS[2]["review"])
+    assert lamp.messages[-1]["content"] == TEMPLATE.replace("{{product}}", "Lamp").replace(
+        "{{review}}", ROWS[2]["review"]
+    )
     assert lamp.params["max_tokens"] == 16
 
 
 def test_saved_grid_matches_what_streamed(services, finished_batch):
     last = finished_batch[-1]
     grid = services.batch.load_grid(last.run_id)
-    assert grid.inputs == ROWS and grid.status == "done" and grid.variable_columns == {"product": "product", "review": "review"}
+    assert (
+        grid.inputs == ROWS
+        and grid.status == "done"
+        and grid.variable_columns == {"product": "product", "review": "review"}
+    )
     assert [[c.output for c in row] for row in grid.cells] == [[c.output for c in row] for row in last.grid.cells]
     assert all(c.ttft_s and c.total_s and c.prompt_tokens for row in grid.cells for c in row)
 
@@ -102,7 +108,10 @@ def test_exports_hold_every_row_and_column_and_leave_unknown_cost_empty(services
     assert [item["row"] for item in jsonl] == [1, 2, 3, 4, 5] and jsonl[3]["inputs"] == ROWS[3]
     for item in jsonl:
         assert [c["model_key"] for c in item["columns"]] == [SMOLLM2_KEY, GEMMA3_KEY]
-        assert all(c["cost_usd"] is None and c["status"] == "ok" and c["total_s"] > 0 and c["settings"]["temperature"] == 0.0 for c in item["columns"])
+        assert all(
+            c["cost_usd"] is None and c["status"] == "ok" and c["total_s"] > 0 and c["settings"]["temperature"] == 0.0
+            for c in item["columns"]
+        )
 
 
 def test_cancel_mid_batch_leaves_the_rest_not_run(services):
@@ -122,7 +131,9 @@ def test_cancel_mid_batch_leaves_the_rest_not_run(services):
         run = uow.runs.get(last.run_id)
         gens = uow.generations.list_for_run(last.run_id)
         assert run.meta["status"] == "cancelled" and len(uow.batch_rows.list_for_run(last.run_id)) == 5
-    assert {g.row_index for g in gens} <= {0, 1} and all(g.status in ("ok", "cancelled") and g.finished_at for g in gens)
+    assert {g.row_index for g in gens} <= {0, 1} and all(
+        g.status in ("ok", "cancelled") and g.finished_at for g in gens
+    )
     grid = services.batch.load_grid(last.run_id)
     assert [[c.status for c in row] for row in grid.cells] == statuses
     exported = [json.loads(line) for line in services.batch.export_jsonl(last.run_id).read_text().splitlines()]
@@ -137,7 +148,9 @@ def test_a_failing_column_shows_its_error_in_each_cell_and_the_rest_go_on(servic
     assert all(row[1].status == "ok" and row[1].output for row in last.grid.cells)
     with open(services.batch.export_csv(last.run_id), encoding="utf-8-sig") as handle:
         line = next(csv.DictReader(handle))
-    assert line["col1_status"] == "error" and "nothing is listening" in line["col1_error"] and line["col1_cost_usd"] == ""
+    assert (
+        line["col1_status"] == "error" and "nothing is listening" in line["col1_error"] and line["col1_cost_usd"] == ""
+    )
 
 
 def test_over_limit_file_creates_no_run(services, tmp_path):
@@ -145,7 +158,9 @@ def test_over_limit_file_creates_no_run(services, tmp_path):
     path.write_text("product,review\n" + "".join(f"Item {i},Review {i}\n" for i in range(7)))
     small = BatchService(services.compare, services.settings.with_overrides(batch_row_limit=6))
     before = run_count(services)
-    with pytest.raises(InvalidInput, match=r"This file has 7 rows; the limit is 6 \(PLAYGROUND_BATCH_ROW_LIMIT\)\. Nothing was run\."):
+    with pytest.raises(
+        InvalidInput, match=r"This file has 7 rows; the limit is 6 \(PLAYGROUND_BATCH_ROW_LIMIT\)\. Nothing was run\."
+    ):
         small.load(path)
     with pytest.raises(InvalidInput, match="This file has 7 rows; the limit is 6"):
         list(small.run(cols(SMOLLM2_KEY), TEMPLATE, "", load_table(path)))
@@ -159,7 +174,12 @@ def test_bad_batches_are_refused_before_anything_runs(services):
         (cols("nope/missing"), TEMPLATE, table(), "no longer available"),
         (cols(SMOLLM2_KEY), "  ", table(), "Type a prompt template"),
         (cols(SMOLLM2_KEY), "Say hi.", table(), "no {{variables}}"),
-        (cols(SMOLLM2_KEY), "{{price}} {{review}}", table(), "The file has no column for: price. Its columns are: product, rating, review."),
+        (
+            cols(SMOLLM2_KEY),
+            "{{price}} {{review}}",
+            table(),
+            "The file has no column for: price. Its columns are: product, rating, review.",
+        ),
         (cols(SMOLLM2_KEY), TEMPLATE, table([*ROWS[:2], {**ROWS[2], "review": " "}]), r"review is empty in row\(s\) 3"),
     ]
     for columns, body, rows, message in cases:

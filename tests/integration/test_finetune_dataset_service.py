@@ -11,12 +11,12 @@ import pytest
 from playground.errors import InvalidInput
 from playground.finetune.dataset_service import DatasetService
 from playground.finetune.datasets import PROMPT_COMPLETION_KIND, ColumnMapping
-from playground.models.prompt_formats import ALPACA, CHAT_TEMPLATE, Example, render_training_pair
 from playground.models.embedded import SMOLLM2_KEY
+from playground.models.prompt_formats import ALPACA, CHAT_TEMPLATE, Example, render_training_pair
 from playground.models.registry import ModelRegistry
 from playground.settings import Settings
 from tests.conftest_storage import *  # noqa: F403 - fixtures: db_url, engine, migrated_engine, uow_factory
-from tests.integration.models_fixtures import model_cache  # noqa: F401 - fixture
+from tests.integration.models_fixtures import model_cache
 
 DEMO = Path(__file__).resolve().parents[2] / "assets" / "demo" / "finetune_support_replies.csv"
 
@@ -46,7 +46,13 @@ def test_import_demo_then_reuse_rename_delete(service):
     assert "Recognised" in inspection.message
 
     info = service.import_dataset(DEMO, "Support replies", tokenizer=words, max_length=256)
-    assert (info.name, info.kind, info.source_name, info.row_count, info.usable_count) == ("Support replies", "alpaca", DEMO.name, 60, 60)
+    assert (info.name, info.kind, info.source_name, info.row_count, info.usable_count) == (
+        "Support replies",
+        "alpaca",
+        DEMO.name,
+        60,
+        60,
+    )
     assert info.report.issues == [] and info.report.settings["holdout"] == 6
     assert any("6 rows are held out" in n for n in info.report.notes)
 
@@ -130,7 +136,9 @@ def test_real_smollm2_tokenizer_counts_too_long_rows_and_previews_its_template(u
     too_long = [i for i in info.report.issues if i.kind == "too_long"]
     assert [i.row for i in too_long] == [7]
     examples = service.examples(info.id)
-    expected = len(tokenizer.encode("".join(render_training_pair(examples[6], CHAT_TEMPLATE, tokenizer)), add_special_tokens=False))
+    expected = len(
+        tokenizer.encode("".join(render_training_pair(examples[6], CHAT_TEMPLATE, tokenizer)), add_special_tokens=False)
+    )
     assert info.report.lengths[6] == expected > 120
     assert too_long[0].message.startswith(f"{expected} tokens > cut-off 64")
     assert max(info.report.lengths[:6]) <= 64

@@ -11,7 +11,7 @@ import errno
 import os
 import signal
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -20,23 +20,36 @@ from playground.compare.columns import ColumnConfig
 from playground.errors import InvalidInput
 from playground.finetune.checkpoint import Checkpoint, DiskFullError, load_checkpoint, save_checkpoint
 from playground.finetune.config import TrainingConfig
-from playground.models.prompt_formats import ALPACA, Example, render_prompt
 from playground.finetune.jobs import FinetuneService
-from playground.finetune.tuned_models import finetune_key
 from playground.finetune.trainer import FAKE_OOM_ENV
+from playground.finetune.tuned_models import finetune_key
 from playground.models.embedded import SMOLLM2_KEY
+from playground.models.prompt_formats import ALPACA, Example, render_prompt
 from playground.services import Services
 from playground.settings import Settings
-from tests.integration.models_fixtures import TEST_CACHE, model_cache  # noqa: F401 - fixture
+from tests.integration.models_fixtures import TEST_CACHE, model_cache
 
 FACTS = [
-    ("What colour is the sky?", "blue"), ("What do cows drink?", "water"), ("What is two plus two?", "four"),
-    ("Where do fish live?", "in water"), ("What do bees make?", "honey"), ("What is ice made of?", "water"),
-    ("How many legs has a cat?", "four"), ("What do we breathe?", "air"), ("What is the sun?", "a star"),
-    ("What grows on trees?", "leaves"), ("What falls from clouds?", "rain"), ("What do birds have?", "wings"),
-    ("What is snow?", "frozen water"), ("What do hens lay?", "eggs"), ("What is grass?", "a plant"),
-    ("What is a dog?", "an animal"), ("What colour is grass?", "green"), ("What is the moon?", "a satellite"),
-    ("What is bread made from?", "flour"), ("What do plants need?", "light"),
+    ("What colour is the sky?", "blue"),
+    ("What do cows drink?", "water"),
+    ("What is two plus two?", "four"),
+    ("Where do fish live?", "in water"),
+    ("What do bees make?", "honey"),
+    ("What is ice made of?", "water"),
+    ("How many legs has a cat?", "four"),
+    ("What do we breathe?", "air"),
+    ("What is the sun?", "a star"),
+    ("What grows on trees?", "leaves"),
+    ("What falls from clouds?", "rain"),
+    ("What do birds have?", "wings"),
+    ("What is snow?", "frozen water"),
+    ("What do hens lay?", "eggs"),
+    ("What is grass?", "a plant"),
+    ("What is a dog?", "an animal"),
+    ("What colour is grass?", "green"),
+    ("What is the moon?", "a satellite"),
+    ("What is bread made from?", "flour"),
+    ("What do plants need?", "light"),
 ]
 # A style the base model never uses on its own, so both the loss and the greedy answer must change.
 EXAMPLES = [Example(instruction=q, output=f"ZORP ZORP! The answer is {a}. ZORP!") for q, a in FACTS]
@@ -55,7 +68,7 @@ def wait_for(predicate, timeout_s: float = 600.0, poll_s: float = 0.3):
 
 
 @pytest.fixture(scope="module")
-def services(tmp_path_factory, model_cache):  # noqa: F811
+def services(tmp_path_factory, model_cache):
     home = tmp_path_factory.mktemp("finetune")
     (home / "cache").mkdir()
     (home / "cache" / "converted").symlink_to(TEST_CACHE / "converted")  # reuse the converted SmolLM2
@@ -69,7 +82,9 @@ def services(tmp_path_factory, model_cache):  # noqa: F811
 def trained(services):
     """Pre-flight, then a full run in which step 3 runs out of memory (simulated) once."""
     config = TrainingConfig(batch_size=4, epochs=3, eval_every=8, **FAST)
-    job_id = services.finetune.create_job("zorp", SMOLLM2_KEY, ALPACA, config, TRAIN, HOLDOUT, dataset_name="zorp facts")
+    job_id = services.finetune.create_job(
+        "zorp", SMOLLM2_KEY, ALPACA, config, TRAIN, HOLDOUT, dataset_name="zorp facts"
+    )
     preflight = services.finetune.preflight(job_id, timeout_s=600)
     os.environ[FAKE_OOM_ENV] = "3"
     try:
@@ -87,7 +102,9 @@ def test_preflight_measures_speed_memory_and_eta_in_the_worker(trained):
     assert preflight.preflight["tokens_per_s"] > 0 and preflight.preflight["peak_memory_bytes"] > 50_000_000
     assert preflight.preflight["eta_s"] > 0 and preflight.preflight["total_steps"] == 15
     assert "tokens/s" in preflight.message and "No GPU found" in preflight.device
-    assert 0 < preflight.trainable_share < 0.05 and preflight.trainable_params == preflight.preflight["trainable_params"]
+    assert (
+        0 < preflight.trainable_share < 0.05 and preflight.trainable_params == preflight.preflight["trainable_params"]
+    )
 
 
 @pytest.mark.slow
@@ -123,8 +140,14 @@ def test_adapter_loads_with_plain_peft_and_changes_the_greedy_answer(trained, se
 
     def greedy(m):
         with torch.inference_mode():
-            out = m.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=8, do_sample=False, pad_token_id=tokenizer.eos_token_id)
-        return tokenizer.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+            out = m.generate(
+                input_ids=ids,
+                attention_mask=torch.ones_like(ids),
+                max_new_tokens=8,
+                do_sample=False,
+                pad_token_id=tokenizer.eos_token_id,
+            )
+        return tokenizer.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
 
     before = greedy(model)
     after = greedy(PeftModel.from_pretrained(model, view.adapter_path))
@@ -202,11 +225,28 @@ def _alive(pid: int) -> bool:
 
 def test_reconcile_fails_a_job_with_a_silent_worker_or_a_gone_process(services):
     with services.uow_factory() as uow:
-        common = dict(base_model="k", base_name="b", base_path="p", base_folder="f", prompt_format=ALPACA, config={}, checkpoint_step=4)
-        silent = uow.finetune_jobs.add(name="silent", status="running", pid=os.getpid(),
-                                       heartbeat_at=datetime.now(timezone.utc) - timedelta(minutes=10), **common).id
-        gone = uow.finetune_jobs.add(name="gone", status="stopping", pid=2**22 + 7, heartbeat_at=datetime.now(timezone.utc), **common).id
-        fine = uow.finetune_jobs.add(name="fine", status="running", pid=os.getpid(), heartbeat_at=datetime.now(timezone.utc), **common).id
+        common = dict(
+            base_model="k",
+            base_name="b",
+            base_path="p",
+            base_folder="f",
+            prompt_format=ALPACA,
+            config={},
+            checkpoint_step=4,
+        )
+        silent = uow.finetune_jobs.add(
+            name="silent",
+            status="running",
+            pid=os.getpid(),
+            heartbeat_at=datetime.now(UTC) - timedelta(minutes=10),
+            **common,
+        ).id
+        gone = uow.finetune_jobs.add(
+            name="gone", status="stopping", pid=2**22 + 7, heartbeat_at=datetime.now(UTC), **common
+        ).id
+        fine = uow.finetune_jobs.add(
+            name="fine", status="running", pid=os.getpid(), heartbeat_at=datetime.now(UTC), **common
+        ).id
     marked = FinetuneService(services.settings, services.registry, services.uow_factory).reconcile()
     assert set(marked) >= {silent, gone} and fine not in marked
     view = services.finetune.job_view(silent)
@@ -271,8 +311,15 @@ def test_checkpoint_writes_are_atomic_and_a_full_disk_keeps_the_last_good_one(tm
     import torch
 
     def checkpoint(step: int) -> Checkpoint:
-        return Checkpoint(step=step, micro_batch=2, grad_accum=1, trainable={"w": torch.full((2,), float(step))},
-                          optimizer={}, scheduler={}, rng={})
+        return Checkpoint(
+            step=step,
+            micro_batch=2,
+            grad_accum=1,
+            trainable={"w": torch.full((2,), float(step))},
+            optimizer={},
+            scheduler={},
+            rng={},
+        )
 
     save_checkpoint(tmp_path, checkpoint(4))
 

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from playground.finetune.config import TrainingConfig
-from playground.models.prompt_formats import ALPACA
 from playground.models.embedded import SMOLLM2_KEY
-from tests.integration.test_finetune_jobs import EXAMPLES, FAST, services  # noqa: F401 - fixture
-from tests.integration.models_fixtures import TEST_CACHE, model_cache  # noqa: F401 - fixture
+from playground.models.prompt_formats import ALPACA
+from tests.integration.models_fixtures import TEST_CACHE, model_cache
+from tests.integration.test_finetune_jobs import EXAMPLES, FAST, services
 
 pytestmark = pytest.mark.slow
 
@@ -25,8 +25,10 @@ def _has_cuda() -> bool:
     return torch.cuda.is_available()
 
 
-def test_a_4bit_base_trains_on_the_cpu_when_asked(services):  # noqa: F811
-    config = TrainingConfig(batch_size=4, epochs=1, eval_every=100, **{**FAST, "load_in_4bit": True}, force_4bit_on_cpu=True)
+def test_a_4bit_base_trains_on_the_cpu_when_asked(services):
+    config = TrainingConfig(
+        batch_size=4, epochs=1, eval_every=100, **{**FAST, "load_in_4bit": True}, force_4bit_on_cpu=True
+    )
     job_id = services.finetune.create_job("four bit", SMOLLM2_KEY, ALPACA, config, EXAMPLES[:8], EXAMPLES[8:11])
     services.finetune.start(job_id)
     view = services.finetune.wait(job_id, timeout_s=600)
@@ -36,26 +38,38 @@ def test_a_4bit_base_trains_on_the_cpu_when_asked(services):  # noqa: F811
     assert view.adapter_path and (Path(view.adapter_path) / "adapter_model.safetensors").is_file()
 
 
-@pytest.mark.skipif(not _has_cuda(), reason="needs a CUDA GPU (none here): QLoRA vs bf16 LoRA is measured on the lent device only")
-def test_qlora_against_bf16_lora_on_a_1b_llama_from_a_config(services, tmp_path):  # noqa: F811
+@pytest.mark.skipif(
+    not _has_cuda(), reason="needs a CUDA GPU (none here): QLoRA vs bf16 LoRA is measured on the lent device only"
+)
+def test_qlora_against_bf16_lora_on_a_1b_llama_from_a_config(services, tmp_path):
     import torch
     from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
 
-    from playground.models.gguf_convert import convert_gguf
     from playground.models.embedded import smollm2_path
+    from playground.models.gguf_convert import convert_gguf
 
     tokenizer = AutoTokenizer.from_pretrained(str(convert_gguf(smollm2_path(), TEST_CACHE)))
     config = LlamaConfig(
-        vocab_size=len(tokenizer), hidden_size=2048, intermediate_size=5632, num_hidden_layers=22, num_attention_heads=32,
-        num_key_value_heads=4, max_position_embeddings=2048, tie_word_embeddings=False,
+        vocab_size=len(tokenizer),
+        hidden_size=2048,
+        intermediate_size=5632,
+        num_hidden_layers=22,
+        num_attention_heads=32,
+        num_key_value_heads=4,
+        max_position_embeddings=2048,
+        tie_word_embeddings=False,
     )  # TinyLlama-1.1B's shape, random weights
     folder = tmp_path / "llama-1b"
     LlamaForCausalLM(config).to(torch.bfloat16).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     figures = {}
     for four_bit in (True, False):
-        settings = TrainingConfig(batch_size=8, epochs=1, eval_every=1000, **{**FAST, "load_in_4bit": four_bit, "max_length": 256})
-        job_id = services.finetune.create_job(f"llama1b-{'qlora' if four_bit else 'bf16'}", str(folder), ALPACA, settings, EXAMPLES * 4, EXAMPLES[:3])
+        settings = TrainingConfig(
+            batch_size=8, epochs=1, eval_every=1000, **{**FAST, "load_in_4bit": four_bit, "max_length": 256}
+        )
+        job_id = services.finetune.create_job(
+            f"llama1b-{'qlora' if four_bit else 'bf16'}", str(folder), ALPACA, settings, EXAMPLES * 4, EXAMPLES[:3]
+        )
         services.finetune.start(job_id)
         view = services.finetune.wait(job_id, timeout_s=900)
         assert view.status == "done", view.message

@@ -8,21 +8,21 @@ from pathlib import Path
 import pytest
 
 from playground.errors import InvalidInput
-from playground.models.prompt_formats import ALPACA, Example, render_prompt
 from playground.finetune.jobfiles import HOLDOUT_FILE, write_examples
 from playground.finetune.side_by_side import RUN_KIND, SideBySideService, base_key_of
 from playground.finetune.tuned_models import finetune_key
 from playground.models.embedded import SMOLLM2_KEY, smollm2_path
+from playground.models.prompt_formats import ALPACA, Example, render_prompt
 from playground.services import Services
 from playground.settings import Settings
-from tests.integration.models_fixtures import TEST_CACHE, model_cache  # noqa: F401 - fixture
+from tests.integration.models_fixtures import TEST_CACHE, model_cache
 
 pytestmark = pytest.mark.slow
 HOLDOUT = [Example("What colour is the sky?", "ZORP! blue"), Example("What do bees make?", "ZORP! honey")]
 
 
 @pytest.fixture(scope="module")
-def services(tmp_path_factory, model_cache):  # noqa: F811
+def services(tmp_path_factory, model_cache):
     home = tmp_path_factory.mktemp("side-by-side")
     (home / "cache").mkdir()
     TEST_CACHE.joinpath("converted").mkdir(exist_ok=True)
@@ -43,14 +43,25 @@ def job(services, tmp_path_factory):
     job_dir = tmp_path_factory.mktemp("job")
     torch.manual_seed(0)
     model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
-    lora = LoraConfig(r=8, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False, task_type="CAUSAL_LM")
+    lora = LoraConfig(
+        r=8, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False, task_type="CAUSAL_LM"
+    )
     get_peft_model(model, lora).save_pretrained(str(job_dir / "adapter"))
     write_examples(job_dir / HOLDOUT_FILE, HOLDOUT)
     with services.uow_factory() as uow:
         row = uow.finetune_jobs.add(
-            name="random lora", base_model=SMOLLM2_KEY, base_name="SmolLM2 135M Instruct", base_path=str(smollm2_path()),
-            base_folder=str(folder), prompt_format=ALPACA, config={}, status="done", message="done",
-            adapter_path=str(job_dir / "adapter"), job_dir=str(job_dir), dataset_name="zorp",
+            name="random lora",
+            base_model=SMOLLM2_KEY,
+            base_name="SmolLM2 135M Instruct",
+            base_path=str(smollm2_path()),
+            base_folder=str(folder),
+            prompt_format=ALPACA,
+            config={},
+            status="done",
+            message="done",
+            adapter_path=str(job_dir / "adapter"),
+            job_dir=str(job_dir),
+            dataset_name="zorp",
         )
         return row.id, folder
 
@@ -63,8 +74,14 @@ def _greedy_alpaca(folder: Path, question: str, tokens: int) -> str:
     model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
     ids = tok(render_prompt(Example(question, ""), ALPACA), return_tensors="pt")["input_ids"]
     with torch.inference_mode():
-        out = model.generate(input_ids=ids, attention_mask=torch.ones_like(ids), max_new_tokens=tokens, do_sample=False, pad_token_id=tok.eos_token_id)
-    return tok.decode(out[0, ids.shape[1]:], skip_special_tokens=True)
+        out = model.generate(
+            input_ids=ids,
+            attention_mask=torch.ones_like(ids),
+            max_new_tokens=tokens,
+            do_sample=False,
+            pad_token_id=tok.eos_token_id,
+        )
+    return tok.decode(out[0, ids.shape[1] :], skip_special_tokens=True)
 
 
 def test_base_and_tuned_answer_the_same_alpaca_prompts_and_are_recorded(services, job):
@@ -72,7 +89,10 @@ def test_base_and_tuned_answer_the_same_alpaca_prompts_and_are_recorded(services
     snapshots = list(SideBySideService(services.registry, services.uow_factory).compare(job_id, limit=5, max_tokens=12))
     first, final = snapshots[0], snapshots[-1]
     assert first.done == 0 and final.finished and len(final.rows) == 2
-    assert final.base_name == "SmolLM2 135M Instruct (base, alpaca prompt)" and final.tuned_name == "SmolLM2 135M Instruct + random lora"
+    assert (
+        final.base_name == "SmolLM2 135M Instruct (base, alpaca prompt)"
+        and final.tuned_name == "SmolLM2 135M Instruct + random lora"
+    )
     assert [r.prompt for r in final.rows] == [e.instruction for e in HOLDOUT] and final.rows[0].expected == "ZORP! blue"
     for row in final.rows:
         assert row.base.status == row.tuned.status == "ok", (row.base.error, row.tuned.error)
@@ -85,7 +105,10 @@ def test_base_and_tuned_answer_the_same_alpaca_prompts_and_are_recorded(services
         gens = sorted(run.generations, key=lambda g: (g.row_index, g.position))
         assert run.kind == RUN_KIND and run.meta["finetune_job_id"] == job_id
         assert [(g.row_index, g.position, g.model_key) for g in gens] == [
-            (0, 0, base_key_of(job_id)), (0, 1, finetune_key(job_id)), (1, 0, base_key_of(job_id)), (1, 1, finetune_key(job_id)),
+            (0, 0, base_key_of(job_id)),
+            (0, 1, finetune_key(job_id)),
+            (1, 0, base_key_of(job_id)),
+            (1, 1, finetune_key(job_id)),
         ]
         assert all(g.status == "ok" and g.completion_tokens for g in gens)
         assert gens[0].messages == gens[1].messages == [{"role": "user", "content": HOLDOUT[0].instruction}]
@@ -97,8 +120,16 @@ def test_base_and_tuned_answer_the_same_alpaca_prompts_and_are_recorded(services
 
 def test_only_a_finished_job_can_be_compared(services, job):
     with services.uow_factory() as uow:
-        running = uow.finetune_jobs.add(name="busy", base_model=SMOLLM2_KEY, base_name="b", base_path="p", base_folder="f",
-                                        prompt_format=ALPACA, config={}, status="running").id
+        running = uow.finetune_jobs.add(
+            name="busy",
+            base_model=SMOLLM2_KEY,
+            base_name="b",
+            base_path="p",
+            base_folder="f",
+            prompt_format=ALPACA,
+            config={},
+            status="running",
+        ).id
     service = SideBySideService(services.registry, services.uow_factory)
     with pytest.raises(InvalidInput, match="is running: base vs tuned needs a job that finished"):
         next(service.compare(running))

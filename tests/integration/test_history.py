@@ -37,17 +37,29 @@ def world(tmp_path_factory):
     dead = services.models.add_endpoint("Dead endpoint", f"http://127.0.0.1:{free_port()}/v1", "none")
     services.templates.save("reviews", "Summarise this review in a few words: {{review}}")
     templated, final = compare_run(
-        services, [col(SMOLLM2_KEY), col(dead.key)], "Summarise this review in a few words: {{review}}", {"review": "The zebra blender broke."}, "reviews"
+        services,
+        [col(SMOLLM2_KEY), col(dead.key)],
+        "Summarise this review in a few words: {{review}}",
+        {"review": "The zebra blender broke."},
+        "reviews",
     )
     assert [s.status for s in final] == ["ok", "error"]
     plain, _ = compare_run(services, [col(SMOLLM2_KEY, system="Answer briefly.")], "Name a colour of the sky.")
     services.compare.feedback(final[0].generation_id, 1, "short and right")
-    *_, tried = services.models.try_prompt(SMOLLM2_KEY, "Say hello to the walrus.", GenerationParams(max_tokens=12, temperature=0.0))
+    *_, tried = services.models.try_prompt(
+        SMOLLM2_KEY, "Say hello to the walrus.", GenerationParams(max_tokens=12, temperature=0.0)
+    )
     copy = services.models.add_gguf(str(smollm2_path()), "Smol copy")
     removed, final = compare_run(services, [col(copy.key)], "What is two plus two?")
     assert final[0].status == "ok"
     services.models.remove(copy.key)
-    ids = {"templated": templated, "plain": plain, "try": _run_of(services, tried.generation_id), "removed": removed, "copy_key": copy.key}
+    ids = {
+        "templated": templated,
+        "plain": plain,
+        "try": _run_of(services, tried.generation_id),
+        "removed": removed,
+        "copy_key": copy.key,
+    }
     yield services, ids
     services.close()
 
@@ -80,7 +92,11 @@ def test_filter_by_model_template_kind_and_date(world):
     assert found(services, template_name="reviews") == [ids["templated"]]
     assert found(services, template_name="no such template") == []
     assert found(services, kinds=["try"]) == [ids["try"]]
-    today, tomorrow, yesterday = TODAY.isoformat(), (TODAY + timedelta(days=1)).isoformat(), (TODAY - timedelta(days=1)).isoformat()
+    today, tomorrow, yesterday = (
+        TODAY.isoformat(),
+        (TODAY + timedelta(days=1)).isoformat(),
+        (TODAY - timedelta(days=1)).isoformat(),
+    )
     assert len(found(services, date_from=today, date_to=today)) == 4  # both ends included
     assert found(services, date_from=tomorrow) == []
     assert found(services, date_to=yesterday) == []
@@ -118,7 +134,9 @@ def test_a_run_whose_model_was_removed_still_opens(world):
     saved = services.compare.load_run(ids["removed"])
     assert saved.column_names == ["Smol copy"] and saved.histories[0][1]["content"]
     assert ("Smol copy (removed)", ids["copy_key"]) in services.history.model_choices()
-    with pytest.raises(InvalidInput, match="uses 'Smol copy', which was removed; reopen it in Compare and pick another model"):
+    with pytest.raises(
+        InvalidInput, match="uses 'Smol copy', which was removed; reopen it in Compare and pick another model"
+    ):
         list(services.history.rerun(ids["removed"]))
 
 
@@ -152,8 +170,18 @@ def test_export_has_every_generation_and_empty_unknown_cost(world):
         (ids["templated"], "SmolLM2 135M Instruct", "ok"), (ids["templated"], "Dead endpoint", "error"), (ids["removed"], "Smol copy", "ok")
     ]  # fmt: skip
     ok = records[0]
-    assert ok["cost_usd"] is None and ok["settings"]["max_tokens"] == 12 and ok["messages"][-1]["content"].endswith("The zebra blender broke.")
-    assert ok["output"] and ok["completion_tokens"] > 0 and ok["total_s"] > 0 and ok["template"] == "reviews v1" and ok["rating"] == 1
+    assert (
+        ok["cost_usd"] is None
+        and ok["settings"]["max_tokens"] == 12
+        and ok["messages"][-1]["content"].endswith("The zebra blender broke.")
+    )
+    assert (
+        ok["output"]
+        and ok["completion_tokens"] > 0
+        and ok["total_s"] > 0
+        and ok["template"] == "reviews v1"
+        and ok["rating"] == 1
+    )
     assert records[1]["error"]
     rows = list(csv.DictReader(services.history.export(runs, "csv").open(encoding="utf-8-sig")))
     assert len(rows) == 3 and all(r["cost_usd"] == "" for r in rows)

@@ -45,8 +45,10 @@ def compare_run(services):
 
 
 def assert_honest(rows) -> None:
-    for score, parsed, status, replies in rows:
-        assert (parsed and status == "ok" and score in (0, 1, 2, 3)) or (not parsed and score is None and status in ("unparsed", "error")), rows
+    for score, parsed, status, _replies in rows:
+        assert (parsed and status == "ok" and score in (0, 1, 2, 3)) or (
+            not parsed and score is None and status in ("unparsed", "error")
+        ), rows
 
 
 def test_rubric_grading_of_a_compare_run_stores_every_grade_honestly(services, compare_run):
@@ -55,19 +57,31 @@ def test_rubric_grading_of_a_compare_run_stores_every_grade_honestly(services, c
     assert final.status == "done" and (final.done, final.total, final.failed) == (6, 6, 0)  # 2 answers × 3 criteria
     assert [s.done for s in steps[:-1]] == list(range(0, 7))  # progress after every grade
     with db(services) as con:
-        rows = con.execute("SELECT score, parsed, status, replies FROM judge_grades WHERE job_id = ?", (final.job_id,)).fetchall()
+        rows = con.execute(
+            "SELECT score, parsed, status, replies FROM judge_grades WHERE job_id = ?", (final.job_id,)
+        ).fetchall()
         assert len(rows) == 6
         assert_honest(rows)
         assert all(replies not in ("[]", "") for *_, replies in rows)  # raw replies are kept
-        unparsed = con.execute("SELECT COUNT(*) FROM judge_grades WHERE job_id = ? AND NOT parsed", (final.job_id,)).fetchone()[0]
+        unparsed = con.execute(
+            "SELECT COUNT(*) FROM judge_grades WHERE job_id = ? AND NOT parsed", (final.job_id,)
+        ).fetchone()[0]
         assert unparsed == final.unparsed
         # An unparsed grade asked twice (the retry), a parsed one once or twice; every ask is a recorded generation.
-        judge_gens = con.execute("SELECT COUNT(*) FROM generations g JOIN runs r ON r.id = g.run_id WHERE r.kind = 'judge'").fetchone()[0]
+        judge_gens = con.execute(
+            "SELECT COUNT(*) FROM generations g JOIN runs r ON r.id = g.run_id WHERE r.kind = 'judge'"
+        ).fetchone()[0]
         assert 6 + unparsed <= judge_gens <= 12
-        params = con.execute("SELECT g.params FROM generations g JOIN runs r ON r.id = g.run_id WHERE r.kind = 'judge' LIMIT 1").fetchone()[0]
+        params = con.execute(
+            "SELECT g.params FROM generations g JOIN runs r ON r.id = g.run_id WHERE r.kind = 'judge' LIMIT 1"
+        ).fetchone()[0]
         assert '"temperature": 0.1' in params
     results = services.judge.results(final.job_id)
-    assert results.rubric.version == 1 and [c.name for c in results.rubric.criteria] == ["correctness", "comprehensiveness", "readability"]
+    assert results.rubric.version == 1 and [c.name for c in results.rubric.criteria] == [
+        "correctness",
+        "comprehensiveness",
+        "readability",
+    ]
     assert "Criterion: correctness" in results.grades[0].prompts[0][1]["content"]
     headers, grid = results.score_grid()
     assert headers == ["input", "1 · SmolLM2 135M Instruct", "2 · SmolLM2 135M Instruct"] and len(grid) == 1
@@ -100,7 +114,9 @@ def test_cancel_stops_between_grades_and_keeps_what_was_graded(services, compare
             cancel.set()
     assert steps[-1].status == "cancelled" and steps[-1].done < 6
     with db(services) as con:
-        assert con.execute("SELECT status FROM judge_jobs WHERE id = ?", (steps[-1].job_id,)).fetchone() == ("cancelled",)
+        assert con.execute("SELECT status FROM judge_jobs WHERE id = ?", (steps[-1].job_id,)).fetchone() == (
+            "cancelled",
+        )
 
 
 def test_a_failing_judge_model_is_recorded_per_item_and_the_rest_go_on(services, compare_run):
@@ -109,22 +125,43 @@ def test_a_failing_judge_model_is_recorded_per_item_and_the_rest_go_on(services,
     assert final.status == "done" and final.failed == final.total == 6
     assert "6 failed" in final.summary
     with db(services) as con:
-        rows = con.execute("SELECT score, parsed, status, error FROM judge_grades WHERE job_id = ?", (final.job_id,)).fetchall()
+        rows = con.execute(
+            "SELECT score, parsed, status, error FROM judge_grades WHERE job_id = ?", (final.job_id,)
+        ).fetchall()
     assert len(rows) == 6 and all(r[:3] == (None, 0, "error") and r[3] for r in rows)
-    assert [row[-1] for row in services.judge.results(final.job_id).summary()[1]] == ["3", "3"]  # failed grades per model
+    assert [row[-1] for row in services.judge.results(final.job_id).summary()[1]] == [
+        "3",
+        "3",
+    ]  # failed grades per model
 
 
 def test_a_documents_question_is_graded_against_its_passages(services):
     recorder = services.models.recorder
     run_id = recorder.start_run("rag", title="Where is the office?")
-    *_, final = recorder.stream(run_id, SMOLLM2_KEY, [Message("user", "Where is the office?")], GenerationParams(max_tokens=16, temperature=0.0, seed=1))
+    *_, final = recorder.stream(
+        run_id,
+        SMOLLM2_KEY,
+        [Message("user", "Where is the office?")],
+        GenerationParams(max_tokens=16, temperature=0.0, seed=1),
+    )
     with services.uow_factory() as uow:
         question = uow.rag_questions.add(
-            run_id=run_id, collection_id=None, collection_name="handbook", question="Where is the office?", model_key=SMOLLM2_KEY,
-            mode="with", settings={}, sources=[{"text": "The office is at 12 Harbour Street, Leith."}], answer=final.text, citations=[],
+            run_id=run_id,
+            collection_id=None,
+            collection_name="handbook",
+            question="Where is the office?",
+            model_key=SMOLLM2_KEY,
+            mode="with",
+            settings={},
+            sources=[{"text": "The office is at 12 Harbour Street, Leith."}],
+            answer=final.text,
+            citations=[],
         )
         question_id = question.id
-    rubric = services.judge.save_rubric("Correct only", [Criterion("correctness", 100, "Is it right?", ("wrong", "mostly wrong", "mostly right", "right"))])
+    rubric = services.judge.save_rubric(
+        "Correct only",
+        [Criterion("correctness", 100, "Is it right?", ("wrong", "mostly wrong", "mostly right", "right"))],
+    )
     done = list(services.judge.grade(SMOLLM2_KEY, rubric.id, "rag_question", question_id))[-1]
     results = services.judge.results(done.job_id)
     assert done.total == 1 and results.rubric.label == "Correct only v1"
@@ -147,15 +184,25 @@ def test_bad_rubrics_and_targets_are_refused_plainly(services):
 
 def test_pairwise_judging_swaps_sides_and_reports_agreement_with_the_raters(services):
     arena = services.arena
-    info = arena.create_evaluation("judge pairs", parse_typed("Say hello.\nWhat is 2+2?"), [SMOLLM2_KEY, GEMMA3_KEY], GenerationParams(max_tokens=8, temperature=0.0, seed=3), repeat_fraction=0.0, seed=5)
+    info = arena.create_evaluation(
+        "judge pairs",
+        parse_typed("Say hello.\nWhat is 2+2?"),
+        [SMOLLM2_KEY, GEMMA3_KEY],
+        GenerationParams(max_tokens=8, temperature=0.0, seed=3),
+        repeat_fraction=0.0,
+        seed=5,
+    )
     arena.start_generation(info.id)
     arena.jobs.wait(info.id, timeout=300)
     final = list(services.judge.judge_battles(SMOLLM2_KEY, info.id))[-1]
     assert final.status == "done" and final.total == 2 and final.failed == 0
     with db(services) as con:
-        rows = con.execute("SELECT first, second, verdict, position_bias, status, replies, prompts FROM judge_verdicts WHERE job_id = ?", (final.job_id,)).fetchall()
+        rows = con.execute(
+            "SELECT first, second, verdict, position_bias, status, replies, prompts FROM judge_verdicts WHERE job_id = ?",
+            (final.job_id,),
+        ).fetchall()
     assert len(rows) == 2
-    for first, second, verdict, bias, status, replies, prompts in rows:
+    for first, second, verdict, bias, status, replies, _prompts in rows:
         assert status in ("ok", "unparsed")
         assert replies.count('"') >= 4  # at least two replies: the battle's order and the swapped one
         if status == "ok":
@@ -178,10 +225,16 @@ def test_held_to_the_format_a_small_llama_cpp_judge_always_gives_a_reason_and_a_
     assert final.status == "done" and (final.done, final.unparsed, final.failed) == (6, 0, 0)
     results = services.judge.results(final.job_id)
     assert all(g.status == "ok" and g.score in (0, 1, 2, 3) and g.reason.strip() for g in results.grades)
-    assert all(len(g.replies) == 1 and g.replies[0].startswith("Reason: ") for g in results.grades)  # no retry was needed
+    assert all(
+        len(g.replies) == 1 and g.replies[0].startswith("Reason: ") for g in results.grades
+    )  # no retry was needed
     with db(services) as con:
-        params = [p for (p,) in con.execute(
-            "SELECT g.params FROM generations g JOIN runs r ON r.id = g.run_id WHERE r.id = (SELECT run_id FROM judge_jobs WHERE id = ?)", (final.job_id,)
-        )]
+        params = [
+            p
+            for (p,) in con.execute(
+                "SELECT g.params FROM generations g JOIN runs r ON r.id = g.run_id WHERE r.id = (SELECT run_id FROM judge_jobs WHERE id = ?)",
+                (final.job_id,),
+            )
+        ]
     assert len(params) == 6 and all('"grammar": "root ::= \\"Reason: \\"' in p for p in params)  # saved with every call
     print(f"\nSmolLM2 held to the format: scores {[(g.criterion, g.score) for g in results.grades]}")

@@ -7,7 +7,7 @@ import pytest
 from playground.errors import ModelLoadError
 from playground.models.llamacpp import LlamaCppBackend
 from playground.models.types import GenerationParams, Message, Usage
-from tests.integration.models_fixtures import gemma_spec, model_cache, smollm2_spec  # noqa: F401
+from tests.integration.models_fixtures import gemma_spec, model_cache, smollm2_spec
 
 pytestmark = pytest.mark.slow
 
@@ -46,7 +46,9 @@ def test_streams_real_text_with_exact_usage(smol):
 
 
 def test_max_tokens_and_length_finish(smol):
-    _, usage, _ = collect(smol, [Message("user", "Tell me a long story about dragons.")], GenerationParams(max_tokens=6, seed=3))
+    _, usage, _ = collect(
+        smol, [Message("user", "Tell me a long story about dragons.")], GenerationParams(max_tokens=6, seed=3)
+    )
     assert usage.completion_tokens == 6
     assert usage.finish_reason == "length"
 
@@ -61,8 +63,12 @@ def test_system_prompt_reaches_the_model(smol):
     question = [Message("user", "What colour is the sky?")]
     system = "You are a pirate. Answer like a pirate, in one short sentence."
     plain_text, plain, _ = collect(smol, question, GenerationParams(max_tokens=20, temperature=0, seed=1))
-    pirate_text, pirate, _ = collect(smol, question, GenerationParams(system_prompt=system, max_tokens=20, temperature=0, seed=1))
-    rendered = smol._formatter(messages=[{"role": "system", "content": system}, *[m.to_dict() for m in question]]).prompt
+    pirate_text, pirate, _ = collect(
+        smol, question, GenerationParams(system_prompt=system, max_tokens=20, temperature=0, seed=1)
+    )
+    rendered = smol._formatter(
+        messages=[{"role": "system", "content": system}, *[m.to_dict() for m in question]]
+    ).prompt
     assert system in rendered
     assert pirate.prompt_tokens == len(smol._llm.tokenize(rendered.encode(), add_bos=False, special=True))
     assert pirate_text != plain_text
@@ -80,7 +86,9 @@ def test_stop_sequence_cuts_the_answer(smol):
 def test_cancel_stops_early(smol):
     cancel = threading.Event()
     pieces = []
-    for event in smol.stream([Message("user", "Write a very long essay about the ocean.")], GenerationParams(max_tokens=400), cancel):
+    for event in smol.stream(
+        [Message("user", "Write a very long essay about the ocean.")], GenerationParams(max_tokens=400), cancel
+    ):
         if isinstance(event, Usage):
             usage = event
             break
@@ -94,7 +102,11 @@ def test_cancel_stops_early(smol):
 def test_gemma_base_model_uses_plain_completion(gemma_spec, model_cache):
     backend = LlamaCppBackend(gemma_spec, cache_dir=model_cache, n_ctx=1024)
     try:
-        text, usage, _ = collect(backend, [Message("user", "The three primary colours are red,")], GenerationParams(max_tokens=12, temperature=0, seed=1))
+        text, usage, _ = collect(
+            backend,
+            [Message("user", "The three primary colours are red,")],
+            GenerationParams(max_tokens=12, temperature=0, seed=1),
+        )
         assert text.strip()
         backend._llm.reset()  # evaluate the prompt afresh, as the first call did: no reused prefix
         raw = backend._llm.create_completion("The three primary colours are red,", max_tokens=12, temperature=0, seed=1)

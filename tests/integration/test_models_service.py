@@ -24,7 +24,9 @@ def llama_server(tmp_path_factory):
 
 @pytest.fixture
 def services(tmp_path):
-    settings = Settings(home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'home' / 'playground.db'}", memory_budget_mb=2048)
+    settings = Settings(
+        home=tmp_path / "home", database_url=f"sqlite:///{tmp_path / 'home' / 'playground.db'}", memory_budget_mb=2048
+    )
     svc = Services.create(settings)
     yield svc
     svc.close()
@@ -39,10 +41,18 @@ def final(updates):
 def test_endpoint_added_tried_and_recorded_without_storing_the_key(services, llama_server, monkeypatch):
     monkeypatch.setenv("PG_TEST_KEY", "sk-env-secret-123")
     spec = services.models.add_endpoint(
-        "Local server", llama_server, "smollm2", api_key_env="PG_TEST_KEY", api_key="sk-typed-secret-456", price_input_per_m=1.0, price_output_per_m=2.0
+        "Local server",
+        llama_server,
+        "smollm2",
+        api_key_env="PG_TEST_KEY",
+        api_key="sk-typed-secret-456",
+        price_input_per_m=1.0,
+        price_output_per_m=2.0,
     )
     assert "Connected" in services.models.test_model(spec.key)
-    done = final(services.models.try_prompt(spec.key, "Name a colour.", GenerationParams(max_tokens=12, temperature=0, seed=1)))
+    done = final(
+        services.models.try_prompt(spec.key, "Name a colour.", GenerationParams(max_tokens=12, temperature=0, seed=1))
+    )
     assert done.status == "ok" and done.text.strip()
     assert done.usage.completion_tokens > 0
     # llama_cpp.server sends no usage in streams: prompt tokens unknown, so cost unknown too.
@@ -58,7 +68,9 @@ def test_endpoint_added_tried_and_recorded_without_storing_the_key(services, lla
 
 
 def test_local_model_generation_is_recorded_with_exact_usage(services):
-    done = final(services.models.try_prompt(SMOLLM2_KEY, "Say hi.", GenerationParams(max_tokens=8, temperature=0, seed=1)))
+    done = final(
+        services.models.try_prompt(SMOLLM2_KEY, "Say hi.", GenerationParams(max_tokens=8, temperature=0, seed=1))
+    )
     assert done.status == "ok"
     with services.uow_factory() as uow:
         gen = uow.generations.get(done.generation_id)
@@ -72,7 +84,9 @@ def test_local_model_generation_is_recorded_with_exact_usage(services):
 def test_cancel_mid_answer_is_recorded_as_cancelled(services):
     cancel = threading.Event()
     updates = []
-    for update in services.models.try_prompt(SMOLLM2_KEY, "Write a long poem about rain.", GenerationParams(max_tokens=300), cancel):
+    for update in services.models.try_prompt(
+        SMOLLM2_KEY, "Write a long poem about rain.", GenerationParams(max_tokens=300), cancel
+    ):
         updates.append(update)
         if len(updates) == 3:
             cancel.set()
@@ -130,7 +144,9 @@ def test_folders_are_scanned_and_duplicates_refused(services, tmp_path):
 
 
 def test_memory_budget_unloads_least_recently_used(tmp_path):
-    settings = Settings(home=tmp_path / "h", database_url=f"sqlite:///{tmp_path / 'h' / 'db.sqlite'}", memory_budget_mb=300)
+    settings = Settings(
+        home=tmp_path / "h", database_url=f"sqlite:///{tmp_path / 'h' / 'db.sqlite'}", memory_budget_mb=300
+    )
     svc = Services.create(settings)
     try:
         final(svc.models.try_prompt(SMOLLM2_KEY, "Hi", GenerationParams(max_tokens=2)))

@@ -8,8 +8,15 @@ import pytest
 from playground.errors import EndpointError
 from playground.models.openai_http import OpenAIHTTPBackend
 from playground.models.types import BackendKind, GenerationParams, Message, ModelSource, ModelSpec, Price, Usage
-from tests.integration.models_fixtures import smollm2_gguf  # noqa: F401
-from tests.integration.servers import PIECES, PROMPT_TOKENS, MisbehavingServer, free_port, start_llama_cpp_server, stop_process
+from tests.integration.models_fixtures import smollm2_gguf
+from tests.integration.servers import (
+    PIECES,
+    PROMPT_TOKENS,
+    MisbehavingServer,
+    free_port,
+    start_llama_cpp_server,
+    stop_process,
+)
 
 KEY_ENV = "PLAYGROUND_TEST_OPENAI_KEY"
 ENV_KEY = "sk-from-env-0123456789"
@@ -19,8 +26,12 @@ QUESTION = [Message("user", "Tell me a short story about a cat who learns to sai
 
 def make_spec(base_url, **overrides):
     fields = dict(
-        key="openai:test", name="Test endpoint", backend=BackendKind.OPENAI, source=ModelSource.USER,
-        base_url=base_url, remote_model="smollm2",
+        key="openai:test",
+        name="Test endpoint",
+        backend=BackendKind.OPENAI,
+        source=ModelSource.USER,
+        base_url=base_url,
+        remote_model="smollm2",
     )
     fields.update(overrides)
     return ModelSpec(**fields)
@@ -74,7 +85,13 @@ def test_chunk_count_matches_the_servers_own_token_count(real, llama_server):
     _, usage, _ = collect(real, params)
     reference = httpx.post(
         f"{llama_server}/chat/completions",
-        json={"model": "smollm2", "messages": [m.to_dict() for m in QUESTION], "max_tokens": 12, "temperature": 0, "seed": 1},
+        json={
+            "model": "smollm2",
+            "messages": [m.to_dict() for m in QUESTION],
+            "max_tokens": 12,
+            "temperature": 0,
+            "seed": 1,
+        },
         timeout=60,
     ).json()
     assert usage.completion_tokens == reference["usage"]["completion_tokens"] == 12
@@ -153,7 +170,9 @@ def env_key(monkeypatch):
 
 def fake_backend(server, mode, *, timeout_s=5.0, api_key=None, price=None):
     server.mode = mode
-    return OpenAIHTTPBackend(make_spec(server.base_url, api_key_env=KEY_ENV, price=price), api_key=api_key, timeout_s=timeout_s)
+    return OpenAIHTTPBackend(
+        make_spec(server.base_url, api_key_env=KEY_ENV, price=price), api_key=api_key, timeout_s=timeout_s
+    )
 
 
 def failure(backend, params=GenerationParams()):
@@ -242,7 +261,13 @@ def test_request_body(fake):
     collect(fake_backend(fake, "ok"), params)
     body = fake.requests[-1]["body"]
     assert body["stream"] is True and body["stream_options"] == {"include_usage": True}
-    assert (body["temperature"], body["top_p"], body["max_tokens"], body["seed"], body["stop"]) == (0.3, 0.5, 3, 7, ["\n"])
+    assert (body["temperature"], body["top_p"], body["max_tokens"], body["seed"], body["stop"]) == (
+        0.3,
+        0.5,
+        3,
+        7,
+        ["\n"],
+    )
     assert body["model"] == "smollm2" and body["messages"][0] == {"role": "system", "content": "Be brief."}
     collect(fake_backend(fake, "ok"), GenerationParams())
     assert "seed" not in fake.requests[-1]["body"] and "stop" not in fake.requests[-1]["body"]

@@ -5,11 +5,11 @@ import re
 import pytest
 
 from playground.models.types import GenerationParams
-from playground.rag.chunking import ChunkSettings
 from playground.rag.charts import sweep_figure
+from playground.rag.chunking import ChunkSettings
 from playground.rag.evaluation import EvalQuestion, EvaluationService
 from playground.rag.retrieval import RetrievalSettings
-from tests.integration.rag_fixtures import DEMO_DOCS, services  # noqa: F401
+from tests.integration.rag_fixtures import DEMO_DOCS, services
 
 pytestmark = pytest.mark.slow
 SMOL = "embedded/smollm2-135m-instruct"
@@ -24,7 +24,15 @@ def bakery(services):
 
 def test_smollm2_citations_map_to_the_chunks_in_the_prompt(services, bakery):
     docs = services.documents
-    updates = list(docs.ask(bakery.id, "When does the bakery open on Saturdays?", SMOL, RetrievalSettings(top_k=3), GenerationParams(temperature=0.0, max_tokens=80, seed=1)))
+    updates = list(
+        docs.ask(
+            bakery.id,
+            "When does the bakery open on Saturdays?",
+            SMOL,
+            RetrievalSettings(top_k=3),
+            GenerationParams(temperature=0.0, max_tokens=80, seed=1),
+        )
+    )
     final = updates[-1]
     assert final.done and final.error is None and final.text.strip()
     assert final.citations, f"SmolLM2 cited nothing: {final.text!r}"
@@ -43,7 +51,16 @@ def test_smollm2_citations_map_to_the_chunks_in_the_prompt(services, bakery):
 
 
 def test_with_and_without_documents_are_both_recorded(services, bakery):
-    updates = list(services.documents.ask(bakery.id, "Which supplier delivers eggs?", SMOL, RetrievalSettings(top_k=2), GenerationParams(temperature=0.0, max_tokens=30, seed=1), with_without=True))
+    updates = list(
+        services.documents.ask(
+            bakery.id,
+            "Which supplier delivers eggs?",
+            SMOL,
+            RetrievalSettings(top_k=2),
+            GenerationParams(temperature=0.0, max_tokens=30, seed=1),
+            with_without=True,
+        )
+    )
     phases = [u.phase for u in updates if u.done]
     assert phases == ["with", "without"]
     with services.uow_factory() as uow:
@@ -51,7 +68,10 @@ def test_with_and_without_documents_are_both_recorded(services, bakery):
         run = uow.runs.get(question.run_id)
     assert question.mode == "compare" and question.answer_without == updates[-1].text
     assert [g.position for g in run.generations] == [0, 1]
-    assert "Sources:" in run.generations[0].messages[-1]["content"] and "Sources:" not in run.generations[1].messages[-1]["content"]
+    assert (
+        "Sources:" in run.generations[0].messages[-1]["content"]
+        and "Sources:" not in run.generations[1].messages[-1]["content"]
+    )
 
 
 def test_evaluation_and_sweep_are_computed_and_saved(services, bakery):
@@ -73,4 +93,6 @@ def test_evaluation_and_sweep_are_computed_and_saved(services, bakery):
     assert len(figure["data"]) == 6 and figure["data"][0]["x"] == [1, 3]
 
     generated = evaluation.generate_questions(bakery.id, SMOL, 2, seed=3)
-    assert len(generated) == 2 and all(q.question and q.expected_file.endswith((".md", ".txt", ".html", ".csv")) for q in generated)
+    assert len(generated) == 2 and all(
+        q.question and q.expected_file.endswith((".md", ".txt", ".html", ".csv")) for q in generated
+    )

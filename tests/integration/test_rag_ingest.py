@@ -11,7 +11,7 @@ from playground.rag.keyword_index import shared_tokenizer
 from playground.rag.retrieval import RetrievalSettings
 from playground.rag.service import DocumentsService
 from storage.orm_rag import DOCUMENT_INDEXING
-from tests.integration.rag_fixtures import DEMO_DOCS, make_docx, make_pdf, services  # noqa: F401
+from tests.integration.rag_fixtures import DEMO_DOCS, make_docx, make_pdf, services
 
 pytestmark = pytest.mark.slow
 
@@ -23,10 +23,15 @@ def _db(services):
 def test_pdf_docx_html_text_keep_pages_and_text(services, tmp_path):
     docs = services.documents
     c = docs.create_collection("Formats", ChunkSettings(300, 30, "chars"))
-    pdf = make_pdf(tmp_path / "guide.pdf", ["The warehouse opens at seven in the morning.", "", "Forklift licences are renewed every three years."])
+    pdf = make_pdf(
+        tmp_path / "guide.pdf",
+        ["The warehouse opens at seven in the morning.", "", "Forklift licences are renewed every three years."],
+    )
     docx_file = make_docx(tmp_path / "policy.docx")
     html = tmp_path / "page.html"
-    html.write_text("<html><script>var secret='tracking';</script><body><h1>Parking</h1><p>Visitors park in bay C behind the office.</p></body></html>")
+    html.write_text(
+        "<html><script>var secret='tracking';</script><body><h1>Parking</h1><p>Visitors park in bay C behind the office.</p></body></html>"
+    )
     text = tmp_path / "notes.txt"
     text.write_text("Page one talks about coffee.\fPage two talks about the printer on floor two.")
 
@@ -39,7 +44,8 @@ def test_pdf_docx_html_text_keep_pages_and_text(services, tmp_path):
     assert [o.status for o in outcomes] == ["indexed"] * 4, outcomes
     db = _db(services)
     rows = db.execute(
-        "SELECT d.filename, c.page_number, c.text FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id WHERE c.collection_id = ?", (c.id,)
+        "SELECT d.filename, c.page_number, c.text FROM rag_chunks c JOIN rag_documents d ON d.id = c.document_id WHERE c.collection_id = ?",
+        (c.id,),
     ).fetchall()
     by_file = {}
     for filename, page, chunk_text in rows:
@@ -73,7 +79,10 @@ def test_known_answers_are_in_the_top_3(services):
     }
     for question, (filename, needle) in cases.items():
         top = docs.retrieve(c.id, question, RetrievalSettings(top_k=3, keyword_weight=0.3))
-        assert any(r.filename == filename and needle in r.text for r in top), (question, [(r.filename, r.text[:60]) for r in top])
+        assert any(r.filename == filename and needle in r.text for r in top), (
+            question,
+            [(r.filename, r.text[:60]) for r in top],
+        )
         assert all(0 <= r.keyword_score <= 1 and -1 <= r.vector_score <= 1 for r in top)
 
 
@@ -94,13 +103,17 @@ def test_duplicates_versions_deletes_update_the_index_incrementally(services, tm
 
     v2 = tmp_path / "v2" / "prices.txt"
     v2.parent.mkdir()
-    v2.write_text("A sourdough loaf now costs 5 euros.\n\nA croissant costs 1.80 euros.\n\nA baguette costs 1.20 euros.")
+    v2.write_text(
+        "A sourdough loaf now costs 5 euros.\n\nA croissant costs 1.80 euros.\n\nA baguette costs 1.20 euros."
+    )
     outcome = docs.ingest(c.id, [str(v2)])[0]
     assert "version 3" in outcome.message  # v1, replace of v1, then the new content
     listed = docs.list_documents(c.id)
     assert [(d["file"], d["version"], d["status"]) for d in listed] == [("prices.txt", 3, "ready")]
     db = _db(services)
-    assert db.execute("SELECT COUNT(*) FROM rag_chunks WHERE collection_id = ?", (c.id,)).fetchone()[0] == docs.index.count(c.id)
+    assert db.execute("SELECT COUNT(*) FROM rag_chunks WHERE collection_id = ?", (c.id,)).fetchone()[
+        0
+    ] == docs.index.count(c.id)
     texts = [r.text for r in docs.retrieve(c.id, "How much is a sourdough loaf?", RetrievalSettings(top_k=5))]
     assert any("5 euros" in t for t in texts) and not any("4 euros" in t for t in texts)
 
@@ -109,7 +122,9 @@ def test_duplicates_versions_deletes_update_the_index_incrementally(services, tm
     words = ["sourdough", "croissant", "costs", "baguette"]
     restarted = DocumentsService(services.settings, services.registry, services.models.recorder, services.uow_factory)
     live, fresh = docs.keywords.search(c.id, words, 50), restarted.keywords.search(c.id, words, 50)
-    assert [i for i, _ in live] == [i for i, _ in fresh] and [s for _, s in live] == pytest.approx([s for _, s in fresh])
+    assert [i for i, _ in live] == [i for i, _ in fresh] and [s for _, s in live] == pytest.approx(
+        [s for _, s in fresh]
+    )
     with services.uow_factory() as uow:
         stored = sorted(uow.rag_chunks.fts_postings(c.id))
         from_texts = sorted(shared_tokenizer().postings(uow.rag_chunks.ready_texts(c.id)))
@@ -141,7 +156,14 @@ def test_stop_and_crash_never_leave_a_ready_half_file(services, tmp_path):
 
     # A kill mid-upload leaves an "indexing" row behind: never listed as ready, removed at start-up.
     with services.uow_factory() as uow:
-        uow.rag_documents.add(collection_id=c.id, filename="big.md", content_hash="x" * 64, format="md", size_bytes=1, status=DOCUMENT_INDEXING)
+        uow.rag_documents.add(
+            collection_id=c.id,
+            filename="big.md",
+            content_hash="x" * 64,
+            format="md",
+            size_bytes=1,
+            status=DOCUMENT_INDEXING,
+        )
     assert [d["status"] for d in docs.list_documents(c.id)] == ["indexing"]
     assert docs.get_collection(c.id).documents == 0
     DocumentsService(services.settings, services.registry, services.models.recorder, services.uow_factory)  # a restart

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -132,7 +132,7 @@ def test_endpoint_round_trip(uow_factory):
     assert (loaded.base_url, loaded.api_key_env, loaded.timeout_s) == ("http://127.0.0.1:8000/v1", "VLLM_API_KEY", 30.0)
     assert (loaded.price_input_per_m, loaded.price_output_per_m) == (0.15, 0.6)
     assert loaded.created_at.tzinfo is not None and loaded.created_at.utcoffset() == timedelta(0)
-    assert abs(datetime.now(timezone.utc) - loaded.created_at) < timedelta(minutes=5)
+    assert abs(datetime.now(UTC) - loaded.created_at) < timedelta(minutes=5)
     with uow_factory() as uow:
         assert uow.endpoints.delete(endpoint_id) is True
         assert uow.endpoints.delete(endpoint_id) is False
@@ -143,7 +143,9 @@ def test_endpoint_round_trip(uow_factory):
 def test_model_entry_round_trip_keeps_its_endpoint_after_the_session(uow_factory):
     with uow_factory() as uow:
         endpoint = uow.endpoints.add(name="Ollama", base_url="http://127.0.0.1:11434/v1")
-        remote = uow.models.add(name="llama3 on Ollama", backend="openai", endpoint_id=endpoint.id, remote_model="llama3")
+        remote = uow.models.add(
+            name="llama3 on Ollama", backend="openai", endpoint_id=endpoint.id, remote_model="llama3"
+        )
         local = uow.models.add(name="Gemma base", backend="llama_cpp", path="/models/gemma.gguf", chat_template=False)
         hf = uow.models.add(
             name="Tuned", backend="transformers", path="/models/hf", gguf_file="x.gguf", adapter_path="/adapters/a"
@@ -235,7 +237,7 @@ def test_generation_update_refuses_unknown_fields_and_ids(uow_factory):
 
 
 def test_runs_list_newest_first_with_kind_limit_and_offset(uow_factory):
-    start = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2030, 1, 1, tzinfo=UTC)
     with uow_factory() as uow:
         for i in range(5):
             run = uow.runs.add(kind="try" if i % 2 == 0 else "compare", title=f"run {i}")

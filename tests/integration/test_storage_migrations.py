@@ -24,7 +24,7 @@ from tests.conftest_storage import *  # noqa: F403 - fixtures: db_url, engine, m
 from tests.conftest_storage import migration_head, migration_heads
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-HEADER = '''
+HEADER = """
 import sqlalchemy as sa
 from alembic import op
 
@@ -32,7 +32,7 @@ revision = "9999_test_only"
 down_revision = {head!r}
 branch_labels = None
 depends_on = None
-'''
+"""
 
 
 def _migrations_with(tmp_path: Path, upgrade_body: str) -> Path:

@@ -10,7 +10,7 @@ database, put rows in every table group it has, then run migrate() as the app do
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime, timezone
 from itertools import combinations
 from typing import Any
 
@@ -32,11 +32,15 @@ from tests.conftest_storage import migration_head
 MERGE = "0002_merge"
 STATUS_MIGRATION = "0003_finetune_status_done"
 SCRIPT = ScriptDirectory(str(MIGRATIONS_DIR))
-WHEN = datetime(2026, 11, 20, 9, 30, tzinfo=timezone.utc)
+WHEN = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
 
 # Parents first: the order in which one database can have received the old revisions.
-OLD_REVISIONS = [rev.revision for rev in reversed(list(SCRIPT.iterate_revisions(MERGE, "base"))) if rev.revision != MERGE]
-OLD_PARENTS = {revision: to_tuple(SCRIPT.get_revision(revision).down_revision, default=()) for revision in OLD_REVISIONS}
+OLD_REVISIONS = [
+    rev.revision for rev in reversed(list(SCRIPT.iterate_revisions(MERGE, "base"))) if rev.revision != MERGE
+]
+OLD_PARENTS = {
+    revision: to_tuple(SCRIPT.get_revision(revision).down_revision, default=()) for revision in OLD_REVISIONS
+}
 
 # What each release that added a migration left behind (git log -- storage/migrations/versions).
 RELEASE_STATES = [
@@ -92,12 +96,30 @@ class Seed:
 
 def _job(job_id: int, status: str) -> dict[str, Any]:
     return {
-        "id": job_id, "name": f"job {job_id}", "base_model": "embedded/smollm2", "base_name": "SmolLM2",
-        "base_path": "/models/smollm2.gguf", "base_folder": "/models/smollm2-hf", "prompt_format": "alpaca",
-        "dataset_name": "support replies", "train_rows": 40, "holdout_rows": 4, "config": {"rank": 8},
-        "status": status, "message": f"{status} in an old release", "job_dir": f"/jobs/{job_id}",
-        "stop_requested": False, "step": 20, "total_steps": 20, "checkpoint_step": 20, "epoch": 1.0,
-        "tokens_seen": 12345, "micro_batch": 1, "grad_accum": 4, "device": "cpu", "created_at": WHEN,
+        "id": job_id,
+        "name": f"job {job_id}",
+        "base_model": "embedded/smollm2",
+        "base_name": "SmolLM2",
+        "base_path": "/models/smollm2.gguf",
+        "base_folder": "/models/smollm2-hf",
+        "prompt_format": "alpaca",
+        "dataset_name": "support replies",
+        "train_rows": 40,
+        "holdout_rows": 4,
+        "config": {"rank": 8},
+        "status": status,
+        "message": f"{status} in an old release",
+        "job_dir": f"/jobs/{job_id}",
+        "stop_requested": False,
+        "step": 20,
+        "total_steps": 20,
+        "checkpoint_step": 20,
+        "epoch": 1.0,
+        "tokens_seen": 12345,
+        "micro_batch": 1,
+        "grad_accum": 4,
+        "device": "cpu",
+        "created_at": WHEN,
     }
 
 
@@ -105,29 +127,85 @@ def _job(job_id: int, status: str) -> dict[str, Any]:
 SEEDS: dict[str, list[Seed]] = {
     "0001_initial": [
         Seed("runs", {"id": 7, "kind": "compare", "title": "an old run", "meta": {"note": "kept"}, "created_at": WHEN}),
-        Seed("generations", {
-            "id": 11, "run_id": 7, "position": 0, "model_key": "embedded/smollm2", "model_name": "SmolLM2",
-            "backend": "llama_cpp", "messages": [{"role": "user", "content": "Hi"}], "params": {"max_tokens": 64},
-            "output": "Hello!", "status": "ok", "tokens_estimated": False, "created_at": WHEN,
-        }),
+        Seed(
+            "generations",
+            {
+                "id": 11,
+                "run_id": 7,
+                "position": 0,
+                "model_key": "embedded/smollm2",
+                "model_name": "SmolLM2",
+                "backend": "llama_cpp",
+                "messages": [{"role": "user", "content": "Hi"}],
+                "params": {"max_tokens": 64},
+                "output": "Hello!",
+                "status": "ok",
+                "tokens_estimated": False,
+                "created_at": WHEN,
+            },
+        ),
     ],
     "0002_compare": [Seed("prompt_templates", {"id": 3, "name": "an old template", "created_at": WHEN})],
-    "0002_arena": [Seed("arena_evaluations", {
-        "id": 4, "name": "an old evaluation", "mode": "prompt_set", "join_code": "OLD123", "params": {},
-        "leak_words": ["GPT"], "leak_action": "redact", "seed": 42, "created_at": WHEN,
-    })],
-    "0002_judge": [Seed("judge_rubrics", {
-        "id": 5, "name": "an old rubric", "version": 1, "criteria": [{"name": "accuracy"}], "created_at": WHEN,
-    })],
-    "0002_documents": [Seed("rag_collections", {
-        "id": 6, "name": "old documents", "chunk_size": 500, "chunk_overlap": 50, "chunk_unit": "tokens",
-        "embed_model": "all-MiniLM-L6-v2", "embed_max_tokens": 256, "created_at": WHEN,
-    })],
-    "0002_finetune_datasets": [Seed("finetune_datasets", {
-        "id": 8, "name": "an old dataset", "kind": "alpaca", "mapping": {"instruction": "q"}, "source_name": "old.csv",
-        "examples": [{"instruction": "Hi", "output": "Hello"}], "row_count": 1, "usable_count": 1, "report": {},
-        "created_at": WHEN,
-    })],
+    "0002_arena": [
+        Seed(
+            "arena_evaluations",
+            {
+                "id": 4,
+                "name": "an old evaluation",
+                "mode": "prompt_set",
+                "join_code": "OLD123",
+                "params": {},
+                "leak_words": ["GPT"],
+                "leak_action": "redact",
+                "seed": 42,
+                "created_at": WHEN,
+            },
+        )
+    ],
+    "0002_judge": [
+        Seed(
+            "judge_rubrics",
+            {
+                "id": 5,
+                "name": "an old rubric",
+                "version": 1,
+                "criteria": [{"name": "accuracy"}],
+                "created_at": WHEN,
+            },
+        )
+    ],
+    "0002_documents": [
+        Seed(
+            "rag_collections",
+            {
+                "id": 6,
+                "name": "old documents",
+                "chunk_size": 500,
+                "chunk_overlap": 50,
+                "chunk_unit": "tokens",
+                "embed_model": "all-MiniLM-L6-v2",
+                "embed_max_tokens": 256,
+                "created_at": WHEN,
+            },
+        )
+    ],
+    "0002_finetune_datasets": [
+        Seed(
+            "finetune_datasets",
+            {
+                "id": 8,
+                "name": "an old dataset",
+                "kind": "alpaca",
+                "mapping": {"instruction": "q"},
+                "source_name": "old.csv",
+                "examples": [{"instruction": "Hi", "output": "Hello"}],
+                "row_count": 1,
+                "usable_count": 1,
+                "report": {},
+                "created_at": WHEN,
+            },
+        )
+    ],
     "0002_finetune_jobs": [
         Seed("finetune_jobs", _job(1, "succeeded"), changed={"status": "done"}),
         Seed("finetune_jobs", _job(2, "failed")),

@@ -6,7 +6,7 @@ from playground.errors import InvalidInput
 from playground.models.gguf_convert import convert_gguf, is_converted
 from playground.models.transformers_backend import TransformersBackend
 from playground.models.types import BackendKind, GenerationParams, Message, ModelSource, ModelSpec, Usage
-from tests.integration.models_fixtures import model_cache, smollm2_gguf  # noqa: F401
+from tests.integration.models_fixtures import model_cache, smollm2_gguf
 
 pytestmark = pytest.mark.slow
 QUESTION = [Message("user", "What is the capital of France?")]
@@ -26,7 +26,14 @@ def converted(smollm2_gguf, model_cache):
 
 
 def spec_for(folder, adapter=None):
-    return ModelSpec(key="test/hf", name="SmolLM2 (HF)", backend=BackendKind.TRANSFORMERS, source=ModelSource.USER, path=str(folder), adapter_path=str(adapter) if adapter else None)
+    return ModelSpec(
+        key="test/hf",
+        name="SmolLM2 (HF)",
+        backend=BackendKind.TRANSFORMERS,
+        source=ModelSource.USER,
+        path=str(folder),
+        adapter_path=str(adapter) if adapter else None,
+    )
 
 
 def test_conversion_is_cached(smollm2_gguf, model_cache, converted):
@@ -86,11 +93,15 @@ def test_peft_adapter_changes_the_output(converted, model_cache, tmp_path):
     torch.manual_seed(0)
     base = AutoModelForCausalLM.from_pretrained(str(converted))
     # init_lora_weights=False: random B, so the adapter really changes the answers.
-    peft_model = get_peft_model(base, LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False))
+    peft_model = get_peft_model(
+        base, LoraConfig(r=4, lora_alpha=64, target_modules=["q_proj", "v_proj"], init_lora_weights=False)
+    )
     adapter_dir = tmp_path / "adapter"
     peft_model.save_pretrained(str(adapter_dir))
 
-    plain, _ = collect(TransformersBackend(spec_for(converted), cache_dir=model_cache), GenerationParams(max_tokens=12, temperature=0))
+    plain, _ = collect(
+        TransformersBackend(spec_for(converted), cache_dir=model_cache), GenerationParams(max_tokens=12, temperature=0)
+    )
     tuned_backend = TransformersBackend(spec_for(converted, adapter_dir), cache_dir=model_cache)
     tuned, usage = collect(tuned_backend, GenerationParams(max_tokens=12, temperature=0))
     assert usage.completion_tokens > 0

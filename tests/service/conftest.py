@@ -3,8 +3,8 @@ with the scripted fake backend behind every model kind. No model weights load he
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 import pytest
 

@@ -6,8 +6,8 @@ Answers are deterministic but depend on what was asked, so each service's real l
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Mapping, Sequence
 
 from playground.errors import GenerationError
 from playground.judge.prompts import PAIR_SYSTEM, RUBRIC_SYSTEM

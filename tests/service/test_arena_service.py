@@ -31,7 +31,9 @@ def arena_services(make_services):
 @pytest.fixture
 def ready(arena_services):
     arena = arena_services.arena
-    info = arena.create_evaluation("three", parse_typed(PROMPTS), [SMOLLM2_KEY, GEMMA3_KEY], PARAMS, repeat_fraction=0.0, seed=7)
+    info = arena.create_evaluation(
+        "three", parse_typed(PROMPTS), [SMOLLM2_KEY, GEMMA3_KEY], PARAMS, repeat_fraction=0.0, seed=7
+    )
     arena.start_generation(info.id)
     arena.jobs.wait(info.id, timeout=30)
     return info

@@ -39,14 +39,19 @@ def test_every_row_runs_in_every_column_and_is_saved(services):
     last = progress[-1]
     assert last.finished and last.status == "done" and (last.done, last.total) == (6, 6)
     assert sum(p.finished for p in progress) == 1 and progress[0].done == 0
-    expected = [[f"{name} answers: {prompt_of(row)}" for name in ("SmolLM2 135M Instruct", "Gemma 3 270M (base)")] for row in ROWS]
+    expected = [
+        [f"{name} answers: {prompt_of(row)}" for name in ("SmolLM2 135M Instruct", "Gemma 3 270M (base)")]
+        for row in ROWS
+    ]
     assert [[c.output for c in row] for row in last.grid.cells] == expected
     with services.uow_factory() as uow:
         run = uow.runs.get(last.run_id)
         assert run.kind == "batch" and run.meta["status"] == "done" and run.meta["row_count"] == 3
         assert run.template_version_id == services.templates.latest("Complaints").version_id
         gens = uow.generations.list_for_run(last.run_id)
-        assert sorted((g.row_index, g.position, g.status) for g in gens) == [(r, c, "ok") for r in range(3) for c in range(2)]
+        assert sorted((g.row_index, g.position, g.status) for g in gens) == [
+            (r, c, "ok") for r in range(3) for c in range(2)
+        ]
     grid = services.batch.load_grid(last.run_id)
     assert grid.inputs == ROWS and grid.status == "done"
     assert [[c.output for c in row] for row in grid.cells] == expected
@@ -60,7 +65,9 @@ def test_exports_hold_every_row_and_leave_unknown_cost_empty(services):
     assert [line["product"] for line in lines] == ["Kettle", "Toaster", "Lamp"]
     assert all(line["col1_status"] == "ok" and line["col1_cost_usd"] == "" for line in lines)
     assert lines[2]["col1_output"] == f"SmolLM2 135M Instruct answers: {prompt_of(ROWS[2])}"
-    jsonl = [json.loads(line) for line in services.batch.export_jsonl(last.run_id).read_text(encoding="utf-8").splitlines()]
+    jsonl = [
+        json.loads(line) for line in services.batch.export_jsonl(last.run_id).read_text(encoding="utf-8").splitlines()
+    ]
     assert [item["row"] for item in jsonl] == [1, 2, 3] and jsonl[1]["inputs"] == ROWS[1]
 
 

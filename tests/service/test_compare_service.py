@@ -16,7 +16,9 @@ QUESTION = "What is the capital of France?"
 
 
 def cols(*keys, max_tokens=64, system=""):
-    return [ColumnConfig(model_key=k, temperature=0.0, max_tokens=max_tokens, seed=1, system_prompt=system) for k in keys]
+    return [
+        ColumnConfig(model_key=k, temperature=0.0, max_tokens=max_tokens, seed=1, system_prompt=system) for k in keys
+    ]
 
 
 def run_turn(services, columns, text, histories=None, run_id=None, cancel=None):
@@ -28,8 +30,20 @@ def run_turn(services, columns, text, histories=None, run_id=None, cancel=None):
 
 def generations(services, run_id):
     with services.uow_factory() as uow:
-        return [(g.position, g.turn, g.status, g.output, g.prompt_tokens, g.completion_tokens, g.ttft_s, g.cost_usd, g.messages)
-                for g in uow.generations.list_for_run(run_id)]
+        return [
+            (
+                g.position,
+                g.turn,
+                g.status,
+                g.output,
+                g.prompt_tokens,
+                g.completion_tokens,
+                g.ttft_s,
+                g.cost_usd,
+                g.messages,
+            )
+            for g in uow.generations.list_for_run(run_id)
+        ]
 
 
 def test_a_run_answers_in_every_column_and_records_usage(services):
@@ -44,7 +58,7 @@ def test_a_run_answers_in_every_column_and_records_usage(services):
     assert sum(all(s.done for s in snap) for snap in snapshots) == 1  # the final snapshot comes once
     rows = generations(services, run_id)
     assert [(r[0], r[2], r[3]) for r in rows] == [(0, "ok", final[0].text), (1, "ok", final[1].text)]
-    for position, _, _, output, prompt_tokens, completion_tokens, ttft, cost, messages in rows:
+    for _position, _, _, output, prompt_tokens, completion_tokens, ttft, cost, _messages in rows:
         assert prompt_tokens == count_tokens("Be brief.") + count_tokens(QUESTION)  # the system prompt is sent too
         assert completion_tokens == count_tokens(output) and ttft is not None and ttft >= 0
         assert cost is None  # embedded models have no price: unknown, not 0
@@ -52,7 +66,9 @@ def test_a_run_answers_in_every_column_and_records_usage(services):
 
 
 def test_a_priced_endpoint_reports_its_cost(services):
-    endpoint = services.models.add_endpoint("Priced", "http://127.0.0.1:9/v1", "m", price_input_per_m=1.0, price_output_per_m=2.0)
+    endpoint = services.models.add_endpoint(
+        "Priced", "http://127.0.0.1:9/v1", "m", price_input_per_m=1.0, price_output_per_m=2.0
+    )
     _, snapshots = run_turn(services, cols(endpoint.key), QUESTION)
     usage = snapshots[-1][0].usage
     assert usage.cost_usd == pytest.approx((usage.prompt_tokens * 1.0 + usage.completion_tokens * 2.0) / 1e6)
@@ -77,7 +93,9 @@ def test_follow_up_uses_each_columns_own_history(services):
     assert [s.text for s in second[-1]] == ["Your name is Ada.", "Your name is Bob."]
     follow_ups = [r for r in generations(services, run_id) if r[1] == 1]
     assert [r[0] for r in follow_ups] == [0, 1]
-    assert follow_ups[0][8][-1] == {"role": "user", "content": "What is my name?"} and "Bob" not in str(follow_ups[0][8])
+    assert follow_ups[0][8][-1] == {"role": "user", "content": "What is my name?"} and "Bob" not in str(
+        follow_ups[0][8]
+    )
     saved = services.compare.load_run(run_id)
     assert [len(h) for h in saved.histories] == [4, 4] and saved.histories[1][-1]["content"] == "Your name is Bob."
 

@@ -35,7 +35,11 @@ def bakery(docs_services):
 
 def test_the_answer_cites_the_passage_it_was_given(docs_services, bakery):
     services = docs_services
-    updates = list(services.documents.ask(bakery.id, "When does the bakery open on Saturdays?", SMOLLM2_KEY, RetrievalSettings(top_k=3), PARAMS))
+    updates = list(
+        services.documents.ask(
+            bakery.id, "When does the bakery open on Saturdays?", SMOLLM2_KEY, RetrievalSettings(top_k=3), PARAMS
+        )
+    )
     final = updates[-1]
     assert final.done and final.error is None and len(final.sources) == 3
     assert len(final.citations) == 1 and final.invalid_citations == []
@@ -53,7 +57,16 @@ def test_the_answer_cites_the_passage_it_was_given(docs_services, bakery):
 
 def test_with_and_without_documents_are_both_recorded(docs_services, bakery):
     services = docs_services
-    updates = list(services.documents.ask(bakery.id, "Which supplier delivers eggs?", SMOLLM2_KEY, RetrievalSettings(top_k=2), PARAMS, with_without=True))
+    updates = list(
+        services.documents.ask(
+            bakery.id,
+            "Which supplier delivers eggs?",
+            SMOLLM2_KEY,
+            RetrievalSettings(top_k=2),
+            PARAMS,
+            with_without=True,
+        )
+    )
     assert [u.phase for u in updates if u.done] == ["with", "without"]
     with_docs = next(u for u in updates if u.done and u.phase == "with")
     assert "Sunfield" in with_docs.text and with_docs.citations

@@ -28,11 +28,19 @@ def world(services):
     """A templated compare run with a failing column, a plain one, and a Models-tab try."""
     broken = services.models.add_endpoint("Broken endpoint", "http://127.0.0.1:9/v1", "m")
     services.templates.save("reviews", "Summarise: {{review}}")
-    templated, final = compare_run(services, [col(SMOLLM2_KEY), col(broken.key)], "Summarise: {{review}}", {"review": "The zebra blender broke."}, "reviews")
+    templated, final = compare_run(
+        services,
+        [col(SMOLLM2_KEY), col(broken.key)],
+        "Summarise: {{review}}",
+        {"review": "The zebra blender broke."},
+        "reviews",
+    )
     assert [s.status for s in final] == ["ok", "error"]
     services.compare.feedback(final[0].generation_id, 1, "short and right")
     plain, _ = compare_run(services, [col(SMOLLM2_KEY, system="Answer briefly.")], "Name a colour of the sky.")
-    *_, tried = services.models.try_prompt(SMOLLM2_KEY, "Say hello to the walrus.", GenerationParams(max_tokens=12, temperature=0.0))
+    *_, tried = services.models.try_prompt(
+        SMOLLM2_KEY, "Say hello to the walrus.", GenerationParams(max_tokens=12, temperature=0.0)
+    )
     with services.uow_factory() as uow:
         tried_run = uow.generations.get(tried.generation_id).run_id
     return {"templated": templated, "plain": plain, "try": tried_run}

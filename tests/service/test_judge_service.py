@@ -11,7 +11,10 @@ from playground.models.embedded import GEMMA3_KEY, SMOLLM2_KEY
 
 def compare_run(services):
     """Two answers: one names Paris, the other is stopped just before it."""
-    columns = [ColumnConfig(model_key=SMOLLM2_KEY, temperature=0.0), ColumnConfig(model_key=GEMMA3_KEY, temperature=0.0, stop=("Paris",))]
+    columns = [
+        ColumnConfig(model_key=SMOLLM2_KEY, temperature=0.0),
+        ColumnConfig(model_key=GEMMA3_KEY, temperature=0.0, stop=("Paris",)),
+    ]
     run_id, text = services.compare.start_run(columns, "What is the capital of France?")
     *_, final = services.compare.stream_turn(run_id, columns, [[], []], text)
     assert [s.status for s in final] == ["ok", "ok"] and "Paris" in final[0].text and "Paris" not in final[1].text
@@ -41,9 +44,13 @@ def test_rubric_grading_of_a_compare_run_scores_each_answer_on_each_criterion(se
     headers, grid = results.score_grid()
     assert headers[0] == "input" and len(grid) == 1
     with db(services) as con:
-        assert con.execute("SELECT COUNT(*) FROM judge_grades WHERE job_id = ? AND parsed", (final.job_id,)).fetchone() == (6,)
+        assert con.execute(
+            "SELECT COUNT(*) FROM judge_grades WHERE job_id = ? AND parsed", (final.job_id,)
+        ).fetchone() == (6,)
         assert con.execute("SELECT status FROM judge_jobs WHERE id = ?", (final.job_id,)).fetchone() == ("done",)
-        asks = con.execute("SELECT COUNT(*) FROM generations g JOIN runs r ON r.id = g.run_id WHERE r.kind = 'judge'").fetchone()
+        asks = con.execute(
+            "SELECT COUNT(*) FROM generations g JOIN runs r ON r.id = g.run_id WHERE r.kind = 'judge'"
+        ).fetchone()
         assert asks == (6,)  # every reply parsed the first time: no retries
 
 

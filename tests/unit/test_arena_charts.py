@@ -11,7 +11,9 @@ def board():
         ModelRow("X", 1, 1100, 1050, 1150, 1010, 4, 0.75, 0.5, (0.1, 0.9), 4, 1.5, None),
         ModelRow("Y", 2, 900, 850, 950, 990, 4, 0.25, float("nan"), (float("nan"),) * 2, 0, 0.5, 0.001),
     ]
-    return Leaderboard(rows, ["X", "Y"], np.array([[np.nan, 0.75], [0.25, np.nan]]), np.array([[0, 4], [4, 0]]), 4, 0, 100)
+    return Leaderboard(
+        rows, ["X", "Y"], np.array([[np.nan, 0.75], [0.25, np.nan]]), np.array([[0, 4], [4, 0]]), 4, 0, 100
+    )
 
 
 def test_ratings_chart_has_intervals():

@@ -2,6 +2,7 @@
 
 import json
 from collections import Counter
+from datetime import UTC
 
 import pytest
 
@@ -21,7 +22,11 @@ def test_typed_prompts_one_per_line_or_separated_blocks():
 
 @pytest.mark.parametrize(
     "text, message",
-    [("   \n ", "Type at least one prompt"), ("Hello\nhello  ", "duplicate prompts: line 2 repeats line 1"), ("A\n---\n \n---\nB", "blank prompts (prompt 2)")],
+    [
+        ("   \n ", "Type at least one prompt"),
+        ("Hello\nhello  ", "duplicate prompts: line 2 repeats line 1"),
+        ("A\n---\n \n---\nB", "blank prompts (prompt 2)"),
+    ],
 )
 def test_bad_typed_prompt_sets_are_refused_plainly(text, message):
     with pytest.raises(InvalidInput, match=message.replace("(", r"\(").replace(")", r"\)")):
@@ -31,11 +36,15 @@ def test_bad_typed_prompt_sets_are_refused_plainly(text, message):
 def test_csv_and_jsonl_prompt_files(tmp_path):
     assert [(p.question_id, p.text) for p in parse_csv("id,prompt\nx1,Hi\nx2,Bye\n")] == [("x1", "Hi"), ("x2", "Bye")]
     with pytest.raises(InvalidInput, match="blank prompts \\(row 3\\)"):
-        parse_csv("prompt\nHi\n\"  \"\n")
+        parse_csv('prompt\nHi\n"  "\n')
     with pytest.raises(InvalidInput, match="needs a column named"):
         parse_csv("body\nHi\n")
     jsonl = '{"question_id": 81, "turns": ["Write a haiku."]}\n{"prompt": "Hi"}\n"Bye"\n'
-    assert [(p.question_id, p.text) for p in parse_jsonl(jsonl)] == [("81", "Write a haiku."), ("q2", "Hi"), ("q3", "Bye")]
+    assert [(p.question_id, p.text) for p in parse_jsonl(jsonl)] == [
+        ("81", "Write a haiku."),
+        ("q2", "Hi"),
+        ("q3", "Bye"),
+    ]
     with pytest.raises(InvalidInput, match="Line 1 of the JSONL file is not valid JSON"):
         parse_jsonl("{nope")
     with pytest.raises(InvalidInput, match="question id 'a' is used twice"):
@@ -91,16 +100,24 @@ def test_fastchat_export_round_trip(tmp_path):
 
     vote = {
         "question_id": "q1", "prompt": "Hi?", "contestant_a": 1, "contestant_b": 2, "winner": "bothbad", "rater": "ann",
-        "created_at": datetime(2026, 1, 2, tzinfo=timezone.utc), "text_a": "Hello", "text_b": "Yo, \"quoted\"\nnewline",
+        "created_at": datetime(2026, 1, 2, tzinfo=UTC), "text_a": "Hello", "text_b": "Yo, \"quoted\"\nnewline",
         "acceptable_a": True, "acceptable_b": None, "reasons": ["Clearer"], "comment": "ok",
     }  # fmt: skip
     records = exchange.battle_records([vote], {1: "X", 2: "Y"})
     assert records[0]["winner"] == "tie (bothbad)" and records[0]["model_a"] == "X" and records[0]["judge"] == "ann"
-    assert records[0]["conversation_b"] == [{"role": "user", "content": "Hi?"}, {"role": "assistant", "content": "Yo, \"quoted\"\nnewline"}]
+    assert records[0]["conversation_b"] == [
+        {"role": "user", "content": "Hi?"},
+        {"role": "assistant", "content": 'Yo, "quoted"\nnewline'},
+    ]
     for path in (exchange.write_jsonl(records, tmp_path / "v.jsonl"), exchange.write_csv(records, tmp_path / "v.csv")):
         (back,) = exchange.read_records(path)
         assert back["winner"] == "bothbad" and back["model_a"] == "X" and back["text_b"] == vote["text_b"]
-        assert back["prompt"] == "Hi?" and back["acceptable_a"] is True and back["acceptable_b"] is None and back["reasons"] == ["Clearer"]
+        assert (
+            back["prompt"] == "Hi?"
+            and back["acceptable_a"] is True
+            and back["acceptable_b"] is None
+            and back["reasons"] == ["Clearer"]
+        )
     bad = tmp_path / "bad.jsonl"
     bad.write_text(json.dumps({"model_a": "X", "model_b": "Y", "winner": "model_c"}) + "\n")
     with pytest.raises(InvalidInput, match="winner 'model_c'"):

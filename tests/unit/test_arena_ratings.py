@@ -37,7 +37,18 @@ def test_a_cycle_rates_everyone_equal():
 
 
 def test_matches_a_direct_likelihood_maximisation():
-    pairs = [(0, 1, 1), (0, 1, 1), (1, 0, 1), (1, 2, 1), (1, 2, 0.5), (2, 1, 1), (0, 2, 1), (2, 0, 1), (0, 2, 1), (2, 0, 0)]
+    pairs = [
+        (0, 1, 1),
+        (0, 1, 1),
+        (1, 0, 1),
+        (1, 2, 1),
+        (1, 2, 0.5),
+        (2, 1, 1),
+        (0, 2, 1),
+        (2, 0, 1),
+        (0, 2, 1),
+        (2, 0, 0),
+    ]
     v = votes(pairs, 3)
     wins = ratings.win_matrix(v)
 
@@ -96,7 +107,16 @@ def test_matrices_by_hand():
 
 
 def _vote(a, b, winner, acc_a=None, acc_b=None, repeat=None, leaks=()):
-    return {"contestant_a": a, "contestant_b": b, "winner": winner, "acceptable_a": acc_a, "acceptable_b": acc_b, "repeat_of_id": repeat, "leaks_a": list(leaks), "leaks_b": []}
+    return {
+        "contestant_a": a,
+        "contestant_b": b,
+        "winner": winner,
+        "acceptable_a": acc_a,
+        "acceptable_b": acc_b,
+        "repeat_of_id": repeat,
+        "leaks_a": list(leaks),
+        "leaks_b": [],
+    }
 
 
 def test_leaderboard_counts_acceptable_rates_and_skips_repeats_and_leaks():
@@ -107,7 +127,11 @@ def test_leaderboard_counts_acceptable_rates_and_skips_repeats_and_leaks():
         _vote(10, 20, "b", repeat=1),  # a repeat: measures the rater, not the models
         _vote(20, 10, "a", leaks=["Gemma"]),  # names a model: dropped when leaks are excluded
     ]
-    usage = [{"contestant_id": 10, "status": "ok", "total_s": 1.0, "cost_usd": None}, {"contestant_id": 10, "status": "ok", "total_s": 3.0, "cost_usd": None}, {"contestant_id": 20, "status": "ok", "total_s": 0.5, "cost_usd": 0.002}]
+    usage = [
+        {"contestant_id": 10, "status": "ok", "total_s": 1.0, "cost_usd": None},
+        {"contestant_id": 10, "status": "ok", "total_s": 3.0, "cost_usd": None},
+        {"contestant_id": 20, "status": "ok", "total_s": 0.5, "cost_usd": 0.002},
+    ]
     board = build(rows, [(10, "X"), (20, "Y")], usage, leak_action="exclude", rounds=100)
     assert board.votes_used == 3 and board.votes_dropped == 1
     x, y = board.rows  # X won 2.5 of 3

@@ -76,6 +76,16 @@ def test_params_round_trip_through_dict():
 def test_column_config_round_trips_and_builds_params():
     from playground.compare.columns import ColumnConfig, parse_stop
 
-    column = ColumnConfig(model_key="m", system_prompt="s", temperature=0.3, top_p=0.8, max_tokens=9, seed=4, stop=parse_stop("END\n\\n\n  \n"))
+    column = ColumnConfig(
+        model_key="m",
+        system_prompt="s",
+        temperature=0.3,
+        top_p=0.8,
+        max_tokens=9,
+        seed=4,
+        stop=parse_stop("END\n\\n\n  \n"),
+    )
     assert ColumnConfig.from_dict(column.to_dict()) == column
-    assert column.params() == GenerationParams(system_prompt="s", temperature=0.3, top_p=0.8, max_tokens=9, seed=4, stop=("END", "\n"))
+    assert column.params() == GenerationParams(
+        system_prompt="s", temperature=0.3, top_p=0.8, max_tokens=9, seed=4, stop=("END", "\n")
+    )

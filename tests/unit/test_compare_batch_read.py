@@ -7,12 +7,15 @@ import pytest
 from openpyxl import Workbook
 
 from playground.compare.batch import demo_files
-from playground.compare.batch_view import format_duration, format_progress, grid_table
 from playground.compare.batch_read import check_table, load_table, match_variables, read_table
+from playground.compare.batch_view import format_duration, format_progress, grid_table
 from playground.compare.templates import template_variables
 from playground.errors import InvalidInput
 
-REVIEWS = [{"product": "Kettle", "review": "Boils fast, a bit loud."}, {"product": "Toaster", "review": "Burns one side, “meh”."}]
+REVIEWS = [
+    {"product": "Kettle", "review": "Boils fast, a bit loud."},
+    {"product": "Toaster", "review": "Burns one side, “meh”."},
+]
 
 
 def write(tmp_path, name, data):
@@ -83,7 +86,10 @@ def test_xlsx_first_sheet_numbers_and_blank_rows(tmp_path):
     book.save(tmp_path / "reviews.xlsx")
     table = load_table(tmp_path / "reviews.xlsx")
     assert table.columns == ["product", "rating", "review"]
-    assert table.rows == [{"product": "Kettle", "rating": "4", "review": "Boils fast"}, {"product": "Toaster", "rating": "2", "review": ""}]
+    assert table.rows == [
+        {"product": "Kettle", "rating": "4", "review": "Boils fast"},
+        {"product": "Toaster", "rating": "2", "review": ""},
+    ]
     assert any("first sheet, “Reviews”" in n for n in table.notes)
 
 
@@ -104,7 +110,11 @@ def test_old_xls_and_unknown_extensions_are_refused(tmp_path):
 
 
 def test_jsonl_values_become_strings(tmp_path):
-    lines = [json.dumps({"product": "Kettle", "rating": 4, "review": "Boils"}), "", json.dumps({"product": "Toaster", "extra": True, "review": None})]
+    lines = [
+        json.dumps({"product": "Kettle", "rating": 4, "review": "Boils"}),
+        "",
+        json.dumps({"product": "Toaster", "extra": True, "review": None}),
+    ]
     table = load_table(write(tmp_path, "r.jsonl", "\n".join(lines) + "\n"))
     assert table.columns == ["product", "rating", "review", "extra"]
     assert table.rows == [
@@ -138,7 +148,9 @@ def test_header_only_has_no_rows(tmp_path):
 
 
 def test_row_with_more_values_than_the_header_is_explained(tmp_path):
-    with pytest.raises(InvalidInput, match=r"Line 3 of r.csv has 3 values but the header names 2 columns.*double quotes"):
+    with pytest.raises(
+        InvalidInput, match=r"Line 3 of r.csv has 3 values but the header names 2 columns.*double quotes"
+    ):
         read_table(write(tmp_path, "r.csv", "product,review\nKettle,Boils\nToaster,Burns, badly\n"))
 
 
@@ -163,7 +175,10 @@ def test_missing_template_variables_name_the_columns(tmp_path):
 
 
 def test_variables_match_columns_loosely_when_unambiguous():
-    assert match_variables(["Product Name", "Review"], ["product_name", "review"]) == {"product_name": "Product Name", "review": "Review"}
+    assert match_variables(["Product Name", "Review"], ["product_name", "review"]) == {
+        "product_name": "Product Name",
+        "review": "Review",
+    }
     assert match_variables(["review", "Review"], ["review"]) == {"review": "review"}
     assert match_variables(["Review", "REVIEW"], ["review"]) == {}  # ambiguous: not guessed
 
@@ -185,8 +200,19 @@ def test_grid_and_progress_text():
     from playground.compare.batch import BatchCell, BatchGrid, BatchProgress
     from playground.compare.columns import ColumnConfig
 
-    cells = [[BatchCell("ok", "Fine."), BatchCell("error", error="Endpoint died")], [BatchCell("running", "Hal"), BatchCell()]]
-    grid = BatchGrid(1, ["product", "review"], REVIEWS, {"review": "review"}, [ColumnConfig("a"), ColumnConfig("b")], ["A", "B"], cells)
+    cells = [
+        [BatchCell("ok", "Fine."), BatchCell("error", error="Endpoint died")],
+        [BatchCell("running", "Hal"), BatchCell()],
+    ]
+    grid = BatchGrid(
+        1,
+        ["product", "review"],
+        REVIEWS,
+        {"review": "review"},
+        [ColumnConfig("a"), ColumnConfig("b")],
+        ["A", "B"],
+        cells,
+    )
     headers, rows = grid_table(grid)
     assert headers == ["#", "review", "1 · A", "2 · B"]
     assert rows[0][2:] == ["Fine.", "❌ Endpoint died"] and rows[1][2:] == ["Hal ▍", "— not run"]

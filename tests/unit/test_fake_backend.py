@@ -20,7 +20,11 @@ def test_streams_the_scripted_answer_word_by_word_with_measured_usage():
     backend = FakeBackend(SPEC, lambda spec, messages: "one two three four")
     text, chunks, usage = run(backend, GenerationParams(system_prompt="Be kind."))
     assert text == "one two three four" and chunks == ["one", " two", " three", " four"]
-    assert (usage.prompt_tokens, usage.completion_tokens, usage.finish_reason) == (count_tokens("Be kind.") + 3, 4, "stop")
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.finish_reason) == (
+        count_tokens("Be kind.") + 3,
+        4,
+        "stop",
+    )
     assert 0 <= usage.ttft_s <= usage.total_s and usage.cost_usd is None and backend.loaded
 
 
@@ -48,7 +52,9 @@ def test_cancel_stops_between_chunks():
 
 
 def test_a_priced_model_has_a_cost():
-    spec = ModelSpec(key="entry/1", name="Paid", backend=BackendKind.OPENAI, source=ModelSource.USER, price=Price(1.0, 2.0))
+    spec = ModelSpec(
+        key="entry/1", name="Paid", backend=BackendKind.OPENAI, source=ModelSource.USER, price=Price(1.0, 2.0)
+    )
     _, _, usage = run(FakeBackend(spec, lambda *_: "a b"))
     assert usage.cost_usd == pytest.approx((usage.prompt_tokens * 1.0 + 2 * 2.0) / 1e6)
 

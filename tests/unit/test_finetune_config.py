@@ -130,7 +130,11 @@ def test_tuned_model_keys_and_names():
 
 
 def test_progress_fraction():
-    assert progress_of(5, 20, "running") == 0.25 and progress_of(3, 20, "done") == 1.0 and progress_of(0, 0, "created") == 0.0
+    assert (
+        progress_of(5, 20, "running") == 0.25
+        and progress_of(3, 20, "done") == 1.0
+        and progress_of(0, 0, "created") == 0.0
+    )
 
 
 def test_loss_chart_draws_both_curves_on_one_axis():

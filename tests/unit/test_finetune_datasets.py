@@ -51,9 +51,15 @@ def alpaca_rows(n: int) -> list[dict[str, str]]:
 @pytest.mark.parametrize(
     "columns, expected",
     [
-        (["instruction", "input", "output"], ColumnMapping(ALPACA_KIND, instruction="instruction", output="output", input="input")),
+        (
+            ["instruction", "input", "output"],
+            ColumnMapping(ALPACA_KIND, instruction="instruction", output="output", input="input"),
+        ),
         (["Question", "Answer"], ColumnMapping(ALPACA_KIND, instruction="Question", output="Answer")),
-        (["id", "Query", "Context", "Response", "System Prompt"], ColumnMapping(ALPACA_KIND, instruction="Query", output="Response", input="Context", system="System Prompt")),
+        (
+            ["id", "Query", "Context", "Response", "System Prompt"],
+            ColumnMapping(ALPACA_KIND, instruction="Query", output="Response", input="Context", system="System Prompt"),
+        ),
         (["input", "output"], ColumnMapping(ALPACA_KIND, instruction="input", output="output")),
         (["prompt", "completion"], ColumnMapping(PROMPT_COMPLETION_KIND, instruction="prompt", output="completion")),
         (["PROMPT", "target"], ColumnMapping(PROMPT_COMPLETION_KIND, instruction="PROMPT", output="target")),
@@ -81,7 +87,10 @@ def test_prompt_completion_jsonl_and_user_mapping(tmp_path):
     table = read_dataset_table(path)
     assert detect_mapping(table.columns) is None
     mapping = ColumnMapping(PROMPT_COMPLETION_KIND, instruction="q", output="a")
-    assert [r.example for r in convert_table(table, mapping)] == [Example("2+2?", "4"), Example("Capital of France?", "Paris")]
+    assert [r.example for r in convert_table(table, mapping)] == [
+        Example("2+2?", "4"),
+        Example("Capital of France?", "Paris"),
+    ]
     with pytest.raises(InvalidInput, match="no column named 'answer'"):
         convert_table(table, ColumnMapping(ALPACA_KIND, instruction="q", output="answer"))
     with pytest.raises(InvalidInput, match="which column holds the completion"):
@@ -90,11 +99,15 @@ def test_prompt_completion_jsonl_and_user_mapping(tmp_path):
 
 
 def test_chat_rows_openai_and_sharegpt(tmp_path):
-    openai = {"messages": [
-        {"role": "system", "content": "Be brief."},
-        {"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello!"},
-        {"role": "user", "content": "Opening hours?"}, {"role": "assistant", "content": "9 to 5."},
-    ]}
+    openai = {
+        "messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "Hi"},
+            {"role": "assistant", "content": "Hello!"},
+            {"role": "user", "content": "Opening hours?"},
+            {"role": "assistant", "content": "9 to 5."},
+        ]
+    }
     sharegpt = {"messages": [{"from": "human", "value": "Price?"}, {"from": "gpt", "value": "£4."}]}
     path = write(tmp_path, "chat.jsonl", json.dumps(openai) + "\n\n" + json.dumps(sharegpt) + "\n")
     table = read_dataset_table(path)
@@ -219,7 +232,11 @@ def test_holdout_differs_by_seed_and_refuses_bad_fraction():
         ("blank.jsonl", b"\n\n  \n", "is empty"),
         ("header.csv", b"instruction,output\n", "no rows of values"),
         ("image.csv", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00" * 20, "binary"),
-        ("broken.jsonl", b'{"instruction": "a", "output": "b"}\n{"instruction": "c", "output": \n', "Line 2 of broken.jsonl is not valid JSON"),
+        (
+            "broken.jsonl",
+            b'{"instruction": "a", "output": "b"}\n{"instruction": "c", "output": \n',
+            "Line 2 of broken.jsonl is not valid JSON",
+        ),
         ("array.jsonl", b'{"instruction": "a", "output": "b"}\n["x"]\n', "Line 2 of array.jsonl is a list"),
         ("corrupt.xlsx", b"PK\x03\x04 this is not really a workbook", "not a readable Excel workbook"),
         ("notes.docx", b"whatever", "Upload a .csv, .tsv, .xlsx or .jsonl"),
@@ -231,7 +248,9 @@ def test_bad_files_get_plain_messages(tmp_path, name, data, message):
 
 
 def test_non_utf8_csv_is_read_by_its_detected_encoding(tmp_path):
-    text = "instruction,output\nCafé crème?,Oui, très bien\nÀ bientôt,Merci beaucoup\n".replace("Oui, très", '"Oui, très') .replace("bien\n", 'bien"\n', 1)
+    text = "instruction,output\nCafé crème?,Oui, très bien\nÀ bientôt,Merci beaucoup\n".replace(
+        "Oui, très", '"Oui, très'
+    ).replace("bien\n", 'bien"\n', 1)
     table = read_dataset_table(write(tmp_path, "latin.csv", text.encode("cp1252")))
     assert table.rows[0] == {"instruction": "Café crème?", "output": "Oui, très bien"}
     assert table.rows[1]["instruction"] == "À bientôt"
@@ -252,7 +271,10 @@ def test_xlsx_and_tsv(tmp_path):
     sheet.append(["Count to 3", 123])
     workbook.save(tmp_path / "d.xlsx")
     table = read_dataset_table(tmp_path / "d.xlsx")
-    assert to_examples(table.rows, detect_mapping(table.columns)) == [Example("Say hi", "Hi!"), Example("Count to 3", "123")]
+    assert to_examples(table.rows, detect_mapping(table.columns)) == [
+        Example("Say hi", "Hi!"),
+        Example("Count to 3", "123"),
+    ]
     tsv = read_dataset_table(write(tmp_path, "d.tsv", "question\tanswer\nA, b?\tC\n"))
     assert to_examples(tsv.rows, detect_mapping(tsv.columns)) == [Example("A, b?", "C")]
 

@@ -11,7 +11,9 @@ from playground.finetune.config import DEFAULT_PRESET, PRESETS
 def test_each_preset_is_recognised_and_a_change_makes_it_custom():
     for name, config in PRESETS.items():
         assert preset_of(config.to_dict()) == name
-        assert preset_of({**config.to_dict(), "load_in_4bit": False}) == name  # 4-bit follows the device, not the preset
+        assert (
+            preset_of({**config.to_dict(), "load_in_4bit": False}) == name
+        )  # 4-bit follows the device, not the preset
     assert preset_of(replace(PRESETS["Quick test"], r=16).to_dict()) == "Custom"
 
 
@@ -49,5 +51,11 @@ def test_base_vs_tuned_snapshots_move_one_progress_bar():
     assert (half.progress.done, half.progress.total, half.progress.message) == (1, 2, "1 of 2 prompts answered")
     assert not half.finished and done.finished and done.progress.fraction == 1.0
     calls = []
-    assert list(with_progress([half, done], lambda value, desc=None, unit=None: calls.append((value, desc, unit)), unit="prompts")) == [half, done]
-    assert calls == [((1, 2), "1 of 2 prompts answered", "prompts")]  # the finished snapshot ends the bar by ending the run
+    assert list(
+        with_progress(
+            [half, done], lambda value, desc=None, unit=None: calls.append((value, desc, unit)), unit="prompts"
+        )
+    ) == [half, done]
+    assert calls == [
+        ((1, 2), "1 of 2 prompts answered", "prompts")
+    ]  # the finished snapshot ends the bar by ending the run

@@ -15,8 +15,17 @@ def test_cost_never_shows_zero_for_unknown():
 
 
 def test_format_usage_mentions_every_figure():
-    text = format_usage(Usage(prompt_tokens=12, completion_tokens=30, ttft_s=0.25, total_s=1.25, finish_reason="length"))
-    for part in ("first token 0.25 s", "total 1.25 s", "29.0 tokens/s", "12 prompt + 30 completion tokens", "cost unknown", "max tokens"):
+    text = format_usage(
+        Usage(prompt_tokens=12, completion_tokens=30, ttft_s=0.25, total_s=1.25, finish_reason="length")
+    )
+    for part in (
+        "first token 0.25 s",
+        "total 1.25 s",
+        "29.0 tokens/s",
+        "12 prompt + 30 completion tokens",
+        "cost unknown",
+        "max tokens",
+    ):
         assert part in text
 
 
@@ -64,6 +73,6 @@ def test_csv_cells_keep_unknown_empty_and_neutralise_formulas():
 
     assert csv_cell(None) == ""
     assert csv_cell(0.0000012) == "1.2e-06"
-    assert csv_cell("=HYPERLINK(\"http://x\")") == "'=HYPERLINK(\"http://x\")"
+    assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert csv_cell("-1 is bad") == "'-1 is bad" and csv_cell("fine") == "fine"
     assert csv_cell({"a": 1}) == '{"a": 1}' and csv_cell(True) == "true" and csv_cell(3) == 3

@@ -61,7 +61,7 @@ def test_scores_small_models_write_are_read(reply, score):
         ("Score: <0-3>", "lists several scores"),
         ("", "no score"),
         ("The capital of France is Paris.\n\nThe answer is correct, but the question is too broad.", "no score"),
-        ("The answer to the question \"What is 2+2?\" is 4.", "no score"),  # a 4 in prose is not a score
+        ('The answer to the question "What is 2+2?" is 4.', "no score"),  # a 4 in prose is not a score
         ("The answer is 3.", "no score"),  # no "score" word and not alone on a line: refused
         ("Good answer", "no score"),
         ("Reason: 2+2 equals 4.\nScore: 2+2 equals 4.", "no score"),  # real SmolLM2 output: arithmetic, not a score

@@ -5,7 +5,14 @@ import pytest
 from playground.errors import InvalidInput
 from playground.judge import charts
 from playground.judge.prompts import JUDGE_TEMPERATURE, judge_params, rubric_messages
-from playground.judge.rubric import Criterion, criteria_from_rows, default_rubric, rows_from_rubric, validate, weighted_score
+from playground.judge.rubric import (
+    Criterion,
+    criteria_from_rows,
+    default_rubric,
+    rows_from_rubric,
+    validate,
+    weighted_score,
+)
 
 EXAMPLES = ("wrong", "mostly wrong", "mostly right", "right")
 
@@ -16,7 +23,11 @@ def crit(name="correctness", weight=100.0, description="Is it right?", examples=
 
 def test_the_default_rubric_is_the_studys_and_valid():
     rubric = default_rubric()
-    assert [(c.name, c.weight) for c in rubric.criteria] == [("correctness", 60), ("comprehensiveness", 20), ("readability", 20)]
+    assert [(c.name, c.weight) for c in rubric.criteria] == [
+        ("correctness", 60),
+        ("comprehensiveness", 20),
+        ("readability", 20),
+    ]
     assert all(len(c.examples) == 4 for c in rubric.criteria)
     assert validate(rubric.name, rubric.criteria).criteria == rubric.criteria
 
@@ -70,7 +81,9 @@ def test_prompts_put_the_reason_before_the_score_and_use_temperature_0_1():
 
 
 def test_score_distribution_chart_shows_unparsed_and_failed_next_to_scores():
-    fig = charts.score_distribution({"Model A": {"0": 1, "3": 2, "unparsed": 4}, "Model B": {"2": 1}}, "correctness").to_dict()
+    fig = charts.score_distribution(
+        {"Model A": {"0": 1, "3": 2, "unparsed": 4}, "Model B": {"2": 1}}, "correctness"
+    ).to_dict()
     assert [t["name"] for t in fig["data"]] == ["Model A", "Model B"]
     assert list(fig["data"][0]["x"]) == ["0", "1", "2", "3", "unparsed", "failed"]
     assert list(fig["data"][0]["y"]) == [1, 0, 0, 2, 4, 0]

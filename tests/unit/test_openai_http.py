@@ -46,7 +46,9 @@ def test_v1_hint_only_when_the_path_lacks_v1():
     assert v1_hint("https://example.com/openai/v1") == ""
 
 
-@pytest.mark.parametrize("line", ["", "   ", "\r", ": keep-alive", ":", "event: message", "id: 7", "retry: 1000", "data:", "data:   "])
+@pytest.mark.parametrize(
+    "line", ["", "   ", "\r", ": keep-alive", ":", "event: message", "id: 7", "retry: 1000", "data:", "data:   "]
+)
 def test_lines_that_carry_nothing_are_ignored(line):
     assert parse_sse_line(line) is None
 
@@ -64,7 +66,14 @@ def test_data_lines_are_json_with_or_without_the_space(line):
 
 
 @pytest.mark.parametrize(
-    "line", ["<!DOCTYPE html>", "<html><body>Welcome</body></html>", '{"model": "x", "done": false}', "data: not json", "data: [1, 2]"]
+    "line",
+    [
+        "<!DOCTYPE html>",
+        "<html><body>Welcome</body></html>",
+        '{"model": "x", "done": false}',
+        "data: not json",
+        "data: [1, 2]",
+    ],
 )
 def test_anything_else_is_not_an_openai_stream(line):
     with pytest.raises(NotOpenAIResponse):
@@ -100,7 +109,10 @@ def _message(status, **overrides):
 
 
 def test_http_error_wording():
-    assert _message(401) == "http://h:8000/v1 rejected the API key (HTTP 401). Check the key or the environment variable MY_KEY."
+    assert (
+        _message(401)
+        == "http://h:8000/v1 rejected the API key (HTTP 401). Check the key or the environment variable MY_KEY."
+    )
     assert "rejected the API key (HTTP 403)" in _message(403)
     assert "needs an API key" in _message(401, key_sent=False) and "MY_KEY" in _message(401, key_sent=False)
     assert "needs an API key" in _message(401, key_sent=False, key_env=None)
@@ -108,14 +120,22 @@ def test_http_error_wording():
     assert "http://h:8000/chat/completions" in not_found and "'m'" in not_found and "try http://h:8000/v1" in not_found
     assert "/v1:" not in _message(404)
     assert "rate limiting" in _message(429)
-    assert _message(503, said="overloaded") == "http://h:8000/v1 had a server error (HTTP 503). The server said: overloaded"
+    assert (
+        _message(503, said="overloaded")
+        == "http://h:8000/v1 had a server error (HTTP 503). The server said: overloaded"
+    )
     assert "refused the request (HTTP 400)" in _message(400)
 
 
 def _spec(**overrides):
     fields = dict(
-        key="openai:1", name="Test", backend=BackendKind.OPENAI, source=ModelSource.USER,
-        base_url="http://127.0.0.1:9/v1/", remote_model="m", api_key_env="PLAYGROUND_TEST_UNIT_KEY",
+        key="openai:1",
+        name="Test",
+        backend=BackendKind.OPENAI,
+        source=ModelSource.USER,
+        base_url="http://127.0.0.1:9/v1/",
+        remote_model="m",
+        api_key_env="PLAYGROUND_TEST_UNIT_KEY",
     )
     fields.update(overrides)
     return ModelSpec(**fields)

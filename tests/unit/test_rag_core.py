@@ -52,7 +52,10 @@ def test_chunk_settings_are_checked():
 
 
 def test_citations_map_to_the_numbered_sources():
-    sources = [{"filename": "a.pdf", "page_number": 2, "text": "Alpha text"}, {"filename": "b.md", "page_number": 1, "text": "Beta text"}]
+    sources = [
+        {"filename": "a.pdf", "page_number": 2, "text": "Alpha text"},
+        {"filename": "b.md", "page_number": 1, "text": "Beta text"},
+    ]
     prompt = rag_messages("What?", sources)[1].content
     assert "[1] (a.pdf, page 2)\nAlpha text" in prompt and "[2] (b.md, page 1)\nBeta text" in prompt
     assert parse_citations("Alpha [1]. Beta [2][1]. Both [1, 2]. Bad [7].", 2) == ([1, 2], [7])
@@ -78,7 +81,11 @@ def test_blend_weights_keyword_and_vector_and_applies_threshold():
         ("empty.txt", b"", "empty"),
         ("binary.txt", b"\x00\x01\x02\x03PK\x00" * 50, "binary"),
         ("fake.docx", b"just some text, not a zip", "not a Word document"),
-        ("scripts.html", b"<html><script>" + b"var x=1;" * 500 + b"</script><body><script>go()</script></body></html>", "no readable text"),
+        (
+            "scripts.html",
+            b"<html><script>" + b"var x=1;" * 500 + b"</script><body><script>go()</script></body></html>",
+            "no readable text",
+        ),
         ("notes.xyz", b"hello", "not supported"),
         ("old.doc", b"hello", "old Word"),
         ("fake.pdf", b"hello this is not a pdf", "not a PDF"),

@@ -27,7 +27,9 @@ def fts5_bm25(texts: dict[int, str], words: list[str]) -> dict[int, float]:
     return {int(r): -float(s) for r, s in db.execute("SELECT rowid, bm25(f) FROM f WHERE f MATCH ?", [match])}
 
 
-@pytest.mark.parametrize("words", [["wages"], ["oven", "running"], ["cakes", "wheat", "the"], ["runs", "every", "bread"], ["nothing"]])
+@pytest.mark.parametrize(
+    "words", [["wages"], ["oven", "running"], ["cakes", "wheat", "the"], ["runs", "every", "bread"], ["nothing"]]
+)
 def test_scores_equal_sqlite_fts5_bm25(words):
     index = KeywordIndex.from_texts(TEXTS)
     ours = dict(index.search(0, words, 10))

@@ -61,7 +61,13 @@ def make_registry(tmp_path, monkeypatch, **settings_overrides):
     from playground.models.types import BackendKind, ModelSource, ModelSpec
 
     specs = {
-        f"fake/{name}": ModelSpec(key=f"fake/{name}", name=name, backend=BackendKind.LLAMA_CPP, source=ModelSource.EMBEDDED, size_bytes=100 * MB)
+        f"fake/{name}": ModelSpec(
+            key=f"fake/{name}",
+            name=name,
+            backend=BackendKind.LLAMA_CPP,
+            source=ModelSource.EMBEDDED,
+            size_bytes=100 * MB,
+        )
         for name in ("a", "b", "c", "broken")
     }
     monkeypatch.setattr(registry_module, "embedded_specs", lambda _cache: list(specs.values()))
@@ -180,7 +186,9 @@ class OneModelProvider:
     def __init__(self):
         from playground.models.types import BackendKind, ModelSource, ModelSpec
 
-        self.spec = ModelSpec(key="extra/one", name="one", backend=BackendKind.TRANSFORMERS, source=ModelSource.FINETUNED)
+        self.spec = ModelSpec(
+            key="extra/one", name="one", backend=BackendKind.TRANSFORMERS, source=ModelSource.FINETUNED
+        )
 
     def list_specs(self):
         return [self.spec]
@@ -209,7 +217,11 @@ def test_tuned_models_come_from_finished_jobs_whose_adapter_exists(tmp_path):
         return SimpleNamespace(id=job_id, status=status, adapter_path=adapter_path, base_path=str(tmp_path / "base.gguf"), base_name="Base",
                                name=f"job{job_id}", dataset_name="faq", prompt_format="alpaca")  # fmt: skip
 
-    jobs = {1: job(1, FinetuneStatus.DONE), 2: job(2, FinetuneStatus.RUNNING), 3: job(3, FinetuneStatus.DONE, str(tmp_path / "gone"))}
+    jobs = {
+        1: job(1, FinetuneStatus.DONE),
+        2: job(2, FinetuneStatus.RUNNING),
+        3: job(3, FinetuneStatus.DONE, str(tmp_path / "gone")),
+    }
 
     class JobsUoW(EmptyUoW):
         finetune_jobs = SimpleNamespace(
