@@ -188,8 +188,9 @@ class HistoryService:
             raise InvalidInput(f"Unknown run kind(s): {', '.join(unknown)}. Pick from {', '.join(KINDS)}.")
         with self.uow_factory() as uow:
             template_id = None
-            if (template_name or "").strip():
-                template = uow.templates.by_name(template_name.strip())
+            wanted_template = (template_name or "").strip()
+            if wanted_template:
+                template = uow.templates.by_name(wanted_template)
                 if template is None:
                     return []
                 template_id = template.id
@@ -209,7 +210,7 @@ class HistoryService:
             names = list(dict.fromkeys(g.model_name for g in sorted(gens, key=lambda g: (g.position, g.id))))
             if not names and (run.meta or {}).get("column_names"):
                 names = list(run.meta["column_names"])
-            template = labels.get(run.template_version_id, "") if run.template_version_id else ""
+            template_label = labels.get(run.template_version_id, "") if run.template_version_id else ""
             answers, errors = (
                 sum(1 for g in gens if g.status == GenerationStatus.OK),
                 sum(1 for g in gens if g.status == GenerationStatus.ERROR),
@@ -221,7 +222,7 @@ class HistoryService:
                     run.kind,
                     shorten(run.title),
                     ", ".join(names),
-                    template,
+                    template_label,
                     answers,
                     errors,
                     _total_cost(gens),

@@ -234,7 +234,7 @@ class ModelsService:
             )
         self.registry.forget(key)
         with self.uow_factory() as uow:
-            entry = uow.models.get(spec.entry_id)
+            entry = uow.models.get(spec.entry_id) if spec.entry_id is not None else None
             if entry is None:
                 raise ModelNotFound(f"{spec.name} was already removed.")
             endpoint_id = entry.endpoint_id

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TypedDict, Unpack
 
 DEFAULT_MODEL_KEY = "embedded/smollm2-135m-instruct"
 
@@ -43,6 +44,21 @@ def env_float(name: str, default: float) -> float:
         return float(raw)
     except ValueError as err:
         raise ValueError(f"{name} must be a number, got {raw!r}") from err
+
+
+class SettingsOverrides(TypedDict, total=False):
+    """Fields of Settings that ``with_overrides`` may change, with their types."""
+
+    home: Path
+    database_url: str
+    extra_model_dirs: tuple[Path, ...]
+    memory_budget_mb: int
+    default_model_key: str
+    n_ctx: int
+    http_timeout_s: float
+    max_replicas: int
+    batch_row_limit: int
+    n_threads: int
 
 
 @dataclass(frozen=True)
@@ -80,7 +96,7 @@ class Settings:
             batch_row_limit=max(1, env_int("PLAYGROUND_BATCH_ROW_LIMIT", 500)),
         )
 
-    def with_overrides(self, **changes: object) -> Settings:
+    def with_overrides(self, **changes: Unpack[SettingsOverrides]) -> Settings:
         return replace(self, **changes)
 
     @property

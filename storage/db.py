@@ -266,6 +266,7 @@ def _upgrade_sqlite(engine: Engine, config: Config, target: str) -> None:
     """
     with engine.connect() as connection:
         raw = connection.connection.dbapi_connection
+        assert raw is not None  # a freshly checked-out connection always holds its DBAPI connection
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")  # a no-op inside a transaction
         saved_isolation = raw.isolation_level
         raw.isolation_level = None  # the driver's own transaction handling off: we send BEGIN/COMMIT

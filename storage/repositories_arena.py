@@ -6,7 +6,7 @@ Writes flush at once, so a row that breaks a constraint raises ``ConflictError``
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVarTuple
 
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.exc import IntegrityError
@@ -234,7 +234,10 @@ class ArenaRepository:
         return [dict(row._mapping) for row in self.session.execute(query)]
 
 
-def _with_prompt_and_answers(query: Select[Any], a: Any, b: Any, evaluation_id: int) -> Select[Any]:
+_Ts = TypeVarTuple("_Ts")
+
+
+def _with_prompt_and_answers(query: Select[*_Ts], a: Any, b: Any, evaluation_id: int) -> Select[*_Ts]:
     """Join each battle of one evaluation to its prompt and to its answers A (``a``) and B (``b``)."""
     return (
         query.join(ArenaPrompt, ArenaPrompt.id == ArenaBattle.prompt_id)

@@ -136,4 +136,4 @@ class RunSearchRepository:
 
     def delete_runs(self, run_ids: Sequence[int]) -> int:
         result = self.session.execute(delete(Run).where(Run.id.in_(list(run_ids))))
-        return result.rowcount or 0
+        return result.rowcount or 0  # type: ignore[attr-defined]  # SQLAlchemy types execute(DML) as Result; it is a CursorResult

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +32,7 @@ class FinetuneDatasetRepository:
         query = select(FinetuneDataset).order_by(FinetuneDataset.created_at.desc(), FinetuneDataset.id.desc())
         return list(self.session.scalars(query))
 
-    def examples(self, dataset_id: int) -> list[dict[str, Any]] | None:
+    def examples(self, dataset_id: int) -> builtins.list[dict[str, Any]] | None:
         return self.session.scalar(select(FinetuneDataset.examples).where(FinetuneDataset.id == dataset_id))
 
     def rename(self, dataset_id: int, name: str) -> FinetuneDataset | None:

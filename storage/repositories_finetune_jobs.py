@@ -7,6 +7,7 @@ overwrites the other's.
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -40,7 +41,7 @@ class FinetuneJobRepository:
             query = query.where(FinetuneJob.status.in_(list(statuses)))
         return list(self.session.scalars(query))
 
-    def active(self) -> list[FinetuneJob]:
+    def active(self) -> builtins.list[FinetuneJob]:
         return self.list(ACTIVE_STATUSES)
 
     def update(self, job_id: int, **fields: Any) -> None:
@@ -52,7 +53,7 @@ class FinetuneJobRepository:
         result = self.session.execute(
             update(FinetuneJob).where(FinetuneJob.id == job_id, FinetuneJob.status.in_(list(statuses))).values(**fields)
         )
-        return bool(result.rowcount)
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # SQLAlchemy types execute(DML) as Result; it is a CursorResult
 
     def stop_requested(self, job_id: int) -> bool:
         return bool(self.session.scalar(select(FinetuneJob.stop_requested).where(FinetuneJob.id == job_id)))
@@ -75,7 +76,7 @@ class FinetuneJobRepository:
     def add_metric(self, job_id: int, step: int, kind: str, loss: float) -> None:
         self.session.add(FinetuneMetric(job_id=job_id, step=step, kind=kind, loss=loss))
 
-    def metrics(self, job_id: int) -> list[FinetuneMetric]:
+    def metrics(self, job_id: int) -> builtins.list[FinetuneMetric]:
         query = (
             select(FinetuneMetric)
             .where(FinetuneMetric.job_id == job_id)
@@ -87,7 +88,7 @@ class FinetuneJobRepository:
         for index, (prompt, answer) in enumerate(pairs):
             self.session.add(FinetuneSample(job_id=job_id, step=step, prompt_index=index, prompt=prompt, answer=answer))
 
-    def latest_samples(self, job_id: int) -> list[FinetuneSample]:
+    def latest_samples(self, job_id: int) -> builtins.list[FinetuneSample]:
         last = select(func.max(FinetuneSample.step)).where(FinetuneSample.job_id == job_id).scalar_subquery()
         query = (
             select(FinetuneSample)
@@ -102,7 +103,7 @@ class FinetuneJobRepository:
             fields["created_at"] = at
         self.session.add(FinetuneEvent(**fields))
 
-    def events(self, job_id: int) -> list[FinetuneEvent]:
+    def events(self, job_id: int) -> builtins.list[FinetuneEvent]:
         query = (
             select(FinetuneEvent)
             .where(FinetuneEvent.job_id == job_id)

@@ -87,7 +87,7 @@ class JudgeRepository:
                 HumanGrade.item_ref == item_ref, HumanGrade.criterion == criterion, HumanGrade.rater == rater
             )
         )
-        return int(result.rowcount or 0)
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # SQLAlchemy types execute(DML) as Result; it is a CursorResult
 
     def human_grades(self, item_refs: Sequence[str]) -> list[HumanGrade]:
         if not item_refs:

@@ -3,6 +3,7 @@ postings of their FTS5 keyword index), questions and evaluations."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from typing import Any
 
@@ -47,7 +48,7 @@ class RagCollectionRepository:
 
     def delete(self, id: int) -> bool:
         result = self.session.execute(delete(RagCollection).where(RagCollection.id == id))
-        return bool(result.rowcount)
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # SQLAlchemy types execute(DML) as Result; it is a CursorResult
 
 
 class RagDocumentRepository:
@@ -95,9 +96,10 @@ class RagDocumentRepository:
         self.session.execute(update(RagDocument).where(RagDocument.id == id).values(**fields))
 
     def delete(self, id: int) -> bool:
-        return bool(self.session.execute(delete(RagDocument).where(RagDocument.id == id)).rowcount)
+        result = self.session.execute(delete(RagDocument).where(RagDocument.id == id))
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # SQLAlchemy types execute(DML) as Result; it is a CursorResult
 
-    def delete_stale_indexing(self) -> list[int]:
+    def delete_stale_indexing(self) -> builtins.list[int]:
         """Remove documents left half-indexed by a crash or kill; returns their ids."""
         ids = list(self.session.scalars(select(RagDocument.id).where(RagDocument.status == DOCUMENT_INDEXING)))
         if ids:
@@ -191,6 +193,7 @@ class RagChunkRepository:
         # Over a million rows for 50,000 chunks: fetched by the sqlite3 driver directly, as
         # SQLAlchemy's row-by-row fetching would take most of the time.
         raw = self.session.connection().connection.dbapi_connection
+        assert raw is not None  # the session's live connection always holds its DBAPI connection
         raw.execute(
             "CREATE VIRTUAL TABLE IF NOT EXISTS temp.rag_chunks_fts_instance USING fts5vocab(main, rag_chunks_fts, instance)"
         )

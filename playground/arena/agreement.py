@@ -107,14 +107,14 @@ def _ratio(num: int, den: int) -> float:
 
 def agreement_report(judgements: Iterable[Judgement]) -> AgreementReport:
     originals: dict[int, dict[str, str]] = defaultdict(dict)  # battle -> rater -> label
-    repeats: list[Judgement] = []
+    repeats: list[tuple[int, Judgement]] = []  # (original battle, side-swapped repeat)
     per_rater: dict[str, list[str]] = defaultdict(list)
     for j in judgements:
         per_rater[j.rater].append(j.label)
         if j.repeat_of is None:
             originals[j.battle][j.rater] = j.label
         else:
-            repeats.append(j)
+            repeats.append((j.repeat_of, j))
     report = AgreementReport()
     names = sorted(per_rater)
     same_all = pairs_all = same_dec = pairs_dec = 0
@@ -147,17 +147,17 @@ def agreement_report(judgements: Iterable[Judgement]) -> AgreementReport:
     report.fleiss = fleiss_kappa(table)
     for name in names:
         labels = per_rater[name]
-        decisive = [label for label in labels if label in DECISIVE]
-        mine = [j for j in repeats if j.rater == name and name in originals.get(j.repeat_of, {})]
-        consistent = sum(1 for j in mine if SWAPPED[j.label] == originals[j.repeat_of][name])
-        left = sum(1 for label in decisive if label == "a")
+        decisive_labels = [label for label in labels if label in DECISIVE]
+        mine = [(of, j) for of, j in repeats if j.rater == name and name in originals.get(of, {})]
+        consistent = sum(1 for of, j in mine if SWAPPED[j.label] == originals[of][name])
+        left = sum(1 for label in decisive_labels if label == "a")
         report.raters.append(
             RaterStats(
                 rater=name,
                 votes=len(labels),
                 tie_rate=_ratio(sum(1 for label in labels if label in ("tie", "bothbad")), len(labels)),
-                left_rate=_ratio(left, len(decisive)),
-                left_interval=wilson(left, len(decisive)),
+                left_rate=_ratio(left, len(decisive_labels)),
+                left_interval=wilson(left, len(decisive_labels)),
                 repeats=len(mine),
                 self_consistency=_ratio(consistent, len(mine)),
             )

@@ -97,12 +97,12 @@ def build(
     latency: dict[int, list[float]] = {i: [] for i in range(n)}
     cost: dict[int, list[float | None]] = {i: [] for i in range(n)}
     for u in usage:
-        i = index.get(u["contestant_id"])
-        if i is None or u["status"] != "ok":
+        found = index.get(u["contestant_id"])
+        if found is None or u["status"] != "ok":
             continue
         if u["total_s"] is not None:
-            latency[i].append(float(u["total_s"]))
-        cost[i].append(u["cost_usd"])
+            latency[found].append(float(u["total_s"]))
+        cost[found].append(u["cost_usd"])
     rows = []
     for i in range(n):
         battles = int(counts[i].sum())

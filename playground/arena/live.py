@@ -155,7 +155,7 @@ class LiveActions:
         yield LiveView(text, "", "", ANSWERING, finished=False)
         states: list[ColumnState] = [ColumnState(0), ColumnState(1)]
         snapshots = stream_requests(self.recorder, run_id, jobs, cancel)
-        shown = ("", "")
+        shown: tuple[str, ...] = ("", "")
         try:
             for states in snapshots:
                 if not all(s.done for s in states):
@@ -164,7 +164,8 @@ class LiveActions:
                     )
                     if now != shown:  # snapshots come every 80 ms even while a model is still loading
                         shown = now
-                        yield LiveView(text, *now, ANSWERING, finished=False)
+                        text_a, text_b = now  # one state per request: the pair's two answers
+                        yield LiveView(text, text_a, text_b, ANSWERING, finished=False)
         finally:
             snapshots.close()  # the rater went away: stop both generations
             if not all(s.done for s in states):
@@ -201,9 +202,12 @@ class LiveActions:
     ) -> bool:
         """Store both answers; False when they are gone (the evaluation was deleted)."""
         with self.uow_factory() as uow:
-            answers = [uow.arena.get_answer(i) for i in answer_ids]
-            if any(a is None for a in answers):
-                return False
+            answers = []
+            for answer_id in answer_ids:
+                answer = uow.arena.get_answer(answer_id)
+                if answer is None:
+                    return False
+                answers.append(answer)
             for answer, state, found in zip(answers, states, leaks):
                 ok = state.status == "ok"
                 answer.generation_id = state.generation_id

@@ -133,11 +133,11 @@ class PregenJobs:
                     failed = True
                     break
             with self.uow_factory() as uow:
-                contestant = uow.arena.get_contestant(contestant_id)
-                if contestant is None:
+                stored = uow.arena.get_contestant(contestant_id)
+                if stored is None:
                     return  # the evaluation was deleted meanwhile
-                contestant.status = "failed" if failed else "ok"
-                contestant.error = last_error if failed else None
+                stored.status = "failed" if failed else "ok"
+                stored.error = last_error if failed else None
             if failed:
                 log.warning(
                     "Arena evaluation %s: %s failed (%s); its battles are held back", evaluation_id, label, last_error

@@ -26,7 +26,7 @@ class PromptItem:
     text: str
 
 
-def _check(items: list[tuple[str | None, str, str]]) -> list[PromptItem]:
+def _check(items: Sequence[tuple[str | None, str, str]]) -> list[PromptItem]:
     """items: (question id or None, text, where it came from, for messages)."""
     if not items:
         raise InvalidInput(

@@ -15,6 +15,7 @@ from playground.errors import InvalidInput
 from storage import ArenaRater, ArenaVote, ConflictError, UnitOfWork
 
 WINNERS = {"a": "A is better", "b": "B is better", "tie": "Tie (both equally good)", "bothbad": "Both are bad"}
+EVALUATION_GONE = "This evaluation no longer exists. Ask your facilitator for a new join code."
 GONE = "This battle no longer exists (the evaluation was deleted or changed). Press “Next battle” to go on."
 
 
@@ -74,9 +75,7 @@ class RaterActions:
         rater = uow.arena.get_rater(int(session["rater_id"])) if session and session.get("rater_id") else None
         if rater is None:
             raise InvalidInput(
-                "Join first: type your name and the join code, then press Join."
-                if not session
-                else "This evaluation no longer exists. Ask your facilitator for a new join code."
+                "Join first: type your name and the join code, then press Join." if not session else EVALUATION_GONE
             )
         return rater
 
@@ -98,6 +97,8 @@ class RaterActions:
         with self.uow_factory() as uow:
             rater = self._rater(uow, session)
             evaluation = uow.arena.get_evaluation(rater.evaluation_id)
+            if evaluation is None:  # deleted since the rater was read
+                raise InvalidInput(EVALUATION_GONE)
             servable = {row["id"]: row for row in self._servable(uow, rater.evaluation_id)}
             voted = uow.arena.voted_battle_ids(rater.id)
             order = rater_sequence([(b, row["repeat_of_id"]) for b, row in servable.items()], rater.id, evaluation.seed)
@@ -107,7 +108,11 @@ class RaterActions:
             battle = servable[pick]
             prompt = uow.arena.get_prompt(battle["prompt_id"])
             pair = uow.arena.get_battle(pick)
+            if prompt is None or pair is None:  # the evaluation was deleted or changed meanwhile
+                raise InvalidInput(GONE)
             a, b = uow.arena.get_answer(pair.answer_a_id), uow.arena.get_answer(pair.answer_b_id)
+            if a is None or b is None:
+                raise InvalidInput(GONE)
             words = evaluation.leak_words
             done = len(voted & servable.keys())
             return BattleView(
@@ -165,6 +170,12 @@ class RaterActions:
             if stored is None:
                 raise InvalidInput(GONE)
             a, b = uow.arena.get_answer(battle.answer_a_id), uow.arena.get_answer(battle.answer_b_id)
-            label_a = uow.arena.get_contestant(a.contestant_id).label
-            label_b = uow.arena.get_contestant(b.contestant_id).label
-            return Reveal(label_a, label_b, stored.winner, already)
+            if a is None or b is None:  # the evaluation was deleted meanwhile
+                raise InvalidInput(GONE)
+            contestant_a, contestant_b = (
+                uow.arena.get_contestant(a.contestant_id),
+                uow.arena.get_contestant(b.contestant_id),
+            )
+            if contestant_a is None or contestant_b is None:
+                raise InvalidInput(GONE)
+            return Reveal(contestant_a.label, contestant_b.label, stored.winner, already)

@@ -29,10 +29,11 @@ from playground.generation import GenerationRecorder
 from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams, ModelSpec
 from playground.progress import Progress
-from storage import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaPrompt, UnitOfWork
+from storage import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaEvaluation, ArenaPrompt, UnitOfWork
 
 log = logging.getLogger(__name__)
 LEAK_ACTIONS = ("redact", "exclude")
+DELETED_EVALUATION = "That evaluation no longer exists. Refresh the list."
 
 
 @dataclass(frozen=True)
@@ -77,6 +78,14 @@ class RaterTally:
 
 def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
+
+
+def _stored_evaluation(uow: UnitOfWork, evaluation_id: int) -> ArenaEvaluation:
+    """The evaluation's row, or the "no longer exists" message when it was deleted meanwhile."""
+    evaluation = uow.arena.get_evaluation(evaluation_id)
+    if evaluation is None:
+        raise InvalidInput(DELETED_EVALUATION)
+    return evaluation
 
 
 def _check_new_evaluation(
@@ -262,9 +271,7 @@ class ArenaService(RaterActions, LiveActions):
             evaluation = uow.arena.get_evaluation(wanted) if wanted is not None else None
             if evaluation is None:
                 raise InvalidInput(
-                    "Pick an evaluation first (or create one)."
-                    if wanted is None
-                    else "That evaluation no longer exists. Refresh the list."
+                    "Pick an evaluation first (or create one)." if wanted is None else DELETED_EVALUATION
                 )
             return EvaluationInfo(
                 evaluation.id,
@@ -282,7 +289,7 @@ class ArenaService(RaterActions, LiveActions):
         if info.mode == "imported":
             raise InvalidInput("An imported evaluation has no models to ask, so it cannot take live prompts.")
         with self.uow_factory() as uow:
-            uow.arena.get_evaluation(info.id).mode = LIVE_MODE if enabled else "prompt_set"
+            _stored_evaluation(uow, info.id).mode = LIVE_MODE if enabled else "prompt_set"
         if enabled:
             return f"Live prompts are on for {info.name!r}: raters see “Ask your own prompt” after they join (raters already in press Join again)."
         return f"Live prompts are off for {info.name!r}; the live battles already voted on still count."
@@ -346,7 +353,7 @@ class ArenaService(RaterActions, LiveActions):
         if action not in LEAK_ACTIONS:
             raise InvalidInput("Choose “redact” or “exclude”.")
         with self.uow_factory() as uow:
-            evaluation = uow.arena.get_evaluation(info.id)
+            evaluation = _stored_evaluation(uow, info.id)
             words = unique_words([*evaluation.leak_words, *parse_words(extra_words)])
             evaluation.leak_words, evaluation.leak_action = words, action
             flagged = 0
@@ -376,7 +383,7 @@ class ArenaService(RaterActions, LiveActions):
             raise InvalidInput("Use at least 100 bootstrap rounds.")
         info = self.evaluation(evaluation_id)
         with self.uow_factory() as uow:
-            action = uow.arena.get_evaluation(info.id).leak_action
+            action = _stored_evaluation(uow, info.id).leak_action
             votes = uow.arena.vote_rows(info.id)
             contestants = [(c.id, c.label) for c in uow.arena.contestants(info.id)]
             usage = uow.arena.answer_usage(info.id)

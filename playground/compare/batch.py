@@ -299,8 +299,9 @@ class BatchService:
         names = list(meta.get("column_names") or [c.model_key for c in columns])
         cells = [[BatchCell(model_name=n) for n in names] for _ in inputs]
         for gen in sorted(generations, key=lambda g: g.id):  # a later attempt wins
-            if 0 <= gen.row_index < len(cells) and 0 <= gen.position < len(names):
-                cells[gen.row_index][gen.position] = BatchCell(
+            row_index = gen.row_index
+            if row_index is not None and 0 <= row_index < len(cells) and 0 <= gen.position < len(names):
+                cells[row_index][gen.position] = BatchCell(
                     status=gen.status,
                     output=gen.output,
                     error=gen.error,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
 from playground.generation import GenerationRecorder, GenerationUpdate
@@ -55,7 +55,7 @@ def stream_requests(
     run_id: int,
     requests: Sequence[StreamRequest],
     cancel: threading.Event | None = None,
-) -> Iterator[list[ColumnState]]:
+) -> Generator[list[ColumnState], None, None]:
     """Yield snapshots (one state per request, in order); the last one has every request done."""
     updates: queue.Queue = queue.Queue()
     cancel = cancel or threading.Event()

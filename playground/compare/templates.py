@@ -71,6 +71,8 @@ class TemplateService:
             if template is None:
                 raise InvalidInput(f"There is no template named {name!r}.")
             version = uow.templates.latest_version(template.id)
+            if version is None:  # deleted meanwhile (saving always adds a version)
+                raise InvalidInput(f"There is no template named {name!r}.")
             return TemplateInfo(name, version.version, version.id, version.body, list(version.variables))
 
     def version(self, version_id: int) -> TemplateInfo | None:

@@ -219,6 +219,8 @@ class FinetuneService:
     def _launch(self, job_id: int, preflight: bool) -> None:
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(job_id)
+        # Every caller has just moved the job into an active status, and active jobs cannot be deleted.
+        assert job is not None
         folder = Path(job.job_dir)
         env = dict(os.environ)
         env["PLAYGROUND_HOME"] = str(self.settings.home)

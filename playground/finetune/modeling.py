@@ -131,7 +131,7 @@ def load_for_training(folder: Path, config: TrainingConfig, where: Placement) ->
     if where.four_bit:
         model = prepare_model_for_kbit_training(model, use_gradient_checkpointing=where.device == "cuda")
     elif where.device == "cuda":
-        model = model.to("cuda")
+        model = model.to("cuda")  # type: ignore[arg-type]  # transformers: @wraps(Module.to) hides the bound self
     model.config.use_cache = False
     return get_peft_model(model, lora_config(config)), tokenizer
 

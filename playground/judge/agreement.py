@@ -93,18 +93,21 @@ class VerdictAgreement:
 
 def verdict_agreement(human_labels: Mapping[int, Sequence[str]], judge: Mapping[int, str | None]) -> VerdictAgreement:
     """``human_labels``: battle → rater labels; ``judge``: battle → "a" | "b" | "tie" | None."""
-    humans, judged, split, undecided = [], [], 0, 0
+    humans: list[str] = []
+    judged: list[str] = []
+    split = undecided = 0
     for battle, labels in human_labels.items():
         if battle not in judge or not labels:
             continue
         majority = human_majority(labels)
+        verdict = judge[battle]
         if majority is None:
             split += 1
-        elif judge[battle] not in VERDICTS:
+        elif verdict is None or verdict not in VERDICTS:
             undecided += 1
         else:
             humans.append(majority)
-            judged.append(judge[battle])
+            judged.append(verdict)
     agreed = sum(h == j for h, j in zip(humans, judged))
     n = len(humans)
     return VerdictAgreement(

@@ -183,6 +183,8 @@ def battles_for(uow_factory: Callable[[], UnitOfWork], evaluation_id: int) -> li
                 uow.arena.get_answer(stored[row["id"]].answer_a_id),
                 uow.arena.get_answer(stored[row["id"]].answer_b_id),
             )
+            if a is None or b is None:  # the evaluation was deleted meanwhile
+                raise InvalidInput("That Arena evaluation no longer exists. Refresh the list.")
             battles.append(
                 Battle(
                     row["id"],

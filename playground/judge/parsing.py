@@ -156,9 +156,9 @@ def parse_score(reply: str) -> Parsed:
             problems.append("the reply lists several scores instead of choosing one")
         if not values and not problems:
             for line in _end_lines(text):
-                match = _BARE_SCORE.match(line)
-                if match:
-                    _collect(_score_value(match.group("num"), match.group("den")), values, problems)
+                bare = _BARE_SCORE.match(line)
+                if bare:
+                    _collect(_score_value(bare.group("num"), bare.group("den")), values, problems)
     reason = json_reason or _reason(text, _LABELLED_SCORE)
     return _decide(values, problems, reason, "score")
 

@@ -124,6 +124,14 @@ def ask(
     return result
 
 
+def _side(one: Asked) -> str | None:
+    """The side ("a", "b" or "tie") a pairwise question settled on; None unless its reply parsed."""
+    if one.status != GenerationStatus.OK:
+        return None
+    assert isinstance(one.value, str)  # an OK Asked from parse_verdict holds "a", "b" or "tie"
+    return one.value
+
+
 @dataclass
 class _Tally:
     """How a judging run's steps came out so far (saved to the job after each step)."""
@@ -258,8 +266,10 @@ class JobRunner:
     ) -> Iterator[JudgeProgress]:
         def work(battle: Battle, index: int) -> str:
             asked = []
-            for order, (first, second) in enumerate(((battle.text_a, battle.text_b), (battle.text_b, battle.text_a))):
-                messages = prompts.pair_messages(battle.question, first, second)
+            for order, (shown_first, shown_second) in enumerate(
+                ((battle.text_a, battle.text_b), (battle.text_b, battle.text_a))
+            ):
+                messages = prompts.pair_messages(battle.question, shown_first, shown_second)
                 one = ask(
                     self.recorder,
                     run_id,
@@ -276,8 +286,9 @@ class JobRunner:
                     break
             if any(a.status == GenerationStatus.CANCELLED for a in asked):
                 return GenerationStatus.CANCELLED
-            first = asked[0].value if asked[0].status == GenerationStatus.OK else None
-            second = FLIP[asked[1].value] if len(asked) > 1 and asked[1].status == GenerationStatus.OK else None
+            first = _side(asked[0])
+            second_seen = _side(asked[1]) if len(asked) > 1 else None
+            second = FLIP[second_seen] if second_seen is not None else None
             failed = any(a.status == GenerationStatus.ERROR for a in asked)
             status = GenerationStatus.ERROR if failed else (GenerationStatus.OK if first and second else UNPARSED)
             bias = None if status != GenerationStatus.OK else first != second

@@ -69,6 +69,7 @@ class JudgeService:
     def rubric_choices(self, selected: int | None = None) -> tuple[list[tuple[str, int]], int]:
         """Every saved version and the one to show: ``selected`` if it still exists, else the default."""
         default = self.get_rubric(None)  # saved as version 1 the first time
+        assert default.id is not None  # the default comes back saved, so it has its row's id
         choices = self.list_rubrics()
         ids = [rubric_id for _, rubric_id in choices]
         return choices, selected if selected is not None and selected in ids else default.id
@@ -168,7 +169,9 @@ class JudgeService:
         found = targets.items_for(self.uow_factory, kind, target)
         job_id, run_id = self._open_job(RUBRIC, kind, target, judge_key, rubric)
         with self.uow_factory() as uow:
-            uow.judge.get_job(job_id).total = len(found) * len(rubric.criteria)
+            job = uow.judge.get_job(job_id)
+            assert job is not None  # just added by _open_job, and jobs are never deleted
+            job.total = len(found) * len(rubric.criteria)
         yield from self.runner.grade(job_id, run_id, judge_key, rubric, found, cancel or threading.Event(), constrained)
 
     def judge_battles(
@@ -181,7 +184,9 @@ class JudgeService:
         battles = targets.battles_for(self.uow_factory, target)
         job_id, run_id = self._open_job(PAIRWISE, "arena", target, judge_key, None)
         with self.uow_factory() as uow:
-            uow.judge.get_job(job_id).total = len(battles)
+            job = uow.judge.get_job(job_id)
+            assert job is not None  # just added by _open_job, and jobs are never deleted
+            job.total = len(battles)
         yield from self.runner.pairwise(job_id, run_id, judge_key, battles, cancel or threading.Event(), constrained)
 
     # ---- results -----------------------------------------------------------------------------------

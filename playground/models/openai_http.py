@@ -110,7 +110,8 @@ def http_error_message(
 
 
 def _connect_error_message(err: Exception, base_url: str) -> str:
-    causes, cause = [], err
+    causes: list[BaseException] = []
+    cause: BaseException | None = err
     while cause is not None and len(causes) < 10:
         causes.append(cause)
         cause = cause.__cause__ or cause.__context__

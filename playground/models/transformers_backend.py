@@ -6,7 +6,7 @@ import logging
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from playground.errors import GenerationError, ModelLoadError
 from playground.models.base import (
@@ -19,6 +19,10 @@ from playground.models.base import (
 from playground.models.gguf_convert import convert_gguf
 from playground.models.types import GenerationParams, GenerationStream, Message, ModelSpec
 from playground.models.validation import is_gguf_file, validate_adapter_folder, validate_hf_folder
+
+if TYPE_CHECKING:
+    from peft import PeftModel
+    from transformers import PreTrainedModel
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +68,7 @@ class TransformersBackend(Backend):
 
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(folder))
-            model = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
+            model: PreTrainedModel | PeftModel = AutoModelForCausalLM.from_pretrained(str(folder), dtype=torch.float32)
             if self.spec.adapter_path:
                 from peft import PeftModel
 

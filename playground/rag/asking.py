@@ -4,13 +4,23 @@ documents), each saved with its sources for History. Mixed into ``DocumentsServi
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from playground.errors import InvalidInput
 from playground.models.types import GenerationParams, Usage
 from playground.rag import answering
 from playground.rag.retrieval import RetrievalSettings, Retrieved, hybrid_search, query_terms
+
+if TYPE_CHECKING:
+    from playground.generation import GenerationRecorder
+    from playground.models.registry import ModelRegistry
+    from playground.rag.embedding import Embedder
+    from playground.rag.index import VectorIndex
+    from playground.rag.keyword_index import KeywordIndex
+    from playground.rag.service import CollectionInfo
+    from storage import UnitOfWork
 
 
 @dataclass
@@ -28,6 +38,18 @@ class AskUpdate:
 
 class AskingMixin:
     """Needs ``get_collection``, ``embedder_factory``, ``index``, ``keywords``, ``registry``, ``recorder``, ``uow_factory``."""
+
+    # Provided by ``DocumentsService``; declared here (annotations only) for the type checker.
+    embedder_factory: Callable[[str], Embedder]
+    index: VectorIndex
+    keywords: KeywordIndex
+    registry: ModelRegistry
+    recorder: GenerationRecorder
+    uow_factory: Callable[[], UnitOfWork]
+
+    if TYPE_CHECKING:
+
+        def get_collection(self, collection_id: int | None) -> CollectionInfo: ...
 
     # ---- retrieval and answers ---------------------------------------------------------
     def retrieve(self, collection_id: int, question: str, settings: RetrievalSettings) -> list[Retrieved]:
@@ -108,7 +130,7 @@ class AskingMixin:
                 citations=[],
             )
             question_id = row.id
-        final = None
+        final: AskUpdate | None = None
         for update in self.recorder.stream(
             run_id, model_key, answering.rag_messages(question, sources), params, position=0, cancel=cancel
         ):
@@ -117,6 +139,7 @@ class AskingMixin:
                 update.text, sources, update.done, valid, invalid, update.usage, update.error, question_id, "with"
             )
             yield final
+        assert final is not None  # recorder.stream always ends with a final update
         with self.uow_factory() as uow:
             uow.rag_questions.update(question_id, answer=final.text, citations=final.citations)
         if not with_without or (cancel is not None and cancel.is_set()):

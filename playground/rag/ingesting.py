@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +21,13 @@ from storage.orm import utc_now
 from storage.orm_rag import DOCUMENT_INDEXING, DOCUMENT_READY
 
 if TYPE_CHECKING:
+    from playground.rag.config import RagConfig
+    from playground.rag.embedding import Embedder
+    from playground.rag.index import VectorIndex
+    from playground.rag.keyword_index import KeywordIndex
+    from playground.rag.parsing import ParsedDocument
     from playground.rag.service import CollectionInfo
+    from storage import UnitOfWork
 
 log = logging.getLogger(__name__)
 DUPLICATE_CHOICES = ("skip", "replace")
@@ -47,6 +53,21 @@ class StoredDocument:
 
 class IngestMixin:
     """Needs ``get_collection``, ``parse``, ``embedder_factory``, ``config``, ``index``, ``keywords``, ``uow_factory``, ``_lock``."""
+
+    # Provided by ``DocumentsService``; declared here (annotations only) for the type checker.
+    embedder_factory: Callable[[str], Embedder]
+    config: RagConfig
+    index: VectorIndex
+    keywords: KeywordIndex
+    uow_factory: Callable[[], UnitOfWork]
+
+    if TYPE_CHECKING:
+
+        def get_collection(self, collection_id: int | None) -> CollectionInfo: ...
+
+        def parse(self, path: str | Path, filename: str | None = None) -> ParsedDocument: ...
+
+        def _lock(self, collection_id: int) -> threading.Lock: ...
 
     # ---- preview ------------------------------------------------------------------------
     def preview(self, collection_id: int | None, paths: Sequence[str]) -> list[dict]:
@@ -238,9 +259,7 @@ class IngestMixin:
                     [c.text for c in chunks],
                     max_tokens=embed_max_tokens,
                     batch_size=self.config.embed_batch,
-                    progress=(lambda done, total, report=report: notify(report, done, total, f"{done}/{total} chunks"))
-                    if report
-                    else None,
+                    progress=_chunk_progress(report),
                     cancel=cancel,
                 )
                 prepared.append((document.id, chunks, vectors))
@@ -255,6 +274,13 @@ class IngestMixin:
             self.index.drop(info.id)  # reloaded from the new rows on the next query
             self.keywords.drop(info.id)
         return f"Settings saved; re-indexed {len(prepared)} file(s) into {total} chunks."
+
+
+def _chunk_progress(report: OnProgress | None) -> Callable[[int, int], None] | None:
+    """The embedder's chunk counts as progress of one file (None when nobody listens)."""
+    if report is None:
+        return None
+    return lambda done, total: notify(report, done, total, f"{done}/{total} chunks")
 
 
 def _chunk_rows(collection_id: int, document_id: int, chunks, vectors: np.ndarray) -> list[dict]:

@@ -238,6 +238,7 @@ def _parse_docx(filename: str, data: bytes):
             )
     import docx
     from docx.oxml.ns import qn
+    from docx.text.paragraph import Paragraph
 
     try:
         document = docx.Document(io.BytesIO(data))
@@ -251,7 +252,7 @@ def _parse_docx(filename: str, data: bytes):
     body = document.element.body
     for block in body.iterchildren():
         if block.tag == qn("w:p"):
-            paragraph = docx.text.paragraph.Paragraph(block, document)
+            paragraph = Paragraph(block, document)
             text = paragraph.text.strip()
             style = (paragraph.style.name if paragraph.style is not None else "") or ""
             if text:
