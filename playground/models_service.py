@@ -14,6 +14,7 @@ from playground.models.base import BackendFactory
 from playground.models.discovery import scan_folder
 from playground.models.factory import make_backend_factory
 from playground.models.registry import ModelRegistry, entry_key
+from playground.models.secrets import ENV_NAME, KeyPolicy, SecretStore, origin_of
 from playground.models.types import BackendKind, GenerationParams, Message, ModelSource, ModelSpec, Price
 from playground.models.validation import (
     existing_path,
@@ -67,11 +68,13 @@ class ModelsService:
         registry: ModelRegistry,
         uow_factory: Callable[[], UnitOfWork],
         recorder: GenerationRecorder,
+        keys: KeyPolicy | None = None,
     ):
         self.settings = settings
         self.registry = registry
         self.uow_factory = uow_factory
         self.recorder = recorder
+        self.keys = keys or KeyPolicy(settings.key_vars, first_key_origins(uow_factory))
 
     # ---- listing -----------------------------------------------------------------
     def list_models(self) -> list[ModelRow]:
@@ -158,8 +161,10 @@ class ModelsService:
         if not model:
             raise InvalidInput("Please enter the model name the endpoint expects (e.g. gpt-4o-mini, llama3.2).")
         env = (api_key_env or "").strip()
-        if env and not env.replace("_", "").isalnum():
+        if env and not ENV_NAME.fullmatch(env):
             raise InvalidInput("The environment variable name may contain only letters, digits and underscores.")
+        if env:
+            self.keys.check(env, url)  # the same check the backend makes before each request
         return url, model, env
 
     def test_endpoint(self, base_url: str, remote_model: str, api_key_env: str = "", api_key: str = "") -> str:
@@ -170,6 +175,8 @@ class ModelsService:
         backend = OpenAIHTTPBackend(
             self._endpoint_spec(model, url, model, env, None),
             api_key=(api_key or "").strip() or None,
+            key_origin=origin_of(url),
+            keys=self.keys,
             timeout_s=min(self.settings.http_timeout_s, 30.0),
         )
         backend.load()
@@ -193,7 +200,13 @@ class ModelsService:
         price_in, price_out = _optional_price(price_input_per_m, price_output_per_m)
         with self.uow_factory() as uow:
             self._unique_name(uow, label)
-            endpoint = uow.endpoints.by_name(label) or uow.endpoints.add(
+            endpoint = uow.endpoints.by_name(label)
+            if endpoint is not None and (endpoint.base_url, endpoint.api_key_env) != (url, env or None):
+                # Reusing it would send this model's requests (and a typed key) to another address.
+                raise InvalidInput(
+                    f"An endpoint named {label!r} already exists with another address. Choose another name."
+                )
+            endpoint = endpoint or uow.endpoints.add(
                 name=label,
                 base_url=url,
                 api_key_env=env or None,
@@ -206,7 +219,8 @@ class ModelsService:
             entry_id = entry.id
         key = entry_key(entry_id)
         if (api_key or "").strip():
-            self.registry.secrets.set(key, api_key.strip())  # memory only, never the database
+            # Memory only, never the database, and bound to the origin it was typed for.
+            self.registry.secrets.set(key, api_key.strip(), origin_of(url))
         log.info("Added endpoint model %s at %s (model %s)", label, url, model)
         return self.registry.get_spec(key)
 
@@ -274,14 +288,29 @@ class ModelsService:
         yield from self.recorder.stream(run_id, key, [Message("user", prompt)], params, cancel=cancel)
 
 
+def first_key_origins(uow_factory: Callable[[], UnitOfWork]) -> Callable[[str], str | None]:
+    """For ``KeyPolicy``: the origin of the first saved endpoint using a variable, which binds it."""
+
+    def lookup(name: str) -> str | None:
+        with uow_factory() as uow:
+            saved = sorted((e.id, e.base_url) for e in uow.endpoints.list() if e.api_key_env == name)
+        if not saved:
+            return None
+        try:
+            return origin_of(saved[0][1])
+        except ValueError:
+            return saved[0][1]  # not a web address: it matches nothing, so the variable is sent nowhere
+
+    return lookup
+
+
 def build_models_service(
     settings: Settings,
     uow_factory: Callable[[], UnitOfWork],
     backends: Mapping[BackendKind, BackendFactory] | None = None,
 ) -> ModelsService:
     """``backends`` replaces the real backend of those kinds (the fast tests pass the fake)."""
-    from playground.models.secrets import SecretStore
-
     secrets = SecretStore()
-    registry = ModelRegistry(settings, uow_factory, make_backend_factory(settings, secrets, backends), secrets)
-    return ModelsService(settings, registry, uow_factory, GenerationRecorder(registry, uow_factory))
+    keys = KeyPolicy(settings.key_vars, first_key_origins(uow_factory))
+    registry = ModelRegistry(settings, uow_factory, make_backend_factory(settings, secrets, backends, keys), secrets)
+    return ModelsService(settings, registry, uow_factory, GenerationRecorder(registry, uow_factory), keys)

@@ -6,16 +6,21 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from playground.models.base import Backend, BackendFactory
-from playground.models.secrets import SecretStore
+from playground.models.secrets import KeyPolicy, SecretStore
 from playground.models.types import BackendKind, ModelSpec
 from playground.settings import Settings
 
 
 def make_backend_factory(
-    settings: Settings, secrets: SecretStore, overrides: Mapping[BackendKind, BackendFactory] | None = None
+    settings: Settings,
+    secrets: SecretStore,
+    overrides: Mapping[BackendKind, BackendFactory] | None = None,
+    keys: KeyPolicy | None = None,
 ) -> BackendFactory:
-    """The real backends, except the kinds in ``overrides`` (tests inject a fake there)."""
+    """The real backends, except the kinds in ``overrides`` (tests inject a fake there). ``keys``
+    decides which API-key variables an endpoint may send, and where (default: the settings alone)."""
     replaced = dict(overrides or {})
+    policy = keys or KeyPolicy(settings.key_vars)
 
     def build(spec: ModelSpec) -> Backend:
         if spec.backend in replaced:
@@ -37,7 +42,9 @@ def make_backend_factory(
             from playground.models.openai_http import OpenAIHTTPBackend
 
             timeout = float(spec.extra.get("timeout_s") or settings.http_timeout_s)
-            return OpenAIHTTPBackend(spec, api_key=secrets.get(spec.key), timeout_s=timeout)
+            return OpenAIHTTPBackend(
+                spec, api_key=secrets.get(spec.key), key_origin=secrets.origin(spec.key), keys=policy, timeout_s=timeout
+            )
         raise ValueError(f"unknown backend {spec.backend!r}")
 
     return build

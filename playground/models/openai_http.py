@@ -5,124 +5,38 @@ from __future__ import annotations
 import json
 import logging
 import os
-import socket
 import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 
 from playground.errors import EndpointError
 from playground.models.base import Backend, UsageClock, chat_messages
+from playground.models.openai_wire import (  # re-exported: callers and tests import them from here
+    SSE_DONE,
+    NotOpenAIResponse,
+    chat_completions_url,
+    connect_error_message,
+    http_error_message,
+    normalize_base_url,
+    parse_sse_line,
+    server_error_message,
+    v1_hint,
+)
+from playground.models.secrets import KeyPolicy, mask_secrets, origin_of
 from playground.models.types import GenerationParams, GenerationStream, Message, ModelSpec
 
 log = logging.getLogger(__name__)
 
-SSE_DONE = "[DONE]"
-SSE_FIELDS = ("data", "event", "id", "retry")
-SNIPPET_CHARS = 200
 
-
-class NotOpenAIResponse(ValueError):
-    """Something an OpenAI-compatible server would never send (an HTML page, plain text)."""
-
-
-def normalize_base_url(url: str | None) -> str:
-    """The base URL without spaces, trailing slashes or a pasted ``/chat/completions``."""
-    base = (url or "").strip().rstrip("/")
-    if base.endswith("/chat/completions"):
-        base = base[: -len("/chat/completions")].rstrip("/")
-    return base
-
-
-def chat_completions_url(base_url: str) -> str:
-    return normalize_base_url(base_url) + "/chat/completions"
-
-
-def v1_hint(base_url: str) -> str:
-    base = normalize_base_url(base_url)
-    if "/v1" in urlparse(base).path:
-        return ""
-    return f" Most servers expect the base URL to end in /v1: try {base}/v1."
-
-
-def parse_sse_line(line: str) -> dict[str, Any] | str | None:
-    """One line of a server-sent event stream: its JSON payload, ``SSE_DONE``, or None for a
-    line that carries nothing (blank, comment, keep-alive, event/id/retry field)."""
-    line = line.lstrip("\ufeff").rstrip("\r\n")
-    if not line.strip() or line.startswith(":"):
-        return None
-    field, _, value = line.partition(":")
-    if field not in SSE_FIELDS:
-        raise NotOpenAIResponse(f"not a server-sent event line: {line[:80]!r}")
-    value = value.strip()
-    if field != "data" or not value:
-        return None
-    if value == SSE_DONE:
-        return SSE_DONE
+def _origin_or_none(url: str) -> str | None:
     try:
-        payload = json.loads(value)
-    except ValueError as err:
-        raise NotOpenAIResponse(f"data is not JSON: {value[:80]!r}") from err
-    if not isinstance(payload, dict):
-        raise NotOpenAIResponse(f"data is not a JSON object: {value[:80]!r}")
-    return payload
-
-
-def server_error_message(body: str) -> str | None:
-    """The human part of a JSON error body (OpenAI's error.message, FastAPI's detail), cut short."""
-    try:
-        data = json.loads(body)
+        return origin_of(url)
     except ValueError:
         return None
-    if not isinstance(data, dict):
-        return None
-    error = data.get("error")
-    text = error.get("message") if isinstance(error, dict) else error
-    text = text or data.get("detail") or data.get("message")
-    if not text:
-        return None
-    text = text if isinstance(text, str) else json.dumps(text)
-    return " ".join(text.split())[:SNIPPET_CHARS]
-
-
-def http_error_message(
-    status: int, server_message: str | None, *, base_url: str, model: str | None, key_sent: bool, key_env: str | None
-) -> str:
-    detail = f" The server said: {server_message}" if server_message else ""
-    if status in (401, 403):
-        env = f" or the environment variable {key_env}" if key_env else ""
-        if not key_sent:
-            where = f"set the environment variable {key_env}" if key_env else "enter one for this endpoint"
-            return f"{base_url} needs an API key (HTTP {status}) but none was sent: {where}.{detail}"
-        return f"{base_url} rejected the API key (HTTP {status}). Check the key{env}.{detail}"
-    if status == 404:
-        wrong = f"the URL is wrong or the server does not know the model {model!r}"
-        return f"{chat_completions_url(base_url)} was not found (HTTP 404): {wrong}.{v1_hint(base_url)}{detail}"
-    if status == 429:
-        return f"{base_url} is rate limiting requests (HTTP 429). Wait a moment and try again.{detail}"
-    if status >= 500:
-        return f"{base_url} had a server error (HTTP {status}).{detail}"
-    return f"{base_url} refused the request (HTTP {status}).{detail}"
-
-
-def _connect_error_message(err: Exception, base_url: str) -> str:
-    causes: list[BaseException] = []
-    cause: BaseException | None = err
-    while cause is not None and len(causes) < 10:
-        causes.append(cause)
-        cause = cause.__cause__ or cause.__context__
-    text = " ".join(str(c) for c in causes).lower()
-    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "refused" in text:
-        return f"Could not connect to {base_url}: nothing is listening there. Is the server running?"
-    dns_words = ("name or service not known", "nodename nor servname", "name resolution", "getaddrinfo")
-    if any(isinstance(c, socket.gaierror) for c in causes) or any(w in text for w in dns_words):
-        host = urlparse(base_url).hostname
-        return f"Could not find the host {host!r} of {base_url} (DNS lookup failed). Check the address."
-    return f"Could not connect to {base_url}: {err}"
 
 
 class _Hidden:
@@ -153,20 +67,28 @@ class OpenAIHTTPBackend(Backend):
         spec: ModelSpec,
         *,
         api_key: str | None = None,
+        key_origin: str | None = None,
+        keys: KeyPolicy | None = None,
         timeout_s: float = 60.0,
         client: httpx.Client | None = None,
     ):
+        """``api_key``: a key typed in the UI, sent only to ``key_origin`` (default: this endpoint's
+        origin now). A key from ``spec.api_key_env`` is read per request through ``keys``."""
         super().__init__(spec)
         self.base_url = normalize_base_url(spec.base_url)
         self.url = chat_completions_url(self.base_url)
         self.timeout_s = timeout_s
         self._runtime_key = _Hidden(api_key.strip()) if api_key and api_key.strip() else None
+        self._key_origin = key_origin or (_origin_or_none(self.url) if self._runtime_key else None)
+        self._keys = keys or KeyPolicy.from_env()
         self._given_client = client
         self._client: httpx.Client | None = None
         self._send_stream_options = True
+        self._key_sent = False
 
     def __repr__(self) -> str:
-        source = "runtime" if self._runtime_key else ("env" if self._api_key() else "none")
+        env_set = bool(self.spec.api_key_env and (os.environ.get(self.spec.api_key_env) or "").strip())
+        source = "runtime" if self._runtime_key else ("env" if env_set else "none")
         where = f"key={self.spec.key!r}, base_url={self.base_url!r}, model={self.spec.remote_model!r}"
         return f"OpenAIHTTPBackend({where}, api_key={source})"
 
@@ -229,11 +151,24 @@ class OpenAIHTTPBackend(Backend):
 
     # ---- request side ----
     def _api_key(self) -> str | None:
+        """The key for a request to ``self.url``; raises rather than send one to another origin."""
         if self._runtime_key is not None:
+            origin = _origin_or_none(self.url)
+            if origin is None or origin != self._key_origin:
+                raise self._fail(
+                    f"The API key typed for {self._key_origin} is not sent to {origin or self.url}. "
+                    "Enter the key again for this endpoint."
+                )
             return self._runtime_key.value
         if self.spec.api_key_env:
-            return (os.environ.get(self.spec.api_key_env) or "").strip() or None
+            return self._keys.env_key(self.spec.api_key_env, self.url)  # refused names and origins raise
         return None
+
+    def _secret_values(self) -> list[str | None]:
+        """Every value that must never appear in a message, whether or not it may be sent."""
+        env = os.environ.get(self.spec.api_key_env) if self.spec.api_key_env else None
+        runtime = self._runtime_key.value if self._runtime_key else None
+        return [runtime, env, env.strip() if env else None]
 
     def _headers(self) -> dict[str, str]:
         key = self._api_key()
@@ -265,9 +200,11 @@ class OpenAIHTTPBackend(Backend):
     def _send(self, body: dict[str, Any], *, stream: bool) -> httpx.Response:
         assert self._client is not None
         headers = self._headers()
+        self._key_sent = bool(headers)
         try:
             request = self._client.build_request("POST", self.url, json=body, headers=headers, timeout=self.timeout_s)
-            return self._client.send(request, stream=stream)
+            # Never follow a redirect: it would carry the request, key included, to wherever it points.
+            return self._client.send(request, stream=stream, follow_redirects=False)
         except httpx.TransportError as err:
             raise self._transport_error(err, chunks=None) from err
 
@@ -290,7 +227,7 @@ class OpenAIHTTPBackend(Backend):
             body = ""
         finally:
             response.close()
-        message = server_error_message(body)
+        message = server_error_message(self._scrub(body))  # masked before it is cut short
         if response.is_redirect:
             message = f"it redirects to {response.headers.get('location')}; use that address instead."
         raise self._fail(
@@ -299,7 +236,7 @@ class OpenAIHTTPBackend(Backend):
                 message,
                 base_url=self.base_url,
                 model=self.spec.remote_model,
-                key_sent=bool(self._api_key()),
+                key_sent=self._key_sent,
                 key_env=self.spec.api_key_env,
             )
         )
@@ -334,7 +271,7 @@ class OpenAIHTTPBackend(Backend):
 
     def _take_chunk(self, payload: dict[str, Any], tally: _Tally) -> str:
         if payload.get("error"):
-            said = server_error_message(json.dumps(payload)) or "an unknown error"
+            said = server_error_message(self._scrub(json.dumps(payload))) or "an unknown error"
             raise self._fail(f"{self.base_url} reported an error mid-answer after {tally.chunks} chunks: {said}")
         if isinstance(payload.get("usage"), dict):
             tally.usage = payload["usage"]
@@ -380,14 +317,13 @@ class OpenAIHTTPBackend(Backend):
                 return self._fail(f"{self.base_url} went silent for over {self.timeout_s:g} s after {chunks} chunks.")
             return self._fail(f"{self.base_url} did not answer within {self.timeout_s:g} s.")
         if isinstance(err, httpx.ConnectError):
-            return self._fail(_connect_error_message(err, self.base_url))
+            return self._fail(connect_error_message(err, self.base_url))
         if chunks is not None:
             return self._fail(f"The connection to {self.base_url} broke off mid-answer after {chunks} chunks.")
         return self._fail(f"{self.base_url} closed the connection without answering ({type(err).__name__}).")
 
     def _scrub(self, text: str) -> str:
-        key = self._api_key()
-        return text.replace(key, "<hidden>") if key else text  # a server may echo the key back
+        return mask_secrets(text, self._secret_values())  # a server may echo the key back
 
     def _fail(self, message: str) -> EndpointError:
         message = self._scrub(message)

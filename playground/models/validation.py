@@ -85,6 +85,21 @@ def validate_base_url(raw: str) -> str:
         raise InvalidInput(
             f"{raw!r} is not a web address. It should look like http://127.0.0.1:8000/v1 or https://api.openai.com/v1."
         )
+    try:
+        parsed.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as err:
+        raise InvalidInput(f"{raw!r} has a port that is not a number (e.g. http://127.0.0.1:8000/v1).") from err
+    if parsed.username is not None or parsed.password is not None:
+        # The URL is saved and shown in the Models table: a password in it would be shown to everyone.
+        raise InvalidInput(
+            "Leave the user name and password out of the base URL: it is saved and shown in the model list. "
+            "Put the key in an API-key environment variable or the API key field instead."
+        )
+    if parsed.query or parsed.fragment:
+        raise InvalidInput(
+            "The base URL should have no ?query or #part (a key in it would be saved and shown). "
+            "Enter just the address, e.g. https://api.openai.com/v1."
+        )
     return url
 
 

@@ -39,12 +39,12 @@ def final(updates):
 
 
 def test_endpoint_added_tried_and_recorded_without_storing_the_key(services, llama_server, monkeypatch):
-    monkeypatch.setenv("PG_TEST_KEY", "sk-env-secret-123")
+    monkeypatch.setenv("PG_TEST_API_KEY", "sk-env-secret-123")
     spec = services.models.add_endpoint(
         "Local server",
         llama_server,
         "smollm2",
-        api_key_env="PG_TEST_KEY",
+        api_key_env="PG_TEST_API_KEY",
         api_key="sk-typed-secret-456",
         price_input_per_m=1.0,
         price_output_per_m=2.0,
@@ -64,7 +64,7 @@ def test_endpoint_added_tried_and_recorded_without_storing_the_key(services, lla
         assert gen.cost_usd is None or gen.cost_usd > 0
     dump = "\n".join(line for line in services.engine.raw_connection().driver_connection.iterdump())
     assert "sk-typed-secret-456" not in dump and "sk-env-secret-123" not in dump
-    assert "PG_TEST_KEY" in dump  # the variable's name is what is saved
+    assert "PG_TEST_API_KEY" in dump  # the variable's name is what is saved
 
 
 def test_local_model_generation_is_recorded_with_exact_usage(services):

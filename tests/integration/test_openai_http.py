@@ -18,7 +18,7 @@ from tests.integration.servers import (
     stop_process,
 )
 
-KEY_ENV = "PLAYGROUND_TEST_OPENAI_KEY"
+KEY_ENV = "PLAYGROUND_TEST_OPENAI_API_KEY"  # an allowed name: *_API_KEY (issue 12)
 ENV_KEY = "sk-from-env-0123456789"
 RUNTIME_KEY = "sk-typed-at-runtime-9876543210"
 QUESTION = [Message("user", "Tell me a short story about a cat who learns to sail.")]
