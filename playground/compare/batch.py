@@ -32,6 +32,7 @@ from playground.models.types import Message
 from playground.progress import Progress, tracked_run
 from playground.settings import Settings
 from playground.statuses import GenerationStatus, RunStatus
+from playground.zip_safety import ArchiveLimits
 
 if TYPE_CHECKING:
     from playground.compare.service import CompareService
@@ -174,8 +175,9 @@ class BatchService:
 
     # ---- checks --------------------------------------------------------------------
     def load(self, path: str | Path, filename: str | None = None) -> Table:
-        table = load_table(path, filename)
-        check_table(table, row_limit=self.settings.batch_row_limit)
+        limit = self.settings.batch_row_limit
+        table = load_table(path, filename, row_limit=limit, archive=ArchiveLimits.from_settings(self.settings))
+        check_table(table, row_limit=limit)
         return table
 
     def prepare(

@@ -2,30 +2,49 @@
 message for every way a file can be unusable.
 
 Errors are raised as InvalidInput before anything runs, so a bad file never leaves a
-half-made run behind.
+half-made run behind. Files are read row by row: past the row limit rows are only counted
+(up to ``COUNT_BEYOND_LIMIT`` times the limit), never kept, so a long file costs little.
 """
 
 from __future__ import annotations
 
 import csv
-import io
+import itertools
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-from playground import text_decoding
+from playground import text_decoding, text_stream
+from playground.compare.batch_xlsx import first_sheet, sheet_records
 from playground.errors import InvalidInput
+from playground.text_stream import Encoding
+from playground.zip_safety import ArchiveLimits
 
 SUPPORTED = (".csv", ".tsv", ".xlsx", ".jsonl")
 ROW_LIMIT_ENV = "PLAYGROUND_BATCH_ROW_LIMIT"
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
+COUNT_BEYOND_LIMIT = 10  # rows past the limit are counted for the message up to this many times the limit
 _SAVE_AS_UTF8 = (
     "In Excel use File → Save As → “CSV UTF-8”; in other editors choose the UTF-8 encoding, then upload it again."
 )
+
+
+class TooManyRows(InvalidInput):
+    """More rows than the limit, found while reading: the rest of the file was not read."""
+
+    def __init__(self, count: int, limit: int, exact: bool):
+        self.count, self.limit, self.exact = count, limit, exact
+        super().__init__(row_limit_message(count, limit, exact))
+
+
+def row_limit_message(
+    count: int, limit: int, exact: bool = True, env: str = ROW_LIMIT_ENV, after: str = "Nothing was run."
+) -> str:
+    counted = f"{count}" if exact else f"more than {count}"
+    return f"This file has {counted} rows; the limit is {limit} ({env}). {after}"
 
 
 @dataclass(frozen=True)
@@ -51,8 +70,18 @@ def read_table(
     return table.rows
 
 
-def load_table(path: str | Path, filename: str | None = None) -> Table:
-    """Read the file, choosing the format by the extension of ``filename`` (else of ``path``)."""
+def load_table(
+    path: str | Path,
+    filename: str | None = None,
+    *,
+    row_limit: int | None = None,
+    archive: ArchiveLimits | None = None,
+    text_fallback: Callable[[Path], Encoding | None] | None = None,
+) -> Table:
+    """Read the file, choosing the format by the extension of ``filename`` (else of ``path``).
+    ``row_limit``: refuse (``TooManyRows``) a file with more rows, without reading it all.
+    ``archive``: what an .xlsx may unpack to. ``text_fallback``: the encoding of a CSV/TSV
+    that is not UTF-8 (default: assume Windows-1252)."""
     path = Path(path)
     name = filename or path.name
     suffix = Path(name).suffix.lower()
@@ -64,15 +93,15 @@ def load_table(path: str | Path, filename: str | None = None) -> Table:
         raise InvalidInput(f"{name} is not a table Playground can read. Upload a .csv, .tsv, .xlsx or .jsonl file.")
     if not path.is_file():
         raise InvalidInput(f"The file {name} could not be found; upload it again.")
-    data = path.read_bytes()
-    if not data.strip():
+    if text_stream.is_blank(path):
         raise InvalidInput(f"{name} is empty.")
     if suffix == ".xlsx":
-        columns, rows, notes = _read_xlsx(path, name)
+        columns, rows, notes = _read_xlsx(path, name, row_limit, archive or ArchiveLimits())
     elif suffix == ".jsonl":
-        columns, rows, notes = _read_jsonl(data, name)
+        columns, rows, notes = _read_jsonl(path, name, row_limit)
     else:
-        columns, rows, notes = _read_delimited(data, name, tab=suffix == ".tsv")
+        fallback = (lambda: text_fallback(path)) if text_fallback is not None else _assume_cp1252(name)
+        columns, rows, notes = _read_delimited(path, name, tab=suffix == ".tsv", row_limit=row_limit, fallback=fallback)
     if not rows:
         raise InvalidInput(f"{name} has a header row but no rows of values.")
     return Table(name, columns, rows, notes)
@@ -82,9 +111,7 @@ def check_table(table: Table, *, row_limit: int | None = None, variables: Sequen
     """Refuse a table that is too long or lacks a column for a template variable; returns
     which column fills each variable."""
     if row_limit is not None and table.row_count > row_limit:
-        raise InvalidInput(
-            f"This file has {table.row_count} rows; the limit is {row_limit} ({ROW_LIMIT_ENV}). Nothing was run."
-        )
+        raise InvalidInput(row_limit_message(table.row_count, row_limit))
     mapping = match_variables(table.columns, variables)
     missing = [v for v in variables if v not in mapping]
     if missing:
@@ -114,12 +141,17 @@ def _loose(name: str) -> str:
 
 # ---- formats ---------------------------------------------------------------------------
 def _rows_from_records(
-    records: Iterable[tuple[int, Sequence[Any]]], name: str, what: str
+    records: Iterable[tuple[int, Sequence[Any]]], name: str, what: str, row_limit: int | None = None
 ) -> tuple[list[str], list[dict[str, str]]]:
-    """Header + value rows (each with its line/row number for messages) into dicts."""
+    """Header + value rows (each with its line/row number for messages) into dicts; past
+    ``row_limit`` rows are only counted, and reading stops at ``RowCounter``'s cap."""
     columns: list[str] | None = None
     rows: list[dict[str, str]] = []
+    counter = RowCounter(row_limit)
     for number, record in records:
+        if columns is not None and counter.full(len(rows)):
+            counter.count(any(_cell_text(v).strip() for v in record))
+            continue
         values = [_cell_text(v) for v in record]
         if not any(v.strip() for v in values):
             continue  # fully blank lines are skipped, header or not
@@ -136,7 +168,32 @@ def _rows_from_records(
         rows.append(dict(zip(columns, values)))
     if columns is None:
         raise InvalidInput(f"{name} is empty.")
+    counter.finish()
     return columns, rows
+
+
+class RowCounter:
+    """Counts the rows past a limit without keeping them, and stops the count at
+    ``COUNT_BEYOND_LIMIT`` times the limit, so a million-row file is never read through."""
+
+    def __init__(self, limit: int | None):
+        self.limit = limit
+        self.over = 0
+
+    def full(self, kept: int) -> bool:
+        return self.limit is not None and kept >= self.limit
+
+    def count(self, non_blank: bool) -> None:
+        if not non_blank or self.limit is None:
+            return
+        self.over += 1
+        cap = self.limit * COUNT_BEYOND_LIMIT
+        if self.limit + self.over > cap:
+            raise TooManyRows(cap, self.limit, exact=False)
+
+    def finish(self) -> None:
+        if self.over and self.limit is not None:
+            raise TooManyRows(self.limit + self.over, self.limit, exact=True)
 
 
 def _header(values: list[str], name: str) -> list[str]:
@@ -153,42 +210,60 @@ def _header(values: list[str], name: str) -> list[str]:
     return columns
 
 
-def _decode_text(data: bytes, name: str) -> tuple[str, list[str]]:
-    if data[:4] == b"PK\x03\x04":
+def _binary(name: str) -> InvalidInput:
+    return InvalidInput(
+        f"{name} is not a text table: it contains binary data. Upload the table itself, saved as CSV UTF-8, XLSX or JSONL."
+    )
+
+
+def _assume_cp1252(name: str) -> Callable[[], Encoding]:
+    note = (
+        f"{name} is not UTF-8, so it was read as Windows-1252 (Western European). "
+        "If accented letters look wrong below, save it as UTF-8 and upload it again."
+    )
+    return lambda: Encoding("cp1252", note, strict_controls=True)
+
+
+def _read_delimited(
+    path: Path, name: str, *, tab: bool, row_limit: int | None, fallback: Callable[[], Encoding | None]
+) -> tuple[list[str], list[dict[str, str]], list[str]]:
+    start = text_stream.head(path)
+    if start[:4] == b"PK\x03\x04":
         raise InvalidInput(
             f"{name} is a zip or Excel workbook, not a text table. If it is an Excel file, name it .xlsx (or export it as CSV UTF-8)."
         )
+
+    def read(lines: Iterator[str], encoding: Encoding):
+        columns, rows, notes = _parse_delimited(lines, name, tab=tab, row_limit=row_limit)
+        return columns, rows, ([encoding.note] if encoding.note else []) + notes
+
     try:
-        decoded = text_decoding.decode_text(data, fallbacks=("cp1252",), scan_bytes=65536)
-    except text_decoding.BinaryData as err:
-        raise InvalidInput(
-            f"{name} is not a text table: it contains binary data. Upload the table itself, saved as CSV UTF-8, XLSX or JSONL."
-        ) from err
-    except text_decoding.UndecodableText as err:
+        return text_stream.read_with(path, text_stream.candidates(start, fallback, "Read as UTF-16 text."), read)
+    except (text_decoding.BinaryData, text_decoding.ControlCharacters) as err:
+        raise _binary(name) from err
+    except text_stream.WrongEncoding as err:
+        if start.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise _binary(name) from err
         raise InvalidInput(
             f"{name} is not UTF-8 text, and it is not Windows-1252 text either. Please save it as UTF-8. {_SAVE_AS_UTF8}"
         ) from err
-    if decoded.encoding == text_decoding.UTF16:
-        return decoded.text, ["Read as UTF-16 text."]
-    if not decoded.is_utf8:
-        return decoded.text, [
-            f"{name} is not UTF-8, so it was read as Windows-1252 (Western European). If accented letters look wrong below, save it as UTF-8 and upload it again."
-        ]
-    return decoded.text, []
 
 
-def _read_delimited(data: bytes, name: str, *, tab: bool) -> tuple[list[str], list[dict[str, str]], list[str]]:
-    text, notes = _decode_text(data, name)
-    if _CONTROL.search(text[:65536]):
-        raise InvalidInput(
-            f"{name} is not a text table: it contains binary data. Upload the table itself, saved as CSV UTF-8, XLSX or JSONL."
-        )
-    delimiter = "\t" if tab else _guess_delimiter(text)
+def _parse_delimited(
+    lines: Iterator[str], name: str, *, tab: bool, row_limit: int | None
+) -> tuple[list[str], list[dict[str, str]], list[str]]:
+    first: list[str] = []
+    for line in lines:  # up to the header, to choose the separator from it
+        first.append(line)
+        if line.strip():
+            break
+    delimiter = "\t" if tab else _guess_delimiter("".join(first[-1:]))
+    notes = []
     if delimiter != "," and not tab:
         notes.append(f"Columns are separated by “{'tab' if delimiter == chr(9) else delimiter}”.")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    reader = csv.reader(itertools.chain(first, lines), delimiter=delimiter)
     try:
-        columns, rows = _rows_from_records(((reader.line_num, rec) for rec in reader), name, "Line")
+        columns, rows = _rows_from_records(((reader.line_num, rec) for rec in reader), name, "Line", row_limit)
     except csv.Error as err:
         raise InvalidInput(f"{name} is not a well-formed table near line {reader.line_num}: {err}.") from err
     return columns, rows, notes
@@ -206,33 +281,18 @@ def _guess_delimiter(text: str) -> str:
     return ","
 
 
-def _read_xlsx(path: Path, name: str) -> tuple[list[str], list[dict[str, str]], list[str]]:
-    from openpyxl import load_workbook  # only batch uploads need it
-
-    try:
-        workbook = load_workbook(path, read_only=True, data_only=True)
-    except Exception as err:
-        raise InvalidInput(
-            f"{name} is not a readable Excel workbook (.xlsx): it may be damaged or another kind of file. Open it in Excel and save it again as .xlsx or CSV UTF-8."
-        ) from err
-    try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None:
-            raise InvalidInput(f"{name} has no worksheets.")
-        notes = (
-            [f"Read the first sheet, “{sheet.title}” (the workbook has {len(workbook.worksheets)})."]
-            if len(workbook.worksheets) > 1
-            else []
-        )
+def _read_xlsx(
+    path: Path, name: str, row_limit: int | None, archive: ArchiveLimits
+) -> tuple[list[str], list[dict[str, str]], list[str]]:
+    with first_sheet(path, name, archive) as (sheet, notes):
         try:
-            records = list(enumerate(sheet.iter_rows(values_only=True), start=1))
+            columns, rows = _rows_from_records(sheet_records(sheet, name, notes), name, "Row", row_limit)
+        except InvalidInput:
+            raise
         except Exception as err:
             raise InvalidInput(
                 f"{name} could not be read: the workbook looks damaged ({type(err).__name__}). Save it again and upload it."
             ) from err
-    finally:
-        workbook.close()
-    columns, rows = _rows_from_records(records, name, "Row")
     return columns, rows, notes
 
 
@@ -250,13 +310,14 @@ def json_type_name(value: Any) -> str:
 
 
 def json_objects(
-    text: str, name: str, example: str, after: str = "", bare_key: str | None = None
+    text: str | Iterable[str], name: str, example: str, after: str = "", bare_key: str | None = None
 ) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object with trimmed keys) for each non-blank line of a JSON Lines text;
-    a plain message naming the line for one that is not a JSON object. ``example`` shows
-    what a line should look like; ``after`` ends every message. With ``bare_key``, a line
-    that is just a JSON string stands for ``{bare_key: that string}``."""
-    for number, line in enumerate(text.splitlines(), start=1):
+    """(line number, object with trimmed keys) for each non-blank line of a JSON Lines text
+    (or of its lines, read as they come); a plain message naming the line for one that is not
+    a JSON object. ``example`` shows what a line should look like; ``after`` ends every
+    message. With ``bare_key``, a line that is just a JSON string stands for ``{bare_key: that string}``."""
+    lines = text.splitlines() if isinstance(text, str) else text
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
@@ -274,23 +335,28 @@ def json_objects(
         yield number, {str(k).strip(): v for k, v in value.items()}
 
 
-def _read_jsonl(data: bytes, name: str) -> tuple[list[str], list[dict[str, str]], list[str]]:
+def _read_jsonl(path: Path, name: str, row_limit: int | None) -> tuple[list[str], list[dict[str, str]], list[str]]:
+    columns: list[str] = []
+    kept: list[dict[str, Any]] = []  # objects with a value in a named column
+    seen = False
+    counter = RowCounter(row_limit)
+    lines = text_stream.lines(path, text_stream.UTF8, scan_chars=0)
     try:
-        text = data.decode("utf-8-sig")
+        for _, value in json_objects(lines, name, '{"product": "…", "review": "…"}'):
+            seen = True
+            non_blank = any(k and _cell_text(v, json_values=True).strip() for k, v in value.items())
+            if counter.full(len(kept)):
+                counter.count(non_blank)
+                continue
+            columns.extend(k for k in value if k and k not in columns)
+            if non_blank:
+                kept.append(value)
     except UnicodeDecodeError as err:
         raise InvalidInput(f"{name} is not UTF-8 text (JSON Lines must be). Please save it as UTF-8.") from err
-    columns: list[str] = []
-    objects: list[dict[str, Any]] = []
-    for _, value in json_objects(text, name, '{"product": "…", "review": "…"}'):
-        for key in value:
-            if key and key not in columns:
-                columns.append(key)
-        objects.append(value)
-    if not objects:
+    counter.finish()
+    if not seen:
         raise InvalidInput(f"{name} is empty.")
-    rows = [{c: _cell_text(obj.get(c), json_values=True) for c in columns} for obj in objects]
-    rows = [row for row in rows if any(v.strip() for v in row.values())]
-    return columns, rows, []
+    return columns, [{c: _cell_text(obj.get(c), json_values=True) for c in columns} for obj in kept], []
 
 
 def _cell_text(value: Any, json_values: bool = False) -> str:

@@ -16,6 +16,7 @@ from typing import Any
 from playground.errors import InvalidInput
 from playground.finetune.dataset_check import DatasetReport, check_dataset, holdout_size, split_holdout
 from playground.finetune.datasets import (
+    DEFAULT_ROW_LIMIT,
     ColumnMapping,
     DataTable,
     convert_table,
@@ -27,6 +28,7 @@ from playground.finetune.tokenizers import can_fine_tune, estimate_tokens, token
 from playground.formatting import clip
 from playground.models.prompt_formats import ALPACA, CHAT_TEMPLATE, Example, check_format, render_training_pair
 from playground.models.registry import ModelRegistry
+from playground.zip_safety import ArchiveLimits
 
 log = logging.getLogger(__name__)
 DEFAULT_MAX_LENGTH = 512
@@ -109,8 +111,11 @@ class DatasetService:
 
     # ---- uploads ---------------------------------------------------------------------------
     def read(self, path: str | Path, filename: str | None = None) -> DataTable:
+        row_limit = int(getattr(self.settings, "finetune_row_limit", DEFAULT_ROW_LIMIT))
         try:
-            return read_dataset_table(path, filename)
+            return read_dataset_table(
+                path, filename, row_limit=row_limit, archive=ArchiveLimits.from_settings(self.settings)
+            )
         except InvalidInput as err:
             log.info("Dataset upload refused: %s", err)
             raise

@@ -6,26 +6,36 @@ When the names differ the user maps the columns by hand (``ColumnMapping``).
 
 CSV, TSV and XLSX are read by the batch reader of the Compare tab (same plain messages);
 JSONL is read here because a chat row holds a list, and a number or list where text
-belongs has to be seen as such, not as its JSON spelling.
+belongs has to be seen as such, not as its JSON spelling. Every format is read row by row
+and refused as soon as it passes the row limit (``PLAYGROUND_FINETUNE_ROW_LIMIT``).
 """
 
 from __future__ import annotations
 
 import json
 import re
-import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from playground.compare.batch_read import json_objects, json_type_name, load_table
+from playground import text_decoding, text_stream
+from playground.compare.batch_read import (
+    RowCounter,
+    TooManyRows,
+    json_objects,
+    json_type_name,
+    load_table,
+    row_limit_message,
+)
 from playground.errors import InvalidInput
 from playground.models.prompt_formats import Example, example_from_messages
-from playground.rag.parsing import decode_text
+from playground.zip_safety import ArchiveLimits
 
 SUPPORTED = (".csv", ".tsv", ".xlsx", ".jsonl")
 MAX_FILE_BYTES = 100 * 1024 * 1024
+ROW_LIMIT_ENV = "PLAYGROUND_FINETUNE_ROW_LIMIT"
+DEFAULT_ROW_LIMIT = 20000
 ALPACA_KIND = "alpaca"
 PROMPT_COMPLETION_KIND = "prompt_completion"
 CHAT_KIND = "chat"
@@ -122,7 +132,13 @@ class ConvertedRow:
 
 
 # ---- reading ---------------------------------------------------------------------------
-def read_dataset_table(path: str | Path, filename: str | None = None) -> DataTable:
+def read_dataset_table(
+    path: str | Path,
+    filename: str | None = None,
+    *,
+    row_limit: int = DEFAULT_ROW_LIMIT,
+    archive: ArchiveLimits | None = None,
+) -> DataTable:
     path = Path(path)
     name = filename or path.name
     suffix = Path(name).suffix.lower()
@@ -134,55 +150,66 @@ def read_dataset_table(path: str | Path, filename: str | None = None) -> DataTab
         raise InvalidInput(
             f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. Fine-tuning here needs hundreds to a few thousand rows; split the file."
         )
-    if suffix == ".jsonl":
-        return _read_jsonl(path.read_bytes(), name)
-    if suffix == ".xlsx":
-        table = load_table(path, name)
-        notes = list(table.notes)
-    else:
-        table, notes = _load_text_table(path, name)
-    return DataTable(name, table.columns, list(table.rows), list(range(1, table.row_count + 1)), "row", notes)
-
-
-def _load_text_table(path: Path, name: str):
-    """CSV/TSV through the batch reader; a file that is not UTF-8 is decoded by its detected
-    encoding first (charset-normalizer) rather than guessed as Windows-1252."""
-    data = path.read_bytes()
-    if (
-        not data.strip()
-        or data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff", b"PK\x03\x04"))
-        or _is_utf8(data)
-    ):
-        return load_table(path, name), []
-    text, notes = decode_text(name, data)
-    with tempfile.TemporaryDirectory(prefix="playground-dataset-") as folder:
-        copy = Path(folder) / Path(name).name
-        copy.write_text(text, encoding="utf-8")
-        return load_table(copy, name), notes
-
-
-def _is_utf8(data: bytes) -> bool:
     try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
+        if suffix == ".jsonl":
+            return _read_jsonl(path, name, row_limit)
+        # CSV/TSV that is not UTF-8 is read by its detected encoding (charset-normalizer), not
+        # assumed to be Windows-1252 as a batch table is.
+        table = load_table(path, name, row_limit=row_limit, archive=archive, text_fallback=_detected_encoding)
+    except TooManyRows as err:
+        raise InvalidInput(_too_many(err.count, row_limit, err.exact)) from err
+    return DataTable(name, table.columns, list(table.rows), list(range(1, table.row_count + 1)), "row", table.notes)
 
 
-def _read_jsonl(data: bytes, name: str) -> DataTable:
-    if not data.strip():
+def _too_many(count: int, limit: int, exact: bool) -> str:
+    return row_limit_message(
+        count,
+        limit,
+        exact,
+        ROW_LIMIT_ENV,
+        "Fine-tuning here needs hundreds to a few thousand rows; split the file. Nothing was saved.",
+    )
+
+
+def _not_utf8_note(encoding: str) -> str:
+    return f"Not UTF-8: read as {encoding}. Check the preview; if the text looks wrong, save the file as UTF-8."
+
+
+def _detected_encoding(path: Path) -> text_stream.Encoding | None:
+    return text_stream.detected(path, _not_utf8_note)
+
+
+def _read_jsonl(path: Path, name: str, row_limit: int) -> DataTable:
+    if text_stream.is_blank(path):
         raise InvalidInput(f"{name} is empty.")
-    text, notes = decode_text(name, data)
+    start = text_stream.head(path)
+    encodings = text_stream.candidates(start, lambda: _detected_encoding(path), _not_utf8_note("UTF-16"))
+    try:
+        return text_stream.read_with(path, encodings, lambda lines, enc: _jsonl_table(lines, enc, name, row_limit))
+    except (text_decoding.BinaryData, text_decoding.ControlCharacters) as err:
+        raise InvalidInput(f"{name} looks like a binary file, not text. Check that it is the file you meant.") from err
+    except text_stream.WrongEncoding as err:
+        raise InvalidInput(
+            f"{name} is not UTF-8 and its text encoding could not be detected. Save it as UTF-8 and upload it again."
+        ) from err
+
+
+def _jsonl_table(lines: Iterator[str], encoding: text_stream.Encoding, name: str, row_limit: int) -> DataTable:
     columns: list[str] = []
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
-    for number, value in json_objects(text, name, '{"instruction": "…", "output": "…"}', " Nothing was saved."):
+    counter = RowCounter(row_limit)
+    for number, value in json_objects(lines, name, '{"instruction": "…", "output": "…"}', " Nothing was saved."):
+        if counter.full(len(rows)):
+            counter.count(True)
+            continue
         columns.extend(k for k in value if k and k not in columns)
         rows.append(value)
         numbers.append(number)
+    counter.finish()
     if not rows:
         raise InvalidInput(f"{name} is empty.")
-    return DataTable(name, columns, rows, numbers, "line", notes)
+    return DataTable(name, columns, rows, numbers, "line", [encoding.note] if encoding.note else [])
 
 
 # ---- column mapping ----------------------------------------------------------------------

@@ -80,6 +80,7 @@ class IngestMixin:
             try:
                 doc = self.parse(path)
             except UserFacingError as err:
+                log.info("Preview of %s refused: %s", name, err)
                 rows.append(
                     {"file": name, "format": "", "pages": 0, "characters": 0, "headings": "", "notes": f"❌ {err}"}
                 )

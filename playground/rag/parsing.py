@@ -19,6 +19,7 @@ from pathlib import Path
 from playground import text_decoding
 from playground.errors import InvalidInput
 from playground.formatting import format_bytes
+from playground.zip_safety import ArchiveLimits, check_archive
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,22 @@ FORMATS = {
 }
 SUPPORTED = "PDF, DOCX, TXT, Markdown, HTML or CSV"
 MIN_PAGE_CHARS = 20  # fewer visible characters than this: the page is treated as having no text
+PDF_PAGES_ENV = "PLAYGROUND_RAG_MAX_PDF_PAGES"
+DEFAULT_MAX_PDF_PAGES = 2000
 _MD_HEADING = re.compile(r"^\s{0,3}(#{1,6})\s+(.+?)\s*#*\s*$")
+
+
+@dataclass(frozen=True)
+class ParseLimits:
+    """What a file may make the parser do: how many PDF pages it reads, what a DOCX may unpack to."""
+
+    max_pdf_pages: int = DEFAULT_MAX_PDF_PAGES
+    archive: ArchiveLimits = field(default_factory=ArchiveLimits)
+
+    @classmethod
+    def from_settings(cls, settings: object) -> ParseLimits:
+        pages = getattr(settings, "rag_max_pdf_pages", DEFAULT_MAX_PDF_PAGES)
+        return cls(max_pdf_pages=int(pages), archive=ArchiveLimits.from_settings(settings))
 
 
 @dataclass
@@ -95,28 +111,29 @@ def detect_format(filename: str) -> str:
     return FORMATS[suffix]
 
 
-def parse_bytes(filename: str, data: bytes) -> ParsedDocument:
+def parse_bytes(filename: str, data: bytes, limits: ParseLimits | None = None) -> ParsedDocument:
     if not data:
         raise InvalidInput(f"{filename} is empty (0 bytes). Nothing to index.")
     fmt = detect_format(filename)
-    parser = {
-        "pdf": _parse_pdf,
-        "docx": _parse_docx,
-        "txt": _parse_text,
-        "md": _parse_markdown,
-        "html": _parse_html,
-        "csv": _parse_csv,
-    }[fmt]
-    pages, headings, warnings = parser(filename, data)
+    limits = limits or ParseLimits()
+    if fmt == "pdf":
+        pages, headings, warnings = _parse_pdf(filename, data, limits.max_pdf_pages)
+    elif fmt == "docx":
+        pages, headings, warnings = _parse_docx(filename, data, limits.archive)
+    else:
+        parser = {"txt": _parse_text, "md": _parse_markdown, "html": _parse_html, "csv": _parse_csv}[fmt]
+        pages, headings, warnings = parser(filename, data)
     doc = ParsedDocument(filename, fmt, len(data), content_hash(data), pages, headings, warnings)
     if not any(len(p.text.strip()) >= 1 for p in doc.pages):
         raise InvalidInput(f"{filename} has no text that can be extracted.")
     return doc
 
 
-def parse_file(path: str | Path, max_bytes: int, filename: str | None = None) -> ParsedDocument:
+def parse_file(
+    path: str | Path, max_bytes: int, filename: str | None = None, limits: ParseLimits | None = None
+) -> ParsedDocument:
     name, data = read_upload(path, max_bytes, filename)
-    return parse_bytes(name, data)
+    return parse_bytes(name, data, limits)
 
 
 # ---- text encodings ----------------------------------------------------------------
@@ -152,7 +169,7 @@ def _visible(text: str) -> int:
 # ---- formats -------------------------------------------------------------------------
 
 
-def _parse_pdf(filename: str, data: bytes):
+def _parse_pdf(filename: str, data: bytes, max_pages: int = DEFAULT_MAX_PDF_PAGES):
     from pypdf import PdfReader
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
@@ -171,6 +188,8 @@ def _parse_pdf(filename: str, data: bytes):
                 raise InvalidInput(
                     f"{filename} is password-protected. Save a copy without the password and upload that."
                 )
+        _check_page_count(filename, _declared_pages(reader), max_pages)  # before the page tree is walked
+        _check_page_count(filename, len(reader.pages), max_pages)  # the tree itself, in case /Count lied
         page_objects = list(reader.pages)
     except InvalidInput:
         raise
@@ -208,6 +227,23 @@ def _parse_pdf(filename: str, data: bytes):
     return pages, _guess_headings(pages), warnings
 
 
+def _declared_pages(reader) -> int:
+    """The page count the PDF's page tree declares (its root /Count), read without walking the tree."""
+    try:
+        return int(reader.trailer["/Root"]["/Pages"]["/Count"])
+    except Exception:  # noqa: BLE001 - a missing or odd /Count: the walked tree is checked next
+        return 0
+
+
+def _check_page_count(filename: str, pages: int, max_pages: int) -> None:
+    if pages > max_pages:
+        log.warning("PDF %s refused: %d pages, limit %d", filename, pages, max_pages)
+        raise InvalidInput(
+            f"{filename} has {pages:,} pages; the limit is {max_pages:,} ({PDF_PAGES_ENV}). "
+            "Split the PDF into smaller parts, or raise the limit."
+        )
+
+
 def _guess_headings(pages: list[ParsedPage]) -> list[str]:
     """Short title-like lines in text that carries no markup (PDF, plain text)."""
     found: list[str] = []
@@ -226,11 +262,12 @@ def _guess_headings(pages: list[ParsedPage]) -> list[str]:
     return found[:200]
 
 
-def _parse_docx(filename: str, data: bytes):
+def _parse_docx(filename: str, data: bytes, archive_limits: ArchiveLimits | None = None):
     if not zipfile.is_zipfile(io.BytesIO(data)):
         raise InvalidInput(
             f"{filename} is not a Word document (a .docx is a ZIP package; this file is not one). Check the file."
         )
+    check_archive(io.BytesIO(data), filename, "Word document", archive_limits or ArchiveLimits())
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if "word/document.xml" not in archive.namelist():
             raise InvalidInput(

@@ -32,7 +32,7 @@ from playground.rag.embedding import EMBED_MODELS, Embedder, from_blobs, shared_
 from playground.rag.index import VectorIndex
 from playground.rag.ingesting import DUPLICATE_CHOICES, FileOutcome, IngestMixin  # noqa: F401 - FileOutcome is part of this service's API
 from playground.rag.keyword_index import KeywordIndex, Posting, shared_tokenizer
-from playground.rag.parsing import ParsedDocument, parse_file
+from playground.rag.parsing import ParsedDocument, ParseLimits, parse_file
 from playground.settings import Settings
 from storage import UnitOfWork
 
@@ -241,7 +241,7 @@ class DocumentsService(IngestMixin, AskingMixin):
 
     # ---- documents --------------------------------------------------------------------
     def parse(self, path: str | Path, filename: str | None = None) -> ParsedDocument:
-        return parse_file(path, self.config.max_file_bytes, filename)
+        return parse_file(path, self.config.max_file_bytes, filename, ParseLimits.from_settings(self.settings))
 
     def list_documents(self, collection_id: int | None) -> list[dict]:
         if not collection_id:
