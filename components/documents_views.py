@@ -13,6 +13,7 @@ from playground.rag.asking import AskUpdate
 from playground.rag.evaluation import EvalQuestion
 from playground.rag.ingesting import FileOutcome
 from playground.rag.service import CollectionInfo
+from playground.rendering import inert_inline, inert_markdown
 
 ICONS = {"indexed": "✅", "skipped": "⏭️", "failed": "❌", "cancelled": "⏹️"}
 
@@ -26,7 +27,9 @@ def collection_choices(collections: Sequence[CollectionInfo]) -> list[tuple[str,
 
 
 def upload_report(outcomes: Sequence[FileOutcome]) -> str:
-    return "\n\n".join(f"{ICONS[o.status]} **{o.filename}** — {o.message}" for o in outcomes)
+    return "\n\n".join(
+        f"{ICONS[o.status]} **{inert_inline(o.filename)}** — {inert_inline(o.message)}" for o in outcomes
+    )
 
 
 def question_rows(questions: Sequence[EvalQuestion]) -> list[list]:
@@ -69,13 +72,13 @@ def sweep_rows(grid: Sequence[dict]) -> list[list]:
 def question_detail_markdown(q) -> str:
     """A saved question with both answers and the sources the model was given."""
     parts = [
-        f"### {q.question}",
-        f"{q.created_at:%Y-%m-%d %H:%M} · {q.collection_name} · `{q.model_key}`",
+        f"### {inert_inline(q.question)}",
+        f"{q.created_at:%Y-%m-%d %H:%M} · {inert_inline(q.collection_name)} · {inert_inline(q.model_key)}",
         "**Answer with documents**",
         answer_markdown(q.answer, q.sources) or "_(empty)_",
     ]
     if q.answer_without is not None:
-        parts += ["**Answer without documents**", q.answer_without or "_(empty)_"]
+        parts += ["**Answer without documents**", inert_markdown(q.answer_without) or "_(empty)_"]
     parts += ["**Sources given to the model**", sources_markdown(q.sources, q.citations)]
     return "\n\n".join(parts)
 
@@ -96,13 +99,13 @@ class AskView:
         return "", "Searching the documents…", "", self.without
 
     def show(self, u: AskUpdate) -> tuple[str, str, str, str]:
-        status = "Answering…" if not u.done else (f"❌ {u.error}" if u.error else format_usage(u.usage))
+        status = "Answering…" if not u.done else (f"❌ {inert_inline(u.error)}" if u.error else format_usage(u.usage))
         if u.phase == "with":
             self.answer = answer_markdown(u.text, u.sources)
             self.sources = sources_markdown(u.sources, u.citations)
             self.figures = self._figures(u, status) if u.done else status
         else:
-            self.without = u.text + ("" if not u.done else f"\n\n<small>{status}</small>")
+            self.without = inert_markdown(u.text) + ("" if not u.done else f"\n\n<small>{status}</small>")
         return self.answer, self.figures, self.sources, self.without
 
     @staticmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import html
 import inspect
 import logging
 from collections.abc import Callable
@@ -16,12 +17,25 @@ log = logging.getLogger("playground.ui")
 UNEXPECTED = "Something went wrong on our side ({kind}). It has been logged; please try again or check the log file."
 
 
+def toast_text(text: str) -> str:
+    """A message for a Gradio toast (gr.Error, gr.Warning, gr.Info), which shows its message as
+    HTML (sanitised, but ``<img src=...>`` survives): a name, a file name or an endpoint's reply
+    quoted in it is shown as text."""
+    return html.escape(text, quote=False)
+
+
+class _ShownError(gr.Error):
+    """A gr.Error whose message is already toast text."""
+
+
 def _as_gr_error(err: Exception, action: str) -> gr.Error:
-    if isinstance(err, gr.Error):
+    if isinstance(err, _ShownError):
         return err
+    if isinstance(err, gr.Error):  # raised by a handler, perhaps quoting what was typed
+        return _ShownError(toast_text(err.message), err.duration, err.visible, err.title, err.print_exception)
     if isinstance(err, UserFacingError):
         log.info("%s refused: %s", action, err)
-        return gr.Error(str(err), print_exception=False)
+        return _ShownError(toast_text(str(err)), print_exception=False)
     log.exception("%s failed unexpectedly", action)
     return gr.Error(UNEXPECTED.format(kind=type(err).__name__), print_exception=False)
 

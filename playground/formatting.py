@@ -58,10 +58,26 @@ def format_usage(usage: Usage) -> str:
     return " · ".join(parts)
 
 
+def formula_safe(value: Any) -> Any:
+    """Text that a spreadsheet would run as a formula (``=HYPERLINK(...)``, ``+1``, ``@SUM``),
+    prefixed with an apostrophe so it stays text; every CSV export writes its cells through this
+    (``csv_cell``), as OWASP advises against CSV injection. Other values are returned as they are."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def formula_unsafe(value: Any) -> Any:
+    """``formula_safe`` undone, for reading back a CSV this app wrote."""
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
 def csv_cell(value: Any) -> Any:
     """A value as a CSV export cell: unknown (None) stays empty, never 0; tiny costs keep
     their digits; structures become JSON; text that a spreadsheet would run as a formula is
-    prefixed with an apostrophe so it stays text."""
+    prefixed with an apostrophe so it stays text (``formula_safe``)."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -70,9 +86,7 @@ def csv_cell(value: Any) -> Any:
         return f"{value:.6g}"
     if isinstance(value, (dict, list)):
         value = json.dumps(value, ensure_ascii=False)
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
+    return formula_safe(value)
 
 
 def format_duration(seconds: float) -> str:

@@ -24,6 +24,7 @@ from playground.errors import InvalidInput, ModelNotFound
 from playground.formatting import csv_cell, format_cost, format_usage, shorten
 from playground.models.registry import ModelRegistry
 from playground.models.types import Usage
+from playground.rendering import inert_code_block, inert_inline
 from playground.statuses import GenerationStatus
 from storage import UnitOfWork
 
@@ -100,13 +101,9 @@ def local_midnight(day: date) -> datetime:
 
 
 def fenced(text: str) -> str:
-    """Text in a code fence longer than any run of backticks inside it, so answers cannot break the page."""
-    longest, run = 0, 0
-    for char in text:
-        run = run + 1 if char == "`" else 0
-        longest = max(longest, run)
-    fence = "`" * max(3, longest + 1)
-    return f"{fence}text\n{text}\n{fence}"
+    """Text shown as written in a code block that nothing in it can break or bring to life
+    (``playground.rendering``; a Markdown fence would not survive Gradio's $$ maths pass)."""
+    return inert_code_block(text)
 
 
 def _usage_of(gen) -> Usage | None:
@@ -261,12 +258,15 @@ class HistoryService:
             except InvalidInput:
                 pass  # an incomplete old record: the variables below still show what was typed
         if template:
-            lines.append(f"**Template:** {template}")
+            lines.append(f"**Template:** {inert_inline(template)}")
         elif run.kind in ("compare", "batch"):
             lines.append("**Template:** none saved")
         if meta.get("variables"):
             lines.append(
-                "**Variables:** " + "; ".join(f"`{k}` = {shorten(str(v), 60)}" for k, v in meta["variables"].items())
+                "**Variables:** "
+                + "; ".join(
+                    f"**{inert_inline(k)}** = {inert_inline(shorten(str(v), 60))}" for k, v in meta["variables"].items()
+                )
             )
         lines.append("**Columns**")
         lines += [f"- {line}" for line in self._column_lines(meta, gens)]
@@ -299,7 +299,7 @@ class HistoryService:
                 or key
             )
             removed = "" if self.is_available(key) else " *(removed from Models)*"
-            lines.append(f"Column {index + 1}: **{name}**{removed} — {self._settings_text(settings)}")
+            lines.append(f"Column {index + 1}: **{inert_inline(name)}**{removed} — {self._settings_text(settings)}")
         return lines or ["(no columns were saved)"]
 
     @staticmethod
@@ -312,9 +312,9 @@ class HistoryService:
         seed = settings.get("seed")
         parts.append("random seed" if seed is None else f"seed {seed}")
         if settings.get("stop"):
-            parts.append("stop " + ", ".join(repr(s) for s in settings["stop"]))
+            parts.append("stop " + inert_inline(", ".join(repr(s) for s in settings["stop"])))
         system = str(settings.get("system_prompt") or "").strip()
-        parts.append(f"system prompt: “{shorten(system, 120)}”" if system else "no system prompt")
+        parts.append(f"system prompt: “{inert_inline(shorten(system, 120))}”" if system else "no system prompt")
         return " · ".join(parts)
 
     @staticmethod
@@ -327,20 +327,20 @@ class HistoryService:
         if gen.attempt or meta.get("times"):
             where.append(f"attempt {gen.attempt + 1}")
         status = STATUS_MARKS.get(gen.status, gen.status)
-        lines = [f"**{gen.model_name}** · {' · '.join(where)} · {status}"]
+        lines = [f"**{inert_inline(gen.model_name)}** · {' · '.join(where)} · {status}"]
         if gen.turn or gen.row_index is not None:  # what this answer was asked (a follow-up, or a batch row's prompt)
             user = next((m.get("content", "") for m in reversed(gen.messages or []) if m.get("role") == "user"), "")
-            lines.append(f"Asked: {shorten(user, 200)}")
+            lines.append(f"Asked: {inert_inline(shorten(user, 200))}")
         if gen.output:
             lines.append(fenced(gen.output))
         if gen.error:
-            lines.append(f"❌ {gen.error}")
+            lines.append(f"❌ {inert_inline(gen.error)}")
         usage = _usage_of(gen)
         if usage is not None:
             lines.append(f"<small>{format_usage(usage)}</small>")
         if gen.rating or gen.feedback_note:
             thumb = {1: "👍", -1: "👎"}.get(gen.rating, "")
-            lines.append(f"Feedback: {thumb} {gen.feedback_note or ''}".rstrip())
+            lines.append(f"Feedback: {thumb} {inert_inline(gen.feedback_note)}".rstrip())
         return lines
 
     # ---- delete, export -----------------------------------------------------------------

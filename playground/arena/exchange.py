@@ -18,6 +18,7 @@ from typing import Any
 
 from playground.compare.batch_read import json_objects
 from playground.errors import InvalidInput
+from playground.formatting import formula_safe, formula_unsafe
 
 TO_FASTCHAT = {"a": "model_a", "b": "model_b", "tie": "tie", "bothbad": "tie (bothbad)"}
 FROM_FASTCHAT = {v: k for k, v in TO_FASTCHAT.items()}
@@ -63,17 +64,22 @@ def write_jsonl(records: Sequence[dict[str, Any]], path: Path) -> Path:
 
 
 def write_csv(records: Sequence[dict[str, Any]], path: Path) -> Path:
+    """One row per vote; a rater named ``=HYPERLINK(...)`` stays text in a spreadsheet (``formula_safe``)."""
     with path.open("w", encoding="utf-8", newline="") as out:
         writer = csv.DictWriter(out, fieldnames=FIELDS)
         writer.writeheader()
         for record in records:
             writer.writerow(
-                {k: json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v for k, v in record.items()}
+                {
+                    k: formula_safe(json.dumps(v, ensure_ascii=False) if isinstance(v, (list, dict)) else v)
+                    for k, v in record.items()
+                }
             )
     return path
 
 
 def _json_cell(value: Any) -> Any:
+    value = formula_unsafe(value)  # a cell this app (or another careful tool) kept from running as a formula
     if isinstance(value, str) and value[:1] in "[{":
         try:
             return json.loads(value)

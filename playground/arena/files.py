@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from playground.arena import exchange, report
 from playground.arena.join_codes import new_join_code
-from playground.arena.leaks import DEFAULT_WORDS, find_leaks
+from playground.arena.leaks import find_leaks, unique_words, words_for_model
 from playground.errors import InvalidInput
 from storage import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaPrompt, ArenaRater, ArenaVote
 
@@ -79,7 +79,9 @@ def import_votes(service: ArenaService, path: str | Path, name: str = "") -> Eva
             mode="imported",
             join_code=new_join_code(uow),
             params={},
-            leak_words=list(DEFAULT_WORDS) + models,
+            leak_words=unique_words(
+                [*service.default_leak_words(), *(w for m in models for w in [m, *words_for_model(m, m)])]
+            ),
             leak_action="redact",
             seed=0,
         )

@@ -11,6 +11,7 @@ from typing import Any
 from playground.arena import charts
 from playground.arena.agreement import AgreementReport
 from playground.arena.leaderboard import Leaderboard
+from playground.rendering import inert_inline
 
 LEADERBOARD_HEADERS = [
     "Rank",
@@ -119,7 +120,8 @@ def leaderboard_summary(board: Leaderboard) -> str:
 
 def _md_table(headers: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
-    lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
+    # Names are typed by raters and facilitators: inert, so a Markdown viewer shows them as text.
+    lines += ["| " + " | ".join(inert_inline(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -127,7 +129,7 @@ def markdown(name: str, board: Leaderboard, agreement: AgreementReport, prompts:
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     return "\n\n".join(
         [
-            f"# Arena report: {name}",
+            f"# Arena report: {inert_inline(name)}",
             f"{prompts} prompts · {len(board.rows)} models · {raters} raters · generated {stamp}",
             "## Leaderboard",
             leaderboard_summary(board),

@@ -81,7 +81,7 @@ def write_csv(grid: BatchGrid, path: Path) -> Path:
             line: list[Any] = [index + 1, *(csv_cell(inputs.get(c, "")) for c in grid.input_columns)]
             for position, cell in enumerate(cells):
                 record = _cell_record(grid, position, cell)
-                line += [csv_cell(record["model_name"]), record["model_key"], csv_cell(record["settings"])]
+                line += [csv_cell(record["model_name"]), csv_cell(record["model_key"]), csv_cell(record["settings"])]
                 line += [csv_cell(record[name]) for name in CELL_FIELDS]
             writer.writerow(line)
     return path

@@ -6,18 +6,17 @@ history and the citation links are all built from that same list.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Sequence
 
 from playground.models.types import Message
+from playground.rendering import inert_attribute, inert_inline, inert_markdown, inert_quote
 
 SYSTEM_PROMPT = (
     "You answer questions using only the numbered sources given. After each fact, write the number of the "
     "source it comes from in square brackets, like [1]. If the sources do not contain the answer, say you "
     "could not find it in the documents."
 )
-_MARKDOWN_LEAD = re.compile(r"^([#>*+\-=|])", re.M)  # shown as the document's text, not as Markdown
 _CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 
 
@@ -54,7 +53,8 @@ def parse_citations(answer: str, source_count: int) -> tuple[list[int], list[int
 
 
 def answer_markdown(answer: str, sources: Sequence[dict]) -> str:
-    """The answer with each [n] turned into a hoverable marker showing its source."""
+    """The answer, made inert (``playground.rendering``), with each [n] turned into a hoverable
+    marker showing its source."""
 
     def replace(match: re.Match) -> str:
         marks = []
@@ -63,7 +63,7 @@ def answer_markdown(answer: str, sources: Sequence[dict]) -> str:
             if 1 <= number <= len(sources):
                 source = sources[number - 1]
                 snippet = " ".join(source["text"].split())[:300]  # one line: a newline would end the HTML in Markdown
-                tip = html.escape(f"{source_label(source)}: {snippet}", quote=True)
+                tip = inert_attribute(f"{source_label(source)}: {snippet}")
                 marks.append(f'<span class="rag-cite" title="{tip}">[{number}]</span>')
             else:
                 marks.append(
@@ -71,7 +71,7 @@ def answer_markdown(answer: str, sources: Sequence[dict]) -> str:
                 )
         return "".join(marks)
 
-    return _CITATION.sub(replace, html.escape(answer, quote=False))
+    return _CITATION.sub(replace, inert_markdown(answer))
 
 
 def sources_markdown(sources: Sequence[dict], cited: Sequence[int] = ()) -> str:
@@ -81,11 +81,10 @@ def sources_markdown(sources: Sequence[dict], cited: Sequence[int] = ()) -> str:
     for n, source in enumerate(sources, start=1):
         flag = " · **cited**" if n in cited else ""
         head = (
-            f"**[{n}] {html.escape(source_label(source))}**{flag}  \n"
+            f"**[{n}] {inert_inline(source_label(source))}**{flag}  \n"
             f"score {source['score']:.3f} · keyword {source['keyword_score']:.3f} (BM25 {source['bm25']:.2f}) · vector {source['vector_score']:.3f}"
         )
         if source.get("heading"):
-            head += f" · section “{html.escape(source['heading'])}”"
-        text = _MARKDOWN_LEAD.sub(r"\\\1", html.escape(source["text"].strip())).replace("\n", "  \n> ")
-        parts.append(f"{head}\n\n> {text}")
+            head += f" · section “{inert_inline(source['heading'])}”"
+        parts.append(f"{head}\n\n{inert_quote(source['text'])}")
     return "\n\n---\n\n".join(parts)
