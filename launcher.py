@@ -1,7 +1,10 @@
 """Playground's one entry point: settings -> storage (migrate) -> registry -> services -> UI -> launch.
 
     python launcher.py [--host HOST] [--port PORT] [--share] [--auth USER:PASS ...]
-                       [--data-dir DIR] [--arena-only] [--no-browser]
+                       [--auth-file PATH] [--data-dir DIR] [--arena-only] [--no-browser]
+
+Logins may also come from PLAYGROUND_AUTH="user:pass,user2:pass2" or --auth-file (one USER:PASS
+a line), which keep passwords out of `ps`; a password is never printed or logged.
 
 No model is loaded at start-up; each loads on first use.
 """
@@ -34,6 +37,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--auth", action="append", default=[], metavar="USER:PASS", help="require a login; repeat for several users"
     )
+    parser.add_argument(
+        "--auth-file",
+        default=None,
+        metavar="PATH",
+        help="logins from a file, one USER:PASS a line (also: PLAYGROUND_AUTH='user:pass,user2:pass2')",
+    )
     parser.add_argument("--data-dir", default=None, help="data folder (default $PLAYGROUND_HOME or ~/.playground)")
     parser.add_argument(
         "--arena-only",
@@ -44,14 +53,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def parse_auth(pairs: list[str]) -> list[tuple[str, str]] | None:
-    users = []
-    for pair in pairs:
-        user, sep, password = pair.partition(":")
-        if not sep or not user or not password:
-            raise SystemExit(f"--auth expects USER:PASS, got {pair.split(':')[0]!r}…")
-        users.append((user, password))
-    return users or None
+def parse_auth(args: argparse.Namespace) -> list[tuple[str, str]] | None:
+    """Logins from --auth, --auth-file and PLAYGROUND_AUTH; the variable is then removed from the
+    environment, so no child process (the fine-tune worker) or endpoint key lookup can read it."""
+    from playground.startup import AUTH_ENV, AuthError, loose_permissions, read_users
+
+    try:
+        users = read_users(args.auth, args.auth_file, os.environ)
+    except AuthError as err:
+        raise SystemExit(f"Playground cannot start: {err}") from None  # `from None`: no traceback with the text
+    os.environ.pop(AUTH_ENV, None)
+    if args.auth_file and loose_permissions(args.auth_file):
+        print(f"Note: {args.auth_file} can be read by other users; `chmod 600` it.", file=sys.stderr)
+    return users
+
+
+def warn_if_exposed(args: argparse.Namespace, has_auth: bool) -> None:
+    """Loudly, on stderr and in the log, when anyone beyond this computer can use the app with no login."""
+    from playground.startup import exposure_warning
+
+    warning = exposure_warning(args.host, args.port, share=args.share, has_auth=has_auth, arena_only=args.arena_only)
+    if warning:
+        logging.getLogger("playground.launcher").warning("\n%s", warning)  # the console handler writes stderr
 
 
 def setup_logging(logs_dir: Path) -> Path:
@@ -74,13 +97,14 @@ def setup_logging(logs_dir: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    auth = parse_auth(args.auth)
+    auth = parse_auth(args)
     from playground.errors import StorageError
     from playground.settings import Settings
 
     settings = Settings.from_env(args.data_dir)
     settings.ensure_dirs()
     log_file = setup_logging(settings.logs_dir)
+    warn_if_exposed(args, has_auth=auth is not None)
     from playground.services import Services
 
     try:
@@ -90,10 +114,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("playground").error("Start-up failed: %s", err)
         return 2
 
-    from components.app import build_app, launch_kwargs
+    from components.app import build_app, configure_queue, launch_kwargs
 
     demo = build_app(services, arena_only=args.arena_only)
-    demo.queue(default_concurrency_limit=4)
+    configure_queue(demo, settings)
     print(f"Playground data folder: {settings.home}  (log: {log_file})", flush=True)
     demo.launch(
         server_name=args.host,
@@ -102,6 +126,7 @@ def main(argv: list[str] | None = None) -> int:
         auth=auth,
         inbrowser=not args.no_browser,
         show_error=True,
+        max_file_size=settings.max_upload_bytes,  # per file: Gradio stops reading past it (HTTP 413)
         **launch_kwargs(),
     )
     return 0

@@ -15,7 +15,9 @@ from components.history_tab import build_history_tab
 from components.judge_tab import build_judge_tab
 from components.models_tab import build_models_tab
 from components.tab import wire_tab
+from components.widgets import limit_generation
 from playground.services import Services
+from playground.settings import Settings
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets"
 TITLE = "Playground"
@@ -64,6 +66,16 @@ def build_app(services: Services, arena_only: bool = False) -> gr.Blocks:
         wire_tab(demo, judge_tab, judge)
         wire_tab(demo, history_tab, history)
         wire_tab(demo, models_tab, models)
+    return demo
+
+
+def configure_queue(demo: gr.Blocks, settings: Settings) -> gr.Blocks:
+    """The queue long events wait in: at most ``queue_max_size`` waiting (past it a browser shows
+    Gradio's "This application is currently busy. Please try again.", gradio_client raises
+    "Queue is full! Please try again.", raw HTTP gets 503), and one shared limit on events that
+    make a model answer (``generation_concurrency``). Events with ``queue=False`` skip it."""
+    demo.queue(max_size=settings.queue_max_size, default_concurrency_limit=4)
+    limit_generation(demo, settings.generation_concurrency)
     return demo
 
 

@@ -149,7 +149,8 @@ def setup_section(services: Services) -> SetupSection:
             from_compare = gr.Button("Take prompts from recent Compare runs")
     models = model_picker(services, "Models (two or more)", multiselect=True, use_default=False, elem_id="arena-models")
     with gr.Row():
-        max_tokens = gr.Slider(8, 2048, value=256, step=8, label="Max tokens")
+        cap = services.settings.max_tokens  # the server lowers anything above it anyway
+        max_tokens = gr.Slider(8, cap, value=min(256, cap), step=8, label="Max tokens")
         temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature")
         seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
     system_prompt = gr.Textbox(label="System prompt (optional, same for every model)", lines=2)

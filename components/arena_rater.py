@@ -12,7 +12,9 @@ import gradio as gr
 
 from components.tab import Event, TabHandle
 from components.ui_errors import user_errors
+from components.widgets import GENERATION_EVENTS
 from playground.arena.service import WINNERS, ArenaService, BattleView, LiveView, Reveal
+from playground.rendering import inert_inline, inert_markdown
 from playground.services import Services
 
 REASONS = [
@@ -30,9 +32,10 @@ ALL_RATED = "You have rated every battle that is ready — thank you! Press **Ne
 # Rater events are a few short database reads and one INSERT: they skip Gradio's queue (so a
 # room of raters is never queued behind a generation) and run on the server's thread pool.
 RATER_EVENTS: dict[str, Any] = {"queue": False}
-# Live answers stream through the queue, with no limit: each model has its own copies and
-# locks in the registry, so one rater's generation never holds up another rater's events.
-LIVE_EVENTS: dict[str, Any] = {"concurrency_limit": None, "trigger_mode": "once", "show_progress": "hidden"}
+# Live answers stream through the queue in the shared generation group (at most
+# `generation_concurrency` answering at once, app-wide); each rater is further held to
+# `live_asks_in_flight` / `live_asks_per_minute` by the service, so one cannot starve the room.
+LIVE_EVENTS: dict[str, Any] = {**GENERATION_EVENTS, "trigger_mode": "once", "show_progress": "hidden"}
 
 
 @dataclass
@@ -150,7 +153,8 @@ def _accept(value: str | None) -> bool | None:
 def _reveal_text(reveal: Reveal) -> str:
     chosen = WINNERS[reveal.winner]
     note = " (your vote had already been counted; it was not counted twice)" if reveal.already_counted else ""
-    return f"### Revealed\n**A** was **{reveal.label_a}** · **B** was **{reveal.label_b}** — you chose: {chosen}{note}.\n\nPress **Next battle** to go on."
+    a, b = inert_inline(reveal.label_a), inert_inline(reveal.label_b)
+    return f"### Revealed\n**A** was **{a}** · **B** was **{b}** — you chose: {chosen}{note}.\n\nPress **Next battle** to go on."
 
 
 def _on_screen(token: str | None) -> dict | None:
@@ -169,12 +173,12 @@ def _pair_outputs(
 def _battle_outputs(view: BattleView | None, joined: dict | None) -> list[Any]:
     if view is None:
         return _pair_outputs(None, ALL_RATED, "", "", "", votable=False, next_ready=True)
-    who = f"Rating as **{joined['name']}** · " if joined else ""
+    who = f"Rating as **{inert_inline(joined['name'])}** · " if joined else ""
     status = f"{who}battle {view.number} of {view.total}"
     return _pair_outputs(
         _on_screen(view.token),
         status,
-        f"### Prompt\n\n{view.prompt}",
+        f"### Prompt\n\n{inert_markdown(view.prompt)}",
         view.text_a,
         view.text_b,
         votable=True,
@@ -187,7 +191,7 @@ def _live_outputs(view: LiveView) -> list[Any]:
     pair = _pair_outputs(
         _on_screen(view.token),
         view.message,
-        f"### Your prompt\n\n{view.prompt}",
+        f"### Your prompt\n\n{inert_markdown(view.prompt)}",
         view.text_a,
         view.text_b,
         votable=view.token is not None,

@@ -15,6 +15,7 @@ from playground.arena import charts, report
 from playground.arena.prompts import read_prompt_set
 from playground.arena.service import PregenStatus
 from playground.models.types import GenerationParams
+from playground.rendering import inert_inline
 from playground.services import Services
 
 NO_EVALUATION = "Create an evaluation in **Set up**, or pick one above."
@@ -32,13 +33,14 @@ def progress_markdown(status: PregenStatus, votes: int) -> str:
     )
     lines = [
         f"<progress value='{p.done}' max='{max(p.total, 1)}' style='width:100%'></progress>",
-        f"**{p.done} / {p.total}** answers ({p.fraction:.0%}) · {state}" + (f" · {p.message}" if p.message else ""),
+        f"**{p.done} / {p.total}** answers ({p.fraction:.0%}) · {state}"
+        + (f" · {inert_inline(p.message)}" if p.message else ""),
         f"Battles ready to rate: **{status.servable}** · votes so far: **{votes}** · answers naming a model: **{status.flagged}**",
     ]
     for label, contestant_status, error in status.contestants:
         if contestant_status == "failed":
             lines.append(
-                f"❌ **{label}** failed: {error} — its battles are held back; fix it and press Generate / resume."
+                f"❌ **{inert_inline(label)}** failed: {inert_inline(error)} — its battles are held back; fix it and press Generate / resume."
             )
     if status.failed:
         lines.append(f"{status.failed} answer(s) failed; Generate / resume retries them.")
@@ -77,8 +79,8 @@ class ArenaController:
             else (" · live prompts off" if info.mode == "prompt_set" else "")
         )
         return (
-            f"**{info.name}** · join code **`{info.join_code}`** · {info.prompts} prompts · {info.battles} battles · "
-            f"models: {', '.join(info.contestants)}{live}"
+            f"**{inert_inline(info.name)}** · join code **`{info.join_code}`** · {info.prompts} prompts · {info.battles} battles · "
+            f"models: {inert_inline(', '.join(info.contestants))}{live}"
         )
 
     @user_errors

@@ -20,6 +20,7 @@ from playground.compare.batch_read import match_variables, preview_rows
 from playground.compare.batch_view import format_progress, grid_table
 from playground.compare.templates import template_variables
 from playground.errors import InvalidInput
+from playground.rendering import inert_inline
 from playground.services import Services
 
 FILE_TYPES = [".csv", ".tsv", ".xlsx", ".jsonl"]
@@ -38,8 +39,9 @@ def _upload_name(path: str) -> str:
 
 
 def preview_text(table: Table, template_body: str, column_count: int, row_limit: int) -> str:
-    lines = [f"**{table.filename}** · {table.row_count} row(s) · columns: {', '.join(table.columns)}"]
-    lines += [f"ℹ️ {note}" for note in table.notes]
+    columns = inert_inline(", ".join(table.columns))  # the uploaded file's own words: shown as text
+    lines = [f"**{inert_inline(table.filename)}** · {table.row_count} row(s) · columns: {columns}"]
+    lines += [f"ℹ️ {inert_inline(note)}" for note in table.notes]
     variables = template_variables(template_body)
     if not variables:
         lines.append(
@@ -49,11 +51,9 @@ def preview_text(table: Table, template_body: str, column_count: int, row_limit:
         mapping = match_variables(table.columns, variables)
         missing = [v for v in variables if v not in mapping]
         if missing:
-            lines.append(
-                f"⚠️ The file has no column for: {', '.join(missing)}. Its columns are: {', '.join(table.columns)}."
-            )
+            lines.append(f"⚠️ The file has no column for: {', '.join(missing)}. Its columns are: {columns}.")
         else:
-            filled = ", ".join(f"`{{{{{v}}}}}` ← {c}" for v, c in mapping.items())
+            filled = ", ".join(f"`{{{{{v}}}}}` ← {inert_inline(c)}" for v, c in mapping.items())
             lines.append(
                 f"✅ {filled} · {table.row_count} row(s) × {column_count} column(s) = {table.row_count * column_count} answers"
             )

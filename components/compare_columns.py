@@ -45,7 +45,8 @@ def build_column_form(services: Services, index: int, default_model: str | None)
             temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature")
             top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.05, label="Top-p")
         with gr.Row():
-            max_tokens = gr.Slider(1, 2048, value=256, step=1, label="Max tokens")
+            cap = services.settings.max_tokens  # the server lowers anything above it anyway
+            max_tokens = gr.Slider(1, cap, value=min(256, cap), step=1, label="Max tokens")
             seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
         stop = gr.Textbox(label="Stop sequences (one per line)", lines=2)
     return ColumnForm(model, system_prompt, temperature, top_p, max_tokens, seed, stop)

@@ -8,10 +8,11 @@ import gradio as gr
 
 from components.compare_columns import ColumnForm
 from components.ui_errors import user_errors
-from components.widgets import progress_reporter
+from components.widgets import GENERATION_EVENTS, progress_reporter
 from playground.compare.columns import MAX_COLUMNS, make_column
 from playground.compare.diff import word_diff
 from playground.compare.templates import MAX_VARIABLES, variable_values
+from playground.rendering import inert_inline
 from playground.services import Services
 
 MAX_REPEATS = 10
@@ -74,7 +75,8 @@ class ColumnExtrasController:
             column, history, text, int(n), on_progress=progress_reporter(progress, unit="runs")
         )
         samples = "\n".join(
-            f"{i + 1}. {r.text.strip()[:160] or '(' + (r.error or r.status) + ')'}" for i, r in enumerate(results)
+            f"{i + 1}. {inert_inline(r.text.strip()[:160] or '(' + (r.error or r.status) + ')')}"
+            for i, r in enumerate(results)
         )
         return f"{stats.summary()}\n\n{samples}"
 
@@ -107,7 +109,7 @@ def build_column_extras(
         [prompt, histories, extras.times, *variable_boxes, *form.components()],
         [extras.stability],
         api_name=f"compare_repeat_{index}",
-        concurrency_limit=None,
+        **GENERATION_EVENTS,
     )
 
 

@@ -18,8 +18,8 @@ from components.compare_columns import (
 )
 from components.compare_extras import build_column_extras, build_diff_panel
 from components.tab import TabHandle
-from components.ui_errors import user_errors
-from components.widgets import StoppableRun, refresh_pickers
+from components.ui_errors import toast_text, user_errors
+from components.widgets import GENERATION_EVENTS, StoppableRun, refresh_pickers
 from playground.compare.columns import MAX_COLUMNS
 from playground.compare.fanout import ColumnState
 from playground.compare.service import History, SavedRun, Turn, empty_histories
@@ -30,6 +30,7 @@ from playground.compare.templates import (
 )
 from playground.formatting import format_usage
 from playground.models.types import Usage
+from playground.rendering import inert_inline, inert_markdown
 from playground.services import Services
 from playground.statuses import GenerationStatus
 
@@ -55,7 +56,7 @@ class CompareHandles(TabHandle):
 # ---- formatting -------------------------------------------------------------------------
 def figures_text(state: ColumnState) -> str:
     if state.status == GenerationStatus.ERROR:
-        return f"❌ {state.error}"
+        return f"❌ {inert_inline(state.error)}"
     if state.status in (GenerationStatus.WAITING, GenerationStatus.RUNNING):
         return (
             "⏳ waiting for the model…"
@@ -70,7 +71,7 @@ def saved_figures_text(last: dict | None) -> str:
     if not last:
         return ""
     if last["status"] == GenerationStatus.ERROR:
-        return f"❌ {last['error']}"
+        return f"❌ {inert_inline(last['error'])}"
     return format_usage(Usage(**last["usage"])) if last["usage"]["total_s"] is not None else ""
 
 
@@ -80,6 +81,14 @@ def chat_view(history: list[dict], user_text: str | None, answer: str | None) ->
         view.append({"role": "user", "content": user_text})
         view.append({"role": "assistant", "content": answer or ""})
     return view
+
+
+def chat_display(messages: list[dict]) -> list[dict]:
+    """A chat as its Chatbot shows it: every message inert (``playground.rendering``); the
+    histories the follow-ups are sent with keep the text as written."""
+    return [
+        {**m, "content": inert_markdown(m["content"])} if isinstance(m.get("content"), str) else m for m in messages
+    ]
 
 
 def visible_columns(count: int) -> list[gr.Column]:
@@ -262,7 +271,7 @@ class CompareController:
     def _turn_update(turn: Turn, snapshot: Sequence[ColumnState], gen_ids: list) -> tuple:
         """Chats and figures so far; once every column is done, the turn joins the histories."""
         hist, text = turn.histories, turn.user_text
-        chats = [chat_view(hist[i], text, s.text) for i, s in enumerate(snapshot)]
+        chats = [chat_display(chat_view(hist[i], text, s.text)) for i, s in enumerate(snapshot)]
         figs = [figures_text(s) for s in snapshot]
         for i, s in enumerate(snapshot):
             gen_ids[i] = s.generation_id or gen_ids[i]
@@ -323,7 +332,7 @@ class CompareController:
         if saved.removed_models:
             gr.Warning(
                 "This run used model(s) that were removed: "
-                + ", ".join(saved.removed_models)
+                + toast_text(", ".join(saved.removed_models))  # names others typed: shown as text
                 + ". Pick another model before sending."
             )
         tab = [gr.Tabs(selected=TAB_ID)] if self.select_tab else []
@@ -332,7 +341,7 @@ class CompareController:
             count,
             *visible_columns(count),
             *form_updates,
-            *hist,
+            *(chat_display(h) for h in hist),
             *figs,
             hist,
             saved.run_id,
@@ -373,7 +382,7 @@ def _wire_conversation(layout: CompareLayout, controller: CompareController, sen
     send_inputs = [*conversation, send_run.token, *layout.variable_boxes, *layout.column_inputs]
     # Not StoppableRun.wire: Stop all shows no message, and the chats (not one status line) show the progress.
     layout.send_btn.click(send_run.start, None, [send_run.token], queue=False, api_name=False).then(
-        controller.send, send_inputs, layout.turn_outputs, api_name="compare_run", concurrency_limit=None
+        controller.send, send_inputs, layout.turn_outputs, api_name="compare_run", **GENERATION_EVENTS
     )
     layout.stop_btn.click(controller.stop_all, [send_run.token], None, queue=False, api_name="compare_stop")
     layout.new_btn.click(controller.new_conversation, None, layout.turn_outputs, api_name="compare_new", queue=False)

@@ -230,7 +230,8 @@ def _ask_tab(services: Services) -> AskWidgets:
         weight = gr.Slider(0, 1, value=0.3, step=0.05, label="Keyword weight (0 = meaning only, 1 = words only)")
         threshold = gr.Slider(0, 1, value=0.0, step=0.01, label="Score threshold")
     with gr.Row():
-        max_tokens = gr.Slider(16, 1024, value=200, step=1, label="Max tokens")
+        cap = min(1024, services.settings.max_tokens)  # the server lowers anything above it anyway
+        max_tokens = gr.Slider(16, cap, value=min(200, cap), step=1, label="Max tokens")
         temperature = gr.Slider(0, 1.5, value=0.2, step=0.05, label="Temperature")
     question = gr.Textbox(
         label="Question", lines=2, elem_id="rag-question", placeholder="e.g. How many days of holiday do staff get?"

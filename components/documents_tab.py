@@ -22,7 +22,14 @@ from components.documents_layout import (
 )
 from components.tab import Event, TabHandle
 from components.ui_errors import user_errors
-from components.widgets import StoppableRun, kept_value, progress_reporter, refresh_on_focus, refresh_pickers
+from components.widgets import (
+    GENERATION_EVENTS,
+    StoppableRun,
+    kept_value,
+    progress_reporter,
+    refresh_on_focus,
+    refresh_pickers,
+)
 from playground.models.types import GenerationParams
 from playground.rag.charts import sweep_figure
 from playground.rag.chunking import ChunkSettings
@@ -289,8 +296,8 @@ def _wire_ask(services: Services, c: DocumentsController, ui: DocumentsLayout) -
         status=w.figures,
         show_progress_on=outputs,
     )
-    c.run.then_run(w.question.submit, c.ask, inputs, outputs, api_name=False, concurrency_limit=None)
-    c.run.then_run(w.both.click, c.ask_both, inputs, outputs, api_name="rag_with_without", concurrency_limit=None)
+    c.run.then_run(w.question.submit, c.ask, inputs, outputs, api_name=False, **GENERATION_EVENTS)
+    c.run.then_run(w.both.click, c.ask_both, inputs, outputs, api_name="rag_with_without", **GENERATION_EVENTS)
 
 
 def _wire_evaluate(services: Services, c: DocumentsController, ui: DocumentsLayout) -> None:
@@ -303,7 +310,7 @@ def _wire_evaluate(services: Services, c: DocumentsController, ui: DocumentsLayo
         [picker, w.model, w.count],
         [w.questions],
         api_name="rag_questions_generate",
-        concurrency_limit=None,
+        **GENERATION_EVENTS,
     )
     w.evaluate.click(
         c.run_evaluation,

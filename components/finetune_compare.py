@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import gradio as gr
 
 from components.ui_errors import user_errors
-from components.widgets import with_progress
+from components.widgets import GENERATION_EVENTS, with_progress
 from playground.compare.fanout import ColumnState
 from playground.finetune.side_by_side import DEFAULT_PROMPTS, Comparison, SideBySideService
+from playground.rendering import inert_inline
 from playground.statuses import GenerationStatus
 
 HEADERS = ["Holdout prompt", "Expected answer", "Base model", "Tuned model"]
@@ -30,7 +31,7 @@ def comparison_rows(result: Comparison) -> list[list[str]]:
 def comparison_note(result: Comparison) -> str:
     state = "done" if result.finished else f"{result.done} of {len(result.rows)} prompts answered…"
     lines = [
-        f"**Base:** {result.base_name} · **Tuned:** {result.tuned_name} · both greedy, both given the same "
+        f"**Base:** {inert_inline(result.base_name)} · **Tuned:** {inert_inline(result.tuned_name)} · both greedy, both given the same "
         f"{result.prompt_format} prompt, so the difference is the adapter's. Saved in History (run {result.run_id}) — {state}",
     ]
     if result.note:
@@ -90,5 +91,6 @@ def build_compare_panel(side_by_side: SideBySideService, picker: gr.Dropdown) ->
         [picker, widgets.prompts, widgets.tokens],
         [widgets.note, widgets.table],
         api_name="ft_base_vs_tuned",
+        **GENERATION_EVENTS,
     )
     return widgets

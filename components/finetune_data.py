@@ -18,6 +18,7 @@ from playground.finetune.dataset_service import DEFAULT_MAX_LENGTH, DatasetInfo,
 from playground.finetune.datasets import ALPACA_KIND, CHAT_KIND, KINDS, ColumnMapping
 from playground.models.embedded import SMOLLM2_KEY
 from playground.models.prompt_formats import ALPACA, PROMPT_FORMATS
+from playground.rendering import inert_inline
 from playground.services import Services
 
 FILE_TYPES = [".csv", ".tsv", ".xlsx", ".jsonl"]
@@ -229,8 +230,10 @@ class DatasetController:
         found = self.datasets.inspect_file(path, Path(path).name)
         columns = [NONE] + [(c, c) for c in found.columns]
         mapping = found.mapping or ColumnMapping(ALPACA_KIND)
-        notes = "".join(f"\n\nℹ️ {n}" for n in found.notes)
-        text = f"**{found.filename}** · {found.message}{notes}" if found.mapping else f"⚠️ {found.message}{notes}"
+        # The file's own names (file, sheet, columns) are shown as text.
+        notes = "".join(f"\n\nℹ️ {inert_inline(n)}" for n in found.notes)
+        message = inert_inline(found.message)
+        text = f"**{inert_inline(found.filename)}** · {message}{notes}" if found.mapping else f"⚠️ {message}{notes}"
         rows = {"headers": found.columns, "data": found.first_rows}
         dropdowns = [gr.Dropdown(choices=columns, value=getattr(mapping, role)) for role in ROLES]
         return (
@@ -299,7 +302,8 @@ class DatasetController:
     # ---- formatting ------------------------------------------------------------------------
     def _report(self, info: DatasetInfo, model_key: str | None, fmt: str) -> tuple:
         report = info.report
-        head = f"**Saved “{info.name}”** from {info.source_name}: {info.mapping.describe()}.\n\n"
+        name, source = inert_inline(info.name), inert_inline(info.source_name)
+        head = f"**Saved “{name}”** from {source}: {inert_inline(info.mapping.describe())}.\n\n"
         figure = token_length_histogram(report.lengths, report.max_length)
         return head + report.summary_markdown(), report.issue_rows(), figure, self._preview(info.id, model_key, fmt)
 

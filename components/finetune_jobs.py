@@ -17,6 +17,7 @@ from playground.finetune.config import PRESETS, TrainingConfig
 from playground.finetune.job_view import JobView
 from playground.finetune.jobs import FinetuneService
 from playground.formatting import format_duration
+from playground.rendering import inert_inline
 from playground.statuses import FinetuneStatus
 
 SAMPLE_HEADERS = ["Step", "Holdout prompt", "Answer of the model at that step"]
@@ -125,15 +126,15 @@ def status_markdown(view: JobView | None) -> str:
     ]
     share = f" ({view.trainable_share:.2%})" if view.trainable_share else ""
     lines = [
-        f"### {icon} {html.escape(view.name)} — {view.status}",
-        html.escape(view.message),
+        f"### {icon} {inert_inline(view.name)} — {view.status}",
+        inert_inline(view.message),
         " · ".join(f for f in figures if f),
-        f"{view.base_name} · {view.dataset_name or 'dataset'} ({view.train_rows} train / {view.holdout_rows} holdout) · "
+        f"{inert_inline(view.base_name)} · {inert_inline(view.dataset_name or 'dataset')} ({view.train_rows} train / {view.holdout_rows} holdout) · "
         f"{view.trainable_params or 0:,} trainable parameters{share} · {view.device}",
     ]
     if view.model_key:
         lines.append(
-            f"🎯 The tuned model **{view.base_name} + {view.name}** is now in every model picker (Compare, Documents, Arena)."
+            f"🎯 The tuned model **{inert_inline(view.base_name)} + {inert_inline(view.name)}** is now in every model picker (Compare, Documents, Arena)."
         )
     if view.export_path:
         lines.append(f"📦 Full merged model folder: `{view.export_path}`")

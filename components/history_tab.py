@@ -10,11 +10,12 @@ import pandas as pd
 from components.history_layout import HEADERS, HistoryLayout, history_layout
 from components.tab import Event, TabHandle
 from components.ui_errors import user_errors
-from components.widgets import StoppableRun
+from components.widgets import GENERATION_EVENTS, StoppableRun
 from playground.compare.fanout import ColumnState
 from playground.errors import UserFacingError
 from playground.formatting import format_usage
 from playground.history import LIST_LIMIT, RerunUpdate
+from playground.rendering import inert_inline, inert_markdown
 from playground.services import Services
 from playground.statuses import GenerationStatus
 
@@ -26,12 +27,12 @@ ANY = ""
 
 def _state_text(name: str, index: int, state: ColumnState) -> str:
     if state.status == GenerationStatus.ERROR:
-        figures = f"❌ {state.error}"
+        figures = f"❌ {inert_inline(state.error)}"
     elif state.status in (GenerationStatus.WAITING, GenerationStatus.RUNNING):
         figures = "⏳ waiting for the model…" if not state.text else "✍️ answering…"
     else:
         figures = format_usage(state.usage) if state.usage else state.status
-    return f"**Column {index + 1} · {name}**\n\n{state.text or ''}\n\n<small>{figures}</small>"
+    return f"**Column {index + 1} · {inert_inline(name)}**\n\n{inert_markdown(state.text)}\n\n<small>{figures}</small>"
 
 
 def _table(summaries) -> pd.DataFrame:
@@ -181,7 +182,7 @@ def _wire(
         [actions.run_id, stoppable.token],
         [actions.run_id, ui.detail],
         api_name="history_rerun",
-        concurrency_limit=None,
+        **GENERATION_EVENTS,
     )
     rerun.then(controller.search, filters, search_outputs, api_name=False)
     actions.stop.click(controller.stop_rerun, [stoppable.token], None, queue=False, api_name="history_rerun_stop")

@@ -9,9 +9,10 @@ import gradio as gr
 
 from components.tab import Event, TabHandle
 from components.ui_errors import user_errors
-from components.widgets import StoppableRun, model_picker, model_picker_update
+from components.widgets import GENERATION_EVENTS, StoppableRun, model_picker, model_picker_update
 from playground.formatting import format_usage
 from playground.models.types import GenerationParams
+from playground.rendering import inert_inline
 from playground.services import Services
 
 TABLE_HEADERS = ["Name", "Backend", "Source", "Size", "Status", "Details"]
@@ -63,7 +64,7 @@ class ModelsLayout:
     adding: AddWidgets
 
 
-def try_layout() -> TryWidgets:
+def try_layout(max_tokens_cap: int) -> TryWidgets:
     with gr.Group():
         gr.Markdown("### Try a prompt")
         prompt = gr.Textbox(
@@ -73,7 +74,7 @@ def try_layout() -> TryWidgets:
             elem_id="try-prompt",
         )
         with gr.Row():
-            max_tokens = gr.Slider(1, 2048, value=256, step=1, label="Max tokens")
+            max_tokens = gr.Slider(1, max_tokens_cap, value=min(256, max_tokens_cap), step=1, label="Max tokens")
             temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature")
             seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
         with gr.Row():
@@ -91,8 +92,17 @@ def endpoint_layout() -> tuple[list, gr.Button, gr.Button, gr.Markdown]:
             url = gr.Textbox(label="Base URL", placeholder="http://127.0.0.1:11434/v1")
             model = gr.Textbox(label="Model name", placeholder="llama3.2")
         with gr.Row():
-            key_env = gr.Textbox(label="API key environment variable (saved)", placeholder="OPENAI_API_KEY")
-            key = gr.Textbox(label="API key (kept in memory only, never saved)", type="password")
+            key_env = gr.Textbox(
+                label="API key environment variable (saved)",
+                placeholder="OPENAI_API_KEY",
+                info="A name ending in _API_KEY or _TOKEN (or listed in PLAYGROUND_KEY_VARS); "
+                "sent only to the server it is bound to.",
+            )
+            key = gr.Textbox(
+                label="API key (kept in memory only, never saved)",
+                type="password",
+                info="Sent only to the address above.",
+            )
         with gr.Row():
             price_in = gr.Number(label="Price per 1M input tokens, $ (optional)", value=None)
             price_out = gr.Number(label="Price per 1M output tokens, $ (optional)", value=None)
@@ -159,7 +169,7 @@ def models_layout(services: Services, table_rows: Callable[[], list[list[str]]])
         unload = gr.Button("Unload", scale=1)
         remove = gr.Button("Remove", variant="stop", scale=1)
     details = gr.Markdown(elem_id="models-details")
-    trying = try_layout()
+    trying = try_layout(services.settings.max_tokens)
     return ModelsLayout(table, pick, refresh, unload, remove, details, trying, add_layout())
 
 
@@ -194,14 +204,14 @@ class ModelsController:
         if not key:
             return ""
         spec = self.models.describe(key)
-        lines = [f"**{spec.name}** · {spec.backend} · {spec.source}"]
+        lines = [f"**{inert_inline(spec.name)}** · {spec.backend} · {spec.source}"]
         if spec.description:
-            lines.append(spec.description)
+            lines.append(inert_inline(spec.description))
         if not spec.chat_template:
             lines.append(BASE_MODEL_NOTE)
         if spec.is_remote:
             lines.append(
-                f"Endpoint {spec.base_url} · model `{spec.remote_model}` · "
+                f"Endpoint {inert_inline(spec.base_url)} · model **{inert_inline(spec.remote_model)}** · "
                 + ("price known" if spec.price else "no price set: cost shows as unknown")
             )
         return "\n\n".join(lines)
@@ -234,9 +244,9 @@ class ModelsController:
                 if not update.done:
                     yield update.text, "Answering…"
                 elif update.error:
-                    yield update.text, f"❌ {update.error}"
+                    yield update.text, f"❌ {inert_inline(update.error)}"
                 else:
-                    yield update.text, format_usage(update.usage)
+                    yield update.text, format_usage(update.usage) + (f" · {update.note}" if update.note else "")
 
     @user_errors
     def add_gguf(self, path: str, name: str, backend: str):
@@ -252,7 +262,7 @@ class ModelsController:
 
     @user_errors
     def test_endpoint(self, url: str, model: str, key_env: str, key: str) -> str:
-        return "✅ " + self.models.test_endpoint(url, model, key_env, key)
+        return "✅ " + inert_inline(self.models.test_endpoint(url, model, key_env, key))  # the server's words
 
     @user_errors
     def add_endpoint(self, name: str, url: str, model: str, key_env: str, key: str, price_in, price_out):
@@ -274,7 +284,7 @@ def _wire_try(ui: ModelsLayout, controller: ModelsController, stoppable: Stoppab
     for trigger, api_name in ((trying.run.click, "model_try"), (trying.prompt.submit, False)):
         started = trigger(stoppable.start, None, [stoppable.token], queue=False, api_name=False)
         answered = started.then(
-            controller.try_prompt, inputs, [trying.answer, trying.figures], api_name=api_name, concurrency_limit=None
+            controller.try_prompt, inputs, [trying.answer, trying.figures], api_name=api_name, **GENERATION_EVENTS
         )
         answered.then(controller.refresh, [ui.pick], [ui.table, ui.pick], api_name=False)
     trying.stop.click(controller.stop_try, [stoppable.token], None, queue=False, api_name="model_try_stop")

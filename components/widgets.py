@@ -79,6 +79,24 @@ def refresh_on_focus(
     )
 
 
+# ---- generation events share one pool of slots -------------------------------------------
+# Every event that makes a model answer (Compare, Documents, Arena live asks, Judge, the Models
+# try box, ...) joins this concurrency group, so at most `Settings.generation_concurrency` of
+# them run at once however many people press Run; the rest wait in Gradio's queue (whose
+# `max_size` turns the surplus away). `configure_queue` sets the group's limit at launch.
+GENERATION_ID = "generation"
+GENERATION_EVENTS: dict[str, Any] = {"concurrency_id": GENERATION_ID, "concurrency_limit": None}
+
+
+def limit_generation(demo: gr.Blocks, limit: int) -> int:
+    """Give every event of the generation group the same limit (Gradio keeps the lowest one
+    a group's events declare); returns how many events are in the group."""
+    events = [fn for fn in demo.fns.values() if fn.concurrency_id == GENERATION_ID]
+    for fn in events:
+        fn.concurrency_limit = limit
+    return len(events)
+
+
 # ---- a run with progress and Stop ---------------------------------------------------------
 class HasProgress(Protocol):
     @property
@@ -156,7 +174,8 @@ class StoppableRun:
         **event_kwargs: Any,
     ) -> Any:
         """Run: issue a token, then ``fn(*inputs, token)``; Stop: cancel it and say so in ``status``."""
-        event_kwargs.setdefault("concurrency_limit", None)  # the model registry serialises work per model copy
+        for key, value in GENERATION_EVENTS.items():  # other long work (ingest) passes its own group
+            event_kwargs.setdefault(key, value)
         event_kwargs.setdefault("show_progress_on", [status])
         started = run_button.click(self.start, None, [self.token], queue=False, api_name=False)
         event = started.then(fn, [*inputs, self.token], list(outputs), api_name=api_name, **event_kwargs)

@@ -2,6 +2,8 @@
 
 Every tab that generates (Models' try box, Compare, Arena, ...) goes through here, so every
 answer is saved with its parameters, output, usage figures and any error, the same way.
+It is also where the server's cap on answer length (``Settings.max_tokens``) is enforced, so
+no tab, stored configuration or API call can ask a model for more.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from playground.errors import UserFacingError
@@ -30,6 +32,15 @@ class GenerationUpdate:
     usage: Usage | None = None
     error: str | None = None
     status: str = "running"
+    note: str | None = None  # something the server changed about the request (e.g. max tokens lowered)
+
+
+def capped_params(params: GenerationParams, cap: int) -> tuple[GenerationParams, str | None]:
+    """``params`` with ``max_tokens`` lowered to the server's cap, and a note when it was."""
+    if params.max_tokens <= cap:
+        return params, None
+    note = f"Max tokens lowered from {params.max_tokens} to {cap}, the most this server allows per answer."
+    return replace(params, max_tokens=cap), note
 
 
 class GenerationRecorder:
@@ -59,6 +70,7 @@ class GenerationRecorder:
         row_index: int | None = None,
     ) -> Iterator[GenerationUpdate]:
         spec = self.registry.get_spec(model_key)
+        params, note = capped_params(params, self.registry.settings.max_tokens)
         with self.uow_factory() as uow:
             gen = uow.generations.add(
                 run_id=run_id,
@@ -74,6 +86,8 @@ class GenerationRecorder:
                 row_index=row_index,
             )
             gen_id = gen.id
+        if note:
+            log.info("Generation %s with %s: %s", gen_id, model_key, note)
         text = ""
         final: GenerationUpdate | None = None
         try:
@@ -81,21 +95,21 @@ class GenerationRecorder:
                 for event in backend.stream(messages, params, cancel):
                     if isinstance(event, Usage):
                         status = "cancelled" if event.finish_reason == "cancelled" else "ok"
-                        final = GenerationUpdate(gen_id, text, done=True, usage=event, status=status)
+                        final = GenerationUpdate(gen_id, text, done=True, usage=event, status=status, note=note)
                         self._finish(gen_id, text, status, event, None)
                         break
                     text += event
-                    yield GenerationUpdate(gen_id, text)
+                    yield GenerationUpdate(gen_id, text, note=note)
             if final is None:
                 raise RuntimeError("the backend ended without reporting usage")
         except UserFacingError as err:
             log.warning("Generation %s with %s failed: %s", gen_id, model_key, err)
-            final = GenerationUpdate(gen_id, text, done=True, error=str(err), status="error")
+            final = GenerationUpdate(gen_id, text, done=True, error=str(err), status="error", note=note)
             self._finish(gen_id, text, "error", None, str(err))
         except Exception as err:
             log.exception("Generation %s with %s failed unexpectedly", gen_id, model_key)
             message = f"{spec.name} failed: {type(err).__name__}: {err}"
-            final = GenerationUpdate(gen_id, text, done=True, error=message, status="error")
+            final = GenerationUpdate(gen_id, text, done=True, error=message, status="error", note=note)
             self._finish(gen_id, text, "error", None, message)
         finally:
             if final is None:  # the consumer went away mid-stream (browser closed, task cancelled)

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from playground.arena.live_limits import LiveAskLimiter
 from playground.arena.service import ArenaService
 from playground.cancellation import CancelTokens
 from playground.compare.batch import BatchService
@@ -84,7 +85,10 @@ class Services:
         templates = TemplateService(uow_factory)
         compare = CompareService(models.registry, models.recorder, uow_factory, templates)
         history = HistoryService(uow_factory, models.registry, compare, templates, settings.home / "exports")
-        arena = ArenaService(models.registry, models.recorder, uow_factory, settings.home / "exports" / "arena")
+        live_limiter = LiveAskLimiter(settings.live_asks_in_flight, settings.live_asks_per_minute)
+        arena = ArenaService(
+            models.registry, models.recorder, uow_factory, settings.home / "exports" / "arena", live_limiter
+        )
         finetune = FinetuneService(settings, models.registry, uow_factory)
         finetune.reconcile()  # a job whose worker died while the app was down must not show "running"
         return cls(

@@ -14,6 +14,26 @@ Environment variables (all optional):
 - ``PLAYGROUND_MAX_REPLICAS``: copies of one local model that may answer at once (Compare
   columns sharing a model), within the memory budget. Default 4.
 - ``PLAYGROUND_BATCH_ROW_LIMIT``: most rows a Compare batch file may have. Default 500.
+- ``PLAYGROUND_MAX_UPLOAD_MB``: largest file one upload request may carry; Gradio stops reading
+  the request there (HTTP 413) before the rest reaches the disk. Default 100.
+- ``PLAYGROUND_MAX_UNZIPPED_MB``: most a DOCX or XLSX (ZIP packages) may unpack to; also refused
+  before parsing: more than 1000 entries, or an entry that shrinks more than 100:1. Default 200.
+- ``PLAYGROUND_RAG_MAX_PDF_PAGES``: most pages of a PDF the Documents tab reads. Default 2000.
+- ``PLAYGROUND_FINETUNE_ROW_LIMIT``: most rows a fine-tuning dataset file may have. Default 20000.
+- ``PLAYGROUND_KEY_VARS``: comma-separated environment variables that may hold an endpoint's API
+  key besides those named ``*_API_KEY`` or ``*_TOKEN``; ``NAME=https://host[:port]`` also binds a
+  variable to that server (repeat the name for several). See ``playground.models.secrets``.
+- ``PLAYGROUND_MAX_TOKENS``: the most tokens one answer may have, whatever a tab or an API call
+  asks for (a larger request is lowered to it, with a note). Default 2048, at least 32.
+- ``PLAYGROUND_QUEUE_MAX_SIZE``: requests that may wait in the queue; past it a request is
+  turned away with "busy, please try again". Default 100.
+- ``PLAYGROUND_GENERATION_CONCURRENCY``: requests that make a model answer (Compare, Documents,
+  Arena, Judge, Models' try box, ...) that may run at once; the rest wait in the queue. Default 8.
+- ``PLAYGROUND_LIVE_ASKS_IN_FLIGHT``, ``PLAYGROUND_LIVE_ASKS_PER_MINUTE``: live Arena prompts one
+  rater may have answering at once (default 1) and may start in a minute (default 10).
+- ``PLAYGROUND_LEAK_WORDS_FILE``: the Arena's list of model and maker names that give an answer
+  away (one a line, ``#`` comments), read by every new evaluation. Default
+  ``assets/arena/leak_words.txt``.
 """
 
 from __future__ import annotations
@@ -59,6 +79,17 @@ class SettingsOverrides(TypedDict, total=False):
     max_replicas: int
     batch_row_limit: int
     n_threads: int
+    max_upload_mb: float
+    max_unzipped_mb: float
+    rag_max_pdf_pages: int
+    finetune_row_limit: int
+    key_vars: tuple[str, ...]
+    max_tokens: int
+    queue_max_size: int
+    generation_concurrency: int
+    live_asks_in_flight: int
+    live_asks_per_minute: int
+    leak_words_file: str
 
 
 @dataclass(frozen=True)
@@ -73,6 +104,17 @@ class Settings:
     max_replicas: int = 4  # copies of one local model, so Compare columns can share a model
     batch_row_limit: int = 500
     n_threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
+    max_upload_mb: float = 100.0  # per file of an upload request (Gradio's max_file_size)
+    max_unzipped_mb: float = 200.0  # what a DOCX/XLSX may unpack to (see playground.zip_safety)
+    rag_max_pdf_pages: int = 2000
+    finetune_row_limit: int = 20000
+    key_vars: tuple[str, ...] = ()  # PLAYGROUND_KEY_VARS entries: NAME or NAME=URL
+    max_tokens: int = 2048  # per answer, enforced where every generation passes (GenerationRecorder)
+    queue_max_size: int = 100
+    generation_concurrency: int = 8
+    live_asks_in_flight: int = 1  # per rater
+    live_asks_per_minute: int = 10  # per rater
+    leak_words_file: str = ""  # "": assets/arena/leak_words.txt (playground.arena.leaks)
 
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike[str] | None = None) -> Settings:
@@ -94,10 +136,25 @@ class Settings:
             http_timeout_s=env_float("PLAYGROUND_HTTP_TIMEOUT_S", 60.0),
             max_replicas=max(1, env_int("PLAYGROUND_MAX_REPLICAS", 4)),
             batch_row_limit=max(1, env_int("PLAYGROUND_BATCH_ROW_LIMIT", 500)),
+            max_upload_mb=max(0.001, env_float("PLAYGROUND_MAX_UPLOAD_MB", 100.0)),
+            max_unzipped_mb=max(0.001, env_float("PLAYGROUND_MAX_UNZIPPED_MB", 200.0)),
+            rag_max_pdf_pages=max(1, env_int("PLAYGROUND_RAG_MAX_PDF_PAGES", 2000)),
+            finetune_row_limit=max(1, env_int("PLAYGROUND_FINETUNE_ROW_LIMIT", 20000)),
+            key_vars=tuple(v.strip() for v in os.environ.get("PLAYGROUND_KEY_VARS", "").split(",") if v.strip()),
+            max_tokens=max(32, env_int("PLAYGROUND_MAX_TOKENS", 2048)),
+            queue_max_size=max(1, env_int("PLAYGROUND_QUEUE_MAX_SIZE", 100)),
+            generation_concurrency=max(1, env_int("PLAYGROUND_GENERATION_CONCURRENCY", 8)),
+            live_asks_in_flight=max(1, env_int("PLAYGROUND_LIVE_ASKS_IN_FLIGHT", 1)),
+            live_asks_per_minute=max(1, env_int("PLAYGROUND_LIVE_ASKS_PER_MINUTE", 10)),
+            leak_words_file=os.environ.get("PLAYGROUND_LEAK_WORDS_FILE", "").strip(),
         )
 
     def with_overrides(self, **changes: Unpack[SettingsOverrides]) -> Settings:
         return replace(self, **changes)
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
 
     @property
     def models_dir(self) -> Path:

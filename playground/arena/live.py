@@ -22,7 +22,8 @@ import uuid
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from playground.arena.leaks import find_leaks, redact
+from playground.arena.leaks import find_leaks, inside_words, redact
+from playground.arena.live_limits import LiveAskLimiter
 from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.errors import InvalidInput, ModelNotFound
 from playground.generation import GenerationRecorder
@@ -76,11 +77,14 @@ def shown_while_streaming(text: str, words: Sequence[str]) -> str:
     lowered = text[:cut].lower()
     longest = max((len(w) for w in words), default=0)
     for start in range(max(0, cut - longest - 1), cut):
-        if start and lowered[start - 1].isalnum():
-            continue  # a word can only start at a boundary (as the leak pattern requires)
+        glued = bool(start) and lowered[start - 1].isalnum()  # only a long word is caught inside another
         tail = lowered[start:].rstrip()
-        if tail and any(w.lower().startswith(tail) and len(w) > len(tail) for w in words):
+        if tail and any(
+            w.lower().startswith(tail) and len(w) > len(tail) and (not glued or inside_words(w)) for w in words
+        ):
             cut = start
+            while cut and lowered[cut - 1].isalnum():  # hold back the whole word it is glued to
+                cut -= 1
             break
     return redact(text[:cut], words)
 
@@ -97,6 +101,7 @@ class LiveActions:
     registry: ModelRegistry
     recorder: GenerationRecorder
     uow_factory: Callable[[], UnitOfWork]
+    live_limiter: LiveAskLimiter
     _rater: Callable[[UnitOfWork, dict | None], ArenaRater]
 
     def live_enabled(self, session: dict | None) -> bool:
@@ -119,7 +124,8 @@ class LiveActions:
         self, session: dict | None, prompt: str | None, cancel: threading.Event | None = None
     ) -> Iterator[LiveView]:
         """Stream two anonymous answers to the rater's prompt; the last view says whether
-        (and by which token) the pair can be voted on."""
+        (and by which token) the pair can be voted on. A rater past their live-ask limits
+        (``live_limiter``) is refused with a plain message before anything is stored."""
         text = re.sub(r"[ \t]+\n", "\n", (prompt or "").strip())
         if not text:
             raise InvalidInput("Type a prompt first, then press “Ask”.")
@@ -132,13 +138,24 @@ class LiveActions:
                 raise InvalidInput(DELETED)
             if evaluation.mode != LIVE_MODE:
                 raise InvalidInput(LIVE_OFF)
-            evaluation_id, words = evaluation.id, list(evaluation.leak_words)
+            evaluation_id, words, rater_id = evaluation.id, list(evaluation.leak_words), rater.id
             # A model that failed pre-generation is known broken; one gone from the registry cannot run.
             candidates = [
                 (c.id, c.model_key, dict(c.params))
                 for c in uow.arena.contestants(evaluation_id)
                 if c.status != "failed"
             ]
+        with self.live_limiter.slot(f"rater:{rater_id}"):
+            yield from self._ask_pair(evaluation_id, words, candidates, text, cancel)
+
+    def _ask_pair(
+        self,
+        evaluation_id: int,
+        words: list[str],
+        candidates: list[tuple[int, str, dict]],
+        text: str,
+        cancel: threading.Event | None,
+    ) -> Iterator[LiveView]:
         working = [c for c in candidates if self._working(c[1])]
         if len(working) < 2:
             raise InvalidInput(TOO_FEW)

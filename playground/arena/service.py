@@ -18,8 +18,9 @@ from playground.arena import files
 from playground.arena import leaderboard as lb
 from playground.arena.agreement import AgreementReport, Judgement, agreement_report
 from playground.arena.join_codes import new_join_code
-from playground.arena.leaks import DEFAULT_WORDS, find_leaks, parse_words, unique_words, words_for_model
+from playground.arena.leaks import default_words, find_leaks, parse_words, unique_words, words_for_model
 from playground.arena.live import LIVE_MODE, LiveActions, LiveView  # noqa: F401 - LiveView re-exported for the UI
+from playground.arena.live_limits import LiveAskLimiter
 from playground.arena.pregen import PregenJobs
 from playground.arena.prompts import PromptItem, from_texts
 from playground.arena.raters import GONE, WINNERS, BattleView, RaterActions, Reveal  # noqa: F401 - re-exported for the UI
@@ -127,6 +128,15 @@ def _contestant_labels(specs: Sequence[ModelSpec]) -> list[str]:
     return labels
 
 
+def _contestant_words(specs: Sequence[ModelSpec], labels: Sequence[str]) -> list[str]:
+    """Each contestant's own names: label, key, an endpoint's remote model, its files' stems."""
+    return [
+        word
+        for spec, label in zip(specs, labels)
+        for word in words_for_model(label, spec.key, spec.remote_model, spec.path, spec.gguf_file)
+    ]
+
+
 class ArenaService(RaterActions, LiveActions):
     def __init__(
         self,
@@ -134,14 +144,21 @@ class ArenaService(RaterActions, LiveActions):
         recorder: GenerationRecorder,
         uow_factory: Callable[[], UnitOfWork],
         export_dir: Path,
+        live_limiter: LiveAskLimiter | None = None,
     ):
         self.registry = registry
         self.recorder = recorder
         self.uow_factory = uow_factory
         self.export_dir = export_dir
+        self.live_limiter = live_limiter or LiveAskLimiter()
         self.jobs = PregenJobs(recorder, uow_factory)
 
     # ---- creating --------------------------------------------------------------------
+    def default_leak_words(self) -> list[str]:
+        """The vendor list new evaluations start with (the file in settings, else the one in assets/)."""
+        configured = self.registry.settings.leak_words_file
+        return default_words(Path(configured).expanduser() if configured else None)
+
     def prompts_from_compare(self, limit: int = 50) -> list[str]:
         """The prompts of recent Compare runs, newest first, each once."""
         with self.uow_factory() as uow:
@@ -173,13 +190,7 @@ class ArenaService(RaterActions, LiveActions):
         _check_new_evaluation(name, prompts, keys, params, leak_action, repeat_fraction, mode)
         specs = [self.registry.get_spec(k) for k in keys]  # ModelNotFound is a plain message
         labels = _contestant_labels(specs)
-        words = unique_words(
-            [
-                *DEFAULT_WORDS,
-                *parse_words(leak_words),
-                *(w for s, label in zip(specs, labels) for w in words_for_model(label, s.key)),
-            ]
-        )
+        words = unique_words([*self.default_leak_words(), *parse_words(leak_words), *_contestant_words(specs, labels)])
         seed = random.SystemRandom().randrange(1, 2**31) if seed is None else int(seed)
         slots = schedule(len(prompts), len(keys), seed=seed, pairs_per_prompt=pairs_per_prompt)
         repeats = pick_repeats(len(slots), repeat_fraction, seed)

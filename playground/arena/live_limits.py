@@ -1,0 +1,84 @@
+"""How many live prompts one rater may have answering at once, and start in a minute.
+
+A live prompt makes two models answer (and may cost money on a paid endpoint), so one rater
+pressing "Ask" in a loop, or a script calling the API, must not starve the room. The key is
+the rater (one per name and evaluation; with ``--auth``, one per login), which the browser
+cannot forge: it lives in the server-side session. A client address is not used, because a
+whole room behind one NAT (a venue's Wi-Fi reaching a cloud machine) shares one address.
+The app-wide bound on answers running at once is the generation concurrency group.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from playground.errors import InvalidInput
+
+WINDOW_S = 60.0
+
+
+def still_answering(in_flight: int) -> str:
+    if in_flight == 1:
+        return "Your last live prompt is still being answered. Wait until it has finished, then ask again."
+    return f"You already have {in_flight} live prompts being answered. Wait until one has finished, then ask again."
+
+
+def too_many(per_minute: int, wait_s: float) -> str:
+    return (
+        f"You have asked {per_minute} live prompts in the last minute, the most this room allows. "
+        f"Please wait {max(1, round(wait_s))} s, then ask again."
+    )
+
+
+class LiveAskLimiter:
+    """At most ``in_flight`` asks running and ``per_minute`` started in any 60 s, per client key."""
+
+    def __init__(self, in_flight: int = 1, per_minute: int = 10, clock: Callable[[], float] = time.monotonic):
+        self.in_flight = max(1, int(in_flight))
+        self.per_minute = max(1, int(per_minute))
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._running: dict[str, int] = {}
+        self._started: dict[str, deque[float]] = {}
+
+    def acquire(self, key: str) -> None:
+        """Take a slot for ``key`` or raise ``InvalidInput`` with the reason (nothing is taken then)."""
+        with self._lock:
+            now = self._clock()
+            recent = self._started.setdefault(key, deque())
+            while recent and now - recent[0] >= WINDOW_S:
+                recent.popleft()
+            if self._running.get(key, 0) >= self.in_flight:
+                raise InvalidInput(still_answering(self.in_flight))
+            if len(recent) >= self.per_minute:
+                raise InvalidInput(too_many(self.per_minute, WINDOW_S - (now - recent[0])))
+            recent.append(now)
+            self._running[key] = self._running.get(key, 0) + 1
+
+    def release(self, key: str) -> None:
+        with self._lock:
+            left = self._running.get(key, 0) - 1
+            if left > 0:
+                self._running[key] = left
+            else:
+                self._running.pop(key, None)
+            self._forget_idle(self._clock())
+
+    def _forget_idle(self, now: float) -> None:
+        """Drop keys with nothing running and nothing in the window, so the maps stay small."""
+        for key in [k for k, times in self._started.items() if k not in self._running]:
+            times = self._started[key]
+            if not times or now - times[-1] >= WINDOW_S:
+                del self._started[key]
+
+    @contextmanager
+    def slot(self, key: str) -> Iterator[None]:
+        self.acquire(key)
+        try:
+            yield
+        finally:
+            self.release(key)
