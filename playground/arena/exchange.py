@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from playground.compare.batch_read import json_objects
 from playground.errors import InvalidInput
 from playground.formatting import formula_safe, formula_unsafe
+from playground.jsonl import json_objects
 
 TO_FASTCHAT = {"a": "model_a", "b": "model_b", "tie": "tie", "bothbad": "tie (bothbad)"}
 FROM_FASTCHAT = {v: k for k, v in TO_FASTCHAT.items()}

@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from playground.compare.batch_read import json_objects
 from playground.errors import InvalidInput
+from playground.jsonl import json_objects
 
 PROMPT_COLUMNS = ("prompt", "question", "instruction", "text", "input")
 ID_COLUMNS = ("question_id", "id", "qid")

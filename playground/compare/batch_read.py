@@ -21,6 +21,7 @@ from typing import Any
 from playground import text_decoding, text_stream
 from playground.compare.batch_xlsx import first_sheet, sheet_records
 from playground.errors import InvalidInput
+from playground.jsonl import json_objects
 from playground.text_stream import Encoding
 from playground.zip_safety import ArchiveLimits
 
@@ -294,45 +295,6 @@ def _read_xlsx(
                 f"{name} could not be read: the workbook looks damaged ({type(err).__name__}). Save it again and upload it."
             ) from err
     return columns, rows, notes
-
-
-def json_type_name(value: Any) -> str:
-    """What a JSON value is, in words for a message."""
-    if isinstance(value, bool):
-        return "true/false value"
-    if isinstance(value, (int, float)):
-        return "number"
-    if isinstance(value, str):
-        return "text"
-    if value is None:
-        return "null"
-    return "object" if isinstance(value, dict) else "list"
-
-
-def json_objects(
-    text: str | Iterable[str], name: str, example: str, after: str = "", bare_key: str | None = None
-) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, object with trimmed keys) for each non-blank line of a JSON Lines text
-    (or of its lines, read as they come); a plain message naming the line for one that is not
-    a JSON object. ``example`` shows what a line should look like; ``after`` ends every
-    message. With ``bare_key``, a line that is just a JSON string stands for ``{bare_key: that string}``."""
-    lines = text.splitlines() if isinstance(text, str) else text
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        try:
-            value = json.loads(line)
-        except json.JSONDecodeError as err:
-            raise InvalidInput(
-                f"Line {number} of {name} is not valid JSON ({err.msg} at character {err.colno}). Each line must be one object like {example}.{after}"
-            ) from err
-        if bare_key is not None and isinstance(value, str):
-            value = {bare_key: value}
-        if not isinstance(value, dict):
-            raise InvalidInput(
-                f"Line {number} of {name} is a {json_type_name(value)}, not an object like {example}.{after}"
-            )
-        yield number, {str(k).strip(): v for k, v in value.items()}
 
 
 def _read_jsonl(path: Path, name: str, row_limit: int | None) -> tuple[list[str], list[dict[str, str]], list[str]]:

@@ -23,12 +23,11 @@ from playground import text_decoding, text_stream
 from playground.compare.batch_read import (
     RowCounter,
     TooManyRows,
-    json_objects,
-    json_type_name,
     load_table,
     row_limit_message,
 )
 from playground.errors import InvalidInput
+from playground.jsonl import json_objects, json_type_name
 from playground.models.prompt_formats import Example, example_from_messages
 from playground.zip_safety import ArchiveLimits
 

@@ -85,12 +85,15 @@ class JobDrafts:
         self.datasets = datasets
         self.poll_s = poll_s
 
-    def suggested_name(self, dataset_id: Any, preset_name: str) -> str:
-        """ "<dataset> – <preset>", numbered when a job already has that name; empty without a dataset."""
+    def suggested_name(self, dataset_id: Any, preset_name: str, draft_id: int | None = None) -> str:
+        """ "<dataset> – <preset>", numbered when a job already has that name; empty without a dataset.
+
+        ``draft_id``: the pre-flight job these settings may reuse; its own name does not count as
+        taken, or Start after a pre-flight would find "its" name changed and make a second job."""
         if dataset_id in (None, ""):
             return ""
         stem = f"{self.datasets.get(int(dataset_id)).name} – {preset_name.split(' (')[0]}"
-        taken = {job.name for job in self.jobs.list_jobs()}
+        taken = {job.name for job in self.jobs.list_jobs() if job.id != draft_id}
         candidate, n = stem, 2
         while candidate in taken:
             candidate, n = f"{stem} {n}", n + 1
@@ -106,7 +109,8 @@ class JobDrafts:
     def create_or_reuse(self, prepared: Prepared | None, form: JobForm) -> Prepared:
         """A job in state 'created' with exactly these settings (made now if needed)."""
         require_choices(form.dataset_id, form.base_key)
-        name = (form.name or "").strip() or self.suggested_name(form.dataset_id, form.preset_name)
+        draft_id = prepared.job_id if prepared is not None else None
+        name = (form.name or "").strip() or self.suggested_name(form.dataset_id, form.preset_name, draft_id)
         signature = repr(
             (form.dataset_id, form.base_key, form.prompt_format, name, form.preset_name, form.config.to_dict())
         )

@@ -342,3 +342,28 @@ def test_disk_full_message_names_both_steps():
         "The disk is full: the checkpoint at step 8 could not be saved. Free space and press Resume; "
         "training continues from step 4."
     )
+
+
+DEMO_DATASET = Path(__file__).resolve().parents[2] / "assets" / "demo" / "finetune_support_replies.csv"
+
+
+def test_start_after_an_unnamed_preflight_reuses_its_job_and_new_settings_replace_it(services):
+    """With the name left empty, the suggested name must not count the draft's own name as taken:
+    Start would otherwise see other settings and make a second job "… 2"."""
+    from playground.finetune.job_drafts import JobDrafts, JobForm
+
+    dataset = services.finetune_datasets.import_dataset(DEMO_DATASET, "Drafts demo", tokenizer=lambda t: len(t.split()))
+    drafts = JobDrafts(services.finetune, services.finetune_datasets)
+    form = JobForm(dataset.id, SMOLLM2_KEY, ALPACA, "", "Quick test", TrainingConfig())
+    ours = lambda: [job.name for job in services.finetune.list_jobs() if job.name.startswith("Drafts demo")]  # noqa: E731
+
+    prepared = drafts.create_or_reuse(None, form)
+    assert drafts.create_or_reuse(prepared, form) == prepared
+    assert ours() == ["Drafts demo – Quick test"]
+
+    changed = drafts.create_or_reuse(
+        prepared, JobForm(dataset.id, SMOLLM2_KEY, ALPACA, "", "Quick test", TrainingConfig(r=16))
+    )
+    assert changed.signature != prepared.signature
+    assert ours() == ["Drafts demo – Quick test"]  # the old draft was replaced, not kept beside a "… 2"
+    services.finetune.delete(changed.job_id)
