@@ -1,4 +1,6 @@
-"""Compare tab: one prompt, 1-4 columns side by side, streaming together, with figures."""
+"""Compare tab: one prompt, 1-4 columns side by side, streaming together, with figures.
+
+The widgets are built in ``compare_layout``; this module holds the handlers and the wiring."""
 
 from __future__ import annotations
 
@@ -12,11 +14,10 @@ from components.compare_batch import build_batch_panel
 from components.compare_columns import (
     FIELDS_PER_COLUMN,
     ColumnForm,
-    build_column_form,
     columns_from_values,
     values_from_column,
 )
-from components.compare_extras import build_column_extras, build_diff_panel
+from components.compare_layout import CompareLayout, base_model_note, compare_layout, visible_columns
 from components.tab import TabHandle
 from components.ui_errors import toast_text, user_errors
 from components.widgets import GENERATION_EVENTS, StoppableRun, refresh_pickers
@@ -34,12 +35,7 @@ from playground.rendering import inert_inline, inert_markdown
 from playground.services import Services
 from playground.statuses import GenerationStatus
 
-START_COLUMNS = 2
 TAB_ID = "compare"
-INTRO = (
-    "Ask one prompt in up to four columns at once — different models, system prompts or settings. "
-    "Use `{{variable}}` in the prompt to make a template; a field appears for each variable."
-)
 
 
 @dataclass
@@ -91,150 +87,6 @@ def chat_display(messages: list[dict]) -> list[dict]:
     ]
 
 
-def visible_columns(count: int) -> list[gr.Column]:
-    return [gr.Column(visible=i < count) for i in range(MAX_COLUMNS)]
-
-
-def base_model_note(services: Services, key: str | None) -> str:
-    try:
-        spec = services.models.describe(key) if key else None
-    except Exception:  # noqa: BLE001 - an unknown key is reported when the column runs
-        return ""
-    if spec is not None and not spec.chat_template:
-        return "Base model: it continues your text rather than following instructions."
-    return ""
-
-
-# ---- layout -----------------------------------------------------------------------------
-@dataclass
-class CompareColumn:
-    block: gr.Column
-    form: ColumnForm
-    model_note: gr.Markdown
-    chatbot: gr.Chatbot
-    figures: gr.Markdown
-
-
-@dataclass
-class CompareLayout:
-    template_name: gr.Dropdown
-    load_template_btn: gr.Button
-    save_template_btn: gr.Button
-    template_info: gr.Markdown
-    prompt: gr.Textbox
-    variable_boxes: list[gr.Textbox]
-    send_btn: gr.Button
-    stop_btn: gr.Button
-    new_btn: gr.Button
-    add_col_btn: gr.Button
-    remove_col_btn: gr.Button
-    sync: gr.Checkbox
-    column_count: gr.State
-    histories: gr.State
-    run_state: gr.State
-    generation_ids: gr.State
-    columns: list[CompareColumn] = field(default_factory=list)
-
-    @property
-    def forms(self) -> list[ColumnForm]:
-        return [c.form for c in self.columns]
-
-    @property
-    def column_inputs(self) -> list[gr.components.Component]:
-        return [component for form in self.forms for component in form.components()]
-
-    @property
-    def turn_outputs(self) -> list[gr.components.Component]:
-        """What a sent message (or New conversation) updates: chats, figures, the conversation."""
-        return [
-            *(c.chatbot for c in self.columns),
-            *(c.figures for c in self.columns),
-            self.histories,
-            self.run_state,
-            self.generation_ids,
-        ]
-
-
-def compare_layout(services: Services) -> CompareLayout:
-    gr.Markdown(INTRO)
-    with gr.Row():
-        template_name = gr.Dropdown(
-            choices=services.templates.names(),
-            value=None,
-            allow_custom_value=True,
-            label="Template name",
-            scale=3,
-            elem_id="compare-template-name",
-        )
-        load_template_btn = gr.Button("Load template", scale=1)
-        save_template_btn = gr.Button("Save template (new version)", scale=1)
-    template_info = gr.Markdown(elem_id="compare-template-info")
-    prompt = gr.Textbox(
-        label="Prompt",
-        lines=4,
-        placeholder="e.g. Summarise this review in one sentence: {{review}}",
-        elem_id="compare-prompt",
-    )
-    with gr.Row():
-        variable_boxes = [
-            gr.Textbox(label=f"variable {i + 1}", visible=False, lines=2, elem_id=f"compare-var{i}")
-            for i in range(MAX_VARIABLES)
-        ]
-    with gr.Row():
-        send_btn = gr.Button("Send to all columns", variant="primary", elem_id="compare-send")
-        stop_btn = gr.Button("Stop all", elem_id="compare-stop")
-        new_btn = gr.Button("New conversation", elem_id="compare-new")
-    with gr.Row():
-        add_col_btn = gr.Button("+ Add column", size="sm", elem_id="compare-add-column")
-        remove_col_btn = gr.Button("− Remove column", size="sm", elem_id="compare-remove-column")
-        sync = gr.Checkbox(
-            label="Sync settings: column 1's settings apply to all (any column can still override)", value=False
-        )
-    layout = CompareLayout(
-        template_name,
-        load_template_btn,
-        save_template_btn,
-        template_info,
-        prompt,
-        variable_boxes,
-        send_btn,
-        stop_btn,
-        new_btn,
-        add_col_btn,
-        remove_col_btn,
-        sync,
-        column_count=gr.State(START_COLUMNS),
-        histories=gr.State(empty_histories()),
-        run_state=gr.State(None),
-        generation_ids=gr.State([None] * MAX_COLUMNS),
-    )
-    _columns_layout(services, layout)
-    build_diff_panel(layout.histories, layout.column_count)
-    return layout
-
-
-def _columns_layout(services: Services, layout: CompareLayout) -> None:
-    """The MAX_COLUMNS columns (the first START_COLUMNS shown), alternating two models."""
-    choices = services.models.choices()
-    default_model = services.settings.default_model_key
-    second_model = next((key for _, key in choices if key != default_model), default_model)
-    with gr.Row(equal_height=False):
-        for index in range(MAX_COLUMNS):
-            with gr.Column(visible=index < START_COLUMNS, min_width=260, elem_id=f"compare-col{index}") as block:
-                gr.Markdown(f"**Column {index + 1}**")
-                form = build_column_form(services, index, default_model if index % 2 == 0 else second_model)
-                note = gr.Markdown(base_model_note(services, form.model.value), elem_classes=["compare-model-note"])
-                chatbot = gr.Chatbot(
-                    label=f"Column {index + 1}", height=360, elem_id=f"compare-chat{index}", buttons=["copy"]
-                )
-                figures = gr.Markdown(elem_id=f"compare-figures{index}", elem_classes=["compare-figures"])
-                build_column_extras(
-                    services, index, form, layout.prompt, layout.variable_boxes, layout.histories, layout.generation_ids
-                )
-            layout.columns.append(CompareColumn(block, form, note, chatbot, figures))
-
-
-# ---- handlers ---------------------------------------------------------------------------
 class CompareController:
     def __init__(self, services: Services, send_run: StoppableRun, select_tab: bool):
         self.services = services
