@@ -12,6 +12,7 @@ from components.tab import TabHandle
 from components.ui_errors import user_errors
 from components.widgets import refresh_on_focus, refresh_pickers
 from playground.arena import charts, report
+from playground.arena.leaderboard import VoteCount
 from playground.arena.prompts import read_prompt_set
 from playground.arena.service import PregenStatus
 from playground.models.types import GenerationParams
@@ -24,7 +25,7 @@ NO_JUDGE_RUN = "\n\n**Automatic judge:** not run on this evaluation yet (Judge t
 
 
 # ---- formatting --------------------------------------------------------------------------
-def progress_markdown(status: PregenStatus, votes: int) -> str:
+def progress_markdown(status: PregenStatus, votes: VoteCount) -> str:
     p = status.progress
     state = (
         "⏳ generating"
@@ -35,7 +36,8 @@ def progress_markdown(status: PregenStatus, votes: int) -> str:
         f"<progress value='{p.done}' max='{max(p.total, 1)}' style='width:100%'></progress>",
         f"**{p.done} / {p.total}** answers ({p.fraction:.0%}) · {state}"
         + (f" · {inert_inline(p.message)}" if p.message else ""),
-        f"Battles ready to rate: **{status.servable}** · votes so far: **{votes}** · answers naming a model: **{status.flagged}**",
+        f"Battles ready to rate: **{status.servable}** · answers naming a model: **{status.flagged}**",
+        votes.sentence(),
     ]
     for label, contestant_status, error in status.contestants:
         if contestant_status == "failed":
@@ -151,7 +153,7 @@ class ArenaController:
     def poll_progress(self, evaluation_id):
         if not evaluation_id:
             return "", [], []
-        votes, per_rater = self.arena.tally(evaluation_id)
+        votes, per_rater = self.arena.vote_tally(evaluation_id)
         status = self.arena.pregen_status(evaluation_id)
         return (
             progress_markdown(status, votes),

@@ -12,10 +12,10 @@ from typing import Any
 
 import gradio as gr
 
-from components.compare_columns import columns_from_values
+from components.compare_columns import columns_from_values, visible_column_count
 from components.ui_errors import user_errors
 from components.widgets import StoppableRun, with_progress
-from playground.compare.batch import Table, demo_files
+from playground.compare.batch import Table, answer_count, demo_files
 from playground.compare.batch_read import match_variables, preview_rows
 from playground.compare.batch_view import format_progress, grid_table
 from playground.compare.templates import template_variables
@@ -39,6 +39,7 @@ def _upload_name(path: str) -> str:
 
 
 def preview_text(table: Table, template_body: str, column_count: int, row_limit: int) -> str:
+    """What the file holds and, when the template fits it, how many answers the run will write."""
     columns = inert_inline(", ".join(table.columns))  # the uploaded file's own words: shown as text
     lines = [f"**{inert_inline(table.filename)}** · {table.row_count} row(s) · columns: {columns}"]
     lines += [f"ℹ️ {inert_inline(note)}" for note in table.notes]
@@ -55,7 +56,7 @@ def preview_text(table: Table, template_body: str, column_count: int, row_limit:
         else:
             filled = ", ".join(f"`{{{{{v}}}}}` ← {inert_inline(c)}" for v, c in mapping.items())
             lines.append(
-                f"✅ {filled} · {table.row_count} row(s) × {column_count} column(s) = {table.row_count * column_count} answers"
+                f"✅ {filled} · {table.row_count} row(s) × {column_count} column(s) = {answer_count(table, column_count)} answers"
             )
     lines.append(f"At most {row_limit} rows per batch.")
     return "\n\n".join(lines)
@@ -134,7 +135,8 @@ class BatchController:
         if not path:
             return "", None
         table = self.batch.load(path, _upload_name(path))
-        text = preview_text(table, body or "", int(count or 1), self.row_limit)
+        # As many columns as run_batch will run, so the promised figure is the run's total.
+        text = preview_text(table, body or "", visible_column_count(count), self.row_limit)
         return text, {"headers": table.columns, "data": preview_rows(table, PREVIEW_ROWS)}
 
     @user_errors
@@ -189,11 +191,16 @@ def build_batch_panel(
     panel = batch_panel_layout()
     run = StoppableRun(services.cancel_tokens, STOPPING)
     controller = BatchController(services, run, isinstance(template_name, gr.Dropdown))
-    panel.upload.change(
+    preview_inputs = [panel.upload, template_body, column_count]
+    preview_outputs = [panel.preview_info, panel.preview]
+    panel.upload.change(controller.show_preview, preview_inputs, preview_outputs, api_name="batch_preview")
+    # Adding or removing a Compare column changes how many answers the batch will write.
+    column_count.change(
         controller.show_preview,
-        [panel.upload, template_body, column_count],
-        [panel.preview_info, panel.preview],
-        api_name="batch_preview",
+        preview_inputs,
+        preview_outputs,
+        api_name="batch_preview_columns",
+        show_progress="hidden",
     )
     panel.demo_btn.click(
         controller.load_demo, None, [panel.upload, template_body, template_name], api_name="batch_demo"

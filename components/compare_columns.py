@@ -52,10 +52,15 @@ def build_column_form(services: Services, index: int, default_model: str | None)
     return ColumnForm(model, system_prompt, temperature, top_p, max_tokens, seed, stop)
 
 
+def visible_column_count(count: Any) -> int:
+    """How many columns are shown, so run, from the column-count state."""
+    return max(1, min(int(count or 1), MAX_COLUMNS))
+
+
 def columns_from_values(values: Sequence[Any], count: int) -> list[ColumnConfig]:
     """ColumnConfigs from the flat form values of all MAX_COLUMNS columns; only the first
     ``count`` (the visible ones) are used."""
-    count = max(1, min(int(count or 1), MAX_COLUMNS))
+    count = visible_column_count(count)
     columns = []
     for index in range(count):
         chunk = values[index * FIELDS_PER_COLUMN : (index + 1) * FIELDS_PER_COLUMN]

@@ -3,6 +3,7 @@ figures) and the batch and differences panels. Handlers live in ``compare_tab``.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import gradio as gr
@@ -28,6 +29,17 @@ INTRO = (
 
 def visible_columns(count: int) -> list[gr.Column]:
     return [gr.Column(visible=i < count) for i in range(MAX_COLUMNS)]
+
+
+def variable_fields(names: Sequence[str], values: Sequence[str]) -> list[gr.Textbox]:
+    """The variable boxes showing ``names`` (each labelled with its variable) holding ``values``;
+    the boxes after them hidden and empty."""
+    return [
+        gr.Textbox(label=names[i], visible=True, value=values[i] or "")
+        if i < len(names)
+        else gr.Textbox(visible=False, value="")
+        for i in range(MAX_VARIABLES)
+    ]
 
 
 def base_model_note(services: Services, key: str | None) -> str:
@@ -68,6 +80,7 @@ class CompareLayout:
     histories: gr.State
     run_state: gr.State
     generation_ids: gr.State
+    variable_names: gr.State  # the variable each box holds, in order (values follow names, never places)
     columns: list[CompareColumn] = field(default_factory=list)
 
     @property
@@ -142,6 +155,7 @@ def compare_layout(services: Services) -> CompareLayout:
         histories=gr.State(empty_histories()),
         run_state=gr.State(None),
         generation_ids=gr.State([None] * MAX_COLUMNS),
+        variable_names=gr.State([]),
     )
     _columns_layout(services, layout)
     build_diff_panel(layout.histories, layout.column_count)

@@ -17,7 +17,13 @@ from components.compare_columns import (
     columns_from_values,
     values_from_column,
 )
-from components.compare_layout import CompareLayout, base_model_note, compare_layout, visible_columns
+from components.compare_layout import (
+    CompareLayout,
+    base_model_note,
+    compare_layout,
+    variable_fields,
+    visible_columns,
+)
 from components.tab import TabHandle
 from components.ui_errors import toast_text, user_errors
 from components.widgets import GENERATION_EVENTS, StoppableRun, refresh_pickers
@@ -26,6 +32,7 @@ from playground.compare.fanout import ColumnState
 from playground.compare.service import History, SavedRun, Turn, empty_histories
 from playground.compare.templates import (
     MAX_VARIABLES,
+    carry_values,
     template_variables,
     variable_values,
 )
@@ -98,14 +105,10 @@ class CompareController:
     def model_note(self, key: str | None) -> str:
         return base_model_note(self.services, key)
 
-    def show_variables(self, body: str, *current: str) -> list[gr.Textbox]:
-        names = template_variables(body)
-        return [
-            gr.Textbox(label=names[i], visible=True, value=current[i] if current[i] else "")
-            if i < len(names)
-            else gr.Textbox(visible=False, value="")
-            for i in range(MAX_VARIABLES)
-        ]
+    def show_variables(self, body: str, shown: list[str] | None, *current: str) -> list:
+        """The boxes for the prompt's variables; each keeps the value typed for its own name."""
+        names = template_variables(body)[:MAX_VARIABLES]
+        return [names, *variable_fields(names, carry_values(shown or [], current, names))]
 
     @user_errors
     def send(self, body, name, count, hist, run_id, gen_ids, token, *rest):
@@ -188,6 +191,7 @@ class CompareController:
                 + ". Pick another model before sending."
             )
         tab = [gr.Tabs(selected=TAB_ID)] if self.select_tab else []
+        names = template_variables(saved.prompt)[:MAX_VARIABLES]
         return [
             saved.prompt,
             count,
@@ -198,6 +202,8 @@ class CompareController:
             hist,
             saved.run_id,
             gen_ids,
+            names,
+            *variable_fields(names, [str(saved.variables.get(n) or "") for n in names]),  # by name
             *tab,
         ]
 
@@ -218,8 +224,8 @@ def _saved_columns(saved: SavedRun) -> tuple[list[History], list[str], list[int 
 def _wire_conversation(layout: CompareLayout, controller: CompareController, send_run: StoppableRun) -> None:
     layout.prompt.change(
         controller.show_variables,
-        [layout.prompt, *layout.variable_boxes],
-        layout.variable_boxes,
+        [layout.prompt, layout.variable_names, *layout.variable_boxes],
+        [layout.variable_names, *layout.variable_boxes],
         api_name=False,
         queue=False,
     )
@@ -246,15 +252,13 @@ def _wire_columns(layout: CompareLayout, controller: CompareController) -> None:
         controller.add_column,
         [layout.column_count],
         [layout.column_count, *blocks],
-        api_name="compare_add_column",
-        queue=False,
+        api_name="compare_add_column",  # queued: a State's .change (the batch preview) fires only after queued events
     )
     layout.remove_col_btn.click(
         controller.remove_column,
         [layout.column_count],
         [layout.column_count, *blocks],
-        api_name="compare_remove_column",
-        queue=False,
+        api_name="compare_remove_column",  # queued: a State's .change (the batch preview) fires only after queued events
     )
     first_settings = layout.forms[0].components()[1:]
     other_settings = [c for form in layout.forms[1:] for c in form.components()[1:]]
@@ -295,7 +299,8 @@ def build_compare_tab(services: Services, tabs: gr.Tabs | None = None) -> Compar
         *chats,
         *figures,
     ]
-    reopen_outputs += [layout.histories, layout.run_state, layout.generation_ids, *([tabs] if tabs is not None else [])]
+    reopen_outputs += [layout.histories, layout.run_state, layout.generation_ids]
+    reopen_outputs += [layout.variable_names, *layout.variable_boxes, *([tabs] if tabs is not None else [])]
     return CompareHandles(
         on_open=[refresh_pickers(services, [form.model for form in layout.forms])],
         reopen=controller.reopen,

@@ -20,6 +20,7 @@ from playground.finetune.config import (
     TARGETS,
     TrainingConfig,
     config_from_form,
+    fit_max_length,
     preset,
 )
 from playground.finetune.job_drafts import JobDrafts, JobForm, PreflightWait, Prepared, TrainingPlan, require_choices
@@ -40,6 +41,7 @@ KNOBS: list[tuple[str, str]] = [
     ("max_length", "Max length (tokens per example)"),
     ("eval_every", "Holdout loss + sample answers every N steps (0 = about 10 times)"),
 ]
+MAX_LENGTH = [field for field, _ in KNOBS].index("max_length")
 PRESET_LINES = "\n".join(f"- **{name}** — {PRESET_HELP[name]}" for name in PRESETS)
 
 
@@ -125,6 +127,11 @@ class TrainingWidgets:
     start: gr.Button
     report: gr.Markdown
     prepared: gr.State  # the Prepared job of the last pre-flight, or None
+    length_note: gr.Markdown  # what the max length does to the chosen dataset's rows
+
+    @property
+    def max_length(self) -> gr.Number:
+        return self.knobs[MAX_LENGTH]
 
     @property
     def four_bit(self) -> gr.Checkbox:
@@ -186,6 +193,7 @@ def training_layout() -> TrainingWidgets:
         )
         preset_pick = gr.Radio(list(PRESETS), value=DEFAULT_PRESET, label="Preset", scale=3, elem_id="ft-train-preset")
     gr.Markdown(PRESET_LINES, elem_id="ft-train-preset-help")
+    length_note = gr.Markdown(elem_id="ft-train-length-note")
     device = gr.Markdown(elem_id="ft-train-device")
     with gr.Accordion("Advanced settings", open=False, elem_id="ft-train-advanced"):
         knobs = _knob_inputs()
@@ -194,7 +202,9 @@ def training_layout() -> TrainingWidgets:
         preflight = gr.Button("Pre-flight (measure a few real steps)", elem_id="ft-train-preflight")
         start = gr.Button("▶ Start training", variant="primary", elem_id="ft-train-start")
     report = gr.Markdown(elem_id="ft-train-report")
-    return TrainingWidgets(name, preset_pick, device, knobs, check, preflight, start, report, gr.State(None))
+    return TrainingWidgets(
+        name, preset_pick, device, knobs, check, preflight, start, report, gr.State(None), length_note
+    )
 
 
 class TrainingController:
@@ -205,13 +215,23 @@ class TrainingController:
     def show_device(self):
         return device_note(), knob_values(DEFAULT_PRESET)[-1]
 
-    @user_errors
-    def preset_chosen(self, dataset_id, preset_name):
-        return (self.drafts.suggested_name(dataset_id, preset_name), *knob_values(preset_name))
+    def _fit(self, dataset_id: Any, wanted: Any) -> tuple[Any, str]:
+        """The max length that keeps the checked dataset's rows whole (see fit_max_length), and its note."""
+        if dataset_id in (None, "") or wanted in (None, ""):
+            return wanted, ""
+        report = self.drafts.datasets.get(int(dataset_id)).report
+        fit = fit_max_length(int(wanted), report.lengths, report.max_length)
+        return fit.max_length, fit.note
 
     @user_errors
-    def dataset_chosen(self, dataset_id, preset_name):
-        return self.drafts.suggested_name(dataset_id, preset_name)
+    def preset_chosen(self, dataset_id, preset_name):
+        values = knob_values(preset_name)
+        values[MAX_LENGTH], note = self._fit(dataset_id, values[MAX_LENGTH])
+        return (self.drafts.suggested_name(dataset_id, preset_name), *values, note)
+
+    @user_errors
+    def dataset_chosen(self, dataset_id, preset_name, max_length):
+        return (self.drafts.suggested_name(dataset_id, preset_name), *self._fit(dataset_id, max_length))
 
     @user_errors
     def check(self, dataset_id, base_key, fmt, job_name, preset_name, *values):
@@ -242,8 +262,12 @@ def build_training_panel(services: Services, data: DatasetWidgets) -> TrainingPa
     c = TrainingController(JobDrafts(services.finetune, services.finetune_datasets))
     dataset_inputs = [data.saved, data.base_model, data.prompt_format]
     inputs = [w.prepared, *dataset_inputs, *w.form]
-    w.preset.input(c.preset_chosen, [data.saved, w.preset], [w.name, *w.knobs], api_name="ft_train_preset")
-    data.saved.change(c.dataset_chosen, [data.saved, w.preset], [w.name], api_name=False)
+    w.preset.input(
+        c.preset_chosen, [data.saved, w.preset], [w.name, *w.knobs, w.length_note], api_name="ft_train_preset"
+    )
+    data.saved.change(
+        c.dataset_chosen, [data.saved, w.preset, w.max_length], [w.name, w.max_length, w.length_note], api_name=False
+    )
     w.check.click(c.check, [*dataset_inputs, *w.form], [w.report], api_name="ft_train_check")
     preflight_done = w.preflight.click(c.run_preflight, inputs, [w.report, w.prepared], api_name="ft_train_preflight")
     on_load = Event(c.show_device, (), [w.device, w.four_bit], api_name="ft_device")

@@ -8,7 +8,8 @@ import gradio as gr
 
 from components.widgets import model_picker
 from playground.arena import report as arena_report
-from playground.judge.rubric import EDITOR_HEADERS
+from playground.judge.results import JudgingRunResults
+from playground.judge.rubric import EDITOR_HEADERS, default_rubric
 from playground.services import Services
 
 TARGET_KINDS = [
@@ -134,19 +135,46 @@ def run_layout(services: Services) -> RunWidgets:
     return RunWidgets(model, mode, constrained, kind, target, refresh, run, cancel, progress)
 
 
+def _empty_results() -> JudgingRunResults:
+    """No grades yet, on the default rubric: its tables' headers are the ones an empty page shows."""
+    return JudgingRunResults(0, "rubric", "run", 0, "", "", "", 0, 0, 0, 0, default_rubric())
+
+
 def results_layout() -> ResultsWidgets:
     gr.Markdown("### Results")
     with gr.Row():
         job = gr.Dropdown(label="Judging run", choices=[], scale=4, elem_id="judge-job")
         show = gr.Button("Show", scale=0)
+    empty = _empty_results()
     summary = gr.Dataframe(
-        label="Per model (averages leave unparsed and failed grades out)", interactive=False, wrap=True
+        headers=empty.summary()[0],
+        label="Per model (averages leave unparsed and failed grades out)",
+        interactive=False,
+        wrap=True,
+        elem_id="judge-summary",
     )
-    grid = gr.Dataframe(label="Score grid: overall score per input and model", interactive=False, wrap=True)
+    grid = gr.Dataframe(
+        headers=empty.score_grid()[0] + ["one column per model"],
+        label="Score grid: overall score per input and model",
+        interactive=False,
+        wrap=True,
+        elem_id="judge-grid",
+    )
     items = gr.Dataframe(
-        label="Every answer (select a row to grade it yourself)", interactive=False, wrap=True, max_chars=200
+        headers=empty.item_table()[0],
+        label="Every answer (select a row to grade it yourself)",
+        interactive=False,
+        wrap=True,
+        max_chars=200,
+        elem_id="judge-items",
     )
-    verdicts = gr.Dataframe(label="Pairwise verdicts", interactive=False, wrap=True)
+    verdicts = gr.Dataframe(
+        headers=empty.verdict_table()[0],
+        label="Pairwise verdicts",
+        interactive=False,
+        wrap=True,
+        elem_id="judge-verdicts",
+    )
     distribution = gr.Plot(label="Score distribution")
     return ResultsWidgets(job, show, summary, grid, items, verdicts, distribution)
 

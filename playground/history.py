@@ -30,7 +30,8 @@ from storage import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-KINDS = ("compare", "batch", "repeat", "try", "finetune_compare")
+# Every kind a run is recorded with (Recorder.start_run / runs.add): the filter offers each one.
+KINDS = ("compare", "batch", "repeat", "try", "finetune_compare", "rag", "rag_questions", "judge", "arena")
 LIST_LIMIT = 200  # newest runs shown in the list; search narrows it further
 DETAIL_ANSWERS = 60  # a big batch run would make an unreadable page; export shows all
 # Generation columns exported as they are; "settings" (params), "messages" and the run's fields are added.

@@ -16,6 +16,22 @@ def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
     return fig
 
 
+NOTHING_TO_PLOT = {
+    "cost": "No cost to show: none of these models has a price.<br>"
+    "Local models cost nothing; set an endpoint's price on the Models tab to see its cost here.",
+    "latency": "No timings to show yet: no answer in this evaluation has a recorded time.",
+}
+
+
+def empty_chart(title: str, sentence: str) -> go.Figure:
+    """No axes, just the sentence that says why there is nothing to plot."""
+    fig = go.Figure()
+    fig.add_annotation(text=sentence, x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=14))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return _layout(fig, title, height=200)
+
+
 def ratings_chart(board: Leaderboard) -> go.Figure:
     """Each model's rating with its 95% bootstrap interval, best on top."""
     rows = list(reversed(board.rows))
@@ -80,6 +96,9 @@ def quality_against(board: Leaderboard, what: str) -> go.Figure:
     )
     known = [r for r in board.rows if getattr(r, attr) is not None]
     unknown = [r.name for r in board.rows if getattr(r, attr) is None]
+    title = f"Quality against {'latency' if what == 'latency' else 'cost'}"
+    if not known:
+        return empty_chart(title, NOTHING_TO_PLOT[what] if board.rows else "No votes yet: nothing to plot.")
     fig = go.Figure(
         go.Scatter(
             x=[getattr(r, attr) for r in known],
@@ -87,12 +106,12 @@ def quality_against(board: Leaderboard, what: str) -> go.Figure:
             text=[r.name for r in known],
             mode="markers+text",
             textposition="top center",
+            cliponaxis=False,  # a name above the top or edge point stays readable
             hovertemplate="%{text}: %{y:.0f} at %{x}<extra></extra>",
         )
     )
-    fig.update_xaxes(title=label)
-    fig.update_yaxes(title="rating")
-    title = f"Quality against {'latency' if what == 'latency' else 'cost'}"
+    fig.update_xaxes(title=label, automargin=True)
+    fig.update_yaxes(title="rating", automargin=True)
     if unknown:
         title += f" (unknown for: {', '.join(unknown)})"
     return _layout(fig, title, height=380)

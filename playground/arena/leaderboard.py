@@ -33,6 +33,33 @@ class ModelRow:
     cost_usd: float | None
 
 
+@dataclass(frozen=True)
+class VoteCount:
+    """Every vote cast, and how many of them the ratings count: the live tally and the
+    leaderboard both state these, so their figures always agree."""
+
+    cast: int = 0
+    repeats: int = 0  # side-swapped repeats: they measure raters, not models
+    dropped: int = 0  # on answers naming a model, when the policy keeps those out
+
+    @property
+    def counted(self) -> int:
+        return self.cast - self.repeats - self.dropped
+
+    def sentence(self) -> str:
+        """'6 votes cast; 5 count for the ratings (1 side-swapped repeat checks rater consistency).'"""
+        cast = f"{self.cast} vote{'' if self.cast == 1 else 's'} cast"
+        if self.counted == self.cast:
+            return f"{cast}; all count for the ratings."
+        why = []
+        if self.repeats:
+            verb = "repeat checks" if self.repeats == 1 else "repeats check"
+            why.append(f"{self.repeats} side-swapped {verb} rater consistency")
+        if self.dropped:
+            why.append(f"{self.dropped} on answers that named a model {'is' if self.dropped == 1 else 'are'} left out")
+        return f"{cast}; {self.counted} count for the ratings ({'; '.join(why)})."
+
+
 @dataclass
 class Leaderboard:
     rows: list[ModelRow] = field(default_factory=list)  # best first
@@ -42,6 +69,7 @@ class Leaderboard:
     votes_used: int = 0
     votes_dropped: int = 0
     rounds: int = 0
+    votes: VoteCount = field(default_factory=VoteCount)
 
 
 def counted_votes(votes: Sequence[dict[str, Any]], leak_action: str) -> tuple[list[dict[str, Any]], int]:
@@ -57,6 +85,11 @@ def counted_votes(votes: Sequence[dict[str, Any]], leak_action: str) -> tuple[li
             continue
         kept.append(vote)
     return kept, dropped
+
+
+def count_votes(votes: Sequence[dict[str, Any]], leak_action: str) -> VoteCount:
+    kept, dropped = counted_votes(votes, leak_action)
+    return VoteCount(cast=len(votes), repeats=len(votes) - len(kept) - dropped, dropped=dropped)
 
 
 def build(
@@ -134,4 +167,5 @@ def build(
         votes_used=len(kept),
         votes_dropped=dropped,
         rounds=rounds if kept else 0,
+        votes=count_votes(votes, leak_action),
     )

@@ -104,17 +104,19 @@ def agreement_summary(report: AgreementReport) -> str:
 
 def leaderboard_summary(board: Leaderboard) -> str:
     if not board.votes_used:
-        return "No votes yet."
+        return (
+            board.votes.sentence() + " The ratings need at least one vote that counts."
+            if board.votes.cast
+            else "No votes yet."
+        )
     text = (
-        f"{board.votes_used} votes; Bradley–Terry ratings (400 points = 10× the odds, mean 1000) with 95% intervals "
+        f"{board.votes.sentence()} Bradley–Terry ratings (400 points = 10× the odds, mean 1000) with 95% intervals "
         f"from {board.rounds} bootstrap rounds. Models share a rank when their intervals overlap."
     )
     if board.votes_used < 10 * max(1, len(board.rows)):
         text += " With this few votes the ratings are rough and the bootstrap intervals too narrow; aim for 10+ votes per model."
     if any(r.battles and r.win_rate in (0.0, 1.0) for r in board.rows):
         text += " A model that has won (or lost) every battle has no finite maximum-likelihood rating; its rating is only held in range by a very weak prior."
-    if board.votes_dropped:
-        text += f" {board.votes_dropped} votes on answers that named a model were left out."
     return text
 
 

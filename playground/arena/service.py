@@ -379,12 +379,19 @@ class ArenaService(RaterActions, LiveActions):
         return f"{flagged} answer(s) name a model or vendor; they are {verb}."
 
     def tally(self, evaluation_id: int | None) -> tuple[int, list[RaterTally]]:
+        count, per_rater = self.vote_tally(evaluation_id)
+        return count.cast, per_rater
+
+    def vote_tally(self, evaluation_id: int | None) -> tuple[lb.VoteCount, list[RaterTally]]:
+        """Votes cast per rater, and all votes counted the way the leaderboard counts them."""
         info = self.evaluation(evaluation_id)
         with self.uow_factory() as uow:
+            action = _stored_evaluation(uow, info.id).leak_action
             counts: dict[str, int] = {r.name: 0 for r in uow.arena.raters(info.id)}
-            for row in uow.arena.vote_rows(info.id):
-                counts[row["rater"]] = counts.get(row["rater"], 0) + 1
-        return sum(counts.values()), [
+            rows = uow.arena.vote_rows(info.id)
+        for row in rows:
+            counts[row["rater"]] = counts.get(row["rater"], 0) + 1
+        return lb.count_votes(rows, action), [
             RaterTally(name, n) for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
         ]
 

@@ -45,6 +45,7 @@ __all__ = [
     "BatchProgress",
     "BatchService",
     "Table",
+    "answer_count",
     "demo_files",
     "load_table",
     "read_table",
@@ -153,6 +154,12 @@ class BatchProgress:
         return Progress(self.done, self.total, format_progress(self))
 
 
+def answer_count(table: Table, column_count: int) -> int:
+    """Answers a batch writes: every row in every column. The preview promises this figure
+    and a run counts its progress against it."""
+    return table.row_count * column_count
+
+
 @dataclass(frozen=True)
 class BatchPlan:
     """A batch that passed every check and may run."""
@@ -162,6 +169,10 @@ class BatchPlan:
     template_body: str
     table: Table
     variable_columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def answers(self) -> int:
+        return answer_count(self.table, len(self.columns))
 
     def prompt_for(self, row: Mapping[str, str]) -> str:
         return render_template(self.template_body, {v: row.get(c, "") for v, c in self.variable_columns.items()})
@@ -355,7 +366,7 @@ class _BatchExecution:
         self.run_id = run_id
         self.plan = plan
         self.cells = [[BatchCell(model_name=n) for n in plan.column_names] for _ in plan.table.rows]
-        self.total = len(self.cells) * len(plan.columns)
+        self.total = plan.answers
         self.rows_done = 0
         self.started = time.monotonic()
 

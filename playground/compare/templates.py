@@ -35,6 +35,14 @@ def variable_values(body: str, values: Sequence[str]) -> dict[str, str]:
     return {name: values[i] for i, name in enumerate(template_variables(body)[:MAX_VARIABLES])}
 
 
+def carry_values(shown: Sequence[str], values: Sequence[str], names: Sequence[str]) -> list[str]:
+    """The values for the fields of ``names`` when the prompt changes: each field keeps what was
+    typed into the field of the same variable (``shown[i]`` holds ``values[i]``), never the value
+    of the field that happened to sit in its place; a new variable starts empty."""
+    typed = {name: value for name, value in zip(shown, values) if value}
+    return [typed.get(name, "") for name in names]
+
+
 @dataclass(frozen=True)
 class TemplateInfo:
     name: str

@@ -8,7 +8,7 @@ nothing, so presets change epochs and learning rate rather than r.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -87,6 +87,46 @@ def preset(name: str) -> TrainingConfig:
         return PRESETS[name]
     except KeyError:
         raise InvalidInput(f"Unknown preset {name!r}. Choose one of: {', '.join(PRESETS)}.") from None
+
+
+# The max lengths a preset may grow to so that a checked dataset's rows fit (powers of two keep
+# memory predictable); never past the cut-off the user checked the dataset with.
+LENGTH_STEPS = (64, 128, 256, 512, 1024, 2048, 4096, 8192)
+
+
+@dataclass(frozen=True)
+class LengthFit:
+    """The max length to train with, and one plain sentence on what it does to the dataset's rows."""
+
+    max_length: int
+    note: str
+
+
+def fit_max_length(wanted: int, lengths: Sequence[int], cutoff: int | None = None) -> LengthFit:
+    """``wanted`` (a preset's or the form's max length), raised to the smallest of LENGTH_STEPS that
+    holds the longest checked row, but not past ``cutoff`` (the user's own choice in the check).
+    ``lengths``: tokens per usable row, as the dataset check counted them."""
+    if not lengths:
+        return LengthFit(int(wanted), "")
+    longest = max(lengths)
+    length = int(wanted)
+    if longest > length:
+        covering = next((step for step in LENGTH_STEPS if step >= longest), LENGTH_STEPS[-1])
+        length = max(length, min(covering, int(cutoff)) if cutoff else covering)
+    cut = sum(n > length for n in lengths)
+    if cut:
+        note = (
+            f"⚠️ Max length **{length}** tokens: {cut} of {len(lengths)} rows are longer (the longest is {longest} tokens); "
+            f"training reads only their first {length} tokens."
+        )
+    elif length > wanted:
+        note = (
+            f"ℹ️ Max length raised from {wanted} to **{length}** tokens so that no row is cut "
+            f"(the longest is {longest} tokens)."
+        )
+    else:
+        note = f"✅ Every row fits in max length {length} tokens (the longest is {longest})."
+    return LengthFit(length, note)
 
 
 # name -> (low, high, sentence fragment); ranges are inclusive.

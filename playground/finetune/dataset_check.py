@@ -43,7 +43,7 @@ class RowIssue:
 @dataclass
 class DatasetReport:
     total_rows: int
-    usable_rows: int
+    usable_rows: int  # rows without problems: training rows plus the holdout
     max_length: int
     unit: str = "row"  # "row" or "line": what the row numbers count
     issues: list[RowIssue] = field(default_factory=list)
@@ -53,6 +53,12 @@ class DatasetReport:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     settings: dict[str, Any] = field(default_factory=dict)
+    holdout_rows: int = 0  # of the usable rows, held out to check the tuned model (``holdout_size``)
+
+    @property
+    def train_rows(self) -> int:
+        """Rows a job trains on: what the job view later shows next to ``holdout_rows``."""
+        return self.usable_rows - self.holdout_rows
 
     def counts(self) -> dict[str, int]:
         return {kind: sum(i.kind == kind for i in self.issues) for kind in ISSUE_KINDS}
@@ -66,6 +72,8 @@ class DatasetReport:
     def from_dict(cls, data: Mapping[str, Any]) -> DatasetReport:
         known = {k: data[k] for k in cls.__dataclass_fields__ if k in data}
         known["issues"] = [RowIssue(**i) for i in data.get("issues", [])]
+        # Reports saved before holdout_rows existed kept the size in their settings only.
+        known.setdefault("holdout_rows", int(data.get("settings", {}).get("holdout", 0)))
         return cls(**known)
 
     def issue_rows(self) -> list[list[Any]]:
@@ -75,9 +83,11 @@ class DatasetReport:
     def summary_markdown(self) -> str:
         counts = self.counts()
         left_out = self.total_rows - self.usable_rows
+        held = self.holdout_rows
         lines = [
-            f"**{self.usable_rows} of {self.total_rows} rows** will be used for training"
-            + (f" ({left_out} left out)." if left_out else ".")
+            f"**{self.train_rows} of {self.total_rows} rows** will be used for training"
+            + (f"; {_rows_are(held)} held out (not trained on) to check the tuned model" if held else "")
+            + (f"; {left_out} left out." if left_out else ".")
         ]
         found = [f"{n} {ISSUE_KINDS[k]}" for k, n in counts.items() if n]
         lines.append("Found: " + ", ".join(found) + "." if found else "No problems found.")
@@ -87,6 +97,10 @@ class DatasetReport:
             )
         lines += [f"⚠️ {w}" for w in self.warnings] + [f"ℹ️ {n}" for n in self.notes]
         return "\n\n".join(lines)
+
+
+def _rows_are(n: int) -> str:
+    return "1 row is" if n == 1 else f"{n} rows are"
 
 
 def _median(values: Sequence[int]) -> int:

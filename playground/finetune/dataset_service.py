@@ -148,9 +148,9 @@ class DatasetService:
         excluded = set(report.excluded)
         examples = [r.example for r in rows if r.number not in excluded and r.example is not None]
         size, note = holdout_size(len(examples), HOLDOUT_FRACTION, MIN_HOLDOUT)
-        report.notes += (
-            table.notes + notes + [note or f"{size} rows are held out (not trained on) to check the tuned model."]
-        )
+        # The summary states the split; the note only says why a small dataset got less.
+        report.holdout_rows = size
+        report.notes += table.notes + notes + ([note] if note else [])
         report.settings = {"max_length": int(max_length), "prompt_format": prompt_format, "holdout": size}
         return table, mapping, examples, report
 

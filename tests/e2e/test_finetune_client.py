@@ -76,11 +76,12 @@ def test_device_note_and_trainable_parameters(client, dataset_id):
 
 
 def test_preset_fills_the_advanced_settings(client, dataset_id):
-    name, r, alpha, dropout, target, epochs, lr, batch, accum, max_length, eval_every, four_bit = client.predict(
+    name, r, alpha, dropout, target, epochs, lr, batch, accum, max_length, eval_every, four_bit, note = client.predict(
         dataset_id, "Teach facts", api_name="/ft_train_preset"
     )
     assert name == "zorp – Teach facts"
     assert (r, alpha, target, epochs, lr, max_length, four_bit) == (8, 8, "all_linear", 5, 3e-4, 256, False)
+    assert "fits in max length 256" in note  # the dataset's rows are short: the preset's length keeps them whole
 
 
 def test_bad_inputs_get_plain_messages(client, dataset_id):

@@ -44,7 +44,7 @@ def exercise_dataset_api(client, db_path: Path, tmp_path: Path) -> None:
     summary, issues, figure, preview, saved = _check(
         client, Path(demo_path), "Workshop replies", kind, (instruction, input_col, output, system, messages)
     )
-    assert "**60 of 60 rows**" in summary and "6 rows are held out" in summary
+    assert "**54 of 60 rows**" in summary and "6 rows are held out" in summary
     assert issues["data"] in ([], [["", "", ""]]) or not any(r[0] for r in issues["data"])
     assert "### Response:" in preview and "completion (the model learns to write this)" in preview
     assert preview.count("════ Example") == 6  # three examples, a prompt and a completion each
@@ -72,7 +72,9 @@ def exercise_dataset_api(client, db_path: Path, tmp_path: Path) -> None:
     with pytest.raises(AppError, match="No recognisable columns"):
         _check(client, custom, "qa")
     summary, issues, _, _, saved = _check(client, custom, "qa", "prompt_completion", ("q", "", "a", "", ""))
-    assert "**8 of 9 rows**" in summary and issues["data"][0][:2] == [9, "duplicate"]
+    assert (
+        "**5 of 9 rows**" in summary and "3 rows are held out" in summary and issues["data"][0][:2] == [9, "duplicate"]
+    )
 
     renamed, _ = client.predict(saved["value"], "Q and A", api_name="/ft_data_rename")
     assert renamed["value"] == saved["value"]

@@ -54,7 +54,8 @@ def test_import_demo_then_reuse_rename_delete(service):
         60,
     )
     assert info.report.issues == [] and info.report.settings["holdout"] == 6
-    assert any("6 rows are held out" in n for n in info.report.notes)
+    assert (info.report.train_rows, info.report.holdout_rows) == (54, 6)
+    assert "**54 of 60 rows**" in info.report.summary_markdown()
 
     examples = service.examples(info.id)
     assert len(examples) == 60 and examples[0].output.endswith("— Sam, Brightleaf Home")

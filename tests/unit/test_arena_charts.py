@@ -34,3 +34,12 @@ def test_quality_against_cost_names_unknown_costs():
     fig = charts.quality_against(board(), "cost").to_dict()
     assert list(fig["data"][0]["text"]) == ["Y"] and "unknown for: X" in fig["layout"]["title"]["text"]
     assert list(charts.quality_against(board(), "latency").to_dict()["data"][0]["x"]) == [1.5, 0.5]
+
+
+def test_a_chart_with_nothing_to_plot_says_why_in_a_sentence():
+    no_cost = Leaderboard(board().rows[:1], ["X"], np.array([[np.nan]]), np.array([[0]]), 0, 0, 100)
+    fig = charts.quality_against(no_cost, "cost").to_dict()
+    assert fig["data"] == [] and "No cost to show" in fig["layout"]["annotations"][0]["text"]
+    assert fig["layout"]["xaxis"]["visible"] is False
+    latency = charts.quality_against(board(), "latency").to_dict()["data"][0]
+    assert latency["cliponaxis"] is False  # the name above the top point is not cut off
