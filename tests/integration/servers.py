@@ -120,7 +120,21 @@ def _chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str,
     }
 
 
-class _Handler(BaseHTTPRequestHandler):
+class Replies(BaseHTTPRequestHandler):
+    """Whole replies with a length, shared by the test servers."""
+
+    def _json(self, status: int, payload: dict[str, Any]) -> None:
+        self._raw(status, "application/json", json.dumps(payload).encode())
+
+    def _raw(self, status: int, content_type: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+class _Handler(Replies):
     protocol_version = "HTTP/1.1"
     server: _Server
 
@@ -197,16 +211,6 @@ class _Handler(BaseHTTPRequestHandler):
         if chunked and not drop:
             self.wfile.write(b"0\r\n\r\n")
         self.close_connection = drop or not chunked
-
-    def _json(self, status: int, payload: dict[str, Any]) -> None:
-        self._raw(status, "application/json", json.dumps(payload).encode())
-
-    def _raw(self, status: int, content_type: str, data: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 class _Server(ThreadingHTTPServer):

@@ -11,10 +11,12 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.integration.servers import Replies
+
 ANSWER = "Hi from the listener"
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(Replies):
     server: _Server
 
     def log_message(self, *args: Any) -> None:
@@ -29,7 +31,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self._record()
-        self._reply(200, {"object": "list", "data": [{"id": "listener-model", "object": "model"}]})
+        self._json(200, {"object": "list", "data": [{"id": "listener-model", "object": "model"}]})
 
     def do_POST(self) -> None:
         request = self._record()
@@ -44,12 +46,12 @@ class _Handler(BaseHTTPRequestHandler):
             said = request["headers"].get("Authorization", "")
             cut = said[: max(len("Bearer ") + 9, len(said) - 3)]  # a server that quotes the key cut short
             message = f"Incorrect API key provided: {said}. Did you mean {cut}?"
-            return self._reply(401, {"error": {"message": message, "type": "auth"}})
+            return self._json(401, {"error": {"message": message, "type": "auth"}})
         body = json.loads(request["body"] or "{}")
         if body.get("stream"):
             return self._stream()
         message = {"role": "assistant", "content": ANSWER}
-        self._reply(200, {"object": "chat.completion", "choices": [{"index": 0, "message": message}]})
+        self._json(200, {"object": "chat.completion", "choices": [{"index": 0, "message": message}]})
 
     def _stream(self) -> None:
         words = ANSWER.split(" ")
@@ -58,16 +60,6 @@ class _Handler(BaseHTTPRequestHandler):
         chunks.append({"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]})
         data = "".join(f"data: {json.dumps(c)}\n\n" for c in chunks) + "data: [DONE]\n\n"
         self._raw(200, "text/event-stream", data.encode())
-
-    def _reply(self, status: int, payload: dict[str, Any]) -> None:
-        self._raw(status, "application/json", json.dumps(payload).encode())
-
-    def _raw(self, status: int, content_type: str, data: bytes) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
 
 
 class _Server(ThreadingHTTPServer):
