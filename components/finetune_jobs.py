@@ -14,11 +14,11 @@ from components.tab import Event
 from components.ui_errors import user_errors
 from playground.finetune.charts_training import loss_chart
 from playground.finetune.config import PRESETS, TrainingConfig
+from playground.finetune.job_labels import STATE_ICONS, job_label, state_word
 from playground.finetune.job_view import JobView
 from playground.finetune.jobs import FinetuneService
 from playground.formatting import format_duration
 from playground.rendering import inert_inline
-from playground.statuses import FinetuneStatus
 
 SAMPLE_HEADERS = ["Step", "Holdout prompt", "Answer of the model at that step"]
 EVENT_HEADERS = ["Time", "Level", "What happened"]
@@ -37,16 +37,6 @@ LIST_HEADERS = [
     "Status",
     "Message",
 ]
-STATUS_ICONS: dict[str, str] = {
-    FinetuneStatus.CREATED: "🆕",
-    FinetuneStatus.PREFLIGHT: "⏱️",
-    FinetuneStatus.STARTING: "⏳",
-    FinetuneStatus.RUNNING: "🏃",
-    FinetuneStatus.STOPPING: "⏸️",
-    FinetuneStatus.STOPPED: "⏹️",
-    FinetuneStatus.DONE: "✅",
-    FinetuneStatus.FAILED: "❌",
-}
 POLL_S = 2.0
 
 
@@ -95,7 +85,7 @@ def list_row(view: JobView) -> list[Any]:
         _last(view.train_losses),
         _last(view.holdout_losses),
         duration_of(view),
-        view.status,
+        state_word(view.status),
         view.message,
     ]
 
@@ -116,7 +106,6 @@ def progress_html(view: JobView | None) -> str:
 def status_markdown(view: JobView | None) -> str:
     if view is None:
         return "No job yet. Pick a dataset above and press **Start training**."
-    icon = STATUS_ICONS.get(view.status, "")
     figures = [
         f"**Step** {view.step} / {view.total_steps} (epoch {view.epoch:.2f})",
         f"**ETA** {view.eta_text}" if view.eta_text else "",
@@ -124,13 +113,12 @@ def status_markdown(view: JobView | None) -> str:
         f"**Peak memory** {view.peak_memory_text}" if view.peak_memory_text else "",
         f"**Batch** {view.effective_batch} effective = {view.micro_batch} per step × {view.grad_accum} accumulation",
     ]
-    share = f" ({view.trainable_share:.2%})" if view.trainable_share else ""
     lines = [
-        f"### {icon} {inert_inline(view.name)} — {view.status}",
+        f"### {STATE_ICONS.get(view.status, '')} {inert_inline(view.name)} — {state_word(view.status)}",
         inert_inline(view.message),
         " · ".join(f for f in figures if f),
         f"{inert_inline(view.base_name)} · {inert_inline(view.dataset_name or 'dataset')} ({view.train_rows} train / {view.holdout_rows} holdout) · "
-        f"{view.trainable_params or 0:,} trainable parameters{share} · {view.device}",
+        f"{trainable_text(view)} · {view.device}",
     ]
     if view.model_key:
         lines.append(
@@ -141,8 +129,20 @@ def status_markdown(view: JobView | None) -> str:
     return "\n\n".join(lines)
 
 
+def trainable_text(view: JobView) -> str:
+    if view.trainable_params is None:  # the worker counts them once the base model is loaded
+        return "trainable parameters counted once the base model is loaded"
+    share = f" ({view.trainable_share:.2%})" if view.trainable_share else ""
+    return f"{view.trainable_params:,} trainable parameters{share}"
+
+
 def job_choices(finetune: FinetuneService) -> list[tuple[str, int]]:
-    return [(f"#{j.id} {j.name} — {STATUS_ICONS.get(j.status, '')} {j.status}", j.id) for j in finetune.list_jobs()]
+    """The Job dropdown's choices, each labelled from the job's current status."""
+    return [(job_label(j.id, j.name, j.status), j.id) for j in finetune.list_jobs()]
+
+
+def labels_of(choices: list[tuple[str, int]]) -> tuple[str, ...]:
+    return tuple(label for label, _ in choices)
 
 
 def _job_id(job_id: Any) -> int | None:
@@ -171,6 +171,7 @@ class JobsWidgets:
     events: gr.Dataframe
     table: gr.Dataframe
     timer: gr.Timer
+    shown: gr.State  # the Job dropdown's labels as this page last got them
 
     @property
     def view_outputs(self) -> list[Any]:
@@ -190,8 +191,8 @@ class JobsWidgets:
 
     @property
     def full(self) -> list[Any]:
-        """The picker, the job's view and the table of all runs (``JobsController.full``)."""
-        return [self.picker, *self.view_outputs, self.table]
+        """The picker, the job's view, the table of all runs and the labels sent (``JobsController.full``)."""
+        return [self.picker, *self.view_outputs, self.table, self.shown]
 
 
 def jobs_layout(choices: list[tuple[str, int]]) -> JobsWidgets:
@@ -230,7 +231,21 @@ def jobs_layout(choices: list[tuple[str, int]]) -> JobsWidgets:
         table = gr.Dataframe(headers=LIST_HEADERS, interactive=False, wrap=True, max_height=320, elem_id="ft-jobs-list")
     timer = gr.Timer(POLL_S, active=False)
     return JobsWidgets(
-        picker, refresh, progress, status, stop, resume, merge, confirm, delete, chart, samples, events, table, timer
+        picker,
+        refresh,
+        progress,
+        status,
+        stop,
+        resume,
+        merge,
+        confirm,
+        delete,
+        chart,
+        samples,
+        events,
+        table,
+        timer,
+        gr.State(labels_of(choices)),
     )
 
 
@@ -264,15 +279,13 @@ class JobsController:
             gr.Timer(active=view.is_active),
         ]
 
-    def choose(self, job_id: Any) -> gr.Dropdown:
-        return gr.Dropdown(choices=job_choices(self.finetune), value=job_id)
-
     def rows(self) -> list[list[Any]]:
         return [list_row(view) for view in self.finetune.list_views()]
 
     def full(self, job_id: Any, view: JobView | None) -> list[Any]:
-        """The picker on ``job_id``, its view and the table of all runs (``JobsWidgets.full``)."""
-        return [self.choose(job_id), *self.render(view), self.rows()]
+        """The picker on ``job_id``, its view, the table of all runs and the labels sent (``JobsWidgets.full``)."""
+        choices = job_choices(self.finetune)
+        return [gr.Dropdown(choices=choices, value=job_id), *self.render(view), self.rows(), labels_of(choices)]
 
     def full_for(self, job_id: Any) -> list[Any]:
         return self.full(job_id, self.view_of(job_id))
@@ -287,11 +300,16 @@ class JobsController:
         return self.render(self.view_of(job_id))
 
     @user_errors
-    def tick(self, job_id):
+    def tick(self, job_id, shown):
+        """While a job is active: its view; and the Job dropdown and the table of runs whenever a
+        job's state changed (preparing → running → done), so no label lags behind its job."""
         view = self.finetune.poll(_job_id(job_id))
-        if view is not None and not view.is_active:  # it just finished: the list changes once
-            return [*self.render(view), self.choose(view.id), self.rows()]
-        return [*self.render(view), gr.skip(), gr.skip()]
+        choices = job_choices(self.finetune)
+        labels = labels_of(choices)
+        if labels == tuple(shown or ()):
+            return [*self.render(view), gr.skip(), gr.skip(), gr.skip()]
+        picker = gr.Dropdown(choices=choices, value=view.id if view is not None else None)
+        return [*self.render(view), picker, self.rows(), labels]
 
     @user_errors
     def attach(self):
@@ -304,11 +322,13 @@ class JobsController:
 
     @user_errors
     def stop(self, job_id):
-        return self.render(self.finetune.stop(_required(job_id)))
+        view = self.finetune.stop(_required(job_id))
+        return self.full(view.id, view)  # the state changed: the dropdown label changes with it
 
     @user_errors
     def resume(self, job_id):
-        return self.render(self.finetune.resume(_required(job_id)))
+        view = self.finetune.resume(_required(job_id))
+        return self.full(view.id, view)
 
     @user_errors
     def merge(self, job_id):
@@ -338,15 +358,15 @@ def _wire(w: JobsWidgets, c: JobsController) -> None:
     w.refresh.click(c.refresh, [w.picker], w.full, api_name="ft_jobs_refresh")
     w.timer.tick(
         c.tick,
-        [w.picker],
-        [*w.view_outputs, w.picker, w.table],
+        [w.picker, w.shown],
+        [*w.view_outputs, w.picker, w.table, w.shown],
         api_name="ft_job_poll",
         show_progress="hidden",
         concurrency_limit=8,
         concurrency_id="ft_poll",
     )
-    w.stop.click(c.stop, [w.picker], w.view_outputs, api_name="ft_job_stop")
-    w.resume.click(c.resume, [w.picker], w.view_outputs, api_name="ft_job_resume")
+    w.stop.click(c.stop, [w.picker], w.full, api_name="ft_job_stop")
+    w.resume.click(c.resume, [w.picker], w.full, api_name="ft_job_resume")
     w.merge.click(c.merge, [w.picker], w.view_outputs, api_name="ft_job_merge")
     w.delete.click(c.delete, [w.picker, w.confirm_delete], [*w.full, w.confirm_delete], api_name="ft_job_delete")
 

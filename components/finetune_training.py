@@ -26,6 +26,7 @@ from playground.finetune.config import (
 from playground.finetune.job_drafts import JobDrafts, JobForm, PreflightWait, Prepared, TrainingPlan, require_choices
 from playground.finetune.job_view import JobView
 from playground.formatting import format_bytes, format_duration
+from playground.rendering import inert_inline
 from playground.services import Services
 
 # Advanced knobs, in screen order: (config field, label). The 4-bit checkbox comes last.
@@ -98,7 +99,7 @@ def plan_text(plan: TrainingPlan) -> str:
 
 def preflight_wait_text(wait: PreflightWait) -> str:
     if not wait.finished:
-        return f"⏳ **Pre-flight running** ({wait.elapsed_s:.0f} s): loading the model and timing a few real training steps…"
+        return f"⏳ **Pre-flight running** ({wait.elapsed_s:.0f} s). {inert_inline(wait.view.message)}"
     return preflight_text(wait.view)
 
 

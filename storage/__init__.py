@@ -27,6 +27,7 @@ from storage.orm_compare import BatchRow, PromptTemplate, TemplateVersion
 from storage.orm_finetune_datasets import FinetuneDataset
 from storage.orm_finetune_jobs import FinetuneEvent, FinetuneJob, FinetuneMetric, FinetuneSample
 from storage.orm_judge import HumanGrade, JudgeGrade, JudgeJob, JudgeRubric, JudgeVerdict
+from storage.orm_leases import WorkLease
 from storage.orm_rag import RagChunk, RagCollection, RagDocument, RagEvaluation, RagPage, RagQuestion
 from storage.repositories import (
     EndpointRepository,
@@ -37,6 +38,7 @@ from storage.repositories import (
 )
 from storage.repositories_arena import ArenaRepository
 from storage.repositories_judge import JudgeRepository
+from storage.repositories_leases import LeaseRepository
 from storage.uow import UnitOfWork, unit_of_work_factory
 
 __all__ = [
@@ -75,6 +77,8 @@ __all__ = [
     "JudgeRepository",
     "JudgeRubric",
     "JudgeVerdict",
+    "LeaseRepository",
+    "WorkLease",
     "GenerationRepository",
     "ModelEntry",
     "ModelEntryRepository",

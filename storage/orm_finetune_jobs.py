@@ -38,6 +38,8 @@ class FinetuneJob(Base):
     pid: Mapped[int | None] = mapped_column(Integer, nullable=True)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     stop_requested: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    # Written with the move to "starting" (or "preflight"); only the worker given it may run the job.
+    launch_token: Mapped[str | None] = mapped_column(String(64), nullable=True)
     step: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     total_steps: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     checkpoint_step: Mapped[int] = mapped_column(Integer, nullable=False, default=0)

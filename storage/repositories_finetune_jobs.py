@@ -55,6 +55,21 @@ class FinetuneJobRepository:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]  # SQLAlchemy types execute(DML) as Result; it is a CursorResult
 
+    def update_for_launch(
+        self, job_id: int, launch_token: str | None, statuses: Sequence[str] | None = None, **fields: Any
+    ) -> bool:
+        """Change the job only while it still belongs to the launch ``launch_token`` (and, with
+        ``statuses``, is in one of them): a worker of an older launch, or a clean-up that read
+        the job before a new launch, then changes nothing. True if it changed."""
+        token_matches = (
+            FinetuneJob.launch_token.is_(None) if launch_token is None else FinetuneJob.launch_token == launch_token
+        )
+        query = update(FinetuneJob).where(FinetuneJob.id == job_id, token_matches)
+        if statuses is not None:
+            query = query.where(FinetuneJob.status.in_(list(statuses)))
+        result = self.session.execute(query.values(**fields))
+        return bool(result.rowcount)  # type: ignore[attr-defined]  # execute(DML) gives a CursorResult
+
     def stop_requested(self, job_id: int) -> bool:
         return bool(self.session.scalar(select(FinetuneJob.stop_requested).where(FinetuneJob.id == job_id)))
 

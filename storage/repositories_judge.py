@@ -49,6 +49,9 @@ class JudgeRepository:
             query = query.where(JudgeJob.target_id == target_id)
         return list(self.session.scalars(query))
 
+    def jobs_with_status(self, status: str) -> list[JudgeJob]:
+        return list(self.session.scalars(select(JudgeJob).where(JudgeJob.status == status).order_by(JudgeJob.id)))
+
     # ---- grades and verdicts ------------------------------------------------------------
     def add_grade(self, **fields: Any) -> JudgeGrade:
         return self._add(JudgeGrade(**fields))

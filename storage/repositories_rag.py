@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
@@ -45,6 +46,12 @@ class RagCollectionRepository:
 
     def update(self, id: int, **fields: Any) -> None:
         self.session.execute(update(RagCollection).where(RagCollection.id == id).values(**fields))
+
+    def lock_for_write(self, id: int) -> None:
+        """Hold the collection's row until the transaction ends, so writers to one collection in
+        different processes go one at a time (a row lock on PostgreSQL; on SQLite this first
+        write takes the database's write lock)."""
+        self.session.execute(update(RagCollection).where(RagCollection.id == id).values(id=RagCollection.id))
 
     def delete(self, id: int) -> bool:
         result = self.session.execute(delete(RagCollection).where(RagCollection.id == id))
@@ -99,12 +106,27 @@ class RagDocumentRepository:
         result = self.session.execute(delete(RagDocument).where(RagDocument.id == id))
         return bool(result.rowcount)  # type: ignore[attr-defined]  # SQLAlchemy types execute(DML) as Result; it is a CursorResult
 
-    def delete_stale_indexing(self) -> builtins.list[int]:
-        """Remove documents left half-indexed by a crash or kill; returns their ids."""
-        ids = list(self.session.scalars(select(RagDocument.id).where(RagDocument.status == DOCUMENT_INDEXING)))
-        if ids:
-            self.session.execute(delete(RagDocument).where(RagDocument.id.in_(ids)))
-        return ids
+    def signature(self, collection_id: int) -> tuple[int, int, datetime | None]:
+        """(ready files, newest ready file id, latest indexing time): changes whenever a file of
+        the collection is added, replaced, removed or re-indexed, by any process."""
+        query = select(func.count(RagDocument.id), func.max(RagDocument.id), func.max(RagDocument.indexed_at)).where(
+            RagDocument.collection_id == collection_id, RagDocument.status == DOCUMENT_READY
+        )
+        count, newest, indexed = self.session.execute(query).one()
+        return int(count or 0), int(newest or 0), indexed
+
+    def indexing_ids(self) -> builtins.list[int]:
+        """Files not (yet) ready: being indexed now, or left half-indexed by a crash or kill."""
+        return list(self.session.scalars(select(RagDocument.id).where(RagDocument.status == DOCUMENT_INDEXING)))
+
+    def delete_indexing(self, ids: Sequence[int]) -> int:
+        """Remove these files if they are still not ready (never one that finished meanwhile)."""
+        if not ids:
+            return 0
+        result = self.session.execute(
+            delete(RagDocument).where(RagDocument.id.in_(list(ids)), RagDocument.status == DOCUMENT_INDEXING)
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]  # execute(DML) gives a CursorResult
 
 
 class RagPageRepository:

@@ -20,6 +20,7 @@ from storage.repositories_compare import BatchRowRepository, RunSearchRepository
 from storage.repositories_finetune_datasets import FinetuneDatasetRepository
 from storage.repositories_finetune_jobs import FinetuneJobRepository
 from storage.repositories_judge import JudgeRepository
+from storage.repositories_leases import LeaseRepository
 from storage.repositories_rag import (
     RagChunkRepository,
     RagCollectionRepository,
@@ -57,6 +58,7 @@ class UnitOfWork:
     finetune_jobs: FinetuneJobRepository
     judge: JudgeRepository
     finetune_datasets: FinetuneDatasetRepository
+    leases: LeaseRepository
 
     def __init__(self, session_factory: sessionmaker[Session]):
         self._session_factory = session_factory
@@ -85,6 +87,7 @@ class UnitOfWork:
         self.finetune_jobs = FinetuneJobRepository(self.session)
         self.judge = JudgeRepository(self.session)
         self.finetune_datasets = FinetuneDatasetRepository(self.session)
+        self.leases = LeaseRepository(self.session)
         return self
 
     def __exit__(

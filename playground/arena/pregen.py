@@ -3,21 +3,29 @@
 Resumable (answers already made are skipped), cancellable (between and inside answers),
 and a model that fails is set aside (its battles are held back) while the others go on.
 Progress lives in the database, so any page — or a page reloaded later — can show it.
+
+A run holds the evaluation's pre-generation lease (``playground.leases``), so a second app
+process on the same database sees it running (with its progress line) and does not start a
+duplicate; Cancel from that process sets the lease's stop flag, which the holder reads at
+its next answer or heartbeat.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from playground.arena.leaks import find_leaks
 from playground.errors import ModelNotFound
 from playground.generation import GenerationRecorder
+from playground.leases import Lease, Leases
 from playground.models.types import GenerationParams, Message
 from playground.progress import complete
 from storage import ArenaAnswer, UnitOfWork
+from storage.orm_leases import LEASE_PREGEN
 
 log = logging.getLogger(__name__)
 # After this many failed answers in a row a model is considered broken for this run.
@@ -28,64 +36,105 @@ MAX_CONSECUTIVE_FAILURES = 2
 class _Job:
     thread: threading.Thread
     cancel: threading.Event
+    lease: Lease
     current: str = ""
 
 
 class PregenJobs:
-    def __init__(self, recorder: GenerationRecorder, uow_factory: Callable[[], UnitOfWork]):
+    def __init__(
+        self, recorder: GenerationRecorder, uow_factory: Callable[[], UnitOfWork], leases: Leases | None = None
+    ):
         self.recorder = recorder
         self.uow_factory = uow_factory
+        self.leases = leases or Leases(uow_factory)
         self._jobs: dict[int, _Job] = {}
         self._lock = threading.Lock()
 
-    def running(self, evaluation_id: int) -> bool:
+    def _local(self, evaluation_id: int) -> _Job | None:
         with self._lock:
             job = self._jobs.get(evaluation_id)
-            return job is not None and job.thread.is_alive()
+            return job if job is not None and job.thread.is_alive() else None
+
+    def _elsewhere(self, evaluation_id: int):
+        """The live lease of a run in another process (None when there is none)."""
+        holder = self.leases.holder(LEASE_PREGEN, evaluation_id)
+        return holder if holder is not None and self.leases.is_dead(holder) is None else None
+
+    def running(self, evaluation_id: int) -> bool:
+        """Whether answers are being generated, here or by another process on this database."""
+        return self._local(evaluation_id) is not None or self._elsewhere(evaluation_id) is not None
 
     def current(self, evaluation_id: int) -> str:
-        with self._lock:
-            job = self._jobs.get(evaluation_id)
-            return job.current if job is not None and job.thread.is_alive() else ""
+        job = self._local(evaluation_id)
+        if job is not None:
+            return job.current
+        holder = self._elsewhere(evaluation_id)
+        return holder.note if holder is not None else ""
 
     def start(self, evaluation_id: int) -> bool:
-        """Start (or resume) generating; False if a job for this evaluation is already running."""
+        """Start (or resume) generating; False if a run for this evaluation is already going,
+        in this process or another one."""
         with self._lock:
             job = self._jobs.get(evaluation_id)
             if job is not None and job.thread.is_alive():
                 return False
+            lease = self.leases.acquire(LEASE_PREGEN, evaluation_id, note="starting")
+            if lease is None:
+                return False
             cancel = threading.Event()
+            lease.on_stop = cancel.set  # Cancel pressed in another process
+            lease.on_lost = cancel.set  # given up as dead elsewhere: stop rather than race a new run
             thread = threading.Thread(
                 target=self._run_safely, args=(evaluation_id, cancel), name=f"arena-pregen-{evaluation_id}", daemon=True
             )
-            self._jobs[evaluation_id] = _Job(thread, cancel)
+            self._jobs[evaluation_id] = _Job(thread, cancel, lease)
         thread.start()
         return True
 
     def cancel(self, evaluation_id: int) -> bool:
-        with self._lock:
-            job = self._jobs.get(evaluation_id)
-        if job is None or not job.thread.is_alive():
-            return False
-        job.cancel.set()
-        return True
+        job = self._local(evaluation_id)
+        if job is not None:
+            job.cancel.set()
+            return True
+        return self.leases.request_stop(LEASE_PREGEN, evaluation_id)
 
-    def wait(self, evaluation_id: int, timeout: float | None = None) -> None:
+    def wait(self, evaluation_id: int, timeout: float | None = None, poll_s: float = 0.2) -> None:
+        """Until the run ends, here or (polling its lease) in another process."""
         with self._lock:
             job = self._jobs.get(evaluation_id)
         if job is not None:
             job.thread.join(timeout)
+            return
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self._elsewhere(evaluation_id) is not None:
+            if deadline is not None and time.monotonic() >= deadline:
+                return
+            time.sleep(poll_s)
 
     def _set_current(self, evaluation_id: int, text: str) -> None:
         with self._lock:
-            if evaluation_id in self._jobs:
-                self._jobs[evaluation_id].current = text
+            job = self._jobs.get(evaluation_id)
+            if job is not None:
+                job.current = text
+        if job is not None:
+            try:  # the line other processes show; the renewal also reads their stop flag
+                self.leases.renew(job.lease, text)
+            except Exception:
+                log.exception("Could not renew the pre-generation lease of arena evaluation %s", evaluation_id)
 
     def _run_safely(self, evaluation_id: int, cancel: threading.Event) -> None:
         try:
             self._run(evaluation_id, cancel)
         except Exception:
             log.exception("Pre-generation of arena evaluation %s stopped unexpectedly", evaluation_id)
+        finally:
+            with self._lock:
+                job = self._jobs.get(evaluation_id)
+            if job is not None:
+                try:
+                    self.leases.release(job.lease)
+                except Exception:  # it expires on its own
+                    log.exception("Could not release the pre-generation lease of arena evaluation %s", evaluation_id)
 
     def _run(self, evaluation_id: int, cancel: threading.Event) -> None:
         with self.uow_factory() as uow:

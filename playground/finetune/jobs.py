@@ -5,42 +5,45 @@ playground.finetune.worker JOB_ID`` in its own session, logging to a file in the
 and the two talk through the database. ``reconcile`` (run when the app starts) marks jobs
 whose worker died as failed, so none shows "running" forever; Resume picks up from the last
 checkpoint.
+
+Several app processes (or replicas on one PostgreSQL) may share the jobs. Each launch writes
+a fresh launch token and takes the job's lease in the same transaction as the move to
+"starting"; the worker adopts that lease and renews it, and refuses to run unless the job's
+token is its own. ``reconcile`` fails only jobs whose lease expired (or whose holder is a
+process on this machine that is gone), never one a live worker elsewhere is training.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 from playground.errors import InvalidInput, ModelNotFound
 from playground.finetune.config import TrainingConfig, total_steps, validate
 from playground.finetune.job_view import ACTIVE, JobSummary, JobView, build_view, summary
-from playground.finetune.jobfiles import HOLDOUT_FILE, LOG_FILE, TRAIN_FILE, job_dir, write_examples
+from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, job_dir, write_examples
+from playground.finetune.launching import JobLifecycle, pid_alive  # noqa: F401 - pid_alive: tests import it here
+from playground.finetune.preparation import base_folder_for, is_gguf
 from playground.finetune.tuned_models import finetune_key
+from playground.leases import Leases
 from playground.models.embedded import resolve_model_path
-from playground.models.prompt_formats import Example, check_format
+from playground.models.gguf_convert import convert_gguf
+from playground.models.prompt_formats import CHAT_TEMPLATE, Example, check_format
 from playground.models.registry import ModelRegistry
 from playground.models.types import BackendKind, ModelSource, ModelSpec
 from playground.models.validation import validate_name
 from playground.settings import Settings
 from playground.statuses import FinetuneStatus
 from storage import UnitOfWork
-from storage.orm import utc_now
+from storage.orm_leases import LEASE_FINETUNE
 
 log = logging.getLogger(__name__)
-STALE_HEARTBEAT_S = 120.0  # the worker beats every 10 s; two minutes of silence means it is gone
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -65,33 +68,18 @@ class TrainableCount:
         return f"{self.trainable:,} trainable parameters of {self.total:,} ({self.share:.2%})"
 
 
-def pid_alive(pid: int | None) -> bool:
-    """True if the process exists and is not a zombie (a dead child nobody has reaped yet)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state != "Z"
-
-
 def _slug(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-._") or "model"
 
 
-class FinetuneService:
+class FinetuneService(JobLifecycle):
     def __init__(self, settings: Settings, registry: ModelRegistry, uow_factory: Callable[[], UnitOfWork]):
         self.settings = settings
         self.registry = registry
         self.uow_factory = uow_factory
         self._procs: dict[int, subprocess.Popen] = {}
+        self._launch_tokens: dict[int, str] = {}  # the launch each of self._procs was started for
+        self.leases = Leases(uow_factory, settings.lease_seconds)
         self._bases: dict[str, BaseModel] = {}
         self._counts: dict[tuple[str, int, str], TrainableCount] = {}
         self._lock = threading.Lock()
@@ -108,7 +96,21 @@ class FinetuneService:
     def resolve_base(self, base_key: str) -> BaseModel:
         """The base model's HF folder (a GGUF is converted once and cached), checked to be a causal LM."""
         from playground.finetune.modeling import check_causal_lm_folder
-        from playground.models.transformers_backend import TransformersBackend
+
+        key = (base_key or "").strip()
+        if key in self._bases:
+            return self._bases[key]
+        base = self.locate_base(key)
+        if is_gguf(Path(base.path)):
+            folder = convert_gguf(Path(base.path), self.settings.cache_dir)
+            base = replace(base, folder=check_causal_lm_folder(folder))
+        self._bases[key] = base
+        return base
+
+    def locate_base(self, base_key: str) -> BaseModel:
+        """The base model and the HF folder training will load, without converting a GGUF (20-45 s
+        on first use): the worker converts it as the job's first stage, so Start returns at once."""
+        from playground.finetune.modeling import check_causal_lm_folder
 
         key = (base_key or "").strip()
         if not key:
@@ -123,24 +125,22 @@ class FinetuneService:
                 raise
         if spec is None:
             folder = check_causal_lm_folder(key)
-            base = BaseModel(key=str(folder), name=folder.name, path=str(folder), folder=folder)
-        else:
-            if spec.is_remote:
-                raise InvalidInput(
-                    f"{spec.name} is a hosted endpoint: only models whose weights are on this machine can be fine-tuned."
-                )
-            if spec.adapter_path:
-                raise InvalidInput(f"{spec.name} already has an adapter. Pick its base model instead.")
-            path = (
-                Path(spec.path) / spec.gguf_file
-                if spec.path and spec.gguf_file
-                else resolve_model_path(spec, self.settings.cache_dir)
+            return BaseModel(key=str(folder), name=folder.name, path=str(folder), folder=folder)
+        if spec.is_remote:
+            raise InvalidInput(
+                f"{spec.name} is a hosted endpoint: only models whose weights are on this machine can be fine-tuned."
             )
-            backend = TransformersBackend(spec, cache_dir=self.settings.cache_dir, model_path=path)
-            folder = check_causal_lm_folder(backend.model_folder())
-            base = BaseModel(key=key, name=spec.name, path=str(path), folder=folder)
-        self._bases[key] = base
-        return base
+        if spec.adapter_path:
+            raise InvalidInput(f"{spec.name} already has an adapter. Pick its base model instead.")
+        path = (
+            Path(spec.path) / spec.gguf_file
+            if spec.path and spec.gguf_file
+            else resolve_model_path(spec, self.settings.cache_dir)
+        )
+        folder = base_folder_for(path, self.settings.cache_dir)
+        return BaseModel(
+            key=key, name=spec.name, path=str(path), folder=folder if is_gguf(path) else check_causal_lm_folder(folder)
+        )
 
     def trainable_params(self, base_key: str, config: TrainingConfig) -> TrainableCount:
         """What PEFT would train, counted on the meta device (no weights are read)."""
@@ -165,8 +165,8 @@ class FinetuneService:
         dataset_id: int | None = None,
         dataset_name: str = "",
     ) -> int:
-        from transformers import AutoTokenizer
-
+        """The job, in state 'created'. Quick: a GGUF base is converted (and the parameters are
+        counted, unless "Check" already did) by the worker, as the first stage of its run."""
         from playground.finetune.modeling import placement
 
         name = validate_name(name, "fine-tuned model")
@@ -175,9 +175,9 @@ class FinetuneService:
             raise InvalidInput("The training set is empty. Add examples (a few dozen at least) before starting.")
         if not any(e.output.strip() for e in train_examples):
             raise InvalidInput("Every training example has an empty answer, so there is nothing to learn.")
-        base = self.resolve_base(base_key)
-        check_format(prompt_format, AutoTokenizer.from_pretrained(str(base.folder)))
-        count = self.trainable_params(base_key, config)
+        base = self.locate_base(base_key)
+        self._check_format(prompt_format, base)
+        count = self._counts.get((str(base.folder), config.r, config.target))
         with self.uow_factory() as uow:
             if uow.finetune_jobs.name_taken(name):
                 raise InvalidInput(f"A fine-tuned model named {name!r} already exists. Choose another name.")
@@ -198,8 +198,8 @@ class FinetuneService:
                 total_steps=total_steps(len(train_examples), config),
                 micro_batch=config.batch_size,
                 grad_accum=config.grad_accum,
-                trainable_params=count.trainable,
-                total_params=count.total,
+                trainable_params=count.trainable if count else None,
+                total_params=count.total if count else None,
                 device=placement(config).note,
                 stop_requested=False,
             )
@@ -211,138 +211,25 @@ class FinetuneService:
             job.job_dir = str(folder)
             uow.finetune_jobs.add_event(
                 job.id,
-                f"Created with {len(train_examples)} training and {len(holdout_examples)} holdout examples; {count.text}.",
+                f"Created with {len(train_examples)} training and {len(holdout_examples)} holdout examples"
+                + (f"; {count.text}." if count else "."),
             )
             return job.id
 
-    # ---- running -----------------------------------------------------------------------
-    def _launch(self, job_id: int, preflight: bool) -> None:
-        with self.uow_factory() as uow:
-            job = uow.finetune_jobs.get(job_id)
-        # Every caller has just moved the job into an active status, and active jobs cannot be deleted.
-        assert job is not None
-        folder = Path(job.job_dir)
-        env = dict(os.environ)
-        env["PLAYGROUND_HOME"] = str(self.settings.home)
-        env["DATABASE_URL"] = self.settings.database_url
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
-        command = [sys.executable, "-m", "playground.finetune.worker", str(job_id)] + (
-            ["--preflight"] if preflight else []
-        )
+    def _check_format(self, prompt_format: str, base: BaseModel) -> None:
+        """Refuse the chat-template format for a base without a template; only the tokenizer is read
+        (from the GGUF itself while its folder is not converted yet)."""
+        if check_format(prompt_format) != CHAT_TEMPLATE:
+            return
+        from playground.finetune.tokenizers import load_tokenizer, tokenizer_for
+
         try:
-            with (folder / LOG_FILE).open("ab") as log_file:  # the child keeps its own handle; never a pipe
-                proc = subprocess.Popen(
-                    command,
-                    stdout=log_file,
-                    stderr=subprocess.STDOUT,
-                    stdin=subprocess.DEVNULL,
-                    start_new_session=True,
-                    env=env,
-                    cwd=str(folder),
-                )
-        except OSError as err:
-            text = f"Could not start the training process ({err})."
-            with self.uow_factory() as uow:
-                uow.finetune_jobs.update(
-                    job_id, status=FinetuneStatus.CREATED if preflight else FinetuneStatus.FAILED, message=text
-                )
-                uow.finetune_jobs.add_event(job_id, text, "error")
-            raise InvalidInput(text) from err
-        with self._lock:
-            self._procs[job_id] = proc
-        with self.uow_factory() as uow:
-            uow.finetune_jobs.update(job_id, pid=proc.pid, heartbeat_at=utc_now())
-        log.info("Started fine-tuning worker %s for job %s%s", proc.pid, job_id, " (pre-flight)" if preflight else "")
+            tokenizer = tokenizer_for(self.registry, base.key)
+        except ModelNotFound:  # a model folder given by its path, not a registry key
+            tokenizer = load_tokenizer(base.folder, self.settings.cache_dir, base.name)
+        check_format(prompt_format, tokenizer)
 
-    def _transition(self, job_id: int, allowed: Sequence[str], what: str, **fields: Any) -> None:
-        with self.uow_factory() as uow:
-            if uow.finetune_jobs.update_if(job_id, allowed, **fields):
-                return
-            job = uow.finetune_jobs.get(job_id)
-        if job is None:
-            raise InvalidInput(f"There is no fine-tuning job #{job_id}.")
-        raise InvalidInput(f"The job {job.name!r} is {job.status}, so it cannot {what} now.")
-
-    def preflight(self, job_id: int, wait: bool = True, timeout_s: float = 900.0) -> JobView:
-        """A few real steps in the worker: measured tokens/s, peak memory and the run's ETA."""
-        self._transition(
-            job_id,
-            [FinetuneStatus.CREATED],
-            "run a pre-flight",
-            status=FinetuneStatus.PREFLIGHT,
-            message="Pre-flight: measuring a few real steps…",
-        )
-        self._launch(job_id, preflight=True)
-        return self.wait(job_id, timeout_s) if wait else self.job_view(job_id)
-
-    def start(self, job_id: int) -> JobView:
-        self._transition(
-            job_id,
-            [FinetuneStatus.CREATED],
-            "start",
-            status=FinetuneStatus.STARTING,
-            stop_requested=False,
-            message="Starting the worker…",
-        )
-        self._launch(job_id, preflight=False)
-        return self.job_view(job_id)
-
-    def resume(self, job_id: int) -> JobView:
-        self._transition(
-            job_id,
-            [FinetuneStatus.STOPPED, FinetuneStatus.FAILED],
-            "resume",
-            status=FinetuneStatus.STARTING,
-            stop_requested=False,
-            finished_at=None,
-            message="Resuming from the last checkpoint…",
-        )
-        self._launch(job_id, preflight=False)
-        return self.job_view(job_id)
-
-    def stop(self, job_id: int) -> JobView:
-        """Ask the worker to stop after its current step; it saves a checkpoint first."""
-        with self.uow_factory() as uow:
-            job = uow.finetune_jobs.get(job_id)
-            if job is not None and job.status == FinetuneStatus.STOPPING:
-                return self.job_view(job_id)
-        self._transition(
-            job_id,
-            [FinetuneStatus.STARTING, FinetuneStatus.RUNNING],
-            "be stopped",
-            status=FinetuneStatus.STOPPING,
-            stop_requested=True,
-            message="Stopping after the current step…",
-        )
-        return self.job_view(job_id)
-
-    def wait(self, job_id: int, timeout_s: float = 900.0, poll_s: float = 0.5) -> JobView:
-        """Block until the job is no longer active (or the timeout passes); for scripts and tests."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            view = self.job_view(job_id)
-            if not view.is_active or time.monotonic() > deadline:
-                return view
-            proc = self._procs.get(job_id)
-            if proc is not None and proc.poll() is not None:
-                time.sleep(poll_s)  # the worker may have written its last words just now
-                self.reconcile()
-                return self.job_view(job_id)
-            time.sleep(poll_s)
-
-    def terminate_workers(self) -> int:
-        """Kill the workers this service started that still run (tests, a deliberate shutdown);
-        closing the app does not call this: training outlives the app by design."""
-        killed = 0
-        with self._lock:
-            for proc in self._procs.values():
-                if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
-                    killed += 1
-        return killed
-
-    # ---- watching ----------------------------------------------------------------------
+    # ---- watching (starting and stopping: launching.JobLifecycle) ---------------------
     def list_jobs(self) -> list[JobSummary]:
         with self.uow_factory() as uow:
             return [summary(job) for job in uow.finetune_jobs.list()]
@@ -371,46 +258,6 @@ class FinetuneService:
         jobs = self.list_jobs()
         active = [job for job in jobs if job.status in ACTIVE]
         return (active or jobs)[0].id if jobs else None
-
-    def reconcile(self) -> list[int]:
-        """Mark jobs whose worker is gone (or silent for two minutes) as failed; returns their ids."""
-        with self._lock:
-            for proc in self._procs.values():
-                proc.poll()  # reap finished children so their pids stop looking alive
-        marked: list[int] = []
-        with self.uow_factory() as uow:
-            jobs = uow.finetune_jobs.active()
-        for job in jobs:
-            reason = self._why_dead(job)
-            if reason is None:
-                continue
-            fields: dict[str, Any]
-            if job.status == FinetuneStatus.PREFLIGHT:
-                fields = {
-                    "status": FinetuneStatus.CREATED,
-                    "message": f"The pre-flight stopped unexpectedly ({reason}). Run it again or start training.",
-                }
-            else:
-                fields = {
-                    "status": FinetuneStatus.FAILED,
-                    "message": f"The training process stopped unexpectedly ({reason}). Resume continues from step {job.checkpoint_step}.",
-                    "finished_at": utc_now(),
-                }
-            with self.uow_factory() as uow:
-                if uow.finetune_jobs.update_if(job.id, [job.status], pid=None, stop_requested=False, **fields):
-                    uow.finetune_jobs.add_event(job.id, fields["message"], "error")
-                    marked.append(job.id)
-        return marked
-
-    def _why_dead(self, job: Any) -> str | None:
-        proc = self._procs.get(job.id)
-        if proc is not None and proc.returncode is not None:
-            return f"the worker exited with code {proc.returncode}"
-        if not pid_alive(job.pid):
-            return f"its process {job.pid} is gone" if job.pid else "no process was running it"
-        if job.heartbeat_at is None or (utc_now() - job.heartbeat_at).total_seconds() > STALE_HEARTBEAT_S:
-            return f"no sign of life for over {STALE_HEARTBEAT_S:.0f} seconds"
-        return None
 
     # ---- afterwards --------------------------------------------------------------------
     def merge_export(self, job_id: int) -> Path:
@@ -443,5 +290,6 @@ class FinetuneService:
             shutil.rmtree(job.job_dir, ignore_errors=True)
         with self.uow_factory() as uow:
             uow.finetune_jobs.delete(job_id)
+            uow.leases.drop(LEASE_FINETUNE, job_id)
         self._procs.pop(job_id, None)
         return f"Deleted {job.name!r} and its files. A merged export, if any, is kept."

@@ -4,6 +4,11 @@ Runs outside the app (started by FinetuneService with its own session and a log 
 talks to it only through the database: progress, curves, samples, events and a heartbeat go
 in; the stop flag comes out. It opens the same database as the app via ``Settings.from_env``
 (``PLAYGROUND_HOME`` / ``DATABASE_URL``).
+
+The app passes the job's launch token (``PLAYGROUND_LAUNCH_TOKEN`` or ``--launch-token``). The
+worker runs only if the job's stored token is that one, then adopts the job's lease and
+renews it; a worker of an older launch, or one started by hand with another token, exits
+with code 3 and changes nothing, so two workers never train one job.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import argparse
 import errno
 import logging
+import os
 import shutil
 import sys
 import time
@@ -28,14 +34,18 @@ from playground.finetune.modeling import (
     reset_peak_memory,
     set_threads,
 )
-from playground.finetune.progress import JobReporter
+from playground.finetune.preparation import LOADING, StopWhilePreparing, prepare_base
+from playground.finetune.progress import LAUNCH_TOKEN_ENV, JobReporter, LaunchSuperseded
 from playground.formatting import format_bytes, format_duration
+from playground.leases import Lease, Leases
 from playground.settings import Settings
 from playground.statuses import FinetuneStatus
 from storage.orm import utc_now
+from storage.orm_leases import LEASE_FINETUNE
 
 log = logging.getLogger("playground.finetune.worker")
 PREFLIGHT_STEPS = 3
+REFUSED = 3  # exit code of a worker that is not this job's (wrong or missing launch token)
 
 
 class OutOfMemoryAtBatchOne(Exception):
@@ -48,11 +58,12 @@ def _open_session(settings: Settings, reporter: JobReporter, job):
     config = TrainingConfig.from_dict(job.config)
     where = placement(config)
     set_threads(settings.n_threads)
-    reporter.set(device=where.note, message="Loading the base model…")
+    base_folder = prepare_base(reporter, job, settings.cache_dir)  # converts a GGUF base on first use
+    reporter.set(device=where.note, message=LOADING)
     folder = Path(job.job_dir)
     train = read_examples(folder / TRAIN_FILE)
     holdout = read_examples(folder / HOLDOUT_FILE)
-    session = TrainingSession(Path(job.base_folder), config, job.prompt_format, train, holdout, where)
+    session = TrainingSession(base_folder, config, job.prompt_format, train, holdout, where)
     if session.dropped:
         reporter.event(
             f"{session.dropped} training example(s) were skipped: their prompt alone fills the maximum length "
@@ -106,7 +117,8 @@ def run_training(settings: Settings, reporter: JobReporter) -> None:
     folder = Path(job.job_dir)
     if not job.started_at:
         reporter.set(started_at=utc_now())
-    session = _open_session(settings, reporter, job)
+    with StopWhilePreparing(reporter, job.checkpoint_step):  # Stop works while converting and loading
+        session = _open_session(settings, reporter, job)
     config = session.config
     batch = [job.micro_batch, job.grad_accum]
     start = 0
@@ -207,6 +219,7 @@ def run_preflight(settings: Settings, reporter: JobReporter) -> None:
     """A few real steps, measured: tokens/s, peak memory and the whole run's duration."""
     job = reporter.job()
     session = _open_session(settings, reporter, job)
+    reporter.set(message="Pre-flight: timing a few real training steps…")
     reset_peak_memory()
     batch = [job.micro_batch, job.grad_accum]
     steps = min(PREFLIGHT_STEPS, session.total_steps)
@@ -245,7 +258,7 @@ def run_preflight(settings: Settings, reporter: JobReporter) -> None:
         f"Pre-flight: {tokens_per_s or 0:.0f} tokens/s, peak memory {format_bytes(peak)}; "
         f"the full run of {total} steps should take about {format_duration(eta)}."
     )
-    reporter.set(
+    reporter.set_final(
         status=FinetuneStatus.CREATED,
         preflight=result,
         message=message,
@@ -266,35 +279,81 @@ def _failure_text(err: BaseException, resume_from: int) -> str:
     return f"Training failed ({type(err).__name__}: {detail}). Resume continues from step {resume_from}."
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Run one Playground fine-tuning job.")
-    parser.add_argument("job_id", type=int)
-    parser.add_argument("--preflight", action="store_true", help="measure a few steps instead of training")
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    from storage import create_engine_for, make_session_factory, unit_of_work_factory
+def _claim(uow_factory, leases: Leases, job_id: int, token: str) -> Lease | None:
+    """The job's lease, adopted, if this worker is the one its launch was for; else None (logged)."""
+    with uow_factory() as uow:
+        job = uow.finetune_jobs.get(job_id)
+        stored = job.launch_token if job is not None else None
+    if job is None:
+        log.error("There is no fine-tuning job %s; nothing to run.", job_id)
+        return None
+    if not token or stored != token:
+        log.error(
+            "Refusing to run job %s: it was not launched for this worker (the launch token differs). "
+            "Another worker owns it, or it was launched again.",
+            job_id,
+        )
+        return None
+    lease = leases.adopt(LEASE_FINETUNE, job_id, token)
+    if lease is None:
+        log.error("Refusing to run job %s: its lease is gone (the job was given up as dead).", job_id)
+    return lease
 
-    settings = Settings.from_env()
-    engine = create_engine_for(settings.database_url)
-    reporter = JobReporter(unit_of_work_factory(make_session_factory(engine)), args.job_id)
-    reporter.start_heartbeat()
+
+def _run(args: argparse.Namespace, settings: Settings, reporter: JobReporter) -> int:
     try:
         if args.preflight:
             run_preflight(settings, reporter)
         else:
             run_training(settings, reporter)
         return 0
+    except LaunchSuperseded as err:
+        log.warning("Stopping without another write: %s", err)
+        return REFUSED
     except Exception as err:
         log.exception("job %s failed", args.job_id)
-        if args.preflight:
-            text = f"Pre-flight failed ({type(err).__name__}: {err})."
-            reporter.set(status=FinetuneStatus.CREATED, message=text, pid=None, preflight={"error": text})
-            reporter.event(text, "error")
-        else:
-            reporter.finish(FinetuneStatus.FAILED, _failure_text(err, reporter.job().checkpoint_step), "error")
+        try:
+            if args.preflight:
+                text = f"Pre-flight failed ({type(err).__name__}: {err})."
+                reporter.event(text, "error")
+                reporter.set_final(status=FinetuneStatus.CREATED, message=text, pid=None, preflight={"error": text})
+            else:
+                reporter.finish(FinetuneStatus.FAILED, _failure_text(err, reporter.job().checkpoint_step), "error")
+        except LaunchSuperseded as superseded:
+            log.warning("Stopping without another write: %s", superseded)
         return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run one Playground fine-tuning job.")
+    parser.add_argument("job_id", type=int)
+    parser.add_argument("--preflight", action="store_true", help="measure a few steps instead of training")
+    parser.add_argument("--launch-token", default=None, help=f"the job's launch token (default: ${LAUNCH_TOKEN_ENV})")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    from storage import create_engine_for, make_session_factory, unit_of_work_factory
+
+    settings = Settings.from_env()
+    engine = create_engine_for(settings.database_url)
+    uow_factory = unit_of_work_factory(make_session_factory(engine))
+    leases = Leases(uow_factory, settings.lease_seconds)
+    token = args.launch_token or os.environ.get(LAUNCH_TOKEN_ENV, "")
+    try:
+        lease = _claim(uow_factory, leases, args.job_id, token)
+        if lease is None:
+            return REFUSED
+        reporter = JobReporter(uow_factory, args.job_id, token)
+        lease.on_lost = reporter.lost.set
+        reporter.on_final = lambda uow: leases.release_in(uow, lease)  # with the final status
+        leases.keep(lease)
+        reporter.start_heartbeat()
+        try:
+            return _run(args, settings, reporter)
+        finally:
+            reporter.stop_heartbeat()
+            leases.release(lease)  # a pre-flight's end, or a failure past the final status
     finally:
-        reporter.stop_heartbeat()
+        leases.close()
         engine.dispose()
 
 

@@ -1,6 +1,10 @@
 """What the Judge tab can do: keep rubric versions, grade answers with a judge model, judge
 arena battles pairwise, take human grades, and measure how far the judge agrees with people.
-The UI calls only this."""
+The UI calls only this.
+
+A judging run holds a lease on its job while it runs (``playground.leases``): the start-up
+clean-up marks "failed" only runs whose lease expired or whose process is gone, never a run
+another app process on the same database is still doing."""
 
 from __future__ import annotations
 
@@ -25,9 +29,12 @@ from playground.judge.agreement import (
 from playground.judge.results import JudgingRunResults, load_results
 from playground.judge.rubric import SCALE, Criterion, Rubric, default_rubric, validate
 from playground.judge.runner import JobRunner, JudgeProgress
+from playground.leases import Lease, Leases
 from playground.models.registry import ModelRegistry
 from playground.statuses import RunStatus
 from storage import UnitOfWork
+from storage.orm import utc_now
+from storage.orm_leases import LEASE_JUDGE
 
 if TYPE_CHECKING:
     from playground.arena.service import ArenaService
@@ -50,6 +57,37 @@ class JudgeService:
         self.uow_factory = uow_factory
         self.arena = arena
         self.runner = JobRunner(recorder, uow_factory)
+        self.leases = Leases(uow_factory)
+        self.cleanup_interrupted()
+
+    def cleanup_interrupted(self) -> list[int]:
+        """Mark judging runs left "running" by a process that died as failed; returns their ids.
+        A run whose lease is live (this or another process is judging) is left alone."""
+        now = utc_now()
+        marked = []
+        with self.uow_factory() as uow:
+            running = uow.judge.jobs_with_status(RunStatus.RUNNING)
+            leases = self.leases.all(uow, LEASE_JUDGE)  # after the jobs: a job and its lease commit together
+            for job in running:
+                if self.leases.is_dead(leases.get(job.id), now) is None:
+                    continue
+                job.status, job.finished_at = RunStatus.FAILED, now
+                uow.leases.drop(LEASE_JUDGE, job.id)
+                marked.append(job.id)
+        if marked:
+            log.warning("Marked %d judging run(s) interrupted by a stopped app as failed", len(marked))
+        return marked
+
+    def _holding(self, lease: Lease, progress: Iterator[JudgeProgress]) -> Iterator[JudgeProgress]:
+        """Renew the run's lease while it yields; give it up once the run has recorded its end."""
+        self.leases.keep(lease)
+        try:
+            yield from progress
+        finally:
+            try:
+                self.leases.release(lease)
+            except Exception:  # it expires on its own
+                log.exception("Could not release the lease of judging run %s", lease.resource_id)
 
     # ---- rubrics ---------------------------------------------------------------------------
     def save_rubric(self, name: str, criteria: Sequence[Criterion]) -> Rubric:
@@ -96,7 +134,9 @@ class JudgeService:
     def list_targets(self, kind: str) -> list[tuple[str, int]]:
         return targets.list_targets(self.uow_factory, kind)
 
-    def _open_job(self, mode: str, kind: str, target_id: int, judge_key: str, rubric: Rubric | None) -> tuple[int, int]:
+    def _open_job(
+        self, mode: str, kind: str, target_id: int, judge_key: str, rubric: Rubric | None
+    ) -> tuple[int, int, Lease]:
         spec = self.registry.get_spec(judge_key)  # ModelNotFound is a plain message
         label = targets.target_label(self.uow_factory, kind, target_id)
         title = f"Judge ({mode}) {label}"
@@ -122,7 +162,9 @@ class JudgeService:
                 run_id=run_id,
                 status=RunStatus.RUNNING,
             )
-            return job.id, run_id
+            lease = self.leases.take_in(uow, LEASE_JUDGE, job.id)
+            assert lease is not None  # a new job's id: nobody else can hold it
+            return job.id, run_id, lease
 
     @staticmethod
     def _check_target(kind: str, target_id) -> int:
@@ -136,6 +178,15 @@ class JudgeService:
             raise InvalidInput("Pick what to judge from the list first.") from None
 
     # ---- running ---------------------------------------------------------------------------------
+    @staticmethod
+    def check_judge_model(judge_key: str | None) -> None:
+        if not judge_key:
+            raise InvalidInput("Pick a judge model first.")
+
+    def check_target(self, mode: str, kind: str, target_id) -> None:
+        """What a run refuses about what it would judge, before anything is saved."""
+        self._check_target("arena" if mode == PAIRWISE else kind, target_id)
+
     def run_judge(
         self,
         judge_key: str,
@@ -162,32 +213,36 @@ class JudgeService:
     ) -> Iterator[JudgeProgress]:
         """Grade every answer of the target on every criterion of the rubric version; yields progress.
         ``constrained``: a llama.cpp judge can only reply in the expected form (saved with each call's params)."""
-        if not judge_key:
-            raise InvalidInput("Pick a judge model first.")
+        self.check_judge_model(judge_key)
         target = self._check_target(kind, target_id)
         rubric = self.get_rubric(rubric_id)
         found = targets.items_for(self.uow_factory, kind, target)
-        job_id, run_id = self._open_job(RUBRIC, kind, target, judge_key, rubric)
+        job_id, run_id, lease = self._open_job(RUBRIC, kind, target, judge_key, rubric)
         with self.uow_factory() as uow:
             job = uow.judge.get_job(job_id)
             assert job is not None  # just added by _open_job, and jobs are never deleted
             job.total = len(found) * len(rubric.criteria)
-        yield from self.runner.grade(job_id, run_id, judge_key, rubric, found, cancel or threading.Event(), constrained)
+        cancel = cancel or threading.Event()
+        lease.on_stop = cancel.set
+        yield from self._holding(
+            lease, self.runner.grade(job_id, run_id, judge_key, rubric, found, cancel, constrained)
+        )
 
     def judge_battles(
         self, judge_key: str, evaluation_id, cancel: threading.Event | None = None, constrained: bool = False
     ) -> Iterator[JudgeProgress]:
         """Judge every ready battle of an Arena evaluation twice, sides swapped; yields progress."""
-        if not judge_key:
-            raise InvalidInput("Pick a judge model first.")
+        self.check_judge_model(judge_key)
         target = self._check_target("arena", evaluation_id)
         battles = targets.battles_for(self.uow_factory, target)
-        job_id, run_id = self._open_job(PAIRWISE, "arena", target, judge_key, None)
+        job_id, run_id, lease = self._open_job(PAIRWISE, "arena", target, judge_key, None)
         with self.uow_factory() as uow:
             job = uow.judge.get_job(job_id)
             assert job is not None  # just added by _open_job, and jobs are never deleted
             job.total = len(battles)
-        yield from self.runner.pairwise(job_id, run_id, judge_key, battles, cancel or threading.Event(), constrained)
+        cancel = cancel or threading.Event()
+        lease.on_stop = cancel.set
+        yield from self._holding(lease, self.runner.pairwise(job_id, run_id, judge_key, battles, cancel, constrained))
 
     # ---- results -----------------------------------------------------------------------------------
     def list_jobs(self, limit: int = 100) -> list[tuple[str, int]]:

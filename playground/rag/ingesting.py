@@ -1,5 +1,9 @@
 """Putting files into a collection: the preview, the upload (parse, chunk, embed, store) and
-the re-index after the chunking or embedding settings change. Mixed into ``DocumentsService``."""
+the re-index after the chunking or embedding settings change. Mixed into ``DocumentsService``.
+
+A file being indexed holds an ingest lease (taken with its "indexing" row, renewed by a
+heartbeat, released with the "ready" write), so another process's start-up clean-up leaves
+it alone while this process is alive."""
 
 from __future__ import annotations
 
@@ -18,11 +22,14 @@ from playground.rag.chunking import ChunkSettings, chunk_pages
 from playground.rag.embedding import Cancelled, to_blob
 from playground.rag.parsing import ParsedPage
 from storage.orm import utc_now
+from storage.orm_leases import LEASE_INGEST
 from storage.orm_rag import DOCUMENT_INDEXING, DOCUMENT_READY
 
 if TYPE_CHECKING:
+    from playground.leases import Lease, Leases
     from playground.rag.config import RagConfig
     from playground.rag.embedding import Embedder
+    from playground.rag.freshness import Signature
     from playground.rag.index import VectorIndex
     from playground.rag.keyword_index import KeywordIndex
     from playground.rag.parsing import ParsedDocument
@@ -60,14 +67,25 @@ class IngestMixin:
     index: VectorIndex
     keywords: KeywordIndex
     uow_factory: Callable[[], UnitOfWork]
+    leases: Leases
 
     if TYPE_CHECKING:
+
+        def _after_own_write(self, collection_id: int, before: Signature, after: Signature) -> None: ...
 
         def get_collection(self, collection_id: int | None) -> CollectionInfo: ...
 
         def parse(self, path: str | Path, filename: str | None = None) -> ParsedDocument: ...
 
         def _lock(self, collection_id: int) -> threading.Lock: ...
+
+    @staticmethod
+    def check_upload_files(paths: Sequence[str] | None, on_duplicate: str = "skip") -> None:
+        """What an upload refuses before reading any file."""
+        if not paths:
+            raise InvalidInput("Choose one or more files to upload.")
+        if on_duplicate not in DUPLICATE_CHOICES:
+            raise InvalidInput("For duplicates choose skip or replace.")
 
     # ---- preview ------------------------------------------------------------------------
     def preview(self, collection_id: int | None, paths: Sequence[str]) -> list[dict]:
@@ -121,10 +139,7 @@ class IngestMixin:
         """Index several files, one after another. A bad file is reported and skipped; Stop
         ends the current file cleanly (nothing of it stays) and skips the rest."""
         info = self.get_collection(collection_id)
-        if not paths:
-            raise InvalidInput("Choose one or more files to upload.")
-        if on_duplicate not in DUPLICATE_CHOICES:
-            raise InvalidInput("For duplicates choose skip or replace.")
+        self.check_upload_files(paths, on_duplicate)
         outcomes: list[FileOutcome] = []
         for i, path in enumerate(paths):
             name = Path(path).name
@@ -173,6 +188,9 @@ class IngestMixin:
                 warnings=doc.warnings,
             )
             doc_id = row.id
+            lease = self.leases.take_in(uow, LEASE_INGEST, doc_id, note=doc.filename)
+        assert lease is not None  # a new file's id: nobody else can hold it
+        self.leases.keep(lease)
         try:
             chunks = chunk_pages(doc.pages, doc.headings, info.chunking)
             if not chunks:
@@ -188,9 +206,9 @@ class IngestMixin:
             )
             if cancel is not None and cancel.is_set():
                 raise Cancelled("Stopped.")
-            self._publish(info.id, doc_id, replaced, doc.pages, chunks, vectors)
+            self._publish(info.id, doc_id, replaced, doc.pages, chunks, vectors, lease)
         except BaseException:
-            self._forget_unfinished(doc_id)
+            self._forget_unfinished(doc_id, lease)
             raise
         verb = f"Indexed as version {version}, replacing the old one" if replaced else "Indexed"
         pages = f"{len(doc.pages)} page(s)"
@@ -198,28 +216,46 @@ class IngestMixin:
         return FileOutcome(doc.filename, "indexed", f"{verb}: {pages}, {len(chunks)} chunks{notes}", len(chunks))
 
     def _publish(
-        self, collection_id: int, doc_id: int, replaced: set[int], pages: list[ParsedPage], chunks, vectors: np.ndarray
+        self,
+        collection_id: int,
+        doc_id: int,
+        replaced: set[int],
+        pages: list[ParsedPage],
+        chunks,
+        vectors: np.ndarray,
+        lease: Lease,
     ) -> None:
         """The one transaction that makes the file visible (and removes the versions it replaces)."""
         with self._lock(collection_id):
             with self.uow_factory() as uow:
+                uow.rag_collections.lock_for_write(collection_id)  # writers in other processes wait
+                if not self.leases.release_in(uow, lease):
+                    raise UserFacingError(
+                        "This upload took so long without a sign of life that another app process cleaned it up. "
+                        "Upload the file again."
+                    )
+                before = uow.rag_documents.signature(collection_id)
                 old_ids = [cid for old in replaced for cid in uow.rag_chunks.ids_for_document(old)]
                 for old in replaced:
                     uow.rag_documents.delete(old)
                 uow.rag_pages.add_many(doc_id, [(p.number, p.text) for p in pages])
                 new_ids = uow.rag_chunks.add_many(_chunk_rows(collection_id, doc_id, chunks, vectors))
                 uow.rag_documents.update(doc_id, status=DOCUMENT_READY, chunk_count=len(chunks), indexed_at=utc_now())
+                after = uow.rag_documents.signature(collection_id)
             self.index.remove(collection_id, old_ids)
             self.index.add(collection_id, new_ids, vectors)
             self.keywords.remove(collection_id, old_ids)
             self.keywords.add(collection_id, zip(new_ids, (c.text for c in chunks)))
+            self._after_own_write(collection_id, before, after)
 
-    def _forget_unfinished(self, doc_id: int) -> None:
+    def _forget_unfinished(self, doc_id: int, lease: Lease) -> None:
+        self.leases.stop_renewing(lease)
         try:
             with self.uow_factory() as uow:
                 row = uow.rag_documents.get(doc_id)
                 if row is not None and row.status == DOCUMENT_INDEXING:
                     uow.rag_documents.delete(doc_id)
+                uow.leases.release(lease.kind, lease.resource_id, lease.token)
         except Exception:
             log.exception("Could not remove unfinished document %s", doc_id)
 
@@ -265,6 +301,7 @@ class IngestMixin:
                 )
                 prepared.append((document.id, chunks, vectors))
             with self.uow_factory() as uow:
+                uow.rag_collections.lock_for_write(info.id)
                 total = 0
                 for doc_id, chunks, vectors in prepared:
                     uow.rag_chunks.delete_for_document(doc_id)

@@ -3,13 +3,19 @@
 Evaluation lives in ``playground.rag.evaluation``; uploads and re-indexing in
 ``playground.rag.ingesting`` and questions in ``playground.rag.asking`` (both mixed in here);
 this module owns the collections and the in-memory indexes.
+
+Several processes may share one database: each keeps its own in-memory indexes and refreshes
+a collection's when the database shows another process changed it
+(``playground.rag.freshness``); an upload holds a lease on its file while it is indexed, so
+another process's start-up never removes it (``playground.leases``).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +23,7 @@ import numpy as np
 
 from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
+from playground.leases import Leases
 from playground.models.registry import ModelRegistry
 from playground.progress import OnProgress
 from playground.rag.asking import AskingMixin
@@ -29,12 +36,15 @@ from playground.rag.config import (
     RagConfig,
 )
 from playground.rag.embedding import EMBED_MODELS, Embedder, from_blobs, shared_embedder
+from playground.rag.freshness import KEYWORDS, VECTORS, IndexVersions, Signature
 from playground.rag.index import VectorIndex
 from playground.rag.ingesting import DUPLICATE_CHOICES, FileOutcome, IngestMixin  # noqa: F401 - FileOutcome is part of this service's API
 from playground.rag.keyword_index import KeywordIndex, Posting, shared_tokenizer
 from playground.rag.parsing import ParsedDocument, ParseLimits, parse_file
 from playground.settings import Settings
 from storage import UnitOfWork
+from storage.orm import utc_now
+from storage.orm_leases import LEASE_INGEST
 
 log = logging.getLogger(__name__)
 DEFAULT_CHUNKING = ChunkSettings(DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_OVERLAP, "chars")
@@ -88,34 +98,82 @@ class DocumentsService(IngestMixin, AskingMixin):
         self.uow_factory = uow_factory
         self.config = config or RagConfig.from_env()
         self.embedder_factory = embedder_factory
+        self.leases = Leases(uow_factory, settings.lease_seconds)
+        self.versions = IndexVersions()
         self.index = VectorIndex(self._load_vectors)
         self.keywords = KeywordIndex(self._load_postings)
         self._collection_locks: dict[int, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._last_cleanup = time.monotonic()
         self.cleanup_interrupted()
 
     # ---- start-up ------------------------------------------------------------------
     def cleanup_interrupted(self) -> int:
-        """Remove files whose indexing never finished (the app was killed mid-upload)."""
+        """Remove files whose indexing never finished (the app was killed mid-upload): those
+        whose ingest lease expired or whose holder, a process on this machine, is gone. A file
+        another live process is indexing right now stays."""
+        now = utc_now()
         with self.uow_factory() as uow:
-            removed = uow.rag_documents.delete_stale_indexing()
+            indexing = uow.rag_documents.indexing_ids()
+            # Read after the files: an upload commits its file and its lease together.
+            leases = self.leases.all(uow, LEASE_INGEST)
+            dead = [doc_id for doc_id in indexing if self.leases.is_dead(leases.get(doc_id), now)]
+            removed = uow.rag_documents.delete_indexing(dead)
+            for doc_id in dead:
+                uow.leases.drop(LEASE_INGEST, doc_id)
         if removed:
-            log.warning("Removed %d half-indexed document(s) left by an interrupted upload", len(removed))
-        return len(removed)
+            log.warning("Removed %d half-indexed document(s) left by an interrupted upload", removed)
+        if len(indexing) > len(dead):
+            log.info("Kept %d document(s) another upload is still indexing", len(indexing) - len(dead))
+        return removed
+
+    def _cleanup_now_and_then(self) -> None:
+        """Also clean up while running (at most once per lease length): an upload abandoned by a
+        process on another machine shows "indexing" only until its lease has expired."""
+        now = time.monotonic()
+        if now - self._last_cleanup < self.leases.seconds:
+            return
+        self._last_cleanup = now
+        try:
+            self.cleanup_interrupted()
+        except Exception:  # the list still shows; the next look tries again
+            log.exception("Could not clean up abandoned uploads")
 
     def _load_vectors(self, collection_id: int) -> tuple[list[int], np.ndarray]:
         with self.uow_factory() as uow:
+            signature = uow.rag_documents.signature(collection_id)  # before the rows: never newer than them
             rows = uow.rag_chunks.ready_embeddings(collection_id)
+        self.versions.loaded(VECTORS, collection_id, signature)
         return [r[0] for r in rows], from_blobs([r[1] for r in rows])
 
     def _load_postings(self, collection_id: int) -> list[Posting]:
         """On SQLite, read from the persisted FTS5 index; elsewhere cut the stored texts with the same tokenizer."""
         with self.uow_factory() as uow:
+            signature = uow.rag_documents.signature(collection_id)
             stored = uow.rag_chunks.fts_postings(collection_id)
-            if stored is not None:
-                return stored
-            texts = uow.rag_chunks.ready_texts(collection_id)
-        return shared_tokenizer().postings(texts)
+            if stored is None:
+                texts = uow.rag_chunks.ready_texts(collection_id)
+        self.versions.loaded(KEYWORDS, collection_id, signature)
+        return stored if stored is not None else shared_tokenizer().postings(texts)
+
+    def _drop_indexes(self, collection_id: int, names: Sequence[str] = (VECTORS, KEYWORDS)) -> None:
+        """Forget the in-memory indexes named; the next query reloads them from the database."""
+        if VECTORS in names:
+            self.index.drop(collection_id)
+        if KEYWORDS in names:
+            self.keywords.drop(collection_id)
+
+    def _refresh(self, collection_id: int, signature: Signature) -> None:
+        """Drop the indexes another process's writes made outdated (see playground.rag.freshness)."""
+        outdated = self.versions.outdated(collection_id, signature)
+        if outdated:
+            self._drop_indexes(collection_id, outdated)
+
+    def _after_own_write(self, collection_id: int, before: Signature, after: Signature) -> None:
+        """Our write is in the in-memory indexes; drop those that missed another process's write."""
+        missed = self.versions.wrote(collection_id, before, after)
+        if missed:
+            self._drop_indexes(collection_id, missed)
 
     def _lock(self, collection_id: int) -> threading.Lock:
         """Writes to one collection (ingest, delete, re-index) go one at a time."""
@@ -128,13 +186,18 @@ class DocumentsService(IngestMixin, AskingMixin):
             return [_info(c, uow.rag_documents.count_ready(c.id)) for c in uow.rag_collections.list()]
 
     def get_collection(self, collection_id: int | None) -> CollectionInfo:
+        """The collection as the database has it now; its in-memory indexes are refreshed first
+        if another process changed its files (every query passes here)."""
         if not collection_id:
             raise InvalidInput("Pick a collection first (or create one).")
         with self.uow_factory() as uow:
             row = uow.rag_collections.get(int(collection_id))
             if row is None:
                 raise InvalidInput("That collection no longer exists. Pick another one.")
-            return _info(row, uow.rag_documents.count_ready(row.id))
+            signature = uow.rag_documents.signature(row.id)
+            info = _info(row, signature[0])
+        self._refresh(info.id, signature)
+        return info
 
     def collection_view(self, collection_id: int | None) -> CollectionView:
         if not collection_id:
@@ -201,8 +264,7 @@ class DocumentsService(IngestMixin, AskingMixin):
         info = self.get_collection(collection_id)
         with self._lock(info.id), self.uow_factory() as uow:
             uow.rag_collections.delete(info.id)
-        self.index.drop(info.id)
-        self.keywords.drop(info.id)
+        self._drop_indexes(info.id)
         log.info("Deleted collection %s", info.name)
         return f"Deleted collection {info.name!r} and its {info.documents} file(s). Saved questions stay in History."
 
@@ -246,6 +308,7 @@ class DocumentsService(IngestMixin, AskingMixin):
     def list_documents(self, collection_id: int | None) -> list[dict]:
         if not collection_id:
             return []
+        self._cleanup_now_and_then()
         with self.uow_factory() as uow:
             docs = uow.rag_documents.list(int(collection_id))
         return [
@@ -273,8 +336,12 @@ class DocumentsService(IngestMixin, AskingMixin):
                 raise InvalidInput("That file is no longer in the collection.")
             collection_id, filename = doc.collection_id, doc.filename
         with self._lock(collection_id), self.uow_factory() as uow:
+            uow.rag_collections.lock_for_write(collection_id)
+            before = uow.rag_documents.signature(collection_id)
             ids = uow.rag_chunks.ids_for_document(int(document_id))
             uow.rag_documents.delete(int(document_id))
+            after = uow.rag_documents.signature(collection_id)
         self.index.remove(collection_id, ids)
         self.keywords.remove(collection_id, ids)
+        self._after_own_write(collection_id, before, after)
         return f"Removed {filename} ({len(ids)} chunks)."

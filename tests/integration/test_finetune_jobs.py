@@ -224,6 +224,14 @@ def _alive(pid: int) -> bool:
 
 
 def test_reconcile_fails_a_job_with_a_silent_worker_or_a_gone_process(services):
+    """Liveness is the job's lease (see also tests/integration/test_finetune_leases.py)."""
+    import socket
+
+    from playground.leases import instance_id
+    from storage.orm_leases import LEASE_FINETUNE
+
+    namespace = instance_id().split(":")[1]
+    now = datetime.now(UTC)
     with services.uow_factory() as uow:
         common = dict(
             base_model="k",
@@ -234,19 +242,14 @@ def test_reconcile_fails_a_job_with_a_silent_worker_or_a_gone_process(services):
             config={},
             checkpoint_step=4,
         )
-        silent = uow.finetune_jobs.add(
-            name="silent",
-            status="running",
-            pid=os.getpid(),
-            heartbeat_at=datetime.now(UTC) - timedelta(minutes=10),
-            **common,
-        ).id
-        gone = uow.finetune_jobs.add(
-            name="gone", status="stopping", pid=2**22 + 7, heartbeat_at=datetime.now(UTC), **common
-        ).id
-        fine = uow.finetune_jobs.add(
-            name="fine", status="running", pid=os.getpid(), heartbeat_at=datetime.now(UTC), **common
-        ).id
+        silent = uow.finetune_jobs.add(name="silent", status="running", launch_token="s", **common).id
+        gone = uow.finetune_jobs.add(name="gone", status="stopping", launch_token="g", **common).id
+        fine = uow.finetune_jobs.add(name="fine", status="running", launch_token="f", **common).id
+        expired, live = now - timedelta(minutes=10), now + timedelta(minutes=1)
+        uow.leases.take(LEASE_FINETUNE, silent, instance_id(), "s", expired - timedelta(minutes=1), expired)
+        dead_here = f"{socket.gethostname()}:{namespace}:{2**22 + 7}:x"
+        uow.leases.take(LEASE_FINETUNE, gone, dead_here, "g", now, live)
+        uow.leases.take(LEASE_FINETUNE, fine, instance_id(), "f", now, live)
     marked = FinetuneService(services.settings, services.registry, services.uow_factory).reconcile()
     assert set(marked) >= {silent, gone} and fine not in marked
     view = services.finetune.job_view(silent)
@@ -254,6 +257,7 @@ def test_reconcile_fails_a_job_with_a_silent_worker_or_a_gone_process(services):
     with services.uow_factory() as uow:
         for job_id in (silent, gone, fine):
             uow.finetune_jobs.delete(job_id)
+            uow.leases.drop(LEASE_FINETUNE, job_id)
 
 
 def test_bad_inputs_are_refused_in_plain_words(services, tmp_path):

@@ -1,0 +1,39 @@
+"""How a fine-tuning job's state reads on screen: one word and one label, built from its status.
+
+Every place that names a job's state (the Job dropdown, the status heading, the table of runs)
+uses these, so they change together on every poll and never disagree.
+"""
+
+from __future__ import annotations
+
+from playground.statuses import FinetuneStatus
+
+STATE_ICONS: dict[str, str] = {
+    FinetuneStatus.CREATED: "🆕",
+    FinetuneStatus.PREFLIGHT: "⏱️",
+    FinetuneStatus.STARTING: "⏳",
+    FinetuneStatus.RUNNING: "🏃",
+    FinetuneStatus.STOPPING: "⏸️",
+    FinetuneStatus.STOPPED: "⏹️",
+    FinetuneStatus.DONE: "✅",
+    FinetuneStatus.FAILED: "❌",
+}
+# "starting" covers converting and loading the base, which take most of a short job's first
+# minute: "preparing" says what is going on; the job's message names the exact stage.
+STATE_WORDS: dict[str, str] = {FinetuneStatus.STARTING: "preparing", FinetuneStatus.PREFLIGHT: "pre-flight"}
+
+
+def state_word(status: str) -> str:
+    """The state as one word a person reads ("preparing", "running", "done", …)."""
+    return STATE_WORDS.get(status, str(status))
+
+
+def state_text(status: str) -> str:
+    """The state with its icon: "🏃 running"."""
+    icon = STATE_ICONS.get(status, "")
+    return f"{icon} {state_word(status)}".strip()
+
+
+def job_label(job_id: int, name: str, status: str) -> str:
+    """The Job dropdown's label for one job: "#3 support replies — 🏃 running"."""
+    return f"#{job_id} {name} — {state_text(status)}"
