@@ -31,7 +31,7 @@ install: $(STAMP)
 install-test: $(TSTAMP)
 
 run: $(STAMP)
-	$(BIN)/python launcher.py $(ARGS)
+	PLAYGROUND_WARMUP=$${PLAYGROUND_WARMUP:-default} $(BIN)/python launcher.py $(ARGS)  # warm up unless told otherwise
 
 test: $(TSTAMP)
 	bash scripts/test.sh

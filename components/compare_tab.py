@@ -25,7 +25,7 @@ from components.compare_layout import (
     visible_columns,
 )
 from components.tab import TabHandle
-from components.ui_errors import toast_text, user_errors
+from components.ui_errors import RefusedAt, refusals, refused_at, toast_text, user_errors
 from components.widgets import GENERATION_EVENTS, StoppableRun, refresh_pickers
 from playground.compare.columns import MAX_COLUMNS
 from playground.compare.fanout import ColumnState
@@ -36,6 +36,7 @@ from playground.compare.templates import (
     template_variables,
     variable_values,
 )
+from playground.errors import InvalidInput, UserFacingError
 from playground.formatting import format_usage
 from playground.models.types import Usage
 from playground.rendering import inert_inline, inert_markdown
@@ -43,6 +44,7 @@ from playground.services import Services
 from playground.statuses import GenerationStatus
 
 TAB_ID = "compare"
+SEND_FIXED_INPUTS = 7  # prompt, template name, column count, histories, run, generation ids, token
 
 
 @dataclass
@@ -61,11 +63,9 @@ def figures_text(state: ColumnState) -> str:
     if state.status == GenerationStatus.ERROR:
         return f"❌ {inert_inline(state.error)}"
     if state.status in (GenerationStatus.WAITING, GenerationStatus.RUNNING):
-        return (
-            "⏳ waiting for the model…"
-            if state.status == GenerationStatus.WAITING or not state.text
-            else "✍️ answering…"
-        )
+        if state.status == GenerationStatus.WAITING or not state.text:
+            return f"⏳ {inert_inline(state.waiting_text)}"  # e.g. "Loading <model> (first use, ~2 s)…"
+        return "✍️ answering…"
     return format_usage(state.usage) if state.usage else ""
 
 
@@ -109,6 +109,18 @@ class CompareController:
         """The boxes for the prompt's variables; each keeps the value typed for its own name."""
         names = template_variables(body)[:MAX_VARIABLES]
         return [names, *variable_fields(names, carry_values(shown or [], current, names))]
+
+    def check_send(self, body, name, count, hist, run_id, gen_ids, token, *rest):
+        """What Send would refuse, shown next to the prompt or the column's model before it runs."""
+        var_values, form_values = rest[:MAX_VARIABLES], rest[MAX_VARIABLES:]
+        columns = columns_from_values(form_values, count)
+        first_model = SEND_FIXED_INPUTS + MAX_VARIABLES
+        for index, column in enumerate(columns):
+            try:
+                self.compare.check_columns([column])
+            except UserFacingError as err:
+                raise RefusedAt(first_model + index * FIELDS_PER_COLUMN, str(err)) from err
+        self.compare.build_prompt(body, variable_values(body, var_values))
 
     @user_errors
     def send(self, body, name, count, hist, run_id, gen_ids, token, *rest):
@@ -158,6 +170,16 @@ class CompareController:
             return [gr.skip()] * ((MAX_COLUMNS - 1) * (FIELDS_PER_COLUMN - 1))
         return list(first_settings) * (MAX_COLUMNS - 1)
 
+    def check_save_template(self, name: str, body: str) -> None:
+        self.templates.check_name(name)
+        with refused_at(1):
+            self.templates.check_body(body)
+
+    def check_load_template(self, name: str) -> None:
+        if not (name or "").strip():
+            raise InvalidInput("Pick a template to load.")
+        self.templates.latest(name)
+
     @user_errors
     def save_template(self, name: str, body: str):
         info = self.templates.save(name, body)
@@ -167,8 +189,6 @@ class CompareController:
 
     @user_errors
     def load_template(self, name: str):
-        if not (name or "").strip():
-            raise gr.Error("Pick a template to load.")
         info = self.templates.latest(name)
         return info.body, f"Loaded **{info.name}** version {info.version}."
 
@@ -239,8 +259,14 @@ def _wire_conversation(layout: CompareLayout, controller: CompareController, sen
     ]
     send_inputs = [*conversation, send_run.token, *layout.variable_boxes, *layout.column_inputs]
     # Not StoppableRun.wire: Stop all shows no message, and the chats (not one status line) show the progress.
+    assert len(send_inputs) == SEND_FIXED_INPUTS + MAX_VARIABLES + MAX_COLUMNS * FIELDS_PER_COLUMN
     layout.send_btn.click(send_run.start, None, [send_run.token], queue=False, api_name=False).then(
-        controller.send, send_inputs, layout.turn_outputs, api_name="compare_run", **GENERATION_EVENTS
+        controller.send,
+        send_inputs,
+        layout.turn_outputs,
+        api_name="compare_run",
+        validator=refusals(controller.check_send),
+        **GENERATION_EVENTS,
     )
     layout.stop_btn.click(controller.stop_all, [send_run.token], None, queue=False, api_name="compare_stop")
     layout.new_btn.click(controller.new_conversation, None, layout.turn_outputs, api_name="compare_new", queue=False)
@@ -275,9 +301,19 @@ def _wire_columns(layout: CompareLayout, controller: CompareController) -> None:
 def _wire_templates(layout: CompareLayout, controller: CompareController) -> None:
     name, prompt, info = layout.template_name, layout.prompt, layout.template_info
     layout.save_template_btn.click(
-        controller.save_template, [name, prompt], [name, info], api_name="compare_save_template"
+        controller.save_template,
+        [name, prompt],
+        [name, info],
+        api_name="compare_save_template",
+        validator=refusals(controller.check_save_template),
     )
-    layout.load_template_btn.click(controller.load_template, [name], [prompt, info], api_name="compare_load_template")
+    layout.load_template_btn.click(
+        controller.load_template,
+        [name],
+        [prompt, info],
+        api_name="compare_load_template",
+        validator=refusals(controller.check_load_template),
+    )
 
 
 def build_compare_tab(services: Services, tabs: gr.Tabs | None = None) -> CompareHandles:

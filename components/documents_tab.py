@@ -21,7 +21,7 @@ from components.documents_layout import (
     documents_layout,
 )
 from components.tab import Event, TabHandle
-from components.ui_errors import user_errors
+from components.ui_errors import refusals, refused_at, user_errors
 from components.widgets import (
     GENERATION_EVENTS,
     StoppableRun,
@@ -53,6 +53,7 @@ class DocumentsController:
     def __init__(self, services: Services, run: StoppableRun):
         self.docs = services.documents
         self.evaluation = EvaluationService(services.documents)
+        self.registry = services.registry  # only for the "Loading <model> (first use, ~N s)…" line
         self.run = run
 
     # ---- what the tables and pickers show ----------------------------------------------------
@@ -73,6 +74,24 @@ class DocumentsController:
 
     def saved_questions(self) -> list[list]:
         return views.rows(self.docs.history(), HISTORY_HEADERS)
+
+    # ---- checks: refusals shown next to the input before the work runs (see ui_errors.refusals) ----
+    def check_collection(self, cid, *_rest):
+        self.docs.get_collection(cid)
+
+    def check_files(self, cid, files, *_rest):
+        with refused_at(1):
+            self.docs.check_upload_files(files)
+
+    def check_upload(self, cid, files, *rest):
+        self.check_files(cid, files)
+        self.docs.get_collection(cid)
+
+    def check_ask(self, cid, question, model_key, *_rest):
+        with refused_at(2):
+            self.docs.check_model(model_key)
+        with refused_at(1):
+            self.docs.check_question(cid, question)
 
     # ---- collections -------------------------------------------------------------------------
     @user_errors
@@ -157,7 +176,7 @@ class DocumentsController:
     ) -> Iterator[tuple]:
         view = views.AskView(with_without)
         with self.run.cancel_event(token) as cancel:
-            yield view.searching()
+            yield view.searching(self.registry.waiting_line(model_key or ""))
             for update in self.docs.ask(cid, question or "", model_key or "", retrieval, params, cancel, with_without):
                 yield view.show(update)
 
@@ -245,8 +264,9 @@ def _wire_collections(c: DocumentsController, ui: DocumentsLayout) -> None:
     w.picker.focus(c.refresh_collections, [w.picker], [w.picker], api_name=False, queue=False)
     w.picker.change(c.show_collection, [w.picker], [*w.settings, docs_table], api_name="rag_collection_details")
     w.create.click(c.create, [w.name, *w.settings], [w.picker, w.name], api_name="rag_create")
-    w.rename.click(c.rename, [w.picker, w.name], [w.picker, w.name], api_name="rag_rename")
-    w.delete.click(c.delete, [w.picker, w.delete_ok], [w.picker, w.delete_ok], api_name="rag_delete")
+    check = refusals(c.check_collection)
+    w.rename.click(c.rename, [w.picker, w.name], [w.picker, w.name], api_name="rag_rename", validator=check)
+    w.delete.click(c.delete, [w.picker, w.delete_ok], [w.picker, w.delete_ok], api_name="rag_delete", validator=check)
     outputs = [w.settings_msg, w.reindex_ok, docs_table]
     c.run.then_run(
         w.save.click,
@@ -261,7 +281,14 @@ def _wire_collections(c: DocumentsController, ui: DocumentsLayout) -> None:
 
 def _wire_files(c: DocumentsController, ui: DocumentsLayout) -> None:
     w, picker = ui.files, ui.collections.picker
-    w.preview.click(c.preview, [picker, w.files], [w.preview_table], api_name="rag_preview", concurrency_limit=2)
+    w.preview.click(
+        c.preview,
+        [picker, w.files],
+        [w.preview_table],
+        api_name="rag_preview",
+        concurrency_limit=2,
+        validator=refusals(c.check_files),
+    )
     outputs = [w.upload_result, w.docs_table, picker]
     c.run.wire(
         w.upload,
@@ -275,6 +302,7 @@ def _wire_files(c: DocumentsController, ui: DocumentsLayout) -> None:
         show_progress_on=outputs,
         concurrency_limit=1,
         concurrency_id="rag_indexing",
+        validator=refusals(c.check_upload),
     )
     w.doc_delete.click(c.delete_document, [picker, w.doc_id], [w.docs_table, picker], api_name="rag_document_delete")
 
@@ -285,6 +313,7 @@ def _wire_ask(services: Services, c: DocumentsController, ui: DocumentsLayout) -
     refresh_on_focus(services, w.model)
     inputs = [ui.collections.picker, w.question, w.model, *w.retrieval, w.max_tokens, w.temperature]
     outputs = [w.answer, w.figures, w.sources, w.without]
+    check = refusals(c.check_ask)
     c.run.wire(
         w.ask,
         w.stop,
@@ -295,9 +324,11 @@ def _wire_ask(services: Services, c: DocumentsController, ui: DocumentsLayout) -
         stop_api_name=False,
         status=w.figures,
         show_progress_on=outputs,
+        validator=check,
     )
-    c.run.then_run(w.question.submit, c.ask, inputs, outputs, api_name=False, **GENERATION_EVENTS)
-    c.run.then_run(w.both.click, c.ask_both, inputs, outputs, api_name="rag_with_without", **GENERATION_EVENTS)
+    ask_again = {"validator": check, **GENERATION_EVENTS}
+    c.run.then_run(w.question.submit, c.ask, inputs, outputs, api_name=False, **ask_again)
+    c.run.then_run(w.both.click, c.ask_both, inputs, outputs, api_name="rag_with_without", **ask_again)
 
 
 def _wire_evaluate(services: Services, c: DocumentsController, ui: DocumentsLayout) -> None:

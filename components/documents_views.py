@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from playground.formatting import format_usage
+from playground.models.load_times import WAITING_FOR_MODEL
 from playground.rag.answering import answer_markdown, sources_markdown
 from playground.rag.asking import AskUpdate
 from playground.rag.evaluation import EvalQuestion
@@ -95,8 +96,10 @@ class AskView:
         self.answer, self.figures, self.sources = "", "", ""
         self.without = "" if with_without else "—"
 
-    def searching(self) -> tuple[str, str, str, str]:
-        return "", "Searching the documents…", "", self.without
+    def searching(self, waiting: str = WAITING_FOR_MODEL) -> tuple[str, str, str, str]:
+        """Before the first word: the search, and the model's first load when it has one to do."""
+        loading = "" if waiting == WAITING_FOR_MODEL else f" · {waiting}"
+        return "", f"Searching the documents…{loading}", "", self.without
 
     def show(self, u: AskUpdate) -> tuple[str, str, str, str]:
         status = "Answering…" if not u.done else (f"❌ {inert_inline(u.error)}" if u.error else format_usage(u.usage))

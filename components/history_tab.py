@@ -9,10 +9,10 @@ import pandas as pd
 
 from components.history_layout import HEADERS, HistoryLayout, history_layout
 from components.tab import Event, TabHandle
-from components.ui_errors import user_errors
+from components.ui_errors import refusals, user_errors
 from components.widgets import GENERATION_EVENTS, StoppableRun
 from playground.compare.fanout import ColumnState
-from playground.errors import UserFacingError
+from playground.errors import InvalidInput, UserFacingError
 from playground.formatting import format_usage
 from playground.history import LIST_LIMIT, RerunUpdate
 from playground.rendering import inert_inline, inert_markdown
@@ -23,13 +23,14 @@ if TYPE_CHECKING:
     from components.compare_tab import CompareHandles
 
 ANY = ""
+PICK_A_RUN = "Pick a run first: click a row in the list or type its id."
 
 
 def _state_text(name: str, index: int, state: ColumnState) -> str:
     if state.status == GenerationStatus.ERROR:
         figures = f"❌ {inert_inline(state.error)}"
     elif state.status in (GenerationStatus.WAITING, GenerationStatus.RUNNING):
-        figures = "⏳ waiting for the model…" if not state.text else "✍️ answering…"
+        figures = f"⏳ {inert_inline(state.waiting_text)}" if not state.text else "✍️ answering…"
     else:
         figures = format_usage(state.usage) if state.usage else state.status
     return f"**Column {index + 1} · {inert_inline(name)}**\n\n{inert_markdown(state.text)}\n\n<small>{figures}</small>"
@@ -109,10 +110,16 @@ class HistoryController:
         except UserFacingError as err:  # e.g. the row was deleted meanwhile: say so in place
             return run_id, f"❌ {err}"
 
+    def check_run(self, run_id, *_rest):
+        """What reopen, re-run and delete refuse: no run picked, or a run that is gone."""
+        if not run_id:
+            raise InvalidInput(PICK_A_RUN)
+        self.history.detail(run_id)
+
     @user_errors
     def reopen(self, run_id):
         if not run_id:
-            raise gr.Error("Pick a run first: click a row in the list or type its id.")
+            raise InvalidInput(PICK_A_RUN)
         if self.compare is None:  # not reachable from the page: the button is wired only beside a Compare tab
             raise gr.Error("There is no Compare tab to reopen the run in.")
         self.history.detail(run_id)  # a plain message for a missing run before touching Compare
@@ -138,8 +145,8 @@ class HistoryController:
 
     # ---- delete, export -------------------------------------------------------------------
     def ask_delete(self, run_id):
-        if not run_id:
-            raise gr.Error("Pick a run to delete first.")
+        if not run_id:  # API callers: the page's check has said why already
+            return gr.skip(), gr.skip()
         text = f"⚠️ Delete run **{int(run_id)}** and all its answers, figures and feedback? This cannot be undone."
         return gr.Group(visible=True), text
 
@@ -149,7 +156,7 @@ class HistoryController:
     @user_errors
     def delete(self, run_id, text, model_key, template_name, date_from, date_to, kinds):
         if not run_id:
-            raise gr.Error("Pick a run to delete first.")
+            raise InvalidInput(PICK_A_RUN)
         count = self.history.delete([run_id])
         gr.Info(f"Deleted run {int(run_id)}." if count else f"Run {int(run_id)} was already gone.")
         summaries = self._find(text, model_key, template_name, date_from, date_to, kinds)
@@ -168,6 +175,7 @@ def _wire(
 ) -> list:
     """Attach the tab's events; returns the search's outputs (the tab refreshes them when opened)."""
     filters, actions = ui.filters.inputs, ui.actions
+    check_run = refusals(controller.check_run)  # shown next to the run id box
     search_outputs = [ui.runs_table, ui.found, ui.filters.model, ui.filters.template]
     ui.filters.search.click(controller.search, filters, search_outputs, api_name="history_search")
     ui.filters.text.submit(controller.search, filters, search_outputs, api_name=False)
@@ -175,25 +183,34 @@ def _wire(
     actions.show.click(controller.show, [actions.run_id], [ui.detail], api_name="history_detail")
     actions.run_id.submit(controller.show, [actions.run_id], [ui.detail], api_name=False)
     if reopen_outputs is not None:
-        actions.reopen.click(controller.reopen, [actions.run_id], reopen_outputs, api_name="history_reopen")
+        actions.reopen.click(
+            controller.reopen, [actions.run_id], reopen_outputs, api_name="history_reopen", validator=check_run
+        )
     started = actions.rerun.click(stoppable.start, None, [stoppable.token], queue=False, api_name=False)
     rerun = started.then(
         controller.rerun,
         [actions.run_id, stoppable.token],
         [actions.run_id, ui.detail],
         api_name="history_rerun",
+        validator=check_run,
         **GENERATION_EVENTS,
     )
     rerun.then(controller.search, filters, search_outputs, api_name=False)
     actions.stop.click(controller.stop_rerun, [stoppable.token], None, queue=False, api_name="history_rerun_stop")
     actions.delete.click(
-        controller.ask_delete, [actions.run_id], [actions.confirm, actions.confirm_text], api_name=False, queue=False
+        controller.ask_delete,
+        [actions.run_id],
+        [actions.confirm, actions.confirm_text],
+        api_name=False,
+        validator=check_run,
     )
     actions.confirm_no.click(controller.hide_confirm, None, [actions.confirm], api_name=False, queue=False)
     # A confirmation names one run: picking another withdraws it, so "Yes" never deletes a run it did not name.
     actions.run_id.change(controller.hide_confirm, None, [actions.confirm], api_name=False, queue=False)
     deleted = [ui.runs_table, ui.found, actions.run_id, ui.detail, actions.confirm]
-    actions.confirm_yes.click(controller.delete, [actions.run_id, *filters], deleted, api_name="history_delete")
+    actions.confirm_yes.click(
+        controller.delete, [actions.run_id, *filters], deleted, api_name="history_delete", validator=check_run
+    )
     ui.export.click(controller.export, [ui.export_format, *filters], [ui.export_file], api_name="history_export")
     return search_outputs
 

@@ -9,7 +9,7 @@ import gradio as gr
 
 from components.judge_layout import JudgeLayout, judge_layout
 from components.tab import Event, TabHandle
-from components.ui_errors import user_errors
+from components.ui_errors import refusals, refused_at, user_errors
 from components.widgets import (
     StoppableRun,
     refresh_on_focus,
@@ -19,6 +19,7 @@ from components.widgets import (
 from playground.arena import report as arena_report
 from playground.judge import charts
 from playground.judge.rubric import EDITOR_HEADERS, criteria_from_rows, rows_from_rubric
+from playground.judge.service import PAIRWISE
 from playground.services import Services
 
 STOPPING = "⏹ Stopping after the judge call now running…"
@@ -85,6 +86,16 @@ class JudgeController:
         return (self.list_rubrics(), *self.list_all(kind_value))
 
     # ---- running ----------------------------------------------------------------------------
+    def check_run(self, judge_key, mode_value, kind_value, target_id, rubric_id, *_rest):
+        """What a run refuses, shown next to the judge model, the target or the rubric."""
+        with refused_at(0):
+            self.judge.check_judge_model(judge_key)
+        with refused_at(3):
+            self.judge.check_target(mode_value, kind_value, target_id)
+        if mode_value != PAIRWISE:
+            with refused_at(4):
+                self.judge.get_rubric(rubric_id)
+
     @user_errors
     def run(
         self, judge_key, mode_value, kind_value, target_id, rubric_id, constrained_value, token, progress=gr.Progress()
@@ -173,6 +184,7 @@ def _wire(ui: JudgeLayout, controller: JudgeController, stoppable: StoppableRun,
         api_name="judge_run",
         stop_api_name="judge_cancel",
         status=run.progress,
+        validator=refusals(controller.check_run),
     )
     shown = [results.summary, results.grid, results.items, results.verdicts, results.distribution]
     results.show.click(controller.show_results, [results.job], shown, api_name="judge_results")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from components.tab import Event, TabHandle
-from components.ui_errors import user_errors
+from components.ui_errors import refusals, refused_at, user_errors
 from components.widgets import GENERATION_EVENTS, StoppableRun, model_picker, model_picker_update
 from playground.formatting import format_usage
 from playground.models.types import GenerationParams
@@ -216,17 +216,24 @@ class ModelsController:
             )
         return "\n\n".join(lines)
 
+    def check_model(self, key: str | None, *_rest) -> None:
+        self.models.check_model(key)
+
+    def check_try(self, key: str | None, prompt: str, *_rest) -> None:
+        with refused_at(0):
+            self.models.check_model(key)
+        with refused_at(1):
+            self.models.check_try(key, prompt)
+
     @user_errors
     def unload(self, key: str | None):
-        if not key:
-            raise gr.Error("Pick a model first.")
+        self.models.check_model(key)
         gr.Info(self.models.unload(key))
         return self.table_rows()
 
     @user_errors
     def remove(self, key: str | None):
-        if not key:
-            raise gr.Error("Pick a model first.")
+        self.models.check_model(key)
         gr.Info(self.models.remove(key))
         return self.table_rows(), self._picker(None)
 
@@ -284,7 +291,12 @@ def _wire_try(ui: ModelsLayout, controller: ModelsController, stoppable: Stoppab
     for trigger, api_name in ((trying.run.click, "model_try"), (trying.prompt.submit, False)):
         started = trigger(stoppable.start, None, [stoppable.token], queue=False, api_name=False)
         answered = started.then(
-            controller.try_prompt, inputs, [trying.answer, trying.figures], api_name=api_name, **GENERATION_EVENTS
+            controller.try_prompt,
+            inputs,
+            [trying.answer, trying.figures],
+            api_name=api_name,
+            validator=refusals(controller.check_try),
+            **GENERATION_EVENTS,
         )
         answered.then(controller.refresh, [ui.pick], [ui.table, ui.pick], api_name=False)
     trying.stop.click(controller.stop_try, [stoppable.token], None, queue=False, api_name="model_try_stop")
@@ -295,8 +307,9 @@ def _wire(ui: ModelsLayout, controller: ModelsController) -> None:
     adding = ui.adding
     ui.refresh.click(controller.refresh, [ui.pick], listed, api_name="models_list")
     ui.pick.change(controller.describe, [ui.pick], [ui.details], api_name="model_details")
-    ui.unload.click(controller.unload, [ui.pick], [ui.table], api_name="model_unload")
-    ui.remove.click(controller.remove, [ui.pick], listed, api_name="model_remove")
+    picked = refusals(controller.check_model)
+    ui.unload.click(controller.unload, [ui.pick], [ui.table], api_name="model_unload", validator=picked)
+    ui.remove.click(controller.remove, [ui.pick], listed, api_name="model_remove", validator=picked)
     adding.gguf.click(
         controller.add_gguf,
         [adding.gguf_path, adding.gguf_name, adding.gguf_backend],

@@ -1,12 +1,24 @@
-"""Turning failures into plain messages in the UI, for plain and streaming handlers alike."""
+"""Turning failures into plain messages in the UI, for plain and streaming handlers alike.
+
+Two ways a refusal reaches the user:
+
+- ``refusals(check)`` makes a Gradio ``validator=`` for an event. Gradio runs it before the
+  handler: a refusal (empty prompt, no file chosen) is shown next to the input at fault and the
+  event's outputs keep what they showed. Raising ``gr.Error`` from the handler instead marks every
+  output of the event with a red "Error" badge, as if each had failed. API callers get
+  gradio_client's ``ValidationError`` carrying the same sentence.
+- ``user_errors(handler)`` for what can only be found while the work runs (a file's content, an
+  endpoint's reply): a toast with the sentence, and a log line.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import html
 import inspect
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
@@ -38,6 +50,49 @@ def _as_gr_error(err: Exception, action: str) -> gr.Error:
         return _ShownError(toast_text(str(err)), print_exception=False)
     log.exception("%s failed unexpectedly", action)
     return gr.Error(UNEXPECTED.format(kind=type(err).__name__), print_exception=False)
+
+
+class RefusedAt(UserFacingError):
+    """A check's refusal that belongs next to one particular input (by position in the event's inputs)."""
+
+    def __init__(self, index: int, message: str):
+        super().__init__(message)
+        self.index = index
+
+
+@contextlib.contextmanager
+def refused_at(index: int) -> Iterator[None]:
+    """In a check: a refusal raised inside belongs next to input ``index``."""
+    try:
+        yield
+    except RefusedAt:
+        raise
+    except UserFacingError as err:
+        raise RefusedAt(index, str(err)) from err
+
+
+def refusals(check: Callable[..., Any], *, at: int = 0) -> Callable[..., Any]:
+    """A Gradio ``validator=`` from ``check``, which takes the event's inputs and raises a
+    UserFacingError when they cannot be used. The sentence is shown next to input ``at`` (the
+    first, unless the check raises ``RefusedAt``): point it at a visible input, since a message
+    on a ``gr.State`` shows nowhere. Anything else the check raises is left to the handler, which
+    meets the same inputs and reports it as usual."""
+    action = getattr(check, "__name__", "check")
+
+    @functools.wraps(check)
+    def validator(*args: Any) -> list[Any]:
+        try:
+            check(*args)
+        except UserFacingError as err:
+            log.info("%s refused: %s", action, err)
+            index = err.index if isinstance(err, RefusedAt) else at
+            message = str(err)  # shown as text by Gradio, so no HTML escaping here
+            return [gr.validate(i != index, message if i == index else "") for i in range(len(args))]
+        except Exception:
+            log.debug("%s: the check failed; the handler will report it", action, exc_info=True)
+        return [gr.validate(True, "")] * len(args)  # Gradio wants one result per input, even when all pass
+
+    return validator
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

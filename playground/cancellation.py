@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 import uuid
 
+MAX_TOKENS = 10_000
+
 
 class CancelTokens:
     def __init__(self) -> None:
@@ -15,6 +17,10 @@ class CancelTokens:
         token = uuid.uuid4().hex
         with self._lock:
             self._events[token] = threading.Event()
+            # A click whose run was refused before it began never releases its token; past the cap the
+            # oldest go (a run still in flight after that many newer clicks would lose only its Stop).
+            while len(self._events) > MAX_TOKENS:
+                self._events.pop(next(iter(self._events)))
         return token
 
     def event(self, token: str) -> threading.Event:

@@ -272,6 +272,17 @@ class ModelsService:
         return f"{spec.name} loaded."
 
     # ---- trying ------------------------------------------------------------------
+    def check_model(self, key: str | None) -> ModelSpec:
+        if not key:
+            raise InvalidInput("Pick a model first.")
+        return self.registry.get_spec(key)
+
+    def check_try(self, key: str | None, prompt: str | None) -> ModelSpec:
+        """What a try refuses before anything runs or is saved."""
+        if not (prompt or "").strip():
+            raise InvalidInput("Type a prompt first.")
+        return self.check_model(key)
+
     def try_prompt(
         self,
         key: str,
@@ -279,11 +290,7 @@ class ModelsService:
         params: GenerationParams,
         cancel: threading.Event | None = None,
     ) -> Iterator[GenerationUpdate]:
-        if not (prompt or "").strip():
-            raise InvalidInput("Type a prompt first.")
-        if not key:
-            raise InvalidInput("Pick a model first.")
-        spec = self.registry.get_spec(key)
+        spec = self.check_try(key, prompt)
         run_id = self.recorder.start_run("try", title=prompt, meta={"model_key": key, "model_name": spec.name})
         yield from self.recorder.stream(run_id, key, [Message("user", prompt)], params, cancel=cancel)
 

@@ -34,6 +34,13 @@ Environment variables (all optional):
 - ``PLAYGROUND_LEAK_WORDS_FILE``: the Arena's list of model and maker names that give an answer
   away (one a line, ``#`` comments), read by every new evaluation. Default
   ``assets/arena/leak_words.txt``.
+- ``PLAYGROUND_LEASE_SECONDS``: how long work in flight (an upload being indexed, Arena
+  pre-generation, a judge run, a fine-tuning worker) stays claimed without a heartbeat; the
+  holder renews it every quarter of that. Another process sharing the database cleans up or
+  takes over the work only after it expired. Default 60, at least 2.
+- ``PLAYGROUND_WARMUP``: models to load in the background when the app starts, so the first
+  answer does not wait on a load: ``off`` (the default, and what tests use), ``default`` (the
+  models Compare opens with; ``make run`` sets this), or comma-separated model keys.
 """
 
 from __future__ import annotations
@@ -44,6 +51,18 @@ from pathlib import Path
 from typing import TypedDict, Unpack
 
 DEFAULT_MODEL_KEY = "embedded/smollm2-135m-instruct"
+WARMUP_OFF = "off"
+WARMUP_DEFAULT = "default"
+
+
+def parse_warmup(raw: str) -> str:
+    """PLAYGROUND_WARMUP as one of WARMUP_OFF, WARMUP_DEFAULT or a comma-separated list of keys."""
+    value = raw.strip()
+    if value.lower() in ("", "off", "none", "no", "0", "false"):
+        return WARMUP_OFF
+    if value.lower() in ("default", "on", "yes", "1", "true"):
+        return WARMUP_DEFAULT
+    return ",".join(key.strip() for key in value.split(",") if key.strip())
 
 
 def env_int(name: str, default: int) -> int:
@@ -64,6 +83,11 @@ def env_float(name: str, default: float) -> float:
         return float(raw)
     except ValueError as err:
         raise ValueError(f"{name} must be a number, got {raw!r}") from err
+
+
+def lease_seconds_from_env() -> float:
+    """PLAYGROUND_LEASE_SECONDS (default 60, at least 2): also read by services built without Settings."""
+    return max(2.0, env_float("PLAYGROUND_LEASE_SECONDS", 60.0))
 
 
 class SettingsOverrides(TypedDict, total=False):
@@ -89,7 +113,11 @@ class SettingsOverrides(TypedDict, total=False):
     generation_concurrency: int
     live_asks_in_flight: int
     live_asks_per_minute: int
+    joins_per_minute_per_code: int
+    joins_per_minute_per_address: int
     leak_words_file: str
+    lease_seconds: float
+    warmup: str
 
 
 @dataclass(frozen=True)
@@ -114,7 +142,11 @@ class Settings:
     generation_concurrency: int = 8
     live_asks_in_flight: int = 1  # per rater
     live_asks_per_minute: int = 10  # per rater
+    joins_per_minute_per_code: int = 120  # Arena joins with one join code
+    joins_per_minute_per_address: int = 60  # Arena joins from one client address
     leak_words_file: str = ""  # "": assets/arena/leak_words.txt (playground.arena.leaks)
+    lease_seconds: float = field(default_factory=lambda: lease_seconds_from_env())  # playground.leases
+    warmup: str = WARMUP_OFF  # WARMUP_OFF, WARMUP_DEFAULT or comma-separated model keys (playground.warmup)
 
     @classmethod
     def from_env(cls, data_dir: str | os.PathLike[str] | None = None) -> Settings:
@@ -146,7 +178,11 @@ class Settings:
             generation_concurrency=max(1, env_int("PLAYGROUND_GENERATION_CONCURRENCY", 8)),
             live_asks_in_flight=max(1, env_int("PLAYGROUND_LIVE_ASKS_IN_FLIGHT", 1)),
             live_asks_per_minute=max(1, env_int("PLAYGROUND_LIVE_ASKS_PER_MINUTE", 10)),
+            joins_per_minute_per_code=max(1, env_int("PLAYGROUND_JOINS_PER_MINUTE_PER_CODE", 120)),
+            joins_per_minute_per_address=max(1, env_int("PLAYGROUND_JOINS_PER_MINUTE_PER_ADDRESS", 60)),
             leak_words_file=os.environ.get("PLAYGROUND_LEAK_WORDS_FILE", "").strip(),
+            lease_seconds=lease_seconds_from_env(),
+            warmup=parse_warmup(os.environ.get("PLAYGROUND_WARMUP", "")),
         )
 
     def with_overrides(self, **changes: Unpack[SettingsOverrides]) -> Settings:

@@ -13,6 +13,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
 from playground.generation import GenerationRecorder, GenerationUpdate
+from playground.models.load_times import WAITING_FOR_MODEL
 from playground.models.types import GenerationParams, Message, Usage
 from playground.statuses import GenerationStatus
 
@@ -39,10 +40,18 @@ class ColumnState:
     usage: Usage | None = None
     error: str | None = None
     generation_id: int | None = None
+    # What the column waits on before its first token, e.g. "Loading SmolLM2 135M Instruct (first use,
+    # ~2 s)…" (ModelRegistry.waiting_line). It names the model: a blind view must not show it.
+    waiting: str = ""
 
     @property
     def done(self) -> bool:
         return self.status in FINISHED
+
+    @property
+    def waiting_text(self) -> str:
+        """The status to show until tokens flow."""
+        return self.waiting or WAITING_FOR_MODEL
 
 
 def _state_from(update: GenerationUpdate, position: int) -> ColumnState:
@@ -60,7 +69,10 @@ def stream_requests(
     updates: queue.Queue = queue.Queue()
     cancel = cancel or threading.Event()
     order = [request.position for request in requests]
-    states = {request.position: ColumnState(request.position) for request in requests}
+    states = {
+        request.position: ColumnState(request.position, waiting=recorder.registry.waiting_line(request.model_key))
+        for request in requests
+    }
 
     def work(request: StreamRequest) -> None:
         try:

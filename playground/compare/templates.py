@@ -56,15 +56,26 @@ class TemplateService:
     def __init__(self, uow_factory: Callable[[], UnitOfWork]):
         self.uow_factory = uow_factory
 
-    def save(self, name: str, body: str) -> TemplateInfo:
+    @staticmethod
+    def check_name(name: str | None) -> str:
         name = (name or "").strip()
         if not name:
             raise InvalidInput("Give the template a name before saving it.")
+        return name
+
+    @staticmethod
+    def check_body(body: str | None) -> list[str]:
+        """The template's variables, or why it cannot be saved."""
         if not (body or "").strip():
             raise InvalidInput("The template is empty: type the prompt first.")
-        variables = template_variables(body)
+        variables = template_variables(body or "")
         if len(variables) > MAX_VARIABLES:
             raise InvalidInput(f"A template can have at most {MAX_VARIABLES} variables; this one has {len(variables)}.")
+        return variables
+
+    def save(self, name: str, body: str) -> TemplateInfo:
+        name = self.check_name(name)
+        variables = self.check_body(body)
         with self.uow_factory() as uow:
             version = uow.templates.save(name, body, variables)
             return TemplateInfo(name, version.version, version.id, version.body, list(version.variables))

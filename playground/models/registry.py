@@ -23,6 +23,7 @@ from playground.errors import ModelLoadError, ModelNotFound
 from playground.models.base import Backend, BackendFactory
 from playground.models.discovery import LOCAL_PREFIX, scan_folder, spec_for_path
 from playground.models.embedded import embedded_specs
+from playground.models.load_times import LOAD_TIMES_FILE, WAITING_FOR_MODEL, LoadTimeStore, loading_line
 from playground.models.secrets import SecretStore
 from playground.models.types import BackendKind, ModelSource, ModelSpec, Price
 from playground.settings import Settings
@@ -60,6 +61,7 @@ class _Replica:
     backend: Backend
     busy: bool = False
     last_used: float = 0.0
+    warming: bool = False  # loaded by warm-up: a request waits for it rather than loading a second copy
 
 
 @dataclass
@@ -85,6 +87,8 @@ class ModelRegistry:
         self._pools: OrderedDict[str, _Pool] = OrderedDict()
         self._lock = threading.RLock()
         self._cond = threading.Condition(self._lock)
+        self.load_times = LoadTimeStore(settings.home / LOAD_TIMES_FILE)
+        self._ever_loaded: set[str] = set()  # keys loaded at least once by this process
 
     # ---- what exists -------------------------------------------------------------
     def add_provider(self, provider: ModelProvider) -> None:
@@ -157,6 +161,34 @@ class ModelRegistry:
                 return "not loaded"
             return "loaded" if loaded == 1 else f"loaded ×{loaded}"
 
+    def is_loaded(self, key: str) -> bool:
+        """True when a request for ``key`` needs no load first (a copy is loaded, or it is remote)."""
+        with self._lock:
+            pool = self._pools.get(key)
+            replicas = pool.replicas if pool else []
+            return any(r.backend.loaded or r.backend.spec.is_remote for r in replicas)
+
+    def expected_load_seconds(self, key: str) -> float | None:
+        """How long ``key`` took to load last time it was measured (in any run of the app), or None."""
+        try:
+            spec = self.get_spec(key)
+        except ModelNotFound:
+            return None
+        return None if spec.is_remote else self.load_times.seconds(spec)
+
+    def waiting_line(self, key: str) -> str:
+        """What a request for ``key`` waits on, said plainly: "Loading <model> (first use, ~N s)…"
+        when it is not loaded, else "waiting for the model…". Every tab that generates shows this."""
+        try:
+            spec = self.get_spec(key)
+        except Exception:  # noqa: BLE001 - a status line must never fail a request; the request itself says why
+            return WAITING_FOR_MODEL
+        if spec.is_remote or self.is_loaded(key):
+            return WAITING_FOR_MODEL
+        with self._lock:
+            first_use = key not in self._ever_loaded
+        return loading_line(spec.name, self.load_times.seconds(spec), first_use)
+
     def loaded_keys(self) -> list[str]:
         with self._lock:
             return [k for k, p in self._pools.items() if any(r.backend.loaded for r in p.replicas)]
@@ -180,6 +212,9 @@ class ModelRegistry:
                 if idle:
                     replica = idle[0]
                     break
+                if any(r.warming for r in pool.replicas):  # the warm-up's copy is nearly ready: share it
+                    self._cond.wait()
+                    continue
                 if self._may_add_replica(pool):
                     replica = _Replica(self.backend_factory(spec))
                     pool.replicas.append(replica)
@@ -204,6 +239,31 @@ class ModelRegistry:
             replica.last_used = time.monotonic()
             self._cond.notify_all()
 
+    def warm(self, key: str) -> bool:
+        """Load one copy of ``key`` now (start-up warm-up); False when there was nothing to do (a
+        copy is loaded or a request is using one, or the model is remote). A request for it
+        meanwhile waits for this load instead of loading a second copy. Raises ModelLoadError."""
+        spec = self.get_spec(key)
+        if spec.is_remote:
+            return False
+        with self._cond:
+            pool = self._pools.setdefault(key, _Pool())
+            if any(r.busy or r.backend.loaded for r in pool.replicas):
+                return False
+            if not pool.replicas:
+                pool.replicas.append(_Replica(self.backend_factory(spec)))
+            replica = pool.replicas[0]
+            replica.busy = replica.warming = True
+            replica.last_used = time.monotonic()
+            self._pools.move_to_end(key)
+        try:
+            self._ensure_loaded(key, replica)
+        finally:
+            with self._lock:
+                replica.warming = False
+            self._release(replica)
+        return True
+
     @contextmanager
     def use(self, key: str) -> Iterator[Backend]:
         """Hold a loaded backend for one generation."""
@@ -224,7 +284,8 @@ class ModelRegistry:
         try:
             started = time.perf_counter()
             replica.backend.load()
-            log.info("Loaded %s in %.1f s", key, time.perf_counter() - started)
+            elapsed = time.perf_counter() - started
+            log.info("Loaded %s in %.1f s", key, elapsed)
         except ModelLoadError as err:
             pool.error = str(err)
             log.warning("Could not load %s: %s", key, err)
@@ -241,7 +302,19 @@ class ModelRegistry:
         finally:
             with self._lock:
                 pool.loading -= 1
+        self._remember_load(key, replica, elapsed)
         self._enforce_budget(keep=replica)
+
+    def _remember_load(self, key: str, replica: _Replica, seconds: float) -> None:
+        with self._lock:
+            self._ever_loaded.add(key)
+        if replica.backend.spec.is_remote:
+            return  # nothing is loaded: the time would say nothing about the next request
+        try:  # the spec as it is now: a packaged model assembled by this load has its real size
+            spec = self.get_spec(key)
+        except ModelNotFound:
+            spec = replica.backend.spec
+        self.load_times.record(spec, seconds)
 
     def _enforce_budget(self, keep: _Replica) -> None:
         budget = self.settings.memory_budget_mb * 1024 * 1024

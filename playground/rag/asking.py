@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from playground.errors import InvalidInput
-from playground.models.types import GenerationParams, Usage
+from playground.models.types import GenerationParams, ModelSpec, Usage
 from playground.rag import answering
 from playground.rag.retrieval import RetrievalSettings, Retrieved, hybrid_search, query_terms
 
@@ -21,6 +21,13 @@ if TYPE_CHECKING:
     from playground.rag.keyword_index import KeywordIndex
     from playground.rag.service import CollectionInfo
     from storage import UnitOfWork
+
+
+def _check_question(info: CollectionInfo, question: str | None) -> None:
+    if not (question or "").strip():
+        raise InvalidInput("Type a question first.")
+    if info.documents == 0:
+        raise InvalidInput(f"The collection {info.name!r} has no indexed files yet. Upload a file first.")
 
 
 @dataclass
@@ -55,10 +62,7 @@ class AskingMixin:
     def retrieve(self, collection_id: int, question: str, settings: RetrievalSettings) -> list[Retrieved]:
         info = self.get_collection(collection_id)
         settings = settings.validated()
-        if not (question or "").strip():
-            raise InvalidInput("Type a question first.")
-        if info.documents == 0:
-            raise InvalidInput(f"The collection {info.name!r} has no indexed files yet. Upload a file first.")
+        _check_question(info, question)
         embedder = self.embedder_factory(info.embed_model)
         query = embedder.encode_query(question.strip(), info.embed_max_tokens)
 
@@ -87,6 +91,15 @@ class AskingMixin:
             results.append(r)
         return results
 
+    def check_model(self, model_key: str | None) -> ModelSpec:
+        if not model_key:
+            raise InvalidInput("Pick a model first.")
+        return self.registry.get_spec(model_key)
+
+    def check_question(self, collection_id: int | None, question: str | None) -> None:
+        """What a search refuses before it runs: no collection, an empty question, no indexed files."""
+        _check_question(self.get_collection(collection_id), question)
+
     def ask(
         self,
         collection_id: int,
@@ -98,9 +111,7 @@ class AskingMixin:
         with_without: bool = False,
     ) -> Iterator[AskUpdate]:
         """Stream the cited answer; with ``with_without`` then the same question without documents."""
-        if not model_key:
-            raise InvalidInput("Pick a model first.")
-        spec = self.registry.get_spec(model_key)
+        spec = self.check_model(model_key)
         found = self.retrieve(collection_id, question, settings)
         if not found:
             raise InvalidInput(
