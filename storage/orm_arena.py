@@ -29,6 +29,15 @@ class ArenaEvaluation(Base):
     leak_action: Mapped[str] = mapped_column(String(16), nullable=False, default="redact")  # redact | exclude
     seed: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
+    # When a rater may see who wrote what: after_last (their last battle) | after_each | never.
+    reveal_policy: Mapped[str] = mapped_column(String(16), nullable=False, default="after_last")
+    # Votes wanted per battle before it stops being served; None: every rater rates every battle.
+    votes_per_battle: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # Live prompts one rater may ask in this evaluation; None: no cap.
+    live_cap: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    voting_open: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    # Live answers appear together once both have finished, so stream speed does not tell models apart.
+    show_together: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
 
     contestants: Mapped[list["ArenaContestant"]] = relationship(
         order_by="ArenaContestant.position", cascade="all, delete-orphan", passive_deletes=True
@@ -47,6 +56,10 @@ class ArenaPrompt(Base):
     question_id: Mapped[str] = mapped_column(String(200), nullable=False)
     text: Mapped[str] = mapped_column(Text, nullable=False)
     source: Mapped[str] = mapped_column(String(16), nullable=False, default="set")  # set | live | import
+    # The rater who asked a live prompt (for the per-rater cap and so only they vote on it).
+    asked_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("arena_raters.id", ondelete="SET NULL"), nullable=True, index=True
+    )
 
 
 class ArenaContestant(Base):
@@ -115,8 +128,13 @@ class ArenaBattle(Base):
 
 
 class ArenaRater(Base):
+    """One person rating one evaluation: a login, or a typed name proven by a secret the browser keeps."""
+
     __tablename__ = "arena_raters"
-    __table_args__ = (UniqueConstraint("evaluation_id", "name", name="uq_arena_raters_evaluation_id_name"),)
+    __table_args__ = (
+        UniqueConstraint("evaluation_id", "name", name="uq_arena_raters_evaluation_id_name"),
+        UniqueConstraint("evaluation_id", "name_key", name="uq_arena_raters_evaluation_id_name_key"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     evaluation_id: Mapped[int] = mapped_column(
@@ -125,6 +143,14 @@ class ArenaRater(Base):
     name: Mapped[str] = mapped_column(String(200), nullable=False)
     source: Mapped[str] = mapped_column(String(16), nullable=False, default="join")  # login | join | import
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
+    # The name as compared: NFKC, case-folded, spaces collapsed, zero-width characters gone.
+    name_key: Mapped[str] = mapped_column(String(200), nullable=False)
+    # sha256 of the secret handed to the rater's browser at join; the secret itself is never stored.
+    secret_hash: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True, index=True)
+    # Set when the facilitator releases the name: the next joiner under it takes the rater over.
+    released_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    # Set once the rater has finished every battle (and, under "after_last", has seen the names).
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
 
 
 class ArenaVote(Base):

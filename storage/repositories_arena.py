@@ -181,6 +181,14 @@ class ArenaRepository:
             select(ArenaRater).where(and_(ArenaRater.evaluation_id == evaluation_id, ArenaRater.name == name))
         )
 
+    def rater_by_key(self, evaluation_id: int, name_key: str) -> ArenaRater | None:
+        return self.session.scalar(
+            select(ArenaRater).where(and_(ArenaRater.evaluation_id == evaluation_id, ArenaRater.name_key == name_key))
+        )
+
+    def rater_by_secret_hash(self, secret_hash: str) -> ArenaRater | None:
+        return self.session.scalar(select(ArenaRater).where(ArenaRater.secret_hash == secret_hash))
+
     def get_rater(self, rater_id: int) -> ArenaRater | None:
         return self.session.get(ArenaRater, rater_id)
 
@@ -194,6 +202,63 @@ class ArenaRepository:
     def voted_battle_ids(self, rater_id: int) -> set[int]:
         return set(self.session.scalars(select(ArenaVote.battle_id).where(ArenaVote.rater_id == rater_id)))
 
+    def voted_battle_order(self, rater_id: int) -> list[int]:
+        """The battles a rater voted on, in the order they voted."""
+        query = select(ArenaVote.battle_id).where(ArenaVote.rater_id == rater_id)
+        return list(self.session.scalars(query.order_by(ArenaVote.created_at, ArenaVote.id)))
+
+    def vote_counts(self, evaluation_id: int) -> dict[int, int]:
+        """Votes cast so far on each battle of an evaluation (battles without votes are left out)."""
+        query = (
+            select(ArenaVote.battle_id, func.count(ArenaVote.id))
+            .join(ArenaBattle, ArenaBattle.id == ArenaVote.battle_id)
+            .where(ArenaBattle.evaluation_id == evaluation_id)
+            .group_by(ArenaVote.battle_id)
+        )
+        return {int(battle_id): int(n) for battle_id, n in self.session.execute(query)}
+
+    def votes_per_rater(self, evaluation_id: int) -> dict[int, int]:
+        query = (
+            select(ArenaVote.rater_id, func.count(ArenaVote.id))
+            .join(ArenaRater, ArenaRater.id == ArenaVote.rater_id)
+            .where(ArenaRater.evaluation_id == evaluation_id)
+            .group_by(ArenaVote.rater_id)
+        )
+        return {int(rater_id): int(n) for rater_id, n in self.session.execute(query)}
+
+    def pending_answers(self, evaluation_id: int, source: str = "set") -> int:
+        """Answers still to be generated, of models not set aside as failed: battles on them may
+        still become ratable (a failed model's battles are held back until the facilitator resumes)."""
+        query = (
+            select(func.count(ArenaAnswer.id))
+            .join(ArenaPrompt, ArenaPrompt.id == ArenaAnswer.prompt_id)
+            .join(ArenaContestant, ArenaContestant.id == ArenaAnswer.contestant_id)
+            .where(
+                and_(
+                    ArenaPrompt.evaluation_id == evaluation_id,
+                    ArenaPrompt.source == source,
+                    ArenaAnswer.status == "pending",
+                    ArenaContestant.status != "failed",
+                )
+            )
+        )
+        return int(self.session.scalar(query) or 0)
+
+    def live_prompts_asked(self, evaluation_id: int) -> dict[int, int]:
+        """Live prompts each rater has asked in an evaluation (by rater id)."""
+        query = (
+            select(ArenaPrompt.asked_by_id, func.count(ArenaPrompt.id))
+            .where(
+                and_(
+                    ArenaPrompt.evaluation_id == evaluation_id,
+                    ArenaPrompt.source == "live",
+                    ArenaPrompt.asked_by_id.is_not(None),
+                )
+            )
+            .group_by(ArenaPrompt.asked_by_id)
+        )
+        return {int(rater_id): int(n) for rater_id, n in self.session.execute(query) if rater_id is not None}
+
     def vote(self, battle_id: int, rater_id: int) -> ArenaVote | None:
         query = select(ArenaVote).where(and_(ArenaVote.battle_id == battle_id, ArenaVote.rater_id == rater_id))
         return self.session.scalar(query)
@@ -206,8 +271,8 @@ class ArenaRepository:
         )
         return int(self.session.scalar(query) or 0)
 
-    def vote_rows(self, evaluation_id: int) -> list[dict[str, Any]]:
-        """Every vote of an evaluation, flattened with its battle, prompt, answers and rater."""
+    def vote_rows(self, evaluation_id: int, rater_id: int | None = None) -> list[dict[str, Any]]:
+        """Every vote of an evaluation (or of one rater), flattened with its battle, prompt, answers and rater."""
         a, b = aliased(ArenaAnswer), aliased(ArenaAnswer)
         query = (
             select(
@@ -225,11 +290,14 @@ class ArenaRepository:
                 ArenaRater.name.label("rater"),
                 ArenaPrompt.question_id,
                 ArenaPrompt.text.label("prompt"),
+                ArenaPrompt.source.label("prompt_source"),
                 *_both_answers(a, b, contestant="contestant_id", text="text", leaks="leaks"),
             )
             .join(ArenaBattle, ArenaBattle.id == ArenaVote.battle_id)
             .join(ArenaRater, ArenaRater.id == ArenaVote.rater_id)
         )
+        if rater_id is not None:
+            query = query.where(ArenaVote.rater_id == rater_id)
         query = _with_prompt_and_answers(query, a, b, evaluation_id).order_by(ArenaVote.created_at, ArenaVote.id)
         return [dict(row._mapping) for row in self.session.execute(query)]
 

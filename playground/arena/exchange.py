@@ -104,8 +104,15 @@ def _text(conversation: Any, role: str) -> str:
     return ""
 
 
+def check_vote_file(path: str | Path | None) -> None:
+    """A vote file must have been chosen before an import (what it holds is read_records' to check)."""
+    if not path:
+        raise InvalidInput("Choose a vote file to import first.")
+
+
 def read_records(path: str | Path) -> list[dict[str, Any]]:
     """Parse and check a FastChat battle file; every bad row is named in the message."""
+    check_vote_file(path)
     file = Path(path)
     if not file.is_file():
         raise InvalidInput("The uploaded vote file could not be read. Upload it again.")

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from playground.arena import exchange, report
 from playground.arena.join_codes import new_join_code
 from playground.arena.leaks import find_leaks, unique_words, words_for_model
+from playground.arena.rater_identity import clean_name, name_key
 from playground.errors import InvalidInput
 from storage import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaPrompt, ArenaRater, ArenaVote
 
@@ -129,14 +130,20 @@ def import_votes(service: ArenaService, path: str | Path, name: str = "") -> Eva
                         answer_b_id=answers[(r["question_id"], r["model_b"])].id,
                     )
                 )
-            if r["judge"] not in raters:
-                raters[r["judge"]] = uow.arena.add(
-                    ArenaRater(evaluation_id=evaluation.id, name=r["judge"], source="import")
+            judge = name_key(r["judge"]) or "imported"  # judges compare as raters' names do
+            if judge not in raters:
+                raters[judge] = uow.arena.add(
+                    ArenaRater(
+                        evaluation_id=evaluation.id,
+                        name=clean_name(r["judge"]) or "imported",
+                        name_key=judge,
+                        source="import",
+                    )
                 )
             stamp = datetime.fromtimestamp(r["tstamp"], tz=UTC) if r["tstamp"] else datetime.now(UTC)
             vote = ArenaVote(
                 battle_id=battles[key].id,
-                rater_id=raters[r["judge"]].id,
+                rater_id=raters[judge].id,
                 winner=r["winner"],
                 acceptable_a=r["acceptable_a"],
                 acceptable_b=r["acceptable_b"],

@@ -6,7 +6,9 @@ battle a normal battle of the evaluation, so votes on it go through `vote` and c
 leaderboard, agreement, exports and report like any other. Only the rater who asked holds
 the battle's token; `next_battle` never serves live battles to anyone else.
 
-Blindness: what this module yields never names a contestant. Streamed text is redacted with
+Blindness: what this module yields never names a contestant. With the evaluation's
+``show_together`` (on by default) no text is shown until both answers are in, only how many
+of the two have finished, so stream speed cannot tell the models apart. Streamed text is redacted with
 the evaluation's leak words, and a word still arriving is held back until it is complete (so
 "Gem" never shows before "Gemma" can be recognised); a model's error text (which names it)
 is logged, never shown; the battle's token exists only once both answers are in and clean.
@@ -29,7 +31,7 @@ from playground.errors import InvalidInput, ModelNotFound
 from playground.generation import GenerationRecorder
 from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams, Message
-from storage import ArenaAnswer, ArenaBattle, ArenaPrompt, ArenaRater, ConflictError, UnitOfWork
+from storage import ArenaAnswer, ArenaBattle, ArenaEvaluation, ArenaPrompt, ArenaRater, ConflictError, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +55,11 @@ LIVE_OFF = (
     "Live prompts are off for this evaluation: rate the prepared battles (press “Next battle”), "
     "or ask your facilitator to turn live mode on."
 )
+TOGETHER = "Both models are answering… {done} of 2 done. The answers appear together when both have finished."
+LIVE_CAP = (
+    "You have asked {cap} live prompt(s), the most this evaluation allows per rater. "
+    "Rate the prepared battles, or ask your facilitator to raise the cap."
+)
 TOO_FEW = (
     "This evaluation has fewer than two working models, so a live battle is not possible. Please tell your facilitator."
 )
@@ -66,6 +73,7 @@ class LiveView:
     message: str
     finished: bool  # both models are done (successfully or not)
     token: str | None = None  # only when the pair is a battle that can be voted on
+    answered: int = 0  # how many of the two models have finished
 
 
 def shown_while_streaming(text: str, words: Sequence[str]) -> str:
@@ -89,6 +97,13 @@ def shown_while_streaming(text: str, words: Sequence[str]) -> str:
     return redact(text[:cut], words)
 
 
+def _check_cap(uow: UnitOfWork, evaluation: ArenaEvaluation, rater_id: int) -> None:
+    """Refuse a live prompt past the evaluation's per-rater cap (None: no cap)."""
+    cap = evaluation.live_cap
+    if cap is not None and uow.arena.live_prompts_asked(evaluation.id).get(rater_id, 0) >= cap:
+        raise InvalidInput(LIVE_CAP.format(cap=cap))
+
+
 def _messages(params: GenerationParams, prompt: str) -> tuple[Message, ...]:
     return tuple(
         ([Message("system", params.system_prompt)] if params.system_prompt else []) + [Message("user", prompt)]
@@ -103,6 +118,7 @@ class LiveActions:
     uow_factory: Callable[[], UnitOfWork]
     live_limiter: LiveAskLimiter
     _rater: Callable[[UnitOfWork, dict | None], ArenaRater]
+    _evaluation: Callable[..., ArenaEvaluation]
 
     def live_enabled(self, session: dict | None) -> bool:
         """Whether the rater's evaluation takes live prompts (False before joining)."""
@@ -120,25 +136,33 @@ class LiveActions:
         except ModelNotFound:
             return False
 
+    @staticmethod
+    def check_live_prompt(prompt: str | None) -> str:
+        """The rater's live prompt as it is asked; refuses an empty or overlong one."""
+        text = re.sub(r"[ \t]+\n", "\n", (prompt or "").strip())
+        if not text:
+            raise InvalidInput("Type a prompt first, then press “Ask”.")
+        if len(text) > MAX_PROMPT_CHARS:
+            raise InvalidInput(f"That prompt is too long ({len(text)} characters; {MAX_PROMPT_CHARS} at most).")
+        return text
+
     def ask_live(
         self, session: dict | None, prompt: str | None, cancel: threading.Event | None = None
     ) -> Iterator[LiveView]:
         """Stream two anonymous answers to the rater's prompt; the last view says whether
         (and by which token) the pair can be voted on. A rater past their live-ask limits
         (``live_limiter``) is refused with a plain message before anything is stored."""
-        text = re.sub(r"[ \t]+\n", "\n", (prompt or "").strip())
-        if not text:
-            raise InvalidInput("Type a prompt first, then press “Ask”.")
-        if len(text) > MAX_PROMPT_CHARS:
-            raise InvalidInput(f"That prompt is too long ({len(text)} characters; {MAX_PROMPT_CHARS} at most).")
+        text = self.check_live_prompt(prompt)
         with self.uow_factory() as uow:
             rater = self._rater(uow, session)
-            evaluation = uow.arena.get_evaluation(rater.evaluation_id)
-            if evaluation is None:
+            if uow.arena.get_evaluation(rater.evaluation_id) is None:
                 raise InvalidInput(DELETED)
+            evaluation = self._evaluation(uow, rater)  # voting closed: refused
             if evaluation.mode != LIVE_MODE:
                 raise InvalidInput(LIVE_OFF)
             evaluation_id, words, rater_id = evaluation.id, list(evaluation.leak_words), rater.id
+            _check_cap(uow, evaluation, rater_id)
+            together = evaluation.show_together
             # A model that failed pre-generation is known broken; one gone from the registry cannot run.
             candidates = [
                 (c.id, c.model_key, dict(c.params))
@@ -146,7 +170,7 @@ class LiveActions:
                 if c.status != "failed"
             ]
         with self.live_limiter.slot(f"rater:{rater_id}"):
-            yield from self._ask_pair(evaluation_id, words, candidates, text, cancel)
+            yield from self._ask_pair(evaluation_id, words, candidates, text, cancel, rater_id, together)
 
     def _ask_pair(
         self,
@@ -155,12 +179,14 @@ class LiveActions:
         candidates: list[tuple[int, str, dict]],
         text: str,
         cancel: threading.Event | None,
+        rater_id: int | None = None,
+        together: bool = True,
     ) -> Iterator[LiveView]:
         working = [c for c in candidates if self._working(c[1])]
         if len(working) < 2:
             raise InvalidInput(TOO_FEW)
         pair = random.SystemRandom().sample(working, 2)  # a random pair in a random order: A is pair[0]
-        prompt_id, answer_ids = self._live_rows(evaluation_id, text, [c[0] for c in pair])
+        prompt_id, answer_ids = self._live_rows(evaluation_id, text, [c[0] for c in pair], rater_id)
         run_id = self.recorder.start_run(
             "arena", title=text, meta={"evaluation_id": evaluation_id, "live": True, "prompt_id": prompt_id}
         )
@@ -169,32 +195,44 @@ class LiveActions:
             for i, (_, key, params) in enumerate((c[0], c[1], GenerationParams.from_dict(c[2])) for c in pair)
         ]
         log.info("Live arena prompt %s in evaluation %s", prompt_id, evaluation_id)
-        yield LiveView(text, "", "", ANSWERING, finished=False)
+        yield LiveView(text, "", "", TOGETHER.format(done=0) if together else ANSWERING, finished=False)
         states: list[ColumnState] = [ColumnState(0), ColumnState(1)]
         snapshots = stream_requests(self.recorder, run_id, jobs, cancel)
-        shown: tuple[str, ...] = ("", "")
+        shown: tuple[str, ...] | int = ("", "") if not together else 0
         try:
             for states in snapshots:
-                if not all(s.done for s in states):
-                    now = tuple(
-                        FAILED_TEXT if s.status == "error" else shown_while_streaming(s.text, words) for s in states
-                    )
-                    if now != shown:  # snapshots come every 80 ms even while a model is still loading
-                        shown = now
-                        text_a, text_b = now  # one state per request: the pair's two answers
-                        yield LiveView(text, text_a, text_b, ANSWERING, finished=False)
+                if all(s.done for s in states):
+                    continue
+                done = sum(s.done for s in states)
+                if together:  # how many have finished, never what or which
+                    if done != shown:
+                        shown = done
+                        yield LiveView(text, "", "", TOGETHER.format(done=done), finished=False, answered=done)
+                    continue
+                now = tuple(
+                    FAILED_TEXT if s.status == "error" else shown_while_streaming(s.text, words) for s in states
+                )
+                if now != shown:  # snapshots come every 80 ms even while a model is still loading
+                    shown = now
+                    text_a, text_b = now  # one state per request: the pair's two answers
+                    yield LiveView(text, text_a, text_b, ANSWERING, finished=False, answered=done)
         finally:
             snapshots.close()  # the rater went away: stop both generations
             if not all(s.done for s in states):
                 self._save_answers(answer_ids, states, [[], []])
         yield self._finish(evaluation_id, text, prompt_id, answer_ids, states)
 
-    def _live_rows(self, evaluation_id: int, text: str, contestant_ids: Sequence[int]) -> tuple[int, list[int]]:
+    def _live_rows(
+        self, evaluation_id: int, text: str, contestant_ids: Sequence[int], rater_id: int | None = None
+    ) -> tuple[int, list[int]]:
         for _ in range(5):  # two raters asking at once may take the same position: the second retries
             try:
                 with self.uow_factory() as uow:
-                    if uow.arena.get_evaluation(evaluation_id) is None:
+                    evaluation = uow.arena.get_evaluation(evaluation_id)
+                    if evaluation is None:
                         raise InvalidInput(DELETED)
+                    if rater_id is not None:
+                        _check_cap(uow, evaluation, rater_id)  # again, in the transaction that adds the prompt
                     row = uow.arena.add(
                         ArenaPrompt(
                             evaluation_id=evaluation_id,
@@ -202,6 +240,7 @@ class LiveActions:
                             question_id=f"live-{uuid.uuid4().hex[:12]}",
                             text=text,
                             source="live",
+                            asked_by_id=rater_id,
                         )
                     )
                     answers = [

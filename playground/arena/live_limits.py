@@ -1,4 +1,5 @@
-"""How many live prompts one rater may have answering at once, and start in a minute.
+"""How many live prompts one rater may have answering at once, and start in a minute; and how
+many joins one join code and one client address may make in a minute (``JoinLimiter``).
 
 A live prompt makes two models answer (and may cost money on a paid endpoint), so one rater
 pressing "Ask" in a loop, or a script calling the API, must not starve the room. The key is
@@ -82,3 +83,47 @@ class LiveAskLimiter:
             yield
         finally:
             self.release(key)
+
+
+def too_many_joins(what: str, per_minute: int, wait_s: float) -> str:
+    return (
+        f"Too many joins {what} in the last minute (this room allows {per_minute}). "
+        f"Please wait {max(1, round(wait_s))} s, then press Join again."
+    )
+
+
+class JoinLimiter:
+    """At most ``per_code`` joins with one join code and ``per_address`` from one client address
+    in any 60 s. Every attempt counts (a wrong code, a taken name), so a script cannot guess codes
+    or register raters in bulk; the numbers are generous because a room behind one NAT shares an
+    address and joins within the same minute. In-process: each app process counts its own."""
+
+    def __init__(self, per_code: int = 120, per_address: int = 60, clock: Callable[[], float] = time.monotonic):
+        self.per_code = max(1, int(per_code))
+        self.per_address = max(1, int(per_address))
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._seen: dict[str, deque[float]] = {}
+
+    def _recent(self, key: str, now: float) -> deque[float]:
+        times = self._seen.setdefault(key, deque())
+        while times and now - times[0] >= WINDOW_S:
+            times.popleft()
+        return times
+
+    def check(self, code: str | None, address: str | None) -> None:
+        """Count one join attempt (a resume has no code), or raise ``InvalidInput`` (nothing is counted then)."""
+        with self._lock:
+            now = self._clock()
+            if len(self._seen) > 10_000:  # a flood of made-up codes: forget the keys that went quiet
+                for key in [k for k, times in self._seen.items() if not times or now - times[-1] >= WINDOW_S]:
+                    del self._seen[key]
+            keys = [(f"code:{code}", self.per_code, "with this code")] if code else []
+            if address:
+                keys.append((f"address:{address}", self.per_address, "from your network"))
+            for key, limit, what in keys:
+                times = self._recent(key, now)
+                if len(times) >= limit:
+                    raise InvalidInput(too_many_joins(what, limit, WINDOW_S - (now - times[0])))
+            for key, _, _ in keys:
+                self._seen[key].append(now)

@@ -62,7 +62,8 @@ def rater_sequence(battles: Sequence[tuple[int, int | None]], rater_id: int, see
     """Battle ids in the order this rater meets them. `battles` holds (id, repeat_of id or None).
 
     Originals come in a per-rater shuffled order; a repeat comes well after its original
-    (half the list later, at least three battles), so it does not look like a repeat.
+    (half the list later, at least three battles), so it does not look like a repeat, and never
+    right after it: an original that would be last is moved earlier to leave room.
     """
     originals = sorted((b for b, r in battles if r is None), key=lambda b: _rank(seed, rater_id, b))
     sequence = list(originals)
@@ -70,6 +71,21 @@ def rater_sequence(battles: Sequence[tuple[int, int | None]], rater_id: int, see
     for battle, original in sorted(
         ((b, r) for b, r in battles if r is not None), key=lambda x: _rank(seed, rater_id, x[0])
     ):
-        where = sequence.index(original) + gap + 1 if original in sequence else len(sequence)
-        sequence.insert(min(where, len(sequence)), battle)
+        if original not in sequence:
+            sequence.append(battle)
+            continue
+        where = sequence.index(original) + gap + 1
+        if where > len(sequence) and sequence.index(original) + 2 > len(sequence):
+            # The original is last: pull it back so at least one battle (ideally `gap`) comes between.
+            sequence.remove(original)
+            sequence.insert(max(0, len(sequence) - gap), original)
+        sequence.insert(min(sequence.index(original) + gap + 1, len(sequence)), battle)
     return sequence
+
+
+def spaced_apart(sequence: Sequence[int], repeat_of: dict[int, int | None]) -> bool:
+    """True when no battle comes right after (or right before) its side-swapped repeat."""
+    for before, after in zip(sequence, sequence[1:]):
+        if repeat_of.get(after) == before or repeat_of.get(before) == after:
+            return False
+    return True

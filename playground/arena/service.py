@@ -1,15 +1,15 @@
 """What the Arena tab and the rater view can do. The UI calls only this.
 
-Blindness: nothing a rater's handlers return before the vote names a contestant — battles
-travel as opaque tokens, answers are redacted (or excluded) when they name a model, and
-the names come back only from `vote`.
+Blindness: nothing a rater's handlers return names a contestant before the evaluation's
+reveal policy allows (by default: after the rater's last battle) — battles travel as opaque
+tokens, answers are redacted (or excluded) when they name a model, and names come back from
+`vote` or `rater_summary` only when the policy says so (``playground.arena.reveal``).
 """
 
 from __future__ import annotations
 
 import logging
 import random
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,23 +17,41 @@ from pathlib import Path
 from playground.arena import files
 from playground.arena import leaderboard as lb
 from playground.arena.agreement import AgreementReport, Judgement, agreement_report
+from playground.arena.creation import (
+    LEAK_ACTIONS,
+    check_new_evaluation,
+    contestant_labels,
+    contestant_words,
+    room_settings,
+    store_battles,
+)
 from playground.arena.join_codes import new_join_code
-from playground.arena.leaks import default_words, find_leaks, parse_words, unique_words, words_for_model
+from playground.arena.leaks import default_words, find_leaks, parse_words, unique_words
 from playground.arena.live import LIVE_MODE, LiveActions, LiveView  # noqa: F401 - LiveView re-exported for the UI
-from playground.arena.live_limits import LiveAskLimiter
+from playground.arena.live_limits import JoinLimiter, LiveAskLimiter
 from playground.arena.pregen import PregenJobs
-from playground.arena.prompts import PromptItem, from_texts
-from playground.arena.raters import GONE, WINNERS, BattleView, RaterActions, Reveal  # noqa: F401 - re-exported for the UI
+from playground.arena.prompts import PromptItem
+from playground.arena.raters import GONE, WINNERS, BattleView, RaterActions  # noqa: F401 - re-exported for the UI
+from playground.arena.reveal import (  # noqa: F401 - re-exported for the UI
+    REVEAL_POLICIES,
+    RaterSummary,
+    Reveal,
+    SummaryRow,
+    check_policy,
+    default_policy,
+    new_policy_problem,
+)
+from playground.arena.room import RaterProgress, RaterTally, RoomActions, RoomStatus, votes_needed  # noqa: F401
+from playground.arena.routing import Holds
 from playground.arena.schedule import pick_repeats, schedule
 from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
 from playground.models.registry import ModelRegistry
-from playground.models.types import GenerationParams, ModelSpec
+from playground.models.types import GenerationParams
 from playground.progress import Progress
-from storage import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaEvaluation, ArenaPrompt, UnitOfWork
+from storage import ArenaEvaluation, UnitOfWork
 
 log = logging.getLogger(__name__)
-LEAK_ACTIONS = ("redact", "exclude")
 DELETED_EVALUATION = "That evaluation no longer exists. Refresh the list."
 
 
@@ -46,6 +64,11 @@ class EvaluationInfo:
     contestants: list[str]
     battles: int
     mode: str = "prompt_set"  # prompt_set | live (raters may also ask their own prompts) | imported
+    reveal_policy: str = "after_last"  # after_last | after_each | never (playground.arena.reveal)
+    votes_per_battle: int | None = None  # None: every rater rates every battle
+    live_cap: int | None = None  # live prompts per rater; None: no cap
+    voting_open: bool = True
+    show_together: bool = True  # live answers appear together once both have finished
 
 
 @dataclass(frozen=True)
@@ -71,12 +94,6 @@ class PregenStatus:
         return not self.running
 
 
-@dataclass(frozen=True)
-class RaterTally:
-    rater: str
-    votes: int
-
-
 def _clean(text: str | None) -> str:
     return " ".join((text or "").split())
 
@@ -89,55 +106,24 @@ def _stored_evaluation(uow: UnitOfWork, evaluation_id: int) -> ArenaEvaluation:
     return evaluation
 
 
-def _check_new_evaluation(
-    name: str,
-    prompts: Sequence[PromptItem],
-    keys: Sequence[str],
-    params: GenerationParams,
-    leak_action: str,
-    repeat_fraction: float,
-    mode: str,
-) -> None:
-    """Refuse, in plain words, the settings an evaluation cannot be made from."""
-    if not name:
-        raise InvalidInput("Give the evaluation a name.")
-    if len(name) > 200:
-        raise InvalidInput("The evaluation name is too long (200 characters at most).")
-    if len(keys) < 2:
-        raise InvalidInput("Pick at least two different models: an arena compares answers in pairs.")
-    if leak_action not in LEAK_ACTIONS:
-        raise InvalidInput("Choose whether answers that name a model are redacted or excluded.")
-    if not 0 <= repeat_fraction <= 0.5:
-        raise InvalidInput("The share of repeated battles must be between 0 and 0.5.")
-    if params.max_tokens < 1:
-        raise InvalidInput("Max tokens must be at least 1.")
-    if mode not in ("prompt_set", LIVE_MODE):
-        raise InvalidInput("Choose a prompt-set or a live evaluation.")
-    if mode == "prompt_set" and not prompts:
-        raise InvalidInput("The prompt set is empty.")
-    if prompts:
-        from_texts([p.text for p in prompts])  # blank and duplicate prompts, whatever the source
+def _info(evaluation: ArenaEvaluation, prompts: int, contestants: list[str], battles: int) -> EvaluationInfo:
+    return EvaluationInfo(
+        evaluation.id,
+        evaluation.name,
+        evaluation.join_code,
+        prompts,
+        contestants,
+        battles,
+        evaluation.mode,
+        evaluation.reveal_policy,
+        evaluation.votes_per_battle,
+        evaluation.live_cap,
+        evaluation.voting_open,
+        evaluation.show_together,
+    )
 
 
-def _contestant_labels(specs: Sequence[ModelSpec]) -> list[str]:
-    """The models' display names; two entries that share one are told apart by their keys."""
-    labels = [s.name for s in specs]
-    for i, label in enumerate(labels):  # renaming one as it goes: the last of a shared name keeps it plain
-        if labels.count(label) > 1:
-            labels[i] = f"{label} ({specs[i].key})"
-    return labels
-
-
-def _contestant_words(specs: Sequence[ModelSpec], labels: Sequence[str]) -> list[str]:
-    """Each contestant's own names: label, key, an endpoint's remote model, its files' stems."""
-    return [
-        word
-        for spec, label in zip(specs, labels)
-        for word in words_for_model(label, spec.key, spec.remote_model, spec.path, spec.gguf_file)
-    ]
-
-
-class ArenaService(RaterActions, LiveActions):
+class ArenaService(RaterActions, LiveActions, RoomActions):
     def __init__(
         self,
         registry: ModelRegistry,
@@ -145,12 +131,18 @@ class ArenaService(RaterActions, LiveActions):
         uow_factory: Callable[[], UnitOfWork],
         export_dir: Path,
         live_limiter: LiveAskLimiter | None = None,
+        join_limiter: JoinLimiter | None = None,
     ):
         self.registry = registry
         self.recorder = recorder
         self.uow_factory = uow_factory
         self.export_dir = export_dir
         self.live_limiter = live_limiter or LiveAskLimiter()
+        settings = registry.settings
+        self.join_limiter = join_limiter or JoinLimiter(
+            settings.joins_per_minute_per_code, settings.joins_per_minute_per_address
+        )
+        self.holds = Holds()  # routed battles handed out and not yet voted (this process)
         self.jobs = PregenJobs(recorder, uow_factory)
 
     # ---- creating --------------------------------------------------------------------
@@ -184,13 +176,23 @@ class ArenaService(RaterActions, LiveActions):
         pairs_per_prompt: int | None = None,
         seed: int | None = None,
         mode: str = "prompt_set",
+        reveal_policy: str | None = None,
+        votes_per_battle: int | None = None,
+        live_cap: int | None = None,
+        show_together: bool = True,
     ) -> EvaluationInfo:
+        """``reveal_policy`` None: after the rater's last battle (after each vote for a live
+        evaluation without prompts); ``votes_per_battle`` None: every rater rates every battle."""
         name = _clean(name)
         keys = list(dict.fromkeys(k for k in model_keys if k))
-        _check_new_evaluation(name, prompts, keys, params, leak_action, repeat_fraction, mode)
+        check_new_evaluation(name, prompts, keys, params, leak_action, repeat_fraction, mode)
+        room = room_settings(
+            mode, len(prompts), len(keys), pairs_per_prompt, repeat_fraction,
+            reveal_policy, votes_per_battle, live_cap, show_together,
+        )  # fmt: skip
         specs = [self.registry.get_spec(k) for k in keys]  # ModelNotFound is a plain message
-        labels = _contestant_labels(specs)
-        words = unique_words([*self.default_leak_words(), *parse_words(leak_words), *_contestant_words(specs, labels)])
+        labels = contestant_labels(specs)
+        words = unique_words([*self.default_leak_words(), *parse_words(leak_words), *contestant_words(specs, labels)])
         seed = random.SystemRandom().randrange(1, 2**31) if seed is None else int(seed)
         slots = schedule(len(prompts), len(keys), seed=seed, pairs_per_prompt=pairs_per_prompt)
         repeats = pick_repeats(len(slots), repeat_fraction, seed)
@@ -205,60 +207,10 @@ class ArenaService(RaterActions, LiveActions):
                 leak_words=words,
                 leak_action=leak_action,
                 seed=seed,
+                **room,
             )
-            contestants = [
-                ArenaContestant(
-                    evaluation_id=evaluation.id,
-                    position=i,
-                    model_key=s.key,
-                    label=label,
-                    params=params.to_dict(),
-                    status="pending",
-                )
-                for i, (s, label) in enumerate(zip(specs, labels))
-            ]
-            rows = [
-                ArenaPrompt(
-                    evaluation_id=evaluation.id, position=i, question_id=p.question_id, text=p.text, source="set"
-                )
-                for i, p in enumerate(prompts)
-            ]
-            uow.arena.add_all([*contestants, *rows])
-            answers = {
-                (pi, ci): ArenaAnswer(prompt_id=p.id, contestant_id=c.id, text="", status="pending", leaks=[])
-                for pi, p in enumerate(rows)
-                for ci, c in enumerate(contestants)
-            }
-            uow.arena.add_all(list(answers.values()))
-            battles = [
-                ArenaBattle(
-                    evaluation_id=evaluation.id,
-                    token=uuid.uuid4().hex,
-                    position=i,
-                    prompt_id=rows[s.prompt].id,
-                    answer_a_id=answers[(s.prompt, s.left)].id,
-                    answer_b_id=answers[(s.prompt, s.right)].id,
-                )
-                for i, s in enumerate(slots)
-            ]
-            uow.arena.add_all(battles)
-            uow.arena.add_all(
-                [
-                    ArenaBattle(
-                        evaluation_id=evaluation.id,
-                        token=uuid.uuid4().hex,
-                        position=len(battles) + k,
-                        prompt_id=battles[i].prompt_id,
-                        answer_a_id=battles[i].answer_b_id,
-                        answer_b_id=battles[i].answer_a_id,
-                        repeat_of_id=battles[i].id,
-                    )
-                    for k, i in enumerate(repeats)
-                ]
-            )
-            info = EvaluationInfo(
-                evaluation.id, name, evaluation.join_code, len(rows), labels, len(battles) + len(repeats), mode
-            )
+            battles = store_battles(uow, evaluation.id, prompts, specs, labels, params, slots, repeats)
+            info = _info(evaluation, len(prompts), labels, battles)
         log.info(
             "Created arena evaluation %s (%s): %d prompts, %d models, %d battles",
             info.id,
@@ -284,14 +236,11 @@ class ArenaService(RaterActions, LiveActions):
                 raise InvalidInput(
                     "Pick an evaluation first (or create one)." if wanted is None else DELETED_EVALUATION
                 )
-            return EvaluationInfo(
-                evaluation.id,
-                evaluation.name,
-                evaluation.join_code,
+            return _info(
+                evaluation,
                 len(uow.arena.prompts(evaluation.id)),
                 [c.label for c in uow.arena.contestants(evaluation.id)],
                 len(uow.arena.battles(evaluation.id)),
-                evaluation.mode,
             )
 
     def set_live_mode(self, evaluation_id: int | None, enabled: bool) -> str:
@@ -311,6 +260,7 @@ class ArenaService(RaterActions, LiveActions):
         self.jobs.wait(info.id, timeout=30)
         with self.uow_factory() as uow:
             uow.arena.delete_evaluation(info.id)
+        self.holds.forget(info.id)
         log.info("Deleted arena evaluation %s (%s)", info.id, info.name)
         return f"Deleted the evaluation {info.name!r} with its battles and votes (the generated answers stay in the run history)."
 
@@ -377,23 +327,6 @@ class ArenaService(RaterActions, LiveActions):
             else "kept out of the arena (and their votes out of the ratings)"
         )
         return f"{flagged} answer(s) name a model or vendor; they are {verb}."
-
-    def tally(self, evaluation_id: int | None) -> tuple[int, list[RaterTally]]:
-        count, per_rater = self.vote_tally(evaluation_id)
-        return count.cast, per_rater
-
-    def vote_tally(self, evaluation_id: int | None) -> tuple[lb.VoteCount, list[RaterTally]]:
-        """Votes cast per rater, and all votes counted the way the leaderboard counts them."""
-        info = self.evaluation(evaluation_id)
-        with self.uow_factory() as uow:
-            action = _stored_evaluation(uow, info.id).leak_action
-            counts: dict[str, int] = {r.name: 0 for r in uow.arena.raters(info.id)}
-            rows = uow.arena.vote_rows(info.id)
-        for row in rows:
-            counts[row["rater"]] = counts.get(row["rater"], 0) + 1
-        return lb.count_votes(rows, action), [
-            RaterTally(name, n) for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
-        ]
 
     # ---- leaderboard and agreement -----------------------------------------------------
     def leaderboard(self, evaluation_id: int | None, rounds: int = 100, seed: int = 0) -> lb.Leaderboard:

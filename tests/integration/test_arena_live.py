@@ -68,6 +68,7 @@ def test_a_live_battle_streams_blind_and_its_vote_counts(services):
     final = views[-1]
     assert final.token and final.message.startswith(live.READY) and (final.text_a or final.text_b)
     assert views[0].text_a == views[0].text_b == ""  # voting is locked while they answer
+    assert all(v.text_a == v.text_b == "" for v in views[:-1])  # shown together, once both have finished
     # Another rater of the evaluation is never served this rater's live battle.
     other = arena.join(info.join_code, "Max")
     assert arena.next_battle(other) is None

@@ -63,7 +63,10 @@ def test_pregeneration_records_every_answer_once(services, ready):
 def test_two_raters_vote_and_every_vote_is_stored_once(services, ready):
     arena = services.arena
     ann, bob = arena.join(ready.join_code.lower(), "Ann"), arena.join(ready.join_code, "Bob")
-    assert arena.join(ready.join_code, "Ann")["rater_id"] == ann["rater_id"]  # joining again is the same rater
+    # Joining again from the same browser (its secret) is the same rater; from another, refused.
+    assert arena.join(ready.join_code, "Ann", secret=ann["secret"])["rater_id"] == ann["rater_id"]
+    with pytest.raises(InvalidInput, match="already joined as 'Ann'"):
+        arena.join(ready.join_code, "ann")
     seen_by_ann = []
     for session, choice in ((ann, "a"), (bob, "tie")):
         while (battle := arena.next_battle(session)) is not None:
@@ -72,12 +75,12 @@ def test_two_raters_vote_and_every_vote_is_stored_once(services, ready):
             if session is ann:
                 seen_by_ann.append(battle.token)
             reveal = arena.vote(session, battle.token, choice, True, False, ["Clearer"], "note")
-            assert not reveal.already_counted and {reveal.label_a, reveal.label_b} == {
-                "SmolLM2 135M Instruct",
-                "Gemma 3 270M (base)",
-            }
+            assert not reveal.already_counted
+            if not reveal.finished:  # names only after the rater's last battle
+                assert reveal.label_a is None and reveal.label_b is None
             again = arena.vote(session, battle.token, "b")  # a double click
             assert again.already_counted and again.winner == choice
+        assert reveal.finished and {reveal.label_a, reveal.label_b} == {"SmolLM2 135M Instruct", "Gemma 3 270M (base)"}
     assert len(seen_by_ann) == 6 == len(set(seen_by_ann))
     total, tally = arena.tally(ready.id)
     assert total == 12 and [(t.rater, t.votes) for t in tally] == [("Ann", 6), ("Bob", 6)]
@@ -161,11 +164,11 @@ def test_failing_model_is_held_back_while_the_rest_go_on(services):
     assert progress.done == 4 and progress.failed == 2
     assert progress.servable == 2  # only the SmolLM2-vs-Gemma battles; the 4 with the dead model wait
     session = services.arena.join(info.join_code, "Gus")
-    shown = set()
     while (battle := services.arena.next_battle(session)) is not None:
-        reveal = services.arena.vote(session, battle.token, "b")
-        shown |= {reveal.label_a, reveal.label_b}
-    assert shown == {"SmolLM2 135M Instruct", "Gemma 3 270M (base)"}
+        services.arena.vote(session, battle.token, "b")
+    summary = services.arena.rater_summary(session)  # a failed model does not keep the rater from finishing
+    shown = {label for row in summary.rows for label in (row.label_a, row.label_b)}
+    assert summary.available and shown == {"SmolLM2 135M Instruct", "Gemma 3 270M (base)"}
 
 
 def test_generation_can_be_cancelled_and_resumed(services):

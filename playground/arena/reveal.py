@@ -1,0 +1,139 @@
+"""When a rater may learn which model wrote which answer.
+
+One answer is generated per prompt and model and reused in every battle that pairs that
+model on that prompt (and in its side-swapped repeat). So names shown after one vote would
+let the rater recognise that answer, word for word, in a later battle. The safe default is
+to show a rater the names once, after their last battle ("after_last"); "after_each" is
+allowed only where no answer appears in more than one battle; "never" leaves the reveal to
+the facilitator's leaderboard.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from math import comb
+
+from playground.errors import InvalidInput
+
+AFTER_LAST, AFTER_EACH, NEVER = "after_last", "after_each", "never"
+REVEAL_POLICIES = {
+    AFTER_LAST: "After the rater's last battle",
+    AFTER_EACH: "After each vote",
+    NEVER: "Never (the facilitator reveals the models on the leaderboard)",
+}
+UNKNOWN_POLICY = "Choose when raters see the model names: after their last battle, after each vote, or never."
+_UNSAFE = (
+    "Names after each vote would give later battles away here: {why}, so a rater who saw one battle's "
+    "names would recognise that answer, word for word, in a later battle. Choose “after the rater's last "
+    "battle” or “never”, or make an evaluation with one pair per prompt and no repeats (or a live one)."
+)
+REPEATS_WHY = "some battles come back later with the sides swapped (to check each rater's consistency)"
+PAIRS_WHY = "each prompt is paired more than once, so the same answer appears in more than one battle"
+
+HIDDEN_UNTIL_LAST = "Vote saved. Who wrote which answer is shown after your last battle."
+HIDDEN_NEVER = "Vote saved. Your facilitator reveals the models on the leaderboard."
+FINISHED = "That was your last battle — thank you! Here is who wrote what."
+FINISHED_NEVER = "That was your last battle — thank you! Your facilitator reveals the models on the leaderboard."
+LEFT = "You have {left} battle(s) left; the names are shown after your last one."
+PREPARING = "More battles are still being prepared; press “Next battle” in a moment."
+OTHERS = "The last battles are being rated by others right now; press “Next battle” in a minute."
+
+
+@dataclass(frozen=True)
+class Reveal:
+    """What a vote returns. ``label_a``/``label_b`` are None unless ``revealed``."""
+
+    label_a: str | None
+    label_b: str | None
+    winner: str
+    already_counted: bool
+    revealed: bool = True
+    finished: bool = False  # that was the rater's last battle: ``rater_summary`` has their votes
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class SummaryRow:
+    number: int
+    prompt: str
+    text_a: str  # as the rater saw it (redacted where it named a model)
+    text_b: str
+    winner: str  # a | b | tie | bothbad
+    choice: str  # the winner in words
+    label_a: str | None  # None unless the summary shows names
+    label_b: str | None
+    repeat: bool  # a side-swapped repeat of an earlier battle
+    live: bool  # a live battle on the rater's own prompt
+
+
+@dataclass(frozen=True)
+class RaterSummary:
+    available: bool  # False: the rater has battles left (``message`` says why); ``rows`` is empty
+    names_shown: bool
+    message: str
+    rows: list[SummaryRow] = field(default_factory=list)
+
+
+def check_policy(policy: str) -> str:
+    if policy not in REVEAL_POLICIES:
+        raise InvalidInput(UNKNOWN_POLICY)
+    return policy
+
+
+def default_policy(mode: str, prompts: int) -> str:
+    """After the last battle, except a live evaluation without a prompt set (no answer is reused)."""
+    return AFTER_EACH if mode == "live" and prompts == 0 else AFTER_LAST
+
+
+def new_policy_problem(
+    policy: str,
+    *,
+    prompts: int,
+    models: int,
+    pairs_per_prompt: int | None = None,
+    repeat_fraction: float = 0.0,
+    mode: str = "prompt_set",
+) -> str | None:
+    """Why ``policy`` cannot be chosen for an evaluation about to be made this way (None: it can)."""
+    if policy not in REVEAL_POLICIES:
+        return UNKNOWN_POLICY
+    if policy != AFTER_EACH or prompts == 0:
+        return None
+    pairs = comb(max(models, 2), 2)
+    per_prompt = pairs if pairs_per_prompt is None else max(1, min(int(pairs_per_prompt), pairs))
+    if per_prompt > 1:
+        return _UNSAFE.format(why=PAIRS_WHY)
+    if repeat_fraction > 0 and prompts * per_prompt >= 2:
+        return _UNSAFE.format(why=REPEATS_WHY)
+    return None
+
+
+def stored_policy_problem(policy: str, battles: Iterable[tuple[int, int, int | None]]) -> str | None:
+    """The same for an evaluation already made: ``battles`` are its prepared battles as
+    (answer A id, answer B id, repeat_of id or None). Live battles always have fresh answers."""
+    if policy not in REVEAL_POLICIES:
+        return UNKNOWN_POLICY
+    if policy != AFTER_EACH:
+        return None
+    rows = list(battles)
+    if any(repeat is not None for _, _, repeat in rows):
+        return _UNSAFE.format(why=REPEATS_WHY)
+    uses = Counter(answer for a, b, _ in rows for answer in (a, b))
+    if any(n > 1 for n in uses.values()):
+        return _UNSAFE.format(why=PAIRS_WHY)
+    return None
+
+
+def reveals_now(policy: str, finished: bool) -> bool:
+    """Whether a rater may see the names of the battle they just voted on."""
+    return policy == AFTER_EACH or (policy == AFTER_LAST and finished)
+
+
+def vote_message(policy: str, finished: bool) -> str:
+    if finished:
+        return FINISHED_NEVER if policy == NEVER else FINISHED
+    if policy == AFTER_EACH:
+        return ""
+    return HIDDEN_NEVER if policy == NEVER else HIDDEN_UNTIL_LAST
