@@ -4,9 +4,15 @@
                        [--auth-file PATH] [--data-dir DIR] [--arena-only] [--no-browser]
 
 Logins may also come from PLAYGROUND_AUTH="user:pass,user2:pass2" or --auth-file (one USER:PASS
-a line), which keep passwords out of `ps`; a password is never printed or logged.
+a line), which keep passwords out of `ps`; a password given so is never printed or logged.
 
-No model is loaded at start-up; each loads on first use.
+One process serves two doors: the facilitator's app at / and the rater view at /rate (?code=
+fills the join code in). Served beyond this computer with no login, the facilitator's door gets
+a password made for the run and printed once on the console (as Jupyter does with its token),
+while /rate stays open for the room; PLAYGROUND_ADMIN_PASSWORD chooses it instead.
+
+No model is loaded before the app answers; each loads on first use, or in the background at
+start-up when PLAYGROUND_WARMUP asks for it (``make run`` does).
 """
 
 from __future__ import annotations
@@ -68,13 +74,31 @@ def parse_auth(args: argparse.Namespace) -> list[tuple[str, str]] | None:
     return users
 
 
-def warn_if_exposed(args: argparse.Namespace, has_auth: bool) -> None:
+def warn_if_exposed(args: argparse.Namespace, has_auth: bool, admin_locked: bool = False) -> None:
     """Loudly, on stderr and in the log, when anyone beyond this computer can use the app with no login."""
     from playground.startup import exposure_warning
 
-    warning = exposure_warning(args.host, args.port, share=args.share, has_auth=has_auth, arena_only=args.arena_only)
+    warning = exposure_warning(
+        args.host, args.port, share=args.share, has_auth=has_auth, arena_only=args.arena_only, admin_locked=admin_locked
+    )
     if warning:
         logging.getLogger("playground.launcher").warning("\n%s", warning)  # the console handler writes stderr
+
+
+def print_doors(args: argparse.Namespace, local_url: str, share_url: str | None, logins) -> None:
+    """Where each door is; the generated facilitator password goes to the console only, never the log."""
+    from playground.startup import RATER_PATH, admin_login_banner, lan_address
+
+    base = (share_url or local_url).rstrip("/")
+    if not share_url and args.host in ("0.0.0.0", "::", ""):
+        base = base.replace("localhost", lan_address() or "localhost", 1)
+    rater_url = base + ("/" if args.arena_only else RATER_PATH)
+    if args.arena_only:
+        print(f"Playground Arena (raters only): {rater_url}?code=JOINCODE", flush=True)
+    else:
+        print(f"Playground: {base}/  ·  raters: {rater_url}?code=JOINCODE", flush=True)
+    if logins.generated:
+        print(admin_login_banner(logins.generated, base + "/", rater_url), flush=True)
 
 
 def setup_logging(logs_dir: Path) -> Path:
@@ -100,11 +124,13 @@ def main(argv: list[str] | None = None) -> int:
     auth = parse_auth(args)
     from playground.errors import StorageError
     from playground.settings import Settings
+    from playground.startup import door_logins
 
+    logins = door_logins(auth, host=args.host, share=args.share, arena_only=args.arena_only)
     settings = Settings.from_env(args.data_dir)
     settings.ensure_dirs()
     log_file = setup_logging(settings.logs_dir)
-    warn_if_exposed(args, has_auth=auth is not None)
+    warn_if_exposed(args, has_auth=auth is not None, admin_locked=logins.admin is not None)
     from playground.services import Services
 
     try:
@@ -114,21 +140,19 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("playground").error("Start-up failed: %s", err)
         return 2
 
-    from components.app import build_app, configure_queue, launch_kwargs
+    from playground.warmup import start_warmup
 
-    demo = build_app(services, arena_only=args.arena_only)
-    configure_queue(demo, settings)
+    start_warmup(services.registry, settings)  # background loads (PLAYGROUND_WARMUP); never delays start-up
+    from components.doors import block_until_interrupted, mount_doors, serve
+
+    doors = mount_doors(services, logins, arena_only=args.arena_only, host=args.host, port=args.port)
     print(f"Playground data folder: {settings.home}  (log: {log_file})", flush=True)
-    demo.launch(
-        server_name=args.host,
-        server_port=args.port,
-        share=args.share,
-        auth=auth,
-        inbrowser=not args.no_browser,
-        show_error=True,
-        max_file_size=settings.max_upload_bytes,  # per file: Gradio stops reading past it (HTTP 413)
-        **launch_kwargs(),
-    )
+    served = serve(doors, host=args.host, port=args.port, share=args.share, inbrowser=not args.no_browser)
+    print_doors(args, served.local_url, served.share_url, logins)
+    try:
+        block_until_interrupted(served)
+    finally:
+        services.close()
     return 0
 
 

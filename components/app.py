@@ -23,11 +23,12 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 TITLE = "Playground"
 
 
-def build_arena_only_app(services: Services) -> gr.Blocks:
-    """Only the rater view, for a room on one shared link: no other tabs, no model names."""
+def build_rater_app(services: Services) -> gr.Blocks:
+    """Only the rater view (the ``/rate`` door, or the whole app with ``--arena-only``): no
+    other tabs, no model names, and only the rater's events in its API."""
     with gr.Blocks(title=f"{TITLE} Arena") as demo:
         gr.Markdown(
-            f"# {TITLE} Arena\nTwo anonymous answers to the same prompt: pick the better one. Names appear after you vote.",
+            f"# {TITLE} Arena\nTwo anonymous answers to the same prompt: pick the better one.",
             elem_id="app-header",
         )
         rater = build_rater_view(services)
@@ -36,9 +37,12 @@ def build_arena_only_app(services: Services) -> gr.Blocks:
     return demo
 
 
+build_arena_only_app = build_rater_app  # the name older callers use
+
+
 def build_app(services: Services, arena_only: bool = False) -> gr.Blocks:
     if arena_only:
-        return build_arena_only_app(services)
+        return build_rater_app(services)
     with gr.Blocks(title=TITLE) as demo:
         gr.Markdown(
             f"# {TITLE}\nTry large language models side by side, on your own documents and examples — no code.",

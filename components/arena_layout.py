@@ -7,10 +7,11 @@ from dataclasses import dataclass
 import gradio as gr
 
 from components.arena_rater import build_rater_view
+from components.arena_room import RoomSection, room_section
 from components.tab import TabHandle
 from components.widgets import model_picker
 from playground.arena import report
-from playground.arena.service import LEAK_ACTIONS
+from playground.arena.service import LEAK_ACTIONS, REVEAL_POLICIES
 from playground.services import Services
 
 TALLY_HEADERS = ["Rater", "Votes"]
@@ -41,16 +42,32 @@ class SetupSection:
     repeat_fraction: gr.Slider
     pairs_per_prompt: gr.Number
     live_on: gr.Checkbox
+    reveal_policy: gr.Dropdown
+    reveal_note: gr.Markdown
+    votes_per_battle: gr.Number
+    live_cap: gr.Number
+    show_together: gr.Checkbox
     create: gr.Button
     generate: gr.Button
     stop: gr.Button
+    progress: gr.Markdown  # pre-generation progress, where Generate was pressed
 
     @property
     def create_inputs(self) -> list[gr.components.Component]:
-        """The inputs of ``ArenaController.create``, in its order."""
+        """The inputs of ``ArenaController.create``, in its order (the room options last, so
+        API callers that predate them still work)."""
         return [
             self.name, self.prompts_text, self.prompts_file, self.models, self.max_tokens, self.temperature, self.seed,
             self.system_prompt, self.leak_words, self.leak_action, self.repeat_fraction, self.pairs_per_prompt, self.live_on,
+            self.reveal_policy, self.votes_per_battle, self.live_cap, self.show_together,
+        ]  # fmt: skip
+
+    @property
+    def reveal_inputs(self) -> list[gr.components.Component]:
+        """What decides whether "after each vote" is safe: ``ArenaController.reveal_note``'s inputs."""
+        return [
+            self.reveal_policy, self.prompts_text, self.prompts_file, self.models,
+            self.pairs_per_prompt, self.repeat_fraction, self.live_on,
         ]  # fmt: skip
 
 
@@ -111,6 +128,9 @@ class ArenaLayout:
     agreement: AgreementSection
     files: FilesSection
     rater: TabHandle
+    room: RoomSection
+    room_tab: gr.Tab
+    other_tabs: list[gr.Tab]
 
 
 def evaluation_bar(choices: list[tuple[str, int]]) -> EvaluationBar:
@@ -171,14 +191,52 @@ def setup_section(services: Services) -> SetupSection:
         label="Live mode: raters may also type their own prompts, answered by two models drawn at random (the prompt set may then be empty)",
         elem_id="arena-live-on",
     )
+    reveal_policy, reveal_note, votes_per_battle, live_cap, show_together = _room_options()
     create = gr.Button("Create evaluation", variant="primary", elem_id="arena-create")
     with gr.Row():
         generate = gr.Button("Generate / resume answers", variant="primary", elem_id="arena-generate")
         stop = gr.Button("Stop generating", elem_id="arena-stop")
+    progress = gr.Markdown(elem_id="arena-setup-progress")
     return SetupSection(
         name, prompts_text, prompts_file, from_compare, models, max_tokens, temperature, seed, system_prompt,
-        leak_words, leak_action, repeat_fraction, pairs_per_prompt, live_on, create, generate, stop,
+        leak_words, leak_action, repeat_fraction, pairs_per_prompt, live_on,
+        reveal_policy, reveal_note, votes_per_battle, live_cap, show_together, create, generate, stop, progress,
     )  # fmt: skip
+
+
+def _room_options() -> tuple[gr.Dropdown, gr.Markdown, gr.Number, gr.Number, gr.Checkbox]:
+    """How the room runs: when raters see names, how many votes a battle needs, live caps."""
+    with gr.Row():
+        reveal_policy = gr.Dropdown(
+            [(label, key) for key, label in REVEAL_POLICIES.items()],
+            value="after_last",
+            label="Show raters the model names",
+            elem_id="arena-reveal-policy",
+            scale=2,
+        )
+        votes_per_battle = gr.Number(
+            value=0,
+            precision=0,
+            minimum=0,
+            label="Votes needed per battle (0 = every rater rates every battle, needed for agreement statistics)",
+            elem_id="arena-votes-per-battle",
+            scale=2,
+        )
+        live_cap = gr.Number(
+            value=0,
+            precision=0,
+            minimum=0,
+            label="Live prompts per rater (0 = no cap)",
+            elem_id="arena-live-cap",
+            scale=1,
+        )
+    reveal_note = gr.Markdown(elem_id="arena-reveal-note")
+    show_together = gr.Checkbox(
+        value=True,
+        label="Live mode: show both answers together once both have finished (stream speed does not give a model away)",
+        elem_id="arena-show-together",
+    )
+    return reveal_policy, reveal_note, votes_per_battle, live_cap, show_together
 
 
 def progress_section() -> ProgressSection:
@@ -244,19 +302,25 @@ def files_section() -> FilesSection:
 def arena_layout(services: Services) -> ArenaLayout:
     bar = evaluation_bar(services.arena.list_evaluations())
     with gr.Tabs():
-        with gr.Tab("Set up"):
+        with gr.Tab("Set up") as setup_tab:
             setup = setup_section(services)
-        with gr.Tab("Progress & tally"):
+        with gr.Tab("Room", elem_id="arena-room-tab") as room_tab:
+            room = room_section()
+        with gr.Tab("Progress & tally") as progress_tab:
             progress = progress_section()
-        with gr.Tab("Leaderboard"):
+        with gr.Tab("Leaderboard") as board_tab:
             leaderboard = leaderboard_section()
-        with gr.Tab("Agreement"):
+        with gr.Tab("Agreement") as agreement_tab:
             agreement = agreement_section()
-        with gr.Tab("Report & export"):
+        with gr.Tab("Report & export") as files_tab:
             files = files_section()
-        with gr.Tab("Rate (try it yourself)"):
+        with gr.Tab("Rate (try it yourself)") as rate_tab:
             gr.Markdown(
-                "This is exactly what raters see. For a room, start the app with `--arena-only` and share the link and the join code."
+                "This is what raters see. For a room, open **Room**: raters join at its link (or scan its QR code), "
+                "from this same app."
             )
-            rater = build_rater_view(services)  # a view of its own, with its own handlers
-    return ArenaLayout(bar, setup, progress, leaderboard, agreement, files, rater)
+            # A view of its own, with its own handlers; its own browser key, so trying it here never
+            # replaces the rater this browser is on the /rate page.
+            rater = build_rater_view(services, storage_key="playground-arena-rater-tryout")
+    others = [setup_tab, progress_tab, board_tab, agreement_tab, files_tab, rate_tab]
+    return ArenaLayout(bar, setup, progress, leaderboard, agreement, files, rater, room, room_tab, others)

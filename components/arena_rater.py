@@ -1,5 +1,9 @@
 """The rater's view: join with a name and a code, see a prompt and two anonymous answers,
-vote, then see who was who. Nothing here receives a model name before the vote."""
+vote; the names come when the evaluation's reveal policy allows (by default after the rater's
+last battle, with a summary of their own votes). Nothing here receives a model name earlier.
+
+Join hands back a secret that stays in the browser (``gr.BrowserState``): a reload, or the tab
+closed and opened again, resumes the same rater on the same battle."""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ from typing import Any
 
 import gradio as gr
 
+from components.arena_rater_format import ALL_RATED, none_left_status, summary_markdown, vote_text
 from components.tab import Event, TabHandle
-from components.ui_errors import user_errors
+from components.ui_errors import refusals, refused_at, toast_text, user_errors
 from components.widgets import GENERATION_EVENTS
-from playground.arena.service import WINNERS, ArenaService, BattleView, LiveView, Reveal
+from playground.arena.service import WINNERS, ArenaService, BattleView, LiveView
+from playground.errors import UserFacingError
 from playground.rendering import inert_inline, inert_markdown
 from playground.services import Services
 
@@ -28,10 +34,17 @@ REASONS = [
 ]
 ACCEPT_CHOICES = ["Yes", "No"]
 VOTE_BUTTONS = (("a", "A is better"), ("b", "B is better"), ("tie", "Tie (equally good)"), ("bothbad", "Both bad"))
-ALL_RATED = "You have rated every battle that is ready — thank you! Press **Next battle** later to check for more."
+# Where the browser keeps the rater's secret. The key and the encryption secret are fixed so a
+# restarted app still reads what browsers hold; the rater secret inside is the credential.
+RATER_STORAGE_KEY = "playground-arena-rater"
+BROWSER_STATE_SECRET = "playground-arena-v1"
 # Rater events are a few short database reads and one INSERT: they skip Gradio's queue (so a
 # room of raters is never queued behind a generation) and run on the server's thread pool.
 RATER_EVENTS: dict[str, Any] = {"queue": False}
+# Join goes through the queue, because only queued events run their validator (a blank name or
+# code is then said next to its box); it has a group of its own with no limit, so joins still
+# never wait behind a generation.
+JOIN_EVENTS: dict[str, Any] = {"queue": True, "concurrency_id": "arena_join", "concurrency_limit": None}
 # Live answers stream through the queue in the shared generation group (at most
 # `generation_concurrency` answering at once, app-wide); each rater is further held to
 # `live_asks_in_flight` / `live_asks_per_minute` by the service, so one cannot starve the room.
@@ -40,7 +53,8 @@ LIVE_EVENTS: dict[str, Any] = {**GENERATION_EVENTS, "trigger_mode": "once", "sho
 
 @dataclass
 class RaterView:
-    session: gr.State  # {"rater_id", "evaluation_id", "name"}: stays on the server
+    session: gr.State  # {"rater_id", "evaluation_id", "name", "secret"}: stays on the server
+    held: gr.BrowserState  # the rater's secret, kept in this browser to resume after a reload
     current: gr.State  # {"token", "served"}: an opaque battle id, never sent to the browser
     last_prompt: gr.State  # the rater's last live prompt, for “Try another pair”
     name: gr.Textbox
@@ -61,6 +75,7 @@ class RaterView:
     comment: gr.Textbox
     reveal: gr.Markdown
     next_btn: gr.Button
+    summary: gr.Markdown
 
     @property
     def battle_targets(self) -> list[Any]:
@@ -78,6 +93,7 @@ class RaterView:
             self.reveal,
             *self.vote_buttons.values(),
             self.next_btn,
+            self.summary,
         ]
 
     @property
@@ -120,8 +136,9 @@ def _answer_column(side: str) -> tuple[gr.Textbox, gr.Radio]:
     return text, accept
 
 
-def rater_layout() -> RaterView:
+def rater_layout(storage_key: str = RATER_STORAGE_KEY) -> RaterView:
     session, current = gr.State(None), gr.State(None)
+    held = gr.BrowserState(None, storage_key=storage_key, secret=BROWSER_STATE_SECRET)
     name, code, join, status = _join_layout()
     last_prompt = gr.State("")
     live_box, live_prompt, ask, another = _live_layout()
@@ -139,9 +156,10 @@ def rater_layout() -> RaterView:
         comment = gr.Textbox(label="Comment", lines=2, elem_id="arena-comment")
     reveal = gr.Markdown(elem_id="arena-reveal")
     next_btn = gr.Button("Next battle", interactive=False, elem_id="arena-next")
+    summary = gr.Markdown(elem_id="arena-summary")
     return RaterView(
-        session, current, last_prompt, name, code, join, status, live_box, live_prompt, ask, another,
-        prompt, text_a, accept_a, text_b, accept_b, vote_buttons, reasons, comment, reveal, next_btn,
+        session, held, current, last_prompt, name, code, join, status, live_box, live_prompt, ask, another,
+        prompt, text_a, accept_a, text_b, accept_b, vote_buttons, reasons, comment, reveal, next_btn, summary,
     )  # fmt: skip
 
 
@@ -150,29 +168,32 @@ def _accept(value: str | None) -> bool | None:
     return None if value not in ACCEPT_CHOICES else value == "Yes"
 
 
-def _reveal_text(reveal: Reveal) -> str:
-    chosen = WINNERS[reveal.winner]
-    note = " (your vote had already been counted; it was not counted twice)" if reveal.already_counted else ""
-    a, b = inert_inline(reveal.label_a), inert_inline(reveal.label_b)
-    return f"### Revealed\n**A** was **{a}** · **B** was **{b}** — you chose: {chosen}{note}.\n\nPress **Next battle** to go on."
-
-
 def _on_screen(token: str | None) -> dict | None:
     """The battle on screen, kept server-side: its token and when it was shown (for the vote's timing)."""
     return {"token": token, "served": time.time()} if token is not None else None
 
 
 def _pair_outputs(
-    shown: dict | None, status: str, prompt: str, text_a: str, text_b: str, votable: bool, next_ready: bool
+    shown: dict | None,
+    status: str,
+    prompt: str,
+    text_a: str,
+    text_b: str,
+    votable: bool,
+    next_ready: bool,
+    summary: str = "",
 ) -> list[Any]:
     """Values for ``RaterView.battle_targets``: a pair on screen with the rater's last choices cleared."""
     votes = [gr.update(interactive=votable)] * len(VOTE_BUTTONS)
-    return [shown, status, prompt, text_a, text_b, None, None, [], "", "", *votes, gr.update(interactive=next_ready)]
+    next_update = gr.update(interactive=next_ready)
+    return [shown, status, prompt, text_a, text_b, None, None, [], "", "", *votes, next_update, summary]
 
 
-def _battle_outputs(view: BattleView | None, joined: dict | None) -> list[Any]:
+def _battle_outputs(view: BattleView | None, joined: dict | None, summary: Any = None) -> list[Any]:
     if view is None:
-        return _pair_outputs(None, ALL_RATED, "", "", "", votable=False, next_ready=True)
+        status, table = (none_left_status(summary), summary_markdown(summary)) if summary else (ALL_RATED, "")
+        finished = summary is not None and summary.available
+        return _pair_outputs(None, status, "", "", "", votable=False, next_ready=not finished, summary=table)
     who = f"Rating as **{inert_inline(joined['name'])}** · " if joined else ""
     status = f"{who}battle {view.number} of {view.total}"
     return _pair_outputs(
@@ -200,25 +221,67 @@ def _live_outputs(view: LiveView) -> list[Any]:
     return [*pair, gr.update(interactive=view.finished), gr.update(interactive=view.finished), view.prompt]
 
 
+def _client_address(request: gr.Request | None) -> str | None:
+    client = getattr(request, "client", None) if request is not None else None
+    return getattr(client, "host", None)
+
+
 class RaterController:
     """The rater's handlers: each calls one ArenaService method and formats what it returns."""
 
-    def __init__(self, arena: ArenaService):
+    def __init__(self, arena: ArenaService, entered_width: int = 0):
         self.arena = arena
+        self.entered_width = entered_width  # how many outputs ``_entered`` fills (for the resume's "no change")
+
+    def _battle(self, joined: dict | None) -> list[Any]:
+        view = self.arena.next_battle(joined)
+        return _battle_outputs(view, joined, self.arena.rater_summary(joined) if view is None else None)
+
+    def _entered(self, joined: dict) -> list[Any]:
+        """What joining or resuming shows: the session, the rater's battle, live asks, the secret kept."""
+        return [joined, *self._battle(joined), gr.update(visible=self.arena.live_enabled(joined)), joined.get("secret")]
+
+    # ---- checks: refusals shown next to the input before the work runs (see ui_errors.refusals) ----
+    def check_join(self, typed_name: str | None, typed_code: str | None, current: dict | None) -> None:
+        """A blank code or name, in the order ``join`` refuses them. With ``--auth`` the name box
+        holds the login (filled on load), so the name check holds for a login rater too."""
+        with refused_at(1):
+            self.arena.check_join_code(typed_code)
+        with refused_at(0):
+            self.arena.check_join_name(typed_name)
+
+    def check_ask(self, typed: str | None, joined: dict | None) -> None:
+        self.arena.check_live_prompt(typed)
 
     @user_errors
-    def join(self, typed_name: str, typed_code: str, request: gr.Request):
+    def join(self, typed_name: str, typed_code: str, current: dict | None, request: gr.Request):
+        """``current``: the session this page already has (joined, or resumed from the browser's
+        secret on load), whose secret lets the same person join again under their name."""
         username = getattr(request, "username", None) if request is not None else None
-        joined = self.arena.join(typed_code, typed_name, username)
-        return [
-            joined,
-            *_battle_outputs(self.arena.next_battle(joined), joined),
-            gr.update(visible=self.arena.live_enabled(joined)),
-        ]
+        secret = (current or {}).get("secret") or None
+        joined = self.arena.join(typed_code, typed_name, username, secret=secret, client=_client_address(request))
+        return self._entered(joined)
+
+    @user_errors
+    def resume(self, held: str | None, request: gr.Request):
+        """On page load: the link's code and the login fill the form; a secret this browser holds
+        brings its rater back, on the battle they had on screen."""
+        name_update, code_update = self._prefill(request)
+        try:
+            joined = self.arena.resume(held, client=_client_address(request)) if held else None
+        except UserFacingError as err:  # voting closed meanwhile, a join limit: say so, keep the form
+            gr.Warning(toast_text(str(err)))
+            joined = None
+        if joined is None:  # nothing to resume (or a released name): the join form, as on a first visit
+            return [name_update, code_update, *[gr.skip()] * self.entered_width]
+        shown_name = (
+            gr.update(value=joined.get("name") or "") if not getattr(request, "username", None) else name_update
+        )
+        return [shown_name, code_update, *self._entered(joined)]
 
     @user_errors
     def next_battle(self, joined: dict | None):
-        return _battle_outputs(self.arena.next_battle(joined), joined)
+        return self._battle(joined)
 
     @user_errors
     def ask(self, typed: str, joined: dict | None):
@@ -227,8 +290,6 @@ class RaterController:
 
     @user_errors
     def ask_again(self, asked: str, joined: dict | None):
-        if not asked:
-            raise gr.Error("Ask a prompt first.", print_exception=False)
         for view in self.arena.ask_live(joined, asked):
             yield _live_outputs(view)
 
@@ -243,38 +304,45 @@ class RaterController:
         why: list[str],
         note: str,
     ):
-        if not shown:
-            raise gr.Error("There is no battle on screen. Press “Next battle”.", print_exception=False)
+        # No battle on screen (its buttons are locked then, so only an API call gets here): the
+        # service refuses a missing token. Votes stay off the queue, so they have no validator.
+        shown = shown or {}
         seconds = time.time() - float(shown.get("served") or time.time())
         result = self.arena.vote(
             joined, shown.get("token"), choice, _accept(acc_a), _accept(acc_b), why or [], note or "", seconds
         )
         locked = [gr.update(interactive=False)] * len(VOTE_BUTTONS)
-        return [_reveal_text(result), *locked, gr.update(interactive=True)]
+        finished = bool(getattr(result, "finished", False))
+        summary = summary_markdown(self.arena.rater_summary(joined)) if finished else ""
+        return [vote_text(result, WINNERS[result.winner]), *locked, gr.update(interactive=not finished), summary]
 
-    def prefill(self, request: gr.Request):
+    @staticmethod
+    def _prefill(request: gr.Request | None) -> tuple[Any, Any]:
         """A shared link may carry ?code=XXXXXX; a login (--auth) names the rater."""
         params = dict(getattr(request, "query_params", {}) or {})
         username = getattr(request, "username", None)
         name_update = gr.update(value=username, interactive=False) if username else gr.update()
-        code_update = gr.update(value=str(params["code"]).upper()) if params.get("code") else gr.update()
+        code_update = gr.update(value=str(params["code"]).strip().upper()) if params.get("code") else gr.update()
         return name_update, code_update
 
 
-def build_rater_view(services: Services) -> TabHandle:
-    """The rater view, wired; its ``on_load`` fills the name and code from the page's link."""
-    view = rater_layout()
-    rater = RaterController(services.arena)
+def build_rater_view(services: Services, storage_key: str = RATER_STORAGE_KEY) -> TabHandle:
+    """The rater view, wired; its ``on_load`` fills the name and code from the page's link and
+    resumes the rater this browser holds the secret of."""
+    view = rater_layout(storage_key)
+    entered = [view.session, *view.battle_targets, view.live_box, view.held]
+    rater = RaterController(services.arena, entered_width=len(entered))
     view.join.click(
         rater.join,
-        [view.name, view.code],
-        [view.session, *view.battle_targets, view.live_box],
+        [view.name, view.code, view.session],
+        entered,
         api_name="arena_join",
-        **RATER_EVENTS,
+        validator=refusals(rater.check_join),
+        **JOIN_EVENTS,
     )
     view.next_btn.click(rater.next_battle, [view.session], view.battle_targets, api_name="arena_next", **RATER_EVENTS)
     vote_inputs = [view.session, view.current, view.accept_a, view.accept_b, view.reasons, view.comment]
-    vote_outputs = [view.reveal, *view.vote_buttons.values(), view.next_btn]
+    vote_outputs = [view.reveal, *view.vote_buttons.values(), view.next_btn, view.summary]
     for choice, button in view.vote_buttons.items():
         button.click(
             partial(rater.vote, choice),
@@ -285,9 +353,16 @@ def build_rater_view(services: Services) -> TabHandle:
             **RATER_EVENTS,
         )
     view.ask.click(
-        rater.ask, [view.live_prompt, view.session], view.live_targets, api_name="arena_live_ask", **LIVE_EVENTS
+        rater.ask,
+        [view.live_prompt, view.session],
+        view.live_targets,
+        api_name="arena_live_ask",
+        validator=refusals(rater.check_ask),
+        **LIVE_EVENTS,
     )
     view.another.click(
         rater.ask_again, [view.last_prompt, view.session], view.live_targets, api_name="arena_live_retry", **LIVE_EVENTS
     )
-    return TabHandle(on_load=[Event(rater.prefill, [], [view.name, view.code], api_name="arena_prefill")])
+    return TabHandle(
+        on_load=[Event(rater.resume, [view.held], [view.name, view.code, *entered], api_name="arena_resume")]
+    )

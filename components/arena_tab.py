@@ -8,19 +8,24 @@ from __future__ import annotations
 import gradio as gr
 
 from components.arena_layout import ArenaLayout, arena_layout
+from components.arena_room import wire_room
 from components.tab import TabHandle
-from components.ui_errors import user_errors
+from components.ui_errors import RefusedAt, refusals, refused_at, user_errors
 from components.widgets import refresh_on_focus, refresh_pickers
 from playground.arena import charts, report
+from playground.arena.creation import check_evaluation_name, check_model_keys
+from playground.arena.exchange import check_vote_file
 from playground.arena.leaderboard import VoteCount
 from playground.arena.prompts import read_prompt_set
-from playground.arena.service import PregenStatus
+from playground.arena.service import REVEAL_POLICIES, PregenStatus
 from playground.models.types import GenerationParams
 from playground.rendering import inert_inline
 from playground.services import Services
 
 NO_EVALUATION = "Create an evaluation in **Set up**, or pick one above."
 NO_COMPARE_RUNS = "There are no Compare runs yet. Run a few prompts in Compare first, or type prompts here."
+# Where check_create points a refusal: positions in SetupSection.create_inputs.
+NAME_AT, PROMPTS_AT, MODELS_AT, REVEAL_AT = 0, 1, 3, 13
 NO_JUDGE_RUN = "\n\n**Automatic judge:** not run on this evaluation yet (Judge tab → an Arena evaluation, pairwise)."
 
 
@@ -54,6 +59,18 @@ def _seed(value: float | str | None) -> int | None:
     return None if value in (None, "") or int(value) < 0 else int(value)
 
 
+def _count(value: float | str | None) -> int | None:
+    """A "0 = none" number box: None for 0, empty or negative."""
+    return int(value) if value not in (None, "") and int(value) > 0 else None
+
+
+def _prompt_count(typed: str | None, upload: str | None, live: bool) -> int:
+    try:
+        return len(read_prompt_set(typed, upload, live))
+    except Exception:  # noqa: BLE001 - half-typed prompts: the note waits for Create to say what is wrong
+        return 0
+
+
 def _prompt_box_text(prompts: list[str]) -> str:
     """Prompts as the prompt box reads them: one per line, or '---' between multi-line ones."""
     return "\n---\n".join(prompts) if any("\n" in p for p in prompts) else "\n".join(prompts)
@@ -80,9 +97,12 @@ class ArenaController:
             if info.mode == "live"
             else (" · live prompts off" if info.mode == "prompt_set" else "")
         )
+        voting = "" if getattr(info, "voting_open", True) else " · 🔴 voting closed"
+        policy = REVEAL_POLICIES.get(getattr(info, "reveal_policy", ""), "")
+        names = f" · names shown: {inert_inline(policy.lower())}" if policy else ""
         return (
             f"**{inert_inline(info.name)}** · join code **`{info.join_code}`** · {info.prompts} prompts · {info.battles} battles · "
-            f"models: {inert_inline(', '.join(info.contestants))}{live}"
+            f"models: {inert_inline(', '.join(info.contestants))}{live}{names}{voting}"
         )
 
     @user_errors
@@ -101,6 +121,33 @@ class ArenaController:
             raise gr.Error(NO_COMPARE_RUNS, print_exception=False)
         return _prompt_box_text(prompts)
 
+    # ---- checks: refusals shown next to the input before the work runs (see ui_errors.refusals) ----
+    def check_create(self, eval_name, typed, upload, keys, tokens, temp, seed, system, words, action, repeats,
+                     per_prompt, live=False, reveal_policy=None, *rest) -> None:  # fmt: skip
+        """What ``create`` would refuse from the form alone, next to the box at fault (inputs in
+        ``SetupSection.create_inputs`` order). An uploaded file's content is left to ``create``."""
+        with refused_at(NAME_AT):
+            check_evaluation_name(eval_name)
+        with refused_at(MODELS_AT):
+            check_model_keys(keys)
+        if (typed or "").strip() or not upload:  # typed prompts, none at all, or typed and a file
+            with refused_at(PROMPTS_AT):
+                read_prompt_set(typed, upload, bool(live))
+        if reveal_policy == "after_each":
+            problem = self.arena.new_reveal_policy_problem(
+                "after_each",
+                prompts=_prompt_count(typed, upload, bool(live)),
+                models=len(set(keys or [])),
+                pairs_per_prompt=_count(per_prompt),
+                repeat_fraction=float(repeats or 0),
+                mode="live" if live else "prompt_set",
+            )
+            if problem:
+                raise RefusedAt(REVEAL_AT, problem)
+
+    def check_import(self, path, import_as) -> None:
+        check_vote_file(path)
+
     @user_errors
     def create(
         self,
@@ -117,6 +164,10 @@ class ArenaController:
         repeats,
         per_prompt,
         live=False,
+        reveal_policy=None,
+        votes_per_battle=0,
+        live_cap=0,
+        show_together=True,
     ):
         items = read_prompt_set(typed, upload, bool(live))
         seed = _seed(seed_value)
@@ -125,8 +176,9 @@ class ArenaController:
         )
         info = self.arena.create_evaluation(
             eval_name, items, keys or [], params, leak_words=words or "", leak_action=action, repeat_fraction=float(repeats),
-            pairs_per_prompt=int(per_prompt) if per_prompt and int(per_prompt) > 0 else None, seed=seed,
-            mode="live" if live else "prompt_set",
+            pairs_per_prompt=_count(per_prompt), seed=seed, mode="live" if live else "prompt_set",
+            reveal_policy=reveal_policy or None, votes_per_battle=_count(votes_per_battle), live_cap=_count(live_cap),
+            show_together=True if show_together is None else bool(show_together),
         )  # fmt: skip
         if not items:  # a live evaluation started without a prompt set
             gr.Info(
@@ -136,6 +188,21 @@ class ArenaController:
             gr.Info(f"Created {info.name!r}: {info.battles} battles. Join code {info.join_code}. Now press Generate.")
         return self.evaluation_choices(info.id), self.describe(info.id)
 
+    def reveal_note(self, policy, typed, upload, keys, per_prompt, repeats, live) -> str:
+        """Beside the reveal choice: why "after each vote" would let raters see through later battles."""
+        problem = self.arena.new_reveal_policy_problem(
+            "after_each",
+            prompts=_prompt_count(typed, upload, bool(live)),
+            models=len(set(keys or [])),
+            pairs_per_prompt=_count(per_prompt),
+            repeat_fraction=float(repeats or 0),
+            mode="live" if live else "prompt_set",
+        )
+        if not problem:
+            return "“After each vote” is safe here: no answer appears in more than one of a rater's battles."
+        prefix = "⚠️ " if policy == "after_each" else ""
+        return f"{prefix}“After each vote” is not available here: {inert_inline(problem)}"
+
     @user_errors
     def live_mode(self, evaluation_id, enabled):
         gr.Info(self.arena.set_live_mode(evaluation_id, bool(enabled)))
@@ -144,6 +211,14 @@ class ArenaController:
     @user_errors
     def generate(self, evaluation_id):
         gr.Info(self.arena.start_generation(evaluation_id))
+        return self.setup_progress(evaluation_id)
+
+    def setup_progress(self, evaluation_id) -> str:
+        """Pre-generation progress on the Set up sub-tab, beside the Generate button."""
+        if not evaluation_id:
+            return ""
+        votes, _ = self.arena.vote_tally(evaluation_id)
+        return progress_markdown(self.arena.pregen_status(evaluation_id), votes)
 
     @user_errors
     def stop(self, evaluation_id):
@@ -152,13 +227,14 @@ class ArenaController:
     @user_errors
     def poll_progress(self, evaluation_id):
         if not evaluation_id:
-            return "", [], []
+            return "", [], [], ""
         votes, per_rater = self.arena.vote_tally(evaluation_id)
-        status = self.arena.pregen_status(evaluation_id)
+        text = progress_markdown(self.arena.pregen_status(evaluation_id), votes)
         return (
-            progress_markdown(status, votes),
+            text,
             [[t.rater, t.votes] for t in per_rater],
             [list(row) for row in self.arena.flagged_answers(evaluation_id)],
+            text,
         )
 
     @user_errors
@@ -202,8 +278,6 @@ class ArenaController:
 
     @user_errors
     def import_votes(self, path, import_as):
-        if not path:
-            raise gr.Error("Choose a vote file to import first.", print_exception=False)
         info = self.arena.import_votes(path, import_as or "")
         gr.Info(f"Imported into {info.name!r}.")
         return self.evaluation_choices(info.id), self.describe(info.id)
@@ -222,8 +296,20 @@ def _wire_setup(ui: ArenaLayout, arena: ArenaController) -> None:
     setup.from_compare.click(
         arena.prompts_from_compare, None, [setup.prompts_text], api_name="arena_prompts_from_compare"
     )
-    setup.create.click(arena.create, setup.create_inputs, [bar.evaluation, bar.info], api_name="arena_create")
-    setup.generate.click(arena.generate, [bar.evaluation], None, api_name="arena_generate")
+    setup.create.click(
+        arena.create,
+        setup.create_inputs,
+        [bar.evaluation, bar.info],
+        api_name="arena_create",
+        validator=refusals(arena.check_create),
+    )
+    setup.generate.click(arena.generate, [bar.evaluation], [setup.progress], api_name="arena_generate")
+    for box in (setup.reveal_policy, setup.models, setup.pairs_per_prompt, setup.repeat_fraction, setup.live_on):
+        box.change(arena.reveal_note, setup.reveal_inputs, [setup.reveal_note], queue=False, show_progress="hidden")
+    for box in (setup.prompts_text, setup.prompts_file):
+        (box.blur if box is setup.prompts_text else box.change)(
+            arena.reveal_note, setup.reveal_inputs, [setup.reveal_note], queue=False, show_progress="hidden"
+        )
     setup.stop.click(arena.stop, [bar.evaluation], None, api_name="arena_cancel")
 
 
@@ -233,7 +319,7 @@ def _wire_progress(ui: ArenaLayout, arena: ArenaController) -> None:
         arena.live_mode, [evaluation, progress.live_toggle], [ui.bar.info], api_name="arena_live_mode"
     )
     progress.timer.tick(
-        arena.poll_progress, [evaluation], [progress.progress, progress.tally, progress.flagged],
+        arena.poll_progress, [evaluation], [progress.progress, progress.tally, progress.flagged, ui.setup.progress],
         api_name="arena_progress", show_progress="hidden", concurrency_limit=8, concurrency_id="arena_admin_poll",
     )  # fmt: skip
     progress.apply_policy.click(
@@ -258,7 +344,11 @@ def _wire_results(ui: ArenaLayout, arena: ArenaController) -> None:
         arena.export_votes, [evaluation, files.export_format], [files.files], api_name="arena_export"
     )
     files.import_button.click(
-        arena.import_votes, [files.import_file, files.import_name], [evaluation, ui.bar.info], api_name="arena_import"
+        arena.import_votes,
+        [files.import_file, files.import_name],
+        [evaluation, ui.bar.info],
+        api_name="arena_import",
+        validator=refusals(arena.check_import),  # no file chosen: said next to the file box
     )
 
 
@@ -269,6 +359,7 @@ def build_arena_tab(services: Services) -> TabHandle:
     _wire_setup(ui, arena)
     _wire_progress(ui, arena)
     _wire_results(ui, arena)
+    wire_room(ui.room, ui.bar.evaluation, ui.room_tab, ui.other_tabs, services.arena)
     # Models appear while the app runs (a finished Fine-tune job, one added in Models): list them afresh.
     refresh_on_focus(services, ui.setup.models, multiselect=True, use_default=False)
     models_on_open = refresh_pickers(services, [ui.setup.models], multiselect=True, use_default=False)

@@ -1,17 +1,23 @@
-"""Start-up checks for serving on a network: where logins come from, and the warning when the
+"""Start-up checks for serving on a network: where logins come from, who may open each of the
+two doors (the facilitator's app at ``/``, the rater view at ``/rate``), and the warning when the
 app is reachable beyond this computer with no login.
 
-Passwords never appear in a message from here: an entry that is not ``USER:PASS`` is named
-by its position (``--auth`` entry 2, line 3 of the file), never by its text, because a
-mistyped entry is often the password itself.
+A password given by the user never appears in a message from here: an entry that is not
+``USER:PASS`` is named by its position (``--auth`` entry 2, line 3 of the file), never by its
+text, because a mistyped entry is often the password itself. The one password ever shown is
+the facilitator's, generated for this run (``admin_login_banner``), on the console only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
+import secrets
+import socket
 import stat
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass
 from pathlib import Path
 
 AUTH_ENV = "PLAYGROUND_AUTH"
@@ -104,20 +110,43 @@ def _reachable(arena_only: bool) -> str:
     )
 
 
-def exposure_warning(host: str, port: int, *, share: bool, has_auth: bool, arena_only: bool = False) -> str | None:
-    """The warning to print when the app is reachable beyond this computer with no login."""
-    if has_auth or (is_loopback(host) and not share):
+def _where(host: str, port: int, share: bool) -> str:
+    if share:
+        return "a public share link (reachable from the internet by anyone who has the link)"
+    return f"{host or 'every address'}:{port} (reachable from other computers)"
+
+
+def is_exposed(host: str, share: bool) -> bool:
+    """Whether people beyond this computer can reach the app (a network address or a share link)."""
+    return share or not is_loopback(host)
+
+
+def exposure_warning(
+    host: str, port: int, *, share: bool, has_auth: bool, arena_only: bool = False, admin_locked: bool = False
+) -> str | None:
+    """The warning to print when the app is reachable beyond this computer with no login.
+
+    ``admin_locked``: the facilitator's door has a generated password (see ``DoorLogins``), so
+    only the rater door (``/rate``) is open; the warning then says just that."""
+    if has_auth or not is_exposed(host, share):
         return None
-    where = (
-        "a public share link (reachable from the internet by anyone who has the link)"
-        if share
-        else f"{host or 'every address'}:{port} (reachable from other computers)"
-    )
     bar = "!" * 78
+    if admin_locked:
+        return "\n".join(
+            (
+                bar,
+                f"NOTE: Playground is served on {_where(host, port, share)}.",
+                "The facilitator's app (every tab) needs the generated password printed at start-up.",
+                f"The rater view at {RATER_PATH} needs no login: anyone who reaches it can {_reachable(True)}.",
+                "For logins for everyone use --auth-file PATH or PLAYGROUND_AUTH; let only the room's network",
+                "through the firewall; put TLS in front with a reverse proxy (Caddy, nginx).",
+                bar,
+            )
+        )
     return "\n".join(
         (
             bar,
-            f"WARNING: Playground is served with NO LOGIN on {where}.",
+            f"WARNING: Playground is served with NO LOGIN on {_where(host, port, share)}.",
             f"Anyone who reaches it can {_reachable(arena_only)}.",
             "To protect it: require a login with --auth USER:PASS, or --auth-file PATH or the PLAYGROUND_AUTH",
             "variable (these keep the password out of `ps`); let only the room's network through the firewall;",
@@ -125,3 +154,69 @@ def exposure_warning(host: str, port: int, *, share: bool, has_auth: bool, arena
             bar,
         )
     )
+
+
+# ---- two doors: the facilitator's app at "/", the rater view at RATER_PATH ------------------
+RATER_PATH = "/rate"
+ADMIN_USER = "admin"
+ADMIN_PASSWORD_ENV = "PLAYGROUND_ADMIN_PASSWORD"
+
+
+@dataclass(frozen=True)
+class DoorLogins:
+    """Who may open each door. ``generated`` is the facilitator login made for this run (to be
+    shown once on the console, never logged), or None."""
+
+    admin: Users | None
+    rater: Users | None
+    generated: tuple[str, str] | None = None
+
+
+def door_logins(
+    users: Users | None,
+    *,
+    host: str,
+    share: bool,
+    arena_only: bool,
+    environ: MutableMapping[str, str] | None = None,
+) -> DoorLogins:
+    """The logins of the two doors.
+
+    With ``--auth`` logins, both doors ask for them (a rater's login is their identity). With
+    none, and the facilitator's app reachable beyond this computer, the facilitator's door gets a
+    password (``PLAYGROUND_ADMIN_PASSWORD`` when set, else a fresh random one, as Jupyter's token)
+    while the rater door stays open for the room. Loopback only, or ``--arena-only`` (no
+    facilitator door): no login, as before."""
+    if users:
+        return DoorLogins(admin=users, rater=users)
+    if arena_only or not is_exposed(host, share):
+        return DoorLogins(admin=None, rater=None)
+    env = os.environ if environ is None else environ
+    chosen = (env.pop(ADMIN_PASSWORD_ENV, "") or "").strip()  # out of the environment: no child reads it
+    login = (ADMIN_USER, chosen or secrets.token_urlsafe(12))
+    return DoorLogins(admin=[login], rater=None, generated=None if chosen else login)
+
+
+def admin_login_banner(login: tuple[str, str], admin_url: str, rater_url: str) -> str:
+    """The one place the generated facilitator password is shown (the console, once; never the log)."""
+    user, password = login
+    return "\n".join(
+        (
+            "",
+            "Facilitator login (made for this run; set PLAYGROUND_ADMIN_PASSWORD to choose your own):",
+            f"    {admin_url}    user: {user}    password: {password}",
+            f"Raters need no login: {rater_url}?code=JOINCODE",
+            "",
+        )
+    )
+
+
+def lan_address() -> str | None:
+    """This computer's address on its network (the one a room's devices can reach), or None.
+
+    A UDP "connect" only picks the outgoing interface; no packet is sent."""
+    with contextlib.suppress(OSError), socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("10.255.255.255", 1))
+        address = probe.getsockname()[0]
+        return None if is_loopback(address) else address
+    return None
