@@ -13,6 +13,7 @@ from typing import Any
 import gradio as gr
 
 from components.compare_columns import columns_from_values, visible_column_count
+from components.file_rows import GRID_SHARE, fit_file_rows, fit_when_changed, table_contents
 from components.ui_errors import user_errors
 from components.widgets import StoppableRun, with_progress
 from playground.compare.batch import Table, answer_count, demo_files
@@ -25,7 +26,41 @@ from playground.services import Services
 
 FILE_TYPES = [".csv", ".tsv", ".xlsx", ".jsonl"]
 PREVIEW_ROWS = 5
+# Shares of the grid's width, in percent. Gradio sizes an unsized column to its longest cell on
+# one line, which pushed the second model off-screen; sized shares that add up to the table's
+# width keep every model's column in view, side by side, and let the answers wrap.
+ROW_NUMBER_SHARE = 4.0
+INPUTS_SHARE = 26.0  # all the input columns together, at most
+INPUT_SHARE = 13.0  # one input column, at most
 STOPPING = "⏹ Stopping after the answers now being written…"
+
+
+def grid_column_widths(input_count: int, answer_count: int) -> list[str]:
+    """Widths for the results grid's "#", input and answer columns, as percentages of its width:
+    the answers share what the row number and the (clipped) inputs leave."""
+    input_share = min(INPUT_SHARE, INPUTS_SHARE / input_count) if input_count else 0.0
+    answers = GRID_SHARE - ROW_NUMBER_SHARE - input_share * input_count
+    answer_share = answers / max(answer_count, 1)
+    shares = [ROW_NUMBER_SHARE, *[input_share] * input_count, *[answer_share] * answer_count]
+    return [f"{share:.2f}%" for share in shares]
+
+
+def answer_column_count(headers: list[str]) -> int:
+    """How many of the grid's last headers are its answer columns: "1 · <model>" … "m · <model>"."""
+    for count in range(len(headers) - 1, 0, -1):
+        if all(h.startswith(f"{i + 1} · ") for i, h in enumerate(headers[-count:])):
+            return count
+    return 0
+
+
+def fit_results_grid(value: Any) -> gr.Dataframe:
+    """The results grid: hidden until a run fills it, then its columns sized to fit side by side."""
+    headers, rows = table_contents(value)
+    if not rows:
+        return gr.Dataframe(visible=False)
+    answers = answer_column_count(headers)
+    inputs = len(headers) - 1 - answers  # the "#" column, the inputs shown, then the answers
+    return gr.Dataframe(column_widths=grid_column_widths(inputs, answers), visible=True)
 
 
 def _served_copy(path: Path) -> str:
@@ -89,7 +124,9 @@ def batch_panel_layout() -> BatchPanel:
         )
         demo_btn = gr.Button("Load demo reviews", scale=1, elem_id="batch-demo")
     preview_info = gr.Markdown(elem_id="batch-preview-info")
-    preview = gr.Dataframe(label="First rows", interactive=False, wrap=True, max_height=260, elem_id="batch-preview")
+    preview = gr.Dataframe(
+        label="First rows", interactive=False, wrap=True, max_height=260, visible=False, elem_id="batch-preview"
+    )
     with gr.Row():
         run_btn = gr.Button("Run batch", variant="primary", elem_id="batch-run")
         cancel_btn = gr.Button("Cancel batch", elem_id="batch-cancel")
@@ -100,6 +137,7 @@ def batch_panel_layout() -> BatchPanel:
         wrap=True,
         max_height=600,
         max_chars=140,
+        visible=False,  # until a run fills it: its headers are the run's inputs and columns
         elem_id="batch-grid",
     )
     with gr.Row():
@@ -194,6 +232,8 @@ def build_batch_panel(
     preview_inputs = [panel.upload, template_body, column_count]
     preview_outputs = [panel.preview_info, panel.preview]
     panel.upload.change(controller.show_preview, preview_inputs, preview_outputs, api_name="batch_preview")
+    fit_when_changed(panel.preview, fit_file_rows, [panel.upload, panel.preview])
+    fit_when_changed(panel.grid, fit_results_grid, [panel.grid])
     # Adding or removing a Compare column changes how many answers the batch will write.
     column_count.change(
         controller.show_preview,

@@ -48,7 +48,7 @@ def base_model_note(services: Services, key: str | None) -> str:
     except Exception:  # noqa: BLE001 - an unknown key is reported when the column runs
         return ""
     if spec is not None and not spec.chat_template:
-        return "Base model: it continues your text rather than following instructions."
+        return "ℹ️ Base model: it continues your text rather than following instructions."
     return ""
 
 
@@ -172,11 +172,23 @@ def _columns_layout(services: Services, layout: CompareLayout) -> None:
             with gr.Column(visible=index < START_COLUMNS, min_width=260, elem_id=f"compare-col{index}") as block:
                 gr.Markdown(f"**Column {index + 1}**")
                 form = build_column_form(services, index, default_model if index % 2 == 0 else second_model)
-                note = gr.Markdown(base_model_note(services, form.model.value), elem_classes=["compare-model-note"])
+                # The heading above names the chat, so the chat shows no label of its own: Gradio
+                # floats that label over the conversation, where it covered the first message.
                 chatbot = gr.Chatbot(
-                    label=f"Column {index + 1}", height=360, elem_id=f"compare-chat{index}", buttons=["copy"]
+                    label=f"Column {index + 1}",
+                    show_label=False,
+                    height=360,
+                    elem_id=f"compare-chat{index}",
+                    buttons=["copy"],
                 )
                 figures = gr.Markdown(elem_id=f"compare-figures{index}", elem_classes=["compare-figures"])
+                # Below the answer and its figures, not above: a note in one column only would
+                # push that column's answer box lower than its neighbours'.
+                note = gr.Markdown(
+                    base_model_note(services, form.model.value),
+                    elem_id=f"compare-model-note{index}",
+                    elem_classes=["compare-model-note"],
+                )
                 build_column_extras(
                     services, index, form, layout.prompt, layout.variable_boxes, layout.histories, layout.generation_ids
                 )

@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 
 from components.compare_batch import _served_copy
+from components.file_rows import fit_file_rows, fit_when_changed
 from components.tab import Event
 from components.ui_errors import user_errors
 from components.widgets import kept_value
@@ -100,7 +101,7 @@ def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) 
         demo = gr.Button("Load demo dataset (60 support replies)", scale=1, elem_id="ft-data-demo")
     detected = gr.Markdown(elem_id="ft-data-detected")
     first_rows = gr.Dataframe(
-        label="First rows", interactive=False, wrap=True, max_height=240, elem_id="ft-data-first-rows"
+        label="First rows", interactive=False, wrap=True, max_height=240, visible=False, elem_id="ft-data-first-rows"
     )
     with gr.Accordion("Columns: which column plays which role", open=False, elem_id="ft-data-mapping") as mapping_box:
         kind = gr.Radio(
@@ -333,6 +334,7 @@ def _wire(w: DatasetWidgets, c: DatasetController) -> None:
         [w.detected, w.first_rows, w.mapping_box, w.kind, *w.roles, w.name],
         api_name="ft_data_inspect",
     )
+    fit_when_changed(w.first_rows, fit_file_rows, [w.upload, w.first_rows])
     w.demo.click(c.load_demo, None, [w.upload], api_name="ft_data_demo")
     check_inputs = [w.upload, w.name, w.kind, *w.roles, w.base_model, w.prompt_format, w.max_length]
     w.check.click(c.check, check_inputs, [*w.report_views, w.saved], api_name="ft_data_check")
