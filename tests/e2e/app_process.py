@@ -15,6 +15,17 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def refusal_errors() -> tuple[type[Exception], ...]:
+    """What gradio_client raises for a refusal: AppError from a handler, ValidationError from an
+    event's validator (components/ui_errors.refusals). Both carry the app's sentence."""
+    from gradio_client.exceptions import AppError, ValidationError
+
+    return (AppError, ValidationError)
+
+
+REFUSED = refusal_errors()
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -7,7 +7,7 @@ import sys
 import pytest
 from gradio_client.exceptions import AppError
 
-from tests.e2e.app_process import ROOT, start_app
+from tests.e2e.app_process import REFUSED, ROOT, start_app
 
 pytestmark = pytest.mark.slow
 SMOL = "embedded/smollm2-135m-instruct"
@@ -49,22 +49,22 @@ def test_base_model_is_explained(client):
 
 
 def test_empty_prompt_is_refused_plainly(client):
-    with pytest.raises(AppError, match="Type a prompt first"):
+    with pytest.raises(REFUSED, match="Type a prompt first"):
         client.predict(SMOL, "   ", 20, 0.7, -1, api_name="/model_try")
 
 
 def test_bad_gguf_paths_are_refused_plainly(client, tmp_path):
-    with pytest.raises(AppError, match="Nothing exists at"):
+    with pytest.raises(REFUSED, match="Nothing exists at"):
         client.predict(str(tmp_path / "missing.gguf"), "", "llama_cpp", api_name="/model_add_gguf")
     text_file = tmp_path / "notes.gguf"
     text_file.write_text("not a model")
-    with pytest.raises(AppError, match="not a GGUF model file"):
+    with pytest.raises(REFUSED, match="not a GGUF model file"):
         client.predict(str(text_file), "", "llama_cpp", api_name="/model_add_gguf")
 
 
 def test_hf_folder_without_weights_is_refused(client, tmp_path):
     (tmp_path / "config.json").write_text("{}")
-    with pytest.raises(AppError, match="no model weights"):
+    with pytest.raises(REFUSED, match="no model weights"):
         client.predict(str(tmp_path), "", "", api_name="/model_add_hf")
 
 
@@ -72,7 +72,7 @@ def test_refused_endpoint_is_explained(client):
     from tests.e2e.app_process import free_port
 
     url = f"http://127.0.0.1:{free_port()}/v1"
-    with pytest.raises(AppError, match="nothing is listening"):
+    with pytest.raises(REFUSED, match="nothing is listening"):
         client.predict(url, "some-model", "", "", api_name="/model_test_endpoint")
 
 
@@ -81,7 +81,7 @@ def test_add_try_and_remove_a_gguf(client, running_app):
 
     table, picker = client.predict(str(smollm2_path()), "My SmolLM copy", "llama_cpp", api_name="/model_add_gguf")
     assert "My SmolLM copy" in table_names(table)
-    with pytest.raises(AppError, match="already in the list"):
+    with pytest.raises(REFUSED, match="already in the list"):
         client.predict(str(smollm2_path()), "Another copy", "llama_cpp", api_name="/model_add_gguf")
     db = sqlite3.connect(running_app.data_dir / "playground.db")
     entry_id = db.execute("SELECT id FROM model_entries WHERE name = 'My SmolLM copy'").fetchone()[0]
@@ -90,7 +90,7 @@ def test_add_try_and_remove_a_gguf(client, running_app):
     assert answer.strip() and "tokens/s" in figures
     table, _ = client.predict(f"entry/{entry_id}", api_name="/model_remove")
     assert "My SmolLM copy" not in table_names(table)
-    with pytest.raises(AppError, match="built in and cannot be removed"):
+    with pytest.raises(REFUSED, match="built in and cannot be removed"):
         client.predict(SMOL, api_name="/model_remove")
 
 

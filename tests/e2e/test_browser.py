@@ -78,5 +78,7 @@ def test_compare_add_a_column_and_see_answers_with_figures(page):
     for index in range(3):
         page.locator(f"#compare-figures{index}").get_by_text("tokens/s").wait_for(timeout=180_000)
         assert "completion tokens" in page.locator(f"#compare-figures{index}").inner_text()
-        assert page.locator(f"#compare-chat{index}").inner_text().count("Name three fruits.") == 1
+        # One user message per column (a base model such as Gemma may repeat the prompt in its answer).
+        assert page.locator(f"#compare-chat{index} .user-row").count() == 1
+        assert "Name three fruits." in page.locator(f"#compare-chat{index} .user-row").inner_text()
     page.screenshot(path=str(SCREENSHOTS / "compare.png"), full_page=True)

@@ -6,6 +6,8 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from tests.e2e.app_process import REFUSED
+
 pytestmark = pytest.mark.slow
 SMOL, GEMMA = "embedded/smollm2-135m-instruct", "embedded/gemma3-270m"
 NO_VARIABLES = [""] * 8
@@ -71,11 +73,11 @@ def test_follow_up_keeps_each_columns_history(fresh_client):
 
 
 def test_template_variables_and_plain_errors(fresh_client):
-    with pytest.raises(AppError, match="Fill in the template variable"):
+    with pytest.raises(REFUSED, match="Fill in the template variable"):
         fresh_client.predict(
             "Describe {{product}} in one line.", "", *NO_VARIABLES, *four_columns(SMOL), api_name="/compare_run"
         )
-    with pytest.raises(AppError, match="Type a prompt first"):
+    with pytest.raises(REFUSED, match="Type a prompt first"):
         fresh_client.predict("  ", "", *NO_VARIABLES, *four_columns(SMOL), api_name="/compare_run")
     _, info = fresh_client.predict(
         "e2e template", "Describe {{product}} in one line.", api_name="/compare_save_template"
@@ -93,5 +95,5 @@ def test_template_variables_and_plain_errors(fresh_client):
 
 
 def test_unknown_model_is_a_plain_error(fresh_client):
-    with pytest.raises(AppError, match="no longer available"):
+    with pytest.raises(REFUSED, match="no longer available"):
         fresh_client.predict("Hi", "", *NO_VARIABLES, *four_columns("entry/424242"), api_name="/compare_run")

@@ -8,6 +8,8 @@ import pytest
 from gradio_client import handle_file
 from gradio_client.exceptions import AppError
 
+from tests.e2e.app_process import REFUSED
+
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = sorted((ROOT / "assets" / "demo_docs").glob("*"))
@@ -31,9 +33,9 @@ def _create(client, name: str) -> int:
 
 def test_upload_ask_history_and_bad_inputs_through_the_api(client, running_app, tmp_path):
     cid = _create(client, "API bakery")
-    with pytest.raises(AppError, match="already exists"):
+    with pytest.raises(REFUSED, match="already exists"):
         _create(client, "API bakery")
-    with pytest.raises(AppError, match="no indexed files"):
+    with pytest.raises(REFUSED, match="no indexed files"):
         client.predict(cid, "Anything?", SMOL, 3, 0.3, 0.0, 20, 0.0, "", api_name="/rag_ask")
     bad = tmp_path / "empty.txt"
     bad.write_bytes(b"")

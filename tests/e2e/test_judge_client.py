@@ -9,6 +9,7 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from tests.e2e.app_process import REFUSED
 from tests.e2e.test_compare_client import NO_VARIABLES, SMOL, four_columns
 
 pytestmark = pytest.mark.slow
@@ -75,7 +76,7 @@ def test_grade_a_compare_run_and_check_the_judge(judge_client, running_app):
 def test_bad_input_gets_a_plain_message(judge_client):
     client = judge_client
     rows = [["correctness", 90, "Right?", *EXAMPLES]]
-    with pytest.raises(AppError, match="add up to 90%"):
+    with pytest.raises(REFUSED, match="add up to 90%"):
         client.predict(
             "Too light",
             {
@@ -92,7 +93,7 @@ def test_bad_input_gets_a_plain_message(judge_client):
             },
             api_name="/judge_rubric_save",
         )
-    with pytest.raises(AppError, match="Pick what to judge"):
+    with pytest.raises(REFUSED, match="Pick what to judge"):
         client.predict(SMOL, "rubric", "run", None, None, "", api_name="/judge_run")
-    with pytest.raises(AppError, match="0 to 3"):
+    with pytest.raises(REFUSED, match="0 to 3"):
         client.predict("g1", "correctness", None, "Ann", api_name="/judge_human_grade")
