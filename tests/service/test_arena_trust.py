@@ -373,7 +373,7 @@ def test_live_prompts_are_capped_per_rater(arena_services):
 
 
 def test_live_answers_show_together_only_once_both_have_finished(make_services):
-    services = make_services(script=plain_answer, chunk_delay_s=0.005)
+    services = make_services(script=plain_answer, chunk_delay_s=0.05)
     arena = services.arena
     info = arena.create_evaluation("together", [], [SMOLLM2_KEY, GEMMA3_KEY], PARAMS, mode="live")
     assert info.show_together
