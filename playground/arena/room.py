@@ -94,25 +94,8 @@ class RoomActions:
         return info
 
     # ---- reveal policy ---------------------------------------------------------------
-    @staticmethod
-    def new_reveal_policy_problem(
-        policy: str,
-        *,
-        prompts: int,
-        models: int,
-        pairs_per_prompt: int | None = None,
-        repeat_fraction: float = 0.0,
-        mode: str = "prompt_set",
-    ) -> str | None:
-        """Why ``policy`` cannot be chosen for an evaluation about to be created (None: it can)."""
-        return reveal.new_policy_problem(
-            policy,
-            prompts=prompts,
-            models=models,
-            pairs_per_prompt=pairs_per_prompt,
-            repeat_fraction=repeat_fraction,
-            mode=mode,
-        )
+    # Why a policy cannot be chosen for an evaluation about to be created (None: it can).
+    new_reveal_policy_problem = staticmethod(reveal.new_policy_problem)
 
     def reveal_policy_problem(self, evaluation_id: int | None, policy: str) -> str | None:
         """Why ``policy`` cannot be chosen for this evaluation (None: it can)."""
