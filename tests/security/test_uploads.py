@@ -52,7 +52,7 @@ DATASET_LIMIT = 100
 
 @dataclass
 class Cost:
-    seconds: float
+    cpu_seconds: float  # CPU time of this process: other work on a shared machine does not inflate it
     peak_bytes: int  # Python allocations, traced
     bytes_read: int  # read from files by this process (Linux /proc/self/io), or -1
 
@@ -70,16 +70,16 @@ def _bytes_read() -> int:
 def refused(action: Callable[[], Any]) -> tuple[str, Cost]:
     """The plain message ``action`` is refused with, and what refusing it cost."""
     tracemalloc.start()
-    read_before, started = _bytes_read(), time.perf_counter()
+    read_before, started = _bytes_read(), time.process_time()
     try:
         with pytest.raises(InvalidInput) as err:
             action()
     finally:
-        seconds = time.perf_counter() - started
+        cpu_seconds = time.process_time() - started
         read = _bytes_read() - read_before if read_before >= 0 else -1
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    return str(err.value), Cost(seconds, peak, read)
+    return str(err.value), Cost(cpu_seconds, peak, read)
 
 
 @pytest.fixture
@@ -116,8 +116,10 @@ def _dataset_refused(services: Services, path: Path) -> None:
         assert services.finetune_datasets.list_datasets() == []  # nothing saved
 
 
-def _assert_cheap(cost: Cost, seconds: float = 3.0, peak_mb: float = 20, read_mb: float = 8) -> None:
-    assert cost.seconds < seconds, cost
+def _assert_cheap(cost: Cost, cpu_seconds: float = 3.0, peak_mb: float = 20, read_mb: float = 8) -> None:
+    """A refusal stays cheap: bounded reads and memory, and CPU time far below what parsing the
+    whole of the hostile file would take (the bound is loose: it catches unbounded work, not speed)."""
+    assert cost.cpu_seconds < cpu_seconds, cost
     assert cost.peak_bytes < peak_mb * MB, cost
     assert cost.bytes_read < read_mb * MB, cost
 
@@ -179,18 +181,18 @@ def test_a_sheet_that_claims_a_million_rows_by_16384_columns_reads_only_its_cell
     xml = sheet_xml(2, dimension="A1:XFD1048576", last_row=50_000)
     path = xlsx_with_sheet(tmp_path / "wide.xlsx", xml)
     assert path.stat().st_size < 20_000
-    started = time.perf_counter()
+    started = time.process_time()
     table = services.batch.load(path)
-    assert time.perf_counter() - started < 5.0
+    assert time.process_time() - started < 5.0
     assert table.columns == ["instruction", "output"]
     assert [r["instruction"] for r in table.rows] == ["q2", "q3", "last"]
 
 
 def test_a_row_number_in_the_billions_ends_the_sheet_after_a_blank_run(services, tmp_path):
     path = xlsx_with_sheet(tmp_path / "far.xlsx", sheet_xml(2, last_row=10**12))
-    started = time.perf_counter()
+    started = time.process_time()
     table = services.batch.load(path)
-    assert time.perf_counter() - started < 5.0
+    assert time.process_time() - started < 5.0
     assert [r["instruction"] for r in table.rows] == ["q2", "q3"]
     assert any("Stopped reading at row 100,003" in note for note in table.notes)
 
@@ -200,7 +202,7 @@ def test_styled_empty_rows_as_wide_as_excel_allows_cost_little(services, tmp_pat
     path = xlsx_with_sheet(tmp_path / "styled.xlsx", sheet_xml(2, dimension="A1:XFD400000", tail=tail))
     message, cost = refused(lambda: _raise_after(lambda: services.batch.load(path)))
     assert message == "read 2 rows"
-    _assert_cheap(cost, seconds=15, peak_mb=100)  # openpyxl keeps each styled row's attributes while it parses
+    _assert_cheap(cost, cpu_seconds=15, peak_mb=100)  # openpyxl keeps each styled row's attributes while it parses
     wide = xlsx_with_sheet(
         tmp_path / "wider.xlsx", sheet_xml(2, tail='<row r="4"><c r="ALM4" t="inlineStr"><is><t>x</t></is></c></row>')
     )

@@ -133,7 +133,7 @@ def test_a_code_block_shows_saved_text_as_written():
 @pytest.mark.parametrize("text", ["![" * 20_000, "![a](<" * 20_000, "![a](x (" * 15_000, "`a``b" * 10_000])
 def test_a_hostile_answer_is_rendered_in_linear_time(text):
     # A pattern that rescanned the line from every "![" took seconds on each of the first three.
-    started = time.perf_counter()
+    started = time.process_time()
     shown = inert_markdown(text)
-    assert time.perf_counter() - started < 1.0
+    assert time.process_time() - started < 1.0
     assert "![" not in shown and "`" not in shown
