@@ -8,6 +8,10 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-app
 TSTAMP := $(VENV)/.installed-test
 ARGS   ?=
+# llama-cpp-python compiles llama.cpp for this CPU (-march=native), but without its AMX kernels:
+# on AMX Xeons in some virtual machines their first tile instruction (ldtilecfg) faults and the
+# process dies with SIGSEGV. The AVX-512/AVX2 kernels are used instead. x86_64 only.
+LLAMA_CMAKE_ARGS ?= $(if $(filter x86_64,$(shell uname -m)),-DCMAKE_C_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16" -DCMAKE_CXX_FLAGS="-mno-amx-tile -mno-amx-int8 -mno-amx-bf16")
 
 .PHONY: run test test-fast install install-test bench clean-venv
 
@@ -20,7 +24,7 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	# torch first and pinned: the local CPU build; an unpinned torch pulls GBs of CUDA packages.
 	$(BIN)/python -m pip install torch==2.13.0
-	$(BIN)/python -m pip install -e .
+	CMAKE_ARGS='$(LLAMA_CMAKE_ARGS)' $(BIN)/python -m pip install -e .
 	@touch $@
 
 $(TSTAMP): $(STAMP)

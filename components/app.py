@@ -12,6 +12,7 @@ from components.compare_tab import build_compare_tab
 from components.documents_tab import build_documents_tab
 from components.finetune_tab import build_finetune_tab
 from components.history_tab import build_history_tab
+from components.i18n import L, language_switch
 from components.judge_tab import build_judge_tab
 from components.models_tab import build_models_tab
 from components.tab import wire_tab
@@ -27,10 +28,7 @@ def build_rater_app(services: Services) -> gr.Blocks:
     """Only the rater view (the ``/rate`` door, or the whole app with ``--arena-only``): no
     other tabs, no model names, and only the rater's events in its API."""
     with gr.Blocks(title=f"{TITLE} Arena") as demo:
-        gr.Markdown(
-            f"# {TITLE} Arena\nTwo anonymous answers to the same prompt: pick the better one.",
-            elem_id="app-header",
-        )
+        _header(demo, "app.rater_header")
         rater = build_rater_view(services)
         for event in rater.on_load:  # no tab to open here: the rater view is the whole page
             event.attach(demo.load)
@@ -44,24 +42,21 @@ def build_app(services: Services, arena_only: bool = False) -> gr.Blocks:
     if arena_only:
         return build_rater_app(services)
     with gr.Blocks(title=TITLE) as demo:
-        gr.Markdown(
-            f"# {TITLE}\nTry large language models side by side, on your own documents and examples — no code.",
-            elem_id="app-header",
-        )
+        _header(demo, "app.header")
         with gr.Tabs(elem_id="main-tabs") as tabs:
-            with gr.Tab("Compare", id="compare") as compare_tab:
+            with gr.Tab(L("app.tab_compare"), id="compare") as compare_tab:
                 compare = build_compare_tab(services, tabs)
-            with gr.Tab("Documents", id="documents") as documents_tab:
+            with gr.Tab(L("app.tab_documents"), id="documents") as documents_tab:
                 documents = build_documents_tab(services)
-            with gr.Tab("Fine-tune", id="finetune") as finetune_tab:
+            with gr.Tab(L("app.tab_finetune"), id="finetune") as finetune_tab:
                 finetune = build_finetune_tab(services)
-            with gr.Tab("Arena", id="arena") as arena_tab:
+            with gr.Tab(L("app.tab_arena"), id="arena") as arena_tab:
                 arena = build_arena_tab(services)
-            with gr.Tab("Judge", id="judge") as judge_tab:
+            with gr.Tab(L("app.tab_judge"), id="judge") as judge_tab:
                 judge = build_judge_tab(services)
-            with gr.Tab("History", id="history") as history_tab:
+            with gr.Tab(L("app.tab_history"), id="history") as history_tab:
                 history = build_history_tab(services, compare)
-            with gr.Tab("Models", id="models") as models_tab:
+            with gr.Tab(L("app.tab_models"), id="models") as models_tab:
                 models = build_models_tab(services)
         wire_tab(demo, documents_tab, documents)
         wire_tab(demo, arena_tab, arena)
@@ -71,6 +66,13 @@ def build_app(services: Services, arena_only: bool = False) -> gr.Blocks:
         wire_tab(demo, history_tab, history)
         wire_tab(demo, models_tab, models)
     return demo
+
+
+def _header(demo: gr.Blocks, key: str) -> None:
+    """The page's title and one-line purpose, with the language switch on the right."""
+    with gr.Row(equal_height=True, elem_id="app-header-row"):
+        gr.Markdown(L(key), elem_id="app-header")
+        language_switch(demo)
 
 
 def configure_queue(demo: gr.Blocks, settings: Settings) -> gr.Blocks:

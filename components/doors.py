@@ -23,6 +23,8 @@ from fastapi.responses import RedirectResponse
 from starlette.routing import Mount
 
 from components.app import build_app, build_rater_app, configure_queue, launch_kwargs
+from components.i18n import I18N
+from components.page_locale import LocaleScript
 from playground.services import Services
 from playground.startup import RATER_PATH, DoorLogins
 
@@ -65,8 +67,16 @@ def mount_doors(
     would otherwise catch every path)."""
     settings = services.settings
     parent = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    parent.add_middleware(LocaleScript)
     look = launch_kwargs()
-    common = {"server_name": host, "server_port": port, "show_error": True, "theme": look["theme"], "css": look["css"]}
+    common = {
+        "server_name": host,
+        "server_port": port,
+        "show_error": True,
+        "theme": look["theme"],
+        "css": look["css"],
+        "i18n": I18N,
+    }
     rater = configure_queue(build_rater_app(services), settings)
     # "/rate" itself (no slash) would fall to the facilitator's app; send it to the door.
     rater_at = "/" if arena_only else RATER_PATH

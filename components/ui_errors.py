@@ -23,10 +23,10 @@ from typing import Any
 
 import gradio as gr
 
+from components.i18n import say, text
 from playground.errors import UserFacingError
 
 log = logging.getLogger("playground.ui")
-UNEXPECTED = "Something went wrong on our side ({kind}). It has been logged; please try again or check the log file."
 
 
 def toast_text(text: str) -> str:
@@ -46,16 +46,16 @@ def _as_gr_error(err: Exception, action: str) -> gr.Error:
     if isinstance(err, gr.Error):  # raised by a handler, perhaps quoting what was typed
         return _ShownError(toast_text(err.message), err.duration, err.visible, err.title, err.print_exception)
     if isinstance(err, UserFacingError):
-        log.info("%s refused: %s", action, err)
-        return _ShownError(toast_text(str(err)), print_exception=False)
+        log.info("%s refused: %s", action, err)  # the log reads English
+        return _ShownError(toast_text(say(err)), print_exception=False)
     log.exception("%s failed unexpectedly", action)
-    return gr.Error(UNEXPECTED.format(kind=type(err).__name__), print_exception=False)
+    return gr.Error(text("errors.unexpected", kind=type(err).__name__), print_exception=False)
 
 
 class RefusedAt(UserFacingError):
     """A check's refusal that belongs next to one particular input (by position in the event's inputs)."""
 
-    def __init__(self, index: int, message: str):
+    def __init__(self, index: int, message: object):
         super().__init__(message)
         self.index = index
 
@@ -68,7 +68,7 @@ def refused_at(index: int) -> Iterator[None]:
     except RefusedAt:
         raise
     except UserFacingError as err:
-        raise RefusedAt(index, str(err)) from err
+        raise RefusedAt(index, err.message) from err
 
 
 def refusals(check: Callable[..., Any], *, at: int = 0) -> Callable[..., Any]:
@@ -86,7 +86,7 @@ def refusals(check: Callable[..., Any], *, at: int = 0) -> Callable[..., Any]:
         except UserFacingError as err:
             log.info("%s refused: %s", action, err)
             index = err.index if isinstance(err, RefusedAt) else at
-            message = str(err)  # shown as text by Gradio, so no HTML escaping here
+            message = say(err)  # shown as text by Gradio, so no HTML escaping here
             return [gr.validate(i != index, message if i == index else "") for i in range(len(args))]
         except Exception:
             log.debug("%s: the check failed; the handler will report it", action, exc_info=True)

@@ -2,11 +2,26 @@
 
 Anything raised as a ``UserFacingError`` carries a plain-language sentence that the UI shows
 as is; every other exception is a bug and is shown as a generic failure and logged.
+
+The sentence is either a catalogue ``Text`` (``raise InvalidInput(t("<area>.<name>", ...))``),
+shown in the reader's language, or a plain string (English only: text not yet in the
+catalogue). ``str(err)`` is always the English sentence, for logs and API callers.
 """
+
+from __future__ import annotations
+
+from playground.i18n import DEFAULT_LANGUAGE, Text, render
 
 
 class UserFacingError(Exception):
-    """An error the user caused or can fix; ``str(err)`` is shown in the UI."""
+    """An error the user caused or can fix; ``message_in(language)`` is shown in the UI."""
+
+    def __init__(self, message: object = "", *args: object):
+        self.message = message
+        super().__init__(str(message), *args)
+
+    def message_in(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return render(self.message, language) if isinstance(self.message, Text) else str(self)
 
 
 class InvalidInput(UserFacingError):

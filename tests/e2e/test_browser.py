@@ -22,15 +22,16 @@ SCREENSHOTS = Path(os.environ.get("PLAYGROUND_SCREENSHOTS", "/tmp/playground-scr
 
 
 @contextmanager
-def open_page(url: str):
-    """A page of headless Chromium at ``url`` (the test is skipped where Chromium is missing)."""
+def open_page(url: str, locale: str = "en-US"):
+    """A page of headless Chromium at ``url``, in a browser set to ``locale`` (the test is
+    skipped where Chromium is missing)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (the test command installs it with apt-get when it can)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_FLAGS)
-        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page = browser.new_page(viewport={"width": 1400, "height": 1000}, locale=locale)
         page.goto(url, wait_until="load")
         yield page
         browser.close()
