@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from playground.errors import UserFacingError
+from playground.generation_slots import StoppedWhileWaiting
 from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams, Message, Usage
 from storage import UnitOfWork
@@ -91,7 +92,7 @@ class GenerationRecorder:
         text = ""
         final: GenerationUpdate | None = None
         try:
-            with self.registry.use(model_key) as backend:
+            with self.registry.generation_slots.hold(cancel), self.registry.use(model_key) as backend:
                 for event in backend.stream(messages, params, cancel):
                     if isinstance(event, Usage):
                         status = "cancelled" if event.finish_reason == "cancelled" else "ok"
@@ -102,6 +103,9 @@ class GenerationRecorder:
                     yield GenerationUpdate(gen_id, text, note=note)
             if final is None:
                 raise RuntimeError("the backend ended without reporting usage")
+        except StoppedWhileWaiting:
+            final = GenerationUpdate(gen_id, text, done=True, status="cancelled", note=note)
+            self._finish(gen_id, text, "cancelled", None, None)
         except UserFacingError as err:
             log.warning("Generation %s with %s failed: %s", gen_id, model_key, err)
             final = GenerationUpdate(gen_id, text, done=True, error=str(err), status="error", note=note)

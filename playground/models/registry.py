@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 from playground.errors import ModelLoadError, ModelNotFound
+from playground.generation_slots import GenerationSlots
 from playground.models.base import Backend, BackendFactory
 from playground.models.discovery import LOCAL_PREFIX, scan_folder, spec_for_path
 from playground.models.embedded import embedded_specs
@@ -83,6 +84,8 @@ class ModelRegistry:
         self.uow_factory = uow_factory
         self.backend_factory = backend_factory
         self.secrets = secrets or SecretStore()
+        # One cap on answers generating at once for the whole process (both doors, every tab).
+        self.generation_slots = GenerationSlots(settings.generation_concurrency)
         self._providers: list[ModelProvider] = []
         self._pools: OrderedDict[str, _Pool] = OrderedDict()
         self._lock = threading.RLock()
