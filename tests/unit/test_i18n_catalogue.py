@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from playground.i18n import Catalogue, Text, catalogue, placeholders, t
 from playground.errors import InvalidInput
+from playground.i18n import Catalogue, Text, catalogue, placeholders, t
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY_USE = re.compile(r"""\b(?:L|t|text)\(\s*["']([a-z][a-z0-9_]*\.[a-z0-9_.]+)["']""")
@@ -79,7 +79,11 @@ def test_a_refusal_reads_english_in_logs_and_the_readers_language_in_the_ui():
 
 def test_a_text_inside_a_text_is_rendered_in_the_same_language():
     inner = Text("app.tab_compare")
-    assert Text("errors.unexpected", {"kind": inner}).render("pt-BR").startswith("Algo deu errado do nosso lado (Comparar)")
+    assert (
+        Text("errors.unexpected", {"kind": inner})
+        .render("pt-BR")
+        .startswith("Algo deu errado do nosso lado (Comparar)")
+    )
 
 
 def test_a_third_language_is_one_file(tmp_path):
