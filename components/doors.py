@@ -23,7 +23,7 @@ from fastapi.responses import RedirectResponse
 from starlette.routing import Mount
 
 from components.app import build_app, build_rater_app, configure_queue, launch_kwargs
-from components.i18n import I18N
+from components.i18n import i18n_for, recording_keys
 from components.page_locale import LocaleScript
 from playground.services import Services
 from playground.startup import RATER_PATH, DoorLogins
@@ -75,16 +75,26 @@ def mount_doors(
         "show_error": True,
         "theme": look["theme"],
         "css": look["css"],
-        "i18n": I18N,
     }
-    rater = configure_queue(build_rater_app(services), settings)
+    with recording_keys() as rater_keys:
+        rater = configure_queue(build_rater_app(services), settings)
     # "/rate" itself (no slash) would fall to the facilitator's app; send it to the door.
     rater_at = "/" if arena_only else RATER_PATH
     parent.add_api_route(RATER_PATH, _redirect_to(f"{rater_at.rstrip('/')}/"), methods=["GET"], include_in_schema=False)
-    _mount(parent, rater, rater_at, auth=logins.rater, max_file_size=RATER_MAX_UPLOAD, footer_links=[], **common)
+    _mount(
+        parent,
+        rater,
+        rater_at,
+        auth=logins.rater,
+        max_file_size=RATER_MAX_UPLOAD,
+        footer_links=[],
+        i18n=i18n_for(rater_keys),
+        **common,
+    )
     if arena_only:
         return Doors(parent, rater, None)
-    admin = configure_queue(build_app(services), settings)
+    with recording_keys() as admin_keys:
+        admin = configure_queue(build_app(services), settings)
     _mount(
         parent,
         admin,
@@ -92,6 +102,7 @@ def mount_doors(
         auth=logins.admin,
         max_file_size=settings.max_upload_bytes,  # per file: Gradio stops reading past it (HTTP 413)
         footer_links=look["footer_links"],
+        i18n=i18n_for(admin_keys),
         **common,
     )
     return Doors(parent, rater, admin)

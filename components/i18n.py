@@ -11,7 +11,10 @@ request's language for text made while the app runs.
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import gradio as gr
@@ -35,13 +38,42 @@ def _frontend_translations() -> dict[str, dict[str, str]]:
 
 
 I18N = gr.I18n(**_frontend_translations())
+_recording: ContextVar[set[str] | None] = ContextVar("i18n_keys_used", default=None)
 
 
 def L(key: str) -> Any:
-    """A static label, translated in the browser. An unknown key fails here, at build time."""
+    """A static label, translated in the browser. An unknown key fails here, at build time.
+
+    Inside an event (a handler updating a label) the text is rendered here instead, in the
+    request's language: a page's translations hold only the keys used when it was built."""
     if not catalogue().has(key):
         raise KeyError(f"No text for the key {key!r} in en.json")
+    if LocalContext.request.get(None) is not None:
+        return Text(key).render(request_language())
+    used = _recording.get()
+    if used is not None:
+        used.add(key)
     return I18N(key)
+
+
+@contextlib.contextmanager
+def recording_keys() -> Iterator[set[str]]:
+    """The keys ``L`` hands out while the body builds a page."""
+    used: set[str] = set()
+    token = _recording.set(used)
+    try:
+        yield used
+    finally:
+        _recording.reset(token)
+
+
+def i18n_for(keys: Iterable[str]) -> gr.I18n:
+    """A gr.I18n holding only ``keys``: a page's config carries the texts of its own labels and
+    no others (the rater door must not carry the facilitator's texts, model names among them)."""
+    wanted = set(keys)
+    return gr.I18n(
+        **{tag: {k: v for k, v in texts.items() if k in wanted} for tag, texts in _frontend_translations().items()}
+    )
 
 
 def request_language(request: Any = None) -> str:
