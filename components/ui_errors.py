@@ -80,19 +80,25 @@ def refusals(check: Callable[..., Any], *, at: int = 0) -> Callable[..., Any]:
     action = getattr(check, "__name__", "check")
 
     @functools.wraps(check)
-    def validator(*args: Any) -> list[Any]:
+    def validator(*args: Any) -> Any:
         try:
             check(*args)
         except UserFacingError as err:
             log.info("%s refused: %s", action, err)
             index = err.index if isinstance(err, RefusedAt) else at
             message = say(err)  # shown as text by Gradio, so no HTML escaping here
-            return [gr.validate(i != index, message if i == index else "") for i in range(len(args))]
+            return _one_per_input([gr.validate(i != index, message if i == index else "") for i in range(len(args))])
         except Exception:
             log.debug("%s: the check failed; the handler will report it", action, exc_info=True)
-        return [gr.validate(True, "")] * len(args)  # Gradio wants one result per input, even when all pass
+        return _one_per_input([gr.validate(True, "")] * len(args))  # one result per input, even when all pass
 
     return validator
+
+
+def _one_per_input(results: list[Any]) -> Any:
+    """Gradio reads a validator's return like a handler's: with one input it wraps the value in a
+    list itself, so a one-item list would be taken as that input's result and ignored."""
+    return results[0] if len(results) == 1 else results
 
 
 def user_errors(fn: Callable[..., Any]) -> Callable[..., Any]:

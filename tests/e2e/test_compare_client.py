@@ -92,6 +92,9 @@ def test_template_variables_and_plain_errors(fresh_client):
         api_name="/compare_run",
     )
     assert answer_text(chats[0][0]) == "Describe a teapot in one line."
+    # An event with one input is refused too (its validator's result was once ignored).
+    with pytest.raises(REFUSED, match="Pick a template to load"):
+        fresh_client.predict(None, api_name="/compare_load_template")
 
 
 def test_unknown_model_is_a_plain_error(fresh_client):

@@ -53,14 +53,14 @@ def test_inputs_that_pass_let_the_event_run_and_a_bug_is_left_to_the_handler():
     def broken(a):
         raise KeyError("bug")
 
-    assert refusals(broken)(1) == passed[:1]  # the handler meets the same inputs and reports the bug
+    assert refusals(broken)(1) == passed[0]  # the handler meets the same inputs and reports the bug
 
 
 def test_the_message_is_kept_as_text_not_html():
     def check(name):
         raise InvalidInput("No template named '<b>x</b>'.")
 
-    assert refusals(check)("x")[0]["message"] == "No template named '<b>x</b>'."
+    assert refusals(check)("x")["message"] == "No template named '<b>x</b>'."
 
 
 def test_unused_cancel_tokens_are_bounded():
@@ -71,3 +71,14 @@ def test_unused_cancel_tokens_are_bounded():
     assert not tokens.cancel(first)  # the oldest went
     newest = tokens.new()
     assert tokens.cancel(newest)
+
+
+def test_a_one_input_event_gets_its_result_unwrapped():
+    # Gradio wraps a one-output return in a list itself: a one-item list was taken as the
+    # input's result, so the refusal was logged but never shown and the handler ran anyway.
+    def check(name):
+        raise InvalidInput("Pick a template to load.")
+
+    result = refusals(check)(None)
+    assert result == {"__type__": "validate", "is_valid": False, "message": "Pick a template to load."}
+    assert refusals(lambda name: None)("x") == {"__type__": "validate", "is_valid": True, "message": ""}
