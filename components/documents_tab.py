@@ -20,6 +20,7 @@ from components.documents_layout import (
     DocumentsLayout,
     documents_layout,
 )
+from components.i18n import say, text
 from components.tab import Event, TabHandle
 from components.ui_errors import refusals, refused_at, user_errors
 from components.widgets import (
@@ -30,6 +31,7 @@ from components.widgets import (
     refresh_on_focus,
     refresh_pickers,
 )
+from playground.errors import UserFacingError
 from playground.models.types import GenerationParams
 from playground.rag.charts import sweep_figure
 from playground.rag.chunking import ChunkSettings
@@ -68,6 +70,14 @@ class DocumentsController:
 
     def document_rows(self, cid) -> list[list]:
         return views.rows(self.docs.list_documents(cid), DOC_HEADERS)
+
+    def collection_info(self, cid) -> str:
+        """The picked collection's embedder and language, as the bar under the picker shows them
+        (nothing for a collection just deleted: the handler that deleted it says so)."""
+        try:
+            return views.collection_summary(self.docs.collection_view(cid)) if cid else ""
+        except UserFacingError:
+            return ""
 
     def saved_evaluations(self) -> list[list]:
         return views.rows(self.evaluation.list_evaluations(), SAVED_EVAL_HEADERS)
@@ -109,23 +119,24 @@ class DocumentsController:
             view.embed_model,
             view.embed_max_tokens,
             views.rows(view.documents, DOC_HEADERS),
+            views.collection_summary(view) if cid else "",
         )
 
     @user_errors
     def create(self, name, size, overlap, unit, model, max_tokens):
         info = self.docs.create_collection(name, _chunking(size, overlap, unit), model, int(max_tokens))
-        gr.Info(f"Created collection {info.name!r}.")
+        gr.Info(text("documents.created_toast", name=info.name))
         return self.collection_picker(info.id), ""
 
     @user_errors
     def rename(self, cid, name):
         info = self.docs.rename_collection(cid, name)
-        gr.Info(f"Renamed to {info.name!r}.")
+        gr.Info(text("documents.renamed_toast", name=info.name))
         return self.collection_picker(info.id), ""
 
     @user_errors
     def delete(self, cid, confirmed):
-        gr.Info(self.docs.delete_collection(cid, bool(confirmed)))
+        gr.Info(say(self.docs.delete_collection(cid, bool(confirmed))))
         return self.collection_picker(None), False
 
     @user_errors
@@ -155,12 +166,12 @@ class DocumentsController:
             )
         failed = sum(o.status == "failed" for o in outcomes)
         if failed:
-            gr.Warning(f"{failed} file(s) could not be indexed; see the list below.")
+            gr.Warning(text("documents.failed_toast", failed=failed))
         return views.upload_report(outcomes), self.document_rows(cid), self.collection_picker(cid)
 
     @user_errors
     def delete_document(self, cid, doc_id):
-        gr.Info(self.docs.delete_document(doc_id))
+        gr.Info(say(self.docs.delete_document(doc_id)))
         return self.document_rows(cid), self.collection_picker(cid)
 
     # ---- asking ------------------------------------------------------------------------------
@@ -194,7 +205,7 @@ class DocumentsController:
     @user_errors
     def load_csv(self, path):
         questions = parse_questions_csv(path)
-        gr.Info(f"Loaded {len(questions)} question(s). Untick (set keep to no) any you do not want.")
+        gr.Info(text("documents.loaded_toast", count=len(questions)))
         return views.question_rows(questions)
 
     @user_errors
@@ -203,7 +214,7 @@ class DocumentsController:
             questions = self.evaluation.generate_questions(
                 cid, model_key, int(count), on_progress=progress_reporter(progress, "questions"), cancel=cancel
             )
-        gr.Info(f"Generated {len(questions)} question(s). Read them, edit or set keep to no, then evaluate.")
+        gr.Info(text("documents.generated_toast", count=len(questions)))
         return views.question_rows(questions)
 
     @user_errors
@@ -225,6 +236,11 @@ class DocumentsController:
                 cancel=cancel,
             )
         return sweep_figure(result["grid"], result["unit"]), views.sweep_rows(result["grid"]), self.saved_evaluations()
+
+    @user_errors
+    def compare_weights(self, cid, table):
+        result = self.evaluation.compare_weights(cid, clean_questions(table or []))
+        return views.weights_summary(result), views.weights_rows(result["grid"]), self.saved_evaluations()
 
     # ---- history -----------------------------------------------------------------------------
     @user_errors
@@ -262,12 +278,15 @@ def _wire_collections(c: DocumentsController, ui: DocumentsLayout) -> None:
     w.refresh.click(c.refresh_collections, [w.picker], [w.picker], api_name="rag_collections")
     # Other people (or tabs) create collections too: list them afresh whenever the picker is opened.
     w.picker.focus(c.refresh_collections, [w.picker], [w.picker], api_name=False, queue=False)
-    w.picker.change(c.show_collection, [w.picker], [*w.settings, docs_table], api_name="rag_collection_details")
+    w.picker.change(c.show_collection, [w.picker], [*w.settings, docs_table, w.info], api_name="rag_collection_details")
     w.create.click(c.create, [w.name, *w.settings], [w.picker, w.name], api_name="rag_create")
     check = refusals(c.check_collection)
     w.rename.click(c.rename, [w.picker, w.name], [w.picker, w.name], api_name="rag_rename", validator=check)
     w.delete.click(c.delete, [w.picker, w.delete_ok], [w.picker, w.delete_ok], api_name="rag_delete", validator=check)
     outputs = [w.settings_msg, w.reindex_ok, docs_table]
+    # A re-embed changes the embedder shown; the first upload settles an automatic collection's.
+    w.settings_msg.change(c.collection_info, [w.picker], [w.info], api_name=False, queue=False)
+    ui.files.upload_result.change(c.collection_info, [w.picker], [w.info], api_name=False, queue=False)
     c.run.then_run(
         w.save.click,
         c.save_settings,
@@ -363,6 +382,13 @@ def _wire_evaluate(services: Services, c: DocumentsController, ui: DocumentsLayo
         show_progress_on=outputs,
         concurrency_limit=1,
         concurrency_id="rag_indexing",
+    )
+    w.weights.click(
+        c.compare_weights,
+        [picker, w.questions],
+        [w.weights_summary, w.weights_table, w.saved],
+        api_name="rag_compare_weights",
+        concurrency_limit=2,
     )
 
 

@@ -25,7 +25,9 @@ class RagCollection(Base):
     chunk_size: Mapped[int] = mapped_column(Integer, nullable=False)
     chunk_overlap: Mapped[int] = mapped_column(Integer, nullable=False)
     chunk_unit: Mapped[str] = mapped_column(String(16), nullable=False)  # "chars" | "tokens"
-    embed_model: Mapped[str] = mapped_column(String(200), nullable=False)
+    embed_model: Mapped[str] = mapped_column(String(200), nullable=False)  # the collection's embedder
+    # ISO 639-1 code of its documents' language ("pt"), "" while unknown; chosen from the first upload.
+    language: Mapped[str] = mapped_column(String(16), nullable=False, default="", server_default="")
     embed_max_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
 

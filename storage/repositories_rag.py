@@ -1,14 +1,16 @@
 """Repositories for the Documents tab: collections, documents, pages, chunks (and the
-postings of their FTS5 keyword index), questions and evaluations."""
+terms of their keyword index), questions and evaluations."""
 
 from __future__ import annotations
 
 import builtins
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from storage.orm_rag import (
@@ -21,6 +23,7 @@ from storage.orm_rag import (
     RagPage,
     RagQuestion,
 )
+from storage.orm_rag_keywords import RagChunkKeywords
 
 
 class RagCollectionRepository:
@@ -46,6 +49,22 @@ class RagCollectionRepository:
 
     def update(self, id: int, **fields: Any) -> None:
         self.session.execute(update(RagCollection).where(RagCollection.id == id).values(**fields))
+
+    def settle_language(self, id: int, embed_model: str, language: str) -> None:
+        """Record what the first upload found: the embedder, only where it is still undecided
+        (""), and the language, only where it is still unknown. A second upload racing the
+        first never overwrites it."""
+        self.session.execute(
+            update(RagCollection)
+            .where(RagCollection.id == id, RagCollection.embed_model == "")
+            .values(embed_model=embed_model)
+        )
+        if language:
+            self.session.execute(
+                update(RagCollection)
+                .where(RagCollection.id == id, RagCollection.language == "")
+                .values(language=language)
+            )
 
     def lock_for_write(self, id: int) -> None:
         """Hold the collection's row until the transaction ends, so writers to one collection in
@@ -115,6 +134,15 @@ class RagDocumentRepository:
         count, newest, indexed = self.session.execute(query).one()
         return int(count or 0), int(newest or 0), indexed
 
+    def touch_ready(self, collection_id: int, when: datetime) -> None:
+        """Mark every ready file re-indexed now: the collection's signature changes, so other
+        processes reload its vectors (after a re-embed)."""
+        self.session.execute(
+            update(RagDocument)
+            .where(RagDocument.collection_id == collection_id, RagDocument.status == DOCUMENT_READY)
+            .values(indexed_at=when)
+        )
+
     def indexing_ids(self) -> builtins.list[int]:
         """Files not (yet) ready: being indexed now, or left half-indexed by a crash or kill."""
         return list(self.session.scalars(select(RagDocument.id).where(RagDocument.status == DOCUMENT_INDEXING)))
@@ -168,6 +196,16 @@ class RagChunkRepository:
     def delete_for_document(self, document_id: int) -> None:
         self.session.execute(delete(RagChunk).where(RagChunk.document_id == document_id))
 
+    def set_embeddings(self, vectors: Sequence[tuple[int, bytes]]) -> None:
+        """Replace the stored vectors of these chunks (a re-embed's swap); the text, and so the
+        keyword index, stays as it is."""
+        if vectors:
+            table = cast(Table, RagChunk.__table__)  # a Core executemany: one statement, many rows
+            self.session.execute(
+                update(table).where(table.c.id == bindparam("chunk_id")).values(embedding=bindparam("vector")),
+                [{"chunk_id": chunk_id, "vector": vector} for chunk_id, vector in vectors],
+            )
+
     def ready_embeddings(self, collection_id: int) -> list[tuple[int, bytes]]:
         query = (
             select(RagChunk.id, RagChunk.embedding)
@@ -206,21 +244,41 @@ class RagChunkRepository:
             .where(RagChunk.collection_id == collection_id, RagDocument.status == DOCUMENT_READY)
         )
 
-    def fts_postings(self, collection_id: int) -> list[tuple[int, str, int]] | None:
-        """(chunk id, word stem, occurrences) for the collection's ready chunks, read from the
-        persisted FTS5 index; None when the database has no FTS5 (PostgreSQL)."""
-        if self.session.get_bind().dialect.name != "sqlite":
-            return None
-        ready = set(self.session.scalars(self._ready_chunks(collection_id)))
-        # Over a million rows for 50,000 chunks: fetched by the sqlite3 driver directly, as
-        # SQLAlchemy's row-by-row fetching would take most of the time.
-        raw = self.session.connection().connection.dbapi_connection
-        assert raw is not None  # the session's live connection always holds its DBAPI connection
-        raw.execute(
-            "CREATE VIRTUAL TABLE IF NOT EXISTS temp.rag_chunks_fts_instance USING fts5vocab(main, rag_chunks_fts, instance)"
+    def keyword_terms(self, collection_id: int, language: str) -> list[tuple[int, str]]:
+        """(chunk id, space-separated terms) of the collection's ready chunks whose terms were
+        cut in ``language``."""
+        query = select(RagChunkKeywords.chunk_id, RagChunkKeywords.terms).where(
+            RagChunkKeywords.chunk_id.in_(self._ready_chunks(collection_id).scalar_subquery()),
+            RagChunkKeywords.language == language,
         )
-        rows = raw.execute("SELECT doc, term, count(*) FROM temp.rag_chunks_fts_instance GROUP BY term, doc").fetchall()
-        return [row for row in rows if row[0] in ready]
+        # Fetched by the driver directly: tens of thousands of long rows for a large collection.
+        return [(int(a), b) for a, b in self.session.execute(query)]
+
+    def texts_without_terms(self, collection_id: int, language: str) -> list[tuple[int, str]]:
+        """(chunk id, text) of ready chunks with no terms cut in ``language`` (new since the
+        last load, from before the upgrade, or cut in another language)."""
+        current = select(RagChunkKeywords.chunk_id).where(
+            RagChunkKeywords.collection_id == collection_id, RagChunkKeywords.language == language
+        )
+        query = select(RagChunk.id, RagChunk.text).where(
+            RagChunk.id.in_(self._ready_chunks(collection_id).scalar_subquery()), RagChunk.id.not_in(current)
+        )
+        return [(int(a), b) for a, b in self.session.execute(query)]
+
+    def save_keyword_terms(self, collection_id: int, language: str, rows: Sequence[tuple[int, str]]) -> None:
+        """Store (chunk id, terms) cut in ``language``, replacing what a chunk had."""
+        if not rows:
+            return
+        dialect = self.session.get_bind().dialect.name
+        upsert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+        values = [{"chunk_id": c, "collection_id": collection_id, "language": language, "terms": t} for c, t in rows]
+        statement = upsert(RagChunkKeywords)
+        statement = statement.on_conflict_do_update(
+            index_elements=[RagChunkKeywords.chunk_id],
+            set_={"language": statement.excluded.language, "terms": statement.excluded.terms},
+        )
+        for start in range(0, len(values), 1000):
+            self.session.execute(statement, values[start : start + 1000])
 
     def ready_texts(self, collection_id: int) -> list[tuple[int, str]]:
         query = select(RagChunk.id, RagChunk.text).where(

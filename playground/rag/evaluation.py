@@ -11,10 +11,12 @@ import threading
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from playground.errors import InvalidInput
+from playground.i18n import t
 from playground.models.types import GenerationParams, Message
 from playground.progress import OnProgress, complete, notify
 from playground.rag.chunking import ChunkSettings, chunk_pages
@@ -22,12 +24,20 @@ from playground.rag.embedding import Cancelled
 from playground.rag.keyword_index import KeywordIndex
 from playground.rag.metrics import Expected, average, question_metrics
 from playground.rag.parsing import decode_text
-from playground.rag.retrieval import RetrievalSettings, hybrid_search, query_terms
+from playground.rag.retrieval import (
+    DEFAULT_FUSION,
+    DEFAULT_KEYWORD_WEIGHT,
+    FUSIONS,
+    RetrievalSettings,
+    hybrid_search,
+    query_terms,
+)
 from playground.rag.service import DocumentsService
 
 log = logging.getLogger(__name__)
 SWEEP_SIZES = (256, 512, 1024, 2048)
 SWEEP_TOP_KS = (1, 3, 5, 10)
+COMPARE_WEIGHTS = (0.0, 0.3, 0.5, 0.7, 1.0)
 QUESTION_PROMPT = (
     "Write one question that the passage below answers. Reply with the question only.\n\nPassage:\n{passage}"
 )
@@ -46,24 +56,20 @@ class EvalQuestion:
 
 def parse_questions_csv(path: str | Path | None) -> list[EvalQuestion]:
     if not path:
-        raise InvalidInput("Choose a CSV file with columns question, expected_file and optionally expected_page.")
+        raise InvalidInput(t("documents.csv_needed"))
     file = Path(path)
     if not file.is_file() or file.stat().st_size == 0:
-        raise InvalidInput(
-            "The question file is empty. It needs columns question, expected_file and optionally expected_page."
-        )
+        raise InvalidInput(t("documents.csv_empty"))
     text, _ = decode_text(file.name, file.read_bytes())
     rows = list(csv.DictReader(io.StringIO(text)))
     if not rows:
-        raise InvalidInput("The question file has no rows under its header.")
+        raise InvalidInput(t("documents.csv_no_rows"))
     header = {h.strip().lower(): h for h in rows[0].keys() if h}
     question_col = header.get("question")
     file_col = next((header[h] for h in ("expected_file", "file", "source", "expected_source") if h in header), None)
     page_col = next((header[h] for h in ("expected_page", "page") if h in header), None)
     if not question_col or not file_col:
-        raise InvalidInput(
-            "The question file needs a header with columns question and expected_file (and optionally expected_page)."
-        )
+        raise InvalidInput(t("documents.csv_header"))
     out = []
     for n, row in enumerate(rows, start=2):
         question, expected = (row.get(question_col) or "").strip(), (row.get(file_col) or "").strip()
@@ -73,10 +79,10 @@ def parse_questions_csv(path: str | Path | None) -> list[EvalQuestion]:
         try:
             page = int(page_raw) if page_raw else None
         except ValueError as err:
-            raise InvalidInput(f"Line {n}: the expected page {page_raw!r} is not a whole number.") from err
+            raise InvalidInput(t("documents.csv_bad_page", line=n, page=page_raw)) from err
         out.append(EvalQuestion(question, expected, page))
     if not out:
-        raise InvalidInput("No row has both a question and an expected file.")
+        raise InvalidInput(t("documents.csv_no_usable_rows"))
     return out
 
 
@@ -91,12 +97,10 @@ def clean_questions(rows: Sequence[Sequence]) -> list[EvalQuestion]:
         try:
             page_number = int(float(page)) if page and page.lower() != "nan" else None
         except ValueError as err:
-            raise InvalidInput(f"The expected page {page!r} is not a whole number.") from err
+            raise InvalidInput(t("documents.bad_page", page=page)) from err
         out.append(EvalQuestion(question, expected, page_number))
     if not out:
-        raise InvalidInput(
-            "There are no approved questions. Upload a CSV or generate questions, and keep at least one."
-        )
+        raise InvalidInput(t("documents.no_approved_questions"))
     return out
 
 
@@ -116,11 +120,11 @@ class EvaluationService:
     ) -> list[EvalQuestion]:
         info = self.documents.get_collection(collection_id)
         if info.documents == 0:
-            raise InvalidInput(f"The collection {info.name!r} has no indexed files yet. Upload a file first.")
+            raise InvalidInput(t("documents.no_indexed_files", name=info.name))
         if not model_key:
-            raise InvalidInput("Pick a model to write the questions.")
+            raise InvalidInput(t("documents.pick_question_writer"))
         if not 1 <= int(count) <= 50:
-            raise InvalidInput("Generate between 1 and 50 questions.")
+            raise InvalidInput(t("documents.question_count"))
         with self.uow_factory() as uow:
             passages = [(c.text, f, c.page_number) for c, f in uow.rag_chunks.sample(info.id, int(count), int(seed))]
         recorder = self.documents.recorder
@@ -140,7 +144,7 @@ class EvaluationService:
                 recorder.stream(run_id, model_key, messages, params, position=i, cancel=cancel)
             )  # it always ends with a final update
             if final.error:
-                raise InvalidInput(f"The model could not write a question: {final.error}")
+                raise InvalidInput(t("documents.question_writer_failed", error=final.error))
             question = next((line.strip(" -*\"'") for line in final.text.splitlines() if line.strip()), "")
             if question:
                 out.append(EvalQuestion(question, filename, page))
@@ -170,7 +174,7 @@ class EvaluationService:
         questions: Sequence[EvalQuestion],
         sizes: Sequence[int] = SWEEP_SIZES,
         top_ks: Sequence[int] = SWEEP_TOP_KS,
-        keyword_weight: float = 0.3,
+        keyword_weight: float = DEFAULT_KEYWORD_WEIGHT,
         on_progress: OnProgress | None = None,
         cancel: threading.Event | None = None,
     ) -> dict:
@@ -179,16 +183,17 @@ class EvaluationService:
         names the collection's chunk unit, which the sizes are measured in."""
         info = self.documents.get_collection(collection_id)
         if info.documents == 0:
-            raise InvalidInput(f"The collection {info.name!r} has no indexed files yet. Upload a file first.")
+            raise InvalidInput(t("documents.no_indexed_files", name=info.name))
         sizes = sorted({int(s) for s in sizes})
         top_ks = sorted({int(k) for k in top_ks})
         if not sizes or not top_ks:
-            raise InvalidInput("Pick at least one chunk size and one top-k.")
+            raise InvalidInput(t("documents.sweep_choice"))
         RetrievalSettings(max(top_ks), keyword_weight).validated()
         documents = self.documents.stored_documents(info.id)
         embedder = self.documents.embedder_factory(info.embed_model)
+        language = self.documents.keywords.language(info.id)
         overlap_ratio = info.chunking.overlap / info.chunking.size
-        query_vectors = embedder.encode([q.question for q in questions], max_tokens=info.embed_max_tokens)
+        query_vectors = embedder.encode([q.question for q in questions], role="query", max_tokens=info.embed_max_tokens)
         grid = []
         for step, size in enumerate(sizes):
             if cancel is not None and cancel.is_set():
@@ -197,12 +202,12 @@ class EvaluationService:
             chunking = ChunkSettings(size, int(size * overlap_ratio), info.chunking.unit)
             chunks = [(c, d.filename) for d in documents for c in chunk_pages(d.pages, d.headings, chunking)]
             vectors = embedder.encode([c.text for c, _ in chunks], max_tokens=info.embed_max_tokens, cancel=cancel)
-            keyword = KeywordIndex.from_texts({i: c.text for i, (c, _) in enumerate(chunks)})
+            keyword = KeywordIndex.from_texts({i: c.text for i, (c, _) in enumerate(chunks)}, language)
             per_k: dict[int, list[dict]] = {k: [] for k in top_ks}
             for q, qvec in zip(questions, query_vectors):
                 found = hybrid_search(
                     qvec,
-                    query_terms(q.question),
+                    query_terms(q.question, language),
                     RetrievalSettings(max(top_ks), keyword_weight),
                     # called within this iteration, so the loop's current vectors and index are the right ones
                     vector_search=lambda v, k: _top(vectors, v, k),  # noqa: B023
@@ -227,6 +232,54 @@ class EvaluationService:
         )
         return {**result, "unit": info.chunking.unit}
 
+    def compare_weights(
+        self,
+        collection_id: int,
+        questions: Sequence[EvalQuestion],
+        top_k: int = 5,
+        weights: Sequence[float] = COMPARE_WEIGHTS,
+        fusions: Sequence[str] = FUSIONS,
+    ) -> dict:
+        """Each keyword weight × fusion on the collection's live indexes (as Ask retrieves):
+        precision, recall and nDCG at ``top_k`` on average, best recall first. Each question
+        is embedded once. Saved as one evaluation of kind "weights"."""
+        info = self.documents.get_collection(collection_id)
+        if info.documents == 0:
+            raise InvalidInput(t("documents.no_indexed_files", name=info.name))
+        grid_settings = [RetrievalSettings(int(top_k), float(w), 0.0, f).validated() for f in fusions for w in weights]
+        if not grid_settings:
+            raise InvalidInput(t("documents.weights_choice"))
+        docs = self.documents
+        language = docs.keywords.language(info.id)
+        embedder = docs.embedder_factory(info.embed_model)
+        with self.uow_factory() as uow:
+            locations = {c: (f, p) for c, f, p in uow.rag_chunks.locations(info.id)}
+        per_setting: dict[RetrievalSettings, list[dict]] = {s: [] for s in grid_settings}
+        for q in questions:
+            query = embedder.encode_query(q.question.strip(), info.embed_max_tokens)
+            expected = q.expected()
+            total = sum(1 for f, p in locations.values() if any(e.matches(f, p) for e in expected))
+            for setting in grid_settings:
+                found = hybrid_search(
+                    query,
+                    query_terms(q.question, language),
+                    setting,
+                    vector_search=lambda v, k: docs.index.search(info.id, v, k),
+                    vector_scores=lambda v, ids: docs.index.similarity(info.id, v, ids),
+                    keyword_search=lambda words, limit, only: docs.keywords.search(info.id, words, limit, only),
+                )
+                retrieved = [locations[r.chunk_id] for r in found if r.chunk_id in locations]
+                per_setting[setting].append(question_metrics(retrieved, expected, setting.top_k, total))
+        grid: list[dict[str, Any]] = [
+            {"fusion": s.fusion, "keyword_weight": s.keyword_weight, "top_k": s.top_k, **average(rows)}
+            for s, rows in per_setting.items()
+        ]
+        grid.sort(key=lambda g: (-g["recall"], -g["ndcg"], g["fusion"] != DEFAULT_FUSION, g["keyword_weight"]))
+        result = {"grid": grid, "language": language, "best": grid[0]}
+        settings = {"top_k": int(top_k), "weights": [float(w) for w in weights], "fusions": list(fusions)}
+        self._save(info, "weights", settings, questions, result)
+        return result
+
     def _save(self, info, kind: str, settings: dict, questions: Sequence[EvalQuestion], results: dict) -> int:
         with self.uow_factory() as uow:
             row = uow.rag_evaluations.add(
@@ -247,6 +300,14 @@ class EvaluationService:
             if e.kind == "single":
                 avg = e.results.get("average", {})
                 summary = f"P@{e.settings.get('top_k')} {avg.get('precision', 0):.2f} · R {avg.get('recall', 0):.2f} · nDCG {avg.get('ndcg', 0):.2f}"
+            elif e.kind == "weights":
+                top = e.results.get("best") or {}
+                summary = (
+                    f"best R@{top.get('top_k')} {top.get('recall', 0):.2f} with keyword weight "
+                    f"{top.get('keyword_weight')} ({top.get('fusion')})"
+                    if top
+                    else ""
+                )
             else:
                 best = max(e.results.get("grid", []), key=lambda g: g["ndcg"], default=None)
                 summary = (

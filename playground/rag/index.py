@@ -2,6 +2,10 @@
 
 Loaded from the stored embeddings on a collection's first query, then updated on every
 ingest and delete: a query never rebuilds anything.
+
+Each matrix knows the embedder its vectors came from. A search says which embedder made its
+query vector; vectors of two embedders are never compared (both give 384 numbers, so a mix
+would not fail, it would just find the wrong passages).
 """
 
 from __future__ import annotations
@@ -11,15 +15,23 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from playground.errors import UserFacingError
 from playground.rag.embedding import DIMENSION
 
-Loader = Callable[[int], tuple[list[int], np.ndarray]]
+# (chunk ids, their vectors, the embedder that made them), read in one transaction.
+Loader = Callable[[int], tuple[list[int], np.ndarray, str]]
+
+
+class EmbedderChanged(UserFacingError):
+    """The collection's embedder changed (a re-embed finished) after the query was encoded."""
 
 
 class _Matrix:
-    def __init__(self, ids: Sequence[int], vectors: np.ndarray):
+    def __init__(self, ids: Sequence[int], vectors: np.ndarray, model: str = ""):
+        self.model = model
+        self.dimension = int(vectors.shape[1]) if vectors.ndim == 2 and vectors.shape[1] else DIMENSION
         capacity = max(64, len(ids) * 2)
-        self.vectors = np.zeros((capacity, DIMENSION), dtype=np.float32)
+        self.vectors = np.zeros((capacity, self.dimension), dtype=np.float32)
         self.ids = np.zeros(capacity, dtype=np.int64)
         self.size = 0
         self.rows: dict[int, int] = {}
@@ -32,7 +44,7 @@ class _Matrix:
         needed = self.size + len(fresh)
         if needed > len(self.ids):  # grow by doubling: appends stay cheap on average
             capacity = max(needed, 2 * len(self.ids))
-            self.vectors = np.resize(self.vectors, (capacity, DIMENSION))
+            self.vectors = np.resize(self.vectors, (capacity, self.dimension))
             self.ids = np.resize(self.ids, capacity)
         for chunk_id, vector in fresh:
             self.vectors[self.size] = vector
@@ -62,19 +74,33 @@ class VectorIndex:
         self._matrices: dict[int, _Matrix] = {}
         self._lock = threading.RLock()
 
-    def _matrix(self, collection_id: int) -> _Matrix:
+    def _matrix(self, collection_id: int, model: str | None = None) -> _Matrix:
+        """The collection's matrix; with ``model``, one of that embedder's vectors or EmbedderChanged."""
         with self._lock:
             matrix = self._matrices.get(collection_id)
+            if matrix is not None and model is not None and matrix.model != model:
+                matrix = None  # loaded before a re-embed that has finished since: read the new vectors
             if matrix is None:
-                ids, vectors = self._loader(collection_id)
-                matrix = self._matrices[collection_id] = _Matrix(ids, vectors)
+                ids, vectors, stored_model = self._loader(collection_id)
+                matrix = self._matrices[collection_id] = _Matrix(ids, vectors, stored_model)
+            if model is not None and matrix.model != model:
+                raise EmbedderChanged(
+                    f"This collection now uses the embedder {matrix.model}; the question was encoded with {model}."
+                )
             return matrix
 
-    def add(self, collection_id: int, ids: Sequence[int], vectors: np.ndarray) -> None:
+    def loaded_model(self, collection_id: int) -> str | None:
+        with self._lock:
+            matrix = self._matrices.get(collection_id)
+            return matrix.model if matrix is not None else None
+
+    def add(self, collection_id: int, ids: Sequence[int], vectors: np.ndarray, model: str | None = None) -> None:
         """After the chunks were committed. A collection not loaded yet will read them itself."""
         with self._lock:
             matrix = self._matrices.get(collection_id)
-            if matrix is not None:
+            if matrix is not None and model is not None and matrix.model != model:
+                self._matrices.pop(collection_id)  # outdated: the next search reads the database
+            elif matrix is not None:
                 matrix.add(ids, vectors)
 
     def remove(self, collection_id: int, ids: Sequence[int]) -> None:
@@ -90,10 +116,13 @@ class VectorIndex:
     def count(self, collection_id: int) -> int:
         return self._matrix(collection_id).size
 
-    def search(self, collection_id: int, query: np.ndarray, k: int) -> list[tuple[int, float]]:
-        """The ``k`` most similar chunks (cosine similarity, as vectors are unit length)."""
+    def search(
+        self, collection_id: int, query: np.ndarray, k: int, model: str | None = None
+    ) -> list[tuple[int, float]]:
+        """The ``k`` most similar chunks (cosine similarity, as vectors are unit length); with
+        ``model``, the embedder of ``query``, whose vectors alone it is compared with."""
         with self._lock:
-            matrix = self._matrix(collection_id)
+            matrix = self._matrix(collection_id, model)
             if matrix.size == 0 or k <= 0:
                 return []
             scores = matrix.scores(query)
@@ -102,8 +131,10 @@ class VectorIndex:
             top = top[np.argsort(-scores[top], kind="stable")]
             return [(int(ids[i]), float(scores[i])) for i in top]
 
-    def similarity(self, collection_id: int, query: np.ndarray, chunk_ids: Sequence[int]) -> dict[int, float]:
+    def similarity(
+        self, collection_id: int, query: np.ndarray, chunk_ids: Sequence[int], model: str | None = None
+    ) -> dict[int, float]:
         with self._lock:
-            matrix = self._matrix(collection_id)
+            matrix = self._matrix(collection_id, model)
             rows = [(cid, matrix.rows[cid]) for cid in chunk_ids if cid in matrix.rows]
             return {cid: float(matrix.vectors[row] @ query) for cid, row in rows}

@@ -17,8 +17,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from playground.errors import InvalidInput, UserFacingError
+from playground.i18n import Text, t
 from playground.progress import OnProgress, notify, scaled
 from playground.rag.chunking import ChunkSettings, chunk_pages
+from playground.rag.embedder_choice import coverage_note, embedder_for, profile
 from playground.rag.embedding import Cancelled, to_blob
 from playground.rag.parsing import ParsedPage
 from storage.orm import utc_now
@@ -40,12 +42,17 @@ log = logging.getLogger(__name__)
 DUPLICATE_CHOICES = ("skip", "replace")
 
 
+class SettingsChanged(UserFacingError):
+    """The collection's chunking or embedder changed (a re-index) while a file was being embedded."""
+
+
 @dataclass
 class FileOutcome:
     filename: str
     status: str  # "indexed" | "skipped" | "failed" | "cancelled"
-    message: str
+    message: str  # English, for logs and API callers
     chunks: int = 0
+    text: Text | None = None  # the message in the catalogue, when it has a key: shown in the reader's language
 
 
 @dataclass(frozen=True)
@@ -79,19 +86,23 @@ class IngestMixin:
 
         def _lock(self, collection_id: int) -> threading.Lock: ...
 
+        def _with_late_files(
+            self, uow: UnitOfWork, info: CollectionInfo, prepared: list, chunking, embedder, max_tokens
+        ): ...
+
     @staticmethod
     def check_upload_files(paths: Sequence[str] | None, on_duplicate: str = "skip") -> None:
         """What an upload refuses before reading any file."""
         if not paths:
-            raise InvalidInput("Choose one or more files to upload.")
+            raise InvalidInput(t("documents.no_files_upload"))
         if on_duplicate not in DUPLICATE_CHOICES:
-            raise InvalidInput("For duplicates choose skip or replace.")
+            raise InvalidInput(t("documents.duplicates_choice"))
 
     # ---- preview ------------------------------------------------------------------------
     def preview(self, collection_id: int | None, paths: Sequence[str]) -> list[dict]:
         """One row per file: what parsing found, or why it cannot be used."""
         if not paths:
-            raise InvalidInput("Choose one or more files first.")
+            raise InvalidInput(t("documents.no_files"))
         rows = []
         for path in paths:
             name = Path(path).name
@@ -140,38 +151,70 @@ class IngestMixin:
         ends the current file cleanly (nothing of it stays) and skips the rest."""
         info = self.get_collection(collection_id)
         self.check_upload_files(paths, on_duplicate)
+        parsed: dict[str, ParsedDocument] = {}
+        if not info.embed_model or not info.language:
+            parsed = self._settle_language(info, paths)
+            info = self.get_collection(collection_id)
         outcomes: list[FileOutcome] = []
         for i, path in enumerate(paths):
             name = Path(path).name
             if cancel is not None and cancel.is_set():
-                outcomes.append(FileOutcome(name, "cancelled", "Not started: stopped."))
+                outcomes.append(_outcome(name, "cancelled", t("documents.outcome_not_started")))
                 continue
             report = scaled(on_progress, i, len(paths), f"[{i + 1}/{len(paths)}] {name}")
             try:
-                outcomes.append(self._ingest_one(info, path, on_duplicate, report, cancel))
+                outcomes.append(self._ingest_one(info, path, on_duplicate, report, cancel, parsed.pop(path, None)))
             except Cancelled:
-                outcomes.append(FileOutcome(name, "cancelled", "Stopped: nothing of this file was kept."))
+                outcomes.append(_outcome(name, "cancelled", t("documents.outcome_stopped")))
             except UserFacingError as err:
                 log.info("Upload of %s refused: %s", name, err)
-                outcomes.append(FileOutcome(name, "failed", str(err)))
+                shown = err.message if isinstance(err.message, Text) else None
+                outcomes.append(FileOutcome(name, "failed", str(err), text=shown))
             except Exception as err:
                 log.exception("Upload of %s failed unexpectedly", name)
-                outcomes.append(FileOutcome(name, "failed", f"Could not index it ({type(err).__name__}); see the log."))
+                outcomes.append(_outcome(name, "failed", t("documents.outcome_crashed", error=type(err).__name__)))
         notify(on_progress, len(paths), len(paths), "Done")
         return outcomes
 
+    def _settle_language(self, info: CollectionInfo, paths: Sequence[str]) -> dict[str, ParsedDocument]:
+        """The first upload decides an automatic collection's embedder (and any collection's
+        language, while unknown) from the language of its files. Returns the files parsed,
+        so they are not read twice; one that cannot be read is left to the upload to report."""
+        parsed: dict[str, ParsedDocument] = {}
+        for path in paths:
+            try:
+                parsed[path] = self.parse(path)
+            except UserFacingError:
+                continue
+        found = profile("\n".join(p.text for p in doc.pages) for doc in parsed.values())
+        embedder = info.embed_model or embedder_for(found)
+        with self.uow_factory() as uow:
+            uow.rag_collections.settle_language(info.id, embedder, found.main)
+        if not info.embed_model:
+            log.info("Collection %s: documents in %s, embedder %s", info.name, found.describe(), embedder)
+        return parsed
+
     def _ingest_one(
-        self, info: CollectionInfo, path: str, on_duplicate: str, on_progress: OnProgress | None, cancel
+        self,
+        info: CollectionInfo,
+        path: str,
+        on_duplicate: str,
+        on_progress: OnProgress | None,
+        cancel,
+        parsed: ParsedDocument | None = None,
     ) -> FileOutcome:
         notify(on_progress, 0, 1, "reading")
-        doc = self.parse(path)
+        doc = parsed or self.parse(path)
+        note = coverage_note(info.embed_model, profile(["\n".join(p.text for p in doc.pages)]), info.language)
+        if note:
+            log.info("%s in %s: %s", doc.filename, info.name, note)
+            doc.warnings = [*doc.warnings, note]
         with self.uow_factory() as uow:
             same = uow.rag_documents.ready_by_hash(info.id, doc.content_hash)
             older = uow.rag_documents.ready_by_filename(info.id, doc.filename)
             if same is not None and on_duplicate == "skip":
-                return FileOutcome(
-                    doc.filename, "skipped", f"Skipped: same content as {same.filename!r}, already indexed."
-                )
+                skipped = t("documents.outcome_skipped", filename=same.filename)
+                return _outcome(doc.filename, "skipped", skipped)
             replaced = {d.id for d in (same, older) if d is not None}
             version = (older.version + 1) if older is not None else 1
             row = uow.rag_documents.add(
@@ -192,32 +235,53 @@ class IngestMixin:
         assert lease is not None  # a new file's id: nobody else can hold it
         self.leases.keep(lease)
         try:
-            chunks = chunk_pages(doc.pages, doc.headings, info.chunking)
-            if not chunks:
-                raise InvalidInput(f"{doc.filename} has no text to index after cleaning.")
-            notify(on_progress, 0, len(chunks), f"embedding {len(chunks)} chunks")
-            embedder = self.embedder_factory(info.embed_model)
-            vectors = embedder.encode(
-                [c.text for c in chunks],
-                max_tokens=info.embed_max_tokens,
-                batch_size=self.config.embed_batch,
-                progress=lambda done, total: notify(on_progress, done, total, f"embedded {done}/{total} chunks"),
-                cancel=cancel,
-            )
-            if cancel is not None and cancel.is_set():
-                raise Cancelled("Stopped.")
-            self._publish(info.id, doc_id, replaced, doc.pages, chunks, vectors, lease)
+            try:
+                chunks = self._embed_and_publish(info, doc, doc_id, replaced, lease, on_progress, cancel)
+            except SettingsChanged:  # a re-index finished meanwhile: embed again, as the collection is now
+                log.info(
+                    "%s: the settings of %s changed while it was embedded; embedding again", doc.filename, info.name
+                )
+                info = self.get_collection(info.id)
+                chunks = self._embed_and_publish(info, doc, doc_id, replaced, lease, on_progress, cancel)
         except BaseException:
             self._forget_unfinished(doc_id, lease)
             raise
-        verb = f"Indexed as version {version}, replacing the old one" if replaced else "Indexed"
-        pages = f"{len(doc.pages)} page(s)"
+        key = "documents.outcome_replaced" if replaced else "documents.outcome_indexed"
         notes = (" · " + " ".join(doc.warnings)) if doc.warnings else ""
-        return FileOutcome(doc.filename, "indexed", f"{verb}: {pages}, {len(chunks)} chunks{notes}", len(chunks))
+        said = t(key, version=version, pages=len(doc.pages), chunks=len(chunks), notes=notes)
+        return _outcome(doc.filename, "indexed", said, len(chunks))
+
+    def _embed_and_publish(
+        self,
+        info: CollectionInfo,
+        doc: ParsedDocument,
+        doc_id: int,
+        replaced: set[int],
+        lease: Lease,
+        on_progress,
+        cancel,
+    ) -> list:
+        chunks = chunk_pages(doc.pages, doc.headings, info.chunking)
+        if not chunks:
+            raise InvalidInput(t("documents.no_text_after_cleaning", filename=doc.filename))
+        notify(on_progress, 0, len(chunks), f"embedding {len(chunks)} chunks")
+        embedder = self.embedder_factory(info.embed_model)
+        vectors = embedder.encode(
+            [c.text for c in chunks],
+            role="passage",
+            max_tokens=info.embed_max_tokens,
+            batch_size=self.config.embed_batch,
+            progress=lambda done, total: notify(on_progress, done, total, f"embedded {done}/{total} chunks"),
+            cancel=cancel,
+        )
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("Stopped.")
+        self._publish(info, doc_id, replaced, doc.pages, chunks, vectors, lease)
+        return chunks
 
     def _publish(
         self,
-        collection_id: int,
+        info: CollectionInfo,
         doc_id: int,
         replaced: set[int],
         pages: list[ParsedPage],
@@ -225,15 +289,15 @@ class IngestMixin:
         vectors: np.ndarray,
         lease: Lease,
     ) -> None:
-        """The one transaction that makes the file visible (and removes the versions it replaces)."""
+        """The one transaction that makes the file visible (and removes the versions it replaces),
+        provided the collection still has the chunking and embedder the file was embedded with."""
+        collection_id = info.id
         with self._lock(collection_id):
             with self.uow_factory() as uow:
                 uow.rag_collections.lock_for_write(collection_id)  # writers in other processes wait
+                _check_unchanged(uow, info)
                 if not self.leases.release_in(uow, lease):
-                    raise UserFacingError(
-                        "This upload took so long without a sign of life that another app process cleaned it up. "
-                        "Upload the file again."
-                    )
+                    raise UserFacingError(t("documents.upload_lease_lost"))
                 before = uow.rag_documents.signature(collection_id)
                 old_ids = [cid for old in replaced for cid in uow.rag_chunks.ids_for_document(old)]
                 for old in replaced:
@@ -243,7 +307,7 @@ class IngestMixin:
                 uow.rag_documents.update(doc_id, status=DOCUMENT_READY, chunk_count=len(chunks), indexed_at=utc_now())
                 after = uow.rag_documents.signature(collection_id)
             self.index.remove(collection_id, old_ids)
-            self.index.add(collection_id, new_ids, vectors)
+            self.index.add(collection_id, new_ids, vectors, info.embed_model)
             self.keywords.remove(collection_id, old_ids)
             self.keywords.add(collection_id, zip(new_ids, (c.text for c in chunks)))
             self._after_own_write(collection_id, before, after)
@@ -302,6 +366,7 @@ class IngestMixin:
                 prepared.append((document.id, chunks, vectors))
             with self.uow_factory() as uow:
                 uow.rag_collections.lock_for_write(info.id)
+                prepared = self._with_late_files(uow, info, prepared, chunking, embedder, embed_max_tokens)
                 total = 0
                 for doc_id, chunks, vectors in prepared:
                     uow.rag_chunks.delete_for_document(doc_id)
@@ -312,6 +377,15 @@ class IngestMixin:
             self.index.drop(info.id)  # reloaded from the new rows on the next query
             self.keywords.drop(info.id)
         return f"Settings saved; re-indexed {len(prepared)} file(s) into {total} chunks."
+
+
+def _check_unchanged(uow: UnitOfWork, info: CollectionInfo) -> None:
+    row = uow.rag_collections.get(info.id)
+    if row is None:
+        raise InvalidInput(t("documents.collection_gone"))
+    now = (ChunkSettings(row.chunk_size, row.chunk_overlap, row.chunk_unit), row.embed_model, row.embed_max_tokens)
+    if now != (info.chunking, info.embed_model, info.embed_max_tokens):
+        raise SettingsChanged("The collection's settings changed while this file was being indexed.")
 
 
 def _chunk_progress(report: OnProgress | None) -> Callable[[int, int], None] | None:
@@ -336,3 +410,8 @@ def _chunk_rows(collection_id: int, document_id: int, chunks, vectors: np.ndarra
         }
         for c, v in zip(chunks, vectors)
     ]
+
+
+def _outcome(filename: str, status: str, message: Text, chunks: int = 0) -> FileOutcome:
+    """A file's outcome: English in ``message``, and the catalogue text to show the reader."""
+    return FileOutcome(filename, status, str(message), chunks, message)

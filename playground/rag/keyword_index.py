@@ -3,80 +3,57 @@
 SQLite's FTS5 ``bm25()`` scores every row that matches any query word. With everyday
 words a question matches most of a large collection, and ranking 50,000 chunks that way
 took 40-70 ms per query (twice per question: once to rank, once to score the vector
-hits). Here the postings (word -> chunks, term frequency) sit in numpy arrays, so a
+hits). Here the postings (term -> chunks, term frequency) sit in numpy arrays, so a
 question costs a few vectorised passes over the postings of its own words.
 
-The words are cut exactly as FTS5's ``porter unicode61`` tokenizer cuts them, because
-SQLite does the cutting: on SQLite the postings are read from the persisted FTS5 index,
-and new chunks, PostgreSQL collections and the evaluation sweeps go through the same
-tokenizer in a private in-memory SQLite. Scores follow FTS5's BM25 (k1 = 1.2, b = 0.75,
-a word in more than half the chunks gets a tiny positive idf), with the collection as the
-corpus.
+Terms are cut per collection language by :mod:`playground.rag.words` (Snowball stemmer and
+stopwords of the language). The loader gives a collection's postings, with its language
+(:class:`CollectionPostings`; a bare list of postings means English), and
+:mod:`playground.rag.keyword_store` persists the cut terms so a restart does not cut
+every text again. Scores follow FTS5's BM25 (k1 = 1.2, b = 0.75, a term in more than half
+the chunks gets a tiny positive idf), with the collection as the corpus.
 """
 
 from __future__ import annotations
 
 import math
-import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
+
+from playground.rag.words import DEFAULT_LANGUAGE, Analyzer, Posting, analyzer, language_key
 
 K1 = 1.2
 B = 0.75
 TINY_IDF = 1e-6  # what FTS5 gives a word found in more than half of the rows
 
-Posting = tuple[int, str, int]  # (chunk id, word stem, occurrences in the chunk)
-PostingsLoader = Callable[[int], Iterable[Posting]]
+__all__ = ["CollectionPostings", "KeywordIndex", "Posting", "shared_tokenizer"]
 
 
-class Tokenizer:
-    """FTS5's ``porter unicode61`` tokenizer, run in a private in-memory SQLite."""
+@dataclass
+class CollectionPostings:
+    """What a loader gives for one collection: its language and its chunks' postings."""
 
-    def __init__(self) -> None:
-        self._db = sqlite3.connect(":memory:", check_same_thread=False)
-        self._db.execute("CREATE VIRTUAL TABLE t USING fts5(text, tokenize='porter unicode61')")
-        self._db.execute("CREATE VIRTUAL TABLE t_instance USING fts5vocab(t, instance)")
-        self._lock = threading.Lock()
-
-    def postings(self, texts: Iterable[tuple[int, str]]) -> list[Posting]:
-        with self._lock:
-            try:
-                self._db.executemany("INSERT INTO t(rowid, text) VALUES (?, ?)", texts)
-                return [
-                    (int(d), str(t), int(n))
-                    for d, t, n in self._db.execute("SELECT doc, term, count(*) FROM t_instance GROUP BY term, doc")
-                ]
-            finally:
-                self._db.execute("DELETE FROM t")
-
-    def stems(self, words: Sequence[str]) -> list[str]:
-        """The distinct stems of ``words``, in the order they first appear."""
-        texts = [(i + 1, w) for i, w in enumerate(words)]
-        seen: dict[str, int] = {}
-        for doc, term, _ in sorted(self.postings(texts)):
-            seen.setdefault(term, doc)
-        return sorted(seen, key=seen.__getitem__)
+    language: str
+    postings: list[Posting] = field(default_factory=list)
 
 
-_shared_tokenizer: Tokenizer | None = None
-_shared_guard = threading.Lock()
+PostingsLoader = Callable[[int], "Iterable[Posting] | CollectionPostings"]
 
 
-def shared_tokenizer() -> Tokenizer:
-    global _shared_tokenizer
-    with _shared_guard:
-        if _shared_tokenizer is None:
-            _shared_tokenizer = Tokenizer()
-        return _shared_tokenizer
+def shared_tokenizer(language: str | None = DEFAULT_LANGUAGE) -> Analyzer:
+    """The shared analyzer of a language (English by default)."""
+    return analyzer(language)
 
 
 class _Postings:
     """One collection's postings. Removed chunks are masked out, and dropped for good once
     they outnumber the live ones."""
 
-    def __init__(self) -> None:
+    def __init__(self, language: str = DEFAULT_LANGUAGE) -> None:
+        self.language = language
         self.ids = np.zeros(0, dtype=np.int64)
         self.lengths = np.zeros(0, dtype=np.float64)
         self.alive = np.zeros(0, dtype=bool)
@@ -166,34 +143,43 @@ class KeywordIndex:
     """Per-collection BM25 postings, loaded on a collection's first query and then updated
     on every ingest and delete: a query never rebuilds anything."""
 
-    def __init__(self, loader: PostingsLoader, tokenizer: Tokenizer | None = None):
+    def __init__(self, loader: PostingsLoader, language: str | None = None):
+        """``language``: for loaders that give bare postings (default English)."""
         self._loader = loader
-        self._tokenizer = tokenizer or shared_tokenizer()
+        self._default_language = language_key(language)
         self._collections: dict[int, _Postings] = {}
         self._lock = threading.RLock()
 
     @classmethod
-    def from_texts(cls, texts: dict[int, str]) -> KeywordIndex:
+    def from_texts(cls, texts: dict[int, str], language: str | None = None) -> KeywordIndex:
         """A one-collection index (collection 0) over texts that are never stored: evaluation sweeps."""
-        tokenizer = shared_tokenizer()
-        postings = tokenizer.postings(texts.items())
-        return cls(lambda _collection_id: postings, tokenizer)
+        postings = analyzer(language).postings(texts.items())
+        return cls(lambda _collection_id: CollectionPostings(language_key(language), postings))
 
-    def _postings(self, collection_id: int) -> _Postings:
+    def _postings(self, collection_id: int, language: str | None = None) -> _Postings:
         with self._lock:
             found = self._collections.get(collection_id)
+            if found is not None and language is not None and found.language != language_key(language):
+                found = None  # the collection's language changed since it was loaded: cut again
             if found is None:
-                found = _Postings()
-                found.add(self._loader(collection_id))
+                loaded = self._loader(collection_id)
+                if not isinstance(loaded, CollectionPostings):
+                    loaded = CollectionPostings(self._default_language, list(loaded))
+                found = _Postings(language_key(loaded.language))
+                found.add(loaded.postings)
                 self._collections[collection_id] = found
             return found
+
+    def language(self, collection_id: int) -> str:
+        """The language a collection's terms are cut in (loads it if needed)."""
+        return self._postings(collection_id).language
 
     def add(self, collection_id: int, chunks: Iterable[tuple[int, str]]) -> None:
         """After the chunks were committed. A collection not loaded yet will read them itself."""
         with self._lock:
             found = self._collections.get(collection_id)
             if found is not None:
-                found.add(self._tokenizer.postings(chunks))
+                found.add(analyzer(found.language).postings(chunks))
 
     def remove(self, collection_id: int, chunk_ids: Sequence[int]) -> None:
         with self._lock:
@@ -206,16 +192,23 @@ class KeywordIndex:
             self._collections.pop(collection_id, None)
 
     def search(
-        self, collection_id: int, words: Sequence[str], limit: int, only: Sequence[int] | None = None
+        self,
+        collection_id: int,
+        words: Sequence[str],
+        limit: int,
+        only: Sequence[int] | None = None,
+        language: str | None = None,
     ) -> list[tuple[int, float]]:
-        """(chunk id, BM25) best first, at most ``limit``; only chunks sharing a word with the question.
-        With ``only``, just those chunks are scored (the vector hits the keyword search missed)."""
+        """(chunk id, BM25) best first, at most ``limit``; only chunks sharing a term with the question.
+        With ``only``, just those chunks are scored (the vector hits the keyword search missed).
+        ``language``: the collection's language as the database has it now; when it differs
+        from the one loaded, the collection is loaded again."""
         if not words or limit <= 0:
             return []
-        stems = self._tokenizer.stems(words)
         with self._lock:
-            postings = self._postings(collection_id)
-            scores = postings.scores(stems)
+            postings = self._postings(collection_id, language)
+            terms = analyzer(postings.language).query_terms(words)
+            scores = postings.scores(terms)
             if only is not None:
                 rows = np.asarray([postings.rows[c] for c in only if c in postings.rows], dtype=np.int64)
             else:

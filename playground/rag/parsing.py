@@ -19,6 +19,7 @@ from pathlib import Path
 from playground import text_decoding
 from playground.errors import InvalidInput
 from playground.formatting import format_bytes
+from playground.i18n import t
 from playground.zip_safety import ArchiveLimits, check_archive
 
 log = logging.getLogger(__name__)
@@ -84,16 +85,13 @@ def read_upload(path: str | Path, max_bytes: int, filename: str | None = None) -
     file = Path(path)
     name = filename or file.name
     if not file.is_file():
-        raise InvalidInput(
-            f"{name}: the uploaded file is gone (the upload may have been interrupted). Upload it again."
-        )
+        raise InvalidInput(t("documents.upload_gone", name=name))
     size = file.stat().st_size
     if size == 0:
-        raise InvalidInput(f"{name} is empty (0 bytes). Nothing to index.")
+        raise InvalidInput(t("documents.file_empty", name=name))
     if size > max_bytes:
         raise InvalidInput(
-            f"{name} is {format_bytes(size)}; the limit is {format_bytes(max_bytes)} "
-            "(set PLAYGROUND_RAG_MAX_FILE_MB to change it). Split the file or raise the limit."
+            t("documents.file_too_big", name=name, size=format_bytes(size), limit=format_bytes(max_bytes))
         )
     return name, file.read_bytes()
 
@@ -101,19 +99,17 @@ def read_upload(path: str | Path, max_bytes: int, filename: str | None = None) -
 def detect_format(filename: str) -> str:
     suffix = Path(filename).suffix.lower()
     if suffix == ".doc":
-        raise InvalidInput(
-            f"{filename} is an old Word .doc file. Save it as .docx (Word: File → Save As) and upload that."
-        )
+        raise InvalidInput(t("documents.old_doc", filename=filename))
     if suffix not in FORMATS:
         raise InvalidInput(
-            f"{filename}: files of type {suffix or '(no extension)'} are not supported. Upload {SUPPORTED}."
+            t("documents.unsupported_type", filename=filename, suffix=suffix or "(no extension)", supported=SUPPORTED)
         )
     return FORMATS[suffix]
 
 
 def parse_bytes(filename: str, data: bytes, limits: ParseLimits | None = None) -> ParsedDocument:
     if not data:
-        raise InvalidInput(f"{filename} is empty (0 bytes). Nothing to index.")
+        raise InvalidInput(t("documents.file_empty", name=filename))
     fmt = detect_format(filename)
     limits = limits or ParseLimits()
     if fmt == "pdf":
@@ -125,7 +121,7 @@ def parse_bytes(filename: str, data: bytes, limits: ParseLimits | None = None) -
         pages, headings, warnings = parser(filename, data)
     doc = ParsedDocument(filename, fmt, len(data), content_hash(data), pages, headings, warnings)
     if not any(len(p.text.strip()) >= 1 for p in doc.pages):
-        raise InvalidInput(f"{filename} has no text that can be extracted.")
+        raise InvalidInput(t("documents.no_extractable_text", filename=filename))
     return doc
 
 
@@ -144,17 +140,11 @@ def decode_text(filename: str, data: bytes) -> tuple[str, list[str]]:
     try:
         decoded = text_decoding.decode_text(data, stray_controls=True)
     except text_decoding.BinaryData as err:
-        raise InvalidInput(
-            f"{filename} looks like a binary file, not text (it contains NUL bytes). Check that it is the file you meant."
-        ) from err
+        raise InvalidInput(t("documents.binary_nul", filename=filename)) from err
     except text_decoding.UnknownEncoding as err:
-        raise InvalidInput(
-            f"{filename} is not UTF-8 and its text encoding could not be detected. Save it as UTF-8 and upload it again."
-        ) from err
+        raise InvalidInput(t("documents.unknown_encoding", filename=filename)) from err
     except text_decoding.ControlCharacters as err:
-        raise InvalidInput(
-            f"{filename} looks like a binary file, not text. Check that it is the file you meant."
-        ) from err
+        raise InvalidInput(t("documents.binary", filename=filename)) from err
     if decoded.is_utf8:
         return decoded.text, []
     return decoded.text, [
@@ -174,36 +164,28 @@ def _parse_pdf(filename: str, data: bytes, max_pages: int = DEFAULT_MAX_PDF_PAGE
     from pypdf.errors import DependencyError, FileNotDecryptedError
 
     if not data.lstrip()[:5].startswith(b"%PDF"):
-        raise InvalidInput(f"{filename} is not a PDF (it does not start like one). Check the file or its extension.")
+        raise InvalidInput(t("documents.not_pdf", filename=filename))
     try:
         reader = PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
             try:
                 opened = reader.decrypt("")
             except (DependencyError, NotImplementedError) as err:
-                raise InvalidInput(
-                    f"{filename} is encrypted with a method Playground cannot open. Save an unprotected copy and upload that."
-                ) from err
+                raise InvalidInput(t("documents.pdf_encryption", filename=filename)) from err
             if not opened:
-                raise InvalidInput(
-                    f"{filename} is password-protected. Save a copy without the password and upload that."
-                )
+                raise InvalidInput(t("documents.pdf_password", filename=filename))
         _check_page_count(filename, _declared_pages(reader), max_pages)  # before the page tree is walked
         _check_page_count(filename, len(reader.pages), max_pages)  # the tree itself, in case /Count lied
         page_objects = list(reader.pages)
     except InvalidInput:
         raise
     except FileNotDecryptedError as err:
-        raise InvalidInput(
-            f"{filename} is password-protected. Save a copy without the password and upload that."
-        ) from err
+        raise InvalidInput(t("documents.pdf_password", filename=filename)) from err
     except Exception as err:
         log.info("PDF %s could not be read: %s", filename, err)
-        raise InvalidInput(
-            f"{filename} is damaged or not a valid PDF ({type(err).__name__}). Re-export it and upload again."
-        ) from err
+        raise InvalidInput(t("documents.pdf_damaged", filename=filename, error=type(err).__name__)) from err
     if not page_objects:
-        raise InvalidInput(f"{filename} has no pages.")
+        raise InvalidInput(t("documents.no_pages", filename=filename))
     pages, empty = [], []
     for number, page in enumerate(page_objects, start=1):
         try:
@@ -217,10 +199,7 @@ def _parse_pdf(filename: str, data: bytes, max_pages: int = DEFAULT_MAX_PDF_PAGE
         pages.append(ParsedPage(number, text))
     warnings = []
     if len(empty) == len(pages):
-        raise InvalidInput(
-            f"{filename} has no extractable text on any of its {len(pages)} page(s): it is probably scanned images. "
-            "Run OCR on it (e.g. in a PDF tool) and upload the result."
-        )
+        raise InvalidInput(t("documents.pdf_scanned", filename=filename, pages=len(pages)))
     if empty:
         shown = ", ".join(map(str, empty[:20])) + ("…" if len(empty) > 20 else "")
         warnings.append(f"No extractable text on page(s) {shown} (scanned or image-only?); those pages are skipped.")
@@ -239,8 +218,13 @@ def _check_page_count(filename: str, pages: int, max_pages: int) -> None:
     if pages > max_pages:
         log.warning("PDF %s refused: %d pages, limit %d", filename, pages, max_pages)
         raise InvalidInput(
-            f"{filename} has {pages:,} pages; the limit is {max_pages:,} ({PDF_PAGES_ENV}). "
-            "Split the PDF into smaller parts, or raise the limit."
+            t(
+                "documents.pdf_too_many_pages",
+                filename=filename,
+                pages=f"{pages:,}",
+                limit=f"{max_pages:,}",
+                variable=PDF_PAGES_ENV,
+            )
         )
 
 
@@ -264,15 +248,11 @@ def _guess_headings(pages: list[ParsedPage]) -> list[str]:
 
 def _parse_docx(filename: str, data: bytes, archive_limits: ArchiveLimits | None = None):
     if not zipfile.is_zipfile(io.BytesIO(data)):
-        raise InvalidInput(
-            f"{filename} is not a Word document (a .docx is a ZIP package; this file is not one). Check the file."
-        )
+        raise InvalidInput(t("documents.not_docx", filename=filename))
     check_archive(io.BytesIO(data), filename, "Word document", archive_limits or ArchiveLimits())
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         if "word/document.xml" not in archive.namelist():
-            raise InvalidInput(
-                f"{filename} is a ZIP archive but not a Word document (it has no word/document.xml). Check the file."
-            )
+            raise InvalidInput(t("documents.zip_not_docx", filename=filename))
     import docx
     from docx.oxml.ns import qn
     from docx.text.paragraph import Paragraph
@@ -281,9 +261,7 @@ def _parse_docx(filename: str, data: bytes, archive_limits: ArchiveLimits | None
         document = docx.Document(io.BytesIO(data))
     except Exception as err:
         log.info("DOCX %s could not be read: %s", filename, err)
-        raise InvalidInput(
-            f"{filename} is a damaged Word document ({type(err).__name__}). Open and re-save it in Word, then upload again."
-        ) from err
+        raise InvalidInput(t("documents.docx_damaged", filename=filename, error=type(err).__name__)) from err
     pages: list[list[str]] = [[]]
     headings: list[str] = []
     body = document.element.body
@@ -320,14 +298,14 @@ def _parse_text(filename: str, data: bytes):
     text, warnings = decode_text(filename, data)
     pages = [ParsedPage(i, t) for i, t in enumerate(text.split("\f"), start=1)]  # form feed = page break
     if not any(p.text.strip() for p in pages):
-        raise InvalidInput(f"{filename} contains only blank space. Nothing to index.")
+        raise InvalidInput(t("documents.blank_only", filename=filename))
     return pages, _guess_headings(pages), warnings
 
 
 def _parse_markdown(filename: str, data: bytes):
     text, warnings = decode_text(filename, data)
     if not text.strip():
-        raise InvalidInput(f"{filename} contains only blank space. Nothing to index.")
+        raise InvalidInput(t("documents.blank_only", filename=filename))
     headings, fenced = [], False
     for line in text.splitlines():
         if line.lstrip().startswith(("```", "~~~")):
@@ -417,17 +395,12 @@ def _parse_html(filename: str, data: bytes):
         parser.feed(source)
         parser.close()
     except Exception as err:
-        raise InvalidInput(f"{filename} could not be read as HTML ({type(err).__name__}).") from err
+        raise InvalidInput(t("documents.html_unreadable", filename=filename, error=type(err).__name__)) from err
     text = parser.text()
     if _visible(text) < MIN_PAGE_CHARS:
-        why = (
-            f" (it holds {parser.skipped_scripts} script(s): the content is probably built by JavaScript)"
-            if parser.skipped_scripts
-            else ""
-        )
-        raise InvalidInput(
-            f"{filename} has no readable text{why}. Save the page's text (or print it to PDF) and upload that."
-        )
+        if parser.skipped_scripts:
+            raise InvalidInput(t("documents.html_no_text_scripts", filename=filename, scripts=parser.skipped_scripts))
+        raise InvalidInput(t("documents.html_no_text", filename=filename))
     if parser.skipped_scripts and len(text) < len(source) // 20:
         warnings.append(
             f"Mostly scripts: {parser.skipped_scripts} script(s) were dropped and only {len(text)} characters of text remain."
@@ -444,7 +417,7 @@ def _parse_csv(filename: str, data: bytes):
         dialect = csv.excel
     rows = [r for r in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in r)]
     if not rows:
-        raise InvalidInput(f"{filename} has no rows.")
+        raise InvalidInput(t("documents.csv_no_rows_file", filename=filename))
     header, body = rows[0], rows[1:]
     if not body:
         return [ParsedPage(1, " | ".join(header))], [], warnings

@@ -23,6 +23,7 @@ import numpy as np
 
 from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
+from playground.i18n import Text, t
 from playground.leases import Leases
 from playground.models.registry import ModelRegistry
 from playground.progress import OnProgress
@@ -35,12 +36,15 @@ from playground.rag.config import (
     EMBED_MODEL_NAME,
     RagConfig,
 )
-from playground.rag.embedding import EMBED_MODELS, Embedder, from_blobs, shared_embedder
+from playground.rag.embedder_choice import AUTO, EMBEDDER_CHOICES
+from playground.rag.embedding import Embedder, from_blobs, shared_embedder
 from playground.rag.freshness import KEYWORDS, VECTORS, IndexVersions, Signature
 from playground.rag.index import VectorIndex
 from playground.rag.ingesting import DUPLICATE_CHOICES, FileOutcome, IngestMixin  # noqa: F401 - FileOutcome is part of this service's API
-from playground.rag.keyword_index import KeywordIndex, Posting, shared_tokenizer
+from playground.rag.keyword_index import CollectionPostings, KeywordIndex
+from playground.rag.keyword_store import load_collection_postings
 from playground.rag.parsing import ParsedDocument, ParseLimits, parse_file
+from playground.rag.reembedding import ReembedMixin
 from playground.settings import Settings
 from storage import UnitOfWork
 from storage.orm import utc_now
@@ -55,9 +59,10 @@ class CollectionInfo:
     id: int
     name: str
     chunking: ChunkSettings
-    embed_model: str
+    embed_model: str  # "" while undecided: an "automatic" collection gets its embedder with its first upload
     embed_max_tokens: int
     documents: int = 0
+    language: str = ""  # ISO 639-1 code of its documents, "" while unknown
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,7 @@ class CollectionView:
     embed_model: str
     embed_max_tokens: int
     documents: list[dict]
+    language: str = ""
 
 
 def _info(row, documents: int = 0) -> CollectionInfo:
@@ -79,10 +85,11 @@ def _info(row, documents: int = 0) -> CollectionInfo:
         row.embed_model,
         row.embed_max_tokens,
         documents,
+        row.language,
     )
 
 
-class DocumentsService(IngestMixin, AskingMixin):
+class DocumentsService(IngestMixin, ReembedMixin, AskingMixin):
     def __init__(
         self,
         settings: Settings,
@@ -139,22 +146,24 @@ class DocumentsService(IngestMixin, AskingMixin):
         except Exception:  # the list still shows; the next look tries again
             log.exception("Could not clean up abandoned uploads")
 
-    def _load_vectors(self, collection_id: int) -> tuple[list[int], np.ndarray]:
+    def _load_vectors(self, collection_id: int) -> tuple[list[int], np.ndarray, str]:
+        """The ready chunks' vectors and the embedder that made them, read in one transaction
+        (a re-embed swaps both in one)."""
         with self.uow_factory() as uow:
             signature = uow.rag_documents.signature(collection_id)  # before the rows: never newer than them
+            row = uow.rag_collections.get(collection_id)
+            model = row.embed_model if row is not None else ""
             rows = uow.rag_chunks.ready_embeddings(collection_id)
         self.versions.loaded(VECTORS, collection_id, signature)
-        return [r[0] for r in rows], from_blobs([r[1] for r in rows])
+        return [r[0] for r in rows], from_blobs([r[1] for r in rows]), model
 
-    def _load_postings(self, collection_id: int) -> list[Posting]:
-        """On SQLite, read from the persisted FTS5 index; elsewhere cut the stored texts with the same tokenizer."""
+    def _load_postings(self, collection_id: int) -> CollectionPostings:
+        """The collection's stored keyword terms, cut in its language (cutting what lacks them)."""
         with self.uow_factory() as uow:
             signature = uow.rag_documents.signature(collection_id)
-            stored = uow.rag_chunks.fts_postings(collection_id)
-            if stored is None:
-                texts = uow.rag_chunks.ready_texts(collection_id)
+            loaded = load_collection_postings(uow, collection_id)
         self.versions.loaded(KEYWORDS, collection_id, signature)
-        return stored if stored is not None else shared_tokenizer().postings(texts)
+        return loaded
 
     def _drop_indexes(self, collection_id: int, names: Sequence[str] = (VECTORS, KEYWORDS)) -> None:
         """Forget the in-memory indexes named; the next query reloads them from the database."""
@@ -189,11 +198,11 @@ class DocumentsService(IngestMixin, AskingMixin):
         """The collection as the database has it now; its in-memory indexes are refreshed first
         if another process changed its files (every query passes here)."""
         if not collection_id:
-            raise InvalidInput("Pick a collection first (or create one).")
+            raise InvalidInput(t("documents.pick_collection"))
         with self.uow_factory() as uow:
             row = uow.rag_collections.get(int(collection_id))
             if row is None:
-                raise InvalidInput("That collection no longer exists. Pick another one.")
+                raise InvalidInput(t("documents.collection_gone"))
             signature = uow.rag_documents.signature(row.id)
             info = _info(row, signature[0])
         self._refresh(info.id, signature)
@@ -201,26 +210,29 @@ class DocumentsService(IngestMixin, AskingMixin):
 
     def collection_view(self, collection_id: int | None) -> CollectionView:
         if not collection_id:
-            return CollectionView(DEFAULT_CHUNKING, EMBED_MODEL_NAME, DEFAULT_EMBED_MAX_TOKENS, [])
+            return CollectionView(DEFAULT_CHUNKING, AUTO, DEFAULT_EMBED_MAX_TOKENS, [])
         info = self.get_collection(collection_id)
-        return CollectionView(info.chunking, info.embed_model, info.embed_max_tokens, self.list_documents(info.id))
+        return CollectionView(
+            info.chunking, info.embed_model or AUTO, info.embed_max_tokens, self.list_documents(info.id), info.language
+        )
 
     @staticmethod
     def _clean_name(name: str) -> str:
         name = " ".join((name or "").split())
         if not name:
-            raise InvalidInput("Give the collection a name.")
+            raise InvalidInput(t("documents.name_needed"))
         if len(name) > 200:
-            raise InvalidInput("Collection names can be at most 200 characters.")
+            raise InvalidInput(t("documents.name_too_long"))
         return name
 
     @staticmethod
     def _check_embedding(model: str, max_tokens: int) -> tuple[str, int]:
-        if model not in EMBED_MODELS:
-            raise InvalidInput(f"Unknown embedding model {model!r}. Available: {', '.join(EMBED_MODELS)}.")
+        """A known embedder, or "" for automatic (decided by the first upload)."""
+        if model not in EMBEDDER_CHOICES and model != "":
+            raise InvalidInput(t("documents.unknown_embedder", model=model, available=", ".join(EMBEDDER_CHOICES)))
         if not 16 <= int(max_tokens) <= 512:
-            raise InvalidInput("The embedding input length must be between 16 and 512 tokens.")
-        return model, int(max_tokens)
+            raise InvalidInput(t("documents.embed_max_range"))
+        return ("" if model == AUTO else model), int(max_tokens)
 
     def create_collection(
         self,
@@ -234,7 +246,7 @@ class DocumentsService(IngestMixin, AskingMixin):
         embed_model, embed_max_tokens = self._check_embedding(embed_model, embed_max_tokens)
         with self.uow_factory() as uow:
             if uow.rag_collections.by_name(name) is not None:
-                raise InvalidInput(f"A collection named {name!r} already exists.")
+                raise InvalidInput(t("documents.name_taken", name=name))
             row = uow.rag_collections.add(
                 name=name,
                 chunk_size=chunking.size,
@@ -244,7 +256,7 @@ class DocumentsService(IngestMixin, AskingMixin):
                 embed_max_tokens=embed_max_tokens,
             )
             info = _info(row)
-        log.info("Created collection %s (%s)", name, chunking)
+        log.info("Created collection %s (%s, embedder %s)", name, chunking, embed_model or "automatic")
         return info
 
     def rename_collection(self, collection_id: int, new_name: str) -> CollectionInfo:
@@ -253,20 +265,20 @@ class DocumentsService(IngestMixin, AskingMixin):
         with self.uow_factory() as uow:
             other = uow.rag_collections.by_name(name)
             if other is not None and other.id != info.id:
-                raise InvalidInput(f"A collection named {name!r} already exists.")
+                raise InvalidInput(t("documents.name_taken", name=name))
             uow.rag_collections.update(info.id, name=name)
         return self.get_collection(info.id)
 
-    def delete_collection(self, collection_id: int, confirmed: bool) -> str:
+    def delete_collection(self, collection_id: int, confirmed: bool) -> Text:
         """Delete a collection with its files and chunks, once the user has confirmed it."""
         if not confirmed:
-            raise InvalidInput("Tick “Yes, delete it” first: deleting a collection removes all its files and chunks.")
+            raise InvalidInput(t("documents.delete_confirm"))
         info = self.get_collection(collection_id)
         with self._lock(info.id), self.uow_factory() as uow:
             uow.rag_collections.delete(info.id)
         self._drop_indexes(info.id)
         log.info("Deleted collection %s", info.name)
-        return f"Deleted collection {info.name!r} and its {info.documents} file(s). Saved questions stay in History."
+        return t("documents.deleted_collection", name=info.name, documents=info.documents)
 
     def update_settings(
         self,
@@ -281,13 +293,12 @@ class DocumentsService(IngestMixin, AskingMixin):
         info = self.get_collection(collection_id)
         chunking = chunking.validated()
         embed_model, embed_max_tokens = self._check_embedding(embed_model, embed_max_tokens)
+        if not embed_model and info.documents:
+            embed_model = info.embed_model  # "automatic" picks once, at the first upload: never again silently
         if (chunking, embed_model, embed_max_tokens) == (info.chunking, info.embed_model, info.embed_max_tokens):
             return "Nothing changed."
         if info.documents and not confirm_reindex:
-            raise InvalidInput(
-                f"Changing chunking or embedding settings re-indexes all {info.documents} file(s) in {info.name!r}. "
-                "Tick “Re-index now” and save again to go ahead."
-            )
+            raise InvalidInput(t("documents.reindex_confirm", documents=info.documents, name=info.name))
         fields = dict(
             chunk_size=chunking.size,
             chunk_overlap=chunking.overlap,
@@ -299,6 +310,9 @@ class DocumentsService(IngestMixin, AskingMixin):
             with self.uow_factory() as uow:
                 uow.rag_collections.update(info.id, **fields)
             return "Settings saved."
+        if chunking == info.chunking and embed_model != info.embed_model:
+            # Same chunks, another embedder: only the vectors are made again (and swapped at the end).
+            return self._reembed(info, embed_model, embed_max_tokens, on_progress, cancel)
         return self._reindex(info, fields, chunking, embed_model, embed_max_tokens, on_progress, cancel)
 
     # ---- documents --------------------------------------------------------------------
@@ -327,13 +341,13 @@ class DocumentsService(IngestMixin, AskingMixin):
             for d in docs
         ]
 
-    def delete_document(self, document_id: int | None) -> str:
+    def delete_document(self, document_id: int | None) -> Text:
         if document_id in (None, "") or int(document_id) <= 0:
-            raise InvalidInput("Enter the id of the file to remove (the first column of the table).")
+            raise InvalidInput(t("documents.doc_id_needed"))
         with self.uow_factory() as uow:
             doc = uow.rag_documents.get(int(document_id))
             if doc is None:
-                raise InvalidInput("That file is no longer in the collection.")
+                raise InvalidInput(t("documents.doc_gone"))
             collection_id, filename = doc.collection_id, doc.filename
         with self._lock(collection_id), self.uow_factory() as uow:
             uow.rag_collections.lock_for_write(collection_id)
@@ -344,4 +358,4 @@ class DocumentsService(IngestMixin, AskingMixin):
         self.index.remove(collection_id, ids)
         self.keywords.remove(collection_id, ids)
         self._after_own_write(collection_id, before, after)
-        return f"Removed {filename} ({len(ids)} chunks)."
+        return t("documents.removed_file", filename=filename, chunks=len(ids))

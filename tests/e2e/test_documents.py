@@ -66,6 +66,20 @@ def test_upload_ask_history_and_bad_inputs_through_the_api(client, running_app, 
     assert db.execute("SELECT kind FROM runs ORDER BY id DESC LIMIT 1").fetchone()[0] == "rag"
     db.close()
 
+    # The Evaluate tab compares keyword weights on this collection (issue 14's default, for one's own files).
+    questions = {
+        "headers": ["question", "expected_file", "expected_page", "keep"],
+        "data": [
+            ["When does the bakery open on Saturdays?", "handbook.md", "", "yes"],
+            ["How long do customers have to return an item?", "returns_policy.html", "", "yes"],
+        ],
+    }
+    summary, grid, _ = client.predict(cid, questions, api_name="/rag_compare_weights")
+    assert "Best here: keyword weight" in summary and "recall@5" in summary
+    assert {row[0] for row in grid["data"]} == {"weighted", "rrf"} and len(grid["data"]) >= 6
+    with pytest.raises(REFUSED, match="question"):
+        client.predict(cid, {"headers": questions["headers"], "data": []}, api_name="/rag_compare_weights")
+
 
 @pytest.mark.browser
 def test_browser_upload_ask_and_see_cited_sources(running_app, client):
