@@ -11,15 +11,18 @@ from collections.abc import Sequence
 
 from playground.formatting import clip
 from playground.judge.rubric import Criterion
+from playground.languages import ENGLISH
 from playground.models.types import GenerationParams, Message
+from playground.prompts_i18n import CATALOGUES, CriterionText, prompt_language, texts
 
 JUDGE_TEMPERATURE = 0.1
 REASON_TOKENS = 96  # a one-line reason and the score fit easily; a rambling judge is cut off
 MAX_ANSWER_CHARS = 6000
 MAX_REFERENCE_CHARS = 6000
 
-RUBRIC_SYSTEM = "You are a strict, fair grader. You grade one answer on one criterion with a whole number from 0 to 3."
-PAIR_SYSTEM = "You are a strict, fair judge. You compare two answers to the same question and say which one is better."
+# The English prompts, kept as names for callers that recognise a judge call by its system prompt.
+RUBRIC_SYSTEM = texts(ENGLISH).judge.rubric_system
+PAIR_SYSTEM = texts(ENGLISH).judge.pair_system
 
 
 # Constrained reply formats: a llama.cpp judge can then only write a one-line reason and a
@@ -39,50 +42,85 @@ def _clip(text: str, limit: int) -> str:
     return clip((text or "").strip(), limit)
 
 
-def references_block(references: Sequence[str]) -> str:
+def judge_language(*texts_judged: str) -> str:
+    """The language of the judge's prompt: that of the question and answers it judges."""
+    return prompt_language(*texts_judged)
+
+
+def references_block(references: Sequence[str], language: str = ENGLISH) -> str:
     if not references:
         return ""
     parts = [
         f"[{n}] {_clip(text, MAX_REFERENCE_CHARS // max(1, len(references)))}"
         for n, text in enumerate(references, start=1)
     ]
-    return "Reference passages (the answer must agree with these):\n" + "\n".join(parts) + "\n\n"
+    return texts(language).judge.references + "\n" + "\n".join(parts) + "\n\n"
 
 
-def rubric_messages(criterion: Criterion, question: str, answer: str, references: Sequence[str] = ()) -> list[Message]:
-    scale = "\n".join(f"{score} = {example}" for score, example in enumerate(criterion.examples))
-    against = " Judge it against the reference passages." if references else ""
+def shown_criterion(criterion: Criterion, language: str) -> CriterionText:
+    """The criterion as the judge reads it: a default criterion (left as shipped, in any
+    language) in ``language``; a criterion a user wrote, exactly as written."""
+    for catalogue in CATALOGUES.values():
+        default = catalogue.judge.default_criteria.get(criterion.name)
+        if default and (default.description, default.examples) == (criterion.description, criterion.examples):
+            return texts(language).judge.default_criteria[criterion.name]
+    return CriterionText(criterion.name, criterion.description, criterion.examples)
+
+
+def rubric_messages(
+    criterion: Criterion,
+    question: str,
+    answer: str,
+    references: Sequence[str] = (),
+    language: str | None = None,
+) -> list[Message]:
+    """One grade's prompt, in ``language`` (by default the question's and answer's)."""
+    language = language or judge_language(question, answer)
+    judge = texts(language).judge
+    shown = shown_criterion(criterion, language)
+    scale = "\n".join(f"{score} = {example}" for score, example in enumerate(shown.examples))
+    against = judge.against_references if references else ""
     user = (
-        f"Criterion: {criterion.name} — {criterion.description}{against}\n"
-        f"Scores:\n{scale}\n\n"
-        f"{references_block(references)}"
-        f"Question:\n{_clip(question, MAX_ANSWER_CHARS)}\n\n"
-        f"Answer to grade:\n{_clip(answer, MAX_ANSWER_CHARS) or '(empty answer)'}\n\n"
-        "Reply in exactly two lines:\n"
-        "Reason: <one sentence>\n"
-        "Score: <0, 1, 2 or 3>"
+        f"{judge.criterion}: {shown.label} — {shown.description}{against}\n"
+        f"{judge.scores}:\n{scale}\n\n"
+        f"{references_block(references, language)}"
+        f"{judge.question}\n{_clip(question, MAX_ANSWER_CHARS)}\n\n"
+        f"{judge.answer_to_grade}\n{_clip(answer, MAX_ANSWER_CHARS) or judge.empty_answer}\n\n"
+        f"{judge.score_reply}"
     )
-    return [Message("system", RUBRIC_SYSTEM), Message("user", user)]
+    return [Message("system", judge.rubric_system), Message("user", user)]
 
 
-def pair_messages(question: str, first: str, second: str) -> list[Message]:
+def pair_messages(question: str, first: str, second: str, language: str | None = None) -> list[Message]:
+    """One pairwise verdict's prompt, in ``language`` (by default the question's and answers')."""
+    judge = texts(language or judge_language(question, first, second)).judge
     user = (
-        f"Question:\n{_clip(question, MAX_ANSWER_CHARS)}\n\n"
-        f"Answer A:\n{_clip(first, MAX_ANSWER_CHARS) or '(empty answer)'}\n\n"
-        f"Answer B:\n{_clip(second, MAX_ANSWER_CHARS) or '(empty answer)'}\n\n"
-        "Which answer is better: more correct, more complete and easier to read?\n"
-        "Reply in exactly two lines:\n"
-        "Reason: <one sentence>\n"
-        "Winner: <A, B or tie>"
+        f"{judge.question}\n{_clip(question, MAX_ANSWER_CHARS)}\n\n"
+        f"{judge.answer_a}\n{_clip(first, MAX_ANSWER_CHARS) or judge.empty_answer}\n\n"
+        f"{judge.answer_b}\n{_clip(second, MAX_ANSWER_CHARS) or judge.empty_answer}\n\n"
+        f"{judge.pair_question}\n"
+        f"{judge.winner_reply}"
     )
-    return [Message("system", PAIR_SYSTEM), Message("user", user)]
+    return [Message("system", judge.pair_system), Message("user", user)]
 
 
-def retry_messages(messages: Sequence[Message], reply: str, field_name: str, choices: str) -> list[Message]:
+def score_reminder(language: str = ENGLISH) -> tuple[str, str, str]:
+    """``retry_messages``' (field, choices, language) after an unparsed grade: the field's name
+    is the same in every language, as the parser reads it."""
+    return "Score", texts(language).judge.score_choices, language
+
+
+def winner_reminder(language: str = ENGLISH) -> tuple[str, str, str]:
+    return "Winner", texts(language).judge.winner_choices, language
+
+
+def retry_messages(
+    messages: Sequence[Message], reply: str, field_name: str, choices: str, language: str = ENGLISH
+) -> list[Message]:
     """The second try after a reply that did not parse: the same conversation, plus a short
     reminder of the exact format."""
     return [
         *messages,
         Message("assistant", reply.strip() or "(no reply)"),
-        Message("user", f"Answer with one line only: {field_name}: <{choices}>"),
+        Message("user", texts(language).judge.retry.format(field=field_name, choices=choices)),
     ]

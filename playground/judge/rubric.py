@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from playground.errors import InvalidInput
+from playground.languages import ENGLISH
+from playground.prompts_i18n import texts
 
 SCALE = (0, 1, 2, 3)
 MAX_CRITERIA = 8
@@ -66,46 +68,27 @@ class Rubric:
         return f"{self.name} v{self.version}" if self.version else self.name
 
 
-DEFAULT_RUBRIC_NAME = "Answer quality (default)"
-DEFAULT_CRITERIA = (
-    Criterion(
-        "correctness",
-        60,
-        "Is the answer factually right and does it answer the question that was asked?",
-        (
-            "Wrong or off-topic: the main claim is false, or it answers a different question.",
-            "Mostly wrong: some true statements, but the main point is wrong or missing.",
-            "Mostly right: the main point is correct, with a small error or a missing detail.",
-            "Fully right: every claim is correct and the question is answered.",
-        ),
-    ),
-    Criterion(
-        "comprehensiveness",
-        20,
-        "Does the answer cover everything the question asks for?",
-        (
-            "Covers none of what was asked.",
-            "Covers a small part of what was asked.",
-            "Covers most of what was asked; one part is thin or missing.",
-            "Covers every part of what was asked.",
-        ),
-    ),
-    Criterion(
-        "readability",
-        20,
-        "Is the answer clear, well organised and easy to read?",
-        (
-            "Unreadable: garbled, repeated or broken text.",
-            "Hard to read: rambling, badly ordered or confusing.",
-            "Readable, with some clumsy or wordy parts.",
-            "Clear, concise and well organised.",
-        ),
-    ),
-)
+DEFAULT_WEIGHTS = {"correctness": 60, "comprehensiveness": 20, "readability": 20}
 
 
-def default_rubric() -> Rubric:
-    return Rubric(DEFAULT_RUBRIC_NAME, DEFAULT_CRITERIA)
+def default_criteria(language: str = ENGLISH) -> tuple[Criterion, ...]:
+    """The study's criteria with their descriptions and examples in ``language``. The names
+    stay the same in every language: they are the keys grades and charts are stored under."""
+    shown = texts(language).judge.default_criteria
+    return tuple(
+        Criterion(name, weight, shown[name].description, tuple(shown[name].examples))
+        for name, weight in DEFAULT_WEIGHTS.items()
+    )
+
+
+DEFAULT_RUBRIC_NAME = texts(ENGLISH).judge.default_rubric_name
+DEFAULT_CRITERIA = default_criteria(ENGLISH)
+
+
+def default_rubric(language: str = ENGLISH) -> Rubric:
+    """The default rubric; in Portuguese, ``default_rubric("pt")``. Judging with the English one
+    shows a Portuguese judge the Portuguese texts anyway (``prompts.shown_criterion``)."""
+    return Rubric(texts(language).judge.default_rubric_name, default_criteria(language))
 
 
 def validate(name: str, criteria: Iterable[Criterion]) -> Rubric:

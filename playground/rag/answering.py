@@ -9,30 +9,33 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from playground.languages import ENGLISH
 from playground.models.types import Message
+from playground.prompts_i18n import prompt_language, texts
 from playground.rendering import inert_attribute, inert_inline, inert_markdown, inert_quote
 
-SYSTEM_PROMPT = (
-    "You answer questions using only the numbered sources given. After each fact, write the number of the "
-    "source it comes from in square brackets, like [1]. If the sources do not contain the answer, say you "
-    "could not find it in the documents."
-)
+SYSTEM_PROMPT = texts(ENGLISH).rag.system  # the English prompt; others are in playground.prompts_i18n
 _CITATION = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
 
 
-def source_label(source: dict) -> str:
+def source_label(source: dict, page_word: str = "page") -> str:
     page = source.get("page_number")
-    return f"{source.get('filename', '?')}" + (f", page {page}" if page else "")
+    return f"{source.get('filename', '?')}" + (f", {page_word} {page}" if page else "")
 
 
-def rag_messages(question: str, sources: Sequence[dict]) -> list[Message]:
-    blocks = [f"[{n}] ({source_label(s)})\n{s['text'].strip()}" for n, s in enumerate(sources, start=1)]
-    user = (
-        "Sources:\n\n"
-        + "\n\n".join(blocks)
-        + f"\n\nQuestion: {question.strip()}\nAnswer using the sources and cite them like [1]."
-    )
-    return [Message("system", SYSTEM_PROMPT), Message("user", user)]
+def answer_language(question: str, collection_language: str = "") -> str:
+    """The language the prompt is written in: the question's; the collection's where the
+    question is too short to tell; English where neither is a language with a prompt."""
+    return prompt_language(question, fallback=collection_language)
+
+
+def rag_messages(question: str, sources: Sequence[dict], collection_language: str = "") -> list[Message]:
+    """The prompt in the question's language (``answer_language``). Only the words change with
+    the language: the sources are numbered [n] the same way, so citations parse alike."""
+    rag = texts(answer_language(question, collection_language)).rag
+    blocks = [f"[{n}] ({source_label(s, rag.page)})\n{s['text'].strip()}" for n, s in enumerate(sources, start=1)]
+    user = f"{rag.sources}\n\n" + "\n\n".join(blocks) + f"\n\n{rag.question} {question.strip()}\n{rag.instruction}"
+    return [Message("system", rag.system), Message("user", user)]
 
 
 def plain_messages(question: str) -> list[Message]:
