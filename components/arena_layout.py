@@ -8,6 +8,8 @@ import gradio as gr
 
 from components.arena_rater import build_rater_view
 from components.arena_room import RoomSection, room_section
+from components.i18n import L
+from components.language_widgets import demo_language_choice, language_note, wire_language_note
 from components.tab import TabHandle
 from components.widgets import model_picker
 from playground.arena import report
@@ -15,6 +17,24 @@ from playground.arena.service import LEAK_ACTIONS, REVEAL_POLICIES
 from playground.services import Services
 
 TALLY_HEADERS = ["Rater", "Votes"]
+# Choice labels by value (catalogue keys): L() is called while the page is built, so the page
+# carries these texts.
+LEAK_KEYS = {"redact": "arena.leak_redact", "exclude": "arena.leak_exclude"}
+POLICY_KEYS = {
+    "after_last": "arena.policy_after_last",
+    "after_each": "arena.policy_after_each",
+    "never": "arena.policy_never",
+}
+
+
+def leak_choices() -> list[tuple]:
+    return [(L(LEAK_KEYS[action]) if action in LEAK_KEYS else action, action) for action in LEAK_ACTIONS]
+
+
+def policy_choices() -> list[tuple]:
+    return [(L(POLICY_KEYS[key]) if key in POLICY_KEYS else label, key) for key, label in REVEAL_POLICIES.items()]
+
+
 FLAGGED_HEADERS = ["Question", "Model", "Names found", "Answer starts"]
 
 
@@ -32,6 +52,8 @@ class SetupSection:
     prompts_text: gr.Textbox
     prompts_file: gr.File
     from_compare: gr.Button
+    demo_prompts: gr.Button
+    demo_language: gr.Radio
     models: gr.Dropdown
     max_tokens: gr.Slider
     temperature: gr.Slider
@@ -137,68 +159,70 @@ def evaluation_bar(choices: list[tuple[str, int]]) -> EvaluationBar:
     with gr.Row():
         # Custom values allowed: evaluations created after this page was built are still valid picks.
         evaluation = gr.Dropdown(
-            label="Evaluation",
+            label=L("arena.evaluation"),
             choices=choices,
             value=None,
             allow_custom_value=True,
             elem_id="arena-evaluation",
             scale=4,
         )
-        refresh = gr.Button("↻ Refresh list", scale=1)
-        delete = gr.Button("Delete evaluation", variant="stop", scale=1, elem_id="arena-delete")
+        refresh = gr.Button(L("arena.refresh_list"), scale=1)
+        delete = gr.Button(L("arena.delete_evaluation"), variant="stop", scale=1, elem_id="arena-delete")
     return EvaluationBar(evaluation, refresh, delete, gr.Markdown(elem_id="arena-info"))
 
 
 def setup_section(services: Services) -> SetupSection:
     name = gr.Textbox(
-        label="Evaluation name", placeholder="e.g. Product descriptions, March workshop", elem_id="arena-eval-name"
+        label=L("arena.evaluation_name"), placeholder=L("arena.evaluation_name_placeholder"), elem_id="arena-eval-name"
     )
     with gr.Row():
         prompts_text = gr.Textbox(
-            label="Prompts (one per line; or separate multi-line prompts with a line '---')",
+            label=L("arena.prompts"),
             lines=8,
             elem_id="arena-prompts",
             scale=3,
         )
         with gr.Column(scale=2):
             prompts_file = gr.File(
-                label="…or upload a CSV (column 'prompt') / JSONL / TXT",
+                label=L("arena.prompts_file"),
                 file_types=[".csv", ".jsonl", ".json", ".txt"],
                 type="filepath",
             )
-            from_compare = gr.Button("Take prompts from recent Compare runs")
-    models = model_picker(services, "Models (two or more)", multiselect=True, use_default=False, elem_id="arena-models")
+            from_compare = gr.Button(L("arena.from_compare"))
+            with gr.Row():
+                demo_prompts = gr.Button(L("arena.demo_prompts"), elem_id="arena-demo-prompts")
+                demo_language = demo_language_choice("arena-demo-language")
+    models = model_picker(services, L("arena.models"), multiselect=True, use_default=False, elem_id="arena-models")
+    wire_language_note(services, language_note("arena-language-note"), [prompts_text], [models])
     with gr.Row():
         cap = services.settings.max_tokens  # the server lowers anything above it anyway
-        max_tokens = gr.Slider(8, cap, value=min(256, cap), step=8, label="Max tokens")
-        temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature")
-        seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
-    system_prompt = gr.Textbox(label="System prompt (optional, same for every model)", lines=2)
+        max_tokens = gr.Slider(8, cap, value=min(256, cap), step=8, label=L("arena.max_tokens"))
+        temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label=L("arena.temperature"))
+        seed = gr.Number(value=-1, precision=0, label=L("arena.seed"))
+    system_prompt = gr.Textbox(label=L("arena.system_prompt"), lines=2)
     with gr.Row():
         leak_words = gr.Textbox(
-            label="Extra words that give a model away (comma or one per line)",
-            placeholder="e.g. our product name",
+            label=L("arena.leak_words"),
+            placeholder=L("arena.leak_words_placeholder"),
             scale=3,
         )
-        leak_action = gr.Radio(list(LEAK_ACTIONS), value="redact", label="Answers that name a model are", scale=2)
+        leak_action = gr.Radio(leak_choices(), value="redact", label=L("arena.leak_action"), scale=2)
     with gr.Row():
-        repeat_fraction = gr.Slider(
-            0.0, 0.5, value=0.1, step=0.05, label="Share of battles repeated with sides swapped (self-consistency)"
-        )
-        pairs_per_prompt = gr.Number(value=0, precision=0, label="Model pairs per prompt (0 = every pair)")
+        repeat_fraction = gr.Slider(0.0, 0.5, value=0.1, step=0.05, label=L("arena.repeat_fraction"))
+        pairs_per_prompt = gr.Number(value=0, precision=0, label=L("arena.pairs_per_prompt"))
     live_on = gr.Checkbox(
         value=False,
-        label="Live mode: raters may also type their own prompts, answered by two models drawn at random (the prompt set may then be empty)",
+        label=L("arena.live_on"),
         elem_id="arena-live-on",
     )
     reveal_policy, reveal_note, votes_per_battle, live_cap, show_together = _room_options()
-    create = gr.Button("Create evaluation", variant="primary", elem_id="arena-create")
+    create = gr.Button(L("arena.create_evaluation"), variant="primary", elem_id="arena-create")
     with gr.Row():
-        generate = gr.Button("Generate / resume answers", variant="primary", elem_id="arena-generate")
-        stop = gr.Button("Stop generating", elem_id="arena-stop")
+        generate = gr.Button(L("arena.generate"), variant="primary", elem_id="arena-generate")
+        stop = gr.Button(L("arena.stop_generating"), elem_id="arena-stop")
     progress = gr.Markdown(elem_id="arena-setup-progress")
     return SetupSection(
-        name, prompts_text, prompts_file, from_compare, models, max_tokens, temperature, seed, system_prompt,
+        name, prompts_text, prompts_file, from_compare, demo_prompts, demo_language, models, max_tokens, temperature, seed, system_prompt,
         leak_words, leak_action, repeat_fraction, pairs_per_prompt, live_on,
         reveal_policy, reveal_note, votes_per_battle, live_cap, show_together, create, generate, stop, progress,
     )  # fmt: skip
@@ -208,9 +232,9 @@ def _room_options() -> tuple[gr.Dropdown, gr.Markdown, gr.Number, gr.Number, gr.
     """How the room runs: when raters see names, how many votes a battle needs, live caps."""
     with gr.Row():
         reveal_policy = gr.Dropdown(
-            [(label, key) for key, label in REVEAL_POLICIES.items()],
+            policy_choices(),
             value="after_last",
-            label="Show raters the model names",
+            label=L("arena.reveal_policy"),
             elem_id="arena-reveal-policy",
             scale=2,
         )
@@ -218,7 +242,7 @@ def _room_options() -> tuple[gr.Dropdown, gr.Markdown, gr.Number, gr.Number, gr.
             value=0,
             precision=0,
             minimum=0,
-            label="Votes needed per battle (0 = every rater rates every battle, needed for agreement statistics)",
+            label=L("arena.votes_per_battle"),
             elem_id="arena-votes-per-battle",
             scale=2,
         )
@@ -226,14 +250,14 @@ def _room_options() -> tuple[gr.Dropdown, gr.Markdown, gr.Number, gr.Number, gr.
             value=0,
             precision=0,
             minimum=0,
-            label="Live prompts per rater (0 = no cap)",
+            label=L("arena.live_cap_label"),
             elem_id="arena-live-cap",
             scale=1,
         )
     reveal_note = gr.Markdown(elem_id="arena-reveal-note")
     show_together = gr.Checkbox(
         value=True,
-        label="Live mode: show both answers together once both have finished (stream speed does not give a model away)",
+        label=L("arena.show_together"),
         elem_id="arena-show-together",
     )
     return reveal_policy, reveal_note, votes_per_battle, live_cap, show_together
@@ -241,84 +265,79 @@ def _room_options() -> tuple[gr.Dropdown, gr.Markdown, gr.Number, gr.Number, gr.
 
 def progress_section() -> ProgressSection:
     progress = gr.Markdown(elem_id="arena-progress")
-    tally = gr.Dataframe(headers=TALLY_HEADERS, interactive=False, label="Live tally", elem_id="arena-tally")
-    with gr.Accordion("Answers that name a model", open=False):
+    tally = gr.Dataframe(headers=TALLY_HEADERS, interactive=False, label=L("arena.live_tally"), elem_id="arena-tally")
+    with gr.Accordion(L("arena.flagged_accordion"), open=False):
         flagged = gr.Dataframe(headers=FLAGGED_HEADERS, interactive=False, wrap=True)
         with gr.Row():
-            policy = gr.Radio(list(LEAK_ACTIONS), value="redact", label="Such answers are")
-            more_words = gr.Textbox(label="Add words and re-check every answer")
-            apply_policy = gr.Button("Apply")
+            policy = gr.Radio(leak_choices(), value="redact", label=L("arena.such_answers_are"))
+            more_words = gr.Textbox(label=L("arena.more_words"))
+            apply_policy = gr.Button(L("arena.apply"))
     with gr.Row():
         live_toggle = gr.Checkbox(
             value=False,
-            label="Live prompts: raters of the selected evaluation may ask their own prompts",
+            label=L("arena.live_toggle"),
             elem_id="arena-live-toggle",
             scale=3,
         )
-        apply_live = gr.Button("Apply live mode", scale=1, elem_id="arena-live-apply")
+        apply_live = gr.Button(L("arena.apply_live"), scale=1, elem_id="arena-live-apply")
     return ProgressSection(
         progress, tally, flagged, policy, more_words, apply_policy, live_toggle, apply_live, gr.Timer(2.0)
     )
 
 
 def leaderboard_section() -> LeaderboardSection:
-    button = gr.Button("Compute leaderboard", variant="primary", elem_id="arena-board-btn")
+    button = gr.Button(L("arena.compute_leaderboard"), variant="primary", elem_id="arena-board-btn")
     summary = gr.Markdown()
     board = gr.Dataframe(headers=report.LEADERBOARD_HEADERS, interactive=False, elem_id="arena-board", wrap=True)
-    ratings = gr.Plot(label="Ratings")
+    ratings = gr.Plot(label=L("arena.chart_ratings"))
     with gr.Row():
-        win_rates = gr.Plot(label="Win rates")
-        counts = gr.Plot(label="Battle counts")
+        win_rates = gr.Plot(label=L("arena.chart_win_rates"))
+        counts = gr.Plot(label=L("arena.chart_counts"))
     with gr.Row():
-        latency = gr.Plot(label="Quality against latency")
-        cost = gr.Plot(label="Quality against cost")
+        latency = gr.Plot(label=L("arena.chart_latency"))
+        cost = gr.Plot(label=L("arena.chart_cost"))
     return LeaderboardSection(button, summary, board, ratings, win_rates, counts, latency, cost)
 
 
 def agreement_section() -> AgreementSection:
-    button = gr.Button("Compute agreement", variant="primary")
+    button = gr.Button(L("arena.compute_agreement"), variant="primary")
     summary = gr.Markdown()
-    pairs = gr.Dataframe(headers=report.PAIR_HEADERS, interactive=False, label="Each pair of raters")
-    raters = gr.Dataframe(headers=report.RATER_HEADERS, interactive=False, label="Each rater")
+    pairs = gr.Dataframe(headers=report.PAIR_HEADERS, interactive=False, label=L("arena.pairs_table"))
+    raters = gr.Dataframe(headers=report.RATER_HEADERS, interactive=False, label=L("arena.raters_table"))
     return AgreementSection(button, summary, pairs, raters)
 
 
 def files_section() -> FilesSection:
     with gr.Row():
-        report_button = gr.Button("Make report (Markdown + HTML with charts)")
-        export_format = gr.Radio(
-            ["jsonl", "csv"], value="jsonl", label="Vote export format (FastChat battles + conversations)"
-        )
-        export_button = gr.Button("Export votes")
-    files = gr.File(label="Files", file_count="multiple", interactive=False)
-    gr.Markdown("**Import votes** from a FastChat-format battle file (JSONL or CSV) as a new evaluation.")
+        report_button = gr.Button(L("arena.make_report"))
+        export_format = gr.Radio(["jsonl", "csv"], value="jsonl", label=L("arena.export_format"))
+        export_button = gr.Button(L("arena.export_votes"))
+    files = gr.File(label=L("arena.files"), file_count="multiple", interactive=False)
+    gr.Markdown(L("arena.import_help"))
     with gr.Row():
-        import_file = gr.File(label="Vote file", file_types=[".jsonl", ".csv", ".json"], type="filepath")
-        import_name = gr.Textbox(label="Name for the imported evaluation")
-        import_button = gr.Button("Import")
+        import_file = gr.File(label=L("arena.vote_file"), file_types=[".jsonl", ".csv", ".json"], type="filepath")
+        import_name = gr.Textbox(label=L("arena.import_name"))
+        import_button = gr.Button(L("arena.import_button"))
     return FilesSection(report_button, export_format, export_button, files, import_file, import_name, import_button)
 
 
 def arena_layout(services: Services) -> ArenaLayout:
     bar = evaluation_bar(services.arena.list_evaluations())
     with gr.Tabs():
-        with gr.Tab("Set up") as setup_tab:
+        with gr.Tab(L("arena.tab_setup")) as setup_tab:
             setup = setup_section(services)
-        with gr.Tab("Room", elem_id="arena-room-tab") as room_tab:
+        with gr.Tab(L("arena.tab_room"), elem_id="arena-room-tab") as room_tab:
             room = room_section()
-        with gr.Tab("Progress & tally") as progress_tab:
+        with gr.Tab(L("arena.tab_progress")) as progress_tab:
             progress = progress_section()
-        with gr.Tab("Leaderboard") as board_tab:
+        with gr.Tab(L("arena.tab_leaderboard")) as board_tab:
             leaderboard = leaderboard_section()
-        with gr.Tab("Agreement") as agreement_tab:
+        with gr.Tab(L("arena.tab_agreement")) as agreement_tab:
             agreement = agreement_section()
-        with gr.Tab("Report & export") as files_tab:
+        with gr.Tab(L("arena.tab_files")) as files_tab:
             files = files_section()
-        with gr.Tab("Rate (try it yourself)") as rate_tab:
-            gr.Markdown(
-                "This is what raters see. For a room, open **Room**: raters join at its link (or scan its QR code), "
-                "from this same app."
-            )
+        with gr.Tab(L("arena.tab_rate")) as rate_tab:
+            gr.Markdown(L("arena.rate_help"))
             # A view of its own, with its own handlers; its own browser key, so trying it here never
             # replaces the rater this browser is on the /rate page.
             rater = build_rater_view(services, storage_key="playground-arena-rater-tryout")

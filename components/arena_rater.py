@@ -14,15 +14,18 @@ from typing import Any
 
 import gradio as gr
 
-from components.arena_rater_format import ALL_RATED, none_left_status, summary_markdown, vote_text
+from components.arena_rater_format import all_rated, none_left_status, summary_markdown, vote_text, winner_words
+from components.i18n import L, say, text
 from components.tab import Event, TabHandle
 from components.ui_errors import refusals, refused_at, toast_text, user_errors
 from components.widgets import GENERATION_EVENTS
-from playground.arena.service import WINNERS, ArenaService, BattleView, LiveView
+from playground.arena import live
+from playground.arena.service import ArenaService, BattleView, LiveView
 from playground.errors import UserFacingError
 from playground.rendering import inert_inline, inert_markdown
 from playground.services import Services
 
+# Choice values stay English (they are stored with the vote); the labels follow the reader's language.
 REASONS = [
     "More accurate",
     "More helpful",
@@ -32,8 +35,18 @@ REASONS = [
     "Safer",
     "Better style",
 ]
+REASON_KEYS = (
+    "arena.reason_accurate",
+    "arena.reason_helpful",
+    "arena.reason_clearer",
+    "arena.reason_instructions",
+    "arena.reason_shorter",
+    "arena.reason_safer",
+    "arena.reason_style",
+)
 ACCEPT_CHOICES = ["Yes", "No"]
 VOTE_BUTTONS = (("a", "A is better"), ("b", "B is better"), ("tie", "Tie (equally good)"), ("bothbad", "Both bad"))
+VOTE_KEYS = {"a": "arena.vote_a", "b": "arena.vote_b", "tie": "arena.vote_tie", "bothbad": "arena.vote_bothbad"}
 # Where the browser keeps the rater's secret. The key and the encryption secret are fixed so a
 # restarted app still reads what browsers hold; the rater secret inside is the credential.
 RATER_STORAGE_KEY = "playground-arena-rater"
@@ -104,34 +117,46 @@ class RaterView:
 def _join_layout() -> tuple[gr.Textbox, gr.Textbox, gr.Button, gr.Markdown]:
     with gr.Group(elem_id="arena-join"):
         with gr.Row():
-            name = gr.Textbox(label="Your name", placeholder="e.g. Sam", elem_id="arena-name", scale=2)
-            code = gr.Textbox(label="Join code", placeholder="e.g. K7P2QX", elem_id="arena-code", scale=1)
-            join = gr.Button("Join", variant="primary", elem_id="arena-join-btn", scale=1)
-    status = gr.Markdown("Type your name and the join code, then press **Join**.", elem_id="arena-status")
+            name = gr.Textbox(
+                label=L("arena.rater_name"),
+                placeholder=L("arena.rater_name_placeholder"),
+                elem_id="arena-name",
+                scale=2,
+            )
+            code = gr.Textbox(
+                label=L("arena.join_code"), placeholder=L("arena.join_code_placeholder"), elem_id="arena-code", scale=1
+            )
+            join = gr.Button(L("arena.join_button"), variant="primary", elem_id="arena-join-btn", scale=1)
+    status = gr.Markdown(L("arena.join_help"), elem_id="arena-status")
     return name, code, join, status
 
 
 def _live_layout() -> tuple[gr.Group, gr.Textbox, gr.Button, gr.Button]:
     with gr.Group(visible=False, elem_id="arena-live") as live_box:
         live_prompt = gr.Textbox(
-            label="Ask your own prompt: two models drawn at random answer it as A and B; you vote when both have finished",
+            label=L("arena.live_prompt_label"),
             lines=3,
             max_lines=12,
             elem_id="arena-live-prompt",
         )
         with gr.Row():
-            ask = gr.Button("Ask", variant="primary", elem_id="arena-live-ask")
-            another = gr.Button("Try another pair", interactive=False, elem_id="arena-live-retry")
+            ask = gr.Button(L("arena.ask_button"), variant="primary", elem_id="arena-live-ask")
+            another = gr.Button(L("arena.another_pair"), interactive=False, elem_id="arena-live-retry")
     return live_box, live_prompt, ask, another
 
 
 def _answer_column(side: str) -> tuple[gr.Textbox, gr.Radio]:
     with gr.Column():
+        answer_label, accept_label = (
+            (L("arena.answer_a"), L("arena.acceptable_a"))
+            if side == "A"
+            else (L("arena.answer_b"), L("arena.acceptable_b"))
+        )
         text = gr.Textbox(
-            label=f"Answer {side}", lines=10, max_lines=30, interactive=False, elem_id=f"arena-answer-{side.lower()}"
+            label=answer_label, lines=10, max_lines=30, interactive=False, elem_id=f"arena-answer-{side.lower()}"
         )
         accept = gr.Radio(
-            ACCEPT_CHOICES, label=f"Is {side} acceptable? (optional)", elem_id=f"arena-accept-{side.lower()}"
+            [(L("arena.yes"), "Yes"), (L("arena.no"), "No")], label=accept_label, elem_id=f"arena-accept-{side.lower()}"
         )
     return text, accept
 
@@ -148,14 +173,18 @@ def rater_layout(storage_key: str = RATER_STORAGE_KEY) -> RaterView:
         text_b, accept_b = _answer_column("B")
     with gr.Row():
         vote_buttons = {
-            choice: gr.Button(label, interactive=False, elem_id=f"arena-vote-{choice}")
-            for choice, label in VOTE_BUTTONS
+            choice: gr.Button(L(VOTE_KEYS[choice]), interactive=False, elem_id=f"arena-vote-{choice}")
+            for choice, _ in VOTE_BUTTONS
         }
-    with gr.Accordion("Why? (optional)", open=False):
-        reasons = gr.CheckboxGroup(REASONS, label="Reasons", elem_id="arena-reasons")
-        comment = gr.Textbox(label="Comment", lines=2, elem_id="arena-comment")
+    with gr.Accordion(L("arena.why_accordion"), open=False):
+        reasons = gr.CheckboxGroup(
+            [(L(key), value) for key, value in zip(REASON_KEYS, REASONS)],
+            label=L("arena.reasons"),
+            elem_id="arena-reasons",
+        )
+        comment = gr.Textbox(label=L("arena.comment"), lines=2, elem_id="arena-comment")
     reveal = gr.Markdown(elem_id="arena-reveal")
-    next_btn = gr.Button("Next battle", interactive=False, elem_id="arena-next")
+    next_btn = gr.Button(L("arena.next_battle"), interactive=False, elem_id="arena-next")
     summary = gr.Markdown(elem_id="arena-summary")
     return RaterView(
         session, held, current, last_prompt, name, code, join, status, live_box, live_prompt, ask, another,
@@ -191,15 +220,18 @@ def _pair_outputs(
 
 def _battle_outputs(view: BattleView | None, joined: dict | None, summary: Any = None) -> list[Any]:
     if view is None:
-        status, table = (none_left_status(summary), summary_markdown(summary)) if summary else (ALL_RATED, "")
+        status, table = (none_left_status(summary), summary_markdown(summary)) if summary else (all_rated(), "")
         finished = summary is not None and summary.available
         return _pair_outputs(None, status, "", "", "", votable=False, next_ready=not finished, summary=table)
-    who = f"Rating as **{inert_inline(joined['name'])}** · " if joined else ""
-    status = f"{who}battle {view.number} of {view.total}"
+    status = (
+        text("arena.rating_as", name=inert_inline(joined["name"]), number=view.number, total=view.total)
+        if joined
+        else text("arena.battle_number", number=view.number, total=view.total)
+    )
     return _pair_outputs(
         _on_screen(view.token),
         status,
-        f"### Prompt\n\n{inert_markdown(view.prompt)}",
+        f"{text('arena.prompt_heading')}\n\n{inert_markdown(view.prompt)}",
         view.text_a,
         view.text_b,
         votable=True,
@@ -207,14 +239,23 @@ def _battle_outputs(view: BattleView | None, joined: dict | None, summary: Any =
     )
 
 
+def _answer_shown(answer: str) -> str:
+    """A live answer box: the service's stand-ins for a failed or hidden answer, in the reader's language."""
+    if answer == live.FAILED_TEXT:
+        return text("arena.live_failed_text")
+    if answer == live.EXCLUDED_TEXT:
+        return text("arena.live_excluded_text")
+    return answer
+
+
 def _live_outputs(view: LiveView) -> list[Any]:
     """One step of a live battle: voting stays locked until the pair is a battle."""
     pair = _pair_outputs(
         _on_screen(view.token),
-        view.message,
-        f"### Your prompt\n\n{inert_markdown(view.prompt)}",
-        view.text_a,
-        view.text_b,
+        say(view.said) if view.said is not None else view.message,
+        f"{text('arena.your_prompt_heading')}\n\n{inert_markdown(view.prompt)}",
+        _answer_shown(view.text_a),
+        _answer_shown(view.text_b),
         votable=view.token is not None,
         next_ready=view.finished,
     )
@@ -270,7 +311,7 @@ class RaterController:
         try:
             joined = self.arena.resume(held, client=_client_address(request)) if held else None
         except UserFacingError as err:  # voting closed meanwhile, a join limit: say so, keep the form
-            gr.Warning(toast_text(str(err)))
+            gr.Warning(toast_text(say(err)))
             joined = None
         if joined is None:  # nothing to resume (or a released name): the join form, as on a first visit
             return [name_update, code_update, *[gr.skip()] * self.entered_width]
@@ -314,7 +355,7 @@ class RaterController:
         locked = [gr.update(interactive=False)] * len(VOTE_BUTTONS)
         finished = bool(getattr(result, "finished", False))
         summary = summary_markdown(self.arena.rater_summary(joined)) if finished else ""
-        return [vote_text(result, WINNERS[result.winner]), *locked, gr.update(interactive=not finished), summary]
+        return [vote_text(result, winner_words(result.winner)), *locked, gr.update(interactive=not finished), summary]
 
     @staticmethod
     def _prefill(request: gr.Request | None) -> tuple[Any, Any]:

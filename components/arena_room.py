@@ -12,13 +12,13 @@ from urllib.parse import quote
 import gradio as gr
 import segno
 
+from components.i18n import L, say, text
 from components.ui_errors import refusals, user_errors
 from playground.arena.service import REVEAL_POLICIES, ArenaService
 from playground.rendering import inert_inline
 from playground.startup import RATER_PATH, is_loopback, lan_address
 
 RATER_HEADERS = ["Rater", "Votes", "Live prompts", "Finished", "Name released", "Joined by"]
-NO_ROOM = "Pick an evaluation above to show its join link."
 POLL_S = 2.0
 
 
@@ -43,13 +43,10 @@ def join_link(headers: dict[str, str], scheme: str, code: str, lan: str | None =
     note = ""
     if is_loopback(name):
         if lan:
-            note = (
-                f"This page is open on this computer, so the link uses its network address **{lan}**. "
-                "Raters' devices must be on the same network, and the app must listen on it (`--host 0.0.0.0`)."
-            )
+            note = text("arena.link_lan_note", lan=lan)
             name = lan
         else:
-            note = "This page is open on this computer and no network address was found: raters on other devices cannot use this link."
+            note = text("arena.link_no_lan_note")
     return f"{scheme}://{name}{port}{RATER_PATH}?code={quote(code)}", note
 
 
@@ -65,27 +62,46 @@ def qr_image(link: str, scale: int = 12) -> Any:
 
 # ---- the tally ------------------------------------------------------------------------------
 def room_markdown(status: Any) -> str:
-    voting = "🟢 **Voting is open**" if status.voting_open else "🔴 **Voting is closed**"
+    voting = text("arena.voting_open_badge") if status.voting_open else text("arena.voting_closed_badge")
     routing = (
-        f"each battle needs **{status.votes_per_battle}** vote(s)"
-        if status.votes_per_battle
-        else "every rater rates every battle"
+        text("arena.routing_votes", n=status.votes_per_battle) if status.votes_per_battle else text("arena.routing_all")
     )
-    policy = REVEAL_POLICIES.get(status.reveal_policy, status.reveal_policy)
-    cap = f" · live prompts per rater: at most {status.live_cap}" if status.live_cap else ""
-    return "\n\n".join(
-        (
-            f"{voting} · join code **`{inert_inline(status.join_code)}`** · {routing} · names shown: {inert_inline(policy)}{cap}",
-            f"Raters joined: **{status.raters_joined}** · votes cast: **{status.votes_cast}** · "
-            f"battles ready: **{status.battles}** · battles still needing votes: **{status.battles_needing_votes}** "
-            f"({status.votes_still_needed} vote(s) to go)",
-        )
-    )
+    policy = policy_words(status.reveal_policy)
+    cap = text("arena.room_cap", cap=status.live_cap) if status.live_cap else ""
+    line = text(
+        "arena.room_line", voting=voting, code=inert_inline(status.join_code), routing=routing,
+        policy=inert_inline(policy), cap=cap,
+    )  # fmt: skip
+    counts = text(
+        "arena.room_counts", joined=status.raters_joined, votes=status.votes_cast, battles=status.battles,
+        needing=status.battles_needing_votes, still=status.votes_still_needed,
+    )  # fmt: skip
+    return "\n\n".join((line, counts))
+
+
+_POLICY_KEYS = {
+    "after_last": "arena.policy_after_last",
+    "after_each": "arena.policy_after_each",
+    "never": "arena.policy_never",
+}
+
+
+def policy_words(policy: str) -> str:
+    """A reveal policy in the reader's language (an unknown one as stored)."""
+    key = _POLICY_KEYS.get(policy)
+    return text(key) if key else REVEAL_POLICIES.get(policy, policy)
 
 
 def rater_rows(status: Any) -> list[list[Any]]:
     return [
-        [r.name, r.votes, r.live_asked, "yes" if r.finished else "", "released" if r.released else "", r.source]
+        [
+            r.name,
+            r.votes,
+            r.live_asked,
+            text("arena.cell_yes") if r.finished else "",
+            text("arena.cell_released") if r.released else "",
+            r.source,
+        ]
         for r in status.raters
     ]
 
@@ -111,36 +127,43 @@ class RoomSection:
 def room_section() -> RoomSection:
     with gr.Row():
         with gr.Column(scale=3):
-            link = gr.Markdown(NO_ROOM, elem_id="arena-room-link")
+            link = gr.Markdown(L("arena.no_room"), elem_id="arena-room-link")
             status = gr.Markdown(elem_id="arena-room-status")
             with gr.Row():
-                open_voting = gr.Button("Open voting", variant="primary", elem_id="arena-room-open")
-                close_voting = gr.Button("Close voting", variant="stop", elem_id="arena-room-close")
+                open_voting = gr.Button(L("arena.open_voting"), variant="primary", elem_id="arena-room-open")
+                close_voting = gr.Button(L("arena.close_voting"), variant="stop", elem_id="arena-room-close")
         with gr.Column(scale=2, min_width=320):
             qr = gr.Image(
-                label="Join link (scan to rate)",
+                label=L("arena.qr_label"),
                 type="pil",
                 interactive=False,
                 buttons=["fullscreen", "download"],
                 elem_id="arena-room-qr",
             )
-    raters = gr.Dataframe(headers=RATER_HEADERS, interactive=False, label="Raters", elem_id="arena-room-raters")
+    raters = gr.Dataframe(
+        headers=RATER_HEADERS, interactive=False, label=L("arena.raters"), elem_id="arena-room-raters"
+    )
     with gr.Row():
         release_name = gr.Textbox(
-            label="Release a rater's name (click a row above, or type it): the next person to join with it becomes that rater",
+            label=L("arena.release_name_label"),
             elem_id="arena-room-release-name",
             scale=3,
         )
-        release = gr.Button("Release name", elem_id="arena-room-release", scale=1)
-    with gr.Accordion("Room settings of this evaluation", open=False):
+        release = gr.Button(L("arena.release_name"), elem_id="arena-room-release", scale=1)
+    with gr.Accordion(L("arena.room_settings"), open=False):
         with gr.Row():
             reveal_policy = gr.Dropdown(
-                [(label, key) for key, label in REVEAL_POLICIES.items()], label="Show raters the names", value=None
+                [
+                    (L(_POLICY_KEYS[key]) if key in _POLICY_KEYS else label, key)
+                    for key, label in REVEAL_POLICIES.items()
+                ],
+                label=L("arena.room_reveal_policy"),
+                value=None,
             )
-            votes_per_battle = gr.Number(value=0, precision=0, label="Votes needed per battle (0 = every rater)")
-            live_cap = gr.Number(value=0, precision=0, label="Live prompts per rater (0 = no cap)")
-        show_together = gr.Checkbox(value=True, label="Live mode: show both answers together once both have finished")
-        apply_settings = gr.Button("Apply room settings", elem_id="arena-room-apply")
+            votes_per_battle = gr.Number(value=0, precision=0, label=L("arena.room_votes_per_battle"))
+            live_cap = gr.Number(value=0, precision=0, label=L("arena.live_cap_label"))
+        show_together = gr.Checkbox(value=True, label=L("arena.room_show_together"))
+        apply_settings = gr.Button(L("arena.apply_room_settings"), elem_id="arena-room-apply")
     return RoomSection(
         link, qr, status, raters, open_voting, close_voting, release_name, release,
         reveal_policy, votes_per_battle, live_cap, show_together, apply_settings, gr.Timer(POLL_S, active=False),
@@ -159,14 +182,12 @@ class RoomController:
     def show(self, evaluation_id, request: gr.Request):
         """The join link and its QR code, from the address this page was reached at."""
         if not evaluation_id:
-            return NO_ROOM, None, "", [], *[gr.skip()] * 4
+            return text("arena.no_room"), None, "", [], *[gr.skip()] * 4
         info = self.arena.evaluation(evaluation_id)
         headers = dict(getattr(request, "headers", {}) or {})
         scheme = getattr(getattr(getattr(request, "request", None), "url", None), "scheme", "http")
         link, note = join_link(headers, scheme, info.join_code, lan_address())
-        text = f"## Join at\n# `{link}`\n\nJoin code: **`{inert_inline(info.join_code)}`**" + (
-            f"\n\n{note}" if note else ""
-        )
+        shown = text("arena.join_at", link=link, code=inert_inline(info.join_code)) + (f"\n\n{note}" if note else "")
         status = self.arena.room_status(evaluation_id)
         settings = [
             info.reveal_policy,
@@ -174,7 +195,7 @@ class RoomController:
             info.live_cap or 0,
             info.show_together,
         ]
-        return text, qr_image(link), room_markdown(status), rater_rows(status), *settings
+        return shown, qr_image(link), room_markdown(status), rater_rows(status), *settings
 
     @user_errors
     def poll(self, evaluation_id):
@@ -185,7 +206,7 @@ class RoomController:
 
     @user_errors
     def set_voting(self, evaluation_id, open_: bool):
-        gr.Info(self.arena.set_voting_open(evaluation_id, open_))
+        gr.Info(say(self.arena.set_voting_open(evaluation_id, open_)))
         return self.poll(evaluation_id)
 
     def check_release(self, evaluation_id, name) -> None:
@@ -193,7 +214,7 @@ class RoomController:
 
     @user_errors
     def release(self, evaluation_id, name):
-        gr.Info(self.arena.release_rater_name(evaluation_id, name))
+        gr.Info(say(self.arena.release_rater_name(evaluation_id, name)))
         return "", *self.poll(evaluation_id)
 
     @staticmethod
@@ -213,7 +234,7 @@ class RoomController:
             said.append(self.arena.set_live_cap(evaluation_id, _count(cap)))
         if bool(together) != info.show_together:
             said.append(self.arena.set_show_together(evaluation_id, bool(together)))
-        gr.Info(" ".join(said) or "Nothing changed.")
+        gr.Info(" ".join(say(s) for s in said) or text("arena.nothing_changed"))
         return self.poll(evaluation_id)
 
 

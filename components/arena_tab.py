@@ -8,7 +8,8 @@ from __future__ import annotations
 import gradio as gr
 
 from components.arena_layout import ArenaLayout, arena_layout
-from components.arena_room import wire_room
+from components.arena_room import policy_words, wire_room
+from components.i18n import request_language, say, text
 from components.tab import TabHandle
 from components.ui_errors import RefusedAt, refusals, refused_at, user_errors
 from components.widgets import refresh_on_focus, refresh_pickers
@@ -18,39 +19,35 @@ from playground.arena.exchange import check_vote_file
 from playground.arena.leaderboard import VoteCount
 from playground.arena.prompts import read_prompt_set
 from playground.arena.service import REVEAL_POLICIES, PregenStatus
+from playground.languages import ENGLISH
 from playground.models.types import GenerationParams
 from playground.rendering import inert_inline
 from playground.services import Services
 
-NO_EVALUATION = "Create an evaluation in **Set up**, or pick one above."
-NO_COMPARE_RUNS = "There are no Compare runs yet. Run a few prompts in Compare first, or type prompts here."
 # Where check_create points a refusal: positions in SetupSection.create_inputs.
 NAME_AT, PROMPTS_AT, MODELS_AT, REVEAL_AT = 0, 1, 3, 13
-NO_JUDGE_RUN = "\n\n**Automatic judge:** not run on this evaluation yet (Judge tab → an Arena evaluation, pairwise)."
 
 
 # ---- formatting --------------------------------------------------------------------------
 def progress_markdown(status: PregenStatus, votes: VoteCount) -> str:
     p = status.progress
     state = (
-        "⏳ generating"
+        text("arena.state_generating")
         if status.running
-        else ("✅ all answers ready" if p.total and p.done == p.total else "⏸ not running")
+        else (text("arena.state_ready") if p.total and p.done == p.total else text("arena.state_idle"))
     )
     lines = [
         f"<progress value='{p.done}' max='{max(p.total, 1)}' style='width:100%'></progress>",
-        f"**{p.done} / {p.total}** answers ({p.fraction:.0%}) · {state}"
-        + (f" · {inert_inline(p.message)}" if p.message else ""),
-        f"Battles ready to rate: **{status.servable}** · answers naming a model: **{status.flagged}**",
-        votes.sentence(),
+        text("arena.progress_answers", done=p.done, total=p.total, fraction=f"{p.fraction:.0%}", state=state)
+        + (f" · {inert_inline(say(p.message))}" if p.message else ""),
+        text("arena.progress_battles", servable=status.servable, flagged=status.flagged),
+        say(votes.said()),
     ]
     for label, contestant_status, error in status.contestants:
         if contestant_status == "failed":
-            lines.append(
-                f"❌ **{inert_inline(label)}** failed: {inert_inline(error)} — its battles are held back; fix it and press Generate / resume."
-            )
+            lines.append(text("arena.contestant_failed", label=inert_inline(label), error=inert_inline(error)))
     if status.failed:
-        lines.append(f"{status.failed} answer(s) failed; Generate / resume retries them.")
+        lines.append(text("arena.answers_failed", n=status.failed))
     return "\n\n".join(lines)
 
 
@@ -90,20 +87,21 @@ class ArenaController:
 
     def describe(self, evaluation_id) -> str:
         if not evaluation_id:
-            return NO_EVALUATION
+            return text("arena.no_evaluation")
         info = self.arena.evaluation(evaluation_id)
         live = (
-            " · live prompts **on**"
+            text("arena.live_on_info")
             if info.mode == "live"
-            else (" · live prompts off" if info.mode == "prompt_set" else "")
+            else (text("arena.live_off_info") if info.mode == "prompt_set" else "")
         )
-        voting = "" if getattr(info, "voting_open", True) else " · 🔴 voting closed"
-        policy = REVEAL_POLICIES.get(getattr(info, "reveal_policy", ""), "")
-        names = f" · names shown: {inert_inline(policy.lower())}" if policy else ""
-        return (
-            f"**{inert_inline(info.name)}** · join code **`{info.join_code}`** · {info.prompts} prompts · {info.battles} battles · "
-            f"models: {inert_inline(', '.join(info.contestants))}{live}{names}{voting}"
-        )
+        voting = "" if getattr(info, "voting_open", True) else text("arena.voting_closed_info")
+        stored = getattr(info, "reveal_policy", "")
+        policy = policy_words(stored) if stored in REVEAL_POLICIES else ""
+        names = text("arena.names_shown_info", policy=inert_inline(policy[:1].lower() + policy[1:])) if policy else ""
+        return text(
+            "arena.describe", name=inert_inline(info.name), code=info.join_code, prompts=info.prompts,
+            battles=info.battles, models=inert_inline(", ".join(info.contestants)), live=live, names=names, voting=voting,
+        )  # fmt: skip
 
     @user_errors
     def refresh(self, selected):
@@ -118,8 +116,12 @@ class ArenaController:
     def prompts_from_compare(self):
         prompts = self.arena.prompts_from_compare()
         if not prompts:
-            raise gr.Error(NO_COMPARE_RUNS, print_exception=False)
+            raise gr.Error(text("arena.no_compare_runs"), print_exception=False)
         return _prompt_box_text(prompts)
+
+    @user_errors
+    def demo_prompts(self, language=ENGLISH):
+        return _prompt_box_text(self.arena.demo_prompts(language or ENGLISH))
 
     # ---- checks: refusals shown next to the input before the work runs (see ui_errors.refusals) ----
     def check_create(self, eval_name, typed, upload, keys, tokens, temp, seed, system, words, action, repeats,
@@ -181,11 +183,9 @@ class ArenaController:
             show_together=True if show_together is None else bool(show_together),
         )  # fmt: skip
         if not items:  # a live evaluation started without a prompt set
-            gr.Info(
-                f"Created {info.name!r} for live prompts. Join code {info.join_code}: raters type their own prompts."
-            )
+            gr.Info(text("arena.created_live", name=info.name, code=info.join_code))
         else:
-            gr.Info(f"Created {info.name!r}: {info.battles} battles. Join code {info.join_code}. Now press Generate.")
+            gr.Info(text("arena.created", name=info.name, battles=info.battles, code=info.join_code))
         return self.evaluation_choices(info.id), self.describe(info.id)
 
     def reveal_note(self, policy, typed, upload, keys, per_prompt, repeats, live) -> str:
@@ -199,18 +199,18 @@ class ArenaController:
             mode="live" if live else "prompt_set",
         )
         if not problem:
-            return "“After each vote” is safe here: no answer appears in more than one of a rater's battles."
+            return text("arena.after_each_safe")
         prefix = "⚠️ " if policy == "after_each" else ""
-        return f"{prefix}“After each vote” is not available here: {inert_inline(problem)}"
+        return text("arena.after_each_unavailable", prefix=prefix, problem=inert_inline(say(problem)))
 
     @user_errors
     def live_mode(self, evaluation_id, enabled):
-        gr.Info(self.arena.set_live_mode(evaluation_id, bool(enabled)))
+        gr.Info(say(self.arena.set_live_mode(evaluation_id, bool(enabled))))
         return self.describe(evaluation_id)
 
     @user_errors
     def generate(self, evaluation_id):
-        gr.Info(self.arena.start_generation(evaluation_id))
+        gr.Info(say(self.arena.start_generation(evaluation_id)))
         return self.setup_progress(evaluation_id)
 
     def setup_progress(self, evaluation_id) -> str:
@@ -222,7 +222,7 @@ class ArenaController:
 
     @user_errors
     def stop(self, evaluation_id):
-        gr.Info(self.arena.cancel_generation(evaluation_id))
+        gr.Info(say(self.arena.cancel_generation(evaluation_id)))
 
     @user_errors
     def poll_progress(self, evaluation_id):
@@ -239,33 +239,35 @@ class ArenaController:
 
     @user_errors
     def leak_policy(self, evaluation_id, action, words):
-        gr.Info(self.arena.set_leak_policy(evaluation_id, action, words or ""))
+        gr.Info(say(self.arena.set_leak_policy(evaluation_id, action, words or "")))
         return [list(row) for row in self.arena.flagged_answers(evaluation_id)]
 
     def judge_agreement_line(self, evaluation_id) -> str:
         """Beside the leaderboard: can the automatic judge stand in for these raters?"""
         verdict, bias, job_id = self.services.judge.verdict_agreement(evaluation_id)
         if job_id is None:
-            return NO_JUDGE_RUN
-        return f"\n\n**Automatic judge** (judging run #{job_id}): {verdict.sentence} {bias.sentence}"
+            return text("arena.no_judge_run")
+        return text("arena.judge_line", job=job_id, verdict=say(verdict.said), bias=say(bias.said))
 
     @user_errors
     def leaderboard(self, evaluation_id):
         result = self.arena.leaderboard(evaluation_id)
+        language = request_language()
         return (
-            report.leaderboard_summary(result) + self.judge_agreement_line(evaluation_id),
+            report.leaderboard_summary(result, language) + self.judge_agreement_line(evaluation_id),
             report.leaderboard_rows(result),
-            charts.ratings_chart(result),
-            charts.win_rate_heatmap(result),
-            charts.count_heatmap(result),
-            charts.quality_against(result, "latency"),
-            charts.quality_against(result, "cost"),
+            charts.ratings_chart(result, language=language),
+            charts.win_rate_heatmap(result, language=language),
+            charts.count_heatmap(result, language=language),
+            charts.quality_against(result, "latency", language=language),
+            charts.quality_against(result, "cost", language=language),
         )
 
     @user_errors
     def agreement(self, evaluation_id):
         result = self.arena.agreement(evaluation_id)
-        return report.agreement_summary(result), report.pair_rows(result), report.rater_rows(result)
+        summary = report.agreement_summary(result, request_language())
+        return summary, report.pair_rows(result), report.rater_rows(result)
 
     @user_errors
     def write_report(self, evaluation_id):
@@ -279,12 +281,12 @@ class ArenaController:
     @user_errors
     def import_votes(self, path, import_as):
         info = self.arena.import_votes(path, import_as or "")
-        gr.Info(f"Imported into {info.name!r}.")
+        gr.Info(text("arena.imported", name=info.name))
         return self.evaluation_choices(info.id), self.describe(info.id)
 
     @user_errors
     def delete(self, evaluation_id):
-        gr.Info(self.arena.delete_evaluation(evaluation_id))
+        gr.Info(say(self.arena.delete_evaluation(evaluation_id)))
         return self.evaluation_choices(None), ""
 
 
@@ -296,6 +298,9 @@ def _wire_setup(ui: ArenaLayout, arena: ArenaController) -> None:
     setup.from_compare.click(
         arena.prompts_from_compare, None, [setup.prompts_text], api_name="arena_prompts_from_compare"
     )
+    setup.demo_prompts.click(
+        arena.demo_prompts, [setup.demo_language], [setup.prompts_text], api_name="arena_demo_prompts"
+    ).then(arena.reveal_note, setup.reveal_inputs, [setup.reveal_note], queue=False, show_progress="hidden")
     setup.create.click(
         arena.create,
         setup.create_inputs,

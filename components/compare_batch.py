@@ -14,6 +14,8 @@ import gradio as gr
 
 from components.compare_columns import columns_from_values, visible_column_count
 from components.file_rows import GRID_SHARE, fit_file_rows, fit_when_changed, table_contents
+from components.i18n import L, request_language, say, text
+from components.language_widgets import demo_language_choice
 from components.ui_errors import user_errors
 from components.widgets import StoppableRun, with_progress
 from playground.compare.batch import Table, answer_count, demo_files
@@ -21,6 +23,8 @@ from playground.compare.batch_read import match_variables, preview_rows
 from playground.compare.batch_view import format_progress, grid_table
 from playground.compare.templates import template_variables
 from playground.errors import InvalidInput
+from playground.i18n import t
+from playground.languages import ENGLISH
 from playground.rendering import inert_inline
 from playground.services import Services
 
@@ -32,7 +36,7 @@ PREVIEW_ROWS = 5
 ROW_NUMBER_SHARE = 4.0
 INPUTS_SHARE = 26.0  # all the input columns together, at most
 INPUT_SHARE = 13.0  # one input column, at most
-STOPPING = "⏹ Stopping after the answers now being written…"
+STOPPING = t("compare.stopping_batch")
 
 
 def grid_column_widths(input_count: int, answer_count: int) -> list[str]:
@@ -76,24 +80,25 @@ def _upload_name(path: str) -> str:
 def preview_text(table: Table, template_body: str, column_count: int, row_limit: int) -> str:
     """What the file holds and, when the template fits it, how many answers the run will write."""
     columns = inert_inline(", ".join(table.columns))  # the uploaded file's own words: shown as text
-    lines = [f"**{inert_inline(table.filename)}** · {table.row_count} row(s) · columns: {columns}"]
-    lines += [f"ℹ️ {inert_inline(note)}" for note in table.notes]
+    lines = [text("compare.preview_head", file=inert_inline(table.filename), rows=table.row_count, columns=columns)]
+    lines += [f"ℹ️ {inert_inline(say(note))}" for note in table.notes]
     variables = template_variables(template_body)
     if not variables:
-        lines.append(
-            "Write the prompt with the table's column names in `{{ }}`, e.g. `{{review}}` — or press **Load demo reviews**."
-        )
+        lines.append(text("compare.preview_no_variables"))
     else:
         mapping = match_variables(table.columns, variables)
         missing = [v for v in variables if v not in mapping]
         if missing:
-            lines.append(f"⚠️ The file has no column for: {', '.join(missing)}. Its columns are: {columns}.")
+            lines.append(text("compare.preview_missing", missing=", ".join(missing), columns=columns))
         else:
             filled = ", ".join(f"`{{{{{v}}}}}` ← {inert_inline(c)}" for v, c in mapping.items())
+            answers = answer_count(table, column_count)
             lines.append(
-                f"✅ {filled} · {table.row_count} row(s) × {column_count} column(s) = {answer_count(table, column_count)} answers"
+                text(
+                    "compare.preview_ready", filled=filled, rows=table.row_count, columns=column_count, answers=answers
+                )
             )
-    lines.append(f"At most {row_limit} rows per batch.")
+    lines.append(text("compare.preview_limit", limit=row_limit))
     return "\n\n".join(lines)
 
 
@@ -101,6 +106,7 @@ def preview_text(table: Table, template_body: str, column_count: int, row_limit:
 class BatchPanel:
     upload: gr.File
     demo_btn: gr.Button
+    demo_language: gr.Radio
     preview_info: gr.Markdown
     preview: gr.Dataframe
     run_btn: gr.Button
@@ -114,25 +120,29 @@ class BatchPanel:
 
 
 def batch_panel_layout() -> BatchPanel:
-    gr.Markdown(
-        "Upload a table (CSV, XLSX or JSONL). Each row fills the prompt's `{{variables}}` from the columns of the same name "
-        "and runs in every visible column; the grid below fills in as answers arrive."
-    )
+    gr.Markdown(L("compare.batch_intro"))
     with gr.Row():
         upload = gr.File(
-            label="Table (.csv, .xlsx, .jsonl)", file_types=FILE_TYPES, type="filepath", scale=3, elem_id="batch-file"
+            label=L("compare.batch_table"), file_types=FILE_TYPES, type="filepath", scale=3, elem_id="batch-file"
         )
-        demo_btn = gr.Button("Load demo reviews", scale=1, elem_id="batch-demo")
+        with gr.Column(scale=1, min_width=160):
+            demo_btn = gr.Button(L("compare.load_demo"), elem_id="batch-demo")
+            demo_language = demo_language_choice("batch-demo-language")
     preview_info = gr.Markdown(elem_id="batch-preview-info")
     preview = gr.Dataframe(
-        label="First rows", interactive=False, wrap=True, max_height=260, visible=False, elem_id="batch-preview"
+        label=L("compare.first_rows"),
+        interactive=False,
+        wrap=True,
+        max_height=260,
+        visible=False,
+        elem_id="batch-preview",
     )
     with gr.Row():
-        run_btn = gr.Button("Run batch", variant="primary", elem_id="batch-run")
-        cancel_btn = gr.Button("Cancel batch", elem_id="batch-cancel")
+        run_btn = gr.Button(L("compare.run_batch"), variant="primary", elem_id="batch-run")
+        cancel_btn = gr.Button(L("compare.cancel_batch"), elem_id="batch-cancel")
     progress_line = gr.Markdown(elem_id="batch-progress")
     grid = gr.Dataframe(
-        label="Results (rows × columns) — click a cell to read all of it",
+        label=L("compare.batch_results"),
         interactive=False,
         wrap=True,
         max_height=600,
@@ -141,12 +151,13 @@ def batch_panel_layout() -> BatchPanel:
         elem_id="batch-grid",
     )
     with gr.Row():
-        export_csv_btn = gr.Button("Export CSV", size="sm", elem_id="batch-export-csv")
-        export_jsonl_btn = gr.Button("Export JSONL", size="sm", elem_id="batch-export-jsonl")
-    export_file = gr.File(label="Download", interactive=False, elem_id="batch-export-file")
+        export_csv_btn = gr.Button(L("compare.export_csv"), size="sm", elem_id="batch-export-csv")
+        export_jsonl_btn = gr.Button(L("compare.export_jsonl"), size="sm", elem_id="batch-export-jsonl")
+    export_file = gr.File(label=L("compare.download"), interactive=False, elem_id="batch-export-file")
     return BatchPanel(
         upload,
         demo_btn,
+        demo_language,
         preview_info,
         preview,
         run_btn,
@@ -178,8 +189,8 @@ class BatchController:
         return text, {"headers": table.columns, "data": preview_rows(table, PREVIEW_ROWS)}
 
     @user_errors
-    def load_demo(self):
-        path, body, name = demo_files()
+    def load_demo(self, language: str | None = ENGLISH):
+        path, body, name = demo_files(language or ENGLISH)
         info = self.templates.save(name, body)  # saved, so runs record which version they used
         name_update = (
             gr.Dropdown(choices=self.templates.names(), value=info.name)
@@ -194,20 +205,21 @@ class BatchController:
     ):
         *values, token = values_and_token
         if not path:
-            raise InvalidInput("Upload a table first (or press Load demo reviews).")
+            raise InvalidInput(t("compare.no_table"))
         columns = columns_from_values(values, count)
         table = self.batch.load(path, _upload_name(path))
         # API callers skip the click's start step: their token goes back into the state, so Cancel reaches this batch.
         token = token or self.run.start()
         with self.run.cancel_event(token) as cancel:
             steps = self.batch.run(columns, body or "", name or "", table, cancel, filename=table.filename)
-            for step in with_progress(steps, progress, unit="cells"):
-                headers, rows = grid_table(step.grid, max_chars=2000)
-                yield format_progress(step), {"headers": headers, "data": rows}, step.run_id, token
+            language = request_language()
+            for step in with_progress(steps, progress, unit=text("compare.cells_unit")):
+                headers, rows = grid_table(step.grid, max_chars=2000, language=language)
+                yield format_progress(step, language), {"headers": headers, "data": rows}, step.run_id, token
 
     def _export(self, run_id: Any, writer: Callable[[int], Path]) -> str:
         if run_id in (None, ""):
-            raise InvalidInput("Run a batch first, then export its results.")
+            raise InvalidInput(t("compare.export_nothing"))
         return _served_copy(writer(int(run_id)))
 
     @user_errors
@@ -243,7 +255,7 @@ def build_batch_panel(
         show_progress="hidden",
     )
     panel.demo_btn.click(
-        controller.load_demo, None, [panel.upload, template_body, template_name], api_name="batch_demo"
+        controller.load_demo, [panel.demo_language], [panel.upload, template_body, template_name], api_name="batch_demo"
     )
     run.wire(
         panel.run_btn,

@@ -8,6 +8,7 @@ from typing import Any
 
 import gradio as gr
 
+from components.i18n import L
 from components.widgets import model_picker
 from playground.compare.columns import (
     MAX_COLUMNS,
@@ -15,6 +16,7 @@ from playground.compare.columns import (
     format_stop,
     make_column,
 )
+from playground.i18n import t
 from playground.services import Services
 
 FIELDS_PER_COLUMN = 7  # model, system prompt, temperature, top_p, max tokens, seed, stop
@@ -38,17 +40,19 @@ class ColumnForm:
 
 def build_column_form(services: Services, index: int, default_model: str | None) -> ColumnForm:
     # Custom values allowed: a reopened run may name a removed model; the service then says so plainly.
-    model = model_picker(services, "Model", value=default_model, allow_custom_value=True, elem_id=f"col{index}-model")
-    with gr.Accordion("Settings", open=False, elem_id=f"col{index}-settings"):
-        system_prompt = gr.Textbox(label="System prompt", lines=2, elem_id=f"col{index}-system")
+    model = model_picker(
+        services, L("compare.model"), value=default_model, allow_custom_value=True, elem_id=f"col{index}-model"
+    )
+    with gr.Accordion(L("compare.settings"), open=False, elem_id=f"col{index}-settings"):
+        system_prompt = gr.Textbox(label=L("compare.system_prompt"), lines=2, elem_id=f"col{index}-system")
         with gr.Row():
-            temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature")
-            top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.05, label="Top-p")
+            temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label=L("compare.temperature"))
+            top_p = gr.Slider(0.05, 1.0, value=0.95, step=0.05, label=L("compare.top_p"))
         with gr.Row():
             cap = services.settings.max_tokens  # the server lowers anything above it anyway
-            max_tokens = gr.Slider(1, cap, value=min(256, cap), step=1, label="Max tokens")
-            seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
-        stop = gr.Textbox(label="Stop sequences (one per line)", lines=2)
+            max_tokens = gr.Slider(1, cap, value=min(256, cap), step=1, label=L("compare.max_tokens"))
+            seed = gr.Number(value=-1, precision=0, label=L("compare.seed"))
+        stop = gr.Textbox(label=L("compare.stop_sequences"), lines=2)
     return ColumnForm(model, system_prompt, temperature, top_p, max_tokens, seed, stop)
 
 
@@ -64,7 +68,7 @@ def columns_from_values(values: Sequence[Any], count: int) -> list[ColumnConfig]
     columns = []
     for index in range(count):
         chunk = values[index * FIELDS_PER_COLUMN : (index + 1) * FIELDS_PER_COLUMN]
-        columns.append(make_column(*chunk, label=f"Column {index + 1}"))
+        columns.append(make_column(*chunk, label=t("compare.column_label", n=index + 1)))
     return columns
 
 

@@ -7,13 +7,16 @@ from dataclasses import dataclass
 import gradio as gr
 
 from components.compare_columns import ColumnForm
+from components.i18n import L, request_language, say, text
 from components.ui_errors import user_errors
 from components.widgets import GENERATION_EVENTS, progress_reporter
 from playground.compare.columns import MAX_COLUMNS, make_column
 from playground.compare.diff import word_diff
 from playground.compare.templates import MAX_VARIABLES, variable_values
+from playground.i18n import t
 from playground.rendering import inert_inline
 from playground.services import Services
+from playground.statuses import status_text
 
 MAX_REPEATS = 10
 
@@ -36,13 +39,13 @@ class ColumnExtras:
 
 def column_extras_layout(index: int) -> ColumnExtras:
     with gr.Row():
-        up = gr.Button("Good answer", size="sm", min_width=60, elem_id=f"col{index}-up")
-        down = gr.Button("Bad answer", size="sm", min_width=60, elem_id=f"col{index}-down")
-        note = gr.Textbox(placeholder="Note on this answer (optional)", show_label=False, scale=3, min_width=120)
+        up = gr.Button(L("compare.good_answer"), size="sm", min_width=60, elem_id=f"col{index}-up")
+        down = gr.Button(L("compare.bad_answer"), size="sm", min_width=60, elem_id=f"col{index}-down")
+        note = gr.Textbox(placeholder=L("compare.feedback_note"), show_label=False, scale=3, min_width=120)
     feedback_msg = gr.Markdown()
-    with gr.Accordion("Repeat ×N: how stable is this column?", open=False):
-        times = gr.Slider(2, MAX_REPEATS, value=3, step=1, label="Times")
-        repeat_btn = gr.Button("Repeat", size="sm", elem_id=f"col{index}-repeat")
+    with gr.Accordion(L("compare.repeat_accordion"), open=False):
+        times = gr.Slider(2, MAX_REPEATS, value=3, step=1, label=L("compare.times"))
+        repeat_btn = gr.Button(L("compare.repeat"), size="sm", elem_id=f"col{index}-repeat")
         stability = gr.Markdown(elem_id=f"col{index}-stability")
     return ColumnExtras(up, down, note, feedback_msg, times, repeat_btn, stability)
 
@@ -55,7 +58,7 @@ class ColumnExtrasController:
         self.index = index
 
     def _rate(self, gen_ids: list | None, text: str, rating: int) -> str:
-        return self.compare.feedback((gen_ids or [None] * MAX_COLUMNS)[self.index], rating, text)
+        return say(self.compare.feedback((gen_ids or [None] * MAX_COLUMNS)[self.index], rating, text))
 
     @user_errors
     def rate_up(self, gen_ids: list | None, text: str) -> str:
@@ -68,17 +71,18 @@ class ColumnExtrasController:
     @user_errors
     def repeat(self, body, hist, n, *rest, progress=gr.Progress()):
         var_values, settings = rest[:MAX_VARIABLES], rest[MAX_VARIABLES:]
-        column = make_column(*settings, label=f"Column {self.index + 1}")
+        column = make_column(*settings, label=t("compare.column_label", n=self.index + 1))
         text = self.compare.build_prompt(body, variable_values(body, var_values))
         history = (hist or [[]] * MAX_COLUMNS)[self.index]
         results, stats = self.compare.repeat(
-            column, history, text, int(n), on_progress=progress_reporter(progress, unit="runs")
+            column, history, text, int(n), on_progress=progress_reporter(progress, unit=text("compare.repeat_unit"))
         )
+        language = request_language()
         samples = "\n".join(
-            f"{i + 1}. {inert_inline(r.text.strip()[:160] or '(' + (r.error or r.status) + ')')}"
+            f"{i + 1}. {inert_inline(r.text.strip()[:160] or '(' + (r.error or say(status_text(r.status), language)) + ')')}"
             for i, r in enumerate(results)
         )
-        return f"{stats.summary()}\n\n{samples}"
+        return f"{stats.summary(language)}\n\n{samples}"
 
 
 def build_column_extras(
@@ -125,12 +129,12 @@ class DiffPanel:
 
 
 def diff_panel_layout() -> DiffPanel:
-    labels = [(f"Column {i + 1}", i) for i in range(MAX_COLUMNS)]
-    with gr.Accordion("Differences between two columns", open=False, elem_id="compare-diff"):
+    labels = [(L(f"compare.column_{i + 1}"), i) for i in range(MAX_COLUMNS)]
+    with gr.Accordion(L("compare.diff_accordion"), open=False, elem_id="compare-diff"):
         with gr.Row():
-            left = gr.Dropdown(labels, value=0, label="Left")
-            right = gr.Dropdown(labels, value=1, label="Right")
-            show = gr.Button("Show differences")
+            left = gr.Dropdown(labels, value=0, label=L("compare.left"))
+            right = gr.Dropdown(labels, value=1, label=L("compare.right"))
+            show = gr.Button(L("compare.show_differences"))
         similarity = gr.Markdown()
         with gr.Row():
             left_html = gr.HTML(elem_id="compare-diff-left")
@@ -143,15 +147,15 @@ class DiffController:
     def differences(self, hist, count, a, b):
         a, b = int(a), int(b)
         if a == b:
-            raise gr.Error("Pick two different columns.")
+            raise gr.Error(text("compare.no_two_columns"))
         if max(a, b) >= int(count):
-            raise gr.Error("That column is not shown; add it first.")
+            raise gr.Error(text("compare.diff_column_hidden"))
         first, second = last_answer((hist or [])[a] if hist else []), last_answer((hist or [])[b] if hist else [])
         if not first and not second:
-            raise gr.Error("Run a prompt first: there are no answers to compare.")
+            raise gr.Error(text("compare.diff_no_answers"))
         diff = word_diff(first, second)
         return (
-            f"Word overlap: **{diff.similarity:.0%}**. Removed words are marked on the left, added words on the right.",
+            text("compare.diff_overlap", share=f"{diff.similarity:.0%}"),
             diff.left_html,
             diff.right_html,
         )

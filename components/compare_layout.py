@@ -13,6 +13,8 @@ from components.compare_columns import (
     build_column_form,
 )
 from components.compare_extras import build_column_extras, build_diff_panel
+from components.i18n import L, text
+from components.language_widgets import language_note, wire_language_note
 from playground.compare.columns import MAX_COLUMNS
 from playground.compare.service import empty_histories
 from playground.compare.templates import (
@@ -21,10 +23,6 @@ from playground.compare.templates import (
 from playground.services import Services
 
 START_COLUMNS = 2
-INTRO = (
-    "Ask one prompt in up to four columns at once — different models, system prompts or settings. "
-    "Use `{{variable}}` in the prompt to make a template; a field appears for each variable."
-)
 
 
 def visible_columns(count: int) -> list[gr.Column]:
@@ -42,14 +40,17 @@ def variable_fields(names: Sequence[str], values: Sequence[str]) -> list[gr.Text
     ]
 
 
-def base_model_note(services: Services, key: str | None) -> str:
+def is_base_model(services: Services, key: str | None) -> bool:
     try:
         spec = services.models.describe(key) if key else None
     except Exception:  # noqa: BLE001 - an unknown key is reported when the column runs
-        return ""
-    if spec is not None and not spec.chat_template:
-        return "ℹ️ Base model: it continues your text rather than following instructions."
-    return ""
+        return False
+    return spec is not None and not spec.chat_template
+
+
+def base_model_note(services: Services, key: str | None) -> str:
+    """The note under a column whose model is a base model, in the reader's language."""
+    return text("compare.base_model_note") if is_base_model(services, key) else ""
 
 
 # ---- layout -----------------------------------------------------------------------------
@@ -104,40 +105,39 @@ class CompareLayout:
 
 
 def compare_layout(services: Services) -> CompareLayout:
-    gr.Markdown(INTRO)
+    gr.Markdown(L("compare.intro"))
     with gr.Row():
         template_name = gr.Dropdown(
             choices=services.templates.names(),
             value=None,
             allow_custom_value=True,
-            label="Template name",
+            label=L("compare.template_name"),
             scale=3,
             elem_id="compare-template-name",
         )
-        load_template_btn = gr.Button("Load template", scale=1)
-        save_template_btn = gr.Button("Save template (new version)", scale=1)
+        load_template_btn = gr.Button(L("compare.load_template"), scale=1)
+        save_template_btn = gr.Button(L("compare.save_template"), scale=1)
     template_info = gr.Markdown(elem_id="compare-template-info")
     prompt = gr.Textbox(
-        label="Prompt",
+        label=L("compare.prompt"),
         lines=4,
-        placeholder="e.g. Summarise this review in one sentence: {{review}}",
+        placeholder=L("compare.prompt_placeholder"),
         elem_id="compare-prompt",
     )
+    prompt_language_note = language_note("compare-language-note")
     with gr.Row():
         variable_boxes = [
             gr.Textbox(label=f"variable {i + 1}", visible=False, lines=2, elem_id=f"compare-var{i}")
             for i in range(MAX_VARIABLES)
         ]
     with gr.Row():
-        send_btn = gr.Button("Send to all columns", variant="primary", elem_id="compare-send")
-        stop_btn = gr.Button("Stop all", elem_id="compare-stop")
-        new_btn = gr.Button("New conversation", elem_id="compare-new")
+        send_btn = gr.Button(L("compare.send"), variant="primary", elem_id="compare-send")
+        stop_btn = gr.Button(L("compare.stop_all"), elem_id="compare-stop")
+        new_btn = gr.Button(L("compare.new_conversation"), elem_id="compare-new")
     with gr.Row():
-        add_col_btn = gr.Button("+ Add column", size="sm", elem_id="compare-add-column")
-        remove_col_btn = gr.Button("− Remove column", size="sm", elem_id="compare-remove-column")
-        sync = gr.Checkbox(
-            label="Sync settings: column 1's settings apply to all (any column can still override)", value=False
-        )
+        add_col_btn = gr.Button(L("compare.add_column"), size="sm", elem_id="compare-add-column")
+        remove_col_btn = gr.Button(L("compare.remove_column"), size="sm", elem_id="compare-remove-column")
+        sync = gr.Checkbox(label=L("compare.sync_settings"), value=False)
     layout = CompareLayout(
         template_name,
         load_template_btn,
@@ -158,6 +158,13 @@ def compare_layout(services: Services) -> CompareLayout:
         variable_names=gr.State([]),
     )
     _columns_layout(services, layout)
+    wire_language_note(
+        services,
+        prompt_language_note,
+        [prompt, *variable_boxes],
+        [c.form.model for c in layout.columns],
+        layout.column_count,
+    )
     build_diff_panel(layout.histories, layout.column_count)
     return layout
 
@@ -170,12 +177,12 @@ def _columns_layout(services: Services, layout: CompareLayout) -> None:
     with gr.Row(equal_height=False):
         for index in range(MAX_COLUMNS):
             with gr.Column(visible=index < START_COLUMNS, min_width=260, elem_id=f"compare-col{index}") as block:
-                gr.Markdown(f"**Column {index + 1}**")
+                gr.Markdown(L(f"compare.column_heading_{index + 1}"))
                 form = build_column_form(services, index, default_model if index % 2 == 0 else second_model)
                 # The heading above names the chat, so the chat shows no label of its own: Gradio
                 # floats that label over the conversation, where it covered the first message.
                 chatbot = gr.Chatbot(
-                    label=f"Column {index + 1}",
+                    label=L(f"compare.column_{index + 1}"),
                     show_label=False,
                     height=360,
                     elem_id=f"compare-chat{index}",
@@ -185,7 +192,7 @@ def _columns_layout(services: Services, layout: CompareLayout) -> None:
                 # Below the answer and its figures, not above: a note in one column only would
                 # push that column's answer box lower than its neighbours'.
                 note = gr.Markdown(
-                    base_model_note(services, form.model.value),
+                    L("compare.base_model_note") if is_base_model(services, form.model.value) else "",
                     elem_id=f"compare-model-note{index}",
                     elem_classes=["compare-model-note"],
                 )

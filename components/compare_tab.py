@@ -24,6 +24,7 @@ from components.compare_layout import (
     variable_fields,
     visible_columns,
 )
+from components.i18n import L, request_language, say, text
 from components.tab import TabHandle
 from components.ui_errors import RefusedAt, refusals, refused_at, toast_text, user_errors
 from components.widgets import GENERATION_EVENTS, StoppableRun, refresh_pickers
@@ -38,6 +39,7 @@ from playground.compare.templates import (
 )
 from playground.errors import InvalidInput, UserFacingError
 from playground.formatting import format_usage
+from playground.i18n import t
 from playground.models.types import Usage
 from playground.rendering import inert_inline, inert_markdown
 from playground.services import Services
@@ -64,9 +66,9 @@ def figures_text(state: ColumnState) -> str:
         return f"❌ {inert_inline(state.error)}"
     if state.status in (GenerationStatus.WAITING, GenerationStatus.RUNNING):
         if state.status == GenerationStatus.WAITING or not state.text:
-            return f"⏳ {inert_inline(state.waiting_text)}"  # e.g. "Loading <model> (first use, ~2 s)…"
-        return "✍️ answering…"
-    return format_usage(state.usage) if state.usage else ""
+            return f"⏳ {inert_inline(say(state.waiting_message))}"  # e.g. "Loading <model> (first use, ~2 s)…"
+        return text("compare.answering")
+    return format_usage(state.usage, request_language()) if state.usage else ""
 
 
 def saved_figures_text(last: dict | None) -> str:
@@ -75,7 +77,7 @@ def saved_figures_text(last: dict | None) -> str:
         return ""
     if last["status"] == GenerationStatus.ERROR:
         return f"❌ {inert_inline(last['error'])}"
-    return format_usage(Usage(**last["usage"])) if last["usage"]["total_s"] is not None else ""
+    return format_usage(Usage(**last["usage"]), request_language()) if last["usage"]["total_s"] is not None else ""
 
 
 def chat_view(history: list[dict], user_text: str | None, answer: str | None) -> list[dict]:
@@ -119,7 +121,7 @@ class CompareController:
             try:
                 self.compare.check_columns([column])
             except UserFacingError as err:
-                raise RefusedAt(first_model + index * FIELDS_PER_COLUMN, str(err)) from err
+                raise RefusedAt(first_model + index * FIELDS_PER_COLUMN, err.message) from err
         self.compare.build_prompt(body, variable_values(body, var_values))
 
     @user_errors
@@ -177,20 +179,19 @@ class CompareController:
 
     def check_load_template(self, name: str) -> None:
         if not (name or "").strip():
-            raise InvalidInput("Pick a template to load.")
+            raise InvalidInput(t("compare.no_template_picked"))
         self.templates.latest(name)
 
     @user_errors
     def save_template(self, name: str, body: str):
         info = self.templates.save(name, body)
-        return gr.Dropdown(
-            choices=self.templates.names(), value=info.name
-        ), f"Saved **{info.name}** version {info.version}."
+        saved = text("compare.template_saved", name=info.name, version=info.version)
+        return gr.Dropdown(choices=self.templates.names(), value=info.name), saved
 
     @user_errors
     def load_template(self, name: str):
         info = self.templates.latest(name)
-        return info.body, f"Loaded **{info.name}** version {info.version}."
+        return info.body, text("compare.template_loaded", name=info.name, version=info.version)
 
     @user_errors
     def reopen(self, run_id) -> list:
@@ -205,11 +206,8 @@ class CompareController:
             )
         hist, figs, gen_ids = _saved_columns(saved)
         if saved.removed_models:
-            gr.Warning(
-                "This run used model(s) that were removed: "
-                + toast_text(", ".join(saved.removed_models))  # names others typed: shown as text
-                + ". Pick another model before sending."
-            )
+            removed = toast_text(", ".join(saved.removed_models))  # names others typed: shown as text
+            gr.Warning(text("compare.removed_models", names=removed))
         tab = [gr.Tabs(selected=TAB_ID)] if self.select_tab else []
         names = template_variables(saved.prompt)[:MAX_VARIABLES]
         return [
@@ -323,7 +321,7 @@ def build_compare_tab(services: Services, tabs: gr.Tabs | None = None) -> Compar
     _wire_conversation(layout, controller, send_run)
     _wire_columns(layout, controller)
     _wire_templates(layout, controller)
-    with gr.Accordion("Batch run over a table (CSV, XLSX, JSONL)", open=False, elem_id="compare-batch"):
+    with gr.Accordion(L("compare.batch_accordion"), open=False, elem_id="compare-batch"):
         build_batch_panel(services, layout.column_inputs, layout.column_count, layout.prompt, layout.template_name)
 
     chats, figures = [c.chatbot for c in layout.columns], [c.figures for c in layout.columns]

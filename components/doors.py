@@ -23,7 +23,7 @@ from fastapi.responses import RedirectResponse
 from starlette.routing import Mount
 
 from components.app import build_app, build_rater_app, configure_queue, launch_kwargs
-from components.i18n import i18n_for, recording_keys
+from components.i18n import I18N, i18n_for, recording_keys
 from components.page_locale import LocaleScript
 from playground.services import Services
 from playground.startup import RATER_PATH, DoorLogins
@@ -93,8 +93,7 @@ def mount_doors(
     )
     if arena_only:
         return Doors(parent, rater, None)
-    with recording_keys() as admin_keys:
-        admin = configure_queue(build_app(services), settings)
+    admin = configure_queue(build_app(services), settings)
     _mount(
         parent,
         admin,
@@ -102,7 +101,7 @@ def mount_doors(
         auth=logins.admin,
         max_file_size=settings.max_upload_bytes,  # per file: Gradio stops reading past it (HTTP 413)
         footer_links=look["footer_links"],
-        i18n=i18n_for(admin_keys),
+        i18n=I18N,  # the whole catalogue: a label made at import time is covered too
         **common,
     )
     return Doors(parent, rater, admin)

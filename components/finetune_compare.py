@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from components.i18n import L, say, text
 from components.ui_errors import user_errors
 from components.widgets import GENERATION_EVENTS, with_progress
 from playground.compare.fanout import ColumnState
@@ -24,18 +25,34 @@ def _cell(state: ColumnState) -> str:
     return state.text + (" ▌" if state.status == GenerationStatus.RUNNING else "")
 
 
+def compare_headers() -> list[str]:
+    """The table's column names in the reader's language (Dataframe headers are not translated in the browser)."""
+    keys = ("finetune.col_holdout_prompt", "finetune.col_expected", "finetune.col_base", "finetune.col_tuned")
+    return [text(key) for key in keys]
+
+
 def comparison_rows(result: Comparison) -> list[list[str]]:
     return [[row.prompt, row.expected, _cell(row.base), _cell(row.tuned)] for row in result.rows]
 
 
 def comparison_note(result: Comparison) -> str:
-    state = "done" if result.finished else f"{result.done} of {len(result.rows)} prompts answered…"
+    state = (
+        text("finetune.compare_state_done")
+        if result.finished
+        else text("finetune.compare_state_running", done=result.done, total=len(result.rows))
+    )
     lines = [
-        f"**Base:** {inert_inline(result.base_name)} · **Tuned:** {inert_inline(result.tuned_name)} · both greedy, both given the same "
-        f"{result.prompt_format} prompt, so the difference is the adapter's. Saved in History (run {result.run_id}) — {state}",
+        text(
+            "finetune.compare_note",
+            base=inert_inline(result.base_name),
+            tuned=inert_inline(result.tuned_name),
+            format=result.prompt_format,
+            run=result.run_id,
+            state=state,
+        ),  # fmt: skip
     ]
     if result.note:
-        lines.append(f"ℹ️ {result.note}")
+        lines.append(f"ℹ️ {say(result.note)}")
     return "\n\n".join(lines)
 
 
@@ -49,21 +66,21 @@ class CompareWidgets:
 
 
 def compare_layout() -> CompareWidgets:
-    with gr.Accordion("Base vs tuned on the holdout prompts", open=True, elem_id="ft-compare-box"):
+    with gr.Accordion(L("finetune.compare_accordion"), open=True, elem_id="ft-compare-box"):
         with gr.Row():
             prompts = gr.Slider(
                 1,
                 20,
                 value=DEFAULT_PROMPTS,
                 step=1,
-                label="Holdout prompts to compare",
+                label=L("finetune.compare_prompts"),
                 scale=2,
                 elem_id="ft-compare-n",
             )
             tokens = gr.Slider(
-                16, 512, value=96, step=16, label="Max answer tokens", scale=2, elem_id="ft-compare-tokens"
+                16, 512, value=96, step=16, label=L("finetune.compare_tokens"), scale=2, elem_id="ft-compare-tokens"
             )
-            run = gr.Button("Compare base vs tuned", variant="primary", scale=1, elem_id="ft-compare-run")
+            run = gr.Button(L("finetune.compare_button"), variant="primary", scale=1, elem_id="ft-compare-run")
         note = gr.Markdown(elem_id="ft-compare-note")
         table = gr.Dataframe(headers=HEADERS, interactive=False, wrap=True, elem_id="ft-compare-table")
     return CompareWidgets(prompts, tokens, run, note, table)
@@ -76,11 +93,11 @@ class CompareController:
     @user_errors
     def run(self, job_id, n, max_tokens, progress=gr.Progress()):
         if job_id in (None, ""):
-            raise gr.Error("Pick a finished job first.", print_exception=False)
+            raise gr.Error(text("finetune.pick_finished_job"), print_exception=False)
         for result in with_progress(
             self.side_by_side.compare(int(job_id), int(n), int(max_tokens)), progress, unit="prompts"
         ):
-            yield comparison_note(result), comparison_rows(result)
+            yield comparison_note(result), {"headers": compare_headers(), "data": comparison_rows(result)}
 
 
 def build_compare_panel(side_by_side: SideBySideService, picker: gr.Dropdown) -> CompareWidgets:

@@ -11,29 +11,38 @@ import gradio as gr
 
 from components.compare_batch import _served_copy
 from components.file_rows import fit_file_rows, fit_when_changed
+from components.i18n import L, request_language, say, text
+from components.language_widgets import demo_language_choice
 from components.tab import Event
 from components.ui_errors import user_errors
 from components.widgets import kept_value
 from playground.finetune.charts import token_length_histogram
 from playground.finetune.dataset_service import DEFAULT_MAX_LENGTH, DatasetInfo, DatasetService
 from playground.finetune.datasets import ALPACA_KIND, CHAT_KIND, KINDS, ColumnMapping
+from playground.languages import ENGLISH
 from playground.models.embedded import SMOLLM2_KEY
 from playground.models.prompt_formats import ALPACA, PROMPT_FORMATS
 from playground.rendering import inert_inline
 from playground.services import Services
 
 FILE_TYPES = [".csv", ".tsv", ".xlsx", ".jsonl"]
-DEMO = Path(__file__).resolve().parent.parent / "assets" / "demo" / "finetune_support_replies.csv"
 ISSUE_HEADERS = ["row", "problem", "details"]
 ROLES = ("instruction", "input", "output", "system", "messages")
-NONE = ("— none —", "")
+# Choice labels by value (catalogue keys): L() is called while the page is built (so the page
+# carries these texts) or, inside a handler, renders the text in the request's language.
+KIND_KEYS = {
+    ALPACA_KIND: "finetune.kind_alpaca",
+    "prompt_completion": "finetune.kind_prompt_completion",
+    CHAT_KIND: "finetune.kind_chat",
+}
+FORMAT_KEYS = {ALPACA: "finetune.format_alpaca", "chat_template": "finetune.format_chat_template"}
 PREVIEW_ROWS = 3
 
 
 def preview_text(pairs: list[tuple[str, str]]) -> str:
     """Each example's prompt, then the completion the loss is taken on, exactly as trained."""
     blocks = [
-        f"════ Example {i}: prompt (the model reads this) ════\n{prompt}\n════ Example {i}: completion (the model learns to write this) ════\n{completion}"
+        f"{text('finetune.example_prompt', i=i)}\n{prompt}\n{text('finetune.example_completion', i=i)}\n{completion}"
         for i, (prompt, completion) in enumerate(pairs, start=1)
     ]
     return "\n\n".join(blocks)
@@ -46,6 +55,11 @@ def column_mapping(kind: str | None, columns: Any) -> ColumnMapping | None:
     return ColumnMapping(kind or ALPACA_KIND, **chosen) if wanted else None
 
 
+def _none() -> tuple[Any, str]:
+    """The "no column" choice: a label for the page as built, or rendered in a handler."""
+    return (L("finetune.none_choice"), "")
+
+
 def _picked(value: Any) -> bool:
     return value not in (None, "")
 
@@ -54,6 +68,7 @@ def _picked(value: Any) -> bool:
 class DatasetWidgets:
     upload: gr.File
     demo: gr.Button
+    demo_language: gr.Radio
     detected: gr.Markdown
     first_rows: gr.Dataframe
     mapping_box: gr.Accordion
@@ -86,44 +101,46 @@ class DatasetWidgets:
 
 
 def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) -> DatasetWidgets:
-    gr.Markdown(
-        "### 1. Dataset\nUpload a table of examples: **instruction / input / output** (Alpaca), **prompt / completion**, "
-        "or chat **messages**. It is checked row by row; 10% of the rows (at least a few) are held out to check the tuned model.",
-    )
+    gr.Markdown(L("finetune.data_heading"))
     with gr.Row():
         upload = gr.File(
-            label="Dataset (.csv, .tsv, .xlsx, .jsonl)",
+            label=L("finetune.data_file"),
             file_types=FILE_TYPES,
             type="filepath",
             scale=3,
             elem_id="ft-data-file",
         )
-        demo = gr.Button("Load demo dataset (60 support replies)", scale=1, elem_id="ft-data-demo")
+        with gr.Column(scale=1, min_width=160):
+            demo = gr.Button(L("finetune.demo_button"), elem_id="ft-data-demo")
+            demo_language = demo_language_choice("ft-data-demo-language")
     detected = gr.Markdown(elem_id="ft-data-detected")
     first_rows = gr.Dataframe(
-        label="First rows", interactive=False, wrap=True, max_height=240, visible=False, elem_id="ft-data-first-rows"
+        label=L("finetune.first_rows"),
+        interactive=False,
+        wrap=True,
+        max_height=240,
+        visible=False,
+        elem_id="ft-data-first-rows",
     )
-    with gr.Accordion("Columns: which column plays which role", open=False, elem_id="ft-data-mapping") as mapping_box:
+    with gr.Accordion(L("finetune.mapping_accordion"), open=False, elem_id="ft-data-mapping") as mapping_box:
         kind = gr.Radio(
-            [(label, key) for key, label in KINDS.items()],
+            [(L(KIND_KEYS[key]) if key in KIND_KEYS else label, key) for key, label in KINDS.items()],
             value=ALPACA_KIND,
-            label="Dataset format",
+            label=L("finetune.dataset_format"),
             elem_id="ft-data-kind",
         )
         with gr.Row():
-            roles = [gr.Dropdown([NONE], value="", label=role, elem_id=f"ft-data-col-{role}") for role in ROLES]
-        gr.Markdown(
-            "For prompt / completion, put the prompt column in *instruction* and the completion in *output*. For chat, only *messages* (and optionally *system*) are used."
-        )
+            roles = [gr.Dropdown([_none()], value="", label=role, elem_id=f"ft-data-col-{role}") for role in ROLES]
+        gr.Markdown(L("finetune.mapping_help"))
     with gr.Row():
-        name = gr.Textbox(label="Dataset name", placeholder="defaults to the file name", elem_id="ft-data-name")
-        base_model = gr.Dropdown(
-            label="Base model (its tokenizer counts tokens)", elem_id="ft-data-base-model", **base_choices
+        name = gr.Textbox(
+            label=L("finetune.dataset_name"), placeholder=L("finetune.dataset_name_placeholder"), elem_id="ft-data-name"
         )
+        base_model = gr.Dropdown(label=L("finetune.base_model_tokens"), elem_id="ft-data-base-model", **base_choices)
         prompt_format = gr.Radio(
-            [(label, key) for key, label in PROMPT_FORMATS.items()],
+            [(L(FORMAT_KEYS[key]) if key in FORMAT_KEYS else label, key) for key, label in PROMPT_FORMATS.items()],
             value=ALPACA,
-            label="Prompt format",
+            label=L("finetune.prompt_format"),
             elem_id="ft-data-format",
         )
         max_length = gr.Number(
@@ -131,10 +148,10 @@ def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) 
             precision=0,
             minimum=16,
             maximum=8192,
-            label="Cut-off (max tokens per row)",
+            label=L("finetune.max_length"),
             elem_id="ft-data-max-length",
         )
-    check = gr.Button("Check & save dataset", variant="primary", elem_id="ft-data-check")
+    check = gr.Button(L("finetune.check_button"), variant="primary", elem_id="ft-data-check")
     summary = gr.Markdown(elem_id="ft-data-summary")
     with gr.Row():
         issues = gr.Dataframe(
@@ -142,13 +159,13 @@ def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) 
             interactive=False,
             wrap=True,
             max_height=320,
-            label="Problems, row by row",
+            label=L("finetune.issues_table"),
             scale=3,
             elem_id="ft-data-issues",
         )
-        histogram = gr.Plot(label="Token lengths", scale=2, elem_id="ft-data-histogram")
+        histogram = gr.Plot(label=L("finetune.token_lengths"), scale=2, elem_id="ft-data-histogram")
     preview = gr.Code(
-        label=f"Exact training text of the first {PREVIEW_ROWS} rows",
+        label=L("finetune.preview_label"),  # says 3 rows: PREVIEW_ROWS
         language=None,
         interactive=False,
         wrap_lines=True,
@@ -156,17 +173,20 @@ def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) 
         elem_id="ft-data-preview",
     )
     with gr.Row():
-        saved = gr.Dropdown(label="Saved datasets", scale=3, elem_id="ft-data-saved", **saved_choices)
-        refresh = gr.Button("↻ Refresh", size="sm", scale=0, elem_id="ft-data-refresh")
-        preview_button = gr.Button("Preview training text", size="sm", scale=0, elem_id="ft-data-preview-btn")
+        saved = gr.Dropdown(label=L("finetune.saved_datasets"), scale=3, elem_id="ft-data-saved", **saved_choices)
+        refresh = gr.Button(L("finetune.refresh"), size="sm", scale=0, elem_id="ft-data-refresh")
+        preview_button = gr.Button(L("finetune.preview_button"), size="sm", scale=0, elem_id="ft-data-preview-btn")
     with gr.Row():
-        new_name = gr.Textbox(label="New name", scale=2, elem_id="ft-data-new-name")
-        rename = gr.Button("Rename", size="sm", scale=0, elem_id="ft-data-rename")
-        confirm_delete = gr.Checkbox(label="Yes, delete it", value=False, scale=0, elem_id="ft-data-confirm-delete")
-        delete = gr.Button("Delete dataset", size="sm", variant="stop", scale=0, elem_id="ft-data-delete")
+        new_name = gr.Textbox(label=L("finetune.new_name"), scale=2, elem_id="ft-data-new-name")
+        rename = gr.Button(L("finetune.rename"), size="sm", scale=0, elem_id="ft-data-rename")
+        confirm_delete = gr.Checkbox(
+            label=L("finetune.confirm_delete"), value=False, scale=0, elem_id="ft-data-confirm-delete"
+        )
+        delete = gr.Button(L("finetune.delete_dataset"), size="sm", variant="stop", scale=0, elem_id="ft-data-delete")
     return DatasetWidgets(
         upload,
         demo,
+        demo_language,
         detected,
         first_rows,
         mapping_box,
@@ -225,20 +245,20 @@ class DatasetController:
                 None,
                 gr.Accordion(open=False),
                 gr.skip(),
-                *[gr.Dropdown(choices=[NONE], value="") for _ in ROLES],
+                *[gr.Dropdown(choices=[_none()], value="") for _ in ROLES],
                 "",
             )
         found = self.datasets.inspect_file(path, Path(path).name)
-        columns = [NONE] + [(c, c) for c in found.columns]
+        columns = [_none()] + [(c, c) for c in found.columns]
         mapping = found.mapping or ColumnMapping(ALPACA_KIND)
         # The file's own names (file, sheet, columns) are shown as text.
-        notes = "".join(f"\n\nℹ️ {inert_inline(n)}" for n in found.notes)
-        message = inert_inline(found.message)
-        text = f"**{inert_inline(found.filename)}** · {message}{notes}" if found.mapping else f"⚠️ {message}{notes}"
+        notes = "".join(f"\n\nℹ️ {inert_inline(say(n))}" for n in found.notes)
+        message = inert_inline(say(found.message))
+        shown = f"**{inert_inline(found.filename)}** · {message}{notes}" if found.mapping else f"⚠️ {message}{notes}"
         rows = {"headers": found.columns, "data": found.first_rows}
         dropdowns = [gr.Dropdown(choices=columns, value=getattr(mapping, role)) for role in ROLES]
         return (
-            text,
+            shown,
             rows,
             gr.Accordion(open=found.mapping is None),
             mapping.kind,
@@ -247,14 +267,14 @@ class DatasetController:
         )
 
     @user_errors
-    def load_demo(self):
-        return _served_copy(DEMO)
+    def load_demo(self, language: str | None = ENGLISH):
+        return _served_copy(self.datasets.demo_file(language or ENGLISH))
 
     @user_errors
     def check(self, path, dataset_name, kind, *rest):
         columns, (model_key, fmt, cutoff) = rest[: len(ROLES)], rest[len(ROLES) :]
         if not path:
-            raise gr.Error("Upload a dataset file first (or press “Load demo dataset”).")
+            raise gr.Error(text("finetune.upload_first"))
         info = self.datasets.import_dataset(
             path,
             dataset_name or "",
@@ -264,7 +284,7 @@ class DatasetController:
             prompt_format=fmt or ALPACA,
             filename=Path(path).name,
         )
-        gr.Info(f"Saved dataset “{info.name}”: {info.usable_count} of {info.row_count} rows usable.")
+        gr.Info(text("finetune.dataset_saved_toast", name=info.name, usable=info.usable_count, rows=info.row_count))
         return (*self._report(info, model_key, fmt), self.saved_picker(info.id))
 
     # ---- saved datasets --------------------------------------------------------------------
@@ -289,24 +309,26 @@ class DatasetController:
     @user_errors
     def rename(self, dataset_id, value):
         info = self.datasets.rename(self._required(dataset_id), value)
-        gr.Info(f"Renamed to “{info.name}”.")
+        gr.Info(text("finetune.renamed", name=info.name))
         return self.saved_picker(info.id), ""
 
     @user_errors
     def delete(self, dataset_id, confirmed):
         dataset_id = self._required(dataset_id)
         if not confirmed:
-            raise gr.Error("Tick “Yes, delete it” first: jobs can no longer be started from a deleted dataset.")
-        gr.Info(self.datasets.delete(dataset_id))
+            raise gr.Error(text("finetune.tick_delete"))
+        gr.Info(say(self.datasets.delete(dataset_id)))
         return self.saved_picker(None), False
 
     # ---- formatting ------------------------------------------------------------------------
     def _report(self, info: DatasetInfo, model_key: str | None, fmt: str) -> tuple:
         report = info.report
         name, source = inert_inline(info.name), inert_inline(info.source_name)
-        head = f"**Saved “{name}”** from {source}: {inert_inline(info.mapping.describe())}.\n\n"
-        figure = token_length_histogram(report.lengths, report.max_length)
-        return head + report.summary_markdown(), report.issue_rows(), figure, self._preview(info.id, model_key, fmt)
+        mapping = inert_inline(say(info.mapping.describe()))
+        head = text("finetune.saved_head", name=name, source=source, mapping=mapping) + "\n\n"
+        figure = token_length_histogram(report.lengths, report.max_length, language=request_language())
+        summary = say(report.summary_markdown())
+        return head + summary, report.issue_rows(), figure, self._preview(info.id, model_key, fmt)
 
     def _preview(self, dataset_id: int, model_key: str | None, fmt: str) -> str:
         pairs = self.datasets.preview_training_text(
@@ -317,7 +339,7 @@ class DatasetController:
     @staticmethod
     def _required(dataset_id: Any) -> int:
         if not _picked(dataset_id):
-            raise gr.Error("Pick a saved dataset first.")
+            raise gr.Error(text("finetune.pick_saved_dataset"))
         return int(dataset_id)
 
 
@@ -335,7 +357,7 @@ def _wire(w: DatasetWidgets, c: DatasetController) -> None:
         api_name="ft_data_inspect",
     )
     fit_when_changed(w.first_rows, fit_file_rows, [w.upload, w.first_rows])
-    w.demo.click(c.load_demo, None, [w.upload], api_name="ft_data_demo")
+    w.demo.click(c.load_demo, [w.demo_language], [w.upload], api_name="ft_data_demo")
     check_inputs = [w.upload, w.name, w.kind, *w.roles, w.base_model, w.prompt_format, w.max_length]
     w.check.click(c.check, check_inputs, [*w.report_views, w.saved], api_name="ft_data_check")
     w.saved.input(c.show, w.preview_inputs, w.report_views, api_name="ft_data_show")

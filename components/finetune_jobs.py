@@ -10,11 +10,12 @@ from typing import Any
 
 import gradio as gr
 
+from components.i18n import L, request_language, say, text
 from components.tab import Event
 from components.ui_errors import user_errors
 from playground.finetune.charts_training import loss_chart
 from playground.finetune.config import PRESETS, TrainingConfig
-from playground.finetune.job_labels import STATE_ICONS, job_label, state_word
+from playground.finetune.job_labels import STATE_ICONS
 from playground.finetune.job_view import JobView
 from playground.finetune.jobs import FinetuneService
 from playground.formatting import format_duration
@@ -38,6 +39,29 @@ LIST_HEADERS = [
     "Message",
 ]
 POLL_S = 2.0
+_STATE_KEYS = {
+    "created": "finetune.state_created",
+    "preflight": "finetune.state_preflight",
+    "starting": "finetune.state_starting",
+    "running": "finetune.state_running",
+    "stopping": "finetune.state_stopping",
+    "stopped": "finetune.state_stopped",
+    "done": "finetune.state_done",
+    "failed": "finetune.state_failed",
+}
+
+
+def state_word(status: str) -> str:
+    """A job's state as one word in the reader's language ("preparing", "running", …); the
+    words are playground.finetune.job_labels' in English."""
+    key = _STATE_KEYS.get(str(status))
+    return text(key) if key else str(status)
+
+
+def job_label(job_id: int, name: str, status: str) -> str:
+    """The Job dropdown's label: "#3 support replies — 🏃 running" (job_labels.job_label, translated)."""
+    shown = f"{STATE_ICONS.get(status, '')} {state_word(status)}".strip()
+    return f"#{job_id} {name} — {shown}"
 
 
 def preset_of(config: dict[str, Any]) -> str:
@@ -47,7 +71,7 @@ def preset_of(config: dict[str, Any]) -> str:
     for name, preset in PRESETS.items():
         if {k: v for k, v in preset.to_dict().items() if k not in ignored} == mine:
             return name
-    return "Custom"
+    return text("finetune.preset_custom")
 
 
 def _utc(moment: datetime) -> datetime:
@@ -86,7 +110,7 @@ def list_row(view: JobView) -> list[Any]:
         _last(view.holdout_losses),
         duration_of(view),
         state_word(view.status),
-        view.message,
+        say(view.message),
     ]
 
 
@@ -94,7 +118,7 @@ def progress_html(view: JobView | None) -> str:
     if view is None:
         return ""
     pct = round(view.progress * 100)
-    label = f"{view.name}: step {view.step} of {view.total_steps} ({pct}%)"
+    label = text("finetune.progress_label", name=view.name, step=view.step, total=view.total_steps, pct=pct)
     return (
         f"<div class='ft-progress' role='progressbar' aria-valuemin='0' aria-valuemax='100' aria-valuenow='{pct}' aria-label='{html.escape(label)}'"
         " style='width:100%;height:18px;background:#e5e7eb;border-radius:9px;overflow:hidden'>"
@@ -105,35 +129,41 @@ def progress_html(view: JobView | None) -> str:
 
 def status_markdown(view: JobView | None) -> str:
     if view is None:
-        return "No job yet. Pick a dataset above and press **Start training**."
+        return text("finetune.no_job")
     figures = [
-        f"**Step** {view.step} / {view.total_steps} (epoch {view.epoch:.2f})",
-        f"**ETA** {view.eta_text}" if view.eta_text else "",
-        f"**Speed** {view.tokens_per_s:,.0f} tokens/s" if view.tokens_per_s else "",
-        f"**Peak memory** {view.peak_memory_text}" if view.peak_memory_text else "",
-        f"**Batch** {view.effective_batch} effective = {view.micro_batch} per step × {view.grad_accum} accumulation",
+        text("finetune.fig_step", step=view.step, total=view.total_steps, epoch=f"{view.epoch:.2f}"),
+        text("finetune.fig_eta", eta=view.eta_text) if view.eta_text else "",
+        text("finetune.fig_speed", speed=f"{view.tokens_per_s:,.0f}") if view.tokens_per_s else "",
+        text("finetune.fig_memory", memory=view.peak_memory_text) if view.peak_memory_text else "",
+        text("finetune.fig_batch", batch=view.effective_batch, size=view.micro_batch, accum=view.grad_accum),
     ]
+    dataset = inert_inline(view.dataset_name or text("finetune.dataset_word"))
     lines = [
         f"### {STATE_ICONS.get(view.status, '')} {inert_inline(view.name)} — {state_word(view.status)}",
-        inert_inline(view.message),
+        inert_inline(say(view.message)),  # the worker's progress line, stored (in English) with the job
         " · ".join(f for f in figures if f),
-        f"{inert_inline(view.base_name)} · {inert_inline(view.dataset_name or 'dataset')} ({view.train_rows} train / {view.holdout_rows} holdout) · "
-        f"{trainable_text(view)} · {view.device}",
+        text(
+            "finetune.status_rows",
+            base=inert_inline(view.base_name),
+            dataset=dataset,
+            train=view.train_rows,
+            holdout=view.holdout_rows,
+            trainable=trainable_text(view),
+            device=view.device,
+        ),  # fmt: skip
     ]
     if view.model_key:
-        lines.append(
-            f"🎯 The tuned model **{inert_inline(view.base_name)} + {inert_inline(view.name)}** is now in every model picker (Compare, Documents, Arena)."
-        )
+        lines.append(text("finetune.tuned_everywhere", base=inert_inline(view.base_name), name=inert_inline(view.name)))
     if view.export_path:
-        lines.append(f"📦 Full merged model folder: `{view.export_path}`")
+        lines.append(text("finetune.merged_folder", path=view.export_path))
     return "\n\n".join(lines)
 
 
 def trainable_text(view: JobView) -> str:
     if view.trainable_params is None:  # the worker counts them once the base model is loaded
-        return "trainable parameters counted once the base model is loaded"
+        return text("finetune.trainable_pending")
     share = f" ({view.trainable_share:.2%})" if view.trainable_share else ""
-    return f"{view.trainable_params:,} trainable parameters{share}"
+    return text("finetune.trainable", params=f"{view.trainable_params:,}", share=share)
 
 
 def job_choices(finetune: FinetuneService) -> list[tuple[str, int]]:
@@ -151,7 +181,7 @@ def _job_id(job_id: Any) -> int | None:
 
 def _required(job_id: Any) -> int:
     if job_id in (None, ""):
-        raise gr.Error("Pick a job first.", print_exception=False)
+        raise gr.Error(text("finetune.pick_job"), print_exception=False)
     return int(job_id)
 
 
@@ -196,38 +226,43 @@ class JobsWidgets:
 
 
 def jobs_layout(choices: list[tuple[str, int]]) -> JobsWidgets:
-    gr.Markdown(
-        "### 3. Jobs\nA job keeps running when you close the page; open the tab again (in any browser) to watch it."
-    )
+    gr.Markdown(L("finetune.jobs_heading"))
     with gr.Row():
         # Custom values allowed: jobs created after this page was built are still valid picks.
         picker = gr.Dropdown(
-            label="Job", choices=choices, value=None, allow_custom_value=True, scale=4, elem_id="ft-job-pick"
+            label=L("finetune.job"),
+            choices=choices,
+            value=None,
+            allow_custom_value=True,
+            scale=4,
+            elem_id="ft-job-pick",
         )
-        refresh = gr.Button("↻ Refresh", size="sm", scale=0, elem_id="ft-job-refresh")
+        refresh = gr.Button(L("finetune.refresh"), size="sm", scale=0, elem_id="ft-job-refresh")
     progress = gr.HTML(elem_id="ft-job-progress")
-    status = gr.Markdown(status_markdown(None), elem_id="ft-job-status")
+    status = gr.Markdown(L("finetune.no_job"), elem_id="ft-job-status")
     with gr.Row():
-        stop = gr.Button("⏹ Stop (keeps a checkpoint)", interactive=False, elem_id="ft-job-stop")
-        resume = gr.Button("↻ Resume from last checkpoint", interactive=False, elem_id="ft-job-resume")
-        merge = gr.Button("Merge & export full model", interactive=False, elem_id="ft-job-merge")
-        confirm = gr.Checkbox(label="Yes, delete this job", value=False, scale=0, elem_id="ft-job-confirm-delete")
-        delete = gr.Button("Delete job", variant="stop", interactive=False, elem_id="ft-job-delete")
+        stop = gr.Button(L("finetune.stop_job"), interactive=False, elem_id="ft-job-stop")
+        resume = gr.Button(L("finetune.resume_job"), interactive=False, elem_id="ft-job-resume")
+        merge = gr.Button(L("finetune.merge_job"), interactive=False, elem_id="ft-job-merge")
+        confirm = gr.Checkbox(
+            label=L("finetune.confirm_delete_job"), value=False, scale=0, elem_id="ft-job-confirm-delete"
+        )
+        delete = gr.Button(L("finetune.delete_job"), variant="stop", interactive=False, elem_id="ft-job-delete")
     with gr.Row():
-        chart = gr.Plot(label="Loss: training and holdout", scale=3, elem_id="ft-job-loss")
+        chart = gr.Plot(label=L("finetune.loss_chart"), scale=3, elem_id="ft-job-loss")
         samples = gr.Dataframe(
             headers=SAMPLE_HEADERS,
             interactive=False,
             wrap=True,
-            label="Sample answers to 3 holdout prompts",
+            label=L("finetune.samples_table"),
             scale=2,
             elem_id="ft-job-samples",
         )
-    with gr.Accordion("Events", open=False, elem_id="ft-job-events-box"):
+    with gr.Accordion(L("finetune.events"), open=False, elem_id="ft-job-events-box"):
         events = gr.Dataframe(
             headers=EVENT_HEADERS, interactive=False, wrap=True, max_height=260, elem_id="ft-job-events"
         )
-    with gr.Accordion("All runs", open=True, elem_id="ft-jobs-list-box"):
+    with gr.Accordion(L("finetune.all_runs"), open=True, elem_id="ft-jobs-list-box"):
         table = gr.Dataframe(headers=LIST_HEADERS, interactive=False, wrap=True, max_height=320, elem_id="ft-jobs-list")
     timer = gr.Timer(POLL_S, active=False)
     return JobsWidgets(
@@ -266,7 +301,12 @@ class JobsController:
                 gr.Timer(active=False),
             ]
         figure = loss_chart(
-            view.train_steps, view.train_losses, view.holdout_steps, view.holdout_losses, view.total_steps
+            view.train_steps,
+            view.train_losses,
+            view.holdout_steps,
+            view.holdout_losses,
+            view.total_steps,
+            language=request_language(),
         )
         flags = (view.can_stop, view.can_resume, view.can_merge, view.can_delete)
         return [
@@ -333,16 +373,14 @@ class JobsController:
     @user_errors
     def merge(self, job_id):
         path = self.finetune.merge_export(_required(job_id))
-        gr.Info(f"Merged and exported to {path}")
+        gr.Info(text("finetune.merged_toast", path=path))
         return self.render(self.view_of(job_id))
 
     @user_errors
     def delete(self, job_id, confirmed):
         if not confirmed:
-            raise gr.Error(
-                "Tick “Yes, delete this job” first: its adapter and checkpoints are removed.", print_exception=False
-            )
-        gr.Info(self.finetune.delete(_required(job_id)))
+            raise gr.Error(text("finetune.tick_delete_job"), print_exception=False)
+        gr.Info(say(self.finetune.delete(_required(job_id))))
         return [*self.full(None, None), False]
 
 

@@ -9,6 +9,7 @@ from components.finetune_compare import build_compare_panel
 from components.finetune_data import build_dataset_panel
 from components.finetune_jobs import JobsController, build_jobs_panel
 from components.finetune_training import TrainingController, build_training_panel
+from components.i18n import text
 from components.tab import TabHandle
 from components.ui_errors import user_errors
 from playground.finetune.job_drafts import Prepared
@@ -26,9 +27,7 @@ class FinetuneController:
     @user_errors
     def start(self, state: Prepared | None, *form):
         view = self.training.start(state, *form)
-        gr.Info(
-            f"Started “{view.name}”. You can close this page: training goes on, and the tab re-attaches when you come back."
-        )
+        gr.Info(text("finetune.started_toast", name=view.name))
         return [None, *self.jobs.full(view.id, view)]
 
     @user_errors

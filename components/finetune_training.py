@@ -11,11 +11,11 @@ from typing import Any
 import gradio as gr
 
 from components.finetune_data import DatasetWidgets
+from components.i18n import L, say, text
 from components.tab import Event
 from components.ui_errors import user_errors
 from playground.finetune.config import (
     DEFAULT_PRESET,
-    PRESET_HELP,
     PRESETS,
     TARGETS,
     TrainingConfig,
@@ -42,8 +42,34 @@ KNOBS: list[tuple[str, str]] = [
     ("max_length", "Max length (tokens per example)"),
     ("eval_every", "Holdout loss + sample answers every N steps (0 = about 10 times)"),
 ]
+# Labels by field or value (catalogue keys); L() is called while the page is built, so the page
+# carries these texts. Preset names are the stored values; their labels follow the reader's language.
+KNOB_KEYS = {
+    "r": "finetune.knob_r",
+    "alpha": "finetune.knob_alpha",
+    "dropout": "finetune.knob_dropout",
+    "target": "finetune.knob_target",
+    "epochs": "finetune.knob_epochs",
+    "learning_rate": "finetune.knob_learning_rate",
+    "batch_size": "finetune.knob_batch_size",
+    "grad_accum": "finetune.knob_grad_accum",
+    "max_length": "finetune.knob_max_length",
+    "eval_every": "finetune.knob_eval_every",
+}
+TARGET_KEYS = {"attention": "finetune.target_attention", "all_linear": "finetune.target_all_linear"}
+PRESET_KEYS = {
+    DEFAULT_PRESET: "finetune.preset_recommended",
+    "Quick test": "finetune.preset_quick",
+    "Teach a style": "finetune.preset_style",
+    "Teach facts": "finetune.preset_facts",
+}
+
+
+def _label(keys: dict[str, str], name: str, fallback: str) -> Any:
+    return L(keys[name]) if name in keys else fallback
+
+
 MAX_LENGTH = [field for field, _ in KNOBS].index("max_length")
-PRESET_LINES = "\n".join(f"- **{name}** — {PRESET_HELP[name]}" for name in PRESETS)
 
 
 @functools.lru_cache(maxsize=1)
@@ -55,11 +81,8 @@ def has_gpu() -> bool:
 
 def device_note() -> str:
     if has_gpu():
-        return "🟢 **GPU found**: training loads the base in 4-bit (QLoRA: NF4, double quantisation, bf16 compute) and trains a LoRA adapter on it."
-    return (
-        "🖥️ **No GPU found**: this trains LoRA on a full-precision base on the CPU. "
-        "4-bit (QLoRA) stays available in *Advanced* but is much slower on a CPU."
-    )
+        return text("finetune.gpu_found")
+    return text("finetune.no_gpu")
 
 
 def knob_values(name: str) -> list[Any]:
@@ -87,33 +110,44 @@ def job_form(
 def plan_text(plan: TrainingPlan) -> str:
     config = plan.config
     lines = [
-        f"**{plan.count.text}**, as PEFT reports it.",
-        f"Effective batch {config.effective_batch} ({config.batch_size} × {config.grad_accum} accumulation).",
+        text("finetune.plan_count", count=say(plan.count.text)),
+        text("finetune.plan_batch", batch=config.effective_batch, size=config.batch_size, accum=config.grad_accum),
     ]
     if plan.train_rows is not None:
         lines.append(
-            f"{plan.train_rows} training and {plan.holdout_rows} holdout examples → {plan.steps} steps over {config.epochs:g} epoch(s)."
+            text(
+                "finetune.plan_rows",
+                train=plan.train_rows,
+                holdout=plan.holdout_rows,
+                steps=plan.steps,
+                epochs=f"{config.epochs:g}",
+            )  # fmt: skip
         )
     return "\n\n".join(lines)
 
 
 def preflight_wait_text(wait: PreflightWait) -> str:
     if not wait.finished:
-        return f"⏳ **Pre-flight running** ({wait.elapsed_s:.0f} s). {inert_inline(wait.view.message)}"
+        message = inert_inline(say(wait.view.message))
+        return text("finetune.preflight_running", seconds=f"{wait.elapsed_s:.0f}", message=message)
     return preflight_text(wait.view)
 
 
 def preflight_text(view: JobView) -> str:
     result = view.preflight or {}
     if result.get("error") or not result:
-        return f"⚠️ **Pre-flight did not finish.** {view.message}"
+        return text("finetune.preflight_unfinished", message=say(view.message))
     share = f" ({view.trainable_share:.2%})" if view.trainable_share else ""
-    return (
-        f"✅ **Pre-flight measured {result.get('steps_measured', '?')} real steps** on {result.get('device', view.device)}:\n\n"
-        f"- **{result.get('tokens_per_s') or 0:,.0f} tokens/s**, peak memory **{format_bytes(result.get('peak_memory_bytes'))}**\n"
-        f"- The full run of {result.get('total_steps')} steps should take about **{format_duration(result.get('eta_s') or 0)}**\n"
-        f"- {view.trainable_params or 0:,} trainable parameters{share}\n\n"
-        "Press **Start training** to run it (the job is ready in the list below)."
+    return text(
+        "finetune.preflight_done",
+        steps=result.get("steps_measured", "?"),
+        device=result.get("device", view.device),
+        speed=f"{result.get('tokens_per_s') or 0:,.0f}",
+        memory=format_bytes(result.get("peak_memory_bytes")),
+        total=result.get("total_steps"),
+        eta=format_duration(result.get("eta_s") or 0),
+        params=f"{view.trainable_params or 0:,}",
+        share=share,
     )
 
 
@@ -152,9 +186,9 @@ def _knob_inputs() -> list[Any]:
             if field == "target":
                 inputs.append(
                     gr.Radio(
-                        [(text, key) for key, text in TARGETS.items()],
+                        [(_label(TARGET_KEYS, key, shown), key) for key, shown in TARGETS.items()],
                         value=value,
-                        label=label,
+                        label=_label(KNOB_KEYS, field, label),
                         elem_id="ft-train-target",
                     )
                 )
@@ -162,7 +196,7 @@ def _knob_inputs() -> list[Any]:
                 inputs.append(
                     gr.Number(
                         value=value,
-                        label=label,
+                        label=_label(KNOB_KEYS, field, label),
                         precision=None if field == "dropout" else 0,
                         elem_id=f"ft-train-{field}",
                     )
@@ -171,37 +205,42 @@ def _knob_inputs() -> list[Any]:
         for (field, label), value in zip(KNOBS[4:], defaults[4:]):
             whole = field not in ("epochs", "learning_rate")
             inputs.append(
-                gr.Number(value=value, label=label, precision=0 if whole else None, elem_id=f"ft-train-{field}")
+                gr.Number(
+                    value=value,
+                    label=_label(KNOB_KEYS, field, label),
+                    precision=0 if whole else None,
+                    elem_id=f"ft-train-{field}",
+                )
             )
-    inputs.append(
-        gr.Checkbox(
-            value=False, label="4-bit base (QLoRA). Off: LoRA on a full-precision base.", elem_id="ft-train-4bit"
-        )
-    )
+    inputs.append(gr.Checkbox(value=False, label=L("finetune.four_bit"), elem_id="ft-train-4bit"))
     return inputs
 
 
 def training_layout() -> TrainingWidgets:
-    gr.Markdown(
-        "### 2. Training\nPick what you want to teach; the defaults are the LoRA study's winner (r=8 on all linear layers)."
-    )
+    gr.Markdown(L("finetune.training_heading"))
     with gr.Row():
         name = gr.Textbox(
-            label="Name of the tuned model",
-            placeholder="filled in from the dataset and preset",
+            label=L("finetune.tuned_name"),
+            placeholder=L("finetune.tuned_name_placeholder"),
             scale=2,
             elem_id="ft-train-name",
         )
-        preset_pick = gr.Radio(list(PRESETS), value=DEFAULT_PRESET, label="Preset", scale=3, elem_id="ft-train-preset")
-    gr.Markdown(PRESET_LINES, elem_id="ft-train-preset-help")
+        preset_pick = gr.Radio(
+            [(_label(PRESET_KEYS, name, name), name) for name in PRESETS],
+            value=DEFAULT_PRESET,
+            label=L("finetune.preset"),
+            scale=3,
+            elem_id="ft-train-preset",
+        )
+    gr.Markdown(L("finetune.preset_lines"), elem_id="ft-train-preset-help")
     length_note = gr.Markdown(elem_id="ft-train-length-note")
     device = gr.Markdown(elem_id="ft-train-device")
-    with gr.Accordion("Advanced settings", open=False, elem_id="ft-train-advanced"):
+    with gr.Accordion(L("finetune.advanced"), open=False, elem_id="ft-train-advanced"):
         knobs = _knob_inputs()
     with gr.Row():
-        check = gr.Button("Check trainable parameters", elem_id="ft-train-check")
-        preflight = gr.Button("Pre-flight (measure a few real steps)", elem_id="ft-train-preflight")
-        start = gr.Button("▶ Start training", variant="primary", elem_id="ft-train-start")
+        check = gr.Button(L("finetune.check_params"), elem_id="ft-train-check")
+        preflight = gr.Button(L("finetune.preflight_button"), elem_id="ft-train-preflight")
+        start = gr.Button(L("finetune.start_button"), variant="primary", elem_id="ft-train-start")
     report = gr.Markdown(elem_id="ft-train-report")
     return TrainingWidgets(
         name, preset_pick, device, knobs, check, preflight, start, report, gr.State(None), length_note
@@ -222,7 +261,7 @@ class TrainingController:
             return wanted, ""
         report = self.drafts.datasets.get(int(dataset_id)).report
         fit = fit_max_length(int(wanted), report.lengths, report.max_length)
-        return fit.max_length, fit.note
+        return fit.max_length, say(fit.note)
 
     @user_errors
     def preset_chosen(self, dataset_id, preset_name):

@@ -7,44 +7,58 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 import pandas as pd
 
-from components.history_layout import HEADERS, HistoryLayout, history_layout
+from components.history_layout import HEADER_KEYS, HistoryLayout, history_layout
+from components.i18n import request_language, say, text
 from components.tab import Event, TabHandle
 from components.ui_errors import refusals, user_errors
 from components.widgets import GENERATION_EVENTS, StoppableRun
 from playground.compare.fanout import ColumnState
 from playground.errors import InvalidInput, UserFacingError
 from playground.formatting import format_usage
-from playground.history import LIST_LIMIT, RerunUpdate
+from playground.history import LIST_LIMIT, UNKNOWN_COST, RerunUpdate
+from playground.i18n import Text, catalogue, t
 from playground.rendering import inert_inline, inert_markdown
 from playground.services import Services
-from playground.statuses import GenerationStatus
+from playground.statuses import GenerationStatus, status_text
 
 if TYPE_CHECKING:
     from components.compare_tab import CompareHandles
 
 ANY = ""
-PICK_A_RUN = "Pick a run first: click a row in the list or type its id."
+PICK_A_RUN = t("history.pick_a_run")
 
 
-def _state_text(name: str, index: int, state: ColumnState) -> str:
+def _state_text(name: str, index: int, state: ColumnState, language: str) -> str:
     if state.status == GenerationStatus.ERROR:
         figures = f"❌ {inert_inline(state.error)}"
     elif state.status in (GenerationStatus.WAITING, GenerationStatus.RUNNING):
-        figures = f"⏳ {inert_inline(state.waiting_text)}" if not state.text else "✍️ answering…"
+        waiting = f"⏳ {inert_inline(say(state.waiting_message, language))}"
+        figures = waiting if not state.text else say(t("compare.answering"), language)
     else:
-        figures = format_usage(state.usage) if state.usage else state.status
-    return f"**Column {index + 1} · {inert_inline(name)}**\n\n{inert_markdown(state.text)}\n\n<small>{figures}</small>"
+        figures = format_usage(state.usage, language) if state.usage else say(status_text(state.status), language)
+    heading = say(t("history.state_heading", n=index + 1, name=inert_inline(name)), language)
+    return f"{heading}\n\n{inert_markdown(state.text)}\n\n<small>{figures}</small>"
 
 
 def _table(summaries) -> pd.DataFrame:
-    return pd.DataFrame([s.row() for s in summaries], columns=HEADERS)
+    """The runs as the table shows them, headers and kinds in the reader's language."""
+    language = request_language()
+    rows = []
+    for summary in summaries:
+        row = summary.row()
+        kind = f"history.kind_{summary.kind}"
+        row[2] = say(Text(kind), language) if catalogue().has(kind) else summary.kind
+        row[8] = say(t("models.cost_unknown_short"), language) if summary.cost == UNKNOWN_COST else summary.cost
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[say(Text(key), language) for key in HEADER_KEYS])
 
 
 def _found_text(count: int) -> str:
     if not count:
-        return "No saved runs match. Clear a filter, or make a run in Compare or Models first."
-    more = f" (the newest {LIST_LIMIT} are shown; narrow the search to see older ones)" if count >= LIST_LIMIT else ""
-    return f"{count} run(s) found{more}. Click a row to see it."
+        return text("history.none_found")
+    if count >= LIST_LIMIT:
+        return text("history.found_limited", count=count, limit=LIST_LIMIT)
+    return text("history.found", count=count)
 
 
 def _reopen_outputs(compare: CompareHandles) -> tuple[list, bool]:
@@ -71,34 +85,34 @@ class HistoryController:
 
     # ---- filters and the list -----------------------------------------------------------
     def model_choices(self, selected: str | None = ANY) -> dict[str, Any]:
-        choices = [("Any model", ANY), *self.history.model_choices()]
+        choices = [(text("history.any_model"), ANY), *self.history.model_choices(request_language())]
         return {"choices": choices, "value": selected if selected in {key for _, key in choices} else ANY}
 
     def template_choices(self, selected: str | None = ANY) -> dict[str, Any]:
         names = self.history.template_choices()
         return {
-            "choices": [("Any template", ANY), *[(n, n) for n in names]],
+            "choices": [(text("history.any_template"), ANY), *[(n, n) for n in names]],
             "value": selected if selected in names else ANY,
         }
 
     def newest_runs(self) -> pd.DataFrame:
         return _table(self.history.search())
 
-    def _find(self, text, model_key, template_name, date_from, date_to, kinds):
+    def _find(self, query, model_key, template_name, date_from, date_to, kinds):
         return self.history.search(
-            text or "", model_key or None, template_name or None, date_from or "", date_to or "", list(kinds or [])
+            query or "", model_key or None, template_name or None, date_from or "", date_to or "", list(kinds or [])
         )
 
     @user_errors
-    def search(self, text, model_key, template_name, date_from, date_to, kinds):
-        summaries = self._find(text, model_key, template_name, date_from, date_to, kinds)
+    def search(self, query, model_key, template_name, date_from, date_to, kinds):
+        summaries = self._find(query, model_key, template_name, date_from, date_to, kinds)
         filters = gr.Dropdown(**self.model_choices(model_key)), gr.Dropdown(**self.template_choices(template_name))
         return _table(summaries), _found_text(len(summaries)), *filters
 
     # ---- one run --------------------------------------------------------------------------
     @user_errors
     def show(self, run_id) -> str:
-        return self.history.detail(run_id)
+        return self.history.detail(run_id, request_language())
 
     def pick_row(self, evt: gr.SelectData):
         row = evt.row_value or []
@@ -106,9 +120,9 @@ class HistoryController:
             return gr.skip(), gr.skip()
         run_id = int(row[0])
         try:
-            return run_id, self.history.detail(run_id)
+            return run_id, self.history.detail(run_id, request_language())
         except UserFacingError as err:  # e.g. the row was deleted meanwhile: say so in place
-            return run_id, f"❌ {err}"
+            return run_id, f"❌ {say(err)}"
 
     def check_run(self, run_id, *_rest):
         """What reopen, re-run and delete refuse: no run picked, or a run that is gone."""
@@ -121,7 +135,7 @@ class HistoryController:
         if not run_id:
             raise InvalidInput(PICK_A_RUN)
         if self.compare is None:  # not reachable from the page: the button is wired only beside a Compare tab
-            raise gr.Error("There is no Compare tab to reopen the run in.")
+            raise gr.Error(text("history.no_compare_tab"))
         self.history.detail(run_id)  # a plain message for a missing run before touching Compare
         updates = list(self.compare.reopen(int(run_id)))
         if self.selects_compare:
@@ -133,40 +147,40 @@ class HistoryController:
 
     @user_errors
     def rerun(self, run_id, token: str):
+        language = request_language()
         with self.stoppable.cancel_event(token) as cancel:
             last: RerunUpdate | None = None
             for update in self.history.rerun(run_id, cancel):
                 last = update
-                header = f"### Re-running run {int(run_id)} as new run {update.run_id}"
-                body = [_state_text(update.column_names[i], i, s) for i, s in enumerate(update.states)]
+                header = say(t("history.rerun_heading", old=int(run_id), new=update.run_id), language)
+                body = [_state_text(update.column_names[i], i, s, language) for i, s in enumerate(update.states)]
                 yield update.run_id, "\n\n".join([header, *body])
             if last is not None:
-                yield last.run_id, self.history.detail(last.run_id)
+                yield last.run_id, self.history.detail(last.run_id, language)
 
     # ---- delete, export -------------------------------------------------------------------
     def ask_delete(self, run_id):
         if not run_id:  # API callers: the page's check has said why already
             return gr.skip(), gr.skip()
-        text = f"⚠️ Delete run **{int(run_id)}** and all its answers, figures and feedback? This cannot be undone."
-        return gr.Group(visible=True), text
+        return gr.Group(visible=True), text("history.confirm_delete", run_id=int(run_id))
 
     def hide_confirm(self):
         return gr.Group(visible=False)
 
     @user_errors
-    def delete(self, run_id, text, model_key, template_name, date_from, date_to, kinds):
+    def delete(self, run_id, query, model_key, template_name, date_from, date_to, kinds):
         if not run_id:
             raise InvalidInput(PICK_A_RUN)
         count = self.history.delete([run_id])
-        gr.Info(f"Deleted run {int(run_id)}." if count else f"Run {int(run_id)} was already gone.")
-        summaries = self._find(text, model_key, template_name, date_from, date_to, kinds)
+        gr.Info(text("history.deleted" if count else "history.already_gone", run_id=int(run_id)))
+        summaries = self._find(query, model_key, template_name, date_from, date_to, kinds)
         return _table(summaries), _found_text(len(summaries)), None, "", gr.Group(visible=False)
 
     @user_errors
-    def export(self, fmt, text, model_key, template_name, date_from, date_to, kinds):
-        summaries = self._find(text, model_key, template_name, date_from, date_to, kinds)
+    def export(self, fmt, query, model_key, template_name, date_from, date_to, kinds):
+        summaries = self._find(query, model_key, template_name, date_from, date_to, kinds)
         path = self.history.export([s.id for s in summaries], fmt or "jsonl")
-        gr.Info(f"Exported {len(summaries)} run(s) to {path.name}.")
+        gr.Info(text("history.exported", count=len(summaries), file=path.name))
         return str(path)
 
 

@@ -6,29 +6,25 @@ from dataclasses import dataclass
 
 import gradio as gr
 
+from components.i18n import L
 from components.widgets import model_picker
 from playground.arena import report as arena_report
 from playground.judge.results import JudgingRunResults
 from playground.judge.rubric import EDITOR_HEADERS, default_rubric
 from playground.services import Services
 
+# (catalogue key, value): L() is called while the page is built, so the page carries these texts.
 TARGET_KINDS = [
-    ("Compare run or batch grid", "run"),
-    ("Documents question", "rag_question"),
-    ("Documents collection (every saved question)", "rag_collection"),
-    ("Arena evaluation", "arena"),
+    ("judge.kind_run", "run"),
+    ("judge.kind_rag_question", "rag_question"),
+    ("judge.kind_rag_collection", "rag_collection"),
+    ("judge.kind_arena", "arena"),
 ]
-MODES = [("Rubric: grade each answer", "rubric"), ("Pairwise: judge the Arena battles (sides swapped)", "pairwise")]
-INTRO = (
-    "An **automatic judge** grades answers with a rubric on a 0–3 scale (one call per criterion, temperature 0.1, "
-    "a one-line reason before each score) or compares Arena answers pairwise (twice, sides swapped). "
-    "Replies that do not parse are retried once, then shown as **unparsed** — never as 0. "
-    "Check the judge against people before trusting it: the study's bar is over 80% exact and over 95% within-one agreement."
-)
-CONSTRAINED_INFO = (
-    "The judge can only write a one-line reason and a valid score; the score is still its own choice. "
-    "Small local judges rarely keep to the format otherwise."
-)
+MODES = [("judge.mode_rubric", "rubric"), ("judge.mode_pairwise", "pairwise")]
+
+
+def _choices(pairs: list[tuple[str, str]]) -> list[tuple]:
+    return [(L(key), value) for key, value in pairs]
 
 
 @dataclass
@@ -95,42 +91,44 @@ class JudgeLayout:
 
 
 def rubric_layout() -> RubricWidgets:
-    with gr.Accordion("Rubric", open=False):
+    with gr.Accordion(L("judge.rubric_accordion"), open=False):
         with gr.Row():
-            pick = gr.Dropdown(label="Rubric version", choices=[], scale=3, elem_id="judge-rubric-pick")
+            pick = gr.Dropdown(label=L("judge.rubric_version"), choices=[], scale=3, elem_id="judge-rubric-pick")
             refresh = gr.Button("↻", scale=0, size="sm")
-        name = gr.Textbox(label="Rubric name", elem_id="judge-rubric-name")
+        name = gr.Textbox(label=L("judge.rubric_name"), elem_id="judge-rubric-name")
         editor = gr.Dataframe(
             headers=EDITOR_HEADERS,
             column_count=(len(EDITOR_HEADERS), "fixed"),
             interactive=True,
             wrap=True,
-            label="Criteria: weights add up to 100; one example for every score 0–3",
+            label=L("judge.rubric_editor"),
             elem_id="judge-rubric-editor",
         )
-        save = gr.Button("Save as new version", elem_id="judge-rubric-save")
+        save = gr.Button(L("judge.save_rubric"), elem_id="judge-rubric-save")
         message = gr.Markdown()
     return RubricWidgets(pick, refresh, name, editor, save, message)
 
 
 def run_layout(services: Services) -> RunWidgets:
     with gr.Row():
-        model = model_picker(services, "Judge model", scale=3, elem_id="judge-model")
-        mode = gr.Radio(label="How", choices=MODES, value="rubric", scale=3)
+        model = model_picker(services, L("judge.judge_model"), scale=3, elem_id="judge-model")
+        mode = gr.Radio(label=L("judge.how"), choices=_choices(MODES), value="rubric", scale=3)
         constrained = gr.Checkbox(
-            label="Hold the judge to the reply format (llama.cpp models)",
+            label=L("judge.constrained"),
             value=True,
             scale=2,
             elem_id="judge-constrained",
-            info=CONSTRAINED_INFO,
+            info=L("judge.constrained_info"),
         )
     with gr.Row():
-        kind = gr.Dropdown(label="What to judge", choices=TARGET_KINDS, value="run", scale=2, elem_id="judge-kind")
-        target = gr.Dropdown(label="Which one", choices=[], scale=4, elem_id="judge-target")
-        refresh = gr.Button("↻ Refresh lists", scale=0, size="sm")
+        kind = gr.Dropdown(
+            label=L("judge.what_to_judge"), choices=_choices(TARGET_KINDS), value="run", scale=2, elem_id="judge-kind"
+        )
+        target = gr.Dropdown(label=L("judge.which_one"), choices=[], scale=4, elem_id="judge-target")
+        refresh = gr.Button(L("judge.refresh_lists"), scale=0, size="sm")
     with gr.Row():
-        run = gr.Button("Run the judge", variant="primary", elem_id="judge-run")
-        cancel = gr.Button("Cancel", elem_id="judge-cancel")
+        run = gr.Button(L("judge.run_button"), variant="primary", elem_id="judge-run")
+        cancel = gr.Button(L("judge.cancel"), elem_id="judge-cancel")
     progress = gr.Markdown(elem_id="judge-progress")
     return RunWidgets(model, mode, constrained, kind, target, refresh, run, cancel, progress)
 
@@ -141,28 +139,28 @@ def _empty_results() -> JudgingRunResults:
 
 
 def results_layout() -> ResultsWidgets:
-    gr.Markdown("### Results")
+    gr.Markdown(L("judge.results_heading"))
     with gr.Row():
-        job = gr.Dropdown(label="Judging run", choices=[], scale=4, elem_id="judge-job")
-        show = gr.Button("Show", scale=0)
+        job = gr.Dropdown(label=L("judge.judging_run"), choices=[], scale=4, elem_id="judge-job")
+        show = gr.Button(L("judge.show"), scale=0)
     empty = _empty_results()
     summary = gr.Dataframe(
         headers=empty.summary()[0],
-        label="Per model (averages leave unparsed and failed grades out)",
+        label=L("judge.summary_table"),
         interactive=False,
         wrap=True,
         elem_id="judge-summary",
     )
     grid = gr.Dataframe(
         headers=empty.score_grid()[0] + ["one column per model"],
-        label="Score grid: overall score per input and model",
+        label=L("judge.grid_table"),
         interactive=False,
         wrap=True,
         elem_id="judge-grid",
     )
     items = gr.Dataframe(
         headers=empty.item_table()[0],
-        label="Every answer (select a row to grade it yourself)",
+        label=L("judge.items_table"),
         interactive=False,
         wrap=True,
         max_chars=200,
@@ -170,50 +168,50 @@ def results_layout() -> ResultsWidgets:
     )
     verdicts = gr.Dataframe(
         headers=empty.verdict_table()[0],
-        label="Pairwise verdicts",
+        label=L("judge.verdicts_table"),
         interactive=False,
         wrap=True,
         elem_id="judge-verdicts",
     )
-    distribution = gr.Plot(label="Score distribution")
+    distribution = gr.Plot(label=L("judge.distribution_chart"))
     return ResultsWidgets(job, show, summary, grid, items, verdicts, distribution)
 
 
 def human_grade_layout() -> HumanGradeWidgets:
-    gr.Markdown("### Your grade (to check the judge)")
+    gr.Markdown(L("judge.your_grade_heading"))
     with gr.Row():
-        item_ref = gr.Textbox(label="Answer id (from the table)", placeholder="g12", scale=1, elem_id="judge-item")
+        item_ref = gr.Textbox(label=L("judge.answer_id"), placeholder="g12", scale=1, elem_id="judge-item")
         criterion = gr.Dropdown(
-            label="Criterion",
+            label=L("judge.criterion"),
             choices=["correctness", "comprehensiveness", "readability"],
             value="correctness",
             allow_custom_value=True,
             scale=1,
         )
-        score = gr.Radio(label="Grade", choices=["0", "1", "2", "3"], scale=2)
-        rater = gr.Textbox(label="Your name", scale=1)
-        save = gr.Button("Save grade", scale=0)
+        score = gr.Radio(label=L("judge.grade"), choices=["0", "1", "2", "3"], scale=2)
+        rater = gr.Textbox(label=L("judge.your_name"), scale=1)
+        save = gr.Button(L("judge.save_grade"), scale=0)
     message = gr.Markdown()
     return HumanGradeWidgets(item_ref, criterion, score, rater, save, message)
 
 
 def agreement_layout() -> AgreementWidgets:
-    gr.Markdown("### Agreement with people")
-    compute = gr.Button("Compute agreement", elem_id="judge-agreement")
+    gr.Markdown(L("judge.agreement_heading"))
+    compute = gr.Button(L("judge.compute_agreement"), elem_id="judge-agreement")
     text = gr.Markdown(elem_id="judge-agreement-text")
     with gr.Row():
-        matrix = gr.Plot(label="Raters' majority vs judge")
+        matrix = gr.Plot(label=L("judge.matrix_chart"))
         board = gr.Dataframe(
             headers=arena_report.LEADERBOARD_HEADERS,
             interactive=False,
             wrap=True,
-            label="Arena leaderboard (people's votes)",
+            label=L("judge.arena_board"),
         )
     return AgreementWidgets(compute, text, matrix, board)
 
 
 def judge_layout(services: Services) -> JudgeLayout:
-    gr.Markdown(INTRO)
+    gr.Markdown(L("judge.intro"))
     return JudgeLayout(
         rubric_layout(), run_layout(services), results_layout(), human_grade_layout(), agreement_layout()
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import gradio as gr
 
+from components.i18n import request_language, say, text
 from components.judge_layout import JudgeLayout, judge_layout
 from components.tab import Event, TabHandle
 from components.ui_errors import refusals, refused_at, user_errors
@@ -17,17 +18,38 @@ from components.widgets import (
     with_progress,
 )
 from playground.arena import report as arena_report
+from playground.i18n import t
 from playground.judge import charts
 from playground.judge.rubric import EDITOR_HEADERS, criteria_from_rows, rows_from_rubric
 from playground.judge.service import PAIRWISE
 from playground.services import Services
 
-STOPPING = "⏹ Stopping after the judge call now running…"
-NO_PICK = "Pick a judging run (rubric) or an Arena evaluation (pairwise) first."
+STOPPING = t("judge.stopping")
+# The results tables' fixed column names, shown in the reader's language (criterion and model
+# names are data and stay as they are).
+HEADER_KEYS = {
+    "answer": "judge.col_answer",
+    "input": "judge.col_input",
+    "model": "judge.col_model",
+    "overall": "judge.col_overall",
+    "judge's reasons": "judge.col_reasons",
+    "answers": "judge.col_answers",
+    "overall (0–3)": "judge.col_overall_scale",
+    "unparsed": "judge.col_unparsed",
+    "failed": "judge.col_failed",
+    "battle": "judge.col_battle",
+    "answer A": "judge.col_answer_a",
+    "answer B": "judge.col_answer_b",
+    "A-B order": "judge.col_ab_order",
+    "B-A order (mapped back)": "judge.col_ba_order",
+    "verdict": "judge.col_verdict",
+    "order changed it": "judge.col_order_changed",
+}
 
 
-def _table(headers: list[str], rows: list[list[Any]]) -> dict:
-    return {"headers": headers, "data": rows or [[""] * len(headers)]}
+def _table(headers: list[str], rows: list[list[Any]], translate: bool = False) -> dict:
+    shown = [text(HEADER_KEYS[h]) if translate and h in HEADER_KEYS else h for h in headers]
+    return {"headers": shown, "data": rows or [[""] * len(headers)]}
 
 
 def _rows_of(table: Any) -> list:
@@ -62,7 +84,7 @@ class JudgeController:
     @user_errors
     def save_rubric(self, name, table):
         rubric = self.judge.save_rubric(name, criteria_from_rows(_rows_of(table)))
-        saved = f"Saved **{rubric.label}**. New grades use it; earlier grades keep the version they used."
+        saved = text("judge.rubric_saved", label=rubric.label)
         return gr.update(choices=self.judge.list_rubrics(), value=rubric.id), saved
 
     # ---- lists ------------------------------------------------------------------------------
@@ -109,19 +131,19 @@ class JudgeController:
             )
             step = None
             for step in with_progress(steps, progress, unit="calls"):
-                yield step.summary, gr.update(), token
-            yield step.summary, gr.update(choices=self.judge.list_jobs(), value=step.job_id), token
+                yield say(step.said), gr.update(), token
+            yield say(step.said), gr.update(choices=self.judge.list_jobs(), value=step.job_id), token
 
     # ---- results ----------------------------------------------------------------------------
     @user_errors
     def show_results(self, job_id):
         results = self.judge.results(job_id)
         return (
-            _table(*results.summary()),
-            _table(*results.score_grid()),
-            _table(*results.item_table()),
-            _table(*results.verdict_table()),
-            charts.score_distribution(results.distribution(), results.heaviest_criterion),
+            _table(*results.summary(), translate=True),
+            _table(*results.score_grid(), translate=True),
+            _table(*results.item_table(), translate=True),
+            _table(*results.verdict_table(), translate=True),
+            charts.score_distribution(results.distribution(), results.heaviest_criterion, language=request_language()),
         )
 
     def show_selected(self, job_id):
@@ -139,20 +161,22 @@ class JudgeController:
     # ---- people -----------------------------------------------------------------------------
     @user_errors
     def save_human(self, ref, criterion_name, value, name):
-        return self.judge.set_human_grade(ref, criterion_name, value, name)
+        return say(self.judge.save_human_grade(ref, criterion_name, value, name))
 
     @user_errors
     def agreement(self, job_id, kind_value, target_id):
         found = self.judge.agreement_with_people(job_id, kind_value, target_id)
         parts, figure, rows = [], None, []
         if found.grades is not None:
-            parts.append("**Grades:** " + found.grades.sentence)
+            parts.append(text("judge.grades_line", sentence=say(found.grades.said)))
         if found.verdicts is not None and found.bias is not None:
-            parts.append(f"**Battles** (judging run #{found.pairwise_job_id or '—'}): " + found.verdicts.sentence)
-            parts.append(found.bias.sentence)
-            figure = charts.agreement_matrix([h for h, _ in found.verdicts.pairs], [j for _, j in found.verdicts.pairs])
+            job = found.pairwise_job_id or "—"
+            parts.append(text("judge.battles_line", job=job, sentence=say(found.verdicts.said)))
+            parts.append(say(found.bias.said))
+            pairs = found.verdicts.pairs
+            figure = charts.agreement_matrix([h for h, _ in pairs], [j for _, j in pairs], language=request_language())
             rows = arena_report.leaderboard_rows(found.leaderboard) if found.leaderboard is not None else []
-        return "\n\n".join(parts or [NO_PICK]), figure, rows
+        return "\n\n".join(parts or [text("judge.no_pick")]), figure, rows
 
 
 def _wire(ui: JudgeLayout, controller: JudgeController, stoppable: StoppableRun, services: Services) -> None:

@@ -4,22 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
+from components.i18n import L, request_language, say, text
 from components.tab import Event, TabHandle
 from components.ui_errors import refusals, refused_at, user_errors
 from components.widgets import GENERATION_EVENTS, StoppableRun, model_picker, model_picker_update
 from playground.formatting import format_usage
+from playground.i18n import t
 from playground.models.types import GenerationParams
 from playground.rendering import inert_inline
 from playground.services import Services
 
 TABLE_HEADERS = ["Name", "Backend", "Source", "Size", "Status", "Details"]
-BASE_MODEL_NOTE = (
-    "⚠️ Base model: it has no chat template, so your prompt is continued as plain text. "
-    "Write the start of the text you want, not an instruction."
-)
+# A Dataframe's headers are not translated in the browser: the handlers that fill the table render these.
+HEADER_KEYS = [f"models.header_{name.lower()}" for name in TABLE_HEADERS]
 
 
 @dataclass
@@ -66,72 +67,65 @@ class ModelsLayout:
 
 def try_layout(max_tokens_cap: int) -> TryWidgets:
     with gr.Group():
-        gr.Markdown("### Try a prompt")
+        gr.Markdown(L("models.try_heading"))
         prompt = gr.Textbox(
-            label="Prompt",
+            label=L("models.prompt"),
             lines=3,
-            placeholder="Ask something, e.g. Give me three names for a bakery.",
+            placeholder=L("models.try_placeholder"),
             elem_id="try-prompt",
         )
         with gr.Row():
-            max_tokens = gr.Slider(1, max_tokens_cap, value=min(256, max_tokens_cap), step=1, label="Max tokens")
-            temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label="Temperature")
-            seed = gr.Number(value=-1, precision=0, label="Seed (-1 = random)")
+            max_tokens = gr.Slider(
+                1, max_tokens_cap, value=min(256, max_tokens_cap), step=1, label=L("models.max_tokens")
+            )
+            temperature = gr.Slider(0.0, 2.0, value=0.7, step=0.05, label=L("models.temperature"))
+            seed = gr.Number(value=-1, precision=0, label=L("models.seed"))
         with gr.Row():
-            run = gr.Button("Run", variant="primary", elem_id="try-run")
-            stop = gr.Button("Stop", elem_id="try-stop")
-        answer = gr.Textbox(label="Answer", lines=8, interactive=False, elem_id="try-answer")
+            run = gr.Button(L("models.run"), variant="primary", elem_id="try-run")
+            stop = gr.Button(L("models.stop"), elem_id="try-stop")
+        answer = gr.Textbox(label=L("models.answer"), lines=8, interactive=False, elem_id="try-answer")
         figures = gr.Markdown(elem_id="try-figures")
     return TryWidgets(prompt, max_tokens, temperature, seed, run, stop, answer, figures)
 
 
 def endpoint_layout() -> tuple[list, gr.Button, gr.Button, gr.Markdown]:
-    with gr.Accordion("Add an OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, llama.cpp server)", open=False):
+    with gr.Accordion(L("models.endpoint_accordion"), open=False):
         with gr.Row():
-            name = gr.Textbox(label="Name")
-            url = gr.Textbox(label="Base URL", placeholder="http://127.0.0.1:11434/v1")
-            model = gr.Textbox(label="Model name", placeholder="llama3.2")
+            name = gr.Textbox(label=L("models.endpoint_name"))
+            url = gr.Textbox(label=L("models.base_url"), placeholder="http://127.0.0.1:11434/v1")
+            model = gr.Textbox(label=L("models.model_name"), placeholder="llama3.2")
         with gr.Row():
-            key_env = gr.Textbox(
-                label="API key environment variable (saved)",
-                placeholder="OPENAI_API_KEY",
-                info="A name ending in _API_KEY or _TOKEN (or listed in PLAYGROUND_KEY_VARS); "
-                "sent only to the server it is bound to.",
-            )
-            key = gr.Textbox(
-                label="API key (kept in memory only, never saved)",
-                type="password",
-                info="Sent only to the address above.",
-            )
+            key_env = gr.Textbox(label=L("models.key_env"), placeholder="OPENAI_API_KEY", info=L("models.key_env_info"))
+            key = gr.Textbox(label=L("models.key"), type="password", info=L("models.key_info"))
         with gr.Row():
-            price_in = gr.Number(label="Price per 1M input tokens, $ (optional)", value=None)
-            price_out = gr.Number(label="Price per 1M output tokens, $ (optional)", value=None)
+            price_in = gr.Number(label=L("models.price_in"), value=None)
+            price_out = gr.Number(label=L("models.price_out"), value=None)
         with gr.Row():
-            test = gr.Button("Test connection")
-            save = gr.Button("Save endpoint", variant="primary")
+            test = gr.Button(L("models.test_connection"))
+            save = gr.Button(L("models.save_endpoint"), variant="primary")
         result = gr.Markdown()
     return [name, url, model, key_env, key, price_in, price_out], test, save, result
 
 
 def add_layout() -> AddWidgets:
-    with gr.Accordion("Add a GGUF file", open=False):
-        gguf_path = gr.Textbox(label="Path to a .gguf file on this machine")
-        gguf_name = gr.Textbox(label="Name (optional)")
+    with gr.Accordion(L("models.gguf_accordion"), open=False):
+        gguf_path = gr.Textbox(label=L("models.gguf_path"))
+        gguf_name = gr.Textbox(label=L("models.name_optional"))
         gguf_backend = gr.Radio(
-            [("llama.cpp (fast on CPU)", "llama_cpp"), ("transformers (PyTorch; converted once)", "transformers")],
+            [(L("models.backend_llama"), "llama_cpp"), (L("models.backend_transformers"), "transformers")],
             value="llama_cpp",
-            label="Run with",
+            label=L("models.run_with"),
         )
-        gguf = gr.Button("Add GGUF")
-    with gr.Accordion("Add a Hugging Face model folder", open=False):
-        hf_path = gr.Textbox(label="Folder with config.json and .safetensors weights")
-        hf_adapter = gr.Textbox(label="PEFT adapter folder (optional)")
-        hf_name = gr.Textbox(label="Name (optional)")
-        hf = gr.Button("Add folder model")
+        gguf = gr.Button(L("models.add_gguf"))
+    with gr.Accordion(L("models.hf_accordion"), open=False):
+        hf_path = gr.Textbox(label=L("models.hf_path"))
+        hf_adapter = gr.Textbox(label=L("models.hf_adapter"))
+        hf_name = gr.Textbox(label=L("models.name_optional"))
+        hf = gr.Button(L("models.add_hf"))
     fields, test, save, result = endpoint_layout()
-    with gr.Accordion("Add a models folder", open=False):
-        folder_path = gr.Textbox(label="Folder to scan for GGUF files and model folders")
-        folder = gr.Button("Add folder")
+    with gr.Accordion(L("models.folder_accordion"), open=False):
+        folder_path = gr.Textbox(label=L("models.folder_path"))
+        folder = gr.Button(L("models.add_folder"))
     return AddWidgets(
         gguf_path,
         gguf_name,
@@ -150,24 +144,21 @@ def add_layout() -> AddWidgets:
     )
 
 
-def models_layout(services: Services, table_rows: Callable[[], list[list[str]]]) -> ModelsLayout:
-    gr.Markdown(
-        "Models you can use everywhere in Playground. Local models load on first use and are "
-        "unloaded (least recently used first) when memory runs short."
-    )
+def models_layout(services: Services, table_rows: Callable[[], dict[str, Any]]) -> ModelsLayout:
+    gr.Markdown(L("models.intro"))
     table = gr.Dataframe(
         value=table_rows,
         headers=TABLE_HEADERS,
         interactive=False,
         wrap=True,
-        label="Available models",
+        label=L("models.available"),
         elem_id="models-table",
     )
     with gr.Row():
-        pick = model_picker(services, "Model", scale=3, elem_id="models-pick")
-        refresh = gr.Button("Refresh", scale=1)
-        unload = gr.Button("Unload", scale=1)
-        remove = gr.Button("Remove", variant="stop", scale=1)
+        pick = model_picker(services, L("models.model"), scale=3, elem_id="models-pick")
+        refresh = gr.Button(L("models.refresh"), scale=1)
+        unload = gr.Button(L("models.unload"), scale=1)
+        remove = gr.Button(L("models.remove"), variant="stop", scale=1)
     details = gr.Markdown(elem_id="models-details")
     trying = try_layout(services.settings.max_tokens)
     return ModelsLayout(table, pick, refresh, unload, remove, details, trying, add_layout())
@@ -189,8 +180,13 @@ class ModelsController:
         self.models = services.models
         self.stoppable = stoppable
 
-    def table_rows(self) -> list[list[str]]:
-        return [[r.name, r.backend, r.source, r.size, r.status, r.description] for r in self.models.list_models()]
+    def table_rows(self) -> dict[str, Any]:
+        """The models table, its headers and words in the reader's language."""
+        language = request_language()
+        rows = [
+            [r.name, r.backend, r.source, r.size, r.status, r.description] for r in self.models.list_models(language)
+        ]
+        return {"headers": [text(key) for key in HEADER_KEYS], "data": rows}
 
     def _picker(self, selected: str | None) -> dict:
         return model_picker_update(self.services, selected)
@@ -208,12 +204,11 @@ class ModelsController:
         if spec.description:
             lines.append(inert_inline(spec.description))
         if not spec.chat_template:
-            lines.append(BASE_MODEL_NOTE)
+            lines.append(text("models.base_model_note"))
         if spec.is_remote:
-            lines.append(
-                f"Endpoint {inert_inline(spec.base_url)} · model **{inert_inline(spec.remote_model)}** · "
-                + ("price known" if spec.price else "no price set: cost shows as unknown")
-            )
+            price = text("models.price_known" if spec.price else "models.price_unknown")
+            url, model = inert_inline(spec.base_url), inert_inline(spec.remote_model)
+            lines.append(text("models.details_endpoint", url=url, model=model, price=price))
         return "\n\n".join(lines)
 
     def check_model(self, key: str | None, *_rest) -> None:
@@ -228,13 +223,13 @@ class ModelsController:
     @user_errors
     def unload(self, key: str | None):
         self.models.check_model(key)
-        gr.Info(self.models.unload(key))
+        gr.Info(say(self.models.unload(key)))
         return self.table_rows()
 
     @user_errors
     def remove(self, key: str | None):
         self.models.check_model(key)
-        gr.Info(self.models.remove(key))
+        gr.Info(say(self.models.remove(key)))
         return self.table_rows(), self._picker(None)
 
     def stop_try(self, token: str | None) -> None:
@@ -245,26 +240,28 @@ class ModelsController:
         self, key: str | None, prompt: str, max_tokens: float, temperature: float, seed: float | None, token: str
     ):
         params = _params(max_tokens, temperature, seed)
+        language = request_language()
         with self.stoppable.cancel_event(token) as cancel:
-            yield "", "Loading the model and starting…"
+            yield "", say(t("models.starting"), language)
             for update in self.models.try_prompt(key or "", prompt, params, cancel):
                 if not update.done:
-                    yield update.text, "Answering…"
+                    yield update.text, say(t("models.answering"), language)
                 elif update.error:
                     yield update.text, f"❌ {inert_inline(update.error)}"
                 else:
-                    yield update.text, format_usage(update.usage) + (f" · {update.note}" if update.note else "")
+                    note = say(update.note_text or update.note, language) if update.note else ""
+                    yield update.text, format_usage(update.usage, language) + (f" · {note}" if note else "")
 
     @user_errors
     def add_gguf(self, path: str, name: str, backend: str):
         spec = self.models.add_gguf(path, name, backend)
-        gr.Info(f"Added {spec.name}.")
+        gr.Info(text("models.added", name=spec.name))
         return self.table_rows(), self._picker(spec.key)
 
     @user_errors
     def add_hf(self, path: str, adapter: str, name: str):
         spec = self.models.add_hf_folder(path, adapter, name)
-        gr.Info(f"Added {spec.name}.")
+        gr.Info(text("models.added", name=spec.name))
         return self.table_rows(), self._picker(spec.key)
 
     @user_errors
@@ -274,13 +271,13 @@ class ModelsController:
     @user_errors
     def add_endpoint(self, name: str, url: str, model: str, key_env: str, key: str, price_in, price_out):
         spec = self.models.add_endpoint(name, url, model, key_env, key, price_in, price_out)
-        gr.Info(f"Saved endpoint {spec.name}.")
+        gr.Info(text("models.endpoint_saved", name=spec.name))
         return self.table_rows(), self._picker(spec.key), ""  # clear the key field: it lives in memory only
 
     @user_errors
     def add_folder(self, path: str):
         count = self.models.add_folder(path)
-        gr.Info(f"Folder added: {count} model(s) found in it.")
+        gr.Info(text("models.folder_added", count=count))
         return self.table_rows(), self._picker(None)
 
 

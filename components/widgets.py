@@ -10,8 +10,10 @@ from typing import Any, Protocol
 
 import gradio as gr
 
+from components.i18n import say
 from components.tab import Event
 from playground.cancellation import CancelTokens
+from playground.i18n import Text, t
 from playground.progress import OnProgress, Progress
 from playground.services import Services
 
@@ -114,12 +116,13 @@ def progress_reporter(bar: Any, unit: str | None = "steps") -> OnProgress:
     """
 
     def report(p: Progress) -> None:
+        desc = say(p.message) if p.message else None  # in the language of the request being handled
         if unit is None:
-            bar(p.fraction, desc=p.message or None)
+            bar(p.fraction, desc=desc)
         elif p.total > 0:
-            bar((p.done, p.total), desc=p.message or None, unit=unit)
+            bar((p.done, p.total), desc=desc, unit=unit)
         else:
-            bar(0.0, desc=p.message or None)
+            bar(0.0, desc=desc)
 
     return report
 
@@ -141,16 +144,16 @@ class StoppableRun:
     (which issues the token) get a token of their own.
     """
 
-    def __init__(self, tokens: CancelTokens, stopping: str = "⏹ Stopping…"):
+    def __init__(self, tokens: CancelTokens, stopping: str | Text | None = None):
         self.tokens = tokens
-        self.stopping = stopping
+        self.stopping = stopping if stopping is not None else t("models.stopping")
         self.token = gr.State("")
 
     def start(self) -> str:
         return self.tokens.new()
 
     def stop(self, token: str | None) -> Any:
-        return self.stopping if self.tokens.cancel(token) else gr.skip()
+        return say(self.stopping) if self.tokens.cancel(token) else gr.skip()
 
     @contextmanager
     def cancel_event(self, token: str | None) -> Iterator[threading.Event]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from playground.i18n import DEFAULT_LANGUAGE, Text
 from playground.models.types import Usage
 
 # A cell starting with one of these is run as a formula by Excel and LibreOffice.
@@ -32,30 +33,37 @@ def format_bytes(size: int | None) -> str:
     return f"{value:.1f} GB"
 
 
-def format_cost(cost: float | None) -> str:
+def format_cost(cost: float | None, language: str = DEFAULT_LANGUAGE) -> str:
     if cost is None:
-        return "cost unknown"
+        return Text("models.cost_unknown").render(language)
     if cost == 0:
         return "$0"
     return f"${cost:.6f}" if cost < 0.01 else f"${cost:.4f}"
 
 
-def format_usage(usage: Usage) -> str:
-    parts = []
-    parts.append(f"first token {usage.ttft_s:.2f} s" if usage.ttft_s is not None else "first token —")
-    parts.append(f"total {usage.total_s:.2f} s")
-    tps = usage.tokens_per_s
-    parts.append(f"{tps:.1f} tokens/s" if tps is not None else "tokens/s —")
-    prompt = "?" if usage.prompt_tokens is None else str(usage.prompt_tokens)
-    completion = "?" if usage.completion_tokens is None else str(usage.completion_tokens)
-    approx = " (counted by Playground)" if usage.tokens_estimated else ""
-    parts.append(f"{prompt} prompt + {completion} completion tokens{approx}")
-    parts.append(format_cost(usage.cost_usd))
+def format_usage(usage: Usage, language: str = DEFAULT_LANGUAGE) -> str:
+    """An answer's figures on one line, in ``language`` (the numbers as measured)."""
+    ttft, tps = usage.ttft_s, usage.tokens_per_s
+    parts = [
+        Text("models.usage_first_token", {"seconds": f"{ttft:.2f}"})
+        if ttft is not None
+        else Text("models.usage_first_token_unknown"),
+        Text("models.usage_total", {"seconds": f"{usage.total_s:.2f}"}),
+        Text("models.usage_speed", {"speed": f"{tps:.1f}"}) if tps is not None else Text("models.usage_speed_unknown"),
+        Text(
+            "models.usage_tokens_counted" if usage.tokens_estimated else "models.usage_tokens",
+            {
+                "prompt": "?" if usage.prompt_tokens is None else str(usage.prompt_tokens),
+                "completion": "?" if usage.completion_tokens is None else str(usage.completion_tokens),
+            },
+        ),
+    ]
+    line = [part.render(language) for part in parts] + [format_cost(usage.cost_usd, language)]
     if usage.finish_reason == "length":
-        parts.append("stopped at max tokens")
+        line.append(Text("models.usage_stopped_length").render(language))
     elif usage.finish_reason == "cancelled":
-        parts.append("stopped by you")
-    return " · ".join(parts)
+        line.append(Text("models.usage_stopped_by_you").render(language))
+    return " · ".join(line)
 
 
 def formula_safe(value: Any) -> Any:

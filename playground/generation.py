@@ -13,9 +13,11 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 
 from playground.errors import UserFacingError
 from playground.generation_slots import StoppedWhileWaiting
+from playground.i18n import Text, t
 from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams, Message, Usage
 from storage import UnitOfWork
@@ -34,14 +36,20 @@ class GenerationUpdate:
     error: str | None = None
     status: str = "running"
     note: str | None = None  # something the server changed about the request (e.g. max tokens lowered)
+    note_text: Text | None = None  # the same note, to show in the reader's language
+
+
+def cap_note(params: GenerationParams, cap: int) -> Text | None:
+    """What lowering ``params`` to the server's cap changes, or None when it changes nothing."""
+    return t("models.max_tokens_lowered", asked=params.max_tokens, cap=cap) if params.max_tokens > cap else None
 
 
 def capped_params(params: GenerationParams, cap: int) -> tuple[GenerationParams, str | None]:
-    """``params`` with ``max_tokens`` lowered to the server's cap, and a note when it was."""
-    if params.max_tokens <= cap:
+    """``params`` with ``max_tokens`` lowered to the server's cap, and a note (English) when it was."""
+    note = cap_note(params, cap)
+    if note is None:
         return params, None
-    note = f"Max tokens lowered from {params.max_tokens} to {cap}, the most this server allows per answer."
-    return replace(params, max_tokens=cap), note
+    return replace(params, max_tokens=cap), str(note)
 
 
 class GenerationRecorder:
@@ -71,7 +79,9 @@ class GenerationRecorder:
         row_index: int | None = None,
     ) -> Iterator[GenerationUpdate]:
         spec = self.registry.get_spec(model_key)
+        note_text = cap_note(params, self.registry.settings.max_tokens)
         params, note = capped_params(params, self.registry.settings.max_tokens)
+        update = partial(GenerationUpdate, note=note, note_text=note_text)  # every update carries the note
         with self.uow_factory() as uow:
             gen = uow.generations.add(
                 run_id=run_id,
@@ -96,24 +106,24 @@ class GenerationRecorder:
                 for event in backend.stream(messages, params, cancel):
                     if isinstance(event, Usage):
                         status = "cancelled" if event.finish_reason == "cancelled" else "ok"
-                        final = GenerationUpdate(gen_id, text, done=True, usage=event, status=status, note=note)
+                        final = update(gen_id, text, done=True, usage=event, status=status)
                         self._finish(gen_id, text, status, event, None)
                         break
                     text += event
-                    yield GenerationUpdate(gen_id, text, note=note)
+                    yield update(gen_id, text)
             if final is None:
                 raise RuntimeError("the backend ended without reporting usage")
         except StoppedWhileWaiting:
-            final = GenerationUpdate(gen_id, text, done=True, status="cancelled", note=note)
+            final = update(gen_id, text, done=True, status="cancelled")
             self._finish(gen_id, text, "cancelled", None, None)
         except UserFacingError as err:
             log.warning("Generation %s with %s failed: %s", gen_id, model_key, err)
-            final = GenerationUpdate(gen_id, text, done=True, error=str(err), status="error", note=note)
+            final = update(gen_id, text, done=True, error=str(err), status="error")
             self._finish(gen_id, text, "error", None, str(err))
         except Exception as err:
             log.exception("Generation %s with %s failed unexpectedly", gen_id, model_key)
             message = f"{spec.name} failed: {type(err).__name__}: {err}"
-            final = GenerationUpdate(gen_id, text, done=True, error=message, status="error", note=note)
+            final = update(gen_id, text, done=True, error=message, status="error")
             self._finish(gen_id, text, "error", None, message)
         finally:
             if final is None:  # the consumer went away mid-stream (browser closed, task cancelled)

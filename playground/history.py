@@ -19,12 +19,12 @@ from typing import Any
 from playground.compare.columns import ColumnConfig
 from playground.compare.fanout import ColumnState
 from playground.compare.service import CompareService
-from playground.compare.templates import TemplateService, render_template
+from playground.compare.templates import TemplateService
 from playground.errors import InvalidInput, ModelNotFound
-from playground.formatting import csv_cell, format_cost, format_usage, shorten
+from playground.formatting import csv_cell, format_cost, shorten
+from playground.history_detail import local_time, run_detail
+from playground.i18n import DEFAULT_LANGUAGE, Text, t
 from playground.models.registry import ModelRegistry
-from playground.models.types import Usage
-from playground.rendering import inert_code_block, inert_inline
 from playground.statuses import GenerationStatus
 from storage import UnitOfWork
 
@@ -33,7 +33,6 @@ log = logging.getLogger(__name__)
 # Every kind a run is recorded with (Recorder.start_run / runs.add): the filter offers each one.
 KINDS = ("compare", "batch", "repeat", "try", "finetune_compare", "rag", "rag_questions", "judge", "arena")
 LIST_LIMIT = 200  # newest runs shown in the list; search narrows it further
-DETAIL_ANSWERS = 60  # a big batch run would make an unreadable page; export shows all
 # Generation columns exported as they are; "settings" (params), "messages" and the run's fields are added.
 GENERATION_FIELDS = (
     "position turn attempt row_index model_key model_name backend output status error prompt_tokens completion_tokens "
@@ -41,12 +40,7 @@ GENERATION_FIELDS = (
 ).split()
 RUN_FIELDS = ["run_id", "run_kind", "run_title", "run_created_at", "template", "generation_id"]
 EXPORT_FIELDS = [*RUN_FIELDS, *GENERATION_FIELDS, "settings", "messages", "created_at", "finished_at"]
-STATUS_MARKS: dict[str, str] = {
-    GenerationStatus.OK: "✅",
-    GenerationStatus.ERROR: "❌ error",
-    GenerationStatus.CANCELLED: "⏹ stopped",
-    GenerationStatus.RUNNING: "⏳ unfinished",
-}
+UNKNOWN_COST = "unknown"  # a total cost with an unknown price in it (the table shows it in the reader's language)
 
 
 @dataclass(frozen=True)
@@ -59,7 +53,7 @@ class RunSummary:
     template: str  # "name v3", or "" when no saved template was used
     answers: int
     errors: int
-    cost: str  # total cost, or "unknown" when any answer's price is unknown
+    cost: str  # total cost, or UNKNOWN_COST when any answer's price is unknown
 
     def row(self) -> list[Any]:
         return [
@@ -82,18 +76,16 @@ class RerunUpdate:
     states: list[ColumnState]
 
 
-def local_time(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%Y-%m-%d %H:%M") if moment else ""
-
-
 def parse_day(value: Any, label: str) -> date | None:
+    """``label``: "from" or "to" (which filter the date is)."""
     text = str(value or "").strip()
     if not text:
         return None
     try:
         return date.fromisoformat(text)
     except ValueError as err:
-        raise InvalidInput(f"The {label} date {text!r} is not a date: type it as YYYY-MM-DD, e.g. 2025-03-31.") from err
+        which = Text(f"history.date_label_{label}")
+        raise InvalidInput(t("history.bad_date", label=which, text=repr(text))) from err
 
 
 def local_midnight(day: date) -> datetime:
@@ -101,32 +93,12 @@ def local_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day).astimezone().astimezone(UTC)
 
 
-def fenced(text: str) -> str:
-    """Text shown as written in a code block that nothing in it can break or bring to life
-    (``playground.rendering``; a Markdown fence would not survive Gradio's $$ maths pass)."""
-    return inert_code_block(text)
-
-
-def _usage_of(gen) -> Usage | None:
-    if gen.total_s is None:
-        return None
-    return Usage(
-        gen.prompt_tokens,
-        gen.completion_tokens,
-        gen.ttft_s,
-        gen.total_s,
-        gen.cost_usd,
-        gen.tokens_estimated,
-        gen.finish_reason,
-    )
-
-
 def _total_cost(gens: Sequence) -> str:
     measured = [g for g in gens if g.total_s is not None]
     if not measured:
         return "—"
     if any(g.cost_usd is None for g in measured):
-        return "unknown"
+        return UNKNOWN_COST
     return format_cost(sum(g.cost_usd for g in measured))
 
 
@@ -153,11 +125,14 @@ class HistoryService:
         with self.uow_factory() as uow:
             return [t.name for t in uow.templates.list()]
 
-    def model_choices(self) -> list[tuple[str, str]]:
+    def model_choices(self, language: str = DEFAULT_LANGUAGE) -> list[tuple[str, str]]:
         """(label, key) for every model that answered in a saved run, removed ones included."""
         with self.uow_factory() as uow:
             names = uow.run_search.distinct_models()
-        choices = [(name if self.is_available(key) else f"{name} (removed)", key) for key, name in names]
+        choices = [
+            (name if self.is_available(key) else Text("history.model_removed", {"name": name}).render(language), key)
+            for key, name in names
+        ]
         return sorted(choices, key=lambda c: c[0].lower())
 
     def is_available(self, model_key: str) -> bool:
@@ -180,10 +155,10 @@ class HistoryService:
         """The newest LIST_LIMIT runs matching every filter given; dates are local days, both ends included."""
         start, end = parse_day(date_from, "from"), parse_day(date_to, "to")
         if start and end and start > end:
-            raise InvalidInput(f"The 'from' date ({start}) is after the 'to' date ({end}): swap them.")
+            raise InvalidInput(t("history.dates_swapped", start=start, end=end))
         unknown = [k for k in (kinds or []) if k not in KINDS]
         if unknown:
-            raise InvalidInput(f"Unknown run kind(s): {', '.join(unknown)}. Pick from {', '.join(KINDS)}.")
+            raise InvalidInput(t("history.unknown_kinds", kinds=", ".join(unknown), known=", ".join(KINDS)))
         with self.uow_factory() as uow:
             template_id = None
             wanted_template = (template_name or "").strip()
@@ -235,114 +210,18 @@ class HistoryService:
         except (TypeError, ValueError):
             ident = 0
         if ident <= 0:
-            raise InvalidInput("Pick a run first: click a row in the list or type its id.")
+            raise InvalidInput(t("history.pick_a_run"))
         with self.uow_factory() as uow:
             run = uow.runs.get(ident)
             if run is None:
-                raise InvalidInput(f"Run {ident} does not exist (it may have been deleted).")
+                raise InvalidInput(t("history.run_gone", run_id=ident))
             template = self._template_labels(uow).get(run.template_version_id, "") if run.template_version_id else ""
         return run, template
 
-    def detail(self, run_id: Any) -> str:
+    def detail(self, run_id: Any, language: str = DEFAULT_LANGUAGE) -> str:
+        """The run as Markdown, its headings and figures in ``language``."""
         run, template = self._load(run_id)
-        meta = dict(run.meta or {})
-        gens = sorted(
-            run.generations,
-            key=lambda g: (g.row_index if g.row_index is not None else -1, g.turn, g.attempt, g.position, g.id),
-        )
-        lines = [f"### Run {run.id} · {run.kind} · {local_time(run.created_at)}"]
-        prompt = str(meta.get("prompt_body") or run.title)
-        lines += ["**Prompt**", fenced(prompt)]
-        if meta.get("variables"):
-            try:
-                lines += ["**Sent as**", fenced(render_template(prompt, meta["variables"]))]
-            except InvalidInput:
-                pass  # an incomplete old record: the variables below still show what was typed
-        if template:
-            lines.append(f"**Template:** {inert_inline(template)}")
-        elif run.kind in ("compare", "batch"):
-            lines.append("**Template:** none saved")
-        if meta.get("variables"):
-            lines.append(
-                "**Variables:** "
-                + "; ".join(
-                    f"**{inert_inline(k)}** = {inert_inline(shorten(str(v), 60))}" for k, v in meta["variables"].items()
-                )
-            )
-        lines.append("**Columns**")
-        lines += [f"- {line}" for line in self._column_lines(meta, gens)]
-        lines.append(f"**Answers** ({len(gens)})")
-        for gen in gens[:DETAIL_ANSWERS]:
-            lines += self._answer_lines(gen, meta)
-        if len(gens) > DETAIL_ANSWERS:
-            lines.append(f"… and {len(gens) - DETAIL_ANSWERS} more answers: export the run to see them all.")
-        return "\n\n".join(lines)
-
-    def _column_lines(self, meta: dict, gens: Sequence) -> list[str]:
-        names_by_position: dict[int, str] = {}
-        params_by_position: dict[int, tuple[str, dict]] = {}
-        for gen in gens:
-            names_by_position.setdefault(gen.position, gen.model_name)
-            params_by_position.setdefault(gen.position, (gen.model_key, dict(gen.params or {})))
-        stored = list(meta.get("columns") or [])
-        stored_names = list(meta.get("column_names") or [])
-        columns: list[tuple[str, dict]] = []
-        if stored:
-            columns.extend((str(data.get("model_key", "")), data) for data in stored)
-        else:
-            columns = [params_by_position[p] for p in sorted(params_by_position)]
-        lines = []
-        for index, (key, settings) in enumerate(columns):
-            name = (
-                names_by_position.get(index)
-                or (stored_names[index] if index < len(stored_names) else "")
-                or meta.get("model_name")
-                or key
-            )
-            removed = "" if self.is_available(key) else " *(removed from Models)*"
-            lines.append(f"Column {index + 1}: **{inert_inline(name)}**{removed} — {self._settings_text(settings)}")
-        return lines or ["(no columns were saved)"]
-
-    @staticmethod
-    def _settings_text(settings: dict) -> str:
-        parts = [
-            f"temperature {settings.get('temperature', '—')}",
-            f"top-p {settings.get('top_p', '—')}",
-            f"max tokens {settings.get('max_tokens', '—')}",
-        ]
-        seed = settings.get("seed")
-        parts.append("random seed" if seed is None else f"seed {seed}")
-        if settings.get("stop"):
-            parts.append("stop " + inert_inline(", ".join(repr(s) for s in settings["stop"])))
-        system = str(settings.get("system_prompt") or "").strip()
-        parts.append(f"system prompt: “{inert_inline(shorten(system, 120))}”" if system else "no system prompt")
-        return " · ".join(parts)
-
-    @staticmethod
-    def _answer_lines(gen, meta: dict) -> list[str]:
-        where = [f"column {gen.position + 1}"]
-        if gen.row_index is not None:
-            where.append(f"row {gen.row_index + 1}")
-        if gen.turn:
-            where.append(f"turn {gen.turn + 1}")
-        if gen.attempt or meta.get("times"):
-            where.append(f"attempt {gen.attempt + 1}")
-        status = STATUS_MARKS.get(gen.status, gen.status)
-        lines = [f"**{inert_inline(gen.model_name)}** · {' · '.join(where)} · {status}"]
-        if gen.turn or gen.row_index is not None:  # what this answer was asked (a follow-up, or a batch row's prompt)
-            user = next((m.get("content", "") for m in reversed(gen.messages or []) if m.get("role") == "user"), "")
-            lines.append(f"Asked: {inert_inline(shorten(user, 200))}")
-        if gen.output:
-            lines.append(fenced(gen.output))
-        if gen.error:
-            lines.append(f"❌ {inert_inline(gen.error)}")
-        usage = _usage_of(gen)
-        if usage is not None:
-            lines.append(f"<small>{format_usage(usage)}</small>")
-        if gen.rating or gen.feedback_note:
-            thumb = {1: "👍", -1: "👎"}.get(gen.rating, "")
-            lines.append(f"Feedback: {thumb} {inert_inline(gen.feedback_note)}".rstrip())
-        return lines
+        return run_detail(run, template, self.is_available, language)
 
     # ---- delete, export -----------------------------------------------------------------
     @staticmethod
@@ -353,12 +232,12 @@ class HistoryService:
         try:
             return sorted({int(v) for v in values})
         except (TypeError, ValueError) as err:
-            raise InvalidInput("Run ids are whole numbers.") from err
+            raise InvalidInput(t("history.bad_ids")) from err
 
     def delete(self, run_ids: Any) -> int:
         ids = self._ids(run_ids)
         if not ids:
-            raise InvalidInput("Pick a run to delete first.")
+            raise InvalidInput(t("history.nothing_to_delete"))
         with self.uow_factory() as uow:
             count = uow.run_search.delete_runs(ids)
         log.info("Deleted runs %s", ids)
@@ -367,10 +246,10 @@ class HistoryService:
     def export(self, run_ids: Any, fmt: str = "jsonl") -> Path:
         fmt = (fmt or "").lower().strip(". ")
         if fmt not in ("jsonl", "csv"):
-            raise InvalidInput("Export as JSONL or CSV.")
+            raise InvalidInput(t("history.bad_format"))
         ids = self._ids(run_ids)
         if not ids:
-            raise InvalidInput("There are no runs to export: search or pick runs first.")
+            raise InvalidInput(t("history.nothing_to_export"))
         records = []
         with self.uow_factory() as uow:
             labels = self._template_labels(uow)
@@ -415,18 +294,14 @@ class HistoryService:
         """Run a saved Compare run's first prompt again, same columns, as a new run."""
         run, _ = self._load(run_id)
         if run.kind != "compare":
-            raise InvalidInput(
-                f"Run {run.id} is a {run.kind} run; only Compare runs can be re-run here. Reopen it in Compare instead."
-            )
+            raise InvalidInput(t("history.rerun_not_compare", run_id=run.id, kind=run.kind))
         saved = self.compare.load_run(run.id)
         if not saved.columns:
-            raise InvalidInput(f"Run {run.id} has no saved columns to run again.")
+            raise InvalidInput(t("history.rerun_no_columns", run_id=run.id))
         for index, column in enumerate(saved.columns):
             if not self.is_available(column.model_key):
                 name = saved.column_names[index] if index < len(saved.column_names) else column.model_key
-                raise InvalidInput(
-                    f"Run {run.id} column {index + 1} uses '{name}', which was removed; reopen it in Compare and pick another model."
-                )
+                raise InvalidInput(t("history.rerun_model_removed", run_id=run.id, n=index + 1, name=name))
         template_name = ""
         if saved.template_version_id is not None:
             info = self.templates.version(saved.template_version_id)

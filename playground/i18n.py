@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
-PARTS_DIR = LOCALES_DIR / "parts"  # per-area files while a conversion is under way; merged into <language>.json
 DEFAULT_LANGUAGE = "en"
 LANGUAGE_COOKIE = "playground-language"  # the visible switch's choice, read by the browser and the server
 AUTOMATIC = "auto"  # the switch's "follow the browser" choice
@@ -41,14 +40,6 @@ class Catalogue:
         self.languages: dict[str, dict[str, str]] = {}
         for path in sorted(directory.glob("*.json")):
             self.languages[path.stem] = _read_texts(path)
-        parts = directory / "parts"
-        for path in sorted(parts.glob("*.json")) if parts.is_dir() else []:
-            area, _, language = path.stem.partition(".")
-            texts = self.languages.setdefault(language, {})
-            for key, text in _read_texts(path).items():
-                if key in texts:
-                    raise ValueError(f"{path.name}: the key {key!r} is defined twice")
-                texts[key] = text
         if DEFAULT_LANGUAGE not in self.languages:
             raise ValueError(f"No {DEFAULT_LANGUAGE}.json in {directory}")
         self.english = self.languages[DEFAULT_LANGUAGE]
@@ -56,7 +47,7 @@ class Catalogue:
     def has(self, key: str) -> bool:
         return key in self.english
 
-    def text(self, key: str, language: str = DEFAULT_LANGUAGE, **values: Any) -> str:
+    def text(self, key: str, language: str = DEFAULT_LANGUAGE, /, **values: Any) -> str:
         """The sentence for ``key`` in ``language`` (English where that language lacks it)."""
         texts = self.languages.get(self.language_for(language), self.english)
         template = texts.get(key) or self.english.get(key)

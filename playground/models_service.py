@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from playground.errors import InvalidInput, ModelNotFound
 from playground.formatting import format_bytes
 from playground.generation import GenerationRecorder, GenerationUpdate
+from playground.i18n import DEFAULT_LANGUAGE, Text, t
 from playground.models.base import BackendFactory
 from playground.models.discovery import scan_folder
 from playground.models.factory import make_backend_factory
@@ -28,11 +29,15 @@ from playground.settings import Settings
 from storage import UnitOfWork
 
 log = logging.getLogger(__name__)
-BACKEND_LABELS = {
+BACKEND_LABELS: dict[BackendKind, Text | str] = {
     BackendKind.LLAMA_CPP: "llama.cpp",
     BackendKind.TRANSFORMERS: "transformers",
-    BackendKind.OPENAI: "OpenAI-compatible",
+    BackendKind.OPENAI: Text("models.backend_openai"),
 }
+
+
+def _render(value: Text | str, language: str) -> str:
+    return value.render(language) if isinstance(value, Text) else value
 
 
 @dataclass(frozen=True)
@@ -51,13 +56,13 @@ def _optional_price(price_in: float | None, price_out: float | None) -> tuple[fl
     if not given:
         return None, None
     if len(given) == 1:
-        raise InvalidInput("Enter both prices (input and output per 1M tokens), or neither.")
+        raise InvalidInput(t("models.both_prices"))
     try:
         values = float(price_in), float(price_out)  # type: ignore[arg-type]
     except (TypeError, ValueError) as err:
-        raise InvalidInput("Prices must be numbers, e.g. 0.15 for $0.15 per million tokens.") from err
+        raise InvalidInput(t("models.prices_not_numbers")) from err
     if any(v < 0 for v in values):
-        raise InvalidInput("Prices cannot be negative.")
+        raise InvalidInput(t("models.prices_negative"))
     return values
 
 
@@ -77,17 +82,20 @@ class ModelsService:
         self.keys = keys or KeyPolicy(settings.key_vars, first_key_origins(uow_factory))
 
     # ---- listing -----------------------------------------------------------------
-    def list_models(self) -> list[ModelRow]:
+    def list_models(self, language: str = DEFAULT_LANGUAGE) -> list[ModelRow]:
+        """Every model the user can pick, its words (backend, source, status) in ``language``."""
         rows = []
         for spec in self.registry.list_specs():
             rows.append(
                 ModelRow(
                     key=spec.key,
                     name=spec.name,
-                    backend=BACKEND_LABELS[spec.backend],
-                    source=str(spec.source),
-                    size=format_bytes(spec.size_bytes) if not spec.is_remote else "remote",
-                    status=self.registry.status(spec.key),
+                    backend=_render(BACKEND_LABELS[spec.backend], language),
+                    source=Text(f"models.source_{spec.source}").render(language),
+                    size=format_bytes(spec.size_bytes)
+                    if not spec.is_remote
+                    else t("models.size_remote").render(language),
+                    status=self.registry.status_text(spec.key).render(language),
                     description=spec.description or (spec.base_url or spec.path or ""),
                 )
             )
@@ -103,18 +111,18 @@ class ModelsService:
     # ---- adding ------------------------------------------------------------------
     def _unique_name(self, uow: UnitOfWork, name: str) -> str:
         if uow.models.by_name(name) is not None:
-            raise InvalidInput(f"A model named {name!r} already exists. Choose another name.")
+            raise InvalidInput(t("models.name_taken", name=repr(name)))
         return name
 
     def add_gguf(self, path: str, name: str = "", backend: str = BackendKind.LLAMA_CPP) -> ModelSpec:
         gguf = validate_gguf(path)
         kind = BackendKind(backend)
         if kind == BackendKind.OPENAI:
-            raise InvalidInput("A GGUF file runs with llama.cpp or transformers, not as an endpoint.")
+            raise InvalidInput(t("models.gguf_not_endpoint"))
         label = validate_name(name or (gguf.stem + (" (transformers)" if kind == BackendKind.TRANSFORMERS else "")))
         with self.uow_factory() as uow:
             if kind == BackendKind.LLAMA_CPP and uow.models.by_path(str(gguf)) is not None:
-                raise InvalidInput(f"{gguf} is already in the list.")
+                raise InvalidInput(t("models.already_listed", path=gguf))
             entry = uow.models.add(
                 name=self._unique_name(uow, label),
                 backend=str(kind),
@@ -159,10 +167,10 @@ class ModelsService:
         url = validate_base_url(base_url)
         model = (remote_model or "").strip()
         if not model:
-            raise InvalidInput("Please enter the model name the endpoint expects (e.g. gpt-4o-mini, llama3.2).")
+            raise InvalidInput(t("models.endpoint_no_model"))
         env = (api_key_env or "").strip()
         if env and not ENV_NAME.fullmatch(env):
-            raise InvalidInput("The environment variable name may contain only letters, digits and underscores.")
+            raise InvalidInput(t("models.bad_env_name"))
         if env:
             self.keys.check(env, url)  # the same check the backend makes before each request
         return url, model, env
@@ -203,9 +211,7 @@ class ModelsService:
             endpoint = uow.endpoints.by_name(label)
             if endpoint is not None and (endpoint.base_url, endpoint.api_key_env) != (url, env or None):
                 # Reusing it would send this model's requests (and a typed key) to another address.
-                raise InvalidInput(
-                    f"An endpoint named {label!r} already exists with another address. Choose another name."
-                )
+                raise InvalidInput(t("models.endpoint_name_taken", name=repr(label)))
             endpoint = endpoint or uow.endpoints.add(
                 name=label,
                 base_url=url,
@@ -228,41 +234,37 @@ class ModelsService:
         """Add a folder to scan for models; returns how many models it holds."""
         folder = existing_path(path, "models folder")
         if not folder.is_dir():
-            raise InvalidInput(f"{folder} is a file. Enter a folder that contains GGUF files or model folders.")
+            raise InvalidInput(t("models.folder_is_file", path=folder))
         with self.uow_factory() as uow:
             uow.folders.add(str(folder))
         return len(scan_folder(folder))
 
     # ---- removing ----------------------------------------------------------------
-    def remove(self, key: str) -> str:
+    def remove(self, key: str) -> Text:
         spec = self.registry.get_spec(key)
         if spec.source == ModelSource.EMBEDDED:
-            raise InvalidInput(f"{spec.name} is built in and cannot be removed.")
+            raise InvalidInput(t("models.built_in", name=spec.name))
         if spec.source == ModelSource.DISCOVERED:
-            raise InvalidInput(
-                f"{spec.name} was found in a models folder. Delete or move the file to remove it from the list."
-            )
+            raise InvalidInput(t("models.discovered_remove", name=spec.name))
         if spec.source == ModelSource.FINETUNED:
-            raise InvalidInput(
-                f"{spec.name} comes from a Fine-tune job. Delete the job in the Fine-tune tab to remove it."
-            )
+            raise InvalidInput(t("models.finetuned_remove", name=spec.name))
         self.registry.forget(key)
         with self.uow_factory() as uow:
             entry = uow.models.get(spec.entry_id) if spec.entry_id is not None else None
             if entry is None:
-                raise ModelNotFound(f"{spec.name} was already removed.")
+                raise ModelNotFound(t("models.already_removed", name=spec.name))
             endpoint_id = entry.endpoint_id
             uow.models.delete(entry.id)
             if endpoint_id is not None and not any(m.endpoint_id == endpoint_id for m in uow.models.list()):
                 uow.endpoints.delete(endpoint_id)
         log.info("Removed model %s (%s)", spec.name, key)
-        return f"Removed {spec.name}. Saved runs that used it still open."
+        return t("models.removed", name=spec.name)
 
-    def unload(self, key: str) -> str:
+    def unload(self, key: str) -> Text:
         spec = self.registry.get_spec(key)
         if self.registry.unload(key):
-            return f"Unloaded {spec.name}."
-        return f"{spec.name} is not loaded (or is answering right now)."
+            return t("models.unloaded", name=spec.name)
+        return t("models.not_loaded", name=spec.name)
 
     def test_model(self, key: str) -> str:
         spec = self.registry.get_spec(key)
@@ -274,13 +276,13 @@ class ModelsService:
     # ---- trying ------------------------------------------------------------------
     def check_model(self, key: str | None) -> ModelSpec:
         if not key:
-            raise InvalidInput("Pick a model first.")
+            raise InvalidInput(t("models.pick_model"))
         return self.registry.get_spec(key)
 
     def check_try(self, key: str | None, prompt: str | None) -> ModelSpec:
         """What a try refuses before anything runs or is saved."""
         if not (prompt or "").strip():
-            raise InvalidInput("Type a prompt first.")
+            raise InvalidInput(t("models.no_prompt"))
         return self.check_model(key)
 
     def try_prompt(

@@ -16,6 +16,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from playground.i18n import Text
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -24,7 +26,7 @@ T = TypeVar("T")
 class Progress:
     done: int
     total: int
-    message: str = ""
+    message: str | Text = ""  # a Text is shown in the reader's language
     item: Any = None  # the unit just finished, when the caller may want it (a question, a file)
 
     @property
@@ -37,14 +39,14 @@ class Progress:
 OnProgress = Callable[[Progress], None]
 
 
-def notify(on_progress: OnProgress | None, done: int, total: int, message: str = "", item: Any = None) -> None:
+def notify(on_progress: OnProgress | None, done: int, total: int, message: str | Text = "", item: Any = None) -> None:
     """Report to ``on_progress`` if there is one: jobs call this instead of checking for None."""
     if on_progress is not None:
         on_progress(Progress(done, total, message, item))
 
 
 def scaled(
-    on_progress: OnProgress | None, part: int, parts: int, label: str, resolution: int = 1000
+    on_progress: OnProgress | None, part: int, parts: int, label: str | Text, resolution: int = 1000
 ) -> OnProgress | None:
     """Progress of part ``part`` (0-based) of ``parts``, mapped onto the whole job.
 
@@ -57,7 +59,11 @@ def scaled(
 
     def report(inner: Progress) -> None:
         done = part * resolution + round(inner.fraction * resolution)
-        message = f"{label}: {inner.message}" if inner.message else label
+        message: str | Text = label
+        if inner.message:
+            translated = isinstance(label, Text) or isinstance(inner.message, Text)
+            parts = {"label": label, "message": inner.message}
+            message = Text("models.progress_part", parts) if translated else f"{label}: {inner.message}"
         on_progress(Progress(done, total, message, inner.item))
 
     return report

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from playground.i18n import Text, catalogue
+
 
 class GenerationStatus(StrEnum):
     """One answer from one model (Compare columns, batch cells, judge calls, arena answers)."""
@@ -39,3 +41,10 @@ class FinetuneStatus(StrEnum):
     STOPPED = "stopped"
     DONE = "done"  # stored as "succeeded" before migration 0003
     FAILED = "failed"
+
+
+def status_text(status: str) -> Text:
+    """A stored status word as the reader sees it (e.g. "cancelled" → "cancelado" in Portuguese);
+    a word the catalogue does not know is shown as it is."""
+    key = f"models.status_{status}"
+    return Text(key) if catalogue().has(key) else Text("models.status_other", {"status": str(status)})

@@ -9,6 +9,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from playground.arena.leaderboard import Leaderboard
+from playground.i18n import DEFAULT_LANGUAGE, t
 
 
 def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
@@ -16,11 +17,8 @@ def _layout(fig: go.Figure, title: str, height: int = 420) -> go.Figure:
     return fig
 
 
-NOTHING_TO_PLOT = {
-    "cost": "No cost to show: none of these models has a price.<br>"
-    "Local models cost nothing; set an endpoint's price on the Models tab to see its cost here.",
-    "latency": "No timings to show yet: no answer in this evaluation has a recorded time.",
-}
+NOTHING_TO_PLOT = {"cost": t("arena.nothing_cost"), "latency": t("arena.nothing_latency")}
+# Each chart takes ``language``: its titles and axes in that language (English by default).
 
 
 def empty_chart(title: str, sentence: str) -> go.Figure:
@@ -32,7 +30,7 @@ def empty_chart(title: str, sentence: str) -> go.Figure:
     return _layout(fig, title, height=200)
 
 
-def ratings_chart(board: Leaderboard) -> go.Figure:
+def ratings_chart(board: Leaderboard, language: str = DEFAULT_LANGUAGE) -> go.Figure:
     """Each model's rating with its 95% bootstrap interval, best on top."""
     rows = list(reversed(board.rows))
     fig = go.Figure(
@@ -49,11 +47,13 @@ def ratings_chart(board: Leaderboard) -> go.Figure:
             hovertemplate="%{y}: %{x:.0f}<extra></extra>",
         )
     )
-    fig.update_xaxes(title="Bradley–Terry rating (95% bootstrap interval)")
-    return _layout(fig, "Ratings", height=max(250, 60 + 40 * len(rows)))
+    fig.update_xaxes(title=t("arena.axis_rating_interval").render(language))
+    return _layout(fig, t("arena.chart_ratings").render(language), height=max(250, 60 + 40 * len(rows)))
 
 
-def matrix_heatmap(names: Sequence[str], matrix: np.ndarray | None, title: str, percent: bool) -> go.Figure:
+def matrix_heatmap(
+    names: Sequence[str], matrix: np.ndarray | None, title: str, percent: bool, language: str = DEFAULT_LANGUAGE
+) -> go.Figure:
     """Row model against column model; blank where they never met."""
     values = np.full((len(names), len(names)), np.nan) if matrix is None else np.asarray(matrix, dtype=float)
     if percent:
@@ -74,31 +74,30 @@ def matrix_heatmap(names: Sequence[str], matrix: np.ndarray | None, title: str, 
             hovertemplate="%{y} vs %{x}: %{text}<extra></extra>",
         )
     )
-    fig.update_yaxes(autorange="reversed", title="model")
-    fig.update_xaxes(title="opponent")
+    fig.update_yaxes(autorange="reversed", title=t("arena.axis_model").render(language))
+    fig.update_xaxes(title=t("arena.axis_opponent").render(language))
     return _layout(fig, title)
 
 
-def win_rate_heatmap(board: Leaderboard) -> go.Figure:
-    return matrix_heatmap(
-        board.names, board.win_rate, "Win rate of row model against column model (ties half)", percent=True
-    )
+def win_rate_heatmap(board: Leaderboard, language: str = DEFAULT_LANGUAGE) -> go.Figure:
+    title = t("arena.chart_win_rate_title").render(language)
+    return matrix_heatmap(board.names, board.win_rate, title, percent=True, language=language)
 
 
-def count_heatmap(board: Leaderboard) -> go.Figure:
-    return matrix_heatmap(board.names, board.counts, "Battles counted per pair", percent=False)
+def count_heatmap(board: Leaderboard, language: str = DEFAULT_LANGUAGE) -> go.Figure:
+    title = t("arena.chart_counts_title").render(language)
+    return matrix_heatmap(board.names, board.counts, title, percent=False, language=language)
 
 
-def quality_against(board: Leaderboard, what: str) -> go.Figure:
+def quality_against(board: Leaderboard, what: str, language: str = DEFAULT_LANGUAGE) -> go.Figure:
     """Rating against mean latency (what="latency") or mean cost per answer (what="cost")."""
-    attr, label = (
-        ("latency_s", "mean seconds per answer") if what == "latency" else ("cost_usd", "mean cost per answer (USD)")
-    )
+    attr, label = ("latency_s", t("arena.axis_latency")) if what == "latency" else ("cost_usd", t("arena.axis_cost"))
     known = [r for r in board.rows if getattr(r, attr) is not None]
     unknown = [r.name for r in board.rows if getattr(r, attr) is None]
-    title = f"Quality against {'latency' if what == 'latency' else 'cost'}"
+    title = (t("arena.chart_latency") if what == "latency" else t("arena.chart_cost")).render(language)
     if not known:
-        return empty_chart(title, NOTHING_TO_PLOT[what] if board.rows else "No votes yet: nothing to plot.")
+        why = NOTHING_TO_PLOT[what] if board.rows else t("arena.nothing_no_votes")
+        return empty_chart(title, why.render(language))
     fig = go.Figure(
         go.Scatter(
             x=[getattr(r, attr) for r in known],
@@ -110,8 +109,8 @@ def quality_against(board: Leaderboard, what: str) -> go.Figure:
             hovertemplate="%{text}: %{y:.0f} at %{x}<extra></extra>",
         )
     )
-    fig.update_xaxes(title=label, automargin=True)
-    fig.update_yaxes(title="rating", automargin=True)
+    fig.update_xaxes(title=label.render(language), automargin=True)
+    fig.update_yaxes(title=t("arena.axis_rating").render(language), automargin=True)
     if unknown:
-        title += f" (unknown for: {', '.join(unknown)})"
+        title += t("arena.unknown_for", names=", ".join(unknown)).render(language)
     return _layout(fig, title, height=380)

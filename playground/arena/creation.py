@@ -13,6 +13,7 @@ from playground.arena.room import live_cap as parse_live_cap
 from playground.arena.room import votes_needed
 from playground.arena.schedule import Slot
 from playground.errors import InvalidInput
+from playground.i18n import t
 from playground.models.types import GenerationParams, ModelSpec
 from storage import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaPrompt, UnitOfWork
 
@@ -23,15 +24,15 @@ def check_evaluation_name(name: str | None) -> None:
     """The new evaluation's name (spaces tidied, as it is stored) must be there and not too long."""
     name = " ".join((name or "").split())
     if not name:
-        raise InvalidInput("Give the evaluation a name.")
+        raise InvalidInput(t("arena.name_blank"))
     if len(name) > 200:
-        raise InvalidInput("The evaluation name is too long (200 characters at most).")
+        raise InvalidInput(t("arena.name_long"))
 
 
 def check_model_keys(keys: Sequence[str] | None) -> None:
     """At least two different models (an empty pick or a model picked twice counts once)."""
     if len({k for k in keys or [] if k}) < 2:
-        raise InvalidInput("Pick at least two different models: an arena compares answers in pairs.")
+        raise InvalidInput(t("arena.two_models"))
 
 
 def check_new_evaluation(
@@ -47,15 +48,15 @@ def check_new_evaluation(
     check_evaluation_name(name)
     check_model_keys(keys)
     if leak_action not in LEAK_ACTIONS:
-        raise InvalidInput("Choose whether answers that name a model are redacted or excluded.")
+        raise InvalidInput(t("arena.leak_action_unknown"))
     if not 0 <= repeat_fraction <= 0.5:
-        raise InvalidInput("The share of repeated battles must be between 0 and 0.5.")
+        raise InvalidInput(t("arena.repeat_range"))
     if params.max_tokens < 1:
-        raise InvalidInput("Max tokens must be at least 1.")
+        raise InvalidInput(t("arena.max_tokens_low"))
     if mode not in ("prompt_set", LIVE_MODE):
-        raise InvalidInput("Choose a prompt-set or a live evaluation.")
+        raise InvalidInput(t("arena.mode_unknown"))
     if mode == "prompt_set" and not prompts:
-        raise InvalidInput("The prompt set is empty.")
+        raise InvalidInput(t("arena.prompt_set_empty_short"))
     if prompts:
         from_texts([p.text for p in prompts])  # blank and duplicate prompts, whatever the source
 

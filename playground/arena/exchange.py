@@ -18,6 +18,7 @@ from typing import Any
 
 from playground.errors import InvalidInput
 from playground.formatting import formula_safe, formula_unsafe
+from playground.i18n import t
 from playground.jsonl import json_objects
 
 TO_FASTCHAT = {"a": "model_a", "b": "model_b", "tie": "tie", "bothbad": "tie (bothbad)"}
@@ -115,7 +116,7 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
     check_vote_file(path)
     file = Path(path)
     if not file.is_file():
-        raise InvalidInput("The uploaded vote file could not be read. Upload it again.")
+        raise InvalidInput(t("arena.vote_file_unreadable"))
     data = file.read_text(encoding="utf-8-sig")
     if file.suffix.lower() == ".csv":
         raw = [{k: _json_cell(v) for k, v in row.items()} for row in csv.DictReader(io.StringIO(data))]
@@ -125,20 +126,20 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
             for _, row in json_objects(data, "the vote file", '{"model_a": "…", "model_b": "…", "winner": "model_a"}')
         ]
     else:
-        raise InvalidInput("Vote files must be .jsonl or .csv in FastChat's battle format.")
+        raise InvalidInput(t("arena.vote_file_type"))
     if not raw:
-        raise InvalidInput("The vote file holds no votes.")
+        raise InvalidInput(t("arena.vote_file_empty"))
     records = []
     for number, row in enumerate(raw, start=1):
         missing = [k for k in ("model_a", "model_b", "winner") if not str(row.get(k) or "").strip()]
         if missing:
-            raise InvalidInput(f"Vote {number} has no {', '.join(missing)}.")
+            raise InvalidInput(t("arena.vote_missing", number=number, fields=", ".join(missing)))
         if row["winner"] not in FROM_FASTCHAT:
             raise InvalidInput(
-                f"Vote {number} has winner {row['winner']!r}; expected one of {', '.join(FROM_FASTCHAT)}."
+                t("arena.vote_winner", number=number, winner=row["winner"], choices=", ".join(FROM_FASTCHAT))
             )
         if str(row["model_a"]).strip() == str(row["model_b"]).strip():
-            raise InvalidInput(f"Vote {number} puts {row['model_a']!r} against itself.")
+            raise InvalidInput(t("arena.vote_self", number=number, model=row["model_a"]))
         prompt = _text(row.get("conversation_a"), "user") or _text(row.get("conversation_b"), "user")
         qid = str(row.get("question_id") or "").strip() or f"imported-{abs(hash(prompt)) % 10**10}"
         try:

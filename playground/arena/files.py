@@ -19,6 +19,7 @@ from playground.arena.join_codes import new_join_code
 from playground.arena.leaks import find_leaks, unique_words, words_for_model
 from playground.arena.rater_identity import clean_name, name_key
 from playground.errors import InvalidInput
+from playground.i18n import t
 from storage import ArenaAnswer, ArenaBattle, ArenaContestant, ArenaPrompt, ArenaRater, ArenaVote
 
 if TYPE_CHECKING:
@@ -39,10 +40,10 @@ def _folder(out_dir: Path) -> Path:
 
 def export_votes(service: ArenaService, evaluation_id: int | None, fmt: str, out_dir: Path) -> Path:
     if fmt not in ("jsonl", "csv"):
-        raise InvalidInput("Export as jsonl or csv.")
+        raise InvalidInput(t("arena.export_format_unknown"))
     info, votes, labels = service.vote_rows(evaluation_id)
     if not votes:
-        raise InvalidInput(f"{info.name!r} has no votes to export yet.")
+        raise InvalidInput(t("arena.no_votes_to_export", name=info.name))
     records = exchange.battle_records(votes, labels)
     path = _folder(out_dir) / f"{_slug(info.name)}-votes.{fmt}"
     (exchange.write_jsonl if fmt == "jsonl" else exchange.write_csv)(records, path)

@@ -22,20 +22,13 @@ from playground.arena.rater_identity import (
     secret_matches,
 )
 from playground.errors import InvalidInput
+from playground.i18n import t
 from storage import ArenaEvaluation, ArenaRater, ConflictError, UnitOfWork
 
-EVALUATION_GONE = "This evaluation no longer exists. Ask your facilitator for a new join code."
-JOIN_FIRST = "Join first: type your name and the join code, then press Join."
-VOTING_CLOSED = "Voting is closed for this evaluation. Ask your facilitator if it should still be open."
-NAME_TAKEN = (
-    "Someone has already joined as {name!r} from another browser. If that was you, go back to that "
-    "browser (reloading the page there picks up where you left off); otherwise choose another name, "
-    "or ask your facilitator to release this one."
-)
-NAME_RELEASED = (
-    "Your facilitator released the name you joined with, so this page no longer rates as you. "
-    "Type your name and the join code, then press Join."
-)
+EVALUATION_GONE = t("arena.evaluation_gone")
+JOIN_FIRST = t("arena.join_first")
+VOTING_CLOSED = t("arena.voting_closed")
+NAME_RELEASED = t("arena.name_released")
 
 
 def _clean(text: str | None) -> str:
@@ -63,7 +56,7 @@ def _claim(rater: ArenaRater, secret: str | None, login: bool) -> str | None:
         issued = new_secret()
         rater.source, rater.secret_hash = "join", secret_hash(issued)
         return issued
-    raise InvalidInput(NAME_TAKEN.format(name=rater.name))
+    raise InvalidInput(t("arena.name_taken", name=rater.name))
 
 
 class JoinActions:
@@ -105,14 +98,14 @@ class JoinActions:
                     return _session(rater, issued)
             except ConflictError:
                 continue
-        raise InvalidInput("Could not register your name just now; please press Join again.")
+        raise InvalidInput(t("arena.join_retry"))
 
     @staticmethod
     def check_join_code(code: str | None) -> str:
         """The join code as ``join`` looks it up; refuses a blank one (told before any look-up)."""
         code = _clean(code).upper()
         if not code:
-            raise InvalidInput("Type the join code your facilitator gave you.")
+            raise InvalidInput(t("arena.join_code_blank"))
         return code
 
     @staticmethod
@@ -120,9 +113,9 @@ class JoinActions:
         """The rater's display name (a login wins over a typed name); refuses a blank or overlong one."""
         display = clean_name(username) if username else clean_name(name)
         if not display:
-            raise InvalidInput("Type your name (any name your facilitator will recognise).")
+            raise InvalidInput(t("arena.join_name_blank"))
         if len(display) > MAX_NAME_CHARS:
-            raise InvalidInput(f"Please use a shorter name ({MAX_NAME_CHARS} characters at most).")
+            raise InvalidInput(t("arena.join_name_long", max=MAX_NAME_CHARS))
         return display
 
     def resume(self, secret: str | None, client: str | None = None) -> dict | None:
@@ -146,7 +139,7 @@ class JoinActions:
     def _joinable(uow: UnitOfWork, code: str) -> ArenaEvaluation:
         evaluation = uow.arena.evaluation_by_code(code)
         if evaluation is None:
-            raise InvalidInput(f"No evaluation has the join code {code!r}. Check the code with your facilitator.")
+            raise InvalidInput(t("arena.join_code_unknown", code=code))
         if not evaluation.voting_open:
             raise InvalidInput(VOTING_CLOSED)
         return evaluation

@@ -12,6 +12,7 @@ import numpy as np
 
 from playground.arena import ratings
 from playground.arena.agreement import wilson
+from playground.i18n import Text, t
 
 SCORES = {"a": 1.0, "b": 0.0, "tie": 0.5, "bothbad": 0.5}
 
@@ -48,16 +49,23 @@ class VoteCount:
 
     def sentence(self) -> str:
         """'6 votes cast; 5 count for the ratings (1 side-swapped repeat checks rater consistency).'"""
-        cast = f"{self.cast} vote{'' if self.cast == 1 else 's'} cast"
+        return str(self.said())
+
+    def said(self) -> Text:
+        """``sentence`` as a catalogue Text, shown in the reader's language."""
+        n = self.cast
+        cast = t("arena.votes_cast_one", n=n) if n == 1 else t("arena.votes_cast_many", n=n)
         if self.counted == self.cast:
-            return f"{cast}; all count for the ratings."
-        why = []
+            return t("arena.votes_all_count", cast=cast)
+        why: list[Text] = []
         if self.repeats:
-            verb = "repeat checks" if self.repeats == 1 else "repeats check"
-            why.append(f"{self.repeats} side-swapped {verb} rater consistency")
+            r = self.repeats
+            why.append(t("arena.repeat_one", n=r) if r == 1 else t("arena.repeat_many", n=r))
         if self.dropped:
-            why.append(f"{self.dropped} on answers that named a model {'is' if self.dropped == 1 else 'are'} left out")
-        return f"{cast}; {self.counted} count for the ratings ({'; '.join(why)})."
+            d = self.dropped
+            why.append(t("arena.dropped_one", n=d) if d == 1 else t("arena.dropped_many", n=d))
+        joined: Text | str = why[0] if len(why) == 1 else t("arena.semicolon_pair", a=why[0], b=why[1]) if why else ""
+        return t("arena.votes_some_count", cast=cast, counted=self.counted, why=joined)
 
 
 @dataclass

@@ -29,6 +29,7 @@ from playground.arena.live_limits import LiveAskLimiter
 from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.errors import InvalidInput, ModelNotFound
 from playground.generation import GenerationRecorder
+from playground.i18n import Text, t
 from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams, Message
 from storage import ArenaAnswer, ArenaBattle, ArenaEvaluation, ArenaPrompt, ArenaRater, ConflictError, UnitOfWork
@@ -37,32 +38,27 @@ log = logging.getLogger(__name__)
 
 MAX_PROMPT_CHARS = 4000
 LIVE_MODE = "live"
-ANSWERING = "Two models drawn at random are answering… voting unlocks when both have finished."
-READY = "Both answers are in — vote below."
-REDACTED_NOTE = " Words that would give a model away are blacked out as [model]."
-FAILED = (
-    "One of the two models could not answer, so this pair cannot be rated. "
-    "Press “Try another pair” to ask the same prompt again of two models drawn afresh."
+# A LiveView's ``message`` is the English sentence (logs, API callers); ``said`` the same as a
+# catalogue Text, which the rater's page shows in the rater's language.
+ANSWERING_TEXT = t("arena.live_answering")
+READY_TEXT = t("arena.live_ready")
+READY_REDACTED_TEXT = t("arena.live_ready_redacted")
+FAILED_VIEW_TEXT = t("arena.live_failed")
+EXCLUDED_VIEW_TEXT = t("arena.live_excluded")
+ANSWERING, READY, FAILED, EXCLUDED = (
+    str(x) for x in (ANSWERING_TEXT, READY_TEXT, FAILED_VIEW_TEXT, EXCLUDED_VIEW_TEXT)
 )
-FAILED_TEXT = "⚠ This model could not answer (the facilitator can see the error in the log)."
-EXCLUDED = (
-    "An answer named a model, and this evaluation leaves such answers out, so this pair was discarded "
-    "and cannot be rated. Press “Try another pair” to ask the same prompt of two models drawn afresh."
-)
-EXCLUDED_TEXT = "(hidden: this answer named a model)"
-DELETED = "This evaluation was deleted while the models were answering; nothing was saved. Ask your facilitator for a new join code."
-LIVE_OFF = (
-    "Live prompts are off for this evaluation: rate the prepared battles (press “Next battle”), "
-    "or ask your facilitator to turn live mode on."
-)
-TOGETHER = "Both models are answering… {done} of 2 done. The answers appear together when both have finished."
-LIVE_CAP = (
-    "You have asked {cap} live prompt(s), the most this evaluation allows per rater. "
-    "Rate the prepared battles, or ask your facilitator to raise the cap."
-)
-TOO_FEW = (
-    "This evaluation has fewer than two working models, so a live battle is not possible. Please tell your facilitator."
-)
+# Shown in an answer box in place of an answer; the rater's page swaps in the rater's language.
+FAILED_TEXT = str(t("arena.live_failed_text"))
+EXCLUDED_TEXT = str(t("arena.live_excluded_text"))
+DELETED = t("arena.live_deleted")
+LIVE_OFF = t("arena.live_off")
+TOGETHER = str(t("arena.live_together", done="{done}"))
+TOO_FEW = t("arena.live_too_few")
+
+
+def together_text(done: int) -> Text:
+    return t("arena.live_together", done=done)
 
 
 @dataclass(frozen=True)
@@ -74,6 +70,11 @@ class LiveView:
     finished: bool  # both models are done (successfully or not)
     token: str | None = None  # only when the pair is a battle that can be voted on
     answered: int = 0  # how many of the two models have finished
+    said: Text | None = None  # ``message`` as a catalogue Text, for the rater's language
+
+
+def _view(prompt: str, text_a: str, text_b: str, said: Text, **kwargs: object) -> LiveView:
+    return LiveView(prompt, text_a, text_b, str(said), said=said, **kwargs)  # type: ignore[arg-type]
 
 
 def shown_while_streaming(text: str, words: Sequence[str]) -> str:
@@ -101,7 +102,7 @@ def _check_cap(uow: UnitOfWork, evaluation: ArenaEvaluation, rater_id: int) -> N
     """Refuse a live prompt past the evaluation's per-rater cap (None: no cap)."""
     cap = evaluation.live_cap
     if cap is not None and uow.arena.live_prompts_asked(evaluation.id).get(rater_id, 0) >= cap:
-        raise InvalidInput(LIVE_CAP.format(cap=cap))
+        raise InvalidInput(t("arena.live_cap", cap=cap))
 
 
 def _messages(params: GenerationParams, prompt: str) -> tuple[Message, ...]:
@@ -141,9 +142,9 @@ class LiveActions:
         """The rater's live prompt as it is asked; refuses an empty or overlong one."""
         text = re.sub(r"[ \t]+\n", "\n", (prompt or "").strip())
         if not text:
-            raise InvalidInput("Type a prompt first, then press “Ask”.")
+            raise InvalidInput(t("arena.live_blank"))
         if len(text) > MAX_PROMPT_CHARS:
-            raise InvalidInput(f"That prompt is too long ({len(text)} characters; {MAX_PROMPT_CHARS} at most).")
+            raise InvalidInput(t("arena.live_too_long", length=len(text), max=MAX_PROMPT_CHARS))
         return text
 
     def ask_live(
@@ -195,7 +196,7 @@ class LiveActions:
             for i, (_, key, params) in enumerate((c[0], c[1], GenerationParams.from_dict(c[2])) for c in pair)
         ]
         log.info("Live arena prompt %s in evaluation %s", prompt_id, evaluation_id)
-        yield LiveView(text, "", "", TOGETHER.format(done=0) if together else ANSWERING, finished=False)
+        yield _view(text, "", "", together_text(0) if together else ANSWERING_TEXT, finished=False)
         states: list[ColumnState] = [ColumnState(0), ColumnState(1)]
         snapshots = stream_requests(self.recorder, run_id, jobs, cancel)
         shown: tuple[str, ...] | int = ("", "") if not together else 0
@@ -207,7 +208,7 @@ class LiveActions:
                 if together:  # how many have finished, never what or which
                     if done != shown:
                         shown = done
-                        yield LiveView(text, "", "", TOGETHER.format(done=done), finished=False, answered=done)
+                        yield _view(text, "", "", together_text(done), finished=False, answered=done)
                     continue
                 now = tuple(
                     FAILED_TEXT if s.status == "error" else shown_while_streaming(s.text, words) for s in states
@@ -215,7 +216,7 @@ class LiveActions:
                 if now != shown:  # snapshots come every 80 ms even while a model is still loading
                     shown = now
                     text_a, text_b = now  # one state per request: the pair's two answers
-                    yield LiveView(text, text_a, text_b, ANSWERING, finished=False, answered=done)
+                    yield _view(text, text_a, text_b, ANSWERING_TEXT, finished=False, answered=done)
         finally:
             snapshots.close()  # the rater went away: stop both generations
             if not all(s.done for s in states):
@@ -251,7 +252,7 @@ class LiveActions:
                     return row.id, [a.id for a in answers]
             except ConflictError:
                 continue
-        raise InvalidInput("Many prompts arrived at the same moment; please press “Ask” again.")
+        raise InvalidInput(t("arena.live_busy"))
 
     def _save_answers(
         self, answer_ids: Sequence[int], states: Sequence[ColumnState], leaks: Sequence[list[str]]
@@ -279,25 +280,25 @@ class LiveActions:
         with self.uow_factory() as uow:  # the policy as it is now: the admin may have changed it meanwhile
             evaluation = uow.arena.get_evaluation(evaluation_id)
             if evaluation is None:
-                return LiveView(text, "", "", DELETED, finished=True)
+                return _view(text, "", "", DELETED, finished=True)
             words, action = list(evaluation.leak_words), evaluation.leak_action
         leaks = [find_leaks(s.text, words) if s.status == "ok" else [] for s in states]
         if not self._save_answers(answer_ids, states, leaks):
-            return LiveView(text, "", "", DELETED, finished=True)
+            return _view(text, "", "", DELETED, finished=True)
         failed = [s.status != "ok" for s in states]
         if any(failed):
             a, b = (FAILED_TEXT if bad else redact(s.text, words) for s, bad in zip(states, failed))
             for s in states:
                 if s.status != "ok":
                     log.warning("Live arena prompt %s: an answer failed (%s): %s", prompt_id, s.status, s.error)
-            return LiveView(text, a, b, FAILED, finished=True)
+            return _view(text, a, b, FAILED_VIEW_TEXT, finished=True)
         if action == "exclude" and any(leaks):
             a, b = (EXCLUDED_TEXT if found else redact(s.text, words) for s, found in zip(states, leaks))
             log.info("Live arena prompt %s: an answer named a model (%s); discarded", prompt_id, leaks)
-            return LiveView(text, a, b, EXCLUDED, finished=True)
+            return _view(text, a, b, EXCLUDED_VIEW_TEXT, finished=True)
         with self.uow_factory() as uow:
             if uow.arena.get_evaluation(evaluation_id) is None:
-                return LiveView(text, "", "", DELETED, finished=True)
+                return _view(text, "", "", DELETED, finished=True)
             battle = uow.arena.add(
                 ArenaBattle(
                     evaluation_id=evaluation_id,
@@ -310,4 +311,4 @@ class LiveActions:
             )
             token = battle.token
         a, b = (redact(s.text, words) for s in states)
-        return LiveView(text, a, b, READY + (REDACTED_NOTE if any(leaks) else ""), finished=True, token=token)
+        return _view(text, a, b, READY_REDACTED_TEXT if any(leaks) else READY_TEXT, finished=True, token=token)

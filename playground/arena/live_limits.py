@@ -18,21 +18,19 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from playground.errors import InvalidInput
+from playground.i18n import Text, t
 
 WINDOW_S = 60.0
 
 
-def still_answering(in_flight: int) -> str:
+def still_answering(in_flight: int) -> Text:
     if in_flight == 1:
-        return "Your last live prompt is still being answered. Wait until it has finished, then ask again."
-    return f"You already have {in_flight} live prompts being answered. Wait until one has finished, then ask again."
+        return t("arena.still_answering_one")
+    return t("arena.still_answering_many", n=in_flight)
 
 
-def too_many(per_minute: int, wait_s: float) -> str:
-    return (
-        f"You have asked {per_minute} live prompts in the last minute, the most this room allows. "
-        f"Please wait {max(1, round(wait_s))} s, then ask again."
-    )
+def too_many(per_minute: int, wait_s: float) -> Text:
+    return t("arena.too_many_asks", n=per_minute, seconds=max(1, round(wait_s)))
 
 
 class LiveAskLimiter:
@@ -85,11 +83,11 @@ class LiveAskLimiter:
             self.release(key)
 
 
-def too_many_joins(what: str, per_minute: int, wait_s: float) -> str:
-    return (
-        f"Too many joins {what} in the last minute (this room allows {per_minute}). "
-        f"Please wait {max(1, round(wait_s))} s, then press Join again."
-    )
+def too_many_joins(what: str, per_minute: int, wait_s: float) -> Text:
+    seconds = max(1, round(wait_s))
+    if what == "code":
+        return t("arena.too_many_joins_code", n=per_minute, seconds=seconds)
+    return t("arena.too_many_joins_address", n=per_minute, seconds=seconds)
 
 
 class JoinLimiter:
@@ -118,9 +116,9 @@ class JoinLimiter:
             if len(self._seen) > 10_000:  # a flood of made-up codes: forget the keys that went quiet
                 for key in [k for k, times in self._seen.items() if not times or now - times[-1] >= WINDOW_S]:
                     del self._seen[key]
-            keys = [(f"code:{code}", self.per_code, "with this code")] if code else []
+            keys = [(f"code:{code}", self.per_code, "code")] if code else []
             if address:
-                keys.append((f"address:{address}", self.per_address, "from your network"))
+                keys.append((f"address:{address}", self.per_address, "address"))
             for key, limit, what in keys:
                 times = self._recent(key, now)
                 if len(times) >= limit:

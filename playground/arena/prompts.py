@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playground.errors import InvalidInput
+from playground.i18n import t
 from playground.jsonl import json_objects
 
 PROMPT_COLUMNS = ("prompt", "question", "instruction", "text", "input")
@@ -29,19 +30,15 @@ class PromptItem:
 def _check(items: Sequence[tuple[str | None, str, str]]) -> list[PromptItem]:
     """items: (question id or None, text, where it came from, for messages)."""
     if not items:
-        raise InvalidInput(
-            "The prompt set is empty. Type at least one prompt, or upload a CSV/JSONL file with a 'prompt' column."
-        )
+        raise InvalidInput(t("arena.prompt_set_empty"))
     if len(items) > MAX_PROMPTS:
-        raise InvalidInput(
-            f"The prompt set has {len(items)} prompts; the limit is {MAX_PROMPTS}. Split it into several evaluations."
-        )
+        raise InvalidInput(t("arena.prompt_set_too_big", count=len(items), limit=MAX_PROMPTS))
     blank = [where for _, text, where in items if not text.strip()]
     if blank:
-        raise InvalidInput(f"The prompt set has blank prompts ({', '.join(blank[:5])}). Remove them or fill them in.")
+        raise InvalidInput(t("arena.prompt_blank", where=", ".join(blank[:5])))
     too_long = [where for _, text, where in items if len(text) > MAX_PROMPT_CHARS]
     if too_long:
-        raise InvalidInput(f"Some prompts are longer than {MAX_PROMPT_CHARS:,} characters ({', '.join(too_long[:5])}).")
+        raise InvalidInput(t("arena.prompt_too_long", limit=f"{MAX_PROMPT_CHARS:,}", where=", ".join(too_long[:5])))
     seen: dict[str, str] = {}
     duplicates = []
     for _, text, where in items:
@@ -51,14 +48,12 @@ def _check(items: Sequence[tuple[str | None, str, str]]) -> list[PromptItem]:
         else:
             seen[key] = where
     if duplicates:
-        raise InvalidInput(
-            f"The prompt set has duplicate prompts: {'; '.join(duplicates[:5])}. Each prompt must appear once."
-        )
+        raise InvalidInput(t("arena.prompt_duplicates", duplicates="; ".join(duplicates[:5])))
     result, ids = [], set()
     for index, (qid, text, where) in enumerate(items):
         qid = (qid or "").strip() or f"q{index + 1}"
         if qid in ids:
-            raise InvalidInput(f"The question id {qid!r} is used twice ({where}). Question ids must be unique.")
+            raise InvalidInput(t("arena.question_id_twice", qid=qid, where=where))
         ids.add(qid)
         result.append(PromptItem(qid, text.strip()))
     return result
@@ -68,7 +63,7 @@ def parse_typed(text: str) -> list[PromptItem]:
     """One prompt per line; or, when a line reads '---', prompts of several lines separated by it."""
     text = (text or "").replace("\r\n", "\n")
     if not text.strip():
-        raise InvalidInput("Type at least one prompt (one per line), or upload a prompt file.")
+        raise InvalidInput(t("arena.type_a_prompt"))
     lines = text.split("\n")
     if any(line.strip() == SEPARATOR for line in lines):
         blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*---[ \t]*\n", "\n" + text.strip("\n") + "\n")]
@@ -88,9 +83,8 @@ def parse_csv(data: str) -> list[PromptItem]:
     reader = csv.DictReader(io.StringIO(data))
     prompt_col = _column(reader.fieldnames or [], PROMPT_COLUMNS)
     if prompt_col is None:
-        raise InvalidInput(
-            f"The CSV file needs a column named one of: {', '.join(PROMPT_COLUMNS)} (found: {', '.join(reader.fieldnames or []) or 'no header'})."
-        )
+        found = ", ".join(reader.fieldnames or []) or t("arena.no_header")
+        raise InvalidInput(t("arena.csv_column", names=", ".join(PROMPT_COLUMNS), found=found))
     id_col = _column(reader.fieldnames or [], ID_COLUMNS)
     items = [
         (row.get(id_col) if id_col else None, row.get(prompt_col) or "", f"row {i + 2}") for i, row in enumerate(reader)
@@ -107,7 +101,7 @@ def parse_jsonl(data: str) -> list[PromptItem]:
             obj = {**obj, "prompt": str(obj["turns"][0])}
         key = _column(list(obj), PROMPT_COLUMNS)
         if key is None:
-            raise InvalidInput(f"Line {number} of the JSONL file has no 'prompt' field.")
+            raise InvalidInput(t("arena.jsonl_no_prompt", number=number))
         qid = _column(list(obj), ID_COLUMNS)
         items.append((str(obj[qid]) if qid and obj[qid] is not None else None, str(obj[key] or ""), f"line {number}"))
     return _check(items)
@@ -116,13 +110,11 @@ def parse_jsonl(data: str) -> list[PromptItem]:
 def parse_file(path: str | Path) -> list[PromptItem]:
     file = Path(path)
     if not file.is_file():
-        raise InvalidInput("The uploaded prompt file could not be read. Upload it again.")
+        raise InvalidInput(t("arena.prompt_file_unreadable"))
     try:
         data = file.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as err:
-        raise InvalidInput(
-            "The prompt file is not UTF-8 text. Save it as UTF-8 CSV or JSONL and upload it again."
-        ) from err
+        raise InvalidInput(t("arena.prompt_file_encoding")) from err
     suffix = file.suffix.lower()
     if suffix == ".csv":
         return parse_csv(data)
@@ -130,14 +122,14 @@ def parse_file(path: str | Path) -> list[PromptItem]:
         return parse_jsonl(data)
     if suffix in (".txt", ".md"):
         return parse_typed(data)
-    raise InvalidInput(f"Prompt files must be .csv, .jsonl or .txt (got {file.name}).")
+    raise InvalidInput(t("arena.prompt_file_type", name=file.name))
 
 
 def read_prompt_set(typed: str | None, upload: str | Path | None, live: bool = False) -> list[PromptItem]:
     """The prompts of a new evaluation, typed or uploaded (not both). A live evaluation may
     start with none: its raters ask their own."""
     if upload and (typed or "").strip():
-        raise InvalidInput("Use either the typed prompts or the uploaded file, not both (clear one of them).")
+        raise InvalidInput(t("arena.typed_and_file"))
     if live and not upload and not (typed or "").strip():
         return []
     return parse_file(upload) if upload else parse_typed(typed or "")

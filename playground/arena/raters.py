@@ -20,14 +20,13 @@ from playground.arena.reveal import RaterSummary, Reveal, SummaryRow
 from playground.arena.routing import Candidates, Holds, pick_full_overlap, pick_routed
 from playground.arena.schedule import rater_sequence
 from playground.errors import InvalidInput
+from playground.i18n import t
 from storage import ArenaEvaluation, ArenaRater, ArenaVote, ConflictError, UnitOfWork
 
 WINNERS = {"a": "A is better", "b": "B is better", "tie": "Tie (both equally good)", "bothbad": "Both are bad"}
-GONE = "This battle no longer exists (the evaluation was deleted or changed). Press “Next battle” to go on."
-NOT_YOURS = "This battle belongs to another rater's live prompt. Press “Next battle” to go on."
-ALREADY_FINISHED = (
-    "You have finished this evaluation and seen who wrote what, so a new vote here would not be blind. Thank you!"
-)
+GONE = t("arena.battle_gone")
+NOT_YOURS = t("arena.battle_not_yours")
+ALREADY_FINISHED = t("arena.already_finished")
 __all__ = ["GONE", "WINNERS", "BattleView", "RaterActions", "RaterSummary", "Reveal", "SummaryRow"]
 
 
@@ -173,9 +172,9 @@ class RaterActions(JoinActions):
         seconds: float | None = None,
     ) -> Reveal:
         if winner not in WINNERS:
-            raise InvalidInput("Choose A better, B better, Tie or Both bad.")
+            raise InvalidInput(t("arena.choose_winner"))
         if not token:
-            raise InvalidInput("There is no battle on screen to vote on. Press “Next battle”.")
+            raise InvalidInput(t("arena.no_battle_on_screen"))
         with self.uow_factory() as uow:
             battle_id, rater_id, evaluation_id, already = self._votable(uow, session, str(token))
         if not already:
@@ -233,7 +232,7 @@ class RaterActions(JoinActions):
             plan = self._plan(uow, rater, evaluation)
             if not plan.finished:
                 message = (
-                    policy.LEFT.format(left=plan.left)
+                    policy.battles_left(plan.left)
                     if plan.pick is not None
                     else (policy.OTHERS if plan.waiting else policy.PREPARING)
                 )

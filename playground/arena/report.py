@@ -11,6 +11,7 @@ from typing import Any
 from playground.arena import charts
 from playground.arena.agreement import AgreementReport
 from playground.arena.leaderboard import Leaderboard
+from playground.i18n import DEFAULT_LANGUAGE, t
 from playground.rendering import inert_inline
 
 LEADERBOARD_HEADERS = [
@@ -91,32 +92,28 @@ def rater_rows(report: AgreementReport) -> list[list[Any]]:
     return rows
 
 
-def agreement_summary(report: AgreementReport) -> str:
+def agreement_summary(report: AgreementReport, language: str = DEFAULT_LANGUAGE) -> str:
     if not report.pairs:
-        return "Agreement needs at least two raters who voted on the same battles."
-    return (
-        f"**{report.shared_battles}** battles were rated by two or more raters. "
-        f"Raters agreed on **{_pct(report.agreement)}** of shared battles (**{_pct(report.agreement_decisive)}** "
-        f"when both picked A or B). Fleiss' κ = **{_num(report.fleiss)}** "
-        "(κ: 0 = chance, 1 = perfect; above 0.6 is usually read as substantial)."
-    )
+        return t("arena.agreement_none").render(language)
+    return t(
+        "arena.agreement_summary",
+        shared=report.shared_battles,
+        agreement=_pct(report.agreement),
+        decisive=_pct(report.agreement_decisive),
+        fleiss=_num(report.fleiss),
+    ).render(language)
 
 
-def leaderboard_summary(board: Leaderboard) -> str:
+def leaderboard_summary(board: Leaderboard, language: str = DEFAULT_LANGUAGE) -> str:
+    votes = board.votes.said()
     if not board.votes_used:
-        return (
-            board.votes.sentence() + " The ratings need at least one vote that counts."
-            if board.votes.cast
-            else "No votes yet."
-        )
-    text = (
-        f"{board.votes.sentence()} Bradley–Terry ratings (400 points = 10× the odds, mean 1000) with 95% intervals "
-        f"from {board.rounds} bootstrap rounds. Models share a rank when their intervals overlap."
-    )
+        said = t("arena.board_need_vote", votes=votes) if board.votes.cast else t("arena.no_votes")
+        return said.render(language)
+    text = t("arena.board_summary", votes=votes, rounds=board.rounds).render(language)
     if board.votes_used < 10 * max(1, len(board.rows)):
-        text += " With this few votes the ratings are rough and the bootstrap intervals too narrow; aim for 10+ votes per model."
+        text += t("arena.board_rough").render(language)
     if any(r.battles and r.win_rate in (0.0, 1.0) for r in board.rows):
-        text += " A model that has won (or lost) every battle has no finite maximum-likelihood rating; its rating is only held in range by a very weak prior."
+        text += t("arena.board_unbeaten").render(language)
     return text
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from math import comb
 
 from playground.errors import InvalidInput
+from playground.i18n import Text, t
 
 AFTER_LAST, AFTER_EACH, NEVER = "after_last", "after_each", "never"
 REVEAL_POLICIES = {
@@ -32,13 +33,17 @@ _UNSAFE = (
 REPEATS_WHY = "some battles come back later with the sides swapped (to check each rater's consistency)"
 PAIRS_WHY = "each prompt is paired more than once, so the same answer appears in more than one battle"
 
-HIDDEN_UNTIL_LAST = "Vote saved. Who wrote which answer is shown after your last battle."
-HIDDEN_NEVER = "Vote saved. Your facilitator reveals the models on the leaderboard."
-FINISHED = "That was your last battle — thank you! Here is who wrote what."
-FINISHED_NEVER = "That was your last battle — thank you! Your facilitator reveals the models on the leaderboard."
-LEFT = "You have {left} battle(s) left; the names are shown after your last one."
-PREPARING = "More battles are still being prepared; press “Next battle” in a moment."
-OTHERS = "The last battles are being rated by others right now; press “Next battle” in a minute."
+# What a rater reads after a vote or when no battle is left (Texts: shown in the rater's language).
+HIDDEN_UNTIL_LAST = t("arena.hidden_until_last")
+HIDDEN_NEVER = t("arena.hidden_never")
+FINISHED = t("arena.finished")
+FINISHED_NEVER = t("arena.finished_never")
+PREPARING = t("arena.preparing")
+OTHERS = t("arena.others_rating")
+
+
+def battles_left(left: int) -> Text:
+    return t("arena.left", left=left)
 
 
 @dataclass(frozen=True)
@@ -51,7 +56,7 @@ class Reveal:
     already_counted: bool
     revealed: bool = True
     finished: bool = False  # that was the rater's last battle: ``rater_summary`` has their votes
-    message: str = ""
+    message: Text | str = ""  # a Text, shown in the rater's language
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ class SummaryRow:
 class RaterSummary:
     available: bool  # False: the rater has battles left (``message`` says why); ``rows`` is empty
     names_shown: bool
-    message: str
+    message: Text | str
     rows: list[SummaryRow] = field(default_factory=list)
 
 
@@ -131,7 +136,7 @@ def reveals_now(policy: str, finished: bool) -> bool:
     return policy == AFTER_EACH or (policy == AFTER_LAST and finished)
 
 
-def vote_message(policy: str, finished: bool) -> str:
+def vote_message(policy: str, finished: bool) -> Text | str:
     if finished:
         return FINISHED_NEVER if policy == NEVER else FINISHED
     if policy == AFTER_EACH:

@@ -13,6 +13,7 @@ from playground.arena import reveal
 from playground.arena.rater_identity import name_key
 from playground.arena.routing import Holds
 from playground.errors import InvalidInput
+from playground.i18n import Text, t
 from storage import ArenaEvaluation, UnitOfWork
 
 if TYPE_CHECKING:
@@ -54,7 +55,7 @@ class RoomStatus:
     raters: list[RaterProgress]
 
 
-def optional_count(value: Any, what: str, none_means: str) -> int | None:
+def optional_count(value: Any, what: str | Text, none_means: str | Text) -> int | None:
     """A whole number of 1 or more, or None for empty / 0 (a number box left blank)."""
     if value in (None, ""):
         return None
@@ -65,16 +66,16 @@ def optional_count(value: Any, what: str, none_means: str) -> int | None:
     if number == 0:
         return None
     if number < 1 or number != int(number) or number > MAX_COUNT:
-        raise InvalidInput(f"{what} must be a whole number of 1 or more (leave it empty for {none_means}).")
+        raise InvalidInput(t("arena.count_whole", what=what, none_means=none_means))
     return int(number)
 
 
 def votes_needed(value: Any) -> int | None:
-    return optional_count(value, "Votes needed per battle", "every rater rating every battle")
+    return optional_count(value, t("arena.count_votes_what"), t("arena.count_votes_none"))
 
 
 def live_cap(value: Any) -> int | None:
-    return optional_count(value, "The live prompts per rater", "no cap")
+    return optional_count(value, t("arena.count_cap_what"), t("arena.count_cap_none"))
 
 
 class RoomActions:
@@ -88,7 +89,7 @@ class RoomActions:
         with self.uow_factory() as uow:
             evaluation = uow.arena.get_evaluation(info.id)
             if evaluation is None:
-                raise InvalidInput("That evaluation no longer exists. Refresh the list.")
+                raise InvalidInput(t("arena.evaluation_deleted"))
             for column, value in fields.items():
                 setattr(evaluation, column, value)
         return info
@@ -149,7 +150,7 @@ class RoomActions:
         """The name key of the rater to release; refuses a blank name."""
         key = name_key(name)
         if not key:
-            raise InvalidInput("Type the rater's name to release, or click their row.")
+            raise InvalidInput(t("arena.release_blank"))
         return key
 
     def release_rater_name(self, evaluation_id: int | None, name: str) -> str:
@@ -160,7 +161,7 @@ class RoomActions:
         with self.uow_factory() as uow:
             rater = uow.arena.rater_by_key(info.id, key) if key else None
             if rater is None:
-                raise InvalidInput(f"No rater named {name!r} has joined {info.name!r}.")
+                raise InvalidInput(t("arena.no_such_rater", name=name, evaluation=info.name))
             rater.released_at, rater.secret_hash = datetime.now(UTC), None
             rater_id, shown = rater.id, rater.name
         self.holds.release(info.id, rater_id)
@@ -174,7 +175,7 @@ class RoomActions:
         with self.uow_factory() as uow:
             evaluation = uow.arena.get_evaluation(info.id)
             if evaluation is None:
-                raise InvalidInput("That evaluation no longer exists. Refresh the list.")
+                raise InvalidInput(t("arena.evaluation_deleted"))
             raters = [r for r in uow.arena.raters(info.id) if r.source != "import"]
             per_rater = uow.arena.votes_per_rater(info.id)
             asked = uow.arena.live_prompts_asked(info.id)
@@ -219,7 +220,7 @@ class RoomActions:
         with self.uow_factory() as uow:
             evaluation = uow.arena.get_evaluation(info.id)
             if evaluation is None:
-                raise InvalidInput("That evaluation no longer exists. Refresh the list.")
+                raise InvalidInput(t("arena.evaluation_deleted"))
             action = evaluation.leak_action
             counts: dict[str, int] = {r.name: 0 for r in uow.arena.raters(info.id)}
             rows = uow.arena.vote_rows(info.id)

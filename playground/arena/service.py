@@ -30,7 +30,7 @@ from playground.arena.leaks import default_words, find_leaks, parse_words, uniqu
 from playground.arena.live import LIVE_MODE, LiveActions, LiveView  # noqa: F401 - LiveView re-exported for the UI
 from playground.arena.live_limits import JoinLimiter, LiveAskLimiter
 from playground.arena.pregen import PregenJobs
-from playground.arena.prompts import PromptItem
+from playground.arena.prompts import PromptItem, parse_file
 from playground.arena.raters import GONE, WINNERS, BattleView, RaterActions  # noqa: F401 - re-exported for the UI
 from playground.arena.reveal import (  # noqa: F401 - re-exported for the UI
     REVEAL_POLICIES,
@@ -44,15 +44,18 @@ from playground.arena.reveal import (  # noqa: F401 - re-exported for the UI
 from playground.arena.room import RaterProgress, RaterTally, RoomActions, RoomStatus, votes_needed  # noqa: F401
 from playground.arena.routing import Holds
 from playground.arena.schedule import pick_repeats, schedule
+from playground.demo import ARENA_PROMPTS, demo_path
 from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
+from playground.i18n import t
+from playground.languages import ENGLISH
 from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams
 from playground.progress import Progress
 from storage import ArenaEvaluation, UnitOfWork
 
 log = logging.getLogger(__name__)
-DELETED_EVALUATION = "That evaluation no longer exists. Refresh the list."
+DELETED_EVALUATION = t("arena.evaluation_deleted")
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,11 @@ class ArenaService(RaterActions, LiveActions, RoomActions):
         configured = self.registry.settings.leak_words_file
         return default_words(Path(configured).expanduser() if configured else None)
 
+    @staticmethod
+    def demo_prompts(language: str = ENGLISH) -> list[str]:
+        """The demo prompt set (ten business tasks) in ``language`` ("en", "pt")."""
+        return [item.text for item in parse_file(demo_path(ARENA_PROMPTS, language))]
+
     def prompts_from_compare(self, limit: int = 50) -> list[str]:
         """The prompts of recent Compare runs, newest first, each once."""
         with self.uow_factory() as uow:
@@ -198,7 +206,7 @@ class ArenaService(RaterActions, LiveActions, RoomActions):
         repeats = pick_repeats(len(slots), repeat_fraction, seed)
         with self.uow_factory() as uow:
             if uow.arena.evaluation_by_name(name) is not None:
-                raise InvalidInput(f"An evaluation named {name!r} already exists. Choose another name.")
+                raise InvalidInput(t("arena.name_exists", name=name))
             evaluation = uow.arena.add_evaluation(
                 name=name,
                 mode=mode,
@@ -233,9 +241,7 @@ class ArenaService(RaterActions, LiveActions, RoomActions):
         with self.uow_factory() as uow:
             evaluation = uow.arena.get_evaluation(wanted) if wanted is not None else None
             if evaluation is None:
-                raise InvalidInput(
-                    "Pick an evaluation first (or create one)." if wanted is None else DELETED_EVALUATION
-                )
+                raise InvalidInput(t("arena.pick_evaluation") if wanted is None else DELETED_EVALUATION)
             return _info(
                 evaluation,
                 len(uow.arena.prompts(evaluation.id)),

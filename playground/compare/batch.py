@@ -27,7 +27,10 @@ from playground.compare.batch_read import (
 from playground.compare.columns import ColumnConfig
 from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.compare.templates import render_template, template_variables
+from playground.demo import REVIEW_TEMPLATE, REVIEWS, demo_language, demo_path
 from playground.errors import InvalidInput
+from playground.i18n import Text, t
+from playground.languages import ENGLISH
 from playground.models.types import Message
 from playground.progress import Progress, tracked_run
 from playground.settings import Settings
@@ -51,19 +54,21 @@ __all__ = [
     "read_table",
 ]
 
-DEMO_DIR = Path(__file__).resolve().parents[2] / "assets" / "demo"
 DEMO_TEMPLATE_NAME = "Product reviews (demo)"
+DEMO_TEMPLATE_NAMES = {ENGLISH: DEMO_TEMPLATE_NAME, "pt": "Avaliações de produtos (demo)"}
 SNAPSHOT_EVERY_S = 0.25  # a grid of hundreds of cells need not be redrawn more often
 NOT_RUN = "not_run"  # a cell the batch stopped before (never stored: it has no generation)
 FINISHED = (GenerationStatus.OK, GenerationStatus.ERROR, GenerationStatus.CANCELLED)
 
 
-def demo_files() -> tuple[Path, str, str]:
-    """(the demo reviews table, the demo template's text, its name)."""
+def demo_files(language: str = ENGLISH) -> tuple[Path, str, str]:
+    """(the demo reviews table, the demo template's text, its name), in ``language`` ("en", "pt").
+    Each language's template has its own name, so loading one never adds a version to the other."""
+    code = demo_language(language)
     return (
-        DEMO_DIR / "product_reviews.csv",
-        (DEMO_DIR / "review_template.txt").read_text(encoding="utf-8").strip(),
-        DEMO_TEMPLATE_NAME,
+        demo_path(REVIEWS, code),
+        demo_path(REVIEW_TEMPLATE, code).read_text(encoding="utf-8").strip(),
+        DEMO_TEMPLATE_NAMES.get(code, DEMO_TEMPLATE_NAME),
     )
 
 
@@ -149,9 +154,9 @@ class BatchProgress:
     @property
     def progress(self) -> Progress:
         # Imported here because batch_view imports this module.
-        from playground.compare.batch_view import format_progress
+        from playground.compare.batch_view import format_progress, running_text
 
-        return Progress(self.done, self.total, format_progress(self))
+        return Progress(self.done, self.total, format_progress(self) if self.finished else running_text(self))
 
 
 def answer_count(table: Table, column_count: int) -> int:
@@ -201,27 +206,24 @@ class BatchService:
         """Check the columns, the template and the table together; raises InvalidInput."""
         self.compare.check_columns(columns)
         if not (template_body or "").strip():
-            raise InvalidInput(
-                "Type a prompt template first, using the table's column names in {{ }}, e.g. {{review}}."
-            )
+            raise InvalidInput(t("compare.batch_no_template"))
         variables = template_variables(template_body)
         if not variables:
-            raise InvalidInput(
-                "The prompt has no {{variables}}, so every row would get the same prompt. Put the table's column names in {{ }}, e.g. {{review}}."
-            )
+            raise InvalidInput(t("compare.batch_no_variables"))
         if not isinstance(table, Table):
             rows = [{str(k): "" if v is None else str(v) for k, v in row.items()} for row in table]
             names = list(dict.fromkeys(k for row in rows for k in row))
             table = Table(filename or "rows", names, rows)
         if not table.rows:
-            raise InvalidInput(f"{table.filename} has no rows of values.")
+            raise InvalidInput(t("compare.batch_no_rows", name=table.filename))
         mapping = check_table(table, row_limit=self.settings.batch_row_limit, variables=variables)
         blanks = first_blank_values(table.rows, mapping)
         if blanks:
-            detail = "; ".join(f"{v} is empty in row(s) {', '.join(map(str, rows))}" for v, rows in blanks.items())
-            raise InvalidInput(
-                f"Some rows have nothing to fill the template with: {detail}. Fill them in or delete those rows. Nothing was run."
-            )
+            detail: Text | None = None
+            for v, numbers in blanks.items():  # "a is empty in row(s) 2; b is empty in row(s) 3"
+                part = t("compare.batch_blank_detail", variable=v, rows=", ".join(map(str, numbers)))
+                detail = part if detail is None else t("compare.list_join", first=detail, then=part)
+            raise InvalidInput(t("compare.batch_blanks", detail=detail))
         names = [self.compare.registry.get_spec(c.model_key).name for c in columns]
         return BatchPlan(list(columns), names, template_body, table, mapping)
 
@@ -304,7 +306,7 @@ class BatchService:
         with self.uow_factory() as uow:
             run = uow.runs.get(int(run_id))
             if run is None or run.kind != "batch":
-                raise InvalidInput(f"There is no batch run {run_id} (it may have been deleted).")
+                raise InvalidInput(t("compare.no_batch_run", run_id=run_id))
             meta = dict(run.meta or {})
             inputs = [dict(r.values) for r in uow.batch_rows.list_for_run(run.id)]
             generations = [g for g in run.generations if g.row_index is not None]

@@ -21,6 +21,7 @@ from typing import Any
 from playground import text_decoding, text_stream
 from playground.compare.batch_xlsx import first_sheet, sheet_records
 from playground.errors import InvalidInput
+from playground.i18n import Text, t
 from playground.jsonl import json_objects
 from playground.text_stream import Encoding
 from playground.zip_safety import ArchiveLimits
@@ -28,9 +29,6 @@ from playground.zip_safety import ArchiveLimits
 SUPPORTED = (".csv", ".tsv", ".xlsx", ".jsonl")
 ROW_LIMIT_ENV = "PLAYGROUND_BATCH_ROW_LIMIT"
 COUNT_BEYOND_LIMIT = 10  # rows past the limit are counted for the message up to this many times the limit
-_SAVE_AS_UTF8 = (
-    "In Excel use File → Save As → “CSV UTF-8”; in other editors choose the UTF-8 encoding, then upload it again."
-)
 
 
 class TooManyRows(InvalidInput):
@@ -38,7 +36,13 @@ class TooManyRows(InvalidInput):
 
     def __init__(self, count: int, limit: int, exact: bool):
         self.count, self.limit, self.exact = count, limit, exact
-        super().__init__(row_limit_message(count, limit, exact))
+        super().__init__(row_limit_text(count, limit, exact))
+
+
+def row_limit_text(count: int, limit: int, exact: bool = True, env: str = ROW_LIMIT_ENV) -> Text:
+    """A batch table's refusal for having more rows than the limit, in the reader's language."""
+    counted: Text | int = count if exact else Text("compare.more_than", {"n": count})
+    return t("compare.rows_over_limit", count=counted, limit=limit, env=env)
 
 
 def row_limit_message(
@@ -87,15 +91,13 @@ def load_table(
     name = filename or path.name
     suffix = Path(name).suffix.lower()
     if suffix == ".xls":
-        raise InvalidInput(
-            f"{name} is an old-style Excel file (.xls). Save it as .xlsx (Excel workbook) or CSV UTF-8 and upload that."
-        )
+        raise InvalidInput(t("compare.old_excel", name=name))
     if suffix not in SUPPORTED:
-        raise InvalidInput(f"{name} is not a table Playground can read. Upload a .csv, .tsv, .xlsx or .jsonl file.")
+        raise InvalidInput(t("compare.not_a_table", name=name))
     if not path.is_file():
-        raise InvalidInput(f"The file {name} could not be found; upload it again.")
+        raise InvalidInput(t("compare.file_missing", name=name))
     if text_stream.is_blank(path):
-        raise InvalidInput(f"{name} is empty.")
+        raise InvalidInput(t("compare.file_empty", name=name))
     if suffix == ".xlsx":
         columns, rows, notes = _read_xlsx(path, name, row_limit, archive or ArchiveLimits())
     elif suffix == ".jsonl":
@@ -104,7 +106,7 @@ def load_table(
         fallback = (lambda: text_fallback(path)) if text_fallback is not None else _assume_cp1252(name)
         columns, rows, notes = _read_delimited(path, name, tab=suffix == ".tsv", row_limit=row_limit, fallback=fallback)
     if not rows:
-        raise InvalidInput(f"{name} has a header row but no rows of values.")
+        raise InvalidInput(t("compare.header_only", name=name))
     return Table(name, columns, rows, notes)
 
 
@@ -112,13 +114,11 @@ def check_table(table: Table, *, row_limit: int | None = None, variables: Sequen
     """Refuse a table that is too long or lacks a column for a template variable; returns
     which column fills each variable."""
     if row_limit is not None and table.row_count > row_limit:
-        raise InvalidInput(row_limit_message(table.row_count, row_limit))
+        raise InvalidInput(row_limit_text(table.row_count, row_limit))
     mapping = match_variables(table.columns, variables)
     missing = [v for v in variables if v not in mapping]
     if missing:
-        raise InvalidInput(
-            f"The file has no column for: {', '.join(missing)}. Its columns are: {', '.join(table.columns)}."
-        )
+        raise InvalidInput(t("compare.no_column_for", missing=", ".join(missing), columns=", ".join(table.columns)))
     return mapping
 
 
@@ -161,14 +161,13 @@ def _rows_from_records(
             continue
         extra = [v for v in values[len(columns) :] if v.strip()]
         if extra:
-            raise InvalidInput(
-                f"{what} {number} of {name} has {len(values)} values but the header names {len(columns)} columns. "
-                "A value that contains the separator (e.g. a comma) must be in double quotes."
-            )
+            word = Text(f"compare.{what.lower()}_word") if what in ("Line", "Row") else what
+            values_found = {"what": word, "number": number, "name": name, "count": len(values), "columns": len(columns)}
+            raise InvalidInput(t("compare.too_many_values", **values_found))
         values += [""] * (len(columns) - len(values))
         rows.append(dict(zip(columns, values)))
     if columns is None:
-        raise InvalidInput(f"{name} is empty.")
+        raise InvalidInput(t("compare.file_empty", name=name))
     counter.finish()
     return columns, rows
 
@@ -204,17 +203,13 @@ def _header(values: list[str], name: str) -> list[str]:
     seen: set[str] = set()
     for column in columns:
         if column in seen:
-            raise InvalidInput(
-                f"The column name “{column}” appears twice in the header of {name}; give each column its own name."
-            )
+            raise InvalidInput(t("compare.duplicate_column", column=column, name=name))
         seen.add(column)
     return columns
 
 
 def _binary(name: str) -> InvalidInput:
-    return InvalidInput(
-        f"{name} is not a text table: it contains binary data. Upload the table itself, saved as CSV UTF-8, XLSX or JSONL."
-    )
+    return InvalidInput(t("compare.binary_file", name=name))
 
 
 def _assume_cp1252(name: str) -> Callable[[], Encoding]:
@@ -230,9 +225,7 @@ def _read_delimited(
 ) -> tuple[list[str], list[dict[str, str]], list[str]]:
     start = text_stream.head(path)
     if start[:4] == b"PK\x03\x04":
-        raise InvalidInput(
-            f"{name} is a zip or Excel workbook, not a text table. If it is an Excel file, name it .xlsx (or export it as CSV UTF-8)."
-        )
+        raise InvalidInput(t("compare.zip_not_text", name=name))
 
     def read(lines: Iterator[str], encoding: Encoding):
         columns, rows, notes = _parse_delimited(lines, name, tab=tab, row_limit=row_limit)
@@ -245,9 +238,7 @@ def _read_delimited(
     except text_stream.WrongEncoding as err:
         if start.startswith((b"\xff\xfe", b"\xfe\xff")):
             raise _binary(name) from err
-        raise InvalidInput(
-            f"{name} is not UTF-8 text, and it is not Windows-1252 text either. Please save it as UTF-8. {_SAVE_AS_UTF8}"
-        ) from err
+        raise InvalidInput(t("compare.not_utf8_nor_cp1252", name=name)) from err
 
 
 def _parse_delimited(
@@ -266,7 +257,7 @@ def _parse_delimited(
     try:
         columns, rows = _rows_from_records(((reader.line_num, rec) for rec in reader), name, "Line", row_limit)
     except csv.Error as err:
-        raise InvalidInput(f"{name} is not a well-formed table near line {reader.line_num}: {err}.") from err
+        raise InvalidInput(t("compare.malformed_table", name=name, line=reader.line_num, error=err)) from err
     return columns, rows, notes
 
 
@@ -291,9 +282,7 @@ def _read_xlsx(
         except InvalidInput:
             raise
         except Exception as err:
-            raise InvalidInput(
-                f"{name} could not be read: the workbook looks damaged ({type(err).__name__}). Save it again and upload it."
-            ) from err
+            raise InvalidInput(t("compare.damaged_workbook", name=name, kind=type(err).__name__)) from err
     return columns, rows, notes
 
 
@@ -314,10 +303,10 @@ def _read_jsonl(path: Path, name: str, row_limit: int | None) -> tuple[list[str]
             if non_blank:
                 kept.append(value)
     except UnicodeDecodeError as err:
-        raise InvalidInput(f"{name} is not UTF-8 text (JSON Lines must be). Please save it as UTF-8.") from err
+        raise InvalidInput(t("compare.jsonl_not_utf8", name=name)) from err
     counter.finish()
     if not seen:
-        raise InvalidInput(f"{name} is empty.")
+        raise InvalidInput(t("compare.file_empty", name=name))
     return columns, [{c: _cell_text(obj.get(c), json_values=True) for c in columns} for obj in kept], []
 
 

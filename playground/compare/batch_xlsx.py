@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.errors import InvalidInput
+from playground.i18n import t
 from playground.zip_safety import ArchiveLimits, check_archive
 
 XLSX_MAX_COLUMNS = 1000  # a workbook row is read this wide, whatever width a cell far right claims
@@ -29,13 +30,11 @@ def first_sheet(path: Path, name: str, archive: ArchiveLimits) -> Iterator[tuple
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except Exception as err:
-        raise InvalidInput(
-            f"{name} is not a readable Excel workbook (.xlsx): it may be damaged or another kind of file. Open it in Excel and save it again as .xlsx or CSV UTF-8."
-        ) from err
+        raise InvalidInput(t("compare.unreadable_workbook", name=name)) from err
     try:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
-            raise InvalidInput(f"{name} has no worksheets.")
+            raise InvalidInput(t("compare.no_worksheets", name=name))
         notes = (
             [f"Read the first sheet, “{sheet.title}” (the workbook has {len(workbook.worksheets)})."]
             if len(workbook.worksheets) > 1
@@ -62,9 +61,6 @@ def sheet_records(sheet: Any, name: str, notes: list[str]) -> Iterator[tuple[int
             continue
         blank_run = 0
         if values[-1] is not None and str(values[-1]).strip():
-            raise InvalidInput(
-                f"Row {number} of {name} has values beyond column {XLSX_MAX_COLUMNS}; a table here has at most "
-                f"{XLSX_MAX_COLUMNS} columns. Delete the extra columns, or save only the columns you need."
-            )
+            raise InvalidInput(t("compare.too_many_xlsx_columns", number=number, name=name, limit=XLSX_MAX_COLUMNS))
         last = next(i for i in range(len(values) - 1, -1, -1) if values[i] is not None)
         yield number, values[: last + 1]  # as wide as its last value, for the messages

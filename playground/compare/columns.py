@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from playground.errors import InvalidInput
+from playground.i18n import Text, t
 from playground.models.types import GenerationParams
 
 MAX_COLUMNS = 4
@@ -54,7 +55,7 @@ def parse_seed(value: Any) -> int | None:
     try:
         seed = int(float(value))
     except (TypeError, ValueError) as err:
-        raise InvalidInput(f"The seed must be a whole number (or -1 for random), not {value!r}.") from err
+        raise InvalidInput(t("compare.bad_seed", value=repr(value))) from err
     return None if seed < 0 else seed
 
 
@@ -67,21 +68,21 @@ def make_column(
     seed: Any,
     stop: Any,
     *,
-    label: str,
+    label: str | Text,
 ) -> ColumnConfig:
     """Build a column from raw form values, with a plain message for each bad one."""
     if not model_key:
-        raise InvalidInput(f"{label}: pick a model.")
+        raise InvalidInput(t("compare.column_no_model", column=label))
     try:
         temperature_f, top_p_f, max_tokens_i = float(temperature), float(top_p), int(max_tokens)
     except (TypeError, ValueError) as err:
-        raise InvalidInput(f"{label}: temperature, top-p and max tokens must be numbers.") from err
+        raise InvalidInput(t("compare.column_not_numbers", column=label)) from err
     if not 0 <= temperature_f <= 2:
-        raise InvalidInput(f"{label}: temperature must be between 0 and 2.")
+        raise InvalidInput(t("compare.column_temperature", column=label))
     if not 0 < top_p_f <= 1:
-        raise InvalidInput(f"{label}: top-p must be above 0 and at most 1.")
+        raise InvalidInput(t("compare.column_top_p", column=label))
     if not 1 <= max_tokens_i <= 8192:
-        raise InvalidInput(f"{label}: max tokens must be between 1 and 8192.")
+        raise InvalidInput(t("compare.column_max_tokens", column=label))
     return ColumnConfig(
         model_key=str(model_key),
         system_prompt=str(system_prompt or ""),

@@ -13,6 +13,7 @@ from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 
 from playground.generation import GenerationRecorder, GenerationUpdate
+from playground.i18n import Text
 from playground.models.load_times import WAITING_FOR_MODEL
 from playground.models.types import GenerationParams, Message, Usage
 from playground.statuses import GenerationStatus
@@ -43,6 +44,7 @@ class ColumnState:
     # What the column waits on before its first token, e.g. "Loading SmolLM2 135M Instruct (first use,
     # ~2 s)…" (ModelRegistry.waiting_line). It names the model: a blind view must not show it.
     waiting: str = ""
+    waiting_note: Text | None = None  # the same line, to show in the reader's language
 
     @property
     def done(self) -> bool:
@@ -53,10 +55,22 @@ class ColumnState:
         """The status to show until tokens flow."""
         return self.waiting or WAITING_FOR_MODEL
 
+    @property
+    def waiting_message(self) -> Text | str:
+        """``waiting_text`` to show: a Text where the line came from the catalogue."""
+        if self.waiting_note is not None:
+            return self.waiting_note
+        return self.waiting or Text("models.waiting_for_model")
+
 
 def _state_from(update: GenerationUpdate, position: int) -> ColumnState:
     status = update.status if update.done else GenerationStatus.RUNNING
     return ColumnState(position, update.text, status, update.usage, update.error, update.generation_id)
+
+
+def _waiting_state(recorder: GenerationRecorder, request: StreamRequest) -> ColumnState:
+    note = recorder.registry.waiting_text(request.model_key)
+    return ColumnState(request.position, waiting=str(note), waiting_note=note)
 
 
 def stream_requests(
@@ -69,10 +83,7 @@ def stream_requests(
     updates: queue.Queue = queue.Queue()
     cancel = cancel or threading.Event()
     order = [request.position for request in requests]
-    states = {
-        request.position: ColumnState(request.position, waiting=recorder.registry.waiting_line(request.model_key))
-        for request in requests
-    }
+    states = {request.position: _waiting_state(recorder, request) for request in requests}
 
     def work(request: StreamRequest) -> None:
         try:

@@ -14,6 +14,7 @@ from playground.compare.stability import Stability, stability_of
 from playground.compare.templates import TemplateService, render_template
 from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
+from playground.i18n import Text, t
 from playground.models.registry import ModelRegistry
 from playground.models.types import Message
 from playground.progress import OnProgress, complete, notify
@@ -70,15 +71,15 @@ class CompareService:
     # ---- checks ------------------------------------------------------------------
     def check_columns(self, columns: Sequence[ColumnConfig]) -> None:
         if not columns:
-            raise InvalidInput("Add at least one column.")
+            raise InvalidInput(t("compare.no_columns"))
         if len(columns) > MAX_COLUMNS:
-            raise InvalidInput(f"At most {MAX_COLUMNS} columns can run side by side.")
+            raise InvalidInput(t("compare.too_many_columns", n=MAX_COLUMNS))
         for _index, column in enumerate(columns, start=1):
             self.registry.get_spec(column.model_key)  # ModelNotFound has a plain message
 
     def build_prompt(self, body: str, variables: dict[str, str] | None) -> str:
         if not (body or "").strip():
-            raise InvalidInput("Type a prompt first.")
+            raise InvalidInput(t("compare.no_prompt"))
         return render_template(body, variables or {})
 
     # ---- live runs ---------------------------------------------------------------
@@ -131,7 +132,7 @@ class CompareService:
     ) -> Iterator[list[ColumnState]]:
         """One user message to every column, each with its own history; streams together."""
         if not (user_text or "").strip():
-            raise InvalidInput("Type a message first.")
+            raise InvalidInput(t("compare.no_message"))
         self.check_columns(columns)
         turn = len(histories[0]) // 2 if histories else 0
         jobs = [
@@ -162,16 +163,16 @@ class CompareService:
         """Run the same input ``times`` times, one after another (so latencies are not
         distorted by each other), and measure how much the answers vary."""
         if not (user_text or "").strip():
-            raise InvalidInput("Type a prompt first: repeat runs the current prompt.")
+            raise InvalidInput(t("compare.repeat_no_prompt"))
         if not 2 <= int(times) <= 20:
-            raise InvalidInput("Repeat between 2 and 20 times.")
+            raise InvalidInput(t("compare.repeat_range"))
         self.check_columns([column])
         run_id = self.recorder.start_run(
             "repeat", title=user_text, meta={"columns": [column.to_dict()], "times": int(times)}
         )
         messages = tuple(Message(m["role"], m["content"]) for m in history) + (Message("user", user_text),)
         results: list[ColumnState] = []
-        notify(on_progress, 0, int(times), "Repeating")
+        notify(on_progress, 0, int(times), t("compare.repeating"))
         for attempt in range(int(times)):
             if cancel is not None and cancel.is_set():
                 break
@@ -180,7 +181,7 @@ class CompareService:
             )
             final = complete(stream_requests(self.recorder, run_id, [job], cancel))
             results.append(final[0])
-            notify(on_progress, attempt + 1, int(times), f"Run {attempt + 1} of {int(times)}")
+            notify(on_progress, attempt + 1, int(times), t("compare.repeat_progress", n=attempt + 1, total=int(times)))
         good = [r for r in results if r.status == GenerationStatus.OK]
         stats = stability_of(
             [r.text for r in good],
@@ -191,17 +192,17 @@ class CompareService:
         return results, stats
 
     # ---- feedback ----------------------------------------------------------------
-    def feedback(self, generation_id: int | None, rating: int | None, note: str = "") -> str:
+    def feedback(self, generation_id: int | None, rating: int | None, note: str = "") -> Text:
         if not generation_id:
-            raise InvalidInput("There is no answer to rate yet.")
+            raise InvalidInput(t("compare.nothing_to_rate"))
         if rating not in (1, -1, None):
-            raise InvalidInput("A rating is thumbs up or thumbs down.")
+            raise InvalidInput(t("compare.bad_rating"))
         with self.uow_factory() as uow:
             gen = uow.generations.get(int(generation_id))
             if gen is None:
-                raise InvalidInput("That answer no longer exists (its run was deleted).")
+                raise InvalidInput(t("compare.answer_gone"))
             uow.generations.update(gen.id, rating=rating, feedback_note=(note or "").strip() or None)
-        return "Thanks — feedback saved."
+        return t("compare.feedback_saved")
 
     # ---- saved runs --------------------------------------------------------------
     def reopen_run(self, run_id: int) -> SavedRun:
@@ -217,7 +218,7 @@ class CompareService:
         with self.uow_factory() as uow:
             run = uow.runs.get(int(run_id))
             if run is None:
-                raise InvalidInput(f"Run {run_id} does not exist (it may have been deleted).")
+                raise InvalidInput(t("compare.run_gone", run_id=run_id))
             meta = dict(run.meta or {})
             columns = [ColumnConfig.from_dict(c) for c in meta.get("columns", [])]
             generations = sorted(run.generations, key=lambda g: (g.turn, g.position, g.attempt, g.id))

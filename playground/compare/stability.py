@@ -6,6 +6,8 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from playground.i18n import DEFAULT_LANGUAGE, Text
+
 
 @dataclass(frozen=True)
 class Spread:
@@ -32,20 +34,20 @@ class Stability:
     total_s: Spread | None
     failures: int
 
-    def summary(self) -> str:
-        lines = [
-            f"**{self.runs} runs: {self.distinct_outputs} distinct answer(s)**"
-            + (f", {self.failures} failed" if self.failures else "")
-        ]
-        for label, spread, unit, digits in (
-            ("Length", self.length_chars, " chars", 0),
-            ("Completion tokens", self.completion_tokens, "", 0),
-            ("Total time", self.total_s, " s", 2),
+    def summary(self, language: str = DEFAULT_LANGUAGE) -> str:
+        """The figures as Markdown lines, in ``language``."""
+        head = Text("compare.stability_runs", {"runs": self.runs, "distinct": self.distinct_outputs}).render(language)
+        if self.failures:
+            head += Text("compare.stability_failed", {"n": self.failures}).render(language)
+        lines = [head]
+        for key, spread, digits in (
+            ("compare.stability_length", self.length_chars, 0),
+            ("compare.stability_tokens", self.completion_tokens, 0),
+            ("compare.stability_time", self.total_s, 2),
         ):
             if spread is not None:
-                lines.append(
-                    f"{label}: mean {spread.mean:.{digits}f}{unit}, spread ±{spread.stdev:.{digits}f}, range {spread.low:.{digits}f}–{spread.high:.{digits}f}{unit}"
-                )
+                values = {"mean": spread.mean, "spread": spread.stdev, "low": spread.low, "high": spread.high}
+                lines.append(Text(key, {k: f"{v:.{digits}f}" for k, v in values.items()}).render(language))
         return "  \n".join(lines)
 
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from playground.errors import InvalidInput
+from playground.i18n import t
 from storage import UnitOfWork
 
 VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
@@ -26,7 +27,7 @@ def render_template(body: str, values: Mapping[str, object]) -> str:
     names = template_variables(body)
     missing = [n for n in names if not str(values.get(n) if values.get(n) is not None else "").strip()]
     if missing:
-        raise InvalidInput("Fill in the template variable(s): " + ", ".join(missing) + ".")
+        raise InvalidInput(t("compare.fill_variables", names=", ".join(missing)))
     return VARIABLE.sub(lambda m: str(values[m.group(1)]), body)
 
 
@@ -60,17 +61,17 @@ class TemplateService:
     def check_name(name: str | None) -> str:
         name = (name or "").strip()
         if not name:
-            raise InvalidInput("Give the template a name before saving it.")
+            raise InvalidInput(t("compare.template_no_name"))
         return name
 
     @staticmethod
     def check_body(body: str | None) -> list[str]:
         """The template's variables, or why it cannot be saved."""
         if not (body or "").strip():
-            raise InvalidInput("The template is empty: type the prompt first.")
+            raise InvalidInput(t("compare.template_empty"))
         variables = template_variables(body or "")
         if len(variables) > MAX_VARIABLES:
-            raise InvalidInput(f"A template can have at most {MAX_VARIABLES} variables; this one has {len(variables)}.")
+            raise InvalidInput(t("compare.template_too_many_variables", limit=MAX_VARIABLES, count=len(variables)))
         return variables
 
     def save(self, name: str, body: str) -> TemplateInfo:
@@ -88,10 +89,10 @@ class TemplateService:
         with self.uow_factory() as uow:
             template = uow.templates.by_name(name)
             if template is None:
-                raise InvalidInput(f"There is no template named {name!r}.")
+                raise InvalidInput(t("compare.no_such_template", name=repr(name)))
             version = uow.templates.latest_version(template.id)
             if version is None:  # deleted meanwhile (saving always adds a version)
-                raise InvalidInput(f"There is no template named {name!r}.")
+                raise InvalidInput(t("compare.no_such_template", name=repr(name)))
             return TemplateInfo(name, version.version, version.id, version.body, list(version.variables))
 
     def version(self, version_id: int) -> TemplateInfo | None:

@@ -6,6 +6,8 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
+from playground.i18n import DEFAULT_LANGUAGE, t
+
 TRAIN_COLOUR = "#6366f1"
 HOLDOUT_COLOUR = "#f97316"
 
@@ -16,6 +18,7 @@ def loss_chart(
     holdout_steps: Sequence[int] = (),
     holdout_losses: Sequence[float] = (),
     total_steps: int | None = None,
+    language: str = DEFAULT_LANGUAGE,
 ) -> go.Figure:
     """Training loss per step (a line) and holdout loss where it was measured (line + markers).
 
@@ -28,7 +31,7 @@ def loss_chart(
             x=list(train_steps),
             y=list(train_losses),
             mode="lines",
-            name="training loss",
+            name=t("finetune.chart_training_loss").render(language),
             line=dict(color=TRAIN_COLOUR),
             hovertemplate="step %{x}: %{y:.3f}<extra>training</extra>",
         )
@@ -39,16 +42,16 @@ def loss_chart(
                 x=list(holdout_steps),
                 y=list(holdout_losses),
                 mode="lines+markers",
-                name="holdout loss",
+                name=t("finetune.chart_holdout_loss").render(language),
                 line=dict(color=HOLDOUT_COLOUR),
                 hovertemplate="step %{x}: %{y:.3f}<extra>holdout</extra>",
             )
         )
-    title = "Loss" if train_steps else "Loss (no steps yet)"
+    title = t("finetune.chart_loss") if train_steps else t("finetune.chart_loss_empty")
     fig.update_layout(
-        title=title,
-        xaxis_title="step",
-        yaxis_title="loss (lower is better)",
+        title=title.render(language),
+        xaxis_title=t("finetune.chart_step").render(language),
+        yaxis_title=t("finetune.chart_loss_axis").render(language),
         height=340,
         margin=dict(t=50, l=50, r=20, b=45),
         template="plotly_white",

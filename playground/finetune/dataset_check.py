@@ -16,6 +16,7 @@ from typing import Any
 
 from playground.errors import InvalidInput
 from playground.finetune.datasets import ConvertedRow
+from playground.i18n import t
 from playground.models.prompt_formats import Example
 
 MIN_ROWS = 5  # two held out to check the model, three to learn from: the least that runs
@@ -133,7 +134,7 @@ def check_dataset(
     answer), so token lengths match what the cut-off will cut.
     """
     if max_length < 16:
-        raise InvalidInput(f"The cut-off must be at least 16 tokens (it is {max_length}).")
+        raise InvalidInput(t("finetune.cutoff_low", value=max_length))
     rows = _rows(items)
     issues: list[RowIssue] = []
     excluded: list[int] = []

@@ -13,6 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from playground.demo import SUPPORT_REPLIES, demo_path
 from playground.errors import InvalidInput
 from playground.finetune.dataset_check import DatasetReport, check_dataset, holdout_size, split_holdout
 from playground.finetune.datasets import (
@@ -26,6 +27,8 @@ from playground.finetune.datasets import (
 )
 from playground.finetune.tokenizers import can_fine_tune, estimate_tokens, token_counter, tokenizer_for
 from playground.formatting import clip
+from playground.i18n import t
+from playground.languages import ENGLISH
 from playground.models.prompt_formats import ALPACA, CHAT_TEMPLATE, Example, check_format, render_training_pair
 from playground.models.registry import ModelRegistry
 from playground.zip_safety import ArchiveLimits
@@ -97,6 +100,11 @@ class DatasetService:
         self.settings = settings
         self.registry = registry
 
+    @staticmethod
+    def demo_file(language: str = ENGLISH) -> Path:
+        """The demo dataset (60 customer-support replies) in ``language`` ("en", "pt")."""
+        return demo_path(SUPPORT_REPLIES, language)
+
     # ---- base models and tokenizers --------------------------------------------------------
     def base_model_choices(self) -> list[tuple[str, str]]:
         """(label, key) of every model with local weights: what can be fine-tuned."""
@@ -106,7 +114,7 @@ class DatasetService:
 
     def tokenizer(self, base_model: str) -> Any:
         if self.registry is None:
-            raise InvalidInput("No model registry: token counts need a base model.")
+            raise InvalidInput(t("finetune.no_registry"))
         return tokenizer_for(self.registry, base_model)
 
     # ---- uploads ---------------------------------------------------------------------------
@@ -161,7 +169,7 @@ class DatasetService:
         has_object = tokenizer is not None and hasattr(tokenizer, "encode")
         check_format(prompt_format, tokenizer if has_object else None)
         if prompt_format == CHAT_TEMPLATE and not has_object:
-            raise InvalidInput("The chat-template format needs a base model's tokenizer: choose a base model.")
+            raise InvalidInput(t("finetune.chat_template_needs_base"))
 
         def text_of(example: Example) -> str:
             return "".join(render_training_pair(example, prompt_format, tokenizer if has_object else None))
@@ -213,12 +221,10 @@ class DatasetService:
 
     def _free_name(self, name: str) -> str:
         if len(name) > NAME_LIMIT:
-            raise InvalidInput(f"The dataset name is too long ({len(name)} characters; at most {NAME_LIMIT}).")
+            raise InvalidInput(t("finetune.name_too_long", length=len(name), limit=NAME_LIMIT))
         with self.uow_factory() as uow:
             if uow.finetune_datasets.by_name(name) is not None:
-                raise InvalidInput(
-                    f"A dataset named “{name}” already exists. Choose another name, or delete the old one first."
-                )
+                raise InvalidInput(t("finetune.name_exists", name=name))
         return name
 
     # ---- saved datasets ------------------------------------------------------------------
@@ -230,14 +236,14 @@ class DatasetService:
         with self.uow_factory() as uow:
             row = uow.finetune_datasets.get(int(dataset_id)) if dataset_id not in (None, "") else None
             if row is None:
-                raise InvalidInput("That dataset no longer exists; refresh the list and pick another.")
+                raise InvalidInput(t("finetune.dataset_gone"))
             return _info(row)
 
     def examples(self, dataset_id: int) -> list[Example]:
         with self.uow_factory() as uow:
             data = uow.finetune_datasets.examples(int(dataset_id))
         if data is None:
-            raise InvalidInput("That dataset no longer exists; refresh the list and pick another.")
+            raise InvalidInput(t("finetune.dataset_gone"))
         return [Example.from_dict(d) for d in data]
 
     def split(
@@ -249,7 +255,7 @@ class DatasetService:
     def rename(self, dataset_id: int, name: str) -> DatasetInfo:
         name = (name or "").strip()
         if not name:
-            raise InvalidInput("Type the new name first.")
+            raise InvalidInput(t("finetune.type_new_name"))
         current = self.get(dataset_id)
         if name != current.name:
             self._free_name(name)
@@ -279,6 +285,6 @@ class DatasetService:
             tokenizer = self.tokenizer(base_model)
         examples = self.examples(source) if isinstance(source, int) else list(source)
         if prompt_format == CHAT_TEMPLATE and not hasattr(tokenizer, "apply_chat_template"):
-            raise InvalidInput("The chat-template format needs a base model's tokenizer: choose a base model.")
+            raise InvalidInput(t("finetune.chat_template_needs_base"))
         check_format(prompt_format, tokenizer)
         return [render_training_pair(e, prompt_format, tokenizer) for e in examples[:n]]

@@ -27,6 +27,7 @@ from playground.compare.batch_read import (
     row_limit_message,
 )
 from playground.errors import InvalidInput
+from playground.i18n import t
 from playground.jsonl import json_objects, json_type_name
 from playground.models.prompt_formats import Example, example_from_messages
 from playground.zip_safety import ArchiveLimits
@@ -142,13 +143,11 @@ def read_dataset_table(
     name = filename or path.name
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED:
-        raise InvalidInput(f"{name} is not a dataset Playground can read. Upload a .csv, .tsv, .xlsx or .jsonl file.")
+        raise InvalidInput(t("finetune.not_a_dataset", name=name))
     if not path.is_file():
-        raise InvalidInput(f"The file {name} could not be found; upload it again.")
+        raise InvalidInput(t("finetune.file_missing", name=name))
     if path.stat().st_size > MAX_FILE_BYTES:
-        raise InvalidInput(
-            f"{name} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MB. Fine-tuning here needs hundreds to a few thousand rows; split the file."
-        )
+        raise InvalidInput(t("finetune.file_too_big", name=name, mb=MAX_FILE_BYTES // (1024 * 1024)))
     try:
         if suffix == ".jsonl":
             return _read_jsonl(path, name, row_limit)
@@ -180,17 +179,15 @@ def _detected_encoding(path: Path) -> text_stream.Encoding | None:
 
 def _read_jsonl(path: Path, name: str, row_limit: int) -> DataTable:
     if text_stream.is_blank(path):
-        raise InvalidInput(f"{name} is empty.")
+        raise InvalidInput(t("finetune.file_empty", name=name))
     start = text_stream.head(path)
     encodings = text_stream.candidates(start, lambda: _detected_encoding(path), _not_utf8_note("UTF-16"))
     try:
         return text_stream.read_with(path, encodings, lambda lines, enc: _jsonl_table(lines, enc, name, row_limit))
     except (text_decoding.BinaryData, text_decoding.ControlCharacters) as err:
-        raise InvalidInput(f"{name} looks like a binary file, not text. Check that it is the file you meant.") from err
+        raise InvalidInput(t("finetune.file_binary", name=name)) from err
     except text_stream.WrongEncoding as err:
-        raise InvalidInput(
-            f"{name} is not UTF-8 and its text encoding could not be detected. Save it as UTF-8 and upload it again."
-        ) from err
+        raise InvalidInput(t("finetune.file_encoding", name=name)) from err
 
 
 def _jsonl_table(lines: Iterator[str], encoding: text_stream.Encoding, name: str, row_limit: int) -> DataTable:
@@ -207,7 +204,7 @@ def _jsonl_table(lines: Iterator[str], encoding: text_stream.Encoding, name: str
         numbers.append(number)
     counter.finish()
     if not rows:
-        raise InvalidInput(f"{name} is empty.")
+        raise InvalidInput(t("finetune.file_empty", name=name))
     return DataTable(name, columns, rows, numbers, "line", [encoding.note] if encoding.note else [])
 
 
@@ -253,11 +250,11 @@ def check_mapping(mapping: ColumnMapping, columns: Sequence[str]) -> ColumnMappi
     missing = [c for c in mapping.columns() if c not in columns]
     if missing:
         raise InvalidInput(
-            f"The file has no column named {', '.join(repr(c) for c in missing)}. Its columns are: {', '.join(columns)}."
+            t("finetune.no_such_column", missing=", ".join(repr(c) for c in missing), columns=", ".join(columns))
         )
     used = mapping.columns()
     if len(set(used)) != len(used):
-        raise InvalidInput("Each role needs its own column: the same column was chosen twice.")
+        raise InvalidInput(t("finetune.same_column_twice"))
     return mapping
 
 

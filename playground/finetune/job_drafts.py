@@ -17,6 +17,7 @@ from playground.finetune.config import TrainingConfig, total_steps
 from playground.finetune.dataset_service import DatasetService
 from playground.finetune.job_view import JobView
 from playground.finetune.jobs import FinetuneService, TrainableCount
+from playground.i18n import t
 from playground.statuses import FinetuneStatus
 
 PREFLIGHT_POLL_S = 1.0
@@ -72,11 +73,9 @@ class PreflightWait:
 def require_choices(dataset_id: Any, base_key: str | None) -> None:
     """The two choices of step 1 that a job cannot do without, refused in plain words."""
     if dataset_id in (None, ""):
-        raise InvalidInput(
-            "Pick a saved dataset in step 1 first (or load the demo dataset and press “Check & save dataset”)."
-        )
+        raise InvalidInput(t("finetune.pick_dataset_step1"))
     if not base_key:
-        raise InvalidInput("Pick a base model in step 1 first.")
+        raise InvalidInput(t("finetune.pick_base_step1"))
 
 
 class JobDrafts:

@@ -6,6 +6,7 @@ uses these, so they change together on every poll and never disagree.
 
 from __future__ import annotations
 
+from playground.i18n import Text, t
 from playground.statuses import FinetuneStatus
 
 STATE_ICONS: dict[str, str] = {
@@ -21,6 +22,23 @@ STATE_ICONS: dict[str, str] = {
 # "starting" covers converting and loading the base, which take most of a short job's first
 # minute: "preparing" says what is going on; the job's message names the exact stage.
 STATE_WORDS: dict[str, str] = {FinetuneStatus.STARTING: "preparing", FinetuneStatus.PREFLIGHT: "pre-flight"}
+
+
+_STATE_TEXTS: dict[str, Text] = {
+    FinetuneStatus.CREATED: t("finetune.state_created"),
+    FinetuneStatus.PREFLIGHT: t("finetune.state_preflight"),
+    FinetuneStatus.STARTING: t("finetune.state_starting"),
+    FinetuneStatus.RUNNING: t("finetune.state_running"),
+    FinetuneStatus.STOPPING: t("finetune.state_stopping"),
+    FinetuneStatus.STOPPED: t("finetune.state_stopped"),
+    FinetuneStatus.DONE: t("finetune.state_done"),
+    FinetuneStatus.FAILED: t("finetune.state_failed"),
+}
+
+
+def state_said(status: str) -> Text | str:
+    """``state_word`` as a catalogue Text (for a sentence in the reader's language)."""
+    return _STATE_TEXTS.get(status, str(status))
 
 
 def state_word(status: str) -> str:

@@ -26,11 +26,13 @@ from pathlib import Path
 
 from playground.errors import InvalidInput, ModelNotFound
 from playground.finetune.config import TrainingConfig, total_steps, validate
+from playground.finetune.job_labels import state_said
 from playground.finetune.job_view import ACTIVE, JobSummary, JobView, build_view, summary
 from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, job_dir, write_examples
 from playground.finetune.launching import JobLifecycle, pid_alive  # noqa: F401 - pid_alive: tests import it here
 from playground.finetune.preparation import base_folder_for, is_gguf
 from playground.finetune.tuned_models import finetune_key
+from playground.i18n import t
 from playground.leases import Leases
 from playground.models.embedded import resolve_model_path
 from playground.models.gguf_convert import convert_gguf
@@ -114,7 +116,7 @@ class FinetuneService(JobLifecycle):
 
         key = (base_key or "").strip()
         if not key:
-            raise InvalidInput("Pick a base model first.")
+            raise InvalidInput(t("finetune.pick_base"))
         if key in self._bases:
             return self._bases[key]
         try:
@@ -127,11 +129,9 @@ class FinetuneService(JobLifecycle):
             folder = check_causal_lm_folder(key)
             return BaseModel(key=str(folder), name=folder.name, path=str(folder), folder=folder)
         if spec.is_remote:
-            raise InvalidInput(
-                f"{spec.name} is a hosted endpoint: only models whose weights are on this machine can be fine-tuned."
-            )
+            raise InvalidInput(t("finetune.hosted_base", name=spec.name))
         if spec.adapter_path:
-            raise InvalidInput(f"{spec.name} already has an adapter. Pick its base model instead.")
+            raise InvalidInput(t("finetune.has_adapter", name=spec.name))
         path = (
             Path(spec.path) / spec.gguf_file
             if spec.path and spec.gguf_file
@@ -172,15 +172,15 @@ class FinetuneService(JobLifecycle):
         name = validate_name(name, "fine-tuned model")
         config = validate(config)
         if not train_examples:
-            raise InvalidInput("The training set is empty. Add examples (a few dozen at least) before starting.")
+            raise InvalidInput(t("finetune.training_set_empty"))
         if not any(e.output.strip() for e in train_examples):
-            raise InvalidInput("Every training example has an empty answer, so there is nothing to learn.")
+            raise InvalidInput(t("finetune.empty_answers"))
         base = self.locate_base(base_key)
         self._check_format(prompt_format, base)
         count = self._counts.get((str(base.folder), config.r, config.target))
         with self.uow_factory() as uow:
             if uow.finetune_jobs.name_taken(name):
-                raise InvalidInput(f"A fine-tuned model named {name!r} already exists. Choose another name.")
+                raise InvalidInput(t("finetune.tuned_name_exists", name=name))
             job = uow.finetune_jobs.add(
                 name=name,
                 base_model=base.key,
@@ -238,7 +238,7 @@ class FinetuneService(JobLifecycle):
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(job_id)
             if job is None:
-                raise InvalidInput(f"There is no fine-tuning job #{job_id}.")
+                raise InvalidInput(t("finetune.job_missing", job=job_id))
             repo = uow.finetune_jobs
             return build_view(job, repo.metrics(job_id), repo.latest_samples(job_id), repo.events(job_id))
 
@@ -267,7 +267,7 @@ class FinetuneService(JobLifecycle):
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(job_id)
         if job is None or job.status != FinetuneStatus.DONE or not job.adapter_path:
-            raise InvalidInput("Only a finished fine-tuning job can be merged and exported.")
+            raise InvalidInput(t("finetune.merge_unfinished"))
         base_folder = Path(job.base_folder)
         if not base_folder.is_dir():  # the conversion cache was cleared: convert again
             base_folder = self.resolve_base(job.base_model).folder
@@ -282,9 +282,9 @@ class FinetuneService(JobLifecycle):
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(job_id)
         if job is None:
-            raise InvalidInput(f"There is no fine-tuning job #{job_id}.")
+            raise InvalidInput(t("finetune.job_missing", job=job_id))
         if job.status in ACTIVE:
-            raise InvalidInput(f"{job.name!r} is {job.status}. Stop it before deleting it.")
+            raise InvalidInput(t("finetune.delete_active", name=job.name, status=state_said(job.status)))
         self.registry.forget(finetune_key(job_id))
         if job.job_dir:
             shutil.rmtree(job.job_dir, ignore_errors=True)

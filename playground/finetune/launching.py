@@ -24,6 +24,7 @@ from playground.finetune.job_view import JobView
 from playground.finetune.jobfiles import LOG_FILE
 from playground.finetune.preparation import preparing_message
 from playground.finetune.progress import LAUNCH_TOKEN_ENV
+from playground.i18n import t
 from playground.leases import LeaseInfo, Leases, new_token
 from playground.models.registry import ModelRegistry
 from playground.settings import Settings
@@ -120,10 +121,7 @@ class JobLifecycle:
                 lease = self.leases.take_in(uow, LEASE_FINETUNE, job_id, token=token)
                 if lease is None:
                     uow.rollback()
-                    raise InvalidInput(
-                        "A training process is still working on this job (it may be finishing its last step). "
-                        "Wait a few seconds and try again."
-                    )
+                    raise InvalidInput(t("finetune.still_working"))
                 lease.wanted = lambda: self._child_running(job_id, token)
             else:
                 lease, job = None, uow.finetune_jobs.get(job_id)
@@ -131,7 +129,7 @@ class JobLifecycle:
             self.leases.keep(lease)  # the app renews it until the worker adopts it
             return token
         if job is None:
-            raise InvalidInput(f"There is no fine-tuning job #{job_id}.")
+            raise InvalidInput(t("finetune.job_missing", job=job_id))
         raise InvalidInput(f"The job {job.name!r} is {job.status}, so it cannot {what} now.")
 
     def _child_running(self, job_id: int, token: str) -> bool:
@@ -146,7 +144,7 @@ class JobLifecycle:
                 return
             job = uow.finetune_jobs.get(job_id)
         if job is None:
-            raise InvalidInput(f"There is no fine-tuning job #{job_id}.")
+            raise InvalidInput(t("finetune.job_missing", job=job_id))
         raise InvalidInput(f"The job {job.name!r} is {job.status}, so it cannot {what} now.")
 
     def preflight(self, job_id: int, wait: bool = True, timeout_s: float = 900.0) -> JobView:

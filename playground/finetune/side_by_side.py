@@ -22,9 +22,11 @@ from typing import Any
 
 from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
 from playground.errors import InvalidInput
+from playground.finetune.job_labels import state_said
 from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, read_examples
 from playground.finetune.tuned_models import base_key_of, finetune_key
 from playground.generation import GenerationRecorder
+from playground.i18n import t
 from playground.models.prompt_formats import Example, prompt_messages, user_text
 from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams, Message
@@ -94,14 +96,14 @@ class SideBySideService:
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(int(job_id))
         if job is None:
-            raise InvalidInput(f"There is no fine-tuning job #{job_id}.")
+            raise InvalidInput(t("finetune.job_missing", job=job_id))
         if job.status != FinetuneStatus.DONE:
-            raise InvalidInput(f"{job.name!r} is {job.status}: base vs tuned needs a job that finished training.")
+            raise InvalidInput(t("finetune.compare_unfinished", name=job.name, status=state_said(job.status)))
         tuned = self.registry.get_spec(finetune_key(job.id))  # ModelNotFound (plain words) if the adapter is gone
         examples, note = self._examples(job)
         examples = examples[: max(1, int(limit))]
         if not examples:
-            raise InvalidInput(f"{job.name!r} has no examples left in its folder to compare on.")
+            raise InvalidInput(t("finetune.no_examples_left", name=job.name))
         base = self.registry.get_spec(base_key_of(job.id))
         recorder = GenerationRecorder(self.registry, self.uow_factory)
         meta = {"finetune_job_id": job.id, "column_names": [base.name, tuned.name], "prompt_format": job.prompt_format}

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from playground.arena.agreement import SWAPPED, cohen_kappa, wilson
+from playground.i18n import Text, t
 
 if TYPE_CHECKING:
     from playground.arena.leaderboard import Leaderboard
@@ -72,23 +73,36 @@ class VerdictAgreement:
 
     @property
     def sentence(self) -> str:
+        return str(self.said)
+
+    @property
+    def said(self) -> Text:
+        """``sentence`` as a catalogue Text, shown in the reader's language."""
         if not self.compared:
-            return "No battle has both a human majority and a judge verdict yet, so there is nothing to compare."
-        kappa = "κ could not be computed" if math.isnan(self.kappa) else f"κ = {self.kappa:.2f}"
-        text = (
-            f"The judge agreed with the raters' majority on {self.agreed} of {self.compared} battles ({_percent(self.exact)}), {kappa}. "
-            f"The study's bar for standing in for people is over {STUDY_EXACT:.0%} exact agreement."
+            return t("judge.verdicts_none")
+        kappa = t("judge.kappa_none") if math.isnan(self.kappa) else t("judge.kappa_value", kappa=f"{self.kappa:.2f}")
+        main = t(
+            "judge.verdicts_main",
+            agreed=self.agreed,
+            compared=self.compared,
+            exact=_percent(self.exact),
+            kappa=kappa,
+            bar=f"{STUDY_EXACT:.0%}",
         )
         left_out = []
         if self.split:
-            left_out.append(f"{self.split} battle(s) where the raters split evenly")
+            left_out.append(t("judge.split_battles", n=self.split))
         if self.undecided:
-            left_out.append(f"{self.undecided} battle(s) the judge could not decide")
+            left_out.append(t("judge.undecided_battles", n=self.undecided))
+        items: Text | str = ""
         if left_out:
-            text += " Left out: " + " and ".join(left_out) + "."
+            listed = left_out[0] if len(left_out) == 1 else t("judge.two_items", a=left_out[0], b=left_out[1])
+            items = t("judge.left_out", items=listed)
+        rough: Text | str = ""
         if self.compared < 30:
-            text += f" With only {self.compared} battles the figure is rough (95% interval {_percent(self.interval[0])}–{_percent(self.interval[1])})."
-        return text
+            low, high = _percent(self.interval[0]), _percent(self.interval[1])
+            rough = t("judge.rough", compared=self.compared, low=low, high=high)
+        return t("judge.three_parts", a=main, b=items, c=rough)
 
 
 def verdict_agreement(human_labels: Mapping[int, Sequence[str]], judge: Mapping[int, str | None]) -> VerdictAgreement:
@@ -139,18 +153,25 @@ class GradeAgreement:
 
     @property
     def sentence(self) -> str:
+        return str(self.said)
+
+    @property
+    def said(self) -> Text:
+        """``sentence`` as a catalogue Text, shown in the reader's language."""
         if not self.compared:
-            return (
-                "No answer has both a human grade and a parsed judge grade yet. Enter a few grades to check the judge."
-            )
-        text = (
-            f"On {self.compared} human grade(s), the judge gave the same grade {self.exact_count} time(s) ({_percent(self.exact)}) "
-            f"and within one point {self.within_one_count} time(s) ({_percent(self.within_one)}). "
-            f"The study's bar: over {STUDY_EXACT:.0%} exact and over {STUDY_WITHIN_ONE:.0%} within one."
+            return t("judge.grades_none")
+        main = t(
+            "judge.grades_main",
+            compared=self.compared,
+            exact_count=self.exact_count,
+            exact=_percent(self.exact),
+            within_count=self.within_one_count,
+            within=_percent(self.within_one),
+            bar_exact=f"{STUDY_EXACT:.0%}",
+            bar_within=f"{STUDY_WITHIN_ONE:.0%}",
         )
-        if self.unparsed:
-            text += f" {self.unparsed} human grade(s) were left out because the judge's grade did not parse."
-        return text
+        unparsed = t("judge.grades_unparsed", n=self.unparsed) if self.unparsed else ""
+        return t("judge.two_parts", a=main, b=unparsed)
 
 
 def grade_agreement(pairs: Iterable[tuple[int, int | None]]) -> GradeAgreement:
@@ -177,12 +198,14 @@ class PositionBias:
 
     @property
     def sentence(self) -> str:
+        return str(self.said)
+
+    @property
+    def said(self) -> Text:
+        """``sentence`` as a catalogue Text, shown in the reader's language."""
         if not self.checked:
-            return "Position bias: no battle had a verdict in both orders yet."
-        return (
-            f"Position bias: the verdict changed when the answers swapped places in {self.flipped} of {self.checked} "
-            f"battles ({_percent(self.rate)}); those count as ties."
-        )
+            return t("judge.bias_none")
+        return t("judge.bias", flipped=self.flipped, checked=self.checked, rate=_percent(self.rate))
 
 
 def position_bias(pairs: Iterable[tuple[str | None, str | None]]) -> PositionBias:

@@ -6,33 +6,39 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
+from playground.i18n import DEFAULT_LANGUAGE, t
 from playground.judge.results import SCORE_LABELS
 
 _GREY = "#9ca3af"
 
 
-def score_distribution(counts: Mapping[str, Mapping[str, int]], criterion: str = "") -> go.Figure:
+def score_distribution(
+    counts: Mapping[str, Mapping[str, int]], criterion: str = "", language: str = DEFAULT_LANGUAGE
+) -> go.Figure:
     """Grouped bars: for each model, how many answers got 0, 1, 2, 3 (and how many replies
     did not parse or failed — shown, not hidden, so a weak judge is visible)."""
     fig = go.Figure()
     for model, by_score in counts.items():
         fig.add_bar(name=model, x=list(SCORE_LABELS), y=[int(by_score.get(label, 0)) for label in SCORE_LABELS])
-    title = f"Judge scores per model{' · ' + criterion if criterion else ''}"
+    title = t("judge.chart_scores", criterion=" · " + criterion if criterion else "").render(language)
     fig.update_layout(
         title=title,
         barmode="group",
-        xaxis_title="score (0–3)",
-        yaxis_title="answers",
-        legend_title="model",
+        xaxis_title=t("judge.axis_score").render(language),
+        yaxis_title=t("judge.axis_answers").render(language),
+        legend_title=t("judge.axis_model").render(language),
         margin={"l": 50, "r": 20, "t": 50, "b": 50},
     )
     if not counts:
-        fig.add_annotation(text="No grades yet", showarrow=False, font={"color": _GREY})
+        fig.add_annotation(text=t("judge.no_grades").render(language), showarrow=False, font={"color": _GREY})
     return fig
 
 
 def agreement_matrix(
-    human: Sequence[str], judge: Sequence[str], labels: Sequence[str] = ("a", "b", "tie")
+    human: Sequence[str],
+    judge: Sequence[str],
+    labels: Sequence[str] = ("a", "b", "tie"),
+    language: str = DEFAULT_LANGUAGE,
 ) -> go.Figure:
     """Heatmap of the raters' majority (rows) against the judge (columns); the diagonal is agreement."""
     index = {label: i for i, label in enumerate(labels)}
@@ -45,9 +51,9 @@ def agreement_matrix(
         go.Heatmap(z=z, x=names, y=names, colorscale="Blues", text=z, texttemplate="%{text}", showscale=False)
     )
     fig.update_layout(
-        title="Raters' majority vs judge",
-        xaxis_title="judge",
-        yaxis_title="raters' majority",
+        title=t("judge.matrix_chart").render(language),
+        xaxis_title=t("judge.axis_judge").render(language),
+        yaxis_title=t("judge.axis_majority").render(language),
         yaxis={"autorange": "reversed"},
         margin={"l": 60, "r": 20, "t": 50, "b": 50},
     )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from playground.arena.leaks import redact
 from playground.errors import InvalidInput
 from playground.formatting import shorten
+from playground.i18n import t
 from storage import UnitOfWork
 
 RUN_KINDS = ("compare", "batch")
@@ -62,14 +63,14 @@ def list_targets(uow_factory: Callable[[], UnitOfWork], kind: str, limit: int = 
             return [(f"{c.name} (every saved question)", c.id) for c in uow.rag_collections.list()]
         if kind == "arena":
             return [(e.name, e.id) for e in uow.arena.list_evaluations()]
-    raise InvalidInput(f"Pick what to judge: one of {', '.join(TARGET_KINDS)}.")
+    raise InvalidInput(t("judge.pick_kind", kinds=", ".join(TARGET_KINDS)))
 
 
 def target_label(uow_factory: Callable[[], UnitOfWork], kind: str, target_id: int) -> str:
     for label, value in list_targets(uow_factory, kind, limit=1000):
         if value == target_id:
             return label
-    raise InvalidInput("That item no longer exists (it may have been deleted). Refresh the list and pick again.")
+    raise InvalidInput(t("judge.item_gone"))
 
 
 def items_for(uow_factory: Callable[[], UnitOfWork], kind: str, target_id: int) -> list[Item]:
@@ -85,18 +86,16 @@ def items_for(uow_factory: Callable[[], UnitOfWork], kind: str, target_id: int) 
         elif kind == "arena":
             items = _arena_items(uow, target_id)
         else:
-            raise InvalidInput(f"Pick what to judge: one of {', '.join(TARGET_KINDS)}.")
+            raise InvalidInput(t("judge.pick_kind", kinds=", ".join(TARGET_KINDS)))
     if not items:
-        raise InvalidInput(
-            "There is no finished answer to judge there yet (answers that failed or were stopped are skipped)."
-        )
+        raise InvalidInput(t("judge.nothing_finished"))
     return items
 
 
 def _run_items(uow: UnitOfWork, run_id: int) -> list[Item]:
     run = uow.runs.get(run_id)
     if run is None or run.kind not in RUN_KINDS:
-        raise InvalidInput(f"There is no Compare run or batch grid number {run_id} (it may have been deleted).")
+        raise InvalidInput(t("judge.no_run", run=run_id))
     names = list((run.meta or {}).get("column_names") or [])
     items = []
     for gen in sorted(run.generations, key=lambda g: (g.row_index or 0, g.turn, g.attempt, g.position, g.id)):
@@ -117,7 +116,7 @@ def _rag_items(uow: UnitOfWork, questions: list) -> list[Item]:
     items = []
     for question in questions:
         if question is None:
-            raise InvalidInput("That Documents question no longer exists. Refresh the list.")
+            raise InvalidInput(t("judge.question_gone"))
         references = tuple(s.get("text", "") for s in question.sources)
         for gen in uow.generations.list_for_run(question.run_id):
             if gen.status != "ok":
@@ -142,7 +141,7 @@ def _rag_items(uow: UnitOfWork, questions: list) -> list[Item]:
 def _arena_items(uow: UnitOfWork, evaluation_id: int) -> list[Item]:
     evaluation = uow.arena.get_evaluation(evaluation_id)
     if evaluation is None:
-        raise InvalidInput("That Arena evaluation no longer exists. Refresh the list.")
+        raise InvalidInput(t("judge.evaluation_gone"))
     labels = {c.id: c.label for c in uow.arena.contestants(evaluation_id)}
     prompts = {p.id: p for p in uow.arena.prompts(evaluation_id)}
     items = []
@@ -171,7 +170,7 @@ def battles_for(uow_factory: Callable[[], UnitOfWork], evaluation_id: int) -> li
     with uow_factory() as uow:
         evaluation = uow.arena.get_evaluation(evaluation_id)
         if evaluation is None:
-            raise InvalidInput("That Arena evaluation no longer exists. Refresh the list.")
+            raise InvalidInput(t("judge.evaluation_gone"))
         labels = {c.id: c.label for c in uow.arena.contestants(evaluation_id)}
         prompts = {p.id: p.text for p in uow.arena.prompts(evaluation_id)}
         stored = {b.id: b for b in uow.arena.battles(evaluation_id)}
@@ -184,7 +183,7 @@ def battles_for(uow_factory: Callable[[], UnitOfWork], evaluation_id: int) -> li
                 uow.arena.get_answer(stored[row["id"]].answer_b_id),
             )
             if a is None or b is None:  # the evaluation was deleted meanwhile
-                raise InvalidInput("That Arena evaluation no longer exists. Refresh the list.")
+                raise InvalidInput(t("judge.evaluation_gone"))
             battles.append(
                 Battle(
                     row["id"],
@@ -196,5 +195,5 @@ def battles_for(uow_factory: Callable[[], UnitOfWork], evaluation_id: int) -> li
                 )
             )
     if not battles:
-        raise InvalidInput("This evaluation has no battle with both answers ready. Generate its answers first.")
+        raise InvalidInput(t("judge.no_ready_battle"))
     return battles

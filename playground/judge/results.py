@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from playground.errors import InvalidInput
+from playground.i18n import t
 from playground.judge.rubric import Criterion, Rubric, weighted_score
 from playground.statuses import GenerationStatus
 from storage import UnitOfWork
@@ -212,7 +213,7 @@ def load_results(uow_factory: Callable[[], UnitOfWork], job_id: int) -> JudgingR
     with uow_factory() as uow:
         job = uow.judge.get_job(job_id)
         if job is None:
-            raise InvalidInput("That judging run no longer exists. Refresh the list.")
+            raise InvalidInput(t("judge.job_gone"))
         rubric = None
         if job.rubric_id is not None:
             row = uow.judge.get_rubric(job.rubric_id)

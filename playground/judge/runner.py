@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from playground.errors import UserFacingError
 from playground.generation import GenerationRecorder
+from playground.i18n import Text, t
 from playground.judge import prompts
 from playground.judge.items import Battle, Item
 from playground.judge.parsing import Parsed, parse_score, parse_verdict
@@ -30,10 +31,10 @@ from storage.orm import utc_now
 log = logging.getLogger(__name__)
 FLIP = {"a": "b", "b": "a", "tie": "tie"}
 UNPARSED = "unparsed"  # a judge reply that did not parse even after its retry (a stored grade status)
-ENDINGS: dict[str, str] = {
-    RunStatus.DONE: "✅ Finished",
-    RunStatus.CANCELLED: "⏹ Cancelled",
-    RunStatus.FAILED: "❌ Failed",
+_ENDING_TEXTS: dict[str, Text] = {
+    RunStatus.DONE: t("judge.ending_done"),
+    RunStatus.CANCELLED: t("judge.ending_cancelled"),
+    RunStatus.FAILED: t("judge.ending_failed"),
 }
 
 
@@ -72,15 +73,18 @@ class JudgeProgress:
 
     @property
     def summary(self) -> str:
+        return str(self.said)
+
+    @property
+    def said(self) -> Text:
+        """``summary`` as a catalogue Text, shown in the reader's language."""
         if not self.finished:
-            return f"Judging {self.done}/{self.total} · {self.current}"
-        ending = ENDINGS.get(self.status, self.status)
-        parts = [f"{ending}: {self.done} of {self.total} judged in {self.elapsed_s:.0f} s"]
-        if self.unparsed:
-            parts.append(f"{self.unparsed} reply(ies) unparsed after a retry (left out of the averages)")
-        if self.failed:
-            parts.append(f"{self.failed} failed (the judge model gave an error; see each item)")
-        return " · ".join(parts) + "."
+            return t("judge.judging", done=self.done, total=self.total, current=self.current)
+        ending = _ENDING_TEXTS[self.status] if self.status in _ENDING_TEXTS else self.status
+        judged = t("judge.judged", ending=ending, done=self.done, total=self.total, seconds=f"{self.elapsed_s:.0f}")
+        unparsed = t("judge.unparsed_replies", n=self.unparsed) if self.unparsed else ""
+        failed = t("judge.failed_calls", n=self.failed) if self.failed else ""
+        return t("judge.full_stop", text=t("judge.three_parts", a=judged, b=unparsed, c=failed))
 
 
 def ask(
@@ -89,7 +93,7 @@ def ask(
     judge_key: str,
     messages: Sequence[Message],
     parse: Callable[[str], Parsed],
-    reminder: tuple[str, str],
+    reminder: tuple[str, str, str],  # retry_messages' field, choices and language
     cancel: threading.Event | None,
     position: int,
     grammar: str = "",
@@ -214,14 +218,15 @@ class JobRunner:
 
         def work(step, index: int) -> str:
             position, item, criterion = step
-            messages = prompts.rubric_messages(criterion, item.question, item.answer, item.references)
+            language = prompts.judge_language(item.question, item.answer)
+            messages = prompts.rubric_messages(criterion, item.question, item.answer, item.references, language)
             asked = ask(
                 self.recorder,
                 run_id,
                 judge_key,
                 messages,
                 parse_score,
-                ("Score", "0, 1, 2 or 3"),
+                prompts.score_reminder(language),
                 cancel,
                 index,
                 prompts.RUBRIC_GRAMMAR if constrained else "",
@@ -269,14 +274,15 @@ class JobRunner:
             for order, (shown_first, shown_second) in enumerate(
                 ((battle.text_a, battle.text_b), (battle.text_b, battle.text_a))
             ):
-                messages = prompts.pair_messages(battle.question, shown_first, shown_second)
+                language = prompts.judge_language(battle.question, shown_first, shown_second)
+                messages = prompts.pair_messages(battle.question, shown_first, shown_second, language)
                 one = ask(
                     self.recorder,
                     run_id,
                     judge_key,
                     messages,
                     parse_verdict,
-                    ("Winner", "A, B or tie"),
+                    prompts.winner_reminder(language),
                     cancel,
                     2 * index + order,
                     prompts.PAIR_GRAMMAR if constrained else "",

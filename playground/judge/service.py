@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
+from playground.i18n import Text, t
 from playground.judge import items as targets
 from playground.judge.agreement import (
     AgreementWithPeople,
@@ -119,7 +120,7 @@ class JudgeService:
         with self.uow_factory() as uow:
             row = uow.judge.get_rubric(int(rubric_id))
             if row is None:
-                raise InvalidInput("That rubric version no longer exists. Pick another one.")
+                raise InvalidInput(t("judge.rubric_gone"))
             return Rubric(row.name, tuple(Criterion.from_dict(c) for c in row.criteria), row.version, row.id)
 
     def _default_saved(self) -> Rubric:
@@ -169,19 +170,17 @@ class JudgeService:
     @staticmethod
     def _check_target(kind: str, target_id) -> int:
         if kind not in targets.TARGET_KINDS:
-            raise InvalidInput(
-                "Pick what to judge: a Compare run or batch, a Documents question or collection, or an Arena evaluation."
-            )
+            raise InvalidInput(t("judge.pick_target_kind"))
         try:
             return int(target_id)
         except (TypeError, ValueError):
-            raise InvalidInput("Pick what to judge from the list first.") from None
+            raise InvalidInput(t("judge.pick_target")) from None
 
     # ---- running ---------------------------------------------------------------------------------
     @staticmethod
     def check_judge_model(judge_key: str | None) -> None:
         if not judge_key:
-            raise InvalidInput("Pick a judge model first.")
+            raise InvalidInput(t("judge.pick_model"))
 
     def check_target(self, mode: str, kind: str, target_id) -> None:
         """What a run refuses about what it would judge, before anything is saved."""
@@ -264,22 +263,27 @@ class JudgeService:
         try:
             return int(job_id)
         except (TypeError, ValueError):
-            raise InvalidInput("Pick a judging run first (or start one).") from None
+            raise InvalidInput(t("judge.pick_job")) from None
 
     # ---- human grades and agreement ---------------------------------------------------------------------
     def set_human_grade(self, item_ref: str, criterion: str, score, rater: str = "") -> str:
+        """Save a person's grade of one answer; the sentence that says so (English)."""
+        return str(self.save_human_grade(item_ref, criterion, score, rater))
+
+    def save_human_grade(self, item_ref: str, criterion: str, score, rater: str = "") -> Text:
+        """``set_human_grade``, saying so as a catalogue Text (for the reader's language)."""
         ref = (item_ref or "").strip()
         if not ref or ref[0] not in "ga" or not ref[1:].isdigit():
-            raise InvalidInput("Pick an answer from the results table first (its id looks like g12).")
+            raise InvalidInput(t("judge.pick_answer"))
         try:
             value = int(str(score).strip())
         except (TypeError, ValueError):
-            raise InvalidInput("A grade is a whole number from 0 to 3.") from None
+            raise InvalidInput(t("judge.grade_range")) from None
         if value not in SCALE:
-            raise InvalidInput("A grade is a whole number from 0 to 3.")
+            raise InvalidInput(t("judge.grade_range"))
         criterion = (criterion or "").strip().lower()
         if not criterion:
-            raise InvalidInput("Pick the criterion you are grading.")
+            raise InvalidInput(t("judge.pick_criterion"))
         rater = " ".join((rater or "").split())[:200]
         links = {"generation_id": int(ref[1:])} if ref[0] == "g" else {"arena_answer_id": int(ref[1:])}
         with self.uow_factory() as uow:
@@ -289,9 +293,11 @@ class JudgeService:
                 else uow.arena.get_answer(links["arena_answer_id"])
             )
             if exists is None:
-                raise InvalidInput("That answer no longer exists (its run may have been deleted).")
+                raise InvalidInput(t("judge.answer_gone"))
             uow.judge.set_human_grade(ref, criterion, value, rater, **links)
-        return f"Saved: {criterion} = {value} for answer {ref}" + (f" (by {rater})." if rater else ".")
+        if rater:
+            return t("judge.grade_saved_by", criterion=criterion, value=value, ref=ref, rater=rater)
+        return t("judge.grade_saved", criterion=criterion, value=value, ref=ref)
 
     def agreement_with_people(self, job_id, kind: str, target_id) -> AgreementWithPeople:
         """The judge against people for what is picked. A rubric judging run: its grades against the

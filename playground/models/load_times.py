@@ -15,6 +15,7 @@ import threading
 import time
 from pathlib import Path
 
+from playground.i18n import Text
 from playground.models.types import ModelSpec
 
 log = logging.getLogger(__name__)
@@ -38,11 +39,16 @@ def format_seconds(seconds: float) -> str:
 
 
 def loading_line(label: str, seconds: float | None, first_use: bool = True) -> str:
-    """The status shown while ``label`` loads, from its last measured load time if any."""
+    """The status shown while ``label`` loads, from its last measured load time if any (English)."""
+    return str(loading_text(label, seconds, first_use))
+
+
+def loading_text(label: str, seconds: float | None, first_use: bool = True) -> Text:
+    """``loading_line`` as a Text, shown in the reader's language."""
     if seconds is None:
-        return f"Loading {label} (first use; this can take a little while)…"
-    when = "first use, " if first_use else ""
-    return f"Loading {label} ({when}{format_seconds(seconds)})…"
+        return Text("models.loading_first_use_unknown", {"name": label})
+    key = "models.loading_first_use" if first_use else "models.loading"
+    return Text(key, {"name": label, "time": format_seconds(seconds)})
 
 
 class LoadTimeStore:

@@ -21,10 +21,11 @@ from typing import Protocol
 
 from playground.errors import ModelLoadError, ModelNotFound
 from playground.generation_slots import GenerationSlots
+from playground.i18n import Text, t
 from playground.models.base import Backend, BackendFactory
 from playground.models.discovery import LOCAL_PREFIX, scan_folder, spec_for_path
 from playground.models.embedded import embedded_specs
-from playground.models.load_times import LOAD_TIMES_FILE, WAITING_FOR_MODEL, LoadTimeStore, loading_line
+from playground.models.load_times import LOAD_TIMES_FILE, LoadTimeStore, loading_text
 from playground.models.secrets import SecretStore
 from playground.models.types import BackendKind, ModelSource, ModelSpec, Price
 from playground.settings import Settings
@@ -141,7 +142,7 @@ class ModelRegistry:
             local = spec_for_path(Path(key[len(LOCAL_PREFIX) :]))
             if local is not None:
                 return local
-        raise ModelNotFound(f"The model {key!r} is no longer available (it was removed or its file is gone).")
+        raise ModelNotFound(t("models.model_gone", model=repr(key)))
 
     def _entry_specs(self) -> list[ModelSpec]:
         with self.uow_factory() as uow:
@@ -149,20 +150,24 @@ class ModelRegistry:
 
     # ---- loading -----------------------------------------------------------------
     def status(self, key: str) -> str:
+        return str(self.status_text(key))
+
+    def status_text(self, key: str) -> Text:
+        """Whether ``key`` is loaded, loading, failed or remote: a sentence in the reader's language."""
         with self._lock:
             pool = self._pools.get(key)
             if pool is None:
-                return "not loaded"
+                return Text("models.state_not_loaded")
             if pool.loading:
-                return "loading"
+                return Text("models.state_loading")
             if pool.error:
-                return f"failed: {pool.error}"
+                return Text("models.state_failed", {"error": pool.error})
             loaded = sum(1 for r in pool.replicas if r.backend.loaded)
             if pool.replicas and pool.replicas[0].backend.spec.is_remote:
-                return "ready (remote)"
+                return Text("models.state_remote")
             if loaded == 0:
-                return "not loaded"
-            return "loaded" if loaded == 1 else f"loaded ×{loaded}"
+                return Text("models.state_not_loaded")
+            return Text("models.state_loaded") if loaded == 1 else Text("models.state_loaded_copies", {"n": loaded})
 
     def is_loaded(self, key: str) -> bool:
         """True when a request for ``key`` needs no load first (a copy is loaded, or it is remote)."""
@@ -182,15 +187,19 @@ class ModelRegistry:
     def waiting_line(self, key: str) -> str:
         """What a request for ``key`` waits on, said plainly: "Loading <model> (first use, ~N s)…"
         when it is not loaded, else "waiting for the model…". Every tab that generates shows this."""
+        return str(self.waiting_text(key))
+
+    def waiting_text(self, key: str) -> Text:
+        """``waiting_line`` as a Text, shown in the reader's language."""
         try:
             spec = self.get_spec(key)
         except Exception:  # noqa: BLE001 - a status line must never fail a request; the request itself says why
-            return WAITING_FOR_MODEL
+            return Text("models.waiting_for_model")
         if spec.is_remote or self.is_loaded(key):
-            return WAITING_FOR_MODEL
+            return Text("models.waiting_for_model")
         with self._lock:
             first_use = key not in self._ever_loaded
-        return loading_line(spec.name, self.load_times.seconds(spec), first_use)
+        return loading_text(spec.name, self.load_times.seconds(spec), first_use)
 
     def loaded_keys(self) -> list[str]:
         with self._lock:
@@ -295,13 +304,11 @@ class ModelRegistry:
             raise
         except MemoryError as err:
             pool.error = "out of memory"
-            raise ModelLoadError(
-                f"Ran out of memory loading {replica.backend.spec.name}. Unload other models and try again."
-            ) from err
+            raise ModelLoadError(t("models.out_of_memory", name=replica.backend.spec.name)) from err
         except Exception as err:
             pool.error = f"{type(err).__name__}: {err}"
             log.exception("Unexpected failure loading %s", key)
-            raise ModelLoadError(f"Could not load {replica.backend.spec.name}: {err}") from err
+            raise ModelLoadError(t("models.could_not_load", name=replica.backend.spec.name, error=str(err))) from err
         finally:
             with self._lock:
                 pool.loading -= 1
