@@ -7,6 +7,8 @@ import pytest
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 
+from tests.e2e.app_process import REFUSED
+
 pytestmark = pytest.mark.slow
 SMOL = "embedded/smollm2-135m-instruct"
 PROMPT = "History check: name one fruit."
@@ -72,14 +74,15 @@ def test_a_saved_run_reopens_from_history(fresh_client, running_app):
     for ident in (new_id, run_id):
         fresh_client.predict(ident, "history check", *NO_FILTERS, api_name="/history_delete")
     assert search_ids(fresh_client, "history check") == []
-    with pytest.raises(AppError, match="does not exist"):
+    with pytest.raises(REFUSED, match="does not exist"):  # refused by the event's validator
         fresh_client.predict(run_id, api_name="/history_detail")
 
 
 def test_bad_input_gets_plain_messages(fresh_client):
     with pytest.raises(AppError, match="YYYY-MM-DD"):
         fresh_client.predict("", "", "", "31/12/2025", "", [], api_name="/history_search")
-    with pytest.raises(AppError, match="Pick a run first"):
+    # One-input events: their validators' refusals reach the caller (they were once ignored).
+    with pytest.raises(REFUSED, match="Pick a run first"):
         fresh_client.predict(None, api_name="/history_detail")
-    with pytest.raises(AppError, match="does not exist"):
+    with pytest.raises(REFUSED, match="does not exist"):
         fresh_client.predict(987654, api_name="/history_reopen")
