@@ -129,11 +129,12 @@ async def one_rater(
             clicked = time.perf_counter()
             await page.locator(CHOICES[(i + number) % 4]).click()
             out["cast"][i] = out["cast"].get(i, 0) + 1  # cast once clicked, acknowledged or not
+            if number == total:  # the last vote reveals the names and shows the rater's summary
+                await page.locator("#arena-summary").get_by_text("Your votes").wait_for()
+                out["ack"].append(time.perf_counter() - clicked)
+                break
             await page.locator("#arena-reveal h3").get_by_text("Voted:").wait_for()
             out["ack"].append(time.perf_counter() - clicked)
-            if number == total:
-                await page.locator("#arena-summary").get_by_text("Your votes").wait_for()
-                break
             clicked = time.perf_counter()
             await page.locator("#arena-next").click()
             await page.get_by_text(f"battle {number + 1} of").wait_for()
