@@ -12,6 +12,7 @@ from typing import Protocol
 
 from playground.errors import InvalidInput
 from playground.i18n import t
+from playground.rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
 from playground.rag.parsing import _MD_HEADING, ParsedPage
 
 UNITS = ("chars", "tokens")
@@ -33,6 +34,11 @@ class ChunkSettings:
         if not 0 <= int(self.overlap) < int(self.size) // 2 + 1:
             raise InvalidInput(t("documents.overlap_range"))
         return ChunkSettings(int(self.size), int(self.overlap), self.unit)
+
+
+DEFAULT_CHUNKING = ChunkSettings(
+    DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_OVERLAP, "chars"
+)  # what a new collection starts with
 
 
 @dataclass(frozen=True)

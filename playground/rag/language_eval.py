@@ -20,15 +20,13 @@ from pathlib import Path
 
 import numpy as np
 
-from playground.rag.chunking import ChunkSettings, chunk_pages
-from playground.rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
+from playground.rag.chunking import DEFAULT_CHUNKING, ChunkSettings, chunk_pages
 from playground.rag.keyword_index import KeywordIndex
 from playground.rag.metrics import ndcg_at_k
 from playground.rag.parsing import parse_file
 from playground.rag.retrieval import RetrievalSettings, hybrid_search, query_terms
 
 WEIGHTS = (0.0, 0.3, 0.5, 0.7, 1.0)
-DEFAULT_CHUNKING = ChunkSettings(DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_OVERLAP, "chars")
 
 
 @dataclass(frozen=True)

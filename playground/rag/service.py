@@ -28,10 +28,8 @@ from playground.leases import Leases
 from playground.models.registry import ModelRegistry
 from playground.progress import OnProgress
 from playground.rag.asking import AskingMixin
-from playground.rag.chunking import ChunkSettings
+from playground.rag.chunking import DEFAULT_CHUNKING, ChunkSettings
 from playground.rag.config import (
-    DEFAULT_CHUNK_OVERLAP,
-    DEFAULT_CHUNK_SIZE,
     DEFAULT_EMBED_MAX_TOKENS,
     EMBED_MODEL_NAME,
     RagConfig,
@@ -51,7 +49,6 @@ from storage.orm import utc_now
 from storage.orm_leases import LEASE_INGEST
 
 log = logging.getLogger(__name__)
-DEFAULT_CHUNKING = ChunkSettings(DEFAULT_CHUNK_SIZE, DEFAULT_CHUNK_OVERLAP, "chars")
 
 
 @dataclass(frozen=True)
