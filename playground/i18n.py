@@ -28,6 +28,25 @@ AUTOMATIC = "auto"  # the switch's "follow the browser" choice
 _LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 
 
+# Each language's number separators are catalogue texts, so a language file carries its own.
+DECIMAL_KEY = "format.decimal_separator"
+THOUSANDS_KEY = "format.thousands_separator"
+
+
+class _LocaleFormatter(string.Formatter):
+    """str.format that writes numbers with the language's separators: "{seconds:.1f}" is
+    "2.5" in English and "2,5" in Portuguese; "{count:,}" is "1,234" and "1.234"."""
+
+    def __init__(self, decimal: str, thousands: str):
+        self.separators = str.maketrans({".": decimal, ",": thousands})
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        formatted = super().format_field(value, format_spec)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return formatted.translate(self.separators)
+        return formatted
+
+
 def placeholders(text: str) -> set[str]:
     """The ``{name}`` fields of a catalogue text."""
     return {name for _, name, _, _ in string.Formatter().parse(text) if name}
@@ -40,6 +59,10 @@ class Catalogue:
         self.languages: dict[str, dict[str, str]] = {}
         for path in sorted(directory.glob("*.json")):
             self.languages[path.stem] = _read_texts(path)
+        for path in sorted(directory.glob("parts/*.json")):  # "<area>.<language>.json", merged in
+            area_language = path.stem.split(".", 1)
+            if len(area_language) == 2:
+                self.languages.setdefault(area_language[1], {}).update(_read_texts(path))
         if DEFAULT_LANGUAGE not in self.languages:
             raise ValueError(f"No {DEFAULT_LANGUAGE}.json in {directory}")
         self.english = self.languages[DEFAULT_LANGUAGE]
@@ -53,7 +76,10 @@ class Catalogue:
         template = texts.get(key) or self.english.get(key)
         if template is None:
             raise KeyError(f"No text for the key {key!r} in {DEFAULT_LANGUAGE}.json")
-        return template.format(**values) if values else template
+        if not values:
+            return template
+        separators = (texts.get(DECIMAL_KEY) or ".", texts.get(THOUSANDS_KEY) or ",")
+        return _LocaleFormatter(*separators).format(template, **values)
 
     def language_for(self, tag: str) -> str:
         """The catalogue language that serves the language tag ``tag`` ("pt-PT" → "pt-BR")."""
@@ -117,6 +143,10 @@ class Text:
 
     def __str__(self) -> str:
         return self.render(DEFAULT_LANGUAGE)
+
+    def __contains__(self, fragment: str) -> bool:
+        """Whether the English sentence contains ``fragment``, as for the string it replaced."""
+        return fragment in str(self)
 
 
 def _rendered(value: Any, language: str) -> Any:

@@ -91,3 +91,34 @@ def test_a_third_language_is_one_file(tmp_path):
         (tmp_path / f"{name}.json").write_text(json.dumps({"app.title": "Playground", "_comment": "x"}))
     assert set(Catalogue(tmp_path).languages) == {"en", "es"}
     assert Catalogue(tmp_path).negotiate("es-MX") == "es"
+
+
+def test_numbers_are_written_with_each_languages_separators(tmp_path):
+    (tmp_path / "en.json").write_text(
+        json.dumps(
+            {
+                "format.decimal_separator": ".",
+                "format.thousands_separator": ",",
+                "x.took": "{seconds:.1f} s for {count:,} rows ({name}, run {run})",
+            }
+        )
+    )
+    (tmp_path / "pt-BR.json").write_text(
+        json.dumps(
+            {
+                "format.decimal_separator": ",",
+                "format.thousands_separator": ".",
+                "x.took": "{seconds:.1f} s para {count:,} linhas ({name}, execução {run})",
+            }
+        )
+    )
+    texts = Catalogue(tmp_path)
+    values = {"seconds": 2.5, "count": 12345, "name": "v1.2, final", "run": 7}
+    assert texts.text("x.took", "en", **values) == "2.5 s for 12,345 rows (v1.2, final, run 7)"
+    # A string value is left as it is: only numbers take the language's separators.
+    assert texts.text("x.took", "pt-BR", **values) == "2,5 s para 12.345 linhas (v1.2, final, execução 7)"
+
+
+def test_a_text_reads_like_the_english_string_it_replaced():
+    refusal = t("errors.unexpected", kind="Compare")
+    assert "Compare" in refusal and "Compare" in str(refusal)
