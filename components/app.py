@@ -24,10 +24,18 @@ ASSETS = Path(__file__).resolve().parent.parent / "assets"
 TITLE = "Playground"
 
 
+def file_retention(settings: Settings) -> tuple[int, int]:
+    """Gradio's ``delete_cache`` (how often, older than what, in seconds): uploaded files, and
+    files made for download, are deleted once ``upload_retention_hours`` old. Without it Gradio
+    keeps every upload until the disk is full: a participant could fill it file by file."""
+    age = max(1, round(settings.upload_retention_hours * 3600))
+    return max(1, min(3600, age // 4)), age
+
+
 def build_rater_app(services: Services) -> gr.Blocks:
     """Only the rater view (the ``/rate`` door, or the whole app with ``--arena-only``): no
     other tabs, no model names, and only the rater's events in its API."""
-    with gr.Blocks(title=f"{TITLE} Arena") as demo:
+    with gr.Blocks(title=f"{TITLE} Arena", delete_cache=file_retention(services.settings)) as demo:
         _header(demo, "app.rater_header")
         rater = build_rater_view(services)
         for event in rater.on_load:  # no tab to open here: the rater view is the whole page
@@ -41,7 +49,7 @@ build_arena_only_app = build_rater_app  # the name older callers use
 def build_app(services: Services, arena_only: bool = False) -> gr.Blocks:
     if arena_only:
         return build_rater_app(services)
-    with gr.Blocks(title=TITLE) as demo:
+    with gr.Blocks(title=TITLE, delete_cache=file_retention(services.settings)) as demo:
         _header(demo, "app.header")
         with gr.Tabs(elem_id="main-tabs") as tabs:
             with gr.Tab(L("app.tab_compare"), id="compare") as compare_tab:

@@ -25,6 +25,7 @@ from starlette.routing import Mount
 from components.app import build_app, build_rater_app, configure_queue, launch_kwargs
 from components.i18n import I18N, i18n_for, recording_keys
 from components.page_locale import LocaleScript
+from components.remote_files import RemoteFileRefusal
 from playground.services import Services
 from playground.startup import RATER_PATH, DoorLogins
 
@@ -68,6 +69,7 @@ def mount_doors(
     settings = services.settings
     parent = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     parent.add_middleware(LocaleScript)
+    parent.add_middleware(RemoteFileRefusal)
     look = launch_kwargs()
     common = {
         "server_name": host,

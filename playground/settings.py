@@ -104,6 +104,7 @@ class SettingsOverrides(TypedDict, total=False):
     batch_row_limit: int
     n_threads: int
     max_upload_mb: float
+    upload_retention_hours: float
     max_unzipped_mb: float
     rag_max_pdf_pages: int
     finetune_row_limit: int
@@ -133,6 +134,7 @@ class Settings:
     batch_row_limit: int = 500
     n_threads: int = field(default_factory=lambda: max(1, os.cpu_count() or 1))
     max_upload_mb: float = 100.0  # per file of an upload request (Gradio's max_file_size)
+    upload_retention_hours: float = 6.0  # uploaded files (and files offered for download) kept this long
     max_unzipped_mb: float = 200.0  # what a DOCX/XLSX may unpack to (see playground.zip_safety)
     rag_max_pdf_pages: int = 2000
     finetune_row_limit: int = 20000
@@ -169,6 +171,7 @@ class Settings:
             max_replicas=max(1, env_int("PLAYGROUND_MAX_REPLICAS", 4)),
             batch_row_limit=max(1, env_int("PLAYGROUND_BATCH_ROW_LIMIT", 500)),
             max_upload_mb=max(0.001, env_float("PLAYGROUND_MAX_UPLOAD_MB", 100.0)),
+            upload_retention_hours=max(0.01, env_float("PLAYGROUND_UPLOAD_RETENTION_HOURS", 6.0)),
             max_unzipped_mb=max(0.001, env_float("PLAYGROUND_MAX_UNZIPPED_MB", 200.0)),
             rag_max_pdf_pages=max(1, env_int("PLAYGROUND_RAG_MAX_PDF_PAGES", 2000)),
             finetune_row_limit=max(1, env_int("PLAYGROUND_FINETUNE_ROW_LIMIT", 20000)),
