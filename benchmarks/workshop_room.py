@@ -8,7 +8,13 @@ doubled), p50/p95 seconds from a click on "Next battle" to the next battle on sc
 a vote's click to its acknowledgement), and the app process's peak memory (RSS).
 Goal: 0 lost, 0 doubled, p95 < 1 s.
 
-    .venv/bin/python benchmarks/workshop_room.py [--raters 30] [--prompts 6]
+Where the time goes is printed too, because on a 2-core machine the 30 browser pages share the
+app's cores: the CPU seconds the app and Chromium each used during the room, the app's CPU per
+request, and the cores the loaded pages use while nobody clicks (their floor). ``--think S``
+gives each rater a reading time before each vote (uniform in 0.5–1.5 × S), as people read two
+answers before choosing; the default 0 is the stress case, every rater clicking at once.
+
+    .venv/bin/python benchmarks/workshop_room.py [--raters 30] [--prompts 6] [--think 0]
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import random
 import sqlite3
 import statistics
 import subprocess
@@ -83,6 +90,43 @@ def start_app(work: Path, prompts: int) -> tuple[subprocess.Popen, str, str]:
     raise RuntimeError("the app did not start")
 
 
+class CpuSeconds:
+    """CPU seconds used by the app process and by Chromium's processes since ``start``. Chromium
+    starts and ends processes as contexts come and go, so each is sampled while it lives."""
+
+    def __init__(self, app_pid: int):
+        self.app_pid, self.first, self.last = app_pid, {}, {}
+
+    def _kind(self, process: psutil.Process) -> str | None:
+        if process.pid == self.app_pid:
+            return "app"
+        name = process.info["name"] or ""
+        return "chromium" if "chrom" in name or "headless_shell" in name else None
+
+    def sample(self) -> None:
+        for process in psutil.process_iter(["name"]):
+            try:
+                kind = self._kind(process)
+                if kind:
+                    used = sum(process.cpu_times()[:2])
+                    self.first.setdefault((kind, process.pid), used)
+                    self.last[(kind, process.pid)] = used
+            except psutil.Error:
+                continue
+
+    def used(self) -> dict[str, float]:
+        totals = {"app": 0.0, "chromium": 0.0}
+        for key, used in self.last.items():
+            totals[key[0]] += used - self.first[key]
+        return totals
+
+    async def watch(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self.sample()
+            await asyncio.sleep(0.5)
+        self.sample()
+
+
 class PeakMemory:
     """The app process's resident memory, sampled every 100 ms."""
 
@@ -111,9 +155,11 @@ class PeakMemory:
 async def one_rater(
     browser, url: str, code: str, i: int, loading: asyncio.Semaphore, start: asyncio.Event, out: dict
 ) -> None:
+    reading = random.Random(i)
     context = await browser.new_context(viewport={"width": 1200, "height": 900})
     context.set_default_timeout(120_000)  # a busy machine: a slow answer is measured, not an error
     page = await context.new_page()
+    page.on("requestfinished", lambda request: _server_time(request, out))
     status = page.locator("#arena-status")
     try:
         async with loading:  # pages load a few at a time (not timed): 30 at once starve 2 cores
@@ -126,6 +172,8 @@ async def one_rater(
         await page.get_by_text("battle 1 of").wait_for(timeout=120_000)
         total = int((await status.inner_text()).rsplit(" of ", 1)[1].split()[0])
         for number in range(1, total + 1):
+            if out["think"]:
+                await asyncio.sleep(out["think"] * reading.uniform(0.5, 1.5))
             clicked = time.perf_counter()
             await page.locator(CHOICES[(i + number) % 4]).click()
             out["cast"][i] = out["cast"].get(i, 0) + 1  # cast once clicked, acknowledged or not
@@ -145,10 +193,30 @@ async def one_rater(
         await context.close()
 
 
-async def room(url: str, code: str, raters: int) -> dict:
+def _server_time(request, out: dict) -> None:
+    """How long an event call took from the page's request to the last byte of the answer: the
+    server's part of a click (the rest is the page drawing it)."""
+    if request.method == "POST" and "/run/" in request.url and out.get("timing"):
+        timing = request.timing
+        if timing["responseEnd"] > 0:
+            out["server"].append((timing["responseEnd"] - timing["requestStart"]) / 1000)
+
+
+async def idle_floor(cpu: CpuSeconds, seconds: float = 10.0) -> float:
+    """Cores the loaded pages (and the app) use while nobody clicks."""
+    cpu.sample()
+    before = cpu.used()
+    await asyncio.sleep(seconds)
+    cpu.sample()
+    after = cpu.used()
+    return (after["chromium"] - before["chromium"]) / seconds
+
+
+async def room(url: str, code: str, raters: int, think: float, app_pid: int) -> dict:
     from playwright.async_api import async_playwright
 
-    out: dict = {"cast": {}, "ack": [], "next": [], "errors": [], "loaded": 0}
+    out: dict = {"cast": {}, "ack": [], "next": [], "errors": [], "loaded": 0, "think": think}
+    out |= {"server": [], "timing": False}
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
         start, loading = asyncio.Event(), asyncio.Semaphore(3)
@@ -156,12 +224,21 @@ async def room(url: str, code: str, raters: int) -> dict:
         deadline = time.monotonic() + 900
         while time.monotonic() < deadline and out["loaded"] + len(out["errors"]) < raters:
             await asyncio.sleep(0.2)
+        cpu = CpuSeconds(app_pid)
+        out["idle_cores"] = await idle_floor(cpu)
         print(f"{out['loaded']} pages loaded; every rater joins and votes now", flush=True)
-        await asyncio.sleep(1)
+        cpu = CpuSeconds(app_pid)
+        cpu.sample()
+        stop = asyncio.Event()
+        watching = asyncio.create_task(cpu.watch(stop))
         began = time.perf_counter()
+        out["timing"] = True
         start.set()
         await asyncio.gather(*tasks)
         out["wall"] = time.perf_counter() - began
+        stop.set()
+        await watching
+        out["cpu"] = cpu.used()
         await browser.close()
     return out
 
@@ -194,12 +271,13 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--raters", type=int, default=30)
     parser.add_argument("--prompts", type=int, default=6)
+    parser.add_argument("--think", type=float, default=0.0, help="mean reading time before each vote, in seconds")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="workshop-room-"))
     child, url, code = start_app(work, args.prompts)
     try:
         with PeakMemory(child.pid) as memory:
-            out = asyncio.run(room(url, code, args.raters))
+            out = asyncio.run(room(url, code, args.raters, args.think, child.pid))
     finally:
         child.terminate()
         child.wait(timeout=20)
@@ -209,13 +287,28 @@ def main() -> int:
     print(
         f"raters: {args.raters} in one Chromium · votes cast: {cast} · stored: {total} · lost: {lost} · doubled: {doubled}"
     )
-    print(f"wall time for the room: {out['wall']:.1f} s · errors: {len(out['errors'])}")
+    print(
+        f"wall time for the room: {out['wall']:.1f} s · reading time per vote: {args.think:g} s mean · errors: {len(out['errors'])}"
+    )
     for line in out["errors"][:5]:
         print(f"  {line}")
-    for label, values in (("Next battle -> next battle on screen", out["next"]), ("vote -> vote saved", out["ack"])):
+    timed = (
+        ("Next battle -> next battle on screen", out["next"]),
+        ("vote -> vote saved", out["ack"]),
+        ("the server's part (request -> whole answer)", out["server"]),
+    )
+    for label, values in timed:
         if values:
             print(f"{label}: p50 {pct(values, 50):.3f} s · p95 {pct(values, 95):.3f} s (n={len(values)})")
     print(f"app peak memory (RSS): {memory.peak / 2**20:.0f} MiB")
+    requests = len(out["ack"]) + len(out["next"]) + len(out["cast"])  # votes, next battles, joins
+    app_s, chromium_s = out["cpu"]["app"], out["cpu"]["chromium"]
+    print(
+        f"CPU during the room: app {app_s:.1f} s ({1000 * app_s / max(requests, 1):.0f} ms per request, "
+        f"{requests} requests) · Chromium {chromium_s:.1f} s · {os.cpu_count()} cores x {out['wall']:.0f} s "
+        f"= {os.cpu_count() * out['wall']:.0f} core-s"
+    )
+    print(f"the {out['loaded']} loaded pages use {out['idle_cores']:.2f} cores while nobody clicks")
     ok = lost == 0 and doubled == 0 and not out["errors"] and out["next"] and pct(out["next"], 95) < 1.0
     print(f"goal: 0 lost, 0 doubled, p95 < 1 s -> {'met' if ok else 'NOT met'}")
     return 0 if ok else 1
