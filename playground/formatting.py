@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from playground.i18n import DEFAULT_LANGUAGE, Text
+from playground.i18n import DEFAULT_LANGUAGE, Text, t
 from playground.models.types import Usage
 
 # A cell starting with one of these is run as a formula by Excel and LibreOffice.
@@ -22,34 +22,53 @@ def shorten(text: str, limit: int = 80) -> str:
     return clip(" ".join((text or "").split()), limit)
 
 
-def format_bytes(size: int | None) -> str:
+def bytes_text(size: int | None) -> Text:
+    """A size as a person reads it ("98.0 MB"), not yet in any language: the decimals follow the
+    reader's ("98,0 MB" in Portuguese). A value inside another ``t(...)`` renders in its language."""
     if size is None:
-        return "—"
+        return t("format.no_value")
     value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit in ("B", "KB") else f"{value:.1f} {unit}"
+    for key in ("format.bytes", "format.kilobytes", "format.megabytes"):
+        if value < 1000:
+            return t(key, value=value)
         value /= 1000
-    return f"{value:.1f} GB"
+    return t("format.gigabytes", value=value)
+
+
+def format_bytes(size: int | None, language: str = DEFAULT_LANGUAGE) -> str:
+    """e.g. "98.0 MB" ("98,0 MB" in Portuguese); "—" for an unknown size."""
+    return bytes_text(size).render(language)
+
+
+def cost_text(cost: float | None) -> Text:
+    """A measured cost in US dollars ("$0.0123"; "US$ 0,0123" in Portuguese), or "cost unknown"."""
+    if cost is None:
+        return t("models.cost_unknown")
+    if cost == 0:
+        return t("format.cost_zero")
+    return t("format.cost_small", value=cost) if cost < 0.01 else t("format.cost", value=cost)
 
 
 def format_cost(cost: float | None, language: str = DEFAULT_LANGUAGE) -> str:
-    if cost is None:
-        return Text("models.cost_unknown").render(language)
-    if cost == 0:
-        return "$0"
-    return f"${cost:.6f}" if cost < 0.01 else f"${cost:.4f}"
+    return cost_text(cost).render(language)
+
+
+def _fixed(value: float, decimals: int) -> Text:
+    """A measured figure with ``decimals`` decimals, in the reader's decimal separator."""
+    return t("format.fixed_2" if decimals == 2 else "format.fixed_1", value=value)
 
 
 def format_usage(usage: Usage, language: str = DEFAULT_LANGUAGE) -> str:
     """An answer's figures on one line, in ``language`` (the numbers as measured)."""
     ttft, tps = usage.ttft_s, usage.tokens_per_s
     parts = [
-        Text("models.usage_first_token", {"seconds": f"{ttft:.2f}"})
+        Text("models.usage_first_token", {"seconds": _fixed(ttft, 2)})
         if ttft is not None
         else Text("models.usage_first_token_unknown"),
-        Text("models.usage_total", {"seconds": f"{usage.total_s:.2f}"}),
-        Text("models.usage_speed", {"speed": f"{tps:.1f}"}) if tps is not None else Text("models.usage_speed_unknown"),
+        Text("models.usage_total", {"seconds": _fixed(usage.total_s, 2)}),
+        Text("models.usage_speed", {"speed": _fixed(tps, 1)})
+        if tps is not None
+        else Text("models.usage_speed_unknown"),
         Text(
             "models.usage_tokens_counted" if usage.tokens_estimated else "models.usage_tokens",
             {

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator
 
 from playground.errors import UserFacingError
+from playground.i18n import t
 
 log = logging.getLogger(__name__)
 POLL_S = 0.2  # how often a waiting generation looks at its Stop
@@ -61,7 +62,7 @@ class GenerationSlots:
         try:
             while not self._slots.acquire(timeout=POLL_S):
                 if cancel is not None and cancel.is_set():
-                    raise StoppedWhileWaiting("Stopped before a model was free to answer.")
+                    raise StoppedWhileWaiting(t("generation.stopped_while_waiting"))
         finally:
             with self._lock:
                 self._waiting -= 1

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 import string
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -59,10 +60,6 @@ class Catalogue:
         self.languages: dict[str, dict[str, str]] = {}
         for path in sorted(directory.glob("*.json")):
             self.languages[path.stem] = _read_texts(path)
-        for path in sorted(directory.glob("parts/*.json")):  # "<area>.<language>.json", merged in
-            area_language = path.stem.split(".", 1)
-            if len(area_language) == 2:
-                self.languages.setdefault(area_language[1], {}).update(_read_texts(path))
         if DEFAULT_LANGUAGE not in self.languages:
             raise ValueError(f"No {DEFAULT_LANGUAGE}.json in {directory}")
         self.english = self.languages[DEFAULT_LANGUAGE]
@@ -147,6 +144,26 @@ class Text:
     def __contains__(self, fragment: str) -> bool:
         """Whether the English sentence contains ``fragment``, as for the string it replaced."""
         return fragment in str(self)
+
+
+@dataclass(frozen=True)
+class Joined(Text):
+    """Several sentences shown as one, each in the reader's language: ``prefix`` then the parts
+    with ``separator`` between them ("" when there are none)."""
+
+    key: str = ""
+    parts: tuple[object, ...] = ()
+    separator: str = " "
+    prefix: str = ""
+
+    def render(self, language: str = DEFAULT_LANGUAGE) -> str:
+        if not self.parts:
+            return ""
+        return self.prefix + self.separator.join(render(part, language) for part in self.parts)
+
+
+def joined(parts: Iterable[object], separator: str = " ", prefix: str = "") -> Joined:
+    return Joined(parts=tuple(parts), separator=separator, prefix=prefix)
 
 
 def _rendered(value: Any, language: str) -> Any:

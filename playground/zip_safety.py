@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from playground.errors import InvalidInput
-from playground.formatting import format_bytes
+from playground.formatting import bytes_text
+from playground.i18n import Text, t
 
 log = logging.getLogger(__name__)
 
@@ -50,9 +51,16 @@ class ArchiveLimits:
         return cls(max_total_bytes=int(float(megabytes) * 1024 * 1024))
 
 
-def check_archive(source: str | Path | IO[bytes], filename: str, what: str, limits: ArchiveLimits) -> None:
+# The formats that are ZIP packages, named in a refusal in the reader's language. A caller may
+# still pass the English name as a plain string: it is shown in the reader's language too.
+WORD_DOCUMENT = t("zip.word_document")
+EXCEL_WORKBOOK = t("zip.excel_workbook")
+_FORMATS = {str(WORD_DOCUMENT): WORD_DOCUMENT, str(EXCEL_WORKBOOK): EXCEL_WORKBOOK}
+
+
+def check_archive(source: str | Path | IO[bytes], filename: str, what: str | Text, limits: ArchiveLimits) -> None:
     """Refuse (``InvalidInput``) a ZIP package that would unpack to too much. ``what`` names
-    the format for the message ("Word document"). A file that is not a ZIP at all passes:
+    the format for the message (``WORD_DOCUMENT``). A file that is not a ZIP at all passes:
     the reader that opens it next says what is wrong with it in its own words."""
     try:
         with zipfile.ZipFile(source) as archive:
@@ -63,32 +71,39 @@ def check_archive(source: str | Path | IO[bytes], filename: str, what: str, limi
         if not isinstance(source, (str, Path)):
             source.seek(0)
     refusal = archive_refusal(entries, filename, what, limits)
-    if refusal:
+    if refusal is not None:
         log.warning("Refused ZIP package %s: %s", filename, refusal)
         raise InvalidInput(refusal)
 
 
-def archive_refusal(entries: list[zipfile.ZipInfo], filename: str, what: str, limits: ArchiveLimits) -> str:
-    """Why a package with these directory entries is refused, or "" when it may be opened."""
+def archive_refusal(
+    entries: list[zipfile.ZipInfo], filename: str, what: str | Text, limits: ArchiveLimits
+) -> Text | None:
+    """Why a package with these directory entries is refused, or None when it may be opened."""
+    kind = _FORMATS.get(what, what) if isinstance(what, str) else what
     if len(entries) > limits.max_entries:
-        return (
-            f"{filename} holds {len(entries)} files inside it; an ordinary {what} has far fewer "
-            f"(at most {limits.max_entries} are accepted). Check the file; nothing was read."
-        )
+        return t("zip.too_many_entries", filename=filename, count=len(entries), what=kind, limit=limits.max_entries)
     total = sum(max(0, e.file_size) for e in entries)
     if total > limits.max_total_bytes:
-        return (
-            f"{filename} would unpack to {format_bytes(total)}; the limit is {format_bytes(limits.max_total_bytes)} "
-            f"({UNZIPPED_ENV}). A {what} this large inside is probably a zip bomb; nothing was read. "
-            "If it is a real file, save a smaller copy (e.g. without embedded media) or raise the limit."
+        return t(
+            "zip.too_large",
+            filename=filename,
+            size=bytes_text(total),
+            limit=bytes_text(limits.max_total_bytes),
+            variable=UNZIPPED_ENV,
+            what=kind,
         )
     for entry in entries:
         if entry.file_size <= RATIO_GRACE_BYTES:
             continue
         ratio = entry.file_size / max(1, entry.compress_size)
         if ratio > limits.max_ratio:
-            return (
-                f"{filename} is compressed {ratio:,.0f} to 1 inside (“{entry.filename}”); real {what}s shrink "
-                f"far less (at most {limits.max_ratio:,.0f} to 1 is accepted). It looks like a zip bomb; nothing was read."
+            return t(
+                "zip.too_compressed",
+                filename=filename,
+                ratio=ratio,
+                entry=entry.filename,
+                what=kind,
+                limit=float(limits.max_ratio),
             )
-    return ""
+    return None

@@ -76,3 +76,16 @@ def test_csv_cells_keep_unknown_empty_and_neutralise_formulas():
     assert csv_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert csv_cell("-1 is bad") == "'-1 is bad" and csv_cell("fine") == "fine"
     assert csv_cell({"a": 1}) == '{"a": 1}' and csv_cell(True) == "true" and csv_cell(3) == 3
+
+
+def test_figures_take_the_readers_decimal_separator():
+    assert format_bytes(98_000_000, "pt-BR") == "98,0 MB" and format_bytes(1_500_000, "pt-BR") == "1,5 MB"
+    assert format_bytes(640, "pt-BR") == "640 B" and format_bytes(None, "pt-BR") == "—"
+    assert format_bytes(1_500_000) == "1.5 MB"  # English, as before
+    assert format_cost(0.0123, "pt-BR") == "US$ 0,0123" and format_cost(0.000123, "pt-BR") == "US$ 0,000123"
+    assert format_cost(0, "pt-BR") == "US$ 0" and format_cost(0) == "$0"
+    usage = Usage(prompt_tokens=12, completion_tokens=30, ttft_s=0.25, total_s=1.25, cost_usd=0.0123)
+    portuguese = format_usage(usage, "pt-BR")
+    for part in ("primeiro token em 0,25 s", "total 1,25 s", "29,0 tokens/s", "US$ 0,0123"):
+        assert part in portuguese, portuguese
+    assert "0.25" not in portuguese and "total 1.25 s · 29.0 tokens/s" in format_usage(usage)

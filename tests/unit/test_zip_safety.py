@@ -9,7 +9,7 @@ import zlib
 import pytest
 
 from playground.errors import InvalidInput
-from playground.zip_safety import ArchiveLimits, archive_refusal, check_archive
+from playground.zip_safety import WORD_DOCUMENT, ArchiveLimits, archive_refusal, check_archive
 from tests.security.upload_files import TEN_GIB, declared_bomb, docx_bytes, rezip, xlsx_bytes, zeros_bomb
 
 LIMITS = ArchiveLimits()
@@ -22,7 +22,7 @@ def infos(data: bytes) -> list[zipfile.ZipInfo]:
 
 def test_real_documents_and_workbooks_pass():
     for data in (docx_bytes(), xlsx_bytes()):
-        assert archive_refusal(infos(data), "real", "Word document", LIMITS) == ""
+        assert archive_refusal(infos(data), "real", "Word document", LIMITS) is None
         check_archive(io.BytesIO(data), "real", "Word document", LIMITS)
 
 
@@ -43,9 +43,26 @@ def test_an_entry_of_zeros_is_refused_for_its_ratio_under_the_size_limit():
     assert "compressed" in message and "word/media/zeros.bin" in message and "at most 100 to 1" in message
 
 
+def test_a_refusal_reads_in_the_readers_language_with_its_decimals():
+    bomb = declared_bomb(docx_bytes(), "word/document.xml")
+    with pytest.raises(InvalidInput) as err:
+        check_archive(io.BytesIO(bomb), "bomb.docx", WORD_DOCUMENT, LIMITS)
+    portuguese = err.value.message_in("pt-BR")
+    assert portuguese.startswith("bomb.docx se descompactaria em 10,7 GB; o limite é 209,7 MB")
+    assert "(documento do Word)" in portuguese and "zip bomb" in portuguese and "Word document" not in portuguese
+    assert str(err.value).startswith("bomb.docx would unpack to 10.7 GB")  # logs and API callers: English
+    crowded = rezip([(f"xl/{i}.xml", b"x") for i in range(1001)])
+    refusal = archive_refusal(infos(crowded), "c.xlsx", "Excel workbook", LIMITS)  # the English name, as a plain str
+    assert refusal is not None and "(planilha do Excel)" in refusal.render("pt-BR")
+    assert str(refusal).startswith("c.xlsx holds 1001 files inside it; an ordinary Excel workbook has far fewer")
+    zeros = archive_refusal(infos(zeros_bomb(docx_bytes(), megabytes=8)), "z.docx", WORD_DOCUMENT, LIMITS)
+    assert zeros is not None and "real Word documents shrink far less" in str(zeros)
+    assert "no máximo 100 para 1" in zeros.render("pt-BR")
+
+
 def test_small_entries_may_shrink_a_lot_but_not_past_the_grace_size():
     tiny = rezip([("a.xml", b"<r/>" * 20_000)])  # 80 KB of one tag: far over 100:1, but small
-    assert archive_refusal(infos(tiny), "tiny.xlsx", "Excel workbook", LIMITS) == ""
+    assert archive_refusal(infos(tiny), "tiny.xlsx", "Excel workbook", LIMITS) is None
 
 
 def test_too_many_entries_and_a_lower_limit():
