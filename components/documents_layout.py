@@ -34,13 +34,15 @@ SWEEP_HEADERS = ["chunk_size", "top_k", "chunks", "precision", "recall", "ndcg"]
 WEIGHTS_HEADERS = ["fusion", "keyword_weight", "top_k", "precision", "recall", "ndcg"]
 HISTORY_HEADERS = ["id", "when", "collection", "question", "model", "mode", "sources", "cited", "answer"]
 SAVED_EVAL_HEADERS = ["id", "when", "collection", "kind", "questions", "summary"]
+# The tables a page opens empty, in the order the page load fills in their headers.
+OPEN_EMPTY = (PREVIEW_HEADERS, QUESTION_HEADERS, EVAL_HEADERS, SWEEP_HEADERS, WEIGHTS_HEADERS)
 FILE_TYPES = [".pdf", ".docx", ".txt", ".md", ".markdown", ".html", ".htm", ".csv"]
 
 
 EMBEDDER_CHOICES = [
     (L("documents.embedder_auto"), AUTO),
-    (f"{EMBED_MODEL_NAME} (English, fastest)", EMBED_MODEL_NAME),
-    (f"{MULTILINGUAL_EMBED_MODEL_NAME} (Portuguese and ~100 other languages)", MULTILINGUAL_EMBED_MODEL_NAME),
+    (L("documents.embedder_minilm"), EMBED_MODEL_NAME),
+    (L("documents.embedder_e5"), MULTILINGUAL_EMBED_MODEL_NAME),
 ]
 
 
@@ -150,8 +152,8 @@ class DocumentsLayout:
 def documents_layout(
     services: Services,
     collection_choices: list[tuple[str, int]],
-    saved_evaluations: Callable[[], list[list]],
-    saved_questions: Callable[[], list[list]],
+    saved_evaluations: Callable[[], dict],
+    saved_questions: Callable[[], dict],
 ) -> DocumentsLayout:
     """Every widget of the tab. The two callables fill their tables on each page load."""
     gr.Markdown(L("documents.intro"))
@@ -300,8 +302,8 @@ def _ask_tab(services: Services) -> AskWidgets:
     )
 
 
-def _evaluate_tab(services: Services, saved_evaluations: Callable[[], list[list]]) -> EvaluateWidgets:
-    gr.Markdown(L("documents.evaluate_intro"))
+def _evaluate_tab(services: Services, saved_evaluations: Callable[[], dict]) -> EvaluateWidgets:
+    gr.Markdown(L("documents.evaluate_intro_keep"))
     with gr.Row():
         csv = gr.File(label=L("documents.eval_csv"), file_types=[".csv"])
         load = gr.Button(L("documents.load_csv"))
@@ -363,7 +365,7 @@ def _evaluate_tab(services: Services, saved_evaluations: Callable[[], list[list]
     )
 
 
-def _history_tab(saved_questions: Callable[[], list[list]]) -> HistoryWidgets:
+def _history_tab(saved_questions: Callable[[], dict]) -> HistoryWidgets:
     with gr.Row():
         only_this = gr.Checkbox(label=L("documents.only_this"), value=False)
         refresh = gr.Button(L("documents.refresh"))

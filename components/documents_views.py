@@ -7,22 +7,60 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from components.i18n import say, text
+from components.i18n import request_language, say, text
 from playground.formatting import format_usage
+from playground.i18n import Text
 from playground.models.load_times import WAITING_FOR_MODEL
 from playground.rag.answering import answer_markdown, sources_markdown
 from playground.rag.asking import AskUpdate
-from playground.rag.embedder_choice import AUTO, language_name
+from playground.rag.embedder_choice import AUTO
 from playground.rag.evaluation import EvalQuestion
 from playground.rag.ingesting import FileOutcome
+from playground.rag.notes import language_text
 from playground.rag.service import CollectionInfo, CollectionView
 from playground.rendering import inert_inline, inert_markdown
 
 ICONS = {"indexed": "✅", "skipped": "⏭️", "failed": "❌", "cancelled": "⏹️"}
 
 
+# Cell values that are identifiers (stored as they are, read by API callers), shown in the
+# reader's language: a document's status, a saved evaluation's kind, a question's mode, a fusion.
+CELL_KEYS = {
+    "status": {"ready": "documents.cell_ready", "indexing": "documents.cell_indexing"},
+    "kind": {"single": "documents.cell_single", "sweep": "documents.cell_sweep", "weights": "documents.cell_weights"},
+    "mode": {"with": "documents.cell_with", "compare": "documents.cell_compare"},
+    "fusion": {"rrf": "documents.cell_rrf", "weighted": "documents.cell_weighted"},
+    "keep": {"yes": "documents.cell_yes"},
+}
+
+
+def table(data: list[list], headers: Sequence[str]) -> dict:
+    """A Dataframe's value with its column names in the reader's language: the browser does not
+    translate a table's headers, so the handler filling it sends them (English: the names as built)."""
+    return {"headers": [text(header_key(h)) for h in headers], "data": data}
+
+
+def listing(dicts: list[dict], headers: list[str]) -> dict:
+    """The service's rows (dicts) as a table in the reader's language."""
+    return table(rows(dicts, headers), headers)
+
+
+def header_key(header: str) -> str:
+    """The catalogue key of a table column ("file" → "documents.column_file")."""
+    return f"documents.column_{header}"
+
+
 def rows(dicts: list[dict], headers: list[str]) -> list[list]:
-    return [[d.get(h, "") for h in headers] for d in dicts]
+    """Table rows; a cell holding a catalogue Text (notes, warnings) or an identifier (a status)
+    in the reader's language."""
+    return [[_cell(h, d.get(h, "")) for h in headers] for d in dicts]
+
+
+def _cell(column: str, value: object) -> object:
+    if isinstance(value, Text):
+        return say(value)
+    key = CELL_KEYS.get(column, {}).get(value) if isinstance(value, str) else None
+    return text(key) if key else value
 
 
 def collection_choices(collections: Sequence[CollectionInfo]) -> list[tuple[str, int]]:
@@ -35,7 +73,7 @@ def collection_summary(view: CollectionView) -> str:
         embedder = text("documents.summary_auto")
     else:
         embedder = f"`{view.embed_model}`"
-    language = language_name(view.language) if view.language else text("documents.summary_language_unknown")
+    language = say(language_text(view.language)) if view.language else text("documents.summary_language_unknown")
     return text("documents.summary_line", embedder=embedder, language_name=language)
 
 
@@ -49,7 +87,8 @@ def upload_report(outcomes: Sequence[FileOutcome]) -> str:
 def question_rows(questions: Sequence[EvalQuestion]) -> list[list]:
     """Rows for the editable questions table, each kept until the user says no."""
     return [
-        [q.question, q.expected_file, q.expected_page if q.expected_page is not None else "", "yes"] for q in questions
+        [q.question, q.expected_file, q.expected_page if q.expected_page is not None else "", _cell("keep", "yes")]
+        for q in questions
     ]
 
 
@@ -71,12 +110,12 @@ def evaluation_rows(result: dict) -> list[list]:
 def evaluation_summary(result: dict, top_k: int) -> str:
     avg = result["average"]
     return text(
-        "documents.evaluation_summary",
+        "documents.evaluation_average",
         count=len(result["rows"]),
         top_k=top_k,
-        precision=f"{avg['precision']:.3f}",
-        recall=f"{avg['recall']:.3f}",
-        ndcg=f"{avg['ndcg']:.3f}",
+        precision=avg["precision"],
+        recall=avg["recall"],
+        ndcg=avg["ndcg"],
     )
 
 
@@ -90,7 +129,7 @@ def sweep_rows(grid: Sequence[dict]) -> list[list]:
 def weights_rows(grid: Sequence[dict]) -> list[list]:
     return [
         [
-            g["fusion"],
+            _cell("fusion", g["fusion"]),
             g["keyword_weight"],
             g["top_k"],
             round(g["precision"], 3),
@@ -107,12 +146,12 @@ def weights_summary(result: dict) -> str:
     fusion = text("documents.fusion_rrf") if best["fusion"] == "rrf" else text("documents.fusion_weighted")
     language = result.get("language") or "en"
     return text(
-        "documents.weights_best",
+        "documents.weights_best_line",
         weight=best["keyword_weight"],
         fusion=fusion,
         top_k=best["top_k"],
-        recall=f"{best['recall']:.3f}",
-        ndcg=f"{best['ndcg']:.3f}",
+        recall=best["recall"],
+        ndcg=best["ndcg"],
         stemmer=language,
     )
 
@@ -123,11 +162,11 @@ def question_detail_markdown(q) -> str:
         f"### {inert_inline(q.question)}",
         f"{q.created_at:%Y-%m-%d %H:%M} · {inert_inline(q.collection_name)} · {inert_inline(q.model_key)}",
         text("documents.detail_with"),
-        answer_markdown(q.answer, q.sources) or text("documents.detail_empty"),
+        answer_markdown(q.answer, q.sources, request_language()) or text("documents.detail_empty"),
     ]
     if q.answer_without is not None:
         parts += [text("documents.detail_without"), inert_markdown(q.answer_without) or text("documents.detail_empty")]
-    parts += [text("documents.detail_sources"), sources_markdown(q.sources, q.citations)]
+    parts += [text("documents.detail_sources"), sources_markdown(q.sources, q.citations, request_language())]
     return "\n\n".join(parts)
 
 
@@ -152,11 +191,11 @@ class AskView:
         status = (
             text("documents.answering")
             if not u.done
-            else (f"❌ {inert_inline(u.error)}" if u.error else format_usage(u.usage))
+            else (f"❌ {inert_inline(u.error)}" if u.error else format_usage(u.usage, request_language()))
         )
         if u.phase == "with":
-            self.answer = answer_markdown(u.text, u.sources)
-            self.sources = sources_markdown(u.sources, u.citations)
+            self.answer = answer_markdown(u.text, u.sources, request_language())
+            self.sources = sources_markdown(u.sources, u.citations, request_language())
             self.figures = self._figures(u, status) if u.done else status
         else:
             self.without = inert_markdown(u.text) + ("" if not u.done else f"\n\n<small>{status}</small>")

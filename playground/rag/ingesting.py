@@ -1,5 +1,6 @@
-"""Putting files into a collection: the preview, the upload (parse, chunk, embed, store) and
-the re-index after the chunking or embedding settings change. Mixed into ``DocumentsService``.
+"""Putting files into a collection: the preview and the upload (parse, chunk, embed, store).
+Mixed into ``DocumentsService``; re-indexing after a settings change is in
+``playground.rag.reindexing``.
 
 A file being indexed holds an ingest lease (taken with its "indexing" row, renewed by a
 heartbeat, released with the "ready" write), so another process's start-up clean-up leaves
@@ -22,7 +23,8 @@ from playground.progress import OnProgress, notify, scaled
 from playground.rag.chunking import ChunkSettings, chunk_pages
 from playground.rag.embedder_choice import coverage_note, embedder_for, profile
 from playground.rag.embedding import Cancelled, to_blob
-from playground.rag.parsing import ParsedPage
+from playground.rag.notes import Note, joined, to_stored
+from playground.rag.parsed import ParsedPage
 from storage.orm import utc_now
 from storage.orm_leases import LEASE_INGEST
 from storage.orm_rag import DOCUMENT_INDEXING, DOCUMENT_READY
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from playground.rag.freshness import Signature
     from playground.rag.index import VectorIndex
     from playground.rag.keyword_index import KeywordIndex
-    from playground.rag.parsing import ParsedDocument
+    from playground.rag.parsed import ParsedDocument
     from playground.rag.service import CollectionInfo
     from storage import UnitOfWork
 
@@ -53,16 +55,6 @@ class FileOutcome:
     message: str  # English, for logs and API callers
     chunks: int = 0
     text: Text | None = None  # the message in the catalogue, when it has a key: shown in the reader's language
-
-
-@dataclass(frozen=True)
-class StoredDocument:
-    """A ready file of a collection with its stored pages, as re-chunking needs it."""
-
-    id: int
-    filename: str
-    headings: list[str]
-    pages: list[ParsedPage]
 
 
 class IngestMixin:
@@ -86,10 +78,6 @@ class IngestMixin:
 
         def _lock(self, collection_id: int) -> threading.Lock: ...
 
-        def _with_late_files(
-            self, uow: UnitOfWork, info: CollectionInfo, prepared: list, chunking, embedder, max_tokens
-        ): ...
-
     @staticmethod
     def check_upload_files(paths: Sequence[str] | None, on_duplicate: str = "skip") -> None:
         """What an upload refuses before reading any file."""
@@ -110,21 +98,18 @@ class IngestMixin:
                 doc = self.parse(path)
             except UserFacingError as err:
                 log.info("Preview of %s refused: %s", name, err)
-                rows.append(
-                    {"file": name, "format": "", "pages": 0, "characters": 0, "headings": "", "notes": f"❌ {err}"}
-                )
+                refused = joined(["❌", err.message])
+                rows.append({"file": name, "format": "", "pages": 0, "characters": 0, "headings": "", "notes": refused})
                 continue
-            notes = list(doc.warnings)
+            notes: list[Note] = list(doc.warnings)
             if collection_id:
                 with self.uow_factory() as uow:
                     same = uow.rag_documents.ready_by_hash(int(collection_id), doc.content_hash)
                     older = uow.rag_documents.ready_by_filename(int(collection_id), doc.filename)
                 if same is not None:
-                    notes.insert(0, f"Duplicate: same content as {same.filename!r} already in this collection.")
+                    notes.insert(0, t("documents.preview_duplicate", filename=same.filename))
                 elif older is not None:
-                    notes.insert(
-                        0, f"New version of {older.filename!r} (v{older.version}); it will replace the old chunks."
-                    )
+                    notes.insert(0, t("documents.preview_new_version", filename=older.filename, version=older.version))
             shown = ", ".join(doc.headings[:8]) + (f" … (+{len(doc.headings) - 8})" if len(doc.headings) > 8 else "")
             rows.append(
                 {
@@ -133,7 +118,7 @@ class IngestMixin:
                     "pages": len(doc.pages),
                     "characters": doc.char_count,
                     "headings": shown,
-                    "notes": " ".join(notes) or "OK",
+                    "notes": joined(notes) if notes else t("documents.preview_ok"),
                 }
             )
         return rows
@@ -173,7 +158,7 @@ class IngestMixin:
             except Exception as err:
                 log.exception("Upload of %s failed unexpectedly", name)
                 outcomes.append(_outcome(name, "failed", t("documents.outcome_crashed", error=type(err).__name__)))
-        notify(on_progress, len(paths), len(paths), "Done")
+        notify(on_progress, len(paths), len(paths), t("documents.progress_done"))
         return outcomes
 
     def _settle_language(self, info: CollectionInfo, paths: Sequence[str]) -> dict[str, ParsedDocument]:
@@ -203,7 +188,7 @@ class IngestMixin:
         cancel,
         parsed: ParsedDocument | None = None,
     ) -> FileOutcome:
-        notify(on_progress, 0, 1, "reading")
+        notify(on_progress, 0, 1, t("documents.progress_reading"))
         doc = parsed or self.parse(path)
         note = coverage_note(info.embed_model, profile(["\n".join(p.text for p in doc.pages)]), info.language)
         if note:
@@ -228,7 +213,7 @@ class IngestMixin:
                 page_count=len(doc.pages),
                 char_count=doc.char_count,
                 headings=doc.headings,
-                warnings=doc.warnings,
+                warnings=[to_stored(w) for w in doc.warnings],
             )
             doc_id = row.id
             lease = self.leases.take_in(uow, LEASE_INGEST, doc_id, note=doc.filename)
@@ -247,7 +232,7 @@ class IngestMixin:
             self._forget_unfinished(doc_id, lease)
             raise
         key = "documents.outcome_replaced" if replaced else "documents.outcome_indexed"
-        notes = (" · " + " ".join(doc.warnings)) if doc.warnings else ""
+        notes = joined(doc.warnings, prefix=" · ")
         said = t(key, version=version, pages=len(doc.pages), chunks=len(chunks), notes=notes)
         return _outcome(doc.filename, "indexed", said, len(chunks))
 
@@ -261,21 +246,23 @@ class IngestMixin:
         on_progress,
         cancel,
     ) -> list:
-        chunks = chunk_pages(doc.pages, doc.headings, info.chunking)
+        chunks = chunk_pages(doc.pages, doc.headings, info.chunking, info.embed_model)
         if not chunks:
             raise InvalidInput(t("documents.no_text_after_cleaning", filename=doc.filename))
-        notify(on_progress, 0, len(chunks), f"embedding {len(chunks)} chunks")
+        notify(on_progress, 0, len(chunks), t("documents.progress_embedding", chunks=len(chunks)))
         embedder = self.embedder_factory(info.embed_model)
         vectors = embedder.encode(
             [c.text for c in chunks],
             role="passage",
             max_tokens=info.embed_max_tokens,
             batch_size=self.config.embed_batch,
-            progress=lambda done, total: notify(on_progress, done, total, f"embedded {done}/{total} chunks"),
+            progress=lambda done, total: notify(
+                on_progress, done, total, t("documents.progress_embedded", done=done, total=total)
+            ),
             cancel=cancel,
         )
         if cancel is not None and cancel.is_set():
-            raise Cancelled("Stopped.")
+            raise Cancelled(t("documents.stopped"))
         self._publish(info, doc_id, replaced, doc.pages, chunks, vectors, lease)
         return chunks
 
@@ -303,7 +290,7 @@ class IngestMixin:
                 for old in replaced:
                     uow.rag_documents.delete(old)
                 uow.rag_pages.add_many(doc_id, [(p.number, p.text) for p in pages])
-                new_ids = uow.rag_chunks.add_many(_chunk_rows(collection_id, doc_id, chunks, vectors))
+                new_ids = uow.rag_chunks.add_many(chunk_rows(collection_id, doc_id, chunks, vectors))
                 uow.rag_documents.update(doc_id, status=DOCUMENT_READY, chunk_count=len(chunks), indexed_at=utc_now())
                 after = uow.rag_documents.signature(collection_id)
             self.index.remove(collection_id, old_ids)
@@ -323,61 +310,6 @@ class IngestMixin:
         except Exception:
             log.exception("Could not remove unfinished document %s", doc_id)
 
-    # ---- re-index -----------------------------------------------------------------------
-    def stored_documents(self, collection_id: int) -> list[StoredDocument]:
-        """Every ready file with its stored pages: re-indexing and sweeps re-chunk these."""
-        with self.uow_factory() as uow:
-            documents = [(d.id, d.filename, d.headings) for d in uow.rag_documents.list(collection_id, ready_only=True)]
-            pages = uow.rag_pages.for_documents([d[0] for d in documents])
-        by_doc: dict[int, list[ParsedPage]] = {}
-        for page in pages:
-            by_doc.setdefault(page.document_id, []).append(ParsedPage(page.page_number, page.text))
-        return [
-            StoredDocument(doc_id, filename, headings, by_doc.get(doc_id, []))
-            for doc_id, filename, headings in documents
-        ]
-
-    def _reindex(
-        self,
-        info: CollectionInfo,
-        fields: dict,
-        chunking: ChunkSettings,
-        embed_model: str,
-        embed_max_tokens: int,
-        on_progress: OnProgress | None,
-        cancel,
-    ) -> str:
-        """Re-chunk and re-embed every file, then swap all chunks and the settings in one
-        transaction: a cancel or crash before the end leaves the old index untouched."""
-        with self._lock(info.id):
-            documents = self.stored_documents(info.id)
-            embedder = self.embedder_factory(embed_model)
-            prepared = []
-            for i, document in enumerate(documents):
-                chunks = chunk_pages(document.pages, document.headings, chunking)
-                report = scaled(on_progress, i, len(documents), f"Re-indexing {document.filename}")
-                vectors = embedder.encode(
-                    [c.text for c in chunks],
-                    max_tokens=embed_max_tokens,
-                    batch_size=self.config.embed_batch,
-                    progress=_chunk_progress(report),
-                    cancel=cancel,
-                )
-                prepared.append((document.id, chunks, vectors))
-            with self.uow_factory() as uow:
-                uow.rag_collections.lock_for_write(info.id)
-                prepared = self._with_late_files(uow, info, prepared, chunking, embedder, embed_max_tokens)
-                total = 0
-                for doc_id, chunks, vectors in prepared:
-                    uow.rag_chunks.delete_for_document(doc_id)
-                    uow.rag_chunks.add_many(_chunk_rows(info.id, doc_id, chunks, vectors))
-                    uow.rag_documents.update(doc_id, chunk_count=len(chunks), indexed_at=utc_now())
-                    total += len(chunks)
-                uow.rag_collections.update(info.id, **fields)
-            self.index.drop(info.id)  # reloaded from the new rows on the next query
-            self.keywords.drop(info.id)
-        return f"Settings saved; re-indexed {len(prepared)} file(s) into {total} chunks."
-
 
 def _check_unchanged(uow: UnitOfWork, info: CollectionInfo) -> None:
     row = uow.rag_collections.get(info.id)
@@ -388,14 +320,7 @@ def _check_unchanged(uow: UnitOfWork, info: CollectionInfo) -> None:
         raise SettingsChanged("The collection's settings changed while this file was being indexed.")
 
 
-def _chunk_progress(report: OnProgress | None) -> Callable[[int, int], None] | None:
-    """The embedder's chunk counts as progress of one file (None when nobody listens)."""
-    if report is None:
-        return None
-    return lambda done, total: notify(report, done, total, f"{done}/{total} chunks")
-
-
-def _chunk_rows(collection_id: int, document_id: int, chunks, vectors: np.ndarray) -> list[dict]:
+def chunk_rows(collection_id: int, document_id: int, chunks, vectors: np.ndarray) -> list[dict]:
     return [
         {
             "collection_id": collection_id,

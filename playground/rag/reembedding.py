@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from playground.i18n import Text, t
 from playground.progress import OnProgress, notify
-from playground.rag.chunking import chunk_pages
 from playground.rag.embedding import to_blob
-from playground.rag.parsing import ParsedPage
 from storage.orm import utc_now
 
 if TYPE_CHECKING:
@@ -48,7 +47,7 @@ class ReembedMixin:
         embed_max_tokens: int,
         on_progress: OnProgress | None,
         cancel: threading.Event | None,
-    ) -> str:
+    ) -> Text:
         """Embed the collection's chunks with ``embed_model`` aside, then swap. Uploads to this
         collection in this process wait for the swap; another process's upload that lands
         meanwhile is embedded in the swap's transaction, so no old vector survives it."""
@@ -57,14 +56,18 @@ class ReembedMixin:
             with self.uow_factory() as uow:
                 chunks = uow.rag_chunks.ready_texts(info.id)
             log.info("Re-embedding %d chunks of %s: %s -> %s", len(chunks), info.name, info.embed_model, embed_model)
-            notify(on_progress, 0, len(chunks), f"Re-embedding {len(chunks)} chunks with {embed_model}")
+            start = t("documents.progress_reembed_start", chunks=len(chunks), embedder=embed_model)
+            notify(on_progress, 0, len(chunks), start)
             vectors = embedder.encode(
                 [text for _, text in chunks],
                 role="passage",
                 max_tokens=embed_max_tokens,
                 batch_size=self.config.embed_batch,
                 progress=lambda done, total: notify(
-                    on_progress, done, total, f"Re-embedding with {embed_model}: {done}/{total} chunks"
+                    on_progress,
+                    done,
+                    total,
+                    t("documents.progress_reembed", embedder=embed_model, done=done, total=total),
                 ),
                 cancel=cancel,
             )
@@ -72,7 +75,7 @@ class ReembedMixin:
             total = self._swap_vectors(info, embedder, embed_max_tokens, made)
             self._drop_indexes(info.id)  # reloaded, with the new embedder's name, on the next query
         log.info("Re-embedded %s with %s (%d chunks)", info.name, embed_model, total)
-        return f"Embedder changed to {embed_model}: re-embedded {total} chunks of {info.name!r}."
+        return t("documents.embedder_changed", embedder=embed_model, chunks=total, name=info.name)
 
     def _swap_vectors(
         self, info: CollectionInfo, embedder: Embedder, embed_max_tokens: int, made: dict[int, np.ndarray]
@@ -91,19 +94,3 @@ class ReembedMixin:
             uow.rag_collections.update(info.id, embed_model=embedder.name, embed_max_tokens=embed_max_tokens)
             uow.rag_documents.touch_ready(info.id, utc_now())
         return len(kept)
-
-    def _with_late_files(self, uow: UnitOfWork, info: CollectionInfo, prepared: list, chunking, embedder, max_tokens):
-        """Inside the swap: drop files removed meanwhile, and chunk and embed any file another
-        process uploaded meanwhile (with the old settings), so none keeps old vectors."""
-        ready = {d.id: d for d in uow.rag_documents.list(info.id, ready_only=True)}
-        kept = [p for p in prepared if p[0] in ready]
-        late = [doc_id for doc_id in ready if doc_id not in {p[0] for p in prepared}]
-        if late:
-            log.info("Re-indexing %d file(s) uploaded to %s meanwhile", len(late), info.name)
-        pages: dict[int, list[ParsedPage]] = {}
-        for page in uow.rag_pages.for_documents(late):
-            pages.setdefault(page.document_id, []).append(ParsedPage(page.page_number, page.text))
-        for doc_id in late:
-            chunks = chunk_pages(pages.get(doc_id, []), ready[doc_id].headings, chunking)
-            kept.append((doc_id, chunks, embedder.encode([c.text for c in chunks], max_tokens=max_tokens)))
-        return kept

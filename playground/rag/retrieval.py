@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from playground.errors import InvalidInput
+from playground.i18n import t
 from playground.rag.words import analyzer, words_of
 
 WEIGHTED = "weighted"  # w * keyword (BM25 / best BM25) + (1 - w) * cosine
@@ -37,13 +38,13 @@ class RetrievalSettings:
 
     def validated(self) -> RetrievalSettings:
         if not 1 <= int(self.top_k) <= 50:
-            raise InvalidInput("Top-k must be between 1 and 50.")
+            raise InvalidInput(t("documents.top_k_range"))
         if not 0.0 <= float(self.keyword_weight) <= 1.0:
-            raise InvalidInput("The keyword weight must be between 0 and 1.")
+            raise InvalidInput(t("documents.weight_range"))
         if not 0.0 <= float(self.threshold) <= 1.0:
-            raise InvalidInput("The score threshold must be between 0 and 1.")
+            raise InvalidInput(t("documents.threshold_range"))
         if self.fusion not in FUSIONS:
-            raise InvalidInput(f"Unknown way to combine the searches: {self.fusion!r}.")
+            raise InvalidInput(t("documents.unknown_fusion", fusion=self.fusion))
         return RetrievalSettings(int(self.top_k), float(self.keyword_weight), float(self.threshold), self.fusion)
 
 

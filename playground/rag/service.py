@@ -41,8 +41,11 @@ from playground.rag.index import VectorIndex
 from playground.rag.ingesting import DUPLICATE_CHOICES, FileOutcome, IngestMixin  # noqa: F401 - FileOutcome is part of this service's API
 from playground.rag.keyword_index import CollectionPostings, KeywordIndex
 from playground.rag.keyword_store import load_collection_postings
-from playground.rag.parsing import ParsedDocument, ParseLimits, parse_file
+from playground.rag.notes import from_stored, joined
+from playground.rag.parsed import ParsedDocument, ParseLimits
+from playground.rag.parsing import parse_file
 from playground.rag.reembedding import ReembedMixin
+from playground.rag.reindexing import ReindexMixin
 from playground.settings import Settings
 from storage import UnitOfWork
 from storage.orm import utc_now
@@ -86,7 +89,7 @@ def _info(row, documents: int = 0) -> CollectionInfo:
     )
 
 
-class DocumentsService(IngestMixin, ReembedMixin, AskingMixin):
+class DocumentsService(IngestMixin, ReindexMixin, ReembedMixin, AskingMixin):
     def __init__(
         self,
         settings: Settings,
@@ -286,14 +289,14 @@ class DocumentsService(IngestMixin, ReembedMixin, AskingMixin):
         confirm_reindex: bool = False,
         on_progress: OnProgress | None = None,
         cancel: threading.Event | None = None,
-    ) -> str:
+    ) -> Text:
         info = self.get_collection(collection_id)
         chunking = chunking.validated()
         embed_model, embed_max_tokens = self._check_embedding(embed_model, embed_max_tokens)
         if not embed_model and info.documents:
             embed_model = info.embed_model  # "automatic" picks once, at the first upload: never again silently
         if (chunking, embed_model, embed_max_tokens) == (info.chunking, info.embed_model, info.embed_max_tokens):
-            return "Nothing changed."
+            return t("documents.nothing_changed")
         if info.documents and not confirm_reindex:
             raise InvalidInput(t("documents.reindex_confirm", documents=info.documents, name=info.name))
         fields = dict(
@@ -306,9 +309,10 @@ class DocumentsService(IngestMixin, ReembedMixin, AskingMixin):
         if not info.documents:
             with self.uow_factory() as uow:
                 uow.rag_collections.update(info.id, **fields)
-            return "Settings saved."
-        if chunking == info.chunking and embed_model != info.embed_model:
+            return t("documents.settings_saved")
+        if chunking == info.chunking and embed_model != info.embed_model and chunking.unit != "tokens":
             # Same chunks, another embedder: only the vectors are made again (and swapped at the end).
+            # (Sizes in tokens count the embedder's own tokens: another embedder cuts other chunks.)
             return self._reembed(info, embed_model, embed_max_tokens, on_progress, cancel)
         return self._reindex(info, fields, chunking, embed_model, embed_max_tokens, on_progress, cancel)
 
@@ -332,7 +336,7 @@ class DocumentsService(IngestMixin, ReembedMixin, AskingMixin):
                 "pages": d.page_count,
                 "chunks": d.chunk_count,
                 "characters": d.char_count,
-                "warnings": " ".join(d.warnings),
+                "warnings": joined(from_stored(w) for w in d.warnings),  # each note in the reader's language
                 "added": d.created_at.strftime("%Y-%m-%d %H:%M"),
             }
             for d in docs

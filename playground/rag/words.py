@@ -98,6 +98,14 @@ def language_key(language: str | None) -> str:
     return code if code in SNOWBALL or code in stopwordsiso.langs() else DEFAULT_LANGUAGE
 
 
+def stopword_list(language: str) -> frozenset[str]:
+    """The words of ``language`` the keyword search leaves out (stopwords-iso's list).
+
+    Long as it is (English drops "order", "system"), smaller lists did no better on the shipped
+    English and Portuguese sets: ``benchmarks/rag_stopwords.py`` compares them."""
+    return frozenset(stopwordsiso.stopwords(language)) if stopwordsiso.has_lang(language) else frozenset()
+
+
 class Analyzer:
     """Text -> terms for one language. Thread-safe (Snowball stemmers keep state, so stemming
     runs under a lock; a per-analyzer cache makes repeated words free)."""
@@ -106,7 +114,7 @@ class Analyzer:
         self.language = language_key(language)
         algorithm = SNOWBALL.get(self.language)
         self._stemmer = snowballstemmer.stemmer(algorithm) if algorithm else None
-        listed = stopwordsiso.stopwords(self.language) if stopwordsiso.has_lang(self.language) else set()
+        listed = stopword_list(self.language)
         self.stopwords = frozenset(listed) | frozenset(strip_diacritics(w) for w in listed)
         self._cache: dict[str, str] = {}
         self._lock = threading.Lock()

@@ -16,6 +16,8 @@ PORTUGUESE = {
     "manage": "Nova, renomear, excluir, configurações",
     "embedder": "Modelo de embeddings",
     "docs_table": "Arquivos nesta coleção",
+    # Sent by the page load: the browser leaves a table's headers as they were built (English).
+    "docs_headers": ["arquivo", "versão", "trechos", "avisos"],
     "ask_buttons": ["Com vs. sem documentos"],
     "question": "Pergunta",
     "no_files": "Escolha um ou mais arquivos para enviar.",
@@ -28,6 +30,7 @@ ENGLISH = {
     "manage": "New, rename, delete, settings",
     "embedder": "Embedding model",
     "docs_table": "Files in this collection",
+    "docs_headers": ["file", "version", "chunks", "warnings"],
     "ask_buttons": ["With vs without documents"],
     "question": "Question",
     "no_files": "Choose one or more files to upload.",
@@ -44,6 +47,8 @@ def check_documents(page, words: dict) -> None:
     page.get_by_text(words["manage"], exact=True).first.wait_for(timeout=30_000)
     assert words["embedder"] in page.locator("#rag-embedder").inner_text()
     assert words["docs_table"] in page.locator("#rag-docs").inner_text()
+    for header in words["docs_headers"]:
+        page.locator("#rag-docs").get_by_text(header, exact=True).first.wait_for(timeout=30_000)
     # A refusal reads in the same language as the labels around it, next to the input at fault.
     page.get_by_role("button", name=words["buttons"][1], exact=True).click()
     page.locator("#rag-files .validation-error", has_text=words["no_files"]).wait_for(timeout=30_000)

@@ -101,7 +101,7 @@ def test_a_new_collection_picks_its_embedder_from_its_first_files(services, pt_f
     assert (en.embed_model, en.language) == (EMBED_MODEL_NAME, "en")
 
     # Once chosen, "automatic" in the settings changes nothing.
-    assert docs.update_settings(en.id, CHUNKING, AUTO, en.embed_max_tokens) == "Nothing changed."
+    assert str(docs.update_settings(en.id, CHUNKING, AUTO, en.embed_max_tokens)) == "Nothing changed."
 
 
 def test_mixed_and_unknown_languages_are_indexed_with_a_plain_note(services, pt_files, tmp_path):
