@@ -16,7 +16,12 @@ from playground.arena import report
 from playground.arena.service import LEAK_ACTIONS, REVEAL_POLICIES
 from playground.services import Services
 
-TALLY_HEADERS = ["Rater", "Votes"]
+# Dataframe headers by catalogue key: the handlers filling a table render them in the reader's
+# language; the page is built with the English ones.
+TALLY_HEADER_KEYS = ("arena.head_rater", "arena.head_votes")
+FLAGGED_HEADER_KEYS = ("arena.head_question", "arena.head_model", "arena.head_names_found", "arena.head_answer_starts")
+TALLY_HEADERS = report.headers(TALLY_HEADER_KEYS)
+FLAGGED_HEADERS = report.headers(FLAGGED_HEADER_KEYS)
 # Choice labels by value (catalogue keys): L() is called while the page is built, so the page
 # carries these texts.
 LEAK_KEYS = {"redact": "arena.leak_redact", "exclude": "arena.leak_exclude"}
@@ -33,9 +38,6 @@ def leak_choices() -> list[tuple]:
 
 def policy_choices() -> list[tuple]:
     return [(L(POLICY_KEYS[key]) if key in POLICY_KEYS else label, key) for key, label in REVEAL_POLICIES.items()]
-
-
-FLAGGED_HEADERS = ["Question", "Model", "Names found", "Answer starts"]
 
 
 @dataclass
@@ -322,7 +324,7 @@ def files_section() -> FilesSection:
 
 
 def arena_layout(services: Services) -> ArenaLayout:
-    bar = evaluation_bar(services.arena.list_evaluations())
+    bar = evaluation_bar([(str(label), value) for label, value in services.arena.list_evaluations()])
     with gr.Tabs():
         with gr.Tab(L("arena.tab_setup")) as setup_tab:
             setup = setup_section(services)

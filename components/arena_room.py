@@ -12,13 +12,21 @@ from urllib.parse import quote
 import gradio as gr
 import segno
 
-from components.i18n import L, say, text
+from components.i18n import L, request_language, say, text
 from components.ui_errors import refusals, user_errors
+from playground.arena import report
 from playground.arena.service import REVEAL_POLICIES, ArenaService
 from playground.rendering import inert_inline
 from playground.startup import RATER_PATH, is_loopback, lan_address
 
-RATER_HEADERS = ["Rater", "Votes", "Live prompts", "Finished", "Name released", "Joined by"]
+# The raters table's headers by catalogue key: the handlers render them in the reader's language.
+RATER_HEADER_KEYS = (
+    "arena.head_rater", "arena.head_votes", "arena.head_live_prompts", "arena.head_finished",
+    "arena.head_name_released", "arena.head_joined_by",
+)  # fmt: skip
+RATER_HEADERS = report.headers(RATER_HEADER_KEYS)  # as the page is built
+# How a rater joined (stored as a code), in words.
+_SOURCE_KEYS = {"join": "arena.source_join", "login": "arena.source_login", "import": "arena.source_import"}
 POLL_S = 2.0
 
 
@@ -100,10 +108,16 @@ def rater_rows(status: Any) -> list[list[Any]]:
             r.live_asked,
             text("arena.cell_yes") if r.finished else "",
             text("arena.cell_released") if r.released else "",
-            r.source,
+            text(_SOURCE_KEYS[r.source]) if r.source in _SOURCE_KEYS else r.source,
         ]
         for r in status.raters
     ]
+
+
+def rater_table(status: Any | None) -> dict:
+    """The raters table with its headers in the reader's language (no evaluation: no rows)."""
+    rows = rater_rows(status) if status is not None else []
+    return {"headers": report.headers(RATER_HEADER_KEYS, request_language()), "data": rows}
 
 
 @dataclass
@@ -182,7 +196,7 @@ class RoomController:
     def show(self, evaluation_id, request: gr.Request):
         """The join link and its QR code, from the address this page was reached at."""
         if not evaluation_id:
-            return text("arena.no_room"), None, "", [], *[gr.skip()] * 4
+            return text("arena.no_room"), None, "", rater_table(None), *[gr.skip()] * 4
         info = self.arena.evaluation(evaluation_id)
         headers = dict(getattr(request, "headers", {}) or {})
         scheme = getattr(getattr(getattr(request, "request", None), "url", None), "scheme", "http")
@@ -195,14 +209,14 @@ class RoomController:
             info.live_cap or 0,
             info.show_together,
         ]
-        return shown, qr_image(link), room_markdown(status), rater_rows(status), *settings
+        return shown, qr_image(link), room_markdown(status), rater_table(status), *settings
 
     @user_errors
     def poll(self, evaluation_id):
         if not evaluation_id:
-            return "", []
+            return "", rater_table(None)
         status = self.arena.room_status(evaluation_id)
-        return room_markdown(status), rater_rows(status)
+        return room_markdown(status), rater_table(status)
 
     @user_errors
     def set_voting(self, evaluation_id, open_: bool):

@@ -5,18 +5,21 @@ widgets are laid out in components.arena_layout."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 
-from components.arena_layout import ArenaLayout, arena_layout
+from components.arena_layout import FLAGGED_HEADER_KEYS, TALLY_HEADER_KEYS, ArenaLayout, arena_layout
 from components.arena_room import policy_words, wire_room
 from components.i18n import request_language, say, text
-from components.tab import TabHandle
+from components.tab import Event, TabHandle
 from components.ui_errors import RefusedAt, refusals, refused_at, user_errors
 from components.widgets import refresh_on_focus, refresh_pickers
 from playground.arena import charts, report
 from playground.arena.creation import check_evaluation_name, check_model_keys
 from playground.arena.exchange import check_vote_file
 from playground.arena.leaderboard import VoteCount
+from playground.arena.pregen import MODEL_NOT_FOUND
 from playground.arena.prompts import read_prompt_set
 from playground.arena.service import REVEAL_POLICIES, PregenStatus
 from playground.languages import ENGLISH
@@ -45,10 +48,16 @@ def progress_markdown(status: PregenStatus, votes: VoteCount) -> str:
     ]
     for label, contestant_status, error in status.contestants:
         if contestant_status == "failed":
-            lines.append(text("arena.contestant_failed", label=inert_inline(label), error=inert_inline(error)))
+            said = text("arena.error_model_not_found") if error == MODEL_NOT_FOUND else error
+            lines.append(text("arena.contestant_failed", label=inert_inline(label), error=inert_inline(said)))
     if status.failed:
         lines.append(text("arena.answers_failed", n=status.failed))
     return "\n\n".join(lines)
+
+
+def table(keys: tuple[str, ...], rows: list[list[Any]]) -> dict:
+    """A Dataframe's value with its headers in the reader's language (the browser leaves them as built)."""
+    return {"headers": report.headers(keys, request_language()), "data": rows}
 
 
 def _seed(value: float | str | None) -> int | None:
@@ -81,9 +90,15 @@ class ArenaController:
         self.arena = services.arena
 
     def evaluation_choices(self, selected=None) -> dict:
-        choices = self.arena.list_evaluations()
+        choices = [(say(label), value) for label, value in self.arena.list_evaluations()]
         ids = [value for _, value in choices]
         return gr.update(choices=choices, value=selected if selected in ids else (ids[0] if ids else None))
+
+    def load_page(self):
+        """On page load: the evaluations' names in the reader's language (the page was built once,
+        in English, before any reader came). Only the choices: the picked evaluation stays."""
+        choices = [(say(label), value) for label, value in self.arena.list_evaluations()]
+        return gr.update(choices=choices)
 
     def describe(self, evaluation_id) -> str:
         if not evaluation_id:
@@ -227,20 +242,23 @@ class ArenaController:
     @user_errors
     def poll_progress(self, evaluation_id):
         if not evaluation_id:
-            return "", [], [], ""
+            return "", table(TALLY_HEADER_KEYS, []), table(FLAGGED_HEADER_KEYS, []), ""
         votes, per_rater = self.arena.vote_tally(evaluation_id)
-        text = progress_markdown(self.arena.pregen_status(evaluation_id), votes)
+        shown = progress_markdown(self.arena.pregen_status(evaluation_id), votes)
         return (
-            text,
-            [[t.rater, t.votes] for t in per_rater],
-            [list(row) for row in self.arena.flagged_answers(evaluation_id)],
-            text,
+            shown,
+            table(TALLY_HEADER_KEYS, [[r.rater, r.votes] for r in per_rater]),
+            self._flagged(evaluation_id),
+            shown,
         )
+
+    def _flagged(self, evaluation_id) -> dict:
+        return table(FLAGGED_HEADER_KEYS, [list(row) for row in self.arena.flagged_answers(evaluation_id)])
 
     @user_errors
     def leak_policy(self, evaluation_id, action, words):
         gr.Info(say(self.arena.set_leak_policy(evaluation_id, action, words or "")))
-        return [list(row) for row in self.arena.flagged_answers(evaluation_id)]
+        return self._flagged(evaluation_id)
 
     def judge_agreement_line(self, evaluation_id) -> str:
         """Beside the leaderboard: can the automatic judge stand in for these raters?"""
@@ -255,7 +273,7 @@ class ArenaController:
         language = request_language()
         return (
             report.leaderboard_summary(result, language) + self.judge_agreement_line(evaluation_id),
-            report.leaderboard_rows(result),
+            table(report.LEADERBOARD_HEADER_KEYS, report.leaderboard_rows(result, language)),
             charts.ratings_chart(result, language=language),
             charts.win_rate_heatmap(result, language=language),
             charts.count_heatmap(result, language=language),
@@ -266,12 +284,14 @@ class ArenaController:
     @user_errors
     def agreement(self, evaluation_id):
         result = self.arena.agreement(evaluation_id)
-        summary = report.agreement_summary(result, request_language())
-        return summary, report.pair_rows(result), report.rater_rows(result)
+        language = request_language()
+        summary = report.agreement_summary(result, language)
+        pairs = table(report.PAIR_HEADER_KEYS, report.pair_rows(result, language))
+        return summary, pairs, table(report.RATER_HEADER_KEYS, report.rater_rows(result))
 
     @user_errors
     def write_report(self, evaluation_id):
-        md, page = self.arena.write_report(evaluation_id)
+        md, page = self.arena.write_report(evaluation_id, language=request_language())
         return [str(md), str(page)]
 
     @user_errors
@@ -368,4 +388,5 @@ def build_arena_tab(services: Services) -> TabHandle:
     # Models appear while the app runs (a finished Fine-tune job, one added in Models): list them afresh.
     refresh_on_focus(services, ui.setup.models, multiselect=True, use_default=False)
     models_on_open = refresh_pickers(services, [ui.setup.models], multiselect=True, use_default=False)
-    return TabHandle(on_open=[models_on_open], on_load=list(ui.rater.on_load))
+    picker_on_load = Event(arena.load_page, (), [ui.bar.evaluation])
+    return TabHandle(on_open=[models_on_open], on_load=[picker_on_load, *ui.rater.on_load])

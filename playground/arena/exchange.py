@@ -108,7 +108,7 @@ def _text(conversation: Any, role: str) -> str:
 def check_vote_file(path: str | Path | None) -> None:
     """A vote file must have been chosen before an import (what it holds is read_records' to check)."""
     if not path:
-        raise InvalidInput("Choose a vote file to import first.")
+        raise InvalidInput(t("arena.choose_vote_file"))
 
 
 def read_records(path: str | Path) -> list[dict[str, Any]]:
@@ -123,7 +123,9 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
     elif file.suffix.lower() in (".jsonl", ".json", ".ndjson"):
         raw = [
             row
-            for _, row in json_objects(data, "the vote file", '{"model_a": "…", "model_b": "…", "winner": "model_a"}')
+            for _, row in json_objects(
+                data, t("jsonl.vote_file"), '{"model_a": "…", "model_b": "…", "winner": "model_a"}'
+            )
         ]
     else:
         raise InvalidInput(t("arena.vote_file_type"))

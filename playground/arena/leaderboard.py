@@ -100,6 +100,47 @@ def count_votes(votes: Sequence[dict[str, Any]], leak_action: str) -> VoteCount:
     return VoteCount(cast=len(votes), repeats=len(votes) - len(kept) - dropped, dropped=dropped)
 
 
+def _ratings(pairs: ratings.PairVotes, n: int, any_votes: bool, rounds: int, seed: int):
+    """(rating, lower, upper, ranks): Bradley-Terry with bootstrap intervals, or the anchor
+    with no interval when nothing was voted."""
+    if not any_votes:
+        return np.full(n, ratings.ANCHOR), np.full(n, np.nan), np.full(n, np.nan), np.ones(n, dtype=int)
+    lower, upper = ratings.intervals(ratings.bootstrap(pairs, rounds=rounds, seed=seed))
+    return ratings.bradley_terry(pairs), lower, upper, ratings.tier_ranks(lower, upper)
+
+
+def _acceptable(kept: Sequence[dict[str, Any]], a: list[int], b: list[int], n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per contestant: answers marked acceptable, and answers marked at all."""
+    yes, marked = np.zeros(n, dtype=int), np.zeros(n, dtype=int)
+    for v, i, j in zip(kept, a, b):
+        for flag, who in ((v["acceptable_a"], i), (v["acceptable_b"], j)):
+            if flag is not None:
+                marked[who] += 1
+                yes[who] += int(bool(flag))
+    return yes, marked
+
+
+def _usage(usage: Sequence[dict[str, Any]], index: dict[int, int], n: int):
+    """Per contestant: mean seconds per answer (None: none timed) and mean cost (None: one unknown)."""
+    latency: dict[int, list[float]] = {i: [] for i in range(n)}
+    cost: dict[int, list[float | None]] = {i: [] for i in range(n)}
+    for u in usage:
+        found = index.get(u["contestant_id"])
+        if found is None or u["status"] != "ok":
+            continue
+        if u["total_s"] is not None:
+            latency[found].append(float(u["total_s"]))
+        cost[found].append(u["cost_usd"])
+    mean_latency = [float(np.mean(latency[i])) if latency[i] else None for i in range(n)]
+    mean_cost = [
+        float(np.mean([c for c in cost[i] if c is not None]))
+        if cost[i] and all(c is not None for c in cost[i])  # one unknown makes the mean unknown
+        else None
+        for i in range(n)
+    ]
+    return mean_latency, mean_cost
+
+
 def build(
     votes: Sequence[dict[str, Any]],
     contestants: Sequence[tuple[int, str]],
@@ -117,38 +158,14 @@ def build(
     b = [index[v["contestant_b"]] for v in kept]
     score = [SCORES[v["winner"]] for v in kept]
     pairs = ratings.PairVotes.from_lists(a, b, score, n)
-    if kept:
-        rating = ratings.bradley_terry(pairs)
-        samples = ratings.bootstrap(pairs, rounds=rounds, seed=seed)
-        lower, upper = ratings.intervals(samples)
-    else:
-        rating = np.full(n, ratings.ANCHOR)
-        lower, upper = np.full(n, np.nan), np.full(n, np.nan)
-    ranks = ratings.tier_ranks(lower, upper) if kept else np.ones(n, dtype=int)
+    rating, lower, upper, ranks = _ratings(pairs, n, bool(kept), rounds, seed)
     elo = ratings.online_elo(a, b, score, n)
-    counts = ratings.count_matrix(pairs)
-    wins = ratings.win_matrix(pairs)
-    win_rate = ratings.win_rate_matrix(pairs)
-    accept_yes, accept_n = np.zeros(n, dtype=int), np.zeros(n, dtype=int)
-    for v, i, j in zip(kept, a, b):
-        for flag, who in ((v["acceptable_a"], i), (v["acceptable_b"], j)):
-            if flag is not None:
-                accept_n[who] += 1
-                accept_yes[who] += int(bool(flag))
-    latency: dict[int, list[float]] = {i: [] for i in range(n)}
-    cost: dict[int, list[float | None]] = {i: [] for i in range(n)}
-    for u in usage:
-        found = index.get(u["contestant_id"])
-        if found is None or u["status"] != "ok":
-            continue
-        if u["total_s"] is not None:
-            latency[found].append(float(u["total_s"]))
-        cost[found].append(u["cost_usd"])
+    counts, wins = ratings.count_matrix(pairs), ratings.win_matrix(pairs)
+    accept_yes, accept_n = _acceptable(kept, a, b, n)
+    latency, cost = _usage(usage, index, n)
     rows = []
     for i in range(n):
         battles = int(counts[i].sum())
-        costs = cost[i]
-        known_cost = costs and all(c is not None for c in costs)  # one unknown makes the mean unknown
         rows.append(
             ModelRow(
                 name=names[i],
@@ -162,15 +179,15 @@ def build(
                 acceptable=float(accept_yes[i] / accept_n[i]) if accept_n[i] else math.nan,
                 acceptable_interval=wilson(int(accept_yes[i]), int(accept_n[i])),
                 acceptable_n=int(accept_n[i]),
-                latency_s=float(np.mean(latency[i])) if latency[i] else None,
-                cost_usd=float(np.mean(costs)) if known_cost else None,  # type: ignore[arg-type]
+                latency_s=latency[i],
+                cost_usd=cost[i],
             )
         )
     order = sorted(range(n), key=lambda i: (-rows[i].rating, names[i]))
     return Leaderboard(
         rows=[rows[i] for i in order],
         names=[names[i] for i in order],
-        win_rate=win_rate[np.ix_(order, order)],
+        win_rate=ratings.win_rate_matrix(pairs)[np.ix_(order, order)],
         counts=counts[np.ix_(order, order)],
         votes_used=len(kept),
         votes_dropped=dropped,

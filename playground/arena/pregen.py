@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from playground.arena.leaks import find_leaks
 from playground.errors import ModelNotFound
 from playground.generation import GenerationRecorder
+from playground.i18n import Text, t
 from playground.leases import Lease, Leases
 from playground.models.types import GenerationParams, Message
 from playground.progress import complete
@@ -30,6 +31,8 @@ from storage.orm_leases import LEASE_PREGEN
 log = logging.getLogger(__name__)
 # After this many failed answers in a row a model is considered broken for this run.
 MAX_CONSECUTIVE_FAILURES = 2
+# A contestant's stored error when its model is gone from the registry (the UI words it per language).
+MODEL_NOT_FOUND = "model not found"
 
 
 @dataclass
@@ -37,7 +40,7 @@ class _Job:
     thread: threading.Thread
     cancel: threading.Event
     lease: Lease
-    current: str = ""
+    current: Text | str = ""  # the answer being generated; a Text, shown in the reader's language
 
 
 class PregenJobs:
@@ -64,7 +67,8 @@ class PregenJobs:
         """Whether answers are being generated, here or by another process on this database."""
         return self._local(evaluation_id) is not None or self._elsewhere(evaluation_id) is not None
 
-    def current(self, evaluation_id: int) -> str:
+    def current(self, evaluation_id: int) -> Text | str:
+        """The answer being generated now (another process's run: its lease note, in English)."""
         job = self._local(evaluation_id)
         if job is not None:
             return job.current
@@ -111,14 +115,14 @@ class PregenJobs:
                 return
             time.sleep(poll_s)
 
-    def _set_current(self, evaluation_id: int, text: str) -> None:
+    def _set_current(self, evaluation_id: int, text: Text | str) -> None:
         with self._lock:
             job = self._jobs.get(evaluation_id)
             if job is not None:
                 job.current = text
         if job is not None:
             try:  # the line other processes show; the renewal also reads their stop flag
-                self.leases.renew(job.lease, text)
+                self.leases.renew(job.lease, str(text))
             except Exception:
                 log.exception("Could not renew the pre-generation lease of arena evaluation %s", evaluation_id)
 
@@ -162,7 +166,8 @@ class PregenJobs:
                     return
                 if (prompt_id, contestant_id) in done:
                     continue
-                self._set_current(evaluation_id, f"{label}: prompt {prompt_position + 1} of {len(prompts)}")
+                now = t("arena.pregen_current", label=label, number=prompt_position + 1, total=len(prompts))
+                self._set_current(evaluation_id, now)
                 ok, last_error = self._answer(
                     run_id,
                     prompt_id,
@@ -178,7 +183,7 @@ class PregenJobs:
                 if cancel.is_set():
                     return
                 failures = 0 if ok else failures + 1
-                if failures >= MAX_CONSECUTIVE_FAILURES or last_error == "model not found":
+                if failures >= MAX_CONSECUTIVE_FAILURES or last_error == MODEL_NOT_FOUND:
                     failed = True
                     break
             with self.uow_factory() as uow:
@@ -207,7 +212,7 @@ class PregenJobs:
             )
         except ModelNotFound as err:
             self._save(prompt_id, contestant_id, None, "", "error", str(err), [])
-            return False, "model not found"
+            return False, MODEL_NOT_FOUND
         if final.status == "cancelled":
             return False, None
         if final.error:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from playground.errors import InvalidInput
-from playground.i18n import t
+from playground.i18n import Text, t
 from playground.jsonl import json_objects
 
 PROMPT_COLUMNS = ("prompt", "question", "instruction", "text", "input")
@@ -27,7 +27,15 @@ class PromptItem:
     text: str
 
 
-def _check(items: Sequence[tuple[str | None, str, str]]) -> list[PromptItem]:
+def _listed(places: Sequence[Text], pair: str = "arena.comma_pair") -> Text:
+    """ "line 2, line 5" in the reader's language: places joined by commas (or by ``pair``)."""
+    joined = places[0]
+    for place in places[1:]:
+        joined = t(pair, a=joined, b=place)
+    return joined
+
+
+def _check(items: Sequence[tuple[str | None, str, Text]]) -> list[PromptItem]:
     """items: (question id or None, text, where it came from, for messages)."""
     if not items:
         raise InvalidInput(t("arena.prompt_set_empty"))
@@ -35,20 +43,20 @@ def _check(items: Sequence[tuple[str | None, str, str]]) -> list[PromptItem]:
         raise InvalidInput(t("arena.prompt_set_too_big", count=len(items), limit=MAX_PROMPTS))
     blank = [where for _, text, where in items if not text.strip()]
     if blank:
-        raise InvalidInput(t("arena.prompt_blank", where=", ".join(blank[:5])))
+        raise InvalidInput(t("arena.prompt_blank", where=_listed(blank[:5])))
     too_long = [where for _, text, where in items if len(text) > MAX_PROMPT_CHARS]
     if too_long:
-        raise InvalidInput(t("arena.prompt_too_long", limit=f"{MAX_PROMPT_CHARS:,}", where=", ".join(too_long[:5])))
-    seen: dict[str, str] = {}
-    duplicates = []
+        raise InvalidInput(t("arena.prompt_longer_than", limit=MAX_PROMPT_CHARS, where=_listed(too_long[:5])))
+    seen: dict[str, Text] = {}
+    duplicates: list[Text] = []
     for _, text, where in items:
         key = " ".join(text.split()).casefold()
         if key in seen:
-            duplicates.append(f"{where} repeats {seen[key]}")
+            duplicates.append(t("arena.where_repeats", where=where, first=seen[key]))
         else:
             seen[key] = where
     if duplicates:
-        raise InvalidInput(t("arena.prompt_duplicates", duplicates="; ".join(duplicates[:5])))
+        raise InvalidInput(t("arena.prompt_duplicates", duplicates=_listed(duplicates[:5], "arena.semicolon_pair")))
     result, ids = [], set()
     for index, (qid, text, where) in enumerate(items):
         qid = (qid or "").strip() or f"q{index + 1}"
@@ -67,10 +75,10 @@ def parse_typed(text: str) -> list[PromptItem]:
     lines = text.split("\n")
     if any(line.strip() == SEPARATOR for line in lines):
         blocks = [b.strip("\n") for b in re.split(r"\n[ \t]*---[ \t]*\n", "\n" + text.strip("\n") + "\n")]
-        items = [(None, block, f"prompt {i + 1}") for i, block in enumerate(blocks)]
+        items = [(None, block, t("arena.where_prompt", n=i + 1)) for i, block in enumerate(blocks)]
     else:
         # Blank lines are spacing, not prompts, except between --- blocks.
-        items = [(None, line, f"line {i + 1}") for i, line in enumerate(lines) if line.strip()]
+        items = [(None, line, t("arena.where_line", n=i + 1)) for i, line in enumerate(lines) if line.strip()]
     return _check(items)
 
 
@@ -87,7 +95,8 @@ def parse_csv(data: str) -> list[PromptItem]:
         raise InvalidInput(t("arena.csv_column", names=", ".join(PROMPT_COLUMNS), found=found))
     id_col = _column(reader.fieldnames or [], ID_COLUMNS)
     items = [
-        (row.get(id_col) if id_col else None, row.get(prompt_col) or "", f"row {i + 2}") for i, row in enumerate(reader)
+        (row.get(id_col) if id_col else None, row.get(prompt_col) or "", t("arena.where_row", n=i + 2))
+        for i, row in enumerate(reader)
     ]
     return _check(items)
 
@@ -95,7 +104,7 @@ def parse_csv(data: str) -> list[PromptItem]:
 def parse_jsonl(data: str) -> list[PromptItem]:
     items = []
     for number, obj in json_objects(
-        data, "the JSONL file", '{"prompt": "…"}', bare_key="prompt"
+        data, t("jsonl.jsonl_file"), '{"prompt": "…"}', bare_key="prompt"
     ):  # a bare "text" line is a prompt too
         if isinstance(obj.get("turns"), list) and obj["turns"]:  # FastChat / MT-bench question files
             obj = {**obj, "prompt": str(obj["turns"][0])}
@@ -103,7 +112,8 @@ def parse_jsonl(data: str) -> list[PromptItem]:
         if key is None:
             raise InvalidInput(t("arena.jsonl_no_prompt", number=number))
         qid = _column(list(obj), ID_COLUMNS)
-        items.append((str(obj[qid]) if qid and obj[qid] is not None else None, str(obj[key] or ""), f"line {number}"))
+        where = t("arena.where_line", n=number)
+        items.append((str(obj[qid]) if qid and obj[qid] is not None else None, str(obj[key] or ""), where))
     return _check(items)
 
 
@@ -136,4 +146,4 @@ def read_prompt_set(typed: str | None, upload: str | Path | None, live: bool = F
 
 
 def from_texts(texts: Sequence[str]) -> list[PromptItem]:
-    return _check([(None, t, f"prompt {i + 1}") for i, t in enumerate(texts)])
+    return _check([(None, text, t("arena.where_prompt", n=i + 1)) for i, text in enumerate(texts)])

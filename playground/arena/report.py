@@ -14,31 +14,42 @@ from playground.arena.leaderboard import Leaderboard
 from playground.i18n import DEFAULT_LANGUAGE, t
 from playground.rendering import inert_inline
 
-LEADERBOARD_HEADERS = [
-    "Rank",
-    "Model",
-    "Rating",
-    "95% interval",
-    "Online Elo",
-    "Battles",
-    "Win rate",
-    "Acceptable (95% Wilson)",
-    "Mean s/answer",
-    "Mean cost/answer",
-]
-PAIR_HEADERS = ["Rater 1", "Rater 2", "Shared battles", "Agreement", "Agreement without ties", "Cohen's κ"]
-RATER_HEADERS = ["Rater", "Votes", "Tie or both bad", "Chose A (left) among A/B", "Repeats", "Self-consistency"]
+# Column headers by catalogue key: the Dataframes' headers are not translated in the browser,
+# so the handlers that fill the tables (and the report) render them in the reader's language.
+LEADERBOARD_HEADER_KEYS = (
+    "arena.head_rank", "arena.head_model", "arena.head_rating", "arena.head_interval", "arena.head_elo",
+    "arena.head_battles", "arena.head_win_rate", "arena.head_acceptable", "arena.head_latency", "arena.head_cost",
+)  # fmt: skip
+PAIR_HEADER_KEYS = (
+    "arena.head_rater_1", "arena.head_rater_2", "arena.head_shared", "arena.head_agreement",
+    "arena.head_agreement_decisive", "arena.head_kappa",
+)  # fmt: skip
+RATER_HEADER_KEYS = (
+    "arena.head_rater", "arena.head_votes", "arena.head_tie_bothbad", "arena.head_chose_a", "arena.head_repeats",
+    "arena.head_self_consistency",
+)  # fmt: skip
+
+
+def headers(keys: tuple[str, ...], language: str = DEFAULT_LANGUAGE) -> list[str]:
+    """A table's column headers in ``language``."""
+    return [t(key).render(language) for key in keys]
+
+
+# In English: the tables as the page is first built, and what API callers read.
+LEADERBOARD_HEADERS = headers(LEADERBOARD_HEADER_KEYS)
+PAIR_HEADERS = headers(PAIR_HEADER_KEYS)
+RATER_HEADERS = headers(RATER_HEADER_KEYS)
 
 
 def _pct(value: float) -> str:
     return "—" if value is None or math.isnan(value) else f"{value:.0%}"
 
 
-def _num(value: float, digits: int = 2) -> str:
-    return "—" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+def _num(value: float, language: str = DEFAULT_LANGUAGE) -> str:
+    return "—" if value is None or math.isnan(value) else t("arena.cell_decimal", value=value).render(language)
 
 
-def leaderboard_rows(board: Leaderboard) -> list[list[Any]]:
+def leaderboard_rows(board: Leaderboard, language: str = DEFAULT_LANGUAGE) -> list[list[Any]]:
     rows = []
     for r in board.rows:
         interval = "—" if math.isnan(r.lower) else f"{r.lower:.0f} – {r.upper:.0f}"
@@ -47,8 +58,8 @@ def leaderboard_rows(board: Leaderboard) -> list[list[Any]]:
             if not r.acceptable_n
             else f"{r.acceptable:.0%} ({r.acceptable_interval[0]:.0%}–{r.acceptable_interval[1]:.0%}, n={r.acceptable_n})"
         )
-        cost = "unknown" if r.cost_usd is None else f"${r.cost_usd:.6f}"
-        latency = "—" if r.latency_s is None else f"{r.latency_s:.2f}"
+        cost = t("arena.cell_unknown") if r.cost_usd is None else t("arena.cell_cost", cost=r.cost_usd)
+        latency = "—" if r.latency_s is None else t("arena.cell_seconds", seconds=r.latency_s).render(language)
         rows.append(
             [
                 r.rank,
@@ -60,13 +71,13 @@ def leaderboard_rows(board: Leaderboard) -> list[list[Any]]:
                 _pct(r.win_rate),
                 accept,
                 latency,
-                cost,
+                cost.render(language),
             ]
         )
     return rows
 
 
-def pair_rows(report: AgreementReport) -> list[list[Any]]:
+def pair_rows(report: AgreementReport, language: str = DEFAULT_LANGUAGE) -> list[list[Any]]:
     return [
         [
             p.rater_1,
@@ -74,7 +85,7 @@ def pair_rows(report: AgreementReport) -> list[list[Any]]:
             p.shared,
             _pct(p.agreement),
             f"{_pct(p.agreement_decisive)} (n={p.decisive})",
-            _num(p.kappa),
+            _num(p.kappa, language),
         ]
         for p in report.pairs
     ]
@@ -100,7 +111,7 @@ def agreement_summary(report: AgreementReport, language: str = DEFAULT_LANGUAGE)
         shared=report.shared_battles,
         agreement=_pct(report.agreement),
         decisive=_pct(report.agreement_decisive),
-        fleiss=_num(report.fleiss),
+        fleiss=_num(report.fleiss, language),
     ).render(language)
 
 
@@ -124,20 +135,35 @@ def _md_table(headers: list[str], rows: list[list[Any]]) -> str:
     return "\n".join(lines)
 
 
-def markdown(name: str, board: Leaderboard, agreement: AgreementReport, prompts: int, raters: int) -> str:
+def _said(key: str, language: str, **values: Any) -> str:
+    return t(key, **values).render(language)
+
+
+def markdown(
+    name: str,
+    board: Leaderboard,
+    agreement: AgreementReport,
+    prompts: int,
+    raters: int,
+    language: str = DEFAULT_LANGUAGE,
+) -> str:
+    """The report as Markdown, its headings, sentences and tables in ``language``."""
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    counts = _said("arena.report_counts", language, prompts=prompts, models=len(board.rows), raters=raters)
     return "\n\n".join(
         [
-            f"# Arena report: {inert_inline(name)}",
-            f"{prompts} prompts · {len(board.rows)} models · {raters} raters · generated {stamp}",
-            "## Leaderboard",
-            leaderboard_summary(board),
-            _md_table(LEADERBOARD_HEADERS, leaderboard_rows(board)),
-            "## Rater agreement",
-            agreement_summary(agreement),
-            _md_table(PAIR_HEADERS, pair_rows(agreement)) if agreement.pairs else "",
-            "## Raters",
-            _md_table(RATER_HEADERS, rater_rows(agreement)) if agreement.raters else "No votes yet.",
+            "# " + _said("arena.report_title", language, name=inert_inline(name)),
+            _said("arena.report_generated", language, counts=counts, stamp=stamp),
+            "## " + _said("arena.report_leaderboard", language),
+            leaderboard_summary(board, language),
+            _md_table(headers(LEADERBOARD_HEADER_KEYS, language), leaderboard_rows(board, language)),
+            "## " + _said("arena.report_agreement", language),
+            agreement_summary(agreement, language),
+            _md_table(headers(PAIR_HEADER_KEYS, language), pair_rows(agreement, language)) if agreement.pairs else "",
+            "## " + _said("arena.report_raters", language),
+            _md_table(headers(RATER_HEADER_KEYS, language), rater_rows(agreement))
+            if agreement.raters
+            else _said("arena.no_votes", language),
         ]
     )
 
@@ -148,22 +174,35 @@ def _html_table(headers: list[str], rows: list[list[Any]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def html_page(name: str, board: Leaderboard, agreement: AgreementReport, prompts: int, raters: int) -> str:
+def html_page(
+    name: str,
+    board: Leaderboard,
+    agreement: AgreementReport,
+    prompts: int,
+    raters: int,
+    language: str = DEFAULT_LANGUAGE,
+) -> str:
+    """The report as one HTML page with its charts (plotly embedded, so it opens offline), in ``language``."""
     figures = [
-        charts.ratings_chart(board),
-        charts.win_rate_heatmap(board),
-        charts.count_heatmap(board),
-        charts.quality_against(board, "latency"),
-        charts.quality_against(board, "cost"),
+        charts.ratings_chart(board, language=language),
+        charts.win_rate_heatmap(board, language=language),
+        charts.count_heatmap(board, language=language),
+        charts.quality_against(board, "latency", language=language),
+        charts.quality_against(board, "cost", language=language),
     ]
-    # The plotly library is embedded once so the report opens offline.
     plots = "".join(fig.to_html(full_html=False, include_plotlyjs=(i == 0)) for i, fig in enumerate(figures))
-    title = html.escape(f"Arena report: {name}")
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>{title}</title>
+    title = html.escape(_said("arena.report_title", language, name=name))
+    counts = html.escape(_said("arena.report_counts", language, prompts=prompts, models=len(board.rows), raters=raters))
+    board_table = _html_table(headers(LEADERBOARD_HEADER_KEYS, language), leaderboard_rows(board, language))
+    pair_table = _html_table(headers(PAIR_HEADER_KEYS, language), pair_rows(agreement, language))
+    rater_table = _html_table(headers(RATER_HEADER_KEYS, language), rater_rows(agreement))
+    agreed = html.escape(agreement_summary(agreement, language).replace("**", ""))
+    lang = html.escape(language)
+    return f"""<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em}}
 table{{border-collapse:collapse;margin:1em 0}}td,th{{border:1px solid #ccc;padding:4px 8px;text-align:left}}</style></head>
-<body><h1>{title}</h1><p>{prompts} prompts · {len(board.rows)} models · {raters} raters</p>
-<h2>Leaderboard</h2><p>{html.escape(leaderboard_summary(board))}</p>{_html_table(LEADERBOARD_HEADERS, leaderboard_rows(board))}
+<body><h1>{title}</h1><p>{counts}</p>
+<h2>{html.escape(_said("arena.report_leaderboard", language))}</h2><p>{html.escape(leaderboard_summary(board, language))}</p>{board_table}
 {plots}
-<h2>Rater agreement</h2><p>{html.escape(agreement_summary(agreement).replace("**", ""))}</p>{_html_table(PAIR_HEADERS, pair_rows(agreement))}
-<h2>Raters</h2>{_html_table(RATER_HEADERS, rater_rows(agreement))}</body></html>"""
+<h2>{html.escape(_said("arena.report_agreement", language))}</h2><p>{agreed}</p>{pair_table}
+<h2>{html.escape(_said("arena.report_raters", language))}</h2>{rater_table}</body></html>"""

@@ -24,14 +24,16 @@ REVEAL_POLICIES = {
     AFTER_EACH: "After each vote",
     NEVER: "Never (the facilitator reveals the models on the leaderboard)",
 }
-UNKNOWN_POLICY = "Choose when raters see the model names: after their last battle, after each vote, or never."
-_UNSAFE = (
-    "Names after each vote would give later battles away here: {why}, so a rater who saw one battle's "
-    "names would recognise that answer, word for word, in a later battle. Choose “after the rater's last "
-    "battle” or “never”, or make an evaluation with one pair per prompt and no repeats (or a live one)."
-)
-REPEATS_WHY = "some battles come back later with the sides swapped (to check each rater's consistency)"
-PAIRS_WHY = "each prompt is paired more than once, so the same answer appears in more than one battle"
+UNKNOWN_POLICY = t("arena.policy_unknown")
+# Why "after each vote" is unsafe; the English sentences stay importable as strings (tests, logs).
+REPEATS_WHY_TEXT = t("arena.why_repeats")
+PAIRS_WHY_TEXT = t("arena.why_pairs")
+REPEATS_WHY, PAIRS_WHY = str(REPEATS_WHY_TEXT), str(PAIRS_WHY_TEXT)
+
+
+def _unsafe(why: Text) -> Text:
+    return t("arena.policy_unsafe", why=why)
+
 
 # What a rater reads after a vote or when no battle is left (Texts: shown in the rater's language).
 HIDDEN_UNTIL_LAST = t("arena.hidden_until_last")
@@ -100,7 +102,7 @@ def new_policy_problem(
     pairs_per_prompt: int | None = None,
     repeat_fraction: float = 0.0,
     mode: str = "prompt_set",
-) -> str | None:
+) -> Text | None:
     """Why ``policy`` cannot be chosen for an evaluation about to be made this way (None: it can)."""
     if policy not in REVEAL_POLICIES:
         return UNKNOWN_POLICY
@@ -109,13 +111,13 @@ def new_policy_problem(
     pairs = comb(max(models, 2), 2)
     per_prompt = pairs if pairs_per_prompt is None else max(1, min(int(pairs_per_prompt), pairs))
     if per_prompt > 1:
-        return _UNSAFE.format(why=PAIRS_WHY)
+        return _unsafe(PAIRS_WHY_TEXT)
     if repeat_fraction > 0 and prompts * per_prompt >= 2:
-        return _UNSAFE.format(why=REPEATS_WHY)
+        return _unsafe(REPEATS_WHY_TEXT)
     return None
 
 
-def stored_policy_problem(policy: str, battles: Iterable[tuple[int, int, int | None]]) -> str | None:
+def stored_policy_problem(policy: str, battles: Iterable[tuple[int, int, int | None]]) -> Text | None:
     """The same for an evaluation already made: ``battles`` are its prepared battles as
     (answer A id, answer B id, repeat_of id or None). Live battles always have fresh answers."""
     if policy not in REVEAL_POLICIES:
@@ -124,10 +126,10 @@ def stored_policy_problem(policy: str, battles: Iterable[tuple[int, int, int | N
         return None
     rows = list(battles)
     if any(repeat is not None for _, _, repeat in rows):
-        return _UNSAFE.format(why=REPEATS_WHY)
+        return _unsafe(REPEATS_WHY_TEXT)
     uses = Counter(answer for a, b, _ in rows for answer in (a, b))
     if any(n > 1 for n in uses.values()):
-        return _UNSAFE.format(why=PAIRS_WHY)
+        return _unsafe(PAIRS_WHY_TEXT)
     return None
 
 

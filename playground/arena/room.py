@@ -20,6 +20,12 @@ if TYPE_CHECKING:
     from playground.arena.service import EvaluationInfo
 
 MAX_COUNT = 100_000
+# What a facilitator reads after changing the reveal policy, by policy.
+_POLICY_SET = {
+    reveal.AFTER_LAST: "arena.policy_set_after_last",
+    reveal.AFTER_EACH: "arena.policy_set_after_each",
+    reveal.NEVER: "arena.policy_set_never",
+}
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,7 @@ class RoomActions:
     # Why a policy cannot be chosen for an evaluation about to be created (None: it can).
     new_reveal_policy_problem = staticmethod(reveal.new_policy_problem)
 
-    def reveal_policy_problem(self, evaluation_id: int | None, policy: str) -> str | None:
+    def reveal_policy_problem(self, evaluation_id: int | None, policy: str) -> Text | None:
         """Why ``policy`` cannot be chosen for this evaluation (None: it can)."""
         info = self.evaluation(evaluation_id)
         with self.uow_factory() as uow:
@@ -110,40 +116,36 @@ class RoomActions:
             ]
         return reveal.stored_policy_problem(policy, battles)
 
-    def set_reveal_policy(self, evaluation_id: int | None, policy: str) -> str:
+    def set_reveal_policy(self, evaluation_id: int | None, policy: str) -> Text:
         problem = self.reveal_policy_problem(evaluation_id, policy)
         if problem:
             raise InvalidInput(problem)
         info = self._update(evaluation_id, reveal_policy=policy)
-        return f"Raters of {info.name!r} now see who wrote what: {reveal.REVEAL_POLICIES[policy].lower()}."
+        return t(_POLICY_SET[policy], name=info.name)
 
     # ---- routing, live cap, answers together ---------------------------------------------
-    def set_votes_per_battle(self, evaluation_id: int | None, votes: Any) -> str:
+    def set_votes_per_battle(self, evaluation_id: int | None, votes: Any) -> Text:
         need = votes_needed(votes)
         info = self._update(evaluation_id, votes_per_battle=need)
         if need is None:
-            return f"Every rater of {info.name!r} now rates every battle (full overlap, which agreement needs)."
-        return f"Each battle of {info.name!r} now needs {need} vote(s): raters get the battles with the fewest votes first."
+            return t("arena.votes_set_all", name=info.name)
+        return t("arena.votes_set_need", name=info.name, n=need)
 
-    def set_live_cap(self, evaluation_id: int | None, cap: Any) -> str:
+    def set_live_cap(self, evaluation_id: int | None, cap: Any) -> Text:
         value = live_cap(cap)
         info = self._update(evaluation_id, live_cap=value)
         if value is None:
-            return f"Raters of {info.name!r} may ask as many live prompts as the per-minute limit allows."
-        return f"Each rater of {info.name!r} may ask {value} live prompt(s)."
+            return t("arena.cap_set_none", name=info.name)
+        return t("arena.cap_set", name=info.name, n=value)
 
-    def set_show_together(self, evaluation_id: int | None, on: bool) -> str:
+    def set_show_together(self, evaluation_id: int | None, on: bool) -> Text:
         info = self._update(evaluation_id, show_together=bool(on))
-        if on:
-            return f"Live answers in {info.name!r} appear together once both have finished."
-        return f"Live answers in {info.name!r} stream as they are written (stream speed may hint at the model)."
+        return t("arena.together_on" if on else "arena.together_off", name=info.name)
 
     # ---- the room --------------------------------------------------------------------
-    def set_voting_open(self, evaluation_id: int | None, open_: bool) -> str:
+    def set_voting_open(self, evaluation_id: int | None, open_: bool) -> Text:
         info = self._update(evaluation_id, voting_open=bool(open_))
-        if open_:
-            return f"Voting is open for {info.name!r}: raters can join and vote."
-        return f"Voting is closed for {info.name!r}: joins and votes are refused until you open it again."
+        return t("arena.voting_opened" if open_ else "arena.voting_closed_for", name=info.name)
 
     @staticmethod
     def check_release_name(name: str | None) -> str:
@@ -153,7 +155,7 @@ class RoomActions:
             raise InvalidInput(t("arena.release_blank"))
         return key
 
-    def release_rater_name(self, evaluation_id: int | None, name: str) -> str:
+    def release_rater_name(self, evaluation_id: int | None, name: str) -> Text:
         """Free a rater's name: the browser holding it stops rating as them, and the next person
         joining under it takes the rater over (with their votes)."""
         key = self.check_release_name(name)
@@ -165,10 +167,7 @@ class RoomActions:
             rater.released_at, rater.secret_hash = datetime.now(UTC), None
             rater_id, shown = rater.id, rater.name
         self.holds.release(info.id, rater_id)
-        return (
-            f"Released the name {shown!r}: the next person to join as {shown!r} continues as that rater, "
-            "and the browser that held it can no longer vote as them."
-        )
+        return t("arena.name_freed", name=shown)
 
     def room_status(self, evaluation_id: int | None) -> RoomStatus:
         info = self.evaluation(evaluation_id)

@@ -47,7 +47,7 @@ from playground.arena.schedule import pick_repeats, schedule
 from playground.demo import ARENA_PROMPTS, demo_path
 from playground.errors import InvalidInput
 from playground.generation import GenerationRecorder
-from playground.i18n import t
+from playground.i18n import DEFAULT_LANGUAGE, Text, t
 from playground.languages import ENGLISH
 from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams
@@ -56,6 +56,7 @@ from storage import ArenaEvaluation, UnitOfWork
 
 log = logging.getLogger(__name__)
 DELETED_EVALUATION = t("arena.evaluation_deleted")
+MIN_ROUNDS = 100  # bootstrap rounds behind the leaderboard's intervals
 
 
 @dataclass(frozen=True)
@@ -83,7 +84,7 @@ class PregenStatus:
     done: int
     failed: int
     running: bool
-    current: str  # the answer being generated now ("label: prompt 3 of 10"), or ""
+    current: Text | str  # the answer being generated now ("label: prompt 3 of 10"), or ""
     contestants: list[tuple[str, str, str]]  # label, status, error
     flagged: int
     servable: int
@@ -229,9 +230,13 @@ class ArenaService(RaterActions, LiveActions, RoomActions):
         )
         return info
 
-    def list_evaluations(self) -> list[tuple[str, int]]:
+    def list_evaluations(self) -> list[tuple[Text, int]]:
+        """(label, id) for the evaluation picker; the label is shown in the reader's language."""
         with self.uow_factory() as uow:
-            return [(f"{e.name} · code {e.join_code}", e.id) for e in uow.arena.list_evaluations()]
+            return [
+                (t("arena.evaluation_choice", name=e.name, code=e.join_code), e.id)
+                for e in uow.arena.list_evaluations()
+            ]
 
     def evaluation(self, evaluation_id: int | None) -> EvaluationInfo:
         try:
@@ -249,18 +254,16 @@ class ArenaService(RaterActions, LiveActions, RoomActions):
                 len(uow.arena.battles(evaluation.id)),
             )
 
-    def set_live_mode(self, evaluation_id: int | None, enabled: bool) -> str:
+    def set_live_mode(self, evaluation_id: int | None, enabled: bool) -> Text:
         """Let the evaluation's raters ask their own prompts (live battles) besides the prepared ones."""
         info = self.evaluation(evaluation_id)
         if info.mode == "imported":
-            raise InvalidInput("An imported evaluation has no models to ask, so it cannot take live prompts.")
+            raise InvalidInput(t("arena.imported_no_live"))
         with self.uow_factory() as uow:
             _stored_evaluation(uow, info.id).mode = LIVE_MODE if enabled else "prompt_set"
-        if enabled:
-            return f"Live prompts are on for {info.name!r}: raters see “Ask your own prompt” after they join (raters already in press Join again)."
-        return f"Live prompts are off for {info.name!r}; the live battles already voted on still count."
+        return t("arena.live_mode_on" if enabled else "arena.live_mode_off", name=info.name)
 
-    def delete_evaluation(self, evaluation_id: int | None) -> str:
+    def delete_evaluation(self, evaluation_id: int | None) -> Text:
         info = self.evaluation(evaluation_id)
         self.jobs.cancel(info.id)
         self.jobs.wait(info.id, timeout=30)
@@ -268,22 +271,18 @@ class ArenaService(RaterActions, LiveActions, RoomActions):
             uow.arena.delete_evaluation(info.id)
         self.holds.forget(info.id)
         log.info("Deleted arena evaluation %s (%s)", info.id, info.name)
-        return f"Deleted the evaluation {info.name!r} with its battles and votes (the generated answers stay in the run history)."
+        return t("arena.deleted", name=info.name)
 
     # ---- pre-generation ------------------------------------------------------------
-    def start_generation(self, evaluation_id: int | None) -> str:
+    def start_generation(self, evaluation_id: int | None) -> Text:
         info = self.evaluation(evaluation_id)
         if not self.jobs.start(info.id):
-            return "Answers are already being generated for this evaluation."
-        return (
-            f"Generating answers for {info.name!r} in the background; raters can start on the battles that are ready."
-        )
+            return t("arena.already_generating")
+        return t("arena.generating", name=info.name)
 
-    def cancel_generation(self, evaluation_id: int | None) -> str:
+    def cancel_generation(self, evaluation_id: int | None) -> Text:
         info = self.evaluation(evaluation_id)
-        if self.jobs.cancel(info.id):
-            return "Stopping after the current answer. Press “Generate / resume” to continue later."
-        return "Nothing is being generated for this evaluation."
+        return t("arena.stopping") if self.jobs.cancel(info.id) else t("arena.nothing_generating")
 
     def pregen_status(self, evaluation_id: int | None) -> PregenStatus:
         info = self.evaluation(evaluation_id)
@@ -314,11 +313,11 @@ class ArenaService(RaterActions, LiveActions, RoomActions):
                 if a.leaks
             ]
 
-    def set_leak_policy(self, evaluation_id: int | None, action: str, extra_words: str = "") -> str:
+    def set_leak_policy(self, evaluation_id: int | None, action: str, extra_words: str = "") -> Text:
         """Redact or exclude answers naming a model; extra words re-check every answer."""
         info = self.evaluation(evaluation_id)
         if action not in LEAK_ACTIONS:
-            raise InvalidInput("Choose “redact” or “exclude”.")
+            raise InvalidInput(t("arena.choose_redact_exclude"))
         with self.uow_factory() as uow:
             evaluation = _stored_evaluation(uow, info.id)
             words = unique_words([*evaluation.leak_words, *parse_words(extra_words)])
@@ -327,17 +326,12 @@ class ArenaService(RaterActions, LiveActions, RoomActions):
             for answer in uow.arena.answers(info.id):
                 answer.leaks = find_leaks(answer.text, words) if answer.status == "ok" else []
                 flagged += bool(answer.leaks)
-        verb = (
-            "shown with the names blacked out"
-            if action == "redact"
-            else "kept out of the arena (and their votes out of the ratings)"
-        )
-        return f"{flagged} answer(s) name a model or vendor; they are {verb}."
+        return t("arena.leaks_redacted" if action == "redact" else "arena.leaks_excluded", n=flagged)
 
     # ---- leaderboard and agreement -----------------------------------------------------
     def leaderboard(self, evaluation_id: int | None, rounds: int = 100, seed: int = 0) -> lb.Leaderboard:
-        if rounds < 100:
-            raise InvalidInput("Use at least 100 bootstrap rounds.")
+        if rounds < MIN_ROUNDS:
+            raise InvalidInput(t("arena.min_rounds", rounds=MIN_ROUNDS))
         info = self.evaluation(evaluation_id)
         with self.uow_factory() as uow:
             action = _stored_evaluation(uow, info.id).leak_action
@@ -362,8 +356,11 @@ class ArenaService(RaterActions, LiveActions, RoomActions):
     def export_votes(self, evaluation_id: int | None, fmt: str = "jsonl") -> Path:
         return files.export_votes(self, evaluation_id, fmt, self.export_dir)
 
-    def write_report(self, evaluation_id: int | None, rounds: int = 100) -> tuple[Path, Path]:
-        return files.write_report(self, evaluation_id, self.export_dir, rounds)
+    def write_report(
+        self, evaluation_id: int | None, rounds: int = 100, language: str = DEFAULT_LANGUAGE
+    ) -> tuple[Path, Path]:
+        """The report as Markdown and HTML, its headings and tables in ``language``."""
+        return files.write_report(self, evaluation_id, self.export_dir, rounds, language)
 
     def import_votes(self, path: str | Path, name: str = "") -> EvaluationInfo:
         return files.import_votes(self, path, name)

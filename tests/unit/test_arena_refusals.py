@@ -54,8 +54,8 @@ def test_creating_is_refused_at_the_box_at_fault():
     assert refused(check(*_form(typed="", upload="/no/such/file.csv"))) is None  # a file's content: left to create
     assert refused(check(*_form(typed="", live=True))) is None  # a live evaluation may start with no prompts
     problem = refused(check(*_form(policy="after_each")))
-    assert problem[0] == REVEAL_AT and problem[1] == ArenaService.new_reveal_policy_problem(
-        "after_each", prompts=2, models=2, repeat_fraction=0.1
+    assert problem[0] == REVEAL_AT and problem[1] == str(  # a Text; the validator says its English sentence
+        ArenaService.new_reveal_policy_problem("after_each", prompts=2, models=2, repeat_fraction=0.1)
     )
     assert refused(check(*_form(policy="after_each", repeats=0))) is None  # one pair, no repeats: safe
     assert refused(check(*_form())) is None
