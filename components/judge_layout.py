@@ -138,28 +138,39 @@ def _empty_results() -> JudgingRunResults:
     return JudgingRunResults(0, "rubric", "run", 0, "", "", "", 0, 0, 0, 0, default_rubric())
 
 
+# Stands for the model columns in the score grid before a run is shown.
+PER_MODEL_HEADER = "one column per model"
+
+
+def empty_headers() -> list[list[str]]:
+    """The results tables' headers on an empty page, in English: summary, grid, items, verdicts."""
+    empty = _empty_results()
+    grid = empty.score_grid()[0] + [PER_MODEL_HEADER]
+    return [empty.summary()[0], grid, empty.item_table()[0], empty.verdict_table()[0]]
+
+
 def results_layout() -> ResultsWidgets:
     gr.Markdown(L("judge.results_heading"))
     with gr.Row():
         job = gr.Dropdown(label=L("judge.judging_run"), choices=[], scale=4, elem_id="judge-job")
         show = gr.Button(L("judge.show"), scale=0)
-    empty = _empty_results()
+    summary_headers, grid_headers, item_headers, verdict_headers = empty_headers()
     summary = gr.Dataframe(
-        headers=empty.summary()[0],
+        headers=summary_headers,
         label=L("judge.summary_table"),
         interactive=False,
         wrap=True,
         elem_id="judge-summary",
     )
     grid = gr.Dataframe(
-        headers=empty.score_grid()[0] + ["one column per model"],
+        headers=grid_headers,
         label=L("judge.grid_table"),
         interactive=False,
         wrap=True,
         elem_id="judge-grid",
     )
     items = gr.Dataframe(
-        headers=empty.item_table()[0],
+        headers=item_headers,
         label=L("judge.items_table"),
         interactive=False,
         wrap=True,
@@ -167,7 +178,7 @@ def results_layout() -> ResultsWidgets:
         elem_id="judge-items",
     )
     verdicts = gr.Dataframe(
-        headers=empty.verdict_table()[0],
+        headers=verdict_headers,
         label=L("judge.verdicts_table"),
         interactive=False,
         wrap=True,

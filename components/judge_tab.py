@@ -8,7 +8,7 @@ from typing import Any
 import gradio as gr
 
 from components.i18n import request_language, say, text
-from components.judge_layout import JudgeLayout, judge_layout
+from components.judge_layout import PER_MODEL_HEADER, JudgeLayout, empty_headers, judge_layout
 from components.tab import Event, TabHandle
 from components.ui_errors import refusals, refused_at, user_errors
 from components.widgets import (
@@ -44,6 +44,15 @@ HEADER_KEYS = {
     "B-A order (mapped back)": "judge.col_ba_order",
     "verdict": "judge.col_verdict",
     "order changed it": "judge.col_order_changed",
+    PER_MODEL_HEADER: "judge.col_one_per_model",
+    # The rubric editor's columns (its rows are read by position, so the names are only shown).
+    "criterion": "judge.col_criterion",
+    "weight %": "judge.col_weight",
+    "description": "judge.col_description",
+    "example for 0": "judge.col_example_for_0",
+    "example for 1": "judge.col_example_for_1",
+    "example for 2": "judge.col_example_for_2",
+    "example for 3": "judge.col_example_for_3",
 }
 
 
@@ -74,7 +83,7 @@ class JudgeController:
     def load_rubric(self, rubric_id):
         rubric = self.judge.get_rubric(rubric_id)
         criteria = gr.update(choices=[c.name for c in rubric.criteria], value=rubric.criteria[0].name)
-        return rubric.name, _table(EDITOR_HEADERS, rows_from_rubric(rubric)), criteria
+        return rubric.name, _table(EDITOR_HEADERS, rows_from_rubric(rubric), translate=True), criteria
 
     @user_errors
     def list_rubrics(self, selected=None):
@@ -146,6 +155,13 @@ class JudgeController:
             charts.score_distribution(results.distribution(), results.heaviest_criterion, language=request_language()),
         )
 
+    @staticmethod
+    def empty_results():
+        """On page load: the empty results tables' headers in the reader's language."""
+        return tuple(
+            {"headers": _table(headers, [], translate=True)["headers"], "data": []} for headers in empty_headers()
+        )
+
     def show_selected(self, job_id):
         """The picker changed; cleared (e.g. on page load) clears the results without an error."""
         if job_id in (None, ""):
@@ -166,6 +182,7 @@ class JudgeController:
     @user_errors
     def agreement(self, job_id, kind_value, target_id):
         found = self.judge.agreement_with_people(job_id, kind_value, target_id)
+        language = request_language()
         parts, figure, rows = [], None, []
         if found.grades is not None:
             parts.append(text("judge.grades_line", sentence=say(found.grades.said)))
@@ -174,9 +191,10 @@ class JudgeController:
             parts.append(text("judge.battles_line", job=job, sentence=say(found.verdicts.said)))
             parts.append(say(found.bias.said))
             pairs = found.verdicts.pairs
-            figure = charts.agreement_matrix([h for h, _ in pairs], [j for _, j in pairs], language=request_language())
-            rows = arena_report.leaderboard_rows(found.leaderboard) if found.leaderboard is not None else []
-        return "\n\n".join(parts or [text("judge.no_pick")]), figure, rows
+            figure = charts.agreement_matrix([h for h, _ in pairs], [j for _, j in pairs], language=language)
+            rows = arena_report.leaderboard_rows(found.leaderboard, language) if found.leaderboard is not None else []
+        board = {"headers": arena_report.headers(arena_report.LEADERBOARD_HEADER_KEYS, language), "data": rows}
+        return "\n\n".join(parts or [text("judge.no_pick")]), figure, board
 
 
 def _wire(ui: JudgeLayout, controller: JudgeController, stoppable: StoppableRun, services: Services) -> None:
@@ -239,4 +257,6 @@ def build_judge_tab(services: Services) -> TabHandle:
         [ui.rubric.pick, ui.run.model, ui.run.target, ui.results.job],
         api_name="judge_load",
     )
-    return TabHandle(on_open=[refresh_pickers(services, [ui.run.model])], on_load=[page_load])
+    results = ui.results
+    empty_tables = Event(controller.empty_results, (), [results.summary, results.grid, results.items, results.verdicts])
+    return TabHandle(on_open=[refresh_pickers(services, [ui.run.model])], on_load=[page_load, empty_tables])

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from playground.errors import InvalidInput
+from playground.i18n import t
 from playground.languages import ENGLISH
 from playground.prompts_i18n import texts
 
@@ -61,7 +62,7 @@ class Rubric:
         for c in self.criteria:
             if c.name == name:
                 return c
-        raise InvalidInput(f"The rubric {self.name!r} has no criterion {name!r}.")
+        raise InvalidInput(t("judge.rubric_no_criterion", rubric=self.name, name=name))
 
     @property
     def label(self) -> str:
@@ -95,41 +96,37 @@ def validate(name: str, criteria: Iterable[Criterion]) -> Rubric:
     """A rubric that may be saved, or InvalidInput naming the first problem."""
     name = " ".join((name or "").split())
     if not name:
-        raise InvalidInput("Give the rubric a name.")
+        raise InvalidInput(t("judge.rubric_name_needed"))
     if len(name) > 200:
-        raise InvalidInput("The rubric name is too long (200 characters at most).")
+        raise InvalidInput(t("judge.rubric_name_too_long"))
     items = tuple(criteria)
     if not items:
-        raise InvalidInput("The rubric has no criteria. Add at least one (e.g. correctness, weight 100).")
+        raise InvalidInput(t("judge.rubric_no_criteria"))
     if len(items) > MAX_CRITERIA:
-        raise InvalidInput(f"At most {MAX_CRITERIA} criteria: each one is a separate judge call per answer.")
+        raise InvalidInput(t("judge.rubric_too_many", limit=MAX_CRITERIA))
     seen: set[str] = set()
     cleaned = []
     for number, c in enumerate(items, start=1):
         cname = (c.name or "").strip().lower()
         if not _NAME.match(cname):
-            raise InvalidInput(
-                f"Criterion {number} needs a short name: letters, digits, spaces, - or _ (e.g. “correctness”)."
-            )
+            raise InvalidInput(t("judge.rubric_criterion_name", number=number))
         if cname in seen:
-            raise InvalidInput(f"Two criteria are called {cname!r}. Each criterion needs its own name.")
+            raise InvalidInput(t("judge.rubric_duplicate", name=cname))
         seen.add(cname)
         if not (c.weight == c.weight) or c.weight <= 0:  # NaN check first
-            raise InvalidInput(f"The weight of {cname!r} must be more than 0%.")
+            raise InvalidInput(t("judge.rubric_weight_positive", name=cname))
         if not (c.description or "").strip():
-            raise InvalidInput(f"Say what {cname!r} means (its description is empty).")
+            raise InvalidInput(t("judge.rubric_description_needed", name=cname))
         examples = tuple((e or "").strip() for e in c.examples)
         missing = [str(s) for s in SCALE if s >= len(examples) or not examples[s]]
         if missing or len(examples) > len(SCALE):
             if missing:
-                raise InvalidInput(
-                    f"{cname!r} needs one example for every score 0–3; missing for score {', '.join(missing)}."
-                )
-            raise InvalidInput(f"{cname!r} has more than four examples; the scale is 0–3.")
+                raise InvalidInput(t("judge.rubric_examples_missing", name=cname, scores=", ".join(missing)))
+            raise InvalidInput(t("judge.rubric_too_many_examples", name=cname))
         cleaned.append(Criterion(cname, float(c.weight), c.description.strip(), examples))
     total = sum(c.weight for c in cleaned)
     if abs(total - 100) > 0.01:
-        raise InvalidInput(f"The weights add up to {total:g}%, not 100%. Change them so they add up to 100.")
+        raise InvalidInput(t("judge.rubric_weights_total", total=total))
     return Rubric(name, tuple(cleaned))
 
 
@@ -144,7 +141,7 @@ def criteria_from_rows(rows: Sequence[Sequence[Any]]) -> list[Criterion]:
         try:
             weight = float(cells[1].rstrip("%") or "nan")
         except ValueError:
-            raise InvalidInput(f"Row {number}: the weight {cells[1]!r} is not a number of percent.") from None
+            raise InvalidInput(t("judge.rubric_weight_not_number", number=number, weight=cells[1])) from None
         result.append(Criterion(cells[0], weight, cells[2], tuple(cells[3:7])))
     return result
 
