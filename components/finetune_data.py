@@ -19,6 +19,7 @@ from components.widgets import kept_value
 from playground.finetune.charts import token_length_histogram
 from playground.finetune.dataset_service import DEFAULT_MAX_LENGTH, DatasetInfo, DatasetService
 from playground.finetune.datasets import ALPACA_KIND, CHAT_KIND, KINDS, ColumnMapping
+from playground.i18n import Text
 from playground.languages import ENGLISH
 from playground.models.embedded import SMOLLM2_KEY
 from playground.models.prompt_formats import ALPACA, PROMPT_FORMATS
@@ -26,7 +27,9 @@ from playground.rendering import inert_inline
 from playground.services import Services
 
 FILE_TYPES = [".csv", ".tsv", ".xlsx", ".jsonl"]
-ISSUE_HEADERS = ["row", "problem", "details"]
+# The problems table's column names: English in the page as built, the reader's language from a handler.
+ISSUE_HEADER_KEYS = ("finetune.col_row", "finetune.col_problem", "finetune.col_details")
+ISSUE_HEADERS = [str(Text(key)) for key in ISSUE_HEADER_KEYS]
 ROLES = ("instruction", "input", "output", "system", "messages")
 # Choice labels by value (catalogue keys): L() is called while the page is built (so the page
 # carries these texts) or, inside a handler, renders the text in the request's language.
@@ -46,6 +49,12 @@ def preview_text(pairs: list[tuple[str, str]]) -> str:
         for i, (prompt, completion) in enumerate(pairs, start=1)
     ]
     return "\n\n".join(blocks)
+
+
+def issues_table(rows: list[list[Any]]) -> dict[str, Any]:
+    """The problems table's value, its headers in the reader's language (the browser does not
+    translate Dataframe headers)."""
+    return {"headers": [text(key) for key in ISSUE_HEADER_KEYS], "data": rows}
 
 
 def column_mapping(kind: str | None, columns: Any) -> ColumnMapping | None:
@@ -102,6 +111,17 @@ class DatasetWidgets:
 
 def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) -> DatasetWidgets:
     gr.Markdown(L("finetune.data_heading"))
+    return DatasetWidgets(
+        *_source_section(),
+        *_mapping_section(),
+        *_settings_row(base_choices),
+        *_report_section(),
+        *_saved_section(saved_choices),
+    )
+
+
+def _source_section() -> tuple[Any, ...]:
+    """The file (or the demo set), what was detected in it, and its first rows."""
     with gr.Row():
         upload = gr.File(
             label=L("finetune.data_file"),
@@ -122,6 +142,11 @@ def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) 
         visible=False,
         elem_id="ft-data-first-rows",
     )
+    return upload, demo, demo_language, detected, first_rows
+
+
+def _mapping_section() -> tuple[Any, ...]:
+    """Which columns hold the instruction, input, answer (or the chat)."""
     with gr.Accordion(L("finetune.mapping_accordion"), open=False, elem_id="ft-data-mapping") as mapping_box:
         kind = gr.Radio(
             [(L(KIND_KEYS[key]) if key in KIND_KEYS else label, key) for key, label in KINDS.items()],
@@ -132,6 +157,10 @@ def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) 
         with gr.Row():
             roles = [gr.Dropdown([_none()], value="", label=role, elem_id=f"ft-data-col-{role}") for role in ROLES]
         gr.Markdown(L("finetune.mapping_help"))
+    return mapping_box, kind, roles
+
+
+def _settings_row(base_choices: dict[str, Any]) -> tuple[Any, ...]:
     with gr.Row():
         name = gr.Textbox(
             label=L("finetune.dataset_name"), placeholder=L("finetune.dataset_name_placeholder"), elem_id="ft-data-name"
@@ -151,6 +180,11 @@ def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) 
             label=L("finetune.max_length"),
             elem_id="ft-data-max-length",
         )
+    return name, base_model, prompt_format, max_length
+
+
+def _report_section() -> tuple[Any, ...]:
+    """Check, and what the check found: summary, issues, token lengths, a formatted preview."""
     check = gr.Button(L("finetune.check_button"), variant="primary", elem_id="ft-data-check")
     summary = gr.Markdown(elem_id="ft-data-summary")
     with gr.Row():
@@ -172,6 +206,11 @@ def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) 
         max_lines=40,
         elem_id="ft-data-preview",
     )
+    return check, summary, issues, histogram, preview
+
+
+def _saved_section(saved_choices: dict[str, Any]) -> tuple[Any, ...]:
+    """The saved datasets: pick, preview, rename, delete."""
     with gr.Row():
         saved = gr.Dropdown(label=L("finetune.saved_datasets"), scale=3, elem_id="ft-data-saved", **saved_choices)
         refresh = gr.Button(L("finetune.refresh"), size="sm", scale=0, elem_id="ft-data-refresh")
@@ -183,32 +222,7 @@ def dataset_layout(base_choices: dict[str, Any], saved_choices: dict[str, Any]) 
             label=L("finetune.confirm_delete"), value=False, scale=0, elem_id="ft-data-confirm-delete"
         )
         delete = gr.Button(L("finetune.delete_dataset"), size="sm", variant="stop", scale=0, elem_id="ft-data-delete")
-    return DatasetWidgets(
-        upload,
-        demo,
-        demo_language,
-        detected,
-        first_rows,
-        mapping_box,
-        kind,
-        roles,
-        name,
-        base_model,
-        prompt_format,
-        max_length,
-        check,
-        summary,
-        issues,
-        histogram,
-        preview,
-        saved,
-        refresh,
-        preview_button,
-        new_name,
-        rename,
-        confirm_delete,
-        delete,
-    )
+    return saved, refresh, preview_button, new_name, rename, confirm_delete, delete
 
 
 class DatasetController:
@@ -220,7 +234,8 @@ class DatasetController:
         """The saved datasets, keeping ``selected`` if it still exists, else the newest."""
         items = self.datasets.list_datasets()
         ids = [d.id for d in items]
-        return {"choices": [(d.label, d.id) for d in items], "value": kept_value(ids, selected, ids[:1])}
+        choices = [(say(d.label), d.id) for d in items]  # English while the page is built, then the reader's
+        return {"choices": choices, "value": kept_value(ids, selected, ids[:1])}
 
     def base_choices(self, selected: Any = None) -> dict[str, Any]:
         """The models that can be fine-tuned (a narrower list than every model picker's), keeping
@@ -291,7 +306,7 @@ class DatasetController:
     @user_errors
     def show(self, dataset_id, model_key, fmt):
         if not _picked(dataset_id):
-            return "", [], None, ""
+            return "", issues_table([]), None, ""
         return self._report(self.datasets.get(int(dataset_id)), model_key, fmt)
 
     @user_errors
@@ -326,9 +341,11 @@ class DatasetController:
         name, source = inert_inline(info.name), inert_inline(info.source_name)
         mapping = inert_inline(say(info.mapping.describe()))
         head = text("finetune.saved_head", name=name, source=source, mapping=mapping) + "\n\n"
-        figure = token_length_histogram(report.lengths, report.max_length, language=request_language())
-        summary = say(report.summary_markdown())
-        return head + summary, report.issue_rows(), figure, self._preview(info.id, model_key, fmt)
+        language = request_language()
+        figure = token_length_histogram(report.lengths, report.max_length, language=language)
+        summary = report.summary_markdown(language)
+        rows = report.issue_rows(language)
+        return head + summary, issues_table(rows), figure, self._preview(info.id, model_key, fmt)
 
     def _preview(self, dataset_id: int, model_key: str | None, fmt: str) -> str:
         pairs = self.datasets.preview_training_text(

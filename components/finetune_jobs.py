@@ -3,167 +3,35 @@ answers, events), stop / resume / delete / merge it, and read every run in one t
 
 from __future__ import annotations
 
-import html
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import gradio as gr
 
+from components.finetune_job_format import (  # noqa: F401 - list_row, preset_of, state_word: imported from here too
+    EVENT_HEADER_KEYS,
+    EVENT_HEADERS,
+    LIST_HEADER_KEYS,
+    LIST_HEADERS,
+    SAMPLE_HEADER_KEYS,
+    SAMPLE_HEADERS,
+    event_rows,
+    job_label,
+    list_row,
+    preset_of,
+    progress_html,
+    state_word,
+    status_markdown,
+    table,
+)
 from components.i18n import L, request_language, say, text
 from components.tab import Event
 from components.ui_errors import user_errors
 from playground.finetune.charts_training import loss_chart
-from playground.finetune.config import PRESETS, TrainingConfig
-from playground.finetune.job_labels import STATE_ICONS
 from playground.finetune.job_view import JobView
 from playground.finetune.jobs import FinetuneService
-from playground.formatting import format_duration
-from playground.rendering import inert_inline
 
-SAMPLE_HEADERS = ["Step", "Holdout prompt", "Answer of the model at that step"]
-EVENT_HEADERS = ["Time", "Level", "What happened"]
-LIST_HEADERS = [
-    "#",
-    "Name",
-    "Base",
-    "Dataset",
-    "Preset",
-    "LoRA",
-    "Training",
-    "Tokens/s",
-    "Train loss",
-    "Holdout loss",
-    "Duration",
-    "Status",
-    "Message",
-]
 POLL_S = 2.0
-_STATE_KEYS = {
-    "created": "finetune.state_created",
-    "preflight": "finetune.state_preflight",
-    "starting": "finetune.state_starting",
-    "running": "finetune.state_running",
-    "stopping": "finetune.state_stopping",
-    "stopped": "finetune.state_stopped",
-    "done": "finetune.state_done",
-    "failed": "finetune.state_failed",
-}
-
-
-def state_word(status: str) -> str:
-    """A job's state as one word in the reader's language ("preparing", "running", …); the
-    words are playground.finetune.job_labels' in English."""
-    key = _STATE_KEYS.get(str(status))
-    return text(key) if key else str(status)
-
-
-def job_label(job_id: int, name: str, status: str) -> str:
-    """The Job dropdown's label: "#3 support replies — 🏃 running" (job_labels.job_label, translated)."""
-    shown = f"{STATE_ICONS.get(status, '')} {state_word(status)}".strip()
-    return f"#{job_id} {name} — {shown}"
-
-
-def preset_of(config: dict[str, Any]) -> str:
-    """The preset whose training settings the job used, or 'Custom'."""
-    ignored = {"load_in_4bit", "force_4bit_on_cpu"}
-    mine = {k: v for k, v in TrainingConfig.from_dict(config).to_dict().items() if k not in ignored}
-    for name, preset in PRESETS.items():
-        if {k: v for k, v in preset.to_dict().items() if k not in ignored} == mine:
-            return name
-    return text("finetune.preset_custom")
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)  # SQLite hands back naive UTC
-
-
-def _local(moment: datetime | None) -> str:
-    return "" if moment is None else _utc(moment).astimezone().strftime("%H:%M:%S")
-
-
-def duration_of(view: JobView) -> str:
-    if view.started_at is None:
-        return ""
-    end = view.finished_at or datetime.now(UTC)
-    return format_duration((_utc(end) - _utc(view.started_at)).total_seconds())
-
-
-def _last(values: list[float]) -> str:
-    return f"{values[-1]:.3f}" if values else ""
-
-
-def list_row(view: JobView) -> list[Any]:
-    c = view.config
-    targets = "all linear" if c.get("target") == "all_linear" else "attention"
-    training = f"{c.get('epochs', 0):g} epoch(s) · lr {c.get('learning_rate', 0):g} · batch {view.micro_batch}×{view.grad_accum}"
-    return [
-        view.id,
-        view.name,
-        view.base_name,
-        view.dataset_name,
-        preset_of(c),
-        f"r={c.get('r')}, alpha={c.get('alpha')}, {targets}",
-        training,
-        f"{view.tokens_per_s:,.0f}" if view.tokens_per_s else "",
-        _last(view.train_losses),
-        _last(view.holdout_losses),
-        duration_of(view),
-        state_word(view.status),
-        say(view.message),
-    ]
-
-
-def progress_html(view: JobView | None) -> str:
-    if view is None:
-        return ""
-    pct = round(view.progress * 100)
-    label = text("finetune.progress_label", name=view.name, step=view.step, total=view.total_steps, pct=pct)
-    return (
-        f"<div class='ft-progress' role='progressbar' aria-valuemin='0' aria-valuemax='100' aria-valuenow='{pct}' aria-label='{html.escape(label)}'"
-        " style='width:100%;height:18px;background:#e5e7eb;border-radius:9px;overflow:hidden'>"
-        f"<div style='width:{pct}%;height:100%;background:#6366f1;transition:width .5s'></div></div>"
-        f"<p style='margin:4px 0 0 0'>{html.escape(label)}</p>"
-    )
-
-
-def status_markdown(view: JobView | None) -> str:
-    if view is None:
-        return text("finetune.no_job")
-    figures = [
-        text("finetune.fig_step", step=view.step, total=view.total_steps, epoch=f"{view.epoch:.2f}"),
-        text("finetune.fig_eta", eta=view.eta_text) if view.eta_text else "",
-        text("finetune.fig_speed", speed=f"{view.tokens_per_s:,.0f}") if view.tokens_per_s else "",
-        text("finetune.fig_memory", memory=view.peak_memory_text) if view.peak_memory_text else "",
-        text("finetune.fig_batch", batch=view.effective_batch, size=view.micro_batch, accum=view.grad_accum),
-    ]
-    dataset = inert_inline(view.dataset_name or text("finetune.dataset_word"))
-    lines = [
-        f"### {STATE_ICONS.get(view.status, '')} {inert_inline(view.name)} — {state_word(view.status)}",
-        inert_inline(say(view.message)),  # the worker's progress line, stored (in English) with the job
-        " · ".join(f for f in figures if f),
-        text(
-            "finetune.status_rows",
-            base=inert_inline(view.base_name),
-            dataset=dataset,
-            train=view.train_rows,
-            holdout=view.holdout_rows,
-            trainable=trainable_text(view),
-            device=view.device,
-        ),  # fmt: skip
-    ]
-    if view.model_key:
-        lines.append(text("finetune.tuned_everywhere", base=inert_inline(view.base_name), name=inert_inline(view.name)))
-    if view.export_path:
-        lines.append(text("finetune.merged_folder", path=view.export_path))
-    return "\n\n".join(lines)
-
-
-def trainable_text(view: JobView) -> str:
-    if view.trainable_params is None:  # the worker counts them once the base model is loaded
-        return text("finetune.trainable_pending")
-    share = f" ({view.trainable_share:.2%})" if view.trainable_share else ""
-    return text("finetune.trainable", params=f"{view.trainable_params:,}", share=share)
 
 
 def job_choices(finetune: FinetuneService) -> list[tuple[str, int]]:
@@ -295,8 +163,8 @@ class JobsController:
                 "",
                 status_markdown(None),
                 None,
-                [],
-                [],
+                table(SAMPLE_HEADER_KEYS, []),
+                table(EVENT_HEADER_KEYS, []),
                 *[gr.Button(interactive=False)] * 4,
                 gr.Timer(active=False),
             ]
@@ -313,14 +181,15 @@ class JobsController:
             progress_html(view),
             status_markdown(view),
             figure,
-            [[s.step, s.prompt, s.answer] for s in view.samples],
-            [[_local(e.at), e.level, e.text] for e in reversed(view.events)],
+            table(SAMPLE_HEADER_KEYS, [[s.step, s.prompt, s.answer] for s in view.samples]),
+            table(EVENT_HEADER_KEYS, event_rows(view)),
             *[gr.Button(interactive=flag) for flag in flags],
             gr.Timer(active=view.is_active),
         ]
 
-    def rows(self) -> list[list[Any]]:
-        return [list_row(view) for view in self.finetune.list_views()]
+    def rows(self) -> dict[str, Any]:
+        """The table of all runs, headers in the reader's language."""
+        return table(LIST_HEADER_KEYS, [list_row(view) for view in self.finetune.list_views()])
 
     def full(self, job_id: Any, view: JobView | None) -> list[Any]:
         """The picker on ``job_id``, its view, the table of all runs and the labels sent (``JobsWidgets.full``)."""

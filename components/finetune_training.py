@@ -26,8 +26,10 @@ from playground.finetune.config import (
 from playground.finetune.job_drafts import JobDrafts, JobForm, PreflightWait, Prepared, TrainingPlan, require_choices
 from playground.finetune.job_view import JobView
 from playground.formatting import format_bytes, format_duration
+from playground.i18n import Text
 from playground.rendering import inert_inline
 from playground.services import Services
+from playground.stored_text import load
 
 # Advanced knobs, in screen order: (config field, label). The 4-bit checkbox comes last.
 KNOBS: list[tuple[str, str]] = [
@@ -120,7 +122,7 @@ def plan_text(plan: TrainingPlan) -> str:
                 train=plan.train_rows,
                 holdout=plan.holdout_rows,
                 steps=plan.steps,
-                epochs=f"{config.epochs:g}",
+                epochs=Text("finetune.number_short", {"value": float(config.epochs)}),
             )  # fmt: skip
         )
     return "\n\n".join(lines)
@@ -129,7 +131,11 @@ def plan_text(plan: TrainingPlan) -> str:
 def preflight_wait_text(wait: PreflightWait) -> str:
     if not wait.finished:
         message = inert_inline(say(wait.view.message))
-        return text("finetune.preflight_running", seconds=f"{wait.elapsed_s:.0f}", message=message)
+        return text(
+            "finetune.preflight_running",
+            seconds=Text("finetune.number_whole", {"value": round(wait.elapsed_s)}),
+            message=message,
+        )
     return preflight_text(wait.view)
 
 
@@ -137,16 +143,16 @@ def preflight_text(view: JobView) -> str:
     result = view.preflight or {}
     if result.get("error") or not result:
         return text("finetune.preflight_unfinished", message=say(view.message))
-    share = f" ({view.trainable_share:.2%})" if view.trainable_share else ""
+    share = Text("finetune.share_suffix", {"share": view.trainable_share}) if view.trainable_share else ""
     return text(
         "finetune.preflight_done",
         steps=result.get("steps_measured", "?"),
-        device=result.get("device", view.device),
-        speed=f"{result.get('tokens_per_s') or 0:,.0f}",
+        device=load(result["device"]) if result.get("device") else view.device,
+        speed=Text("finetune.number_whole", {"value": round(result.get("tokens_per_s") or 0)}),
         memory=format_bytes(result.get("peak_memory_bytes")),
         total=result.get("total_steps"),
         eta=format_duration(result.get("eta_s") or 0),
-        params=f"{view.trainable_params or 0:,}",
+        params=Text("finetune.number_whole", {"value": view.trainable_params or 0}),
         share=share,
     )
 

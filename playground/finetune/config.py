@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
 from playground.errors import InvalidInput
+from playground.i18n import Text, t
 
 ATTENTION = "attention"
 ALL_LINEAR = "all_linear"
@@ -86,7 +87,7 @@ def preset(name: str) -> TrainingConfig:
     try:
         return PRESETS[name]
     except KeyError:
-        raise InvalidInput(f"Unknown preset {name!r}. Choose one of: {', '.join(PRESETS)}.") from None
+        raise InvalidInput(t("finetune.unknown_preset", name=name, presets=", ".join(PRESETS))) from None
 
 
 # The max lengths a preset may grow to so that a checked dataset's rows fit (powers of two keep
@@ -99,7 +100,7 @@ class LengthFit:
     """The max length to train with, and one plain sentence on what it does to the dataset's rows."""
 
     max_length: int
-    note: str
+    note: Text | str  # "" when there is nothing to say
 
 
 def fit_max_length(wanted: int, lengths: Sequence[int], cutoff: int | None = None) -> LengthFit:
@@ -115,64 +116,61 @@ def fit_max_length(wanted: int, lengths: Sequence[int], cutoff: int | None = Non
         length = max(length, min(covering, int(cutoff)) if cutoff else covering)
     cut = sum(n > length for n in lengths)
     if cut:
-        note = (
-            f"⚠️ Max length **{length}** tokens: {cut} of {len(lengths)} rows are longer (the longest is {longest} tokens); "
-            f"training reads only their first {length} tokens."
-        )
+        note = t("finetune.fit_cut", length=length, cut=cut, rows=len(lengths), longest=longest)
     elif length > wanted:
-        note = (
-            f"ℹ️ Max length raised from {wanted} to **{length}** tokens so that no row is cut "
-            f"(the longest is {longest} tokens)."
-        )
+        note = t("finetune.fit_raised", wanted=int(wanted), length=length, longest=longest)
     else:
-        note = f"✅ Every row fits in max length {length} tokens (the longest is {longest})."
+        note = t("finetune.fit_all", length=length, longest=longest)
     return LengthFit(length, note)
 
 
-# name -> (low, high, sentence fragment); ranges are inclusive.
-_RANGES: dict[str, tuple[float, float, str]] = {
-    "r": (1, 256, "The LoRA rank r"),
-    "alpha": (1, 1024, "LoRA alpha"),
-    "dropout": (0.0, 0.5, "LoRA dropout"),
-    "epochs": (0.1, 100, "The number of epochs"),
-    "learning_rate": (1e-6, 1e-2, "The learning rate"),
-    "batch_size": (1, 256, "The batch size"),
-    "grad_accum": (1, 256, "Gradient accumulation"),
-    "max_length": (16, 8192, "The maximum length"),
-    "warmup_ratio": (0.0, 0.5, "The warm-up share"),
-    "weight_decay": (0.0, 1.0, "Weight decay"),
-    "max_grad_norm": (0.0, 100.0, "Gradient clipping"),
-    "eval_every": (0, 1_000_000, "Evaluate every"),
-    "checkpoint_every": (0, 1_000_000, "Checkpoint every"),
-    "sample_max_tokens": (1, 512, "The sample answer length"),
+# name -> (low, high); ranges are inclusive. Each setting is named in a refusal by "finetune.setting_<name>".
+_RANGES: dict[str, tuple[float, float]] = {
+    "r": (1, 256),
+    "alpha": (1, 1024),
+    "dropout": (0.0, 0.5),
+    "epochs": (0.1, 100),
+    "learning_rate": (1e-6, 1e-2),
+    "batch_size": (1, 256),
+    "grad_accum": (1, 256),
+    "max_length": (16, 8192),
+    "warmup_ratio": (0.0, 0.5),
+    "weight_decay": (0.0, 1.0),
+    "max_grad_norm": (0.0, 100.0),
+    "eval_every": (0, 1_000_000),
+    "checkpoint_every": (0, 1_000_000),
+    "sample_max_tokens": (1, 512),
 }
 _WHOLE = {"r", "alpha", "batch_size", "grad_accum", "max_length", "eval_every", "checkpoint_every", "sample_max_tokens"}
 
 
-def _number(name: str, value: Any, label: str) -> float:
+def _number(name: str, value: Any, label: Text) -> float:
     if isinstance(value, bool):
-        raise InvalidInput(f"{label} must be a number.")
+        raise InvalidInput(t("finetune.must_be_number", label=label))
     try:
         number = float(value)
     except (TypeError, ValueError):
-        raise InvalidInput(f"{label} must be a number, got {value!r}.") from None
+        raise InvalidInput(t("finetune.must_be_number_got", label=label, value=repr(value))) from None
     if not math.isfinite(number):
-        raise InvalidInput(f"{label} must be a finite number.")
+        raise InvalidInput(t("finetune.must_be_finite", label=label))
     if name in _WHOLE and number != int(number):
-        raise InvalidInput(f"{label} must be a whole number, got {value!r}.")
+        raise InvalidInput(t("finetune.must_be_whole", label=label, value=repr(value)))
     return number
 
 
 def validate(config: TrainingConfig) -> TrainingConfig:
     """The config with numbers normalised, or InvalidInput with one plain sentence."""
     changes: dict[str, Any] = {}
-    for name, (low, high, label) in _RANGES.items():
+    for name, (low, high) in _RANGES.items():
+        label = t(f"finetune.setting_{name}")
         number = _number(name, getattr(config, name), label)
         if not low <= number <= high:
-            raise InvalidInput(f"{label} must be between {low:g} and {high:g} (got {number:g}).")
+            raise InvalidInput(
+                t("finetune.must_be_between", label=label, low=float(low), high=float(high), number=number)
+            )
         changes[name] = int(number) if name in _WHOLE else number
     if config.target not in TARGETS:
-        raise InvalidInput(f"Unknown target modules {config.target!r}. Choose {' or '.join(TARGETS)}.")
+        raise InvalidInput(t("finetune.unknown_target", target=config.target, first=ATTENTION, second=ALL_LINEAR))
     return replace(config, **changes)
 
 
@@ -182,7 +180,7 @@ def config_from_form(preset_name: str, overrides: Mapping[str, Any] | None = Non
     names = {f.name for f in fields(TrainingConfig)}
     unknown = sorted(set(overrides or {}) - names)
     if unknown:
-        raise InvalidInput(f"Unknown training settings: {', '.join(unknown)}.")
+        raise InvalidInput(t("finetune.unknown_settings", names=", ".join(unknown)))
     return validate(replace(base, **dict(overrides or {})))
 
 

@@ -27,7 +27,7 @@ from playground.finetune.datasets import (
 )
 from playground.finetune.tokenizers import can_fine_tune, estimate_tokens, token_counter, tokenizer_for
 from playground.formatting import clip
-from playground.i18n import t
+from playground.i18n import Text, t
 from playground.languages import ENGLISH
 from playground.models.prompt_formats import ALPACA, CHAT_TEMPLATE, Example, check_format, render_training_pair
 from playground.models.registry import ModelRegistry
@@ -52,10 +52,10 @@ class DatasetInspection:
     notes: list[str] = field(default_factory=list)
 
     @property
-    def message(self) -> str:
+    def message(self) -> Text:
         if self.mapping is None:
             return no_mapping_message(self.columns)
-        return f"{self.row_count} rows. Recognised: {self.mapping.describe()}."
+        return t("finetune.inspect_recognised", rows=self.row_count, mapping=self.mapping.describe())
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,9 @@ class DatasetInfo:
     created_at: datetime
 
     @property
-    def label(self) -> str:
-        return f"{self.name} ({self.usable_count} rows)"
+    def label(self) -> Text:
+        """ "replies (54 rows)": the saved-datasets picker's label."""
+        return t("finetune.dataset_label", name=self.name, rows=self.usable_count)
 
 
 def _info(row: Any) -> DatasetInfo:
@@ -164,7 +165,7 @@ class DatasetService:
 
     def _measure(
         self, tokenizer: Any, prompt_format: str
-    ) -> tuple[Callable[[str], int], Callable[[Example], str], list[str]]:
+    ) -> tuple[Callable[[str], int], Callable[[Example], str], list[Text | str]]:
         """How to count tokens of the exact training text (prompt + answer)."""
         has_object = tokenizer is not None and hasattr(tokenizer, "encode")
         check_format(prompt_format, tokenizer if has_object else None)
@@ -178,7 +179,7 @@ class DatasetService:
             return (
                 estimate_tokens,
                 text_of,
-                ["Token counts are estimates (about 4 characters per token): no base model was chosen."],
+                [t("finetune.note_estimated_tokens")],
             )
         return token_counter(tokenizer), text_of, []
 
@@ -262,12 +263,12 @@ class DatasetService:
         with self.uow_factory() as uow:
             return _info(uow.finetune_datasets.rename(current.id, name))
 
-    def delete(self, dataset_id: int) -> str:
+    def delete(self, dataset_id: int) -> Text:
         info = self.get(dataset_id)
         with self.uow_factory() as uow:
             uow.finetune_datasets.delete(info.id)
         log.info("Deleted dataset %r", info.name)
-        return f"Deleted dataset “{info.name}”."
+        return t("finetune.dataset_deleted", name=info.name)
 
     # ---- preview ---------------------------------------------------------------------------
     def preview_training_text(

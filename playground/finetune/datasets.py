@@ -24,10 +24,9 @@ from playground.compare.batch_read import (
     RowCounter,
     TooManyRows,
     load_table,
-    row_limit_message,
 )
 from playground.errors import InvalidInput
-from playground.i18n import t
+from playground.i18n import Text, t
 from playground.jsonl import json_objects, json_type_name
 from playground.models.prompt_formats import Example, example_from_messages
 from playground.zip_safety import ArchiveLimits
@@ -43,6 +42,11 @@ KINDS: dict[str, str] = {
     ALPACA_KIND: "Instruction / input / output (Alpaca)",
     PROMPT_COMPLETION_KIND: "Prompt / completion",
     CHAT_KIND: "Chat messages",
+}
+KIND_KEYS = {
+    ALPACA_KIND: "finetune.kind_alpaca",
+    PROMPT_COMPLETION_KIND: "finetune.kind_prompt_completion",
+    CHAT_KIND: "finetune.kind_chat",
 }
 # Column names per role, best first; compared ignoring case, spaces and dashes.
 INSTRUCTION_NAMES = (
@@ -100,18 +104,27 @@ class ColumnMapping:
         names = [self.messages] if self.kind == CHAT_KIND else [self.instruction, self.input, self.output]
         return [c for c in names + [self.system] if c]
 
-    def describe(self) -> str:
+    def describe(self) -> Text:
+        """ "Instruction / input / output (Alpaca): instruction “q”, output “a”", in the reader's language."""
         if self.kind == CHAT_KIND:
-            text = f"{KINDS[CHAT_KIND]} from column “{self.messages}”"
+            said = t("finetune.describe_chat", kind=Text(KIND_KEYS[CHAT_KIND]), column=self.messages)
         elif self.kind == PROMPT_COMPLETION_KIND:
-            text = f"{KINDS[self.kind]}: prompt “{self.instruction}”, completion “{self.output}”"
-        else:
-            text = (
-                f"{KINDS[ALPACA_KIND]}: instruction “{self.instruction}”"
-                + (f", input “{self.input}”" if self.input else "")
-                + f", output “{self.output}”"
+            said = t(
+                "finetune.describe_prompt_completion",
+                kind=Text(KIND_KEYS[self.kind]),
+                prompt=self.instruction,
+                completion=self.output,
             )
-        return text + (f", system “{self.system}”" if self.system else "")
+        else:
+            extra = t("finetune.describe_input", column=self.input) if self.input else ""
+            said = t(
+                "finetune.describe_alpaca",
+                kind=Text(KIND_KEYS[ALPACA_KIND]),
+                instruction=self.instruction,
+                input=extra,
+                output=self.output,
+            )
+        return t("finetune.describe_with_system", mapping=said, system=self.system) if self.system else said
 
     def to_dict(self) -> dict[str, str]:
         return {k: v for k, v in asdict(self).items() if v}
@@ -128,7 +141,7 @@ class ConvertedRow:
 
     number: int
     example: Example | None
-    problems: list[tuple[str, str]] = field(default_factory=list)  # (kind, plain text)
+    problems: list[tuple[str, Text]] = field(default_factory=list)  # (kind, a sentence saying what is wrong)
 
 
 # ---- reading ---------------------------------------------------------------------------
@@ -159,14 +172,10 @@ def read_dataset_table(
     return DataTable(name, table.columns, list(table.rows), list(range(1, table.row_count + 1)), "row", table.notes)
 
 
-def _too_many(count: int, limit: int, exact: bool) -> str:
-    return row_limit_message(
-        count,
-        limit,
-        exact,
-        ROW_LIMIT_ENV,
-        "Fine-tuning here needs hundreds to a few thousand rows; split the file. Nothing was saved.",
-    )
+def _too_many(count: int, limit: int, exact: bool) -> Text:
+    """The batch reader's refusal (``row_limit_message``), worded for a fine-tuning dataset."""
+    key = "finetune.too_many_rows" if exact else "finetune.too_many_rows_at_least"
+    return t(key, count=count, limit=limit, env=ROW_LIMIT_ENV)
 
 
 def _not_utf8_note(encoding: str) -> str:
@@ -238,7 +247,7 @@ def detect_mapping(columns: Sequence[str]) -> ColumnMapping | None:
 def check_mapping(mapping: ColumnMapping, columns: Sequence[str]) -> ColumnMapping:
     """The mapping itself, or a plain refusal when a role is unset or names no column."""
     if mapping.kind not in KINDS:
-        raise InvalidInput(f"Unknown dataset format {mapping.kind!r}. Choose one of: {', '.join(KINDS.values())}.")
+        raise InvalidInput(t("finetune.unknown_kind", kind=mapping.kind, kinds=", ".join(KINDS.values())))
     needed = (
         {"messages": mapping.messages}
         if mapping.kind == CHAT_KIND
@@ -246,7 +255,7 @@ def check_mapping(mapping: ColumnMapping, columns: Sequence[str]) -> ColumnMappi
     )
     for role, column in needed.items():
         if not column:
-            raise InvalidInput(f"Choose which column holds the {_role_label(mapping.kind, role)}.")
+            raise InvalidInput(t(_role_key(mapping.kind, role)))
     missing = [c for c in mapping.columns() if c not in columns]
     if missing:
         raise InvalidInput(
@@ -258,75 +267,87 @@ def check_mapping(mapping: ColumnMapping, columns: Sequence[str]) -> ColumnMappi
     return mapping
 
 
-def _role_label(kind: str, role: str) -> str:
+def _role_key(kind: str, role: str) -> str:
+    """The refusal "Choose which column holds the …" for a role left unset."""
     if kind == PROMPT_COMPLETION_KIND:
-        return {"instruction": "prompt", "output": "completion"}.get(role, role)
-    return {"messages": "chat messages", "output": "output (the answer to learn)"}.get(role, role)
+        return {"instruction": "finetune.choose_prompt", "output": "finetune.choose_completion"}[role]
+    return {
+        "messages": "finetune.choose_messages",
+        "instruction": "finetune.choose_instruction",
+        "output": "finetune.choose_output",
+    }[role]
 
 
-def no_mapping_message(columns: Sequence[str]) -> str:
-    return (
-        f"No recognisable columns: the file has {', '.join(repr(c) for c in columns) or 'no named columns'}. "
-        "A dataset needs instruction and output columns (Alpaca), prompt and completion, or a messages column. "
-        "Rename the columns, or choose below which column is the instruction and which is the output."
-    )
+def no_mapping_message(columns: Sequence[str]) -> Text:
+    if not columns:
+        return t("finetune.no_mapping_unnamed")
+    return t("finetune.no_mapping", columns=", ".join(repr(c) for c in columns))
 
 
 # ---- rows to examples ------------------------------------------------------------------------
 
 
-def _text(row: Mapping[str, Any], column: str, problems: list[tuple[str, str]], required: bool, label: str) -> str:
+# A JSON value's kind in a problem's sentence ("is a number, not text"), per language.
+_JSON_KIND_KEYS = {
+    "true/false value": "finetune.json_bool",
+    "number": "finetune.json_number",
+    "text": "finetune.json_text",
+    "null": "finetune.json_null",
+    "object": "finetune.json_object",
+    "list": "finetune.json_list",
+}
+
+
+def _kind_of(value: Any) -> Text:
+    return Text(_JSON_KIND_KEYS[json_type_name(value)])
+
+
+def _text(row: Mapping[str, Any], column: str, problems: list[tuple[str, Text]], required: bool, label: Text) -> str:
     value = row.get(column) if column else None
     if value is not None and not isinstance(value, str):
+        shown = json.dumps(value, ensure_ascii=False)[:60]
         problems.append(
-            (
-                "not_text",
-                f"{label} (“{column}”) is a {json_type_name(value)}, not text: {json.dumps(value, ensure_ascii=False)[:60]}",
-            )
+            ("not_text", t("finetune.problem_not_text", field=label, column=column, kind=_kind_of(value), value=shown))
         )
         return ""
     text = (value or "").strip()
     if required and not text:
-        problems.append(("empty", f"{label} (“{column}”) is empty"))
+        problems.append(("empty", t("finetune.problem_empty", field=label, column=column)))
     return text
 
 
-def _chat_turns(value: Any) -> list[dict[str, str]] | str:
-    """The turns of a chat cell, or a plain reason why it is not a chat."""
+def _chat_turns(value: Any, column: str) -> list[dict[str, str]] | Text:
+    """The turns of a chat cell, or a sentence saying why it is not a chat."""
     if isinstance(value, str):
         try:
             value = json.loads(value) if value.strip() else []
         except json.JSONDecodeError:
-            return "is not a list of messages (it is plain text, not JSON)"
+            return t("finetune.chat_plain_text", column=column)
     if not isinstance(value, list):
-        return f"is a {json_type_name(value)}, not a list of messages"
+        return t("finetune.chat_not_list", column=column, kind=_kind_of(value))
     turns: list[dict[str, str]] = []
     for position, message in enumerate(value, start=1):
         if not isinstance(message, dict):
-            return f'message {position} is a {json_type_name(message)}, not {{"role": …, "content": …}}'
+            return t("finetune.chat_bad_message", column=column, position=position, kind=_kind_of(message))
         role = _ROLES.get(str(message.get("role", message.get("from", ""))).strip().lower())
         content = message.get("content", message.get("value"))
         if role is None:
-            return f"message {position} has no known role (use user, assistant or system)"
+            return t("finetune.chat_no_role", column=column, position=position)
         if not isinstance(content, str):
-            return f"message {position} has no text content"
+            return t("finetune.chat_no_content", column=column, position=position)
         turns.append({"role": role, "content": content.strip()})
     return turns
 
 
-def _chat_example(value: Any, system_text: str, problems: list[tuple[str, str]], column: str) -> Example | None:
-    turns = _chat_turns(value)
-    if isinstance(turns, str):
+def _chat_example(value: Any, system_text: str, problems: list[tuple[str, Text]], column: str) -> Example | None:
+    turns = _chat_turns(value, column)
+    if isinstance(turns, Text):
         empty = value is None or value == "" or value == []
-        problems.append(
-            ("empty", f"the messages (“{column}”) are empty")
-            if empty
-            else ("not_text", f"the messages (“{column}”) {turns}")
-        )
+        problems.append(("empty", t("finetune.chat_empty", column=column)) if empty else ("not_text", turns))
         return None
     dialogue = [t for t in turns if t["role"] != "system"]
     if not dialogue or dialogue[-1]["role"] != "assistant":
-        problems.append(("empty", f"the messages (“{column}”) do not end with an assistant answer to learn"))
+        problems.append(("empty", t("finetune.chat_no_answer", column=column)))
         return None
     if (
         len(dialogue) < 2
@@ -334,7 +355,7 @@ def _chat_example(value: Any, system_text: str, problems: list[tuple[str, str]],
         or not dialogue[-1]["content"]
         or not dialogue[-2]["content"]
     ):
-        problems.append(("empty", f"the last user message or the answer after it in “{column}” is missing or empty"))
+        problems.append(("empty", t("finetune.chat_last_missing", column=column)))
         return None
     systems = [{"role": "system", "content": system_text}] if system_text else []
     systems += [t for t in turns if t["role"] == "system" and t["content"]]
@@ -344,18 +365,18 @@ def _chat_example(value: Any, system_text: str, problems: list[tuple[str, str]],
 
 
 def convert_row(row: Mapping[str, Any], number: int, mapping: ColumnMapping) -> ConvertedRow:
-    problems: list[tuple[str, str]] = []
-    system = _text(row, mapping.system, problems, False, "the system prompt")
+    problems: list[tuple[str, Text]] = []
+    system = _text(row, mapping.system, problems, False, t("finetune.field_system"))
     if mapping.kind == CHAT_KIND:
         example = _chat_example(row.get(mapping.messages), system, problems, mapping.messages)
         return ConvertedRow(number, None if problems else example, problems)
     first, last = (
-        ("the prompt", "the completion")
+        (t("finetune.field_prompt"), t("finetune.field_completion"))
         if mapping.kind == PROMPT_COMPLETION_KIND
-        else ("the instruction", "the output")
+        else (t("finetune.field_instruction"), t("finetune.field_output"))
     )
     instruction = _text(row, mapping.instruction, problems, True, first)
-    extra = _text(row, mapping.input, problems, False, "the input")
+    extra = _text(row, mapping.input, problems, False, t("finetune.field_input"))
     output = _text(row, mapping.output, problems, True, last)
     if problems:
         return ConvertedRow(number, None, problems)

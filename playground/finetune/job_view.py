@@ -10,7 +10,9 @@ from typing import Any
 from playground.finetune.jobfiles import LOG_FILE
 from playground.finetune.tuned_models import finetune_key
 from playground.formatting import format_bytes, format_duration
+from playground.i18n import Text
 from playground.statuses import FinetuneStatus
+from playground.stored_text import load
 
 ACTIVE = (FinetuneStatus.PREFLIGHT, FinetuneStatus.STARTING, FinetuneStatus.RUNNING, FinetuneStatus.STOPPING)
 
@@ -19,7 +21,7 @@ ACTIVE = (FinetuneStatus.PREFLIGHT, FinetuneStatus.STARTING, FinetuneStatus.RUNN
 class EventLine:
     at: datetime
     level: str  # info | warning | error
-    text: str
+    text: Text | str  # a catalogue Text, or the plain English of a row written before there were keys
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,7 @@ class JobView:
     id: int
     name: str
     status: str  # a FinetuneStatus value
-    message: str
+    message: Text | str  # the worker's progress line: a Text, or plain English (rows written before keys)
     base_key: str
     base_name: str
     prompt_format: str
@@ -65,7 +67,7 @@ class JobView:
     tokens_per_s: float | None
     peak_memory_bytes: int | None
     peak_memory_text: str
-    device: str
+    device: Text | str  # where training runs: a Text, or plain English (rows written before keys)
     micro_batch: int
     grad_accum: int
     effective_batch: int
@@ -144,7 +146,7 @@ def build_view(job: Any, metrics: list[Any], samples: list[Any], events: list[An
         id=job.id,
         name=job.name,
         status=job.status,
-        message=job.message,
+        message=load(job.message),
         base_key=job.base_model,
         base_name=job.base_name,
         prompt_format=job.prompt_format,
@@ -163,7 +165,7 @@ def build_view(job: Any, metrics: list[Any], samples: list[Any], events: list[An
         tokens_per_s=job.tokens_per_s,
         peak_memory_bytes=job.peak_memory_bytes,
         peak_memory_text=format_bytes(job.peak_memory_bytes) if job.peak_memory_bytes else "",
-        device=job.device,
+        device=load(job.device),
         micro_batch=job.micro_batch,
         grad_accum=job.grad_accum,
         effective_batch=int(job.config.get("batch_size", 1)) * int(job.config.get("grad_accum", 1)),
@@ -176,7 +178,7 @@ def build_view(job: Any, metrics: list[Any], samples: list[Any], events: list[An
         holdout_steps=[s for s, _ in holdout],
         holdout_losses=[loss for _, loss in holdout],
         samples=[SampleAnswer(s.step, s.prompt, s.answer) for s in samples],
-        events=[EventLine(e.created_at, e.level, e.text) for e in events],
+        events=[EventLine(e.created_at, e.level, load(e.text)) for e in events],
         model_key=finetune_key(job.id) if job.status == FinetuneStatus.DONE and job.adapter_path else None,
         adapter_path=job.adapter_path,
         export_path=job.export_path,

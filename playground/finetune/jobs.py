@@ -32,7 +32,7 @@ from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, job_dir, writ
 from playground.finetune.launching import JobLifecycle, pid_alive  # noqa: F401 - pid_alive: tests import it here
 from playground.finetune.preparation import base_folder_for, is_gguf
 from playground.finetune.tuned_models import finetune_key
-from playground.i18n import t
+from playground.i18n import Text, t
 from playground.leases import Leases
 from playground.models.embedded import resolve_model_path
 from playground.models.gguf_convert import convert_gguf
@@ -42,6 +42,7 @@ from playground.models.types import BackendKind, ModelSource, ModelSpec
 from playground.models.validation import validate_name
 from playground.settings import Settings
 from playground.statuses import FinetuneStatus
+from playground.stored_text import dump
 from storage import UnitOfWork
 from storage.orm_leases import LEASE_FINETUNE
 
@@ -66,8 +67,9 @@ class TrainableCount:
         return self.trainable / self.total if self.total else 0.0
 
     @property
-    def text(self) -> str:
-        return f"{self.trainable:,} trainable parameters of {self.total:,} ({self.share:.2%})"
+    def text(self) -> Text:
+        """ "12,345 trainable parameters of 1,234,567 (1.00%)", in the reader's number format."""
+        return t("finetune.trainable_count", trainable=self.trainable, total=self.total, share=self.share)
 
 
 def _slug(text: str) -> str:
@@ -194,13 +196,13 @@ class FinetuneService(JobLifecycle):
                 holdout_rows=len(holdout_examples),
                 config=config.to_dict(),
                 status=FinetuneStatus.CREATED,
-                message="Ready: run the pre-flight or start training.",
+                message=dump(t("finetune.msg_ready")),
                 total_steps=total_steps(len(train_examples), config),
                 micro_batch=config.batch_size,
                 grad_accum=config.grad_accum,
                 trainable_params=count.trainable if count else None,
                 total_params=count.total if count else None,
-                device=placement(config).note,
+                device=dump(placement(config).note),
                 stop_requested=False,
             )
             folder = job_dir(self.settings.home, job.id)
@@ -209,11 +211,13 @@ class FinetuneService(JobLifecycle):
             write_examples(folder / TRAIN_FILE, train_examples)
             write_examples(folder / HOLDOUT_FILE, holdout_examples)
             job.job_dir = str(folder)
-            uow.finetune_jobs.add_event(
-                job.id,
-                f"Created with {len(train_examples)} training and {len(holdout_examples)} holdout examples"
-                + (f"; {count.text}." if count else "."),
+            train, holdout = len(train_examples), len(holdout_examples)
+            created = (
+                t("finetune.ev_created_counted", train=train, holdout=holdout, count=count.text)
+                if count
+                else t("finetune.ev_created", train=train, holdout=holdout)
             )
+            uow.finetune_jobs.add_event(job.id, dump(created))
             return job.id
 
     def _check_format(self, prompt_format: str, base: BaseModel) -> None:
@@ -275,10 +279,10 @@ class FinetuneService(JobLifecycle):
         merge_adapter(base_folder, Path(job.adapter_path), target)
         with self.uow_factory() as uow:
             uow.finetune_jobs.update(job_id, export_path=str(target))
-            uow.finetune_jobs.add_event(job_id, f"Merged into a full model folder at {target}.")
+            uow.finetune_jobs.add_event(job_id, dump(t("finetune.ev_merged", path=str(target))))
         return target
 
-    def delete(self, job_id: int) -> str:
+    def delete(self, job_id: int) -> Text:
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(job_id)
         if job is None:
@@ -292,4 +296,4 @@ class FinetuneService(JobLifecycle):
             uow.finetune_jobs.delete(job_id)
             uow.leases.drop(LEASE_FINETUNE, job_id)
         self._procs.pop(job_id, None)
-        return f"Deleted {job.name!r} and its files. A merged export, if any, is kept."
+        return t("finetune.job_deleted", name=job.name)

@@ -20,15 +20,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from playground.errors import InvalidInput
+from playground.finetune.job_labels import state_said
 from playground.finetune.job_view import JobView
 from playground.finetune.jobfiles import LOG_FILE
 from playground.finetune.preparation import preparing_message
 from playground.finetune.progress import LAUNCH_TOKEN_ENV
-from playground.i18n import t
+from playground.i18n import Text, t
 from playground.leases import LeaseInfo, Leases, new_token
 from playground.models.registry import ModelRegistry
 from playground.settings import Settings
 from playground.statuses import FinetuneStatus
+from playground.stored_text import dump
 from storage import UnitOfWork
 from storage.orm import utc_now
 from storage.orm_leases import LEASE_FINETUNE
@@ -96,12 +98,11 @@ class JobLifecycle:
                     cwd=str(folder),
                 )
         except OSError as err:
-            text = f"Could not start the training process ({err})."
+            text = t("finetune.msg_cannot_launch", error=str(err))
             with self.uow_factory() as uow:
-                uow.finetune_jobs.update_for_launch(
-                    job_id, token, status=FinetuneStatus.CREATED if preflight else FinetuneStatus.FAILED, message=text
-                )
-                uow.finetune_jobs.add_event(job_id, text, "error")
+                status = FinetuneStatus.CREATED if preflight else FinetuneStatus.FAILED
+                uow.finetune_jobs.update_for_launch(job_id, token, status=status, message=dump(text))
+                uow.finetune_jobs.add_event(job_id, dump(text), "error")
                 uow.leases.release(LEASE_FINETUNE, job_id, token)
             raise InvalidInput(text) from err
         with self._lock:
@@ -111,7 +112,7 @@ class JobLifecycle:
             uow.finetune_jobs.update_for_launch(job_id, token, pid=proc.pid, heartbeat_at=utc_now())
         log.info("Started fine-tuning worker %s for job %s%s", proc.pid, job_id, " (pre-flight)" if preflight else "")
 
-    def _claim_launch(self, job_id: int, allowed: Sequence[str], what: str, **fields: Any) -> str:
+    def _claim_launch(self, job_id: int, allowed: Sequence[str], refusal: str, **fields: Any) -> str:
         """Move the job into an active status, with a fresh launch token and the job's lease, in
         one transaction; returns the token. Refused while a live worker still holds the job (a
         previous run winding down, or one started from another process)."""
@@ -130,7 +131,7 @@ class JobLifecycle:
             return token
         if job is None:
             raise InvalidInput(t("finetune.job_missing", job=job_id))
-        raise InvalidInput(f"The job {job.name!r} is {job.status}, so it cannot {what} now.")
+        raise InvalidInput(t(refusal, name=job.name, status=state_said(job.status)))
 
     def _child_running(self, job_id: int, token: str) -> bool:
         """Whether the worker this process launched with ``token`` may still come to adopt its lease."""
@@ -138,23 +139,23 @@ class JobLifecycle:
             proc = self._procs.get(job_id) if self._launch_tokens.get(job_id) == token else None
         return proc is None or proc.poll() is None  # None: Popen has not returned yet
 
-    def _transition(self, job_id: int, allowed: Sequence[str], what: str, **fields: Any) -> None:
+    def _transition(self, job_id: int, allowed: Sequence[str], refusal: str, **fields: Any) -> None:
         with self.uow_factory() as uow:
             if uow.finetune_jobs.update_if(job_id, allowed, **fields):
                 return
             job = uow.finetune_jobs.get(job_id)
         if job is None:
             raise InvalidInput(t("finetune.job_missing", job=job_id))
-        raise InvalidInput(f"The job {job.name!r} is {job.status}, so it cannot {what} now.")
+        raise InvalidInput(t(refusal, name=job.name, status=state_said(job.status)))
 
     def preflight(self, job_id: int, wait: bool = True, timeout_s: float = 900.0) -> JobView:
         """A few real steps in the worker: measured tokens/s, peak memory and the run's ETA."""
         token = self._claim_launch(
             job_id,
             [FinetuneStatus.CREATED],
-            "run a pre-flight",
+            "finetune.cannot_preflight",
             status=FinetuneStatus.PREFLIGHT,
-            message=self._first_stage(job_id),
+            message=dump(self._first_stage(job_id)),
         )
         self._launch(job_id, preflight=True, token=token)
         return self.wait(job_id, timeout_s) if wait else self.job_view(job_id)
@@ -163,33 +164,35 @@ class JobLifecycle:
         token = self._claim_launch(
             job_id,
             [FinetuneStatus.CREATED],
-            "start",
+            "finetune.cannot_start",
             status=FinetuneStatus.STARTING,
             stop_requested=False,
-            message=self._first_stage(job_id),
+            message=dump(self._first_stage(job_id)),
         )
         self._launch(job_id, preflight=False, token=token)
         return self.job_view(job_id)
 
-    def _first_stage(self, job_id: int, then: str = "") -> str:
+    def _first_stage(self, job_id: int, resuming: bool = False) -> Text | str:
         """What the worker about to start does first (convert or load the base), so the job says
-        it from the moment Start returns."""
+        it from the moment Start returns; on a resume, and from which step training goes on."""
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(job_id)
         if job is None:
             return ""
-        resumes = then.format(step=job.checkpoint_step) if then and job.checkpoint_step else ""
-        return preparing_message(job.base_path, job.base_folder) + resumes
+        first = preparing_message(job.base_path, job.base_folder)
+        if resuming and job.checkpoint_step:
+            return t("finetune.msg_then_resumes", first=first, step=job.checkpoint_step)
+        return first
 
     def resume(self, job_id: int) -> JobView:
         token = self._claim_launch(
             job_id,
             [FinetuneStatus.STOPPED, FinetuneStatus.FAILED],
-            "resume",
+            "finetune.cannot_resume",
             status=FinetuneStatus.STARTING,
             stop_requested=False,
             finished_at=None,
-            message=self._first_stage(job_id, " Then training resumes from step {step}."),
+            message=dump(self._first_stage(job_id, resuming=True)),
         )
         self._launch(job_id, preflight=False, token=token)
         return self.job_view(job_id)
@@ -205,10 +208,10 @@ class JobLifecycle:
         self._transition(
             job_id,
             [FinetuneStatus.STARTING, FinetuneStatus.RUNNING],
-            "be stopped",
+            "finetune.cannot_stop",
             status=FinetuneStatus.STOPPING,
             stop_requested=True,
-            message="Stopping before training begins…" if preparing else "Stopping after the current step…",
+            message=dump(t("finetune.msg_stopping_preparing" if preparing else "finetune.msg_stopping")),
         )
         return self.job_view(job_id)
 
@@ -258,16 +261,11 @@ class JobLifecycle:
                 continue
             fields: dict[str, Any]
             if job.status == FinetuneStatus.PREFLIGHT:
-                fields = {
-                    "status": FinetuneStatus.CREATED,
-                    "message": f"The pre-flight stopped unexpectedly ({reason}). Run it again or start training.",
-                }
+                said = t("finetune.msg_preflight_died", reason=reason)
+                fields = {"status": FinetuneStatus.CREATED, "message": dump(said)}
             else:
-                fields = {
-                    "status": FinetuneStatus.FAILED,
-                    "message": f"The training process stopped unexpectedly ({reason}). Resume continues from step {job.checkpoint_step}.",
-                    "finished_at": utc_now(),
-                }
+                said = t("finetune.msg_worker_died", reason=reason, step=job.checkpoint_step)
+                fields = {"status": FinetuneStatus.FAILED, "message": dump(said), "finished_at": utc_now()}
             with self.uow_factory() as uow:
                 jobs_repo = uow.finetune_jobs
                 if jobs_repo.update_for_launch(
@@ -279,9 +277,9 @@ class JobLifecycle:
                     marked.append(job.id)
         return marked
 
-    def _why_dead(self, job: Any, lease: LeaseInfo | None) -> str | None:
+    def _why_dead(self, job: Any, lease: LeaseInfo | None) -> Text | str | None:
         with self._lock:
             proc = self._procs.get(job.id) if self._launch_tokens.get(job.id) == job.launch_token else None
         if proc is not None and proc.returncode is not None:
-            return f"the worker exited with code {proc.returncode}"
-        return self.leases.is_dead(lease)
+            return t("finetune.reason_worker_exited", code=proc.returncode)
+        return self.leases.is_dead(lease)  # English: the lease's own words

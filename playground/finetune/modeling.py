@@ -16,16 +16,17 @@ from typing import Any
 
 from playground.errors import InvalidInput
 from playground.finetune.config import ALL_LINEAR, ATTENTION_MODULES, TrainingConfig
+from playground.i18n import Text, t
 from playground.models.validation import validate_hf_folder
 
-CPU_NOTE = "No GPU found: training LoRA on a full-precision base on the CPU"
+CPU_NOTE = t("finetune.device_cpu")  # "No GPU found: training LoRA on a full-precision base on the CPU"
 
 
 @dataclass(frozen=True)
 class Placement:
     device: str  # "cuda" | "cpu"
     four_bit: bool
-    note: str  # one line for the job's device field
+    note: Text  # one line for the job's device field (stored as its key and values)
 
 
 def has_cuda() -> bool:
@@ -42,10 +43,10 @@ def placement(config: TrainingConfig) -> Placement:
 
         name = torch.cuda.get_device_name(0)
         if four_bit:
-            return Placement("cuda", True, f"GPU {name}: 4-bit NF4 base with double quantisation, bf16 compute (QLoRA)")
-        return Placement("cuda", False, f"GPU {name}: LoRA on a bf16 base")
+            return Placement("cuda", True, t("finetune.device_gpu_4bit", gpu=name))
+        return Placement("cuda", False, t("finetune.device_gpu", gpu=name))
     if four_bit:
-        return Placement("cpu", True, "No GPU found: 4-bit base on the CPU as asked (bitsandbytes on the CPU is slow)")
+        return Placement("cpu", True, t("finetune.device_cpu_4bit"))
     return Placement("cpu", False, CPU_NOTE)
 
 
@@ -57,7 +58,7 @@ def check_causal_lm_folder(raw: str | Path) -> Path:
     try:
         config = json.loads((folder / "config.json").read_text())
     except (OSError, ValueError) as err:
-        raise InvalidInput(f"The config.json in {folder} cannot be read ({err}).") from err
+        raise InvalidInput(t("finetune.config_unreadable", folder=str(folder), error=str(err))) from err
     known = set(MODEL_FOR_CAUSAL_LM_MAPPING_NAMES.values())
     architectures = config.get("architectures") or []
     fits = (
@@ -67,10 +68,7 @@ def check_causal_lm_folder(raw: str | Path) -> Path:
     )
     if not fits:
         kind = ", ".join(architectures) or config.get("model_type") or "unknown"
-        raise InvalidInput(
-            f"{folder.name} is not a text-generating (causal) language model (its config says {kind}), so it cannot be "
-            "fine-tuned here. Pick a chat or base model such as SmolLM2 or Gemma 3."
-        )
+        raise InvalidInput(t("finetune.not_causal_lm", name=folder.name, kind=kind))
     return folder
 
 

@@ -19,13 +19,14 @@ from types import TracebackType
 from typing import Any
 
 from playground.formatting import format_duration
+from playground.i18n import Text, t
 from playground.models.gguf_convert import convert_gguf, converted_folder_for, is_converted
 from playground.models.validation import is_gguf_file
 from playground.statuses import FinetuneStatus
 
 log = logging.getLogger(__name__)
-CONVERTING = "Preparing: converting the base model (first use, about 30 s)…"
-LOADING = "Preparing: loading the base model…"
+CONVERTING = t("finetune.msg_converting")  # "Preparing: converting the base model (first use, about 30 s)…"
+LOADING = t("finetune.msg_loading")  # "Preparing: loading the base model…"
 STOP_POLL_S = 1.0
 
 
@@ -43,7 +44,7 @@ def needs_conversion(base_path: Path, base_folder: Path) -> bool:
     return is_gguf(base_path) and not is_converted(base_folder)
 
 
-def preparing_message(base_path: str | Path, base_folder: str | Path) -> str:
+def preparing_message(base_path: str | Path, base_folder: str | Path) -> Text:
     """What a job about to start does first: convert its base (first use) or load it."""
     return CONVERTING if needs_conversion(Path(base_path), Path(base_folder)) else LOADING
 
@@ -63,17 +64,14 @@ def prepare_base(reporter: Any, job: Any, cache_dir: Path) -> Path:
         if converted != folder:  # the app computed another place (the file changed since): record the real one
             reporter.set(base_folder=str(converted))
             folder = converted
-        reporter.event(
-            f"Converted the base model in {format_duration(time.perf_counter() - started)}; "
-            "later jobs on this base skip this step."
-        )
+        reporter.event(t("finetune.ev_converted", duration=format_duration(time.perf_counter() - started)))
     return check_causal_lm_folder(folder)
 
 
-def stopped_while_preparing(checkpoint_step: int) -> str:
+def stopped_while_preparing(checkpoint_step: int) -> Text:
     if checkpoint_step:
-        return f"Stopped while preparing, before training went on. Resume continues from step {checkpoint_step}."
-    return "Stopped while preparing, before the first training step. Resume starts it from the beginning."
+        return t("finetune.msg_stopped_preparing_resume", step=checkpoint_step)
+    return t("finetune.msg_stopped_preparing")
 
 
 class StopWhilePreparing:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from playground.statuses import FinetuneStatus
+from playground.stored_text import dump
 from storage import UnitOfWork
 from storage.orm import utc_now
 
@@ -43,6 +44,9 @@ class JobReporter:
         With ``statuses``, a job in another status is left alone (False) rather than an error."""
         if self.lost.is_set():
             raise LaunchSuperseded(f"job {self.job_id}: this worker lost its lease")
+        for name in ("message", "device"):  # a Text is stored as its key and values, shown in the reader's language
+            if name in fields:
+                fields[name] = dump(fields[name])
         if self.launch_token is None:
             if statuses is None:
                 uow.finetune_jobs.update(self.job_id, **fields)
@@ -78,10 +82,11 @@ class JobReporter:
         with self.uow_factory() as uow:
             self._update(uow, [FinetuneStatus.STARTING], status=FinetuneStatus.RUNNING)
 
-    def event(self, text: str, level: str = "info") -> None:
+    def event(self, text: object, level: str = "info") -> None:
+        """One line of the job's events: a catalogue Text (stored as its key and values) or plain text."""
         log.info("job %s: %s", self.job_id, text)
         with self.uow_factory() as uow:
-            uow.finetune_jobs.add_event(self.job_id, text, level)
+            uow.finetune_jobs.add_event(self.job_id, dump(text), level)
 
     def start_heartbeat(self) -> None:
         self.set(pid=os.getpid())
@@ -123,7 +128,7 @@ class JobReporter:
         with self.uow_factory() as uow:
             uow.finetune_jobs.drop_after(self.job_id, step)
 
-    def finish(self, status: FinetuneStatus, message: str, level: str = "info", **fields: Any) -> None:
+    def finish(self, status: FinetuneStatus, message: object, level: str = "info", **fields: Any) -> None:
         """Final status: one transaction so the app never sees the status without its message."""
         log.info("job %s %s: %s", self.job_id, status, message)
         with self.uow_factory() as uow:
@@ -136,6 +141,6 @@ class JobReporter:
                 heartbeat_at=utc_now(),
                 **fields,
             )
-            uow.finetune_jobs.add_event(self.job_id, message, level)
+            uow.finetune_jobs.add_event(self.job_id, dump(message), level)
             if self.on_final is not None:
                 self.on_final(uow)

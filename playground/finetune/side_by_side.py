@@ -26,7 +26,7 @@ from playground.finetune.job_labels import state_said
 from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, read_examples
 from playground.finetune.tuned_models import base_key_of, finetune_key
 from playground.generation import GenerationRecorder
-from playground.i18n import t
+from playground.i18n import Text, t
 from playground.models.prompt_formats import Example, prompt_messages, user_text
 from playground.models.registry import ModelRegistry
 from playground.models.types import GenerationParams, Message
@@ -56,7 +56,7 @@ class Comparison:
     tuned_name: str
     prompt_format: str
     rows: list[Row]
-    note: str = ""
+    note: Text | str = ""
 
     @property
     def done(self) -> int:
@@ -76,13 +76,13 @@ class SideBySideService:
         self.registry = registry
         self.uow_factory = uow_factory
 
-    def _examples(self, job: Any) -> tuple[list[Example], str]:
+    def _examples(self, job: Any) -> tuple[list[Example], Text | str]:
         folder = Path(job.job_dir or "")
         holdout = read_examples(folder / HOLDOUT_FILE)
         if holdout:
             return holdout, ""
         train = read_examples(folder / TRAIN_FILE)
-        return train, "This job had no holdout examples, so these are training examples: the tuned model has seen them."
+        return train, t("finetune.compare_training_examples")
 
     def compare(
         self,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.errors import InvalidInput, ModelLoadError
+from playground.i18n import t
 from playground.models.embedded import resolve_model_path
 from playground.models.gguf_convert import converted_folder_for, is_converted
 from playground.models.registry import ModelRegistry
@@ -32,9 +33,7 @@ def tokenizer_for(registry: ModelRegistry, key: str) -> Any:
     """The AutoTokenizer of base model ``key`` (a ModelRegistry key), cached per key and file."""
     spec = registry.get_spec(key)
     if not can_fine_tune(spec):
-        raise InvalidInput(
-            f"{spec.name} is not a local model, so it cannot be a fine-tuning base. Choose an embedded or local model."
-        )
+        raise InvalidInput(t("finetune.not_local_base", name=spec.name))
     path = resolve_model_path(spec, registry.settings.cache_dir)
     cache_key = (key, str(path))
     with _lock:
@@ -56,8 +55,8 @@ def load_tokenizer(path: Path, cache_dir: Path, name: str = "") -> Any:
         if path.is_dir():
             return AutoTokenizer.from_pretrained(str(path))
     except (OSError, ValueError, KeyError, RuntimeError) as err:
-        raise ModelLoadError(f"Could not read the tokenizer of {name}: {err}") from err
-    raise ModelLoadError(f"{name} is neither a GGUF file nor a model folder ({path}).")
+        raise ModelLoadError(t("finetune.tokenizer_unreadable", name=name, error=str(err))) from err
+    raise ModelLoadError(t("finetune.not_gguf_or_folder", name=name, path=str(path)))
 
 
 def token_counter(tokenizer: Any) -> Callable[[str], int]:

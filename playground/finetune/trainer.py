@@ -20,6 +20,7 @@ from playground.finetune import batching
 from playground.finetune.checkpoint import Checkpoint, capture_rng, restore_rng
 from playground.finetune.config import TrainingConfig, steps_per_epoch, total_steps
 from playground.finetune.modeling import Placement, load_for_training
+from playground.i18n import t
 from playground.models.prompt_formats import ALPACA, ALPACA_STOPS, Example
 
 # Test-only fault injection: PLAYGROUND_FINETUNE_FAKE_OOM_AT_STEP=3 makes step 3 raise an
@@ -53,10 +54,7 @@ class TrainingSession:
         self.model, self.tokenizer = load_for_training(folder, config, where)
         self.rows, self.dropped = batching.tokenize_examples(train, prompt_format, self.tokenizer, config.max_length)
         if not self.rows:
-            raise InvalidInput(
-                f"Every training example's prompt fills the maximum length of {config.max_length} tokens, so no answer "
-                "is left to learn from. Raise the maximum length or shorten the prompts."
-            )
+            raise InvalidInput(t("finetune.prompts_fill_length", max_length=config.max_length))
         self.holdout_rows, _ = batching.tokenize_examples(holdout, prompt_format, self.tokenizer, config.max_length)
         self.sample_examples = list(holdout[:SAMPLE_PROMPTS] or train[:SAMPLE_PROMPTS])
         self.lengths = [r.length for r in self.rows]

@@ -20,7 +20,9 @@ import os
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from playground.errors import UserFacingError
 from playground.finetune.checkpoint import DiskFullError, load_checkpoint, save_checkpoint
@@ -37,9 +39,11 @@ from playground.finetune.modeling import (
 from playground.finetune.preparation import LOADING, StopWhilePreparing, prepare_base
 from playground.finetune.progress import LAUNCH_TOKEN_ENV, JobReporter, LaunchSuperseded
 from playground.formatting import format_bytes, format_duration
+from playground.i18n import Text, t
 from playground.leases import Lease, Leases
 from playground.settings import Settings
 from playground.statuses import FinetuneStatus
+from playground.stored_text import dump
 from storage.orm import utc_now
 from storage.orm_leases import LEASE_FINETUNE
 
@@ -66,9 +70,7 @@ def _open_session(settings: Settings, reporter: JobReporter, job):
     session = TrainingSession(base_folder, config, job.prompt_format, train, holdout, where)
     if session.dropped:
         reporter.event(
-            f"{session.dropped} training example(s) were skipped: their prompt alone fills the maximum length "
-            f"of {config.max_length} tokens.",
-            "warning",
+            t("finetune.ev_examples_skipped", count=session.dropped, max_length=config.max_length), "warning"
         )
     trainable, total = session.trainable_parameters
     reporter.set(total_steps=session.total_steps, trainable_params=trainable, total_params=total)
@@ -91,135 +93,170 @@ def _step_with_recovery(session, reporter: JobReporter, step: int, batch: list[i
                 raise OutOfMemoryAtBatchOne(step) from err
             batch[:] = halved
             reporter.event(
-                f"Ran out of memory at step {step}. Continuing with {halved[0]} example(s) per pass and "
-                f"{halved[1]} accumulation steps: the same {session.effective_batch} examples per step, just slower.",
+                t(
+                    "finetune.ev_out_of_memory_halved",
+                    step=step,
+                    micro_batch=halved[0],
+                    grad_accum=halved[1],
+                    effective=session.effective_batch,
+                ),
                 "warning",
             )
             reporter.set(micro_batch=halved[0], grad_accum=halved[1])
 
 
-def _oom_advice(step: int, resume_from: int) -> str:
-    return (
-        f"Out of memory at step {step} even with one example per pass. Lower the maximum length, turn on the 4-bit base, "
-        f"or pick a smaller base model. Resume continues from step {resume_from}."
-    )
+def _oom_advice(step: int, resume_from: int) -> Text:
+    return t("finetune.msg_out_of_memory", step=step, resume=resume_from)
 
 
-def _disk_full(step: int, resume_from: int) -> str:
-    return (
-        f"The disk is full: the checkpoint at step {step} could not be saved. Free space and press Resume; "
-        f"training continues from step {resume_from}."
-    )
+def _disk_full(step: int, resume_from: int) -> Text:
+    return t("finetune.msg_disk_full", step=step, resume=resume_from)
 
 
-def run_training(settings: Settings, reporter: JobReporter) -> None:
+@dataclass
+class _Run:
+    """One training run in progress: its session, batch and last checkpoint, and what it measured."""
+
+    reporter: JobReporter
+    session: Any
+    folder: Path
+    batch: list[int]  # [micro_batch, grad_accum]
+    start: int
+    last_good: int = 0  # the step of the last checkpoint saved (where Resume goes on from)
+    train_s: float = 0.0
+    eval_s: float = 0.0
+    steps_here: int = 0
+    tokens_here: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.session.total_steps
+
+    @property
+    def tokens_per_s(self) -> float | None:
+        return self.tokens_here / self.train_s if self.train_s else None
+
+    def save(self, at: int) -> None:
+        save_checkpoint(self.folder, self.session.checkpoint(at, self.batch[0], self.batch[1]))
+        self.last_good = at
+        self.reporter.set(checkpoint_step=at)
+
+
+def _begin(settings: Settings, reporter: JobReporter) -> _Run:
+    """The session loaded (Stop works while converting and loading) and put back at its checkpoint."""
     job = reporter.job()
-    folder = Path(job.job_dir)
     if not job.started_at:
         reporter.set(started_at=utc_now())
-    with StopWhilePreparing(reporter, job.checkpoint_step):  # Stop works while converting and loading
+    with StopWhilePreparing(reporter, job.checkpoint_step):
         session = _open_session(settings, reporter, job)
-    config = session.config
-    batch = [job.micro_batch, job.grad_accum]
-    start = 0
-    checkpoint = load_checkpoint(folder)
+    run = _Run(reporter, session, Path(job.job_dir), [job.micro_batch, job.grad_accum], 0)
+    checkpoint = load_checkpoint(run.folder)
     if checkpoint is not None:
         session.restore(checkpoint)
-        start = checkpoint.step
-        batch = [checkpoint.micro_batch, checkpoint.grad_accum]
-        reporter.event(f"Resumed from the checkpoint at step {start}.")
-    reporter.rewind_to(start)
-    total = session.total_steps
+        run.start = run.last_good = checkpoint.step
+        run.batch = [checkpoint.micro_batch, checkpoint.grad_accum]
+        reporter.event(t("finetune.ev_resumed", step=run.start))
+    reporter.rewind_to(run.start)
     reporter.mark_running()
     reporter.set(
-        step=start,
-        checkpoint_step=start,
-        micro_batch=batch[0],
-        grad_accum=batch[1],
+        step=run.start,
+        checkpoint_step=run.start,
+        micro_batch=run.batch[0],
+        grad_accum=run.batch[1],
         tokens_seen=session.tokens_seen,
-        message=f"Training: step {start} of {total}.",
+        message=t("finetune.msg_training_step", step=run.start, total=run.total),
     )
-    every_eval, every_checkpoint = eval_interval(config, total), checkpoint_interval(config, total)
     reset_peak_memory()
-    last_good, train_s, eval_s, steps_here, tokens_here = start, 0.0, 0.0, 0, 0
-    step = start + 1
+    return run
 
-    def save(at: int) -> None:
-        nonlocal last_good
-        save_checkpoint(folder, session.checkpoint(at, batch[0], batch[1]))
-        last_good = at
-        reporter.set(checkpoint_step=at)
 
-    while step <= total:
-        try:
-            result = _step_with_recovery(session, reporter, step, batch)
-        except OutOfMemoryAtBatchOne:
-            reporter.finish(FinetuneStatus.FAILED, _oom_advice(step, last_good), "error")
-            return
-        steps_here += 1
-        train_s += result.seconds
-        tokens_here += result.tokens
-        stop = reporter.step_done(
-            step,
-            result.loss,
-            epoch=session.epoch_of(step),
-            tokens_seen=session.tokens_seen,
-            tokens_per_s=tokens_here / train_s if train_s else None,
-            eta_s=(total - step) * (train_s + eval_s) / steps_here,
-            peak_memory_bytes=peak_memory_bytes(session.where.device),
-            message=f"Training: step {step} of {total}.",
-        )
-        try:
-            if stop:
-                save(step)
-                reporter.finish(
-                    FinetuneStatus.STOPPED,
-                    f"Stopped at step {step} of {total}. Resume continues from step {step}.",
-                    stop_requested=False,
-                )
-                return
-            if step % every_eval == 0 or step == total:
-                started = time.perf_counter()
-                reporter.evaluation(step, session.holdout_loss(batch[0]), session.samples())
-                eval_s += time.perf_counter() - started
-            if step % every_checkpoint == 0 and step < total:
-                save(step)
-        except DiskFullError as err:
-            reporter.finish(FinetuneStatus.FAILED, _disk_full(err.step, last_good), "error")
-            return
-        step += 1
-    adapter = folder / ADAPTER_DIR
-    staging = folder / f"{ADAPTER_DIR}.writing"
+def _train_one(run: _Run, step: int) -> bool:
+    """One step, its progress row, and the evaluation or checkpoint due after it. False once the
+    job has ended (stopped, or failed with its message written)."""
+    session, reporter = run.session, run.reporter
+    try:
+        result = _step_with_recovery(session, reporter, step, run.batch)
+    except OutOfMemoryAtBatchOne:
+        reporter.finish(FinetuneStatus.FAILED, _oom_advice(step, run.last_good), "error")
+        return False
+    run.steps_here += 1
+    run.train_s += result.seconds
+    run.tokens_here += result.tokens
+    stop = reporter.step_done(
+        step,
+        result.loss,
+        epoch=session.epoch_of(step),
+        tokens_seen=session.tokens_seen,
+        tokens_per_s=run.tokens_per_s,
+        eta_s=(run.total - step) * (run.train_s + run.eval_s) / run.steps_here,
+        peak_memory_bytes=peak_memory_bytes(session.where.device),
+        message=t("finetune.msg_training_step", step=step, total=run.total),
+    )
+    try:
+        if stop:
+            run.save(step)
+            stopped = t("finetune.msg_stopped_at", step=step, total=run.total)
+            reporter.finish(FinetuneStatus.STOPPED, stopped, stop_requested=False)
+            return False
+        _evaluate_and_keep(run, step)
+    except DiskFullError as err:
+        reporter.finish(FinetuneStatus.FAILED, _disk_full(err.step, run.last_good), "error")
+        return False
+    return True
+
+
+def _evaluate_and_keep(run: _Run, step: int) -> None:
+    """The holdout loss and sample answers, and a checkpoint, when they are due after ``step``."""
+    config, total = run.session.config, run.total
+    if step % eval_interval(config, total) == 0 or step == total:
+        started = time.perf_counter()
+        run.reporter.evaluation(step, run.session.holdout_loss(run.batch[0]), run.session.samples())
+        run.eval_s += time.perf_counter() - started
+    if step % checkpoint_interval(config, total) == 0 and step < total:
+        run.save(step)
+
+
+def _save_adapter(run: _Run) -> Path | None:
+    """The finished adapter, written whole or not at all; None when the disk was full (job failed)."""
+    adapter = run.folder / ADAPTER_DIR
+    staging = run.folder / f"{ADAPTER_DIR}.writing"
     shutil.rmtree(staging, ignore_errors=True)
     try:
-        session.save_adapter(staging)
+        run.session.save_adapter(staging)
     except OSError as err:
         shutil.rmtree(staging, ignore_errors=True)
         if err.errno == errno.ENOSPC:
-            reporter.finish(
-                FinetuneStatus.FAILED,
-                f"The disk is full: the finished adapter could not be saved. Free space and press Resume; training continues from step {last_good}.",
-                "error",
-            )
-            return
+            full = t("finetune.msg_adapter_disk_full", resume=run.last_good)
+            run.reporter.finish(FinetuneStatus.FAILED, full, "error")
+            return None
         raise
     shutil.rmtree(adapter, ignore_errors=True)
     staging.rename(adapter)
-    reporter.finish(
-        FinetuneStatus.DONE,
-        f"Finished {total} steps in {format_duration(train_s + eval_s)} ({tokens_here / train_s if train_s else 0:.0f} tokens/s). "
-        "The tuned model is now in every model list.",
-        adapter_path=str(adapter),
-        eta_s=0.0,
-        stop_requested=False,
+    return adapter
+
+
+def run_training(settings: Settings, reporter: JobReporter) -> None:
+    run = _begin(settings, reporter)
+    for step in range(run.start + 1, run.total + 1):
+        if not _train_one(run, step):
+            return
+    adapter = _save_adapter(run)
+    if adapter is None:
+        return
+    finished = t(
+        "finetune.msg_finished",
+        total=run.total,
+        duration=format_duration(run.train_s + run.eval_s),
+        speed=run.tokens_per_s or 0.0,
     )
+    reporter.finish(FinetuneStatus.DONE, finished, adapter_path=str(adapter), eta_s=0.0, stop_requested=False)
 
 
 def run_preflight(settings: Settings, reporter: JobReporter) -> None:
     """A few real steps, measured: tokens/s, peak memory and the whole run's duration."""
     job = reporter.job()
     session = _open_session(settings, reporter, job)
-    reporter.set(message="Pre-flight: timing a few real training steps…")
+    reporter.set(message=t("finetune.msg_preflight_timing"))
     reset_peak_memory()
     batch = [job.micro_batch, job.grad_accum]
     steps = min(PREFLIGHT_STEPS, session.total_steps)
@@ -252,11 +289,14 @@ def run_preflight(settings: Settings, reporter: JobReporter) -> None:
         "grad_accum": batch[1],
         "trainable_params": trainable,
         "total_params": total_params,
-        "device": session.where.note,
+        "device": dump(session.where.note),
     }
-    message = (
-        f"Pre-flight: {tokens_per_s or 0:.0f} tokens/s, peak memory {format_bytes(peak)}; "
-        f"the full run of {total} steps should take about {format_duration(eta)}."
+    message = t(
+        "finetune.msg_preflight_result",
+        speed=tokens_per_s or 0.0,
+        memory=format_bytes(peak),
+        total=total,
+        duration=format_duration(eta),
     )
     reporter.set_final(
         status=FinetuneStatus.CREATED,
@@ -270,13 +310,14 @@ def run_preflight(settings: Settings, reporter: JobReporter) -> None:
     reporter.event(message)
 
 
-def _failure_text(err: BaseException, resume_from: int) -> str:
+def _failure_text(err: BaseException, resume_from: int) -> Text:
     if isinstance(err, MemoryError) or is_out_of_memory(err):
         return _oom_advice(resume_from, resume_from)
     if isinstance(err, UserFacingError):
-        return f"{err} Resume continues from step {resume_from}."
+        said = err.message if isinstance(err.message, Text) else str(err)
+        return t("finetune.msg_failed_refused", error=said, resume=resume_from)
     detail = str(err) or type(err).__name__
-    return f"Training failed ({type(err).__name__}: {detail}). Resume continues from step {resume_from}."
+    return t("finetune.msg_failed", kind=type(err).__name__, detail=detail, resume=resume_from)
 
 
 def _claim(uow_factory, leases: Leases, job_id: int, token: str) -> Lease | None:
@@ -314,9 +355,11 @@ def _run(args: argparse.Namespace, settings: Settings, reporter: JobReporter) ->
         log.exception("job %s failed", args.job_id)
         try:
             if args.preflight:
-                text = f"Pre-flight failed ({type(err).__name__}: {err})."
-                reporter.event(text, "error")
-                reporter.set_final(status=FinetuneStatus.CREATED, message=text, pid=None, preflight={"error": text})
+                failed = t("finetune.msg_preflight_failed", kind=type(err).__name__, detail=str(err))
+                reporter.event(failed, "error")
+                reporter.set_final(
+                    status=FinetuneStatus.CREATED, message=failed, pid=None, preflight={"error": str(failed)}
+                )
             else:
                 reporter.finish(FinetuneStatus.FAILED, _failure_text(err, reporter.job().checkpoint_step), "error")
         except LaunchSuperseded as superseded:

@@ -141,7 +141,7 @@ def test_real_smollm2_tokenizer_counts_too_long_rows_and_previews_its_template(u
         tokenizer.encode("".join(render_training_pair(examples[6], CHAT_TEMPLATE, tokenizer)), add_special_tokens=False)
     )
     assert info.report.lengths[6] == expected > 120
-    assert too_long[0].message.startswith(f"{expected} tokens > cut-off 64")
+    assert str(too_long[0].message).startswith(f"{expected} tokens > cut-off 64")
     assert max(info.report.lengths[:6]) <= 64
 
     preview = service.preview_training_text(info.id, CHAT_TEMPLATE, tokenizer, n=2)

@@ -342,7 +342,7 @@ def test_checkpoint_writes_are_atomic_and_a_full_disk_keeps_the_last_good_one(tm
 def test_disk_full_message_names_both_steps():
     from playground.finetune.worker import _disk_full
 
-    assert _disk_full(8, 4) == (
+    assert str(_disk_full(8, 4)) == (
         "The disk is full: the checkpoint at step 8 could not be saved. Free space and press Resume; "
         "training continues from step 4."
     )

@@ -53,8 +53,8 @@ def test_start_returns_at_once_with_the_job_preparing_its_base(services: Service
     assert view.trainable_params is None  # counted by the worker once the base is loaded
     assert (view.train_rows, view.holdout_rows) == (54, 6)
     assert job_choices(services.finetune) == [(f"#{view.id} replies — ⏳ preparing", view.id)]
-    assert "⏳ replies — preparing" in status_markdown(view) and CONVERTING in status_markdown(view)
+    assert "⏳ replies — preparing" in status_markdown(view) and str(CONVERTING) in status_markdown(view)
 
     stopping = services.finetune.stop(view.id)
-    assert stopping.status == FinetuneStatus.STOPPING and stopping.message == "Stopping before training begins…"
+    assert stopping.status == FinetuneStatus.STOPPING and str(stopping.message) == "Stopping before training begins…"
     assert stopping.can_stop is False and job_choices(services.finetune)[0][0].endswith("stopping")

@@ -148,7 +148,7 @@ def test_check_lists_empty_non_text_duplicates_and_too_long_by_file_line(tmp_pat
     by_row = {(i.row, i.kind) for i in report.issues}
     # line 4 is blank, so later rows keep their file line numbers
     assert by_row == {(2, "duplicate"), (3, "empty"), (5, "not_text"), (6, "not_text"), (7, "too_long")}
-    messages = {i.row: i.message for i in report.issues}
+    messages = {i.row: str(i.message) for i in report.issues}  # the English sentences
     assert messages[2].startswith("Same as line 1")
     assert "is a number, not text: 42" in messages[5]
     assert "is a list" in messages[6]

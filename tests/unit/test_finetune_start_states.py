@@ -156,7 +156,7 @@ def test_the_status_heading_names_the_stage_and_no_unknown_count(controller):
     from components.finetune_jobs import list_row, status_markdown
 
     text = status_markdown(_view(FinetuneStatus.STARTING))
-    assert "⏳ replies — preparing" in text and CONVERTING in text
+    assert "⏳ replies — preparing" in text and str(CONVERTING) in text
     assert "0 trainable" not in text and "counted once the base model is loaded" in text
     assert list_row(_view(FinetuneStatus.STARTING))[11] == "preparing"
 
