@@ -9,11 +9,13 @@ from typing import Any
 import gradio as gr
 
 from components.i18n import L, request_language, say, text
+from components.models_connections import build_connections_section
 from components.tab import Event, TabHandle
 from components.ui_errors import refusals, refused_at, user_errors
 from components.widgets import GENERATION_EVENTS, StoppableRun, model_picker, model_picker_update
 from playground.formatting import format_usage
 from playground.i18n import t
+from playground.models.quirks import describe as describe_quirks
 from playground.models.types import GenerationParams
 from playground.rendering import inert_inline
 from playground.services import Services
@@ -209,6 +211,8 @@ class ModelsController:
             price = text("models.price_known" if spec.price else "models.price_unknown")
             url, model = inert_inline(spec.base_url), inert_inline(spec.remote_model)
             lines.append(text("models.details_endpoint", url=url, model=model, price=price))
+            if spec.extra.get("quirks"):  # learnt from the model's own errors (reasoning models)
+                lines.append(text("connections.quirks", quirks=", ".join(describe_quirks(spec.extra["quirks"]))))
         return "\n\n".join(lines)
 
     def check_model(self, key: str | None, *_rest) -> None:
@@ -330,6 +334,9 @@ def build_models_tab(services: Services) -> TabHandle:
     stoppable = StoppableRun(services.cancel_tokens)
     controller = ModelsController(services, stoppable)
     ui = models_layout(services, controller.table_rows)
+    build_connections_section(
+        services, [ui.table, ui.pick], lambda key: (controller.table_rows(), controller._picker(key))
+    )
     _wire(ui, controller)
     _wire_try(ui, controller, stoppable)
     return TabHandle(

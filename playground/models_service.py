@@ -12,6 +12,7 @@ from playground.formatting import format_bytes
 from playground.generation import GenerationRecorder, GenerationUpdate
 from playground.i18n import DEFAULT_LANGUAGE, Text, t
 from playground.models.base import BackendFactory
+from playground.models.connections import ConnectionsService, remember_entry_quirks
 from playground.models.discovery import scan_folder
 from playground.models.factory import make_backend_factory
 from playground.models.registry import ModelRegistry, entry_key
@@ -80,6 +81,10 @@ class ModelsService:
         self.uow_factory = uow_factory
         self.recorder = recorder
         self.keys = keys or KeyPolicy(settings.key_vars, first_key_origins(uow_factory))
+        # Servers added once, their listed models ticked into the registry (issue 15).
+        self.connections = ConnectionsService(
+            registry, uow_factory, self.keys, timeout_s=min(settings.http_timeout_s, 30.0)
+        )
 
     # ---- listing -----------------------------------------------------------------
     def list_models(self, language: str = DEFAULT_LANGUAGE) -> list[ModelRow]:
@@ -302,13 +307,16 @@ def first_key_origins(uow_factory: Callable[[], UnitOfWork]) -> Callable[[str], 
 
     def lookup(name: str) -> str | None:
         with uow_factory() as uow:
-            saved = sorted((e.id, e.base_url) for e in uow.endpoints.list() if e.api_key_env == name)
+            saved = sorted((e.created_at, e.base_url) for e in uow.endpoints.list() if e.api_key_env == name)
+            # A connection binds its variable the same way (the first one saved, endpoint or connection).
+            saved += sorted((c.created_at, c.base_url) for c in uow.connections.list() if c.api_key_env == name)
         if not saved:
             return None
+        first = min(saved, key=lambda pair: pair[0])[1]
         try:
-            return origin_of(saved[0][1])
+            return origin_of(first)
         except ValueError:
-            return saved[0][1]  # not a web address: it matches nothing, so the variable is sent nowhere
+            return first  # not a web address: it matches nothing, so the variable is sent nowhere
 
     return lookup
 
@@ -321,5 +329,6 @@ def build_models_service(
     """``backends`` replaces the real backend of those kinds (the fast tests pass the fake)."""
     secrets = SecretStore()
     keys = KeyPolicy(settings.key_vars, first_key_origins(uow_factory))
-    registry = ModelRegistry(settings, uow_factory, make_backend_factory(settings, secrets, backends, keys), secrets)
+    factory = make_backend_factory(settings, secrets, backends, keys, remember_entry_quirks(uow_factory))
+    registry = ModelRegistry(settings, uow_factory, factory, secrets)
     return ModelsService(settings, registry, uow_factory, GenerationRecorder(registry, uow_factory), keys)

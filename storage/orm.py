@@ -5,11 +5,14 @@ that migrating an empty database produces exactly these models.
 """
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, MetaData, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
+
+if TYPE_CHECKING:
+    from storage.orm_connections import Connection
 
 # Explicit constraint names let Alembic's batch mode (SQLite) find and alter constraints.
 NAMING_CONVENTION = {
@@ -97,9 +100,17 @@ class ModelEntry(Base):
     remote_model: Mapped[str | None] = mapped_column(String(300), nullable=True)
     chat_template: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
+    # A model added from a connection (storage.orm_connections); removing the connection removes it.
+    connection_id: Mapped[int | None] = mapped_column(
+        ForeignKey("connections.id", ondelete="CASCADE"), nullable=True, index=True
+    )
+    # What an endpoint turned out to need, learnt from its errors (e.g. max_completion_tokens).
+    quirks: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    context_length: Mapped[int | None] = mapped_column(Integer, nullable=True)  # as the server reported it
 
     # Joined so an entry read in one unit of work still knows its endpoint after the session closes.
     endpoint: Mapped[Endpoint | None] = relationship(back_populates="models", lazy="joined")
+    connection: Mapped["Connection | None"] = relationship(lazy="joined")
 
     def __repr__(self) -> str:
         return f"ModelEntry(id={self.id!r}, name={self.name!r}, backend={self.backend!r})"
@@ -190,4 +201,4 @@ class Generation(Base):
 
 # Feature tables live in their own modules; importing them here keeps Base.metadata whole
 # for whoever imports this module alone.
-from storage import orm_compare  # noqa: E402,F401
+from storage import orm_compare, orm_connections  # noqa: E402,F401

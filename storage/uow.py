@@ -17,6 +17,7 @@ from storage.repositories import (
 )
 from storage.repositories_arena import ArenaRepository
 from storage.repositories_compare import BatchRowRepository, RunSearchRepository, TemplateRepository
+from storage.repositories_connections import ConnectionRepository
 from storage.repositories_finetune_datasets import FinetuneDatasetRepository
 from storage.repositories_finetune_jobs import FinetuneJobRepository
 from storage.repositories_judge import JudgeRepository
@@ -59,6 +60,7 @@ class UnitOfWork:
     judge: JudgeRepository
     finetune_datasets: FinetuneDatasetRepository
     leases: LeaseRepository
+    connections: ConnectionRepository
 
     def __init__(self, session_factory: sessionmaker[Session]):
         self._session_factory = session_factory
@@ -88,6 +90,7 @@ class UnitOfWork:
         self.judge = JudgeRepository(self.session)
         self.finetune_datasets = FinetuneDatasetRepository(self.session)
         self.leases = LeaseRepository(self.session)
+        self.connections = ConnectionRepository(self.session)
         return self
 
     def __exit__(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 from playground.models.base import Backend, BackendFactory
 from playground.models.secrets import KeyPolicy, SecretStore
@@ -16,9 +17,11 @@ def make_backend_factory(
     secrets: SecretStore,
     overrides: Mapping[BackendKind, BackendFactory] | None = None,
     keys: KeyPolicy | None = None,
+    remember_quirks: Callable[[ModelSpec, dict[str, Any]], None] | None = None,
 ) -> BackendFactory:
     """The real backends, except the kinds in ``overrides`` (tests inject a fake there). ``keys``
-    decides which API-key variables an endpoint may send, and where (default: the settings alone)."""
+    decides which API-key variables an endpoint may send, and where (default: the settings alone).
+    ``remember_quirks(spec, quirks)`` saves what an endpoint model turned out to need."""
     replaced = dict(overrides or {})
     policy = keys or KeyPolicy(settings.key_vars)
 
@@ -42,8 +45,14 @@ def make_backend_factory(
             from playground.models.openai_http import OpenAIHTTPBackend
 
             timeout = float(spec.extra.get("timeout_s") or settings.http_timeout_s)
+            ref = spec.extra.get("secret_ref") or spec.key  # a connection's models share its typed key
             return OpenAIHTTPBackend(
-                spec, api_key=secrets.get(spec.key), key_origin=secrets.origin(spec.key), keys=policy, timeout_s=timeout
+                spec,
+                api_key=secrets.get(ref),
+                key_origin=secrets.origin(ref),
+                keys=policy,
+                timeout_s=timeout,
+                remember_quirks=(lambda quirks: remember_quirks(spec, quirks)) if remember_quirks else None,
             )
         raise ValueError(f"unknown backend {spec.backend!r}")
 

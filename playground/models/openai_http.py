@@ -14,7 +14,10 @@ from typing import Any
 import httpx
 
 from playground.errors import EndpointError
+from playground.i18n import t
+from playground.models import quirks as quirk_rules
 from playground.models.base import Backend, UsageClock, chat_messages
+from playground.models.headers import referenced_values, resolve_headers
 from playground.models.openai_wire import (  # re-exported: callers and tests import them from here
     SSE_DONE,
     NotOpenAIResponse,
@@ -30,6 +33,7 @@ from playground.models.secrets import KeyPolicy, mask_secrets, origin_of
 from playground.models.types import GenerationParams, GenerationStream, Message, ModelSpec
 
 log = logging.getLogger(__name__)
+MAX_ADAPTATIONS = 4  # a reasoning model may refuse max_tokens, then temperature, then top_p, one per error
 
 
 def _origin_or_none(url: str) -> str | None:
@@ -71,12 +75,16 @@ class OpenAIHTTPBackend(Backend):
         keys: KeyPolicy | None = None,
         timeout_s: float = 60.0,
         client: httpx.Client | None = None,
+        remember_quirks: quirk_rules.QuirkSink | None = None,
     ):
         """``api_key``: a key typed in the UI, sent only to ``key_origin`` (default: this endpoint's
-        origin now). A key from ``spec.api_key_env`` is read per request through ``keys``."""
+        origin now). A key from ``spec.api_key_env`` is read per request through ``keys``.
+        ``remember_quirks`` saves what the model turned out to need (see ``quirks``)."""
         super().__init__(spec)
         self.base_url = normalize_base_url(spec.base_url)
-        self.url = chat_completions_url(self.base_url)
+        self.url = chat_completions_url(self.base_url, spec.extra.get("api_version"))
+        self.quirks: dict[str, Any] = dict(spec.extra.get("quirks") or {})
+        self._remember_quirks = remember_quirks
         self.timeout_s = timeout_s
         self._runtime_key = _Hidden(api_key.strip()) if api_key and api_key.strip() else None
         self._key_origin = key_origin or (_origin_or_none(self.url) if self._runtime_key else None)
@@ -142,9 +150,7 @@ class OpenAIHTTPBackend(Backend):
         if self.spec.remote_model:
             body["model"] = self.spec.remote_model
         started = time.perf_counter()
-        response = self._send(body, stream=False)
-        if not response.is_success:
-            self._raise_for_status(response)
+        response = self._post(quirk_rules.apply(body, self.quirks), stream=False)
         list(self._read_whole_json(response, _Tally()))
         elapsed = time.perf_counter() - started
         return f"Connected: {self.spec.remote_model or self.base_url} answered in {elapsed:.2f} s."
@@ -168,16 +174,23 @@ class OpenAIHTTPBackend(Backend):
         """Every value that must never appear in a message, whether or not it may be sent."""
         env = os.environ.get(self.spec.api_key_env) if self.spec.api_key_env else None
         runtime = self._runtime_key.value if self._runtime_key else None
-        return [runtime, env, env.strip() if env else None]
+        return [runtime, env, env.strip() if env else None, *referenced_values(self.spec.extra.get("headers") or {})]
 
     def _headers(self) -> dict[str, str]:
+        """The connection's extra headers (references resolved, checked), then the key's header."""
+        headers = resolve_headers(self.spec.extra.get("headers") or {}, self.url, self._keys)
         key = self._api_key()
-        if not key:
-            return {}
-        if not (key.isascii() and key.isprintable()):
+        self._key_sent = bool(key)
+        if key:
+            key_header = self.spec.extra.get("key_header")  # Azure: "api-key"
+            if key_header:
+                headers[key_header] = key
+            else:
+                headers["Authorization"] = f"Bearer {key}"
+        if not all(v.isascii() and v.isprintable() for v in headers.values()):
             # httpx would fail with an encoding error quoting part of the header value.
             raise self._fail("The API key has characters that cannot be sent (line breaks, non-ASCII). Enter it again.")
-        return {"Authorization": f"Bearer {key}"}
+        return headers
 
     def _body(self, messages: Sequence[Message], params: GenerationParams) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -195,12 +208,11 @@ class OpenAIHTTPBackend(Backend):
             body["seed"] = params.seed
         if params.stop:
             body["stop"] = list(params.stop)
-        return body
+        return quirk_rules.apply(body, self.quirks)
 
     def _send(self, body: dict[str, Any], *, stream: bool) -> httpx.Response:
         assert self._client is not None
         headers = self._headers()
-        self._key_sent = bool(headers)
         try:
             request = self._client.build_request("POST", self.url, json=body, headers=headers, timeout=self.timeout_s)
             # Never follow a redirect: it would carry the request, key included, to wherever it points.
@@ -209,28 +221,66 @@ class OpenAIHTTPBackend(Backend):
             raise self._transport_error(err, chunks=None) from err
 
     def _open_stream(self, body: dict[str, Any]) -> httpx.Response:
-        response = self._send(body, stream=True)
-        if response.status_code in (400, 422) and "stream_options" in body:
-            response.close()
-            log.info("%s rejected stream_options (HTTP %s); retrying without", self.base_url, response.status_code)
-            body = {k: v for k, v in body.items() if k != "stream_options"}
-            response = self._send(body, stream=True)
-            self._send_stream_options = not response.is_success
+        return self._post(body, stream=True)
+
+    def _post(self, body: dict[str, Any], *, stream: bool) -> httpx.Response:
+        """Send ``body``; on a 400 that says what the model needs, adapt and send again."""
+        response = self._send(body, stream=stream)
+        for _ in range(MAX_ADAPTATIONS):
+            if response.status_code not in (400, 422):
+                break
+            error_text = self._read_body(response)
+            adapted = self._adapt(body, error_text, response.status_code)
+            if adapted is None:
+                raise self._http_failure(response, error_text)
+            body = adapted
+            response = self._send(body, stream=stream)
+            if response.is_success and "stream_options" not in body and stream:
+                self._send_stream_options = False
         if not response.is_success:
-            self._raise_for_status(response)
+            raise self._http_failure(response, self._read_body(response))
         return response
 
-    def _raise_for_status(self, response: httpx.Response) -> None:
+    def _adapt(self, body: dict[str, Any], error_text: str, status: int) -> dict[str, Any] | None:
+        learned = quirk_rules.learn(error_text, body, self.quirks)
+        if learned is not None:
+            log.info("%s (%s) needs %s; retrying adapted", self.spec.name, self.spec.remote_model, learned)
+            self.quirks = learned
+            if self._remember_quirks is not None:
+                try:
+                    self._remember_quirks(dict(learned))
+                except Exception:  # the answer matters more than remembering why it worked
+                    log.exception("Could not save what %s needs", self.spec.key)
+            return quirk_rules.apply(body, learned)
+        if "stream_options" in body:
+            log.info("%s rejected stream_options (HTTP %s); retrying without", self.base_url, status)
+            return {k: v for k, v in body.items() if k != "stream_options"}
+        return None
+
+    def _read_body(self, response: httpx.Response) -> str:
         try:
-            body = response.read().decode("utf-8", "replace")
+            return response.read().decode("utf-8", "replace")
         except httpx.HTTPError:
-            body = ""
+            return ""
         finally:
             response.close()
+
+    def _http_failure(self, response: httpx.Response, body: str) -> EndpointError:
         message = server_error_message(self._scrub(body))  # masked before it is cut short
         if response.is_redirect:
             message = f"it redirects to {response.headers.get('location')}; use that address instead."
-        raise self._fail(
+        if response.status_code in (401, 403) and self._key_sent and self.spec.extra.get("connection"):
+            # The key was good enough to list this connection's models, so say what else it may lack.
+            said = t(
+                "connections.key_cannot_generate",
+                url=self.base_url,
+                model=self.spec.remote_model or "",
+                status=response.status_code,
+                detail=message or "",
+            )
+            log.warning("%s (%s): %s", self.spec.name, self.spec.key, said)
+            return EndpointError(said)
+        return self._fail(
             http_error_message(
                 response.status_code,
                 message,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import socket
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import quote, urlparse
 
 SSE_DONE = "[DONE]"
 SSE_FIELDS = ("data", "event", "id", "retry")
@@ -24,8 +24,10 @@ def normalize_base_url(url: str | None) -> str:
     return base
 
 
-def chat_completions_url(base_url: str) -> str:
-    return normalize_base_url(base_url) + "/chat/completions"
+def chat_completions_url(base_url: str, api_version: str | None = None) -> str:
+    """``{base}/chat/completions``, with Azure's ``?api-version=`` when one is given."""
+    url = normalize_base_url(base_url) + "/chat/completions"
+    return url + f"?api-version={quote(api_version, safe='')}" if api_version else url
 
 
 def v1_hint(base_url: str) -> str:

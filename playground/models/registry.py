@@ -23,6 +23,7 @@ from playground.errors import ModelLoadError, ModelNotFound
 from playground.generation_slots import GenerationSlots
 from playground.i18n import Text, t
 from playground.models.base import Backend, BackendFactory
+from playground.models.connection_specs import entry_wire
 from playground.models.discovery import LOCAL_PREFIX, scan_folder, spec_for_path
 from playground.models.embedded import embedded_specs
 from playground.models.load_times import LOAD_TIMES_FILE, LoadTimeStore, loading_text
@@ -388,6 +389,7 @@ def spec_from_entry(entry) -> ModelSpec:  # entry: storage.orm.ModelEntry
             from playground.models.validation import folder_size
 
             size = folder_size(path)
+    wire = entry_wire(entry)  # its own endpoint, or the connection it was added from
     return ModelSpec(
         key=entry_key(entry.id),
         name=entry.name,
@@ -396,12 +398,12 @@ def spec_from_entry(entry) -> ModelSpec:  # entry: storage.orm.ModelEntry
         path=entry.path,
         gguf_file=entry.gguf_file,
         adapter_path=entry.adapter_path,
-        base_url=endpoint.base_url if endpoint else None,
+        base_url=wire.base_url,
         remote_model=entry.remote_model,
-        api_key_env=endpoint.api_key_env if endpoint else None,
+        api_key_env=wire.api_key_env,
         price=price,
         size_bytes=size,
         chat_template=entry.chat_template,
         entry_id=entry.id,
-        extra={"timeout_s": endpoint.timeout_s} if endpoint and endpoint.timeout_s else {},
+        extra=wire.extra,
     )

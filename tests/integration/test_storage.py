@@ -59,7 +59,10 @@ def test_constraint_names_follow_the_naming_convention(migrated_engine):
         "ix_generations_run_id",
         "ix_generations_model_key",
     }
-    assert [fk["options"].get("ondelete") for fk in inspector.get_foreign_keys("model_entries")] == ["CASCADE"]
+    entry_fks = {
+        (fk["referred_table"], fk["options"].get("ondelete")) for fk in inspector.get_foreign_keys("model_entries")
+    }
+    assert entry_fks == {("endpoints", "CASCADE"), ("connections", "CASCADE")}  # 0008 added the connection's
 
 
 def test_migrating_twice_changes_nothing(migrated_engine, uow_factory):
