@@ -25,7 +25,7 @@ from playground.finetune.config import (
 )
 from playground.finetune.job_drafts import JobDrafts, JobForm, PreflightWait, Prepared, TrainingPlan, require_choices
 from playground.finetune.job_view import JobView
-from playground.formatting import format_bytes, format_duration
+from playground.formatting import bytes_text, format_duration
 from playground.i18n import Text
 from playground.rendering import inert_inline
 from playground.services import Services
@@ -149,7 +149,7 @@ def preflight_text(view: JobView) -> str:
         steps=result.get("steps_measured", "?"),
         device=load(result["device"]) if result.get("device") else view.device,
         speed=Text("finetune.number_whole", {"value": round(result.get("tokens_per_s") or 0)}),
-        memory=format_bytes(result.get("peak_memory_bytes")),
+        memory=bytes_text(result.get("peak_memory_bytes")),
         total=result.get("total_steps"),
         eta=format_duration(result.get("eta_s") or 0),
         params=Text("finetune.number_whole", {"value": view.trainable_params or 0}),

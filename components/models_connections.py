@@ -13,7 +13,7 @@ from typing import Any
 
 import gradio as gr
 
-from components.i18n import L, say, text
+from components.i18n import L, request_language, say, text
 from components.ui_errors import user_errors
 from playground.formatting import format_bytes
 from playground.models.connections import ConnectionView, ListedView
@@ -86,7 +86,7 @@ def model_label(model: ListedView) -> str:
     parts = [model.remote_model]
     details = model.details
     if isinstance(details.get("size"), int):
-        parts.append(format_bytes(details["size"]))
+        parts.append(format_bytes(details["size"], request_language()))
     parts.extend(str(details[k]) for k in ("parameters", "quant", "family", "model") if details.get(k))
     if model.context_length:
         parts.append(text("connections.tag_context", tokens=model.context_length))

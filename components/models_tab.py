@@ -204,7 +204,7 @@ class ModelsController:
         spec = self.models.describe(key)
         lines = [f"**{inert_inline(spec.name)}** · {spec.backend} · {spec.source}"]
         if spec.description:
-            lines.append(inert_inline(spec.description))
+            lines.append(inert_inline(say(spec.description)))
         if not spec.chat_template:
             lines.append(text("models.base_model_note"))
         if spec.is_remote:

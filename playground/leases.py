@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from playground.i18n import Text, t
 from playground.settings import lease_seconds_from_env
 from storage import UnitOfWork
 from storage.orm import utc_now
@@ -284,12 +285,12 @@ class Leases:
         with self.uow_factory() as uow:
             return uow.leases.request_stop(kind, resource_id, self.clock())
 
-    def is_dead(self, info: LeaseInfo | None, now: datetime | None = None) -> str | None:
+    def is_dead(self, info: LeaseInfo | None, now: datetime | None = None) -> Text | None:
         """Why the work under this lease may be cleaned up (None while its holder is alive)."""
         if info is None:
-            return "no process holds it"
+            return t("leases.no_holder")
         if not info.live(now or self.clock()):
-            return f"no sign of life for over {self.seconds:.0f} seconds"
+            return t("leases.no_sign_of_life", seconds=round(self.seconds))
         if owner_is_gone(info.owner):
-            return f"its process {owner_pid_if_local(info.owner)} is gone"
+            return t("leases.process_gone", pid=owner_pid_if_local(info.owner))
         return None

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from playground.errors import InvalidInput, ModelNotFound
 from playground.formatting import format_bytes
 from playground.generation import GenerationRecorder, GenerationUpdate
-from playground.i18n import DEFAULT_LANGUAGE, Text, t
+from playground.i18n import DEFAULT_LANGUAGE, Text, render, t
 from playground.models.base import BackendFactory
 from playground.models.connections import ConnectionsService, remember_entry_quirks
 from playground.models.discovery import scan_folder
@@ -97,11 +97,11 @@ class ModelsService:
                     name=spec.name,
                     backend=_render(BACKEND_LABELS[spec.backend], language),
                     source=Text(f"models.source_{spec.source}").render(language),
-                    size=format_bytes(spec.size_bytes)
+                    size=format_bytes(spec.size_bytes, language)
                     if not spec.is_remote
                     else t("models.size_remote").render(language),
                     status=self.registry.status_text(spec.key).render(language),
-                    description=spec.description or (spec.base_url or spec.path or ""),
+                    description=render(spec.description, language) or (spec.base_url or spec.path or ""),
                 )
             )
         return rows

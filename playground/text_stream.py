@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from playground import text_decoding
+from playground.i18n import Text
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -31,7 +32,7 @@ class WrongEncoding(Exception):
 @dataclass(frozen=True)
 class Encoding:
     codec: str
-    note: str = ""  # what the reader tells the user about it ("" for UTF-8)
+    note: Text | str = ""  # what the reader tells the user about it ("" for UTF-8)
     strict_controls: bool = False  # an assumed code page: one control character means the guess is wrong
 
 
@@ -52,7 +53,9 @@ def is_blank(path: Path, chunk: int = 1024 * 1024) -> bool:
     return True
 
 
-def candidates(start: bytes, fallback: Callable[[], Encoding | None] | None, utf16_note: str) -> Iterator[Encoding]:
+def candidates(
+    start: bytes, fallback: Callable[[], Encoding | None] | None, utf16_note: Text | str
+) -> Iterator[Encoding]:
     """The encodings to try, best first; the fallback is worked out only if it is reached.
     Raises ``text_decoding.BinaryData`` for NUL bytes near the start of a file without a BOM."""
     if start.startswith(_UTF16_BOMS):
@@ -66,7 +69,7 @@ def candidates(start: bytes, fallback: Callable[[], Encoding | None] | None, utf
         yield guess
 
 
-def detected(path: Path, note: Callable[[str], str]) -> Encoding | None:
+def detected(path: Path, note: Callable[[str], Text | str]) -> Encoding | None:
     """The encoding detected from the file's first megabyte (cut after its last line break)."""
     with path.open("rb") as file:
         sample = file.read(SAMPLE_BYTES + 1)

@@ -59,7 +59,7 @@ class Table:
     filename: str
     columns: list[str]
     rows: list[dict[str, str]]
-    notes: list[str] = field(default_factory=list)  # e.g. the encoding that was assumed
+    notes: list[Text | str] = field(default_factory=list)  # e.g. the encoding that was assumed
 
     @property
     def row_count(self) -> int:
@@ -213,16 +213,13 @@ def _binary(name: str) -> InvalidInput:
 
 
 def _assume_cp1252(name: str) -> Callable[[], Encoding]:
-    note = (
-        f"{name} is not UTF-8, so it was read as Windows-1252 (Western European). "
-        "If accented letters look wrong below, save it as UTF-8 and upload it again."
-    )
+    note = t("compare.read_as_cp1252", name=name)
     return lambda: Encoding("cp1252", note, strict_controls=True)
 
 
 def _read_delimited(
     path: Path, name: str, *, tab: bool, row_limit: int | None, fallback: Callable[[], Encoding | None]
-) -> tuple[list[str], list[dict[str, str]], list[str]]:
+) -> tuple[list[str], list[dict[str, str]], list[Text | str]]:
     start = text_stream.head(path)
     if start[:4] == b"PK\x03\x04":
         raise InvalidInput(t("compare.zip_not_text", name=name))
@@ -243,16 +240,17 @@ def _read_delimited(
 
 def _parse_delimited(
     lines: Iterator[str], name: str, *, tab: bool, row_limit: int | None
-) -> tuple[list[str], list[dict[str, str]], list[str]]:
+) -> tuple[list[str], list[dict[str, str]], list[Text | str]]:
     first: list[str] = []
     for line in lines:  # up to the header, to choose the separator from it
         first.append(line)
         if line.strip():
             break
     delimiter = "\t" if tab else _guess_delimiter("".join(first[-1:]))
-    notes = []
+    notes: list[Text | str] = []
     if delimiter != "," and not tab:
-        notes.append(f"Columns are separated by “{'tab' if delimiter == chr(9) else delimiter}”.")
+        shown = t("compare.separator_tab") if delimiter == "\t" else delimiter
+        notes.append(t("compare.columns_separated_by", separator=shown))
     reader = csv.reader(itertools.chain(first, lines), delimiter=delimiter)
     try:
         columns, rows = _rows_from_records(((reader.line_num, rec) for rec in reader), name, "Line", row_limit)
@@ -275,7 +273,7 @@ def _guess_delimiter(text: str) -> str:
 
 def _read_xlsx(
     path: Path, name: str, row_limit: int | None, archive: ArchiveLimits
-) -> tuple[list[str], list[dict[str, str]], list[str]]:
+) -> tuple[list[str], list[dict[str, str]], list[Text | str]]:
     with first_sheet(path, name, archive) as (sheet, notes):
         try:
             columns, rows = _rows_from_records(sheet_records(sheet, name, notes), name, "Row", row_limit)
@@ -283,10 +281,12 @@ def _read_xlsx(
             raise
         except Exception as err:
             raise InvalidInput(t("compare.damaged_workbook", name=name, kind=type(err).__name__)) from err
-    return columns, rows, notes
+    return columns, rows, list(notes)
 
 
-def _read_jsonl(path: Path, name: str, row_limit: int | None) -> tuple[list[str], list[dict[str, str]], list[str]]:
+def _read_jsonl(
+    path: Path, name: str, row_limit: int | None
+) -> tuple[list[str], list[dict[str, str]], list[Text | str]]:
     columns: list[str] = []
     kept: list[dict[str, Any]] = []  # objects with a value in a named column
     seen = False

@@ -49,7 +49,7 @@ class DatasetInspection:
     mapping: ColumnMapping | None
     row_count: int
     first_rows: list[list[str]]
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text | str] = field(default_factory=list)
 
     @property
     def message(self) -> Text:

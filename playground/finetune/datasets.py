@@ -85,7 +85,7 @@ class DataTable:
     rows: list[dict[str, Any]]
     numbers: list[int]  # for each row: 1-based data row (CSV/TSV/XLSX) or file line (JSONL)
     unit: str = "row"  # "row" or "line", for messages
-    notes: list[str] = field(default_factory=list)
+    notes: list[Text | str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -178,8 +178,8 @@ def _too_many(count: int, limit: int, exact: bool) -> Text:
     return t(key, count=count, limit=limit, env=ROW_LIMIT_ENV)
 
 
-def _not_utf8_note(encoding: str) -> str:
-    return f"Not UTF-8: read as {encoding}. Check the preview; if the text looks wrong, save the file as UTF-8."
+def _not_utf8_note(encoding: str) -> Text:
+    return t("finetune.read_as_encoding", encoding=encoding)
 
 
 def _detected_encoding(path: Path) -> text_stream.Encoding | None:
@@ -204,7 +204,9 @@ def _jsonl_table(lines: Iterator[str], encoding: text_stream.Encoding, name: str
     rows: list[dict[str, Any]] = []
     numbers: list[int] = []
     counter = RowCounter(row_limit)
-    for number, value in json_objects(lines, name, '{"instruction": "…", "output": "…"}', " Nothing was saved."):
+    for number, value in json_objects(
+        lines, name, '{"instruction": "…", "output": "…"}', t("finetune.nothing_saved_after")
+    ):
         if counter.full(len(rows)):
             counter.count(True)
             continue

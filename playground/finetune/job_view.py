@@ -9,7 +9,7 @@ from typing import Any
 
 from playground.finetune.jobfiles import LOG_FILE
 from playground.finetune.tuned_models import finetune_key
-from playground.formatting import format_bytes, format_duration
+from playground.formatting import bytes_text, format_duration
 from playground.i18n import Text
 from playground.statuses import FinetuneStatus
 from playground.stored_text import load
@@ -66,7 +66,7 @@ class JobView:
     eta_text: str
     tokens_per_s: float | None
     peak_memory_bytes: int | None
-    peak_memory_text: str
+    peak_memory_text: Text | str
     device: Text | str  # where training runs: a Text, or plain English (rows written before keys)
     micro_batch: int
     grad_accum: int
@@ -164,7 +164,7 @@ def build_view(job: Any, metrics: list[Any], samples: list[Any], events: list[An
         eta_text=format_duration(job.eta_s) if job.status in ACTIVE and job.eta_s is not None else "",
         tokens_per_s=job.tokens_per_s,
         peak_memory_bytes=job.peak_memory_bytes,
-        peak_memory_text=format_bytes(job.peak_memory_bytes) if job.peak_memory_bytes else "",
+        peak_memory_text=bytes_text(job.peak_memory_bytes) if job.peak_memory_bytes else "",
         device=load(job.device),
         micro_batch=job.micro_batch,
         grad_accum=job.grad_accum,

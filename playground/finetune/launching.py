@@ -282,4 +282,4 @@ class JobLifecycle:
             proc = self._procs.get(job.id) if self._launch_tokens.get(job.id) == job.launch_token else None
         if proc is not None and proc.returncode is not None:
             return t("finetune.reason_worker_exited", code=proc.returncode)
-        return self.leases.is_dead(lease)  # English: the lease's own words
+        return self.leases.is_dead(lease)

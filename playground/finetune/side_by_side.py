@@ -68,7 +68,7 @@ class Comparison:
 
     @property
     def progress(self) -> Progress:
-        return Progress(self.done, len(self.rows), f"{self.done} of {len(self.rows)} prompts answered")
+        return Progress(self.done, len(self.rows), t("finetune.prompts_answered", done=self.done, total=len(self.rows)))
 
 
 class SideBySideService:

@@ -11,6 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from playground.i18n import t
 from playground.models.prompt_formats import PROMPT_FORMATS
 from playground.models.types import BackendKind, ModelSource, ModelSpec
 from playground.statuses import FinetuneStatus
@@ -65,7 +66,12 @@ def spec_from_job(job: Any) -> ModelSpec | None:
         path=job.base_path,
         adapter_path=job.adapter_path,
         size_bytes=size,
-        description=f"{job.base_name} with a LoRA adapter fine-tuned on {job.dataset_name or 'your data'} ({job.prompt_format} format).",
+        description=t(
+            "finetune.description_tuned",
+            base=job.base_name,
+            dataset=job.dataset_name or t("finetune.description_your_data"),
+            format=job.prompt_format,
+        ),
         extra={"prompt_format": job.prompt_format, "finetune_job_id": job.id},
     )
 
@@ -79,7 +85,7 @@ def base_in_format(tuned: ModelSpec, base_name: str) -> ModelSpec:
         key=base_key_of(int(tuned.extra.get("finetune_job_id", 0))),
         name=f"{base_name} (base, {fmt} prompt)",
         adapter_path=None,
-        description=f"{base_name} without the adapter, prompted in the same {PROMPT_FORMATS.get(fmt, fmt)} format as the tuned model.",
+        description=t("finetune.description_base", base=base_name, format=PROMPT_FORMATS.get(fmt, fmt)),
         extra={**tuned.extra, "role": "base"},
     )
 

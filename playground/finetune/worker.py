@@ -38,7 +38,7 @@ from playground.finetune.modeling import (
 )
 from playground.finetune.preparation import LOADING, StopWhilePreparing, prepare_base
 from playground.finetune.progress import LAUNCH_TOKEN_ENV, JobReporter, LaunchSuperseded
-from playground.formatting import format_bytes, format_duration
+from playground.formatting import bytes_text, format_duration
 from playground.i18n import Text, t
 from playground.leases import Lease, Leases
 from playground.settings import Settings
@@ -294,7 +294,7 @@ def run_preflight(settings: Settings, reporter: JobReporter) -> None:
     message = t(
         "finetune.msg_preflight_result",
         speed=tokens_per_s or 0.0,
-        memory=format_bytes(peak),
+        memory=bytes_text(peak),
         total=total,
         duration=format_duration(eta),
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from playground.i18n import t
 from playground.models.types import BackendKind, ModelSource, ModelSpec
 from playground.models.validation import folder_size, is_gguf_file, is_hf_model_folder
 
@@ -26,7 +27,7 @@ def spec_for_path(path: Path) -> ModelSpec | None:
             source=ModelSource.DISCOVERED,
             path=str(path),
             size_bytes=path.stat().st_size,
-            description=f"GGUF file found in {path.parent}",
+            description=t("models.description_found_gguf", folder=str(path.parent)),
         )
     if path.is_dir() and is_hf_model_folder(path):
         return ModelSpec(
@@ -36,7 +37,7 @@ def spec_for_path(path: Path) -> ModelSpec | None:
             source=ModelSource.DISCOVERED,
             path=str(path),
             size_bytes=folder_size(path),
-            description=f"Hugging Face folder found in {path.parent}",
+            description=t("models.description_found_hf", folder=str(path.parent)),
         )
     return None
 

