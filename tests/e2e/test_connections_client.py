@@ -19,7 +19,7 @@ def test_a_connection_is_saved_listed_added_tried_and_removed(client):
         assert preset[1] == "http://localhost:8000/v1" and "VLLM_API_KEY" in preset[0]
 
         chosen, status, boxes, key = client.predict(
-            "", "vllm", "Cluster", server.base_url, "", "", "", "", api_name="/connection_save"
+            "", "vllm", "Lab cluster", server.base_url, "", "", "", "", api_name="/connection_save"
         )
         assert "Listed 2 models" in status and key == ""
         connection_id = chosen["value"]
@@ -31,8 +31,8 @@ def test_a_connection_is_saved_listed_added_tried_and_removed(client):
         labels = dict((value, label) for label, value in boxes["choices"])
         assert "✓ added" in labels["beta"] and "✓ added" not in labels["alpha"]
         names = [row[0] for row in table["data"]]
-        assert "Cluster/beta" in names
-        key = next(value for label, value in picker["choices"] if label == "Cluster/beta")
+        assert "Lab cluster/beta" in names
+        key = next(value for label, value in picker["choices"] if label == "Lab cluster/beta")
 
         answer, _figures = client.predict(key, "Hi", 16, 0.0, -1, api_name="/model_try")
         assert answer == ANSWER and server.posts()[-1]["body"]["model"] == "beta"
@@ -42,4 +42,4 @@ def test_a_connection_is_saved_listed_added_tried_and_removed(client):
             client.predict("", "custom", "Page", page.origin, "", "", "", "", api_name="/connection_save")
 
     chosen, status, boxes, table, picker = client.predict(connection_id, api_name="/connection_remove")
-    assert chosen["value"] == "" and "Cluster/beta" not in [row[0] for row in table["data"]]
+    assert chosen["value"] == "" and "Lab cluster/beta" not in [row[0] for row in table["data"]]
