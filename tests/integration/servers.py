@@ -62,6 +62,12 @@ def start_llama_cpp_server(
     ]
     if model_alias:
         command += ["--model_alias", model_alias]
+    return serve_until_answering(command, port, log_path)
+
+
+def serve_until_answering(command: list[str], port: int, log_path: Path) -> tuple[subprocess.Popen, str]:
+    """Run a ``llama_cpp.server`` command (its log to ``log_path``: a pipe that nobody drains
+    fills up and stalls the server) until its ``/v1/models`` answers; (process, base URL)."""
     with open(log_path, "wb") as log_file:
         process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     base_url = f"http://127.0.0.1:{port}/v1"

@@ -17,32 +17,18 @@ from playground.models.embedded import gemma3_path, smollm2_path
 from playground.services import Services
 from playground.settings import Settings
 from tests.integration.models_fixtures import model_cache
-from tests.integration.servers import LLAMA_SERVER_START_TIMEOUT_S, _log_tail, free_port, stop_process
+from tests.integration.servers import free_port, serve_until_answering, stop_process
 
 pytestmark = pytest.mark.slow
 ALIASES = ("smollm2", "gemma3")
 
 
 def start_config_server(config: dict, folder: Path) -> tuple[subprocess.Popen, str]:
-    """``python -m llama_cpp.server --config_file``; the log goes to a file (a pipe would fill up)."""
-    config_path, log_path = folder / "llama-config.json", folder / "llama-server.log"
+    """``python -m llama_cpp.server --config_file``."""
+    config_path = folder / "llama-config.json"
     config_path.write_text(json.dumps(config))
     command = [sys.executable, "-m", "llama_cpp.server", "--config_file", str(config_path)]
-    with open(log_path, "wb") as log_file:
-        process = subprocess.Popen(command, stdout=log_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    base_url = f"http://127.0.0.1:{config['port']}/v1"
-    deadline = time.monotonic() + LLAMA_SERVER_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"llama_cpp.server exited with {process.returncode}:\n{_log_tail(log_path)}")
-        try:
-            if httpx.get(f"{base_url}/models", timeout=2).status_code == 200:
-                return process, base_url
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.25)
-    stop_process(process)
-    raise RuntimeError(f"llama_cpp.server did not answer in time:\n{_log_tail(log_path)}")
+    return serve_until_answering(command, config["port"], folder / "llama-server.log")
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from playground.arena.prompts import parse_typed
 from playground.errors import InvalidInput
 from playground.models.embedded import GEMMA3_KEY, SMOLLM2_KEY
 from playground.models.types import GenerationParams
+from tests.service.arena_votes import PARAMS, voted_evaluation
 from tests.service.readers import reader
 
-PARAMS = GenerationParams(max_tokens=32, temperature=0.0, seed=3)
 ENGLISH_BOARD = [
     "Rank", "Model", "Rating", "95% interval", "Online Elo", "Battles", "Win rate",
     "Acceptable (95% Wilson)", "Mean s/answer", "Mean cost/answer",
@@ -32,14 +32,7 @@ ENGLISH_BOARD = [
 @pytest.fixture
 def voted(services):
     """An evaluation with every battle voted by one rater."""
-    arena = services.arena
-    info = arena.create_evaluation("Oficina", parse_typed("Name a fruit.\nDescribe rain."), [SMOLLM2_KEY, GEMMA3_KEY], PARAMS, seed=5)  # fmt: skip
-    arena.start_generation(info.id)
-    arena.jobs.wait(info.id, timeout=30)
-    session = arena.join(info.join_code, "Ana")
-    while (battle := arena.next_battle(session)) is not None:
-        arena.vote(session, battle.token, "a", acceptable_a=True, acceptable_b=False)
-    return info
+    return voted_evaluation(services, acceptable_a=True, acceptable_b=False)
 
 
 def test_facilitator_toasts_and_refusals_read_portuguese_and_english_as_before(services, voted):

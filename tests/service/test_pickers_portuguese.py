@@ -24,20 +24,8 @@ from playground.errors import InvalidInput
 from playground.judge.rubric import EDITOR_HEADERS, criteria_from_rows
 from playground.models.embedded import GEMMA3_KEY, SMOLLM2_KEY
 from playground.models.types import GenerationParams
+from tests.service.arena_votes import PARAMS, voted_evaluation
 from tests.service.readers import reader
-
-PARAMS = GenerationParams(max_tokens=32, temperature=0.0, seed=3)
-
-
-def voted_evaluation(services):
-    arena = services.arena
-    info = arena.create_evaluation("Oficina", parse_typed("Name a fruit.\nDescribe rain."), [SMOLLM2_KEY, GEMMA3_KEY], PARAMS, seed=5)  # fmt: skip
-    arena.start_generation(info.id)
-    arena.jobs.wait(info.id, timeout=30)
-    session = arena.join(info.join_code, "Ana")
-    while (battle := arena.next_battle(session)) is not None:
-        arena.vote(session, battle.token, "a")
-    return info
 
 
 def test_the_evaluation_picker_is_filled_on_page_load_in_the_readers_language(services):
