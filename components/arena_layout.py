@@ -10,6 +10,7 @@ from components.arena_rater import build_rater_view
 from components.arena_room import RoomSection, room_section
 from components.i18n import L
 from components.language_widgets import demo_language_choice, language_note, wire_language_note
+from components.run_estimates import estimate_widgets
 from components.tab import TabHandle
 from components.widgets import model_picker
 from playground.arena import report
@@ -75,6 +76,8 @@ class SetupSection:
     generate: gr.Button
     stop: gr.Button
     progress: gr.Markdown  # pre-generation progress, where Generate was pressed
+    estimate: gr.Button  # pre-generation's cost and time estimate (components.run_estimates)
+    estimate_info: gr.Markdown
 
     @property
     def create_inputs(self) -> list[gr.components.Component]:
@@ -222,11 +225,13 @@ def setup_section(services: Services) -> SetupSection:
     with gr.Row():
         generate = gr.Button(L("arena.generate"), variant="primary", elem_id="arena-generate")
         stop = gr.Button(L("arena.stop_generating"), elem_id="arena-stop")
+        estimate, estimate_info = estimate_widgets("arena")
     progress = gr.Markdown(elem_id="arena-setup-progress")
     return SetupSection(
         name, prompts_text, prompts_file, from_compare, demo_prompts, demo_language, models, max_tokens, temperature, seed, system_prompt,
         leak_words, leak_action, repeat_fraction, pairs_per_prompt, live_on,
         reveal_policy, reveal_note, votes_per_battle, live_cap, show_together, create, generate, stop, progress,
+        estimate, estimate_info,
     )  # fmt: skip
 
 

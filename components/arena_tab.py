@@ -12,6 +12,7 @@ import gradio as gr
 from components.arena_layout import FLAGGED_HEADER_KEYS, TALLY_HEADER_KEYS, ArenaLayout, arena_layout
 from components.arena_room import policy_words, wire_room
 from components.i18n import request_language, say, text
+from components.run_estimates import start_estimate_for_pregen, wire_arena_estimates
 from components.tab import Event, TabHandle
 from components.ui_errors import RefusedAt, refusals, refused_at, user_errors
 from components.widgets import refresh_on_focus, refresh_pickers
@@ -225,7 +226,8 @@ class ArenaController:
 
     @user_errors
     def generate(self, evaluation_id):
-        gr.Info(say(self.arena.start_generation(evaluation_id)))
+        estimate = start_estimate_for_pregen(self.services, evaluation_id)  # kept with the run
+        gr.Info(say(self.arena.start_generation(evaluation_id, estimate)))
         return self.setup_progress(evaluation_id)
 
     def setup_progress(self, evaluation_id) -> str:
@@ -336,6 +338,9 @@ def _wire_setup(ui: ArenaLayout, arena: ArenaController) -> None:
             arena.reveal_note, setup.reveal_inputs, [setup.reveal_note], queue=False, show_progress="hidden"
         )
     setup.stop.click(arena.stop, [bar.evaluation], None, api_name="arena_cancel")
+    wire_arena_estimates(
+        arena.services, setup.estimate, setup.estimate_info, bar.evaluation, setup.generate, ui.progress.timer
+    )
 
 
 def _wire_progress(ui: ArenaLayout, arena: ArenaController) -> None:

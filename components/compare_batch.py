@@ -16,6 +16,7 @@ from components.compare_columns import columns_from_values, visible_column_count
 from components.file_rows import GRID_SHARE, fit_file_rows, fit_when_changed, table_contents
 from components.i18n import L, request_language, say, text
 from components.language_widgets import demo_language_choice
+from components.run_estimates import after_run, estimate_before_run, estimate_view, estimate_widgets, while_running
 from components.ui_errors import user_errors
 from components.widgets import StoppableRun, with_progress
 from playground.compare.batch import Table, answer_count, demo_files
@@ -111,6 +112,8 @@ class BatchPanel:
     preview: gr.Dataframe
     run_btn: gr.Button
     cancel_btn: gr.Button
+    estimate_btn: gr.Button
+    estimate_info: gr.Markdown
     progress_line: gr.Markdown
     grid: gr.Dataframe
     export_csv_btn: gr.Button
@@ -140,6 +143,7 @@ def batch_panel_layout() -> BatchPanel:
     with gr.Row():
         run_btn = gr.Button(L("compare.run_batch"), variant="primary", elem_id="batch-run")
         cancel_btn = gr.Button(L("compare.cancel_batch"), elem_id="batch-cancel")
+        estimate_btn, estimate_info = estimate_widgets("batch")
     progress_line = gr.Markdown(elem_id="batch-progress")
     grid = gr.Dataframe(
         label=L("compare.batch_results"),
@@ -162,6 +166,8 @@ def batch_panel_layout() -> BatchPanel:
         preview,
         run_btn,
         cancel_btn,
+        estimate_btn,
+        estimate_info,
         progress_line,
         grid,
         export_csv_btn,
@@ -174,6 +180,7 @@ def batch_panel_layout() -> BatchPanel:
 class BatchController:
     def __init__(self, services: Services, run: StoppableRun, template_name_is_dropdown: bool):
         self.batch = services.batch
+        self.estimates = services.estimates
         self.templates = services.templates
         self.row_limit = services.settings.batch_row_limit
         self.run = run
@@ -208,14 +215,31 @@ class BatchController:
             raise InvalidInput(t("compare.no_table"))
         columns = columns_from_values(values, count)
         table = self.batch.load(path, _upload_name(path))
+        estimate = estimate_before_run(lambda: self.estimates.for_batch(columns, body or "", table))
+        kept = estimate.to_dict() if estimate is not None else None
         # API callers skip the click's start step: their token goes back into the state, so Cancel reaches this batch.
         token = token or self.run.start()
         with self.run.cancel_event(token) as cancel:
-            steps = self.batch.run(columns, body or "", name or "", table, cancel, filename=table.filename)
+            steps = self.batch.run(
+                columns, body or "", name or "", table, cancel, filename=table.filename, estimate=kept
+            )
             language = request_language()
             for step in with_progress(steps, progress, unit=text("compare.cells_unit")):
                 headers, rows = grid_table(step.grid, max_chars=2000, language=language)
-                yield format_progress(step, language), {"headers": headers, "data": rows}, step.run_id, token
+                line = format_progress(step, language)
+                if step.finished:  # actual against estimate, from what the run stored
+                    line = after_run(line, self.estimates.against(step.run_id) if estimate else None)
+                else:
+                    line = while_running(line, estimate)
+                yield line, {"headers": headers, "data": rows}, step.run_id, token
+
+    @user_errors
+    def estimate(self, path: str | None, body: str, count: Any, *values: Any) -> str:
+        """What the batch would cost and take, before it runs (refuses what the run would refuse)."""
+        if not path:
+            raise InvalidInput(t("compare.no_table"))
+        table = self.batch.load(path, _upload_name(path))
+        return estimate_view(self.estimates.for_batch(columns_from_values(values, count), body or "", table))
 
     def _export(self, run_id: Any, writer: Callable[[int], Path]) -> str:
         if run_id in (None, ""):
@@ -266,6 +290,12 @@ def build_batch_panel(
         api_name="batch_run",
         stop_api_name="batch_cancel",
         status=panel.progress_line,  # the grid stays visible while it fills
+    )
+    panel.estimate_btn.click(
+        controller.estimate,
+        [panel.upload, template_body, column_count, *column_inputs],
+        [panel.estimate_info],
+        api_name="batch_estimate",
     )
     panel.export_csv_btn.click(
         controller.export_csv, [panel.run_state], [panel.export_file], api_name="batch_export_csv"

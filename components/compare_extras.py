@@ -79,7 +79,7 @@ class ColumnExtrasController:
         )
         language = request_language()
         samples = "\n".join(
-            f"{i + 1}. {inert_inline(r.text.strip()[:160] or '(' + (r.error or say(status_text(r.status), language)) + ')')}"
+            f"{i + 1}. {inert_inline(r.text.strip()[:160] or '(' + say(r.error or status_text(r.status), language) + ')')}"
             for i, r in enumerate(results)
         )
         return f"{stats.summary(language)}\n\n{samples}"

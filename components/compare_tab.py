@@ -63,7 +63,7 @@ class CompareHandles(TabHandle):
 # ---- formatting -------------------------------------------------------------------------
 def figures_text(state: ColumnState) -> str:
     if state.status == GenerationStatus.ERROR:
-        return f"❌ {inert_inline(state.error)}"
+        return f"❌ {inert_inline(say(state.error))}"
     if state.status in (GenerationStatus.WAITING, GenerationStatus.RUNNING):
         if state.status == GenerationStatus.WAITING or not state.text:
             return f"⏳ {inert_inline(say(state.waiting_message))}"  # e.g. "Loading <model> (first use, ~2 s)…"

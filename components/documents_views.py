@@ -191,7 +191,7 @@ class AskView:
         status = (
             text("documents.answering")
             if not u.done
-            else (f"❌ {inert_inline(u.error)}" if u.error else format_usage(u.usage, request_language()))
+            else (f"❌ {inert_inline(say(u.error))}" if u.error else format_usage(u.usage, request_language()))
         )
         if u.phase == "with":
             self.answer = answer_markdown(u.text, u.sources, request_language())

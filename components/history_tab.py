@@ -15,7 +15,7 @@ from components.widgets import GENERATION_EVENTS, StoppableRun
 from playground.compare.fanout import ColumnState
 from playground.errors import InvalidInput, UserFacingError
 from playground.formatting import format_usage
-from playground.history import LIST_LIMIT, UNKNOWN_COST, RerunUpdate
+from playground.history import LIST_LIMIT, RerunUpdate
 from playground.i18n import Text, catalogue, t
 from playground.rendering import inert_inline, inert_markdown
 from playground.services import Services
@@ -30,7 +30,7 @@ PICK_A_RUN = t("history.pick_a_run")
 
 def _state_text(name: str, index: int, state: ColumnState, language: str) -> str:
     if state.status == GenerationStatus.ERROR:
-        figures = f"❌ {inert_inline(state.error)}"
+        figures = f"❌ {inert_inline(say(state.error, language))}"
     elif state.status in (GenerationStatus.WAITING, GenerationStatus.RUNNING):
         waiting = f"⏳ {inert_inline(say(state.waiting_message, language))}"
         figures = waiting if not state.text else say(t("compare.answering"), language)
@@ -48,7 +48,7 @@ def _table(summaries) -> pd.DataFrame:
         row = summary.row()
         kind = f"history.kind_{summary.kind}"
         row[2] = say(Text(kind), language) if catalogue().has(kind) else summary.kind
-        row[8] = say(t("models.cost_unknown_short"), language) if summary.cost == UNKNOWN_COST else summary.cost
+        row[8] = say(summary.cost_text, language) if summary.cost_text is not None else summary.cost
         rows.append(row)
     return pd.DataFrame(rows, columns=[say(Text(key), language) for key in HEADER_KEYS])
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import gradio as gr
 
 from components.i18n import L
+from components.run_estimates import estimate_widgets
 from components.widgets import model_picker
 from playground.arena import report as arena_report
 from playground.judge.results import JudgingRunResults
@@ -48,6 +49,8 @@ class RunWidgets:
     run: gr.Button
     cancel: gr.Button
     progress: gr.Markdown
+    estimate: gr.Button
+    estimate_info: gr.Markdown
 
 
 @dataclass
@@ -129,8 +132,9 @@ def run_layout(services: Services) -> RunWidgets:
     with gr.Row():
         run = gr.Button(L("judge.run_button"), variant="primary", elem_id="judge-run")
         cancel = gr.Button(L("judge.cancel"), elem_id="judge-cancel")
+        estimate, estimate_info = estimate_widgets("judge")
     progress = gr.Markdown(elem_id="judge-progress")
-    return RunWidgets(model, mode, constrained, kind, target, refresh, run, cancel, progress)
+    return RunWidgets(model, mode, constrained, kind, target, refresh, run, cancel, progress, estimate, estimate_info)
 
 
 def _empty_results() -> JudgingRunResults:

@@ -9,6 +9,7 @@ import gradio as gr
 
 from components.i18n import request_language, say, text
 from components.judge_layout import PER_MODEL_HEADER, JudgeLayout, empty_headers, judge_layout
+from components.run_estimates import after_run, estimate_before_run, estimate_view, while_running
 from components.tab import Event, TabHandle
 from components.ui_errors import refusals, refused_at, user_errors
 from components.widgets import (
@@ -131,17 +132,30 @@ class JudgeController:
     def run(
         self, judge_key, mode_value, kind_value, target_id, rubric_id, constrained_value, token, progress=gr.Progress()
     ):
+        estimates = self.services.estimates
+        estimate = estimate_before_run(
+            lambda: estimates.for_judge(judge_key, mode_value, kind_value, target_id, rubric_id)
+        )
+        kept = estimate.to_dict() if estimate is not None else None  # kept with the run
         # An API caller skips the click's first step: its token goes back into the session so
         # that its judge_cancel reaches this run.
         token = token or self.stoppable.start()
         with self.stoppable.cancel_event(token) as cancel:
             steps = self.judge.run_judge(
-                judge_key, mode_value, kind_value, target_id, rubric_id, cancel, bool(constrained_value)
+                judge_key, mode_value, kind_value, target_id, rubric_id, cancel, bool(constrained_value), kept
             )
             step = None
             for step in with_progress(steps, progress, unit="calls"):
-                yield say(step.said), gr.update(), token
-            yield say(step.said), gr.update(choices=self.judge.list_jobs(), value=step.job_id), token
+                yield while_running(say(step.said), estimate), gr.update(), token
+            against = estimates.against(estimates.judge_run_id(step.job_id)) if estimate else None
+            jobs = gr.update(choices=self.judge.list_jobs(), value=step.job_id)
+            yield after_run(say(step.said), against), jobs, token
+
+    @user_errors
+    def estimate(self, judge_key, mode_value, kind_value, target_id, rubric_id):
+        """What the run would cost and take, before it starts."""
+        found = self.services.estimates.for_judge(judge_key, mode_value, kind_value, target_id, rubric_id)
+        return f"{estimate_view(found)}\n\n{text('estimate.judge_retries')}"
 
     # ---- results ----------------------------------------------------------------------------
     @user_errors
@@ -227,6 +241,12 @@ def _wire(ui: JudgeLayout, controller: JudgeController, stoppable: StoppableRun,
         stop_api_name="judge_cancel",
         status=run.progress,
         validator=refusals(controller.check_run),
+    )
+    run.estimate.click(
+        controller.estimate,
+        [run.model, run.mode, run.kind, run.target, rubric.pick],
+        [run.estimate_info],
+        api_name="judge_estimate",
     )
     shown = [results.summary, results.grid, results.items, results.verdicts, results.distribution]
     results.show.click(controller.show_results, [results.job], shown, api_name="judge_results")

@@ -81,8 +81,9 @@ def connections_layout(services: Services) -> ConnectionWidgets:
     return ConnectionWidgets(chosen, picked, help_text, form, save, refresh, remove, status, models, typed, add)
 
 
-def model_label(model: ListedView) -> str:
-    """One checkbox: the model's name, what the server said about it, and whether it is added."""
+def model_label(model: ListedView, price: str = "") -> str:
+    """One checkbox: the model's name, what the server said about it, its price (``price``: from
+    LiteLLM's price map, "local: $0, by choice" or "cost unknown"), and whether it is added."""
     parts = [model.remote_model]
     details = model.details
     if isinstance(details.get("size"), int):
@@ -90,6 +91,8 @@ def model_label(model: ListedView) -> str:
     parts.extend(str(details[k]) for k in ("parameters", "quant", "family", "model") if details.get(k))
     if model.context_length:
         parts.append(text("connections.tag_context", tokens=model.context_length))
+    if price:
+        parts.append(price)
     if details.get("typed"):
         parts.append(text("connections.tag_typed"))
     if model.added:
@@ -114,7 +117,14 @@ class ConnectionsController:
         if view is None:
             return gr.update(choices=choices, value=""), "", gr.update(choices=[], value=[])
         notes = "\n\n".join(inert_inline(say(note)) for note in view.notes)
-        boxes = [(model_label(m), m.remote_model) for m in view.models]
+        prices = self.services.models.prices
+        boxes = [
+            (
+                model_label(m, say(prices.listed_price(view.preset, view.base_url, m.remote_model, m.details))),
+                m.remote_model,
+            )
+            for m in view.models
+        ]
         return gr.update(choices=choices, value=str(view.id)), notes, gr.update(choices=boxes, value=[])
 
     def pick_preset(self, preset_id: str):

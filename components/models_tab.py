@@ -10,11 +10,12 @@ import gradio as gr
 
 from components.i18n import L, request_language, say, text
 from components.models_connections import build_connections_section
+from components.models_prices import PricesController, PriceWidgets, prices_layout, wire_prices
 from components.tab import Event, TabHandle
 from components.ui_errors import refusals, refused_at, user_errors
 from components.widgets import GENERATION_EVENTS, StoppableRun, model_picker, model_picker_update
-from playground.formatting import format_usage
-from playground.i18n import t
+from playground.formatting import format_usage, price_text
+from playground.i18n import Text, t
 from playground.models.quirks import describe as describe_quirks
 from playground.models.types import GenerationParams
 from playground.rendering import inert_inline
@@ -63,6 +64,7 @@ class ModelsLayout:
     unload: gr.Button
     remove: gr.Button
     details: gr.Markdown
+    prices: PriceWidgets
     trying: TryWidgets
     adding: AddWidgets
 
@@ -162,8 +164,14 @@ def models_layout(services: Services, table_rows: Callable[[], dict[str, Any]]) 
         unload = gr.Button(L("models.unload"), scale=1)
         remove = gr.Button(L("models.remove"), variant="stop", scale=1)
     details = gr.Markdown(elem_id="models-details")
+    prices = prices_layout(services)
     trying = try_layout(services.settings.max_tokens)
-    return ModelsLayout(table, pick, refresh, unload, remove, details, trying, add_layout())
+    return ModelsLayout(table, pick, refresh, unload, remove, details, prices, trying, add_layout())
+
+
+def _inert_values(line: Text) -> Text:
+    """``line`` with its text values (a model's name, a price map entry) shown exactly as written."""
+    return Text(line.key, {k: inert_inline(v) if isinstance(v, str) else v for k, v in line.values.items()})
 
 
 def _params(max_tokens: float, temperature: float, seed: float | None) -> GenerationParams:
@@ -208,11 +216,12 @@ class ModelsController:
         if not spec.chat_template:
             lines.append(text("models.base_model_note"))
         if spec.is_remote:
-            price = text("models.price_known" if spec.price else "models.price_unknown")
+            price = say(price_text(spec.price, spec.price_source))
             url, model = inert_inline(spec.base_url), inert_inline(spec.remote_model)
             lines.append(text("models.details_endpoint", url=url, model=model, price=price))
             if spec.extra.get("quirks"):  # learnt from the model's own errors (reasoning models)
                 lines.append(text("connections.quirks", quirks=", ".join(describe_quirks(spec.extra["quirks"]))))
+        lines.extend(say(_inert_values(line)) for line in self.models.prices.details(key))  # price, context window
         return "\n\n".join(lines)
 
     def check_model(self, key: str | None, *_rest) -> None:
@@ -251,7 +260,7 @@ class ModelsController:
                 if not update.done:
                     yield update.text, say(t("models.answering"), language)
                 elif update.error:
-                    yield update.text, f"❌ {inert_inline(update.error)}"
+                    yield update.text, f"❌ {inert_inline(say(update.error, language))}"
                 else:
                     note = say(update.note_text or update.note, language) if update.note else ""
                     yield update.text, format_usage(update.usage, language) + (f" · {note}" if note else "")
@@ -338,6 +347,7 @@ def build_models_tab(services: Services) -> TabHandle:
         services, [ui.table, ui.pick], lambda key: (controller.table_rows(), controller._picker(key))
     )
     _wire(ui, controller)
+    wire_prices(ui.prices, PricesController(services, controller.describe), ui.pick, ui.details)
     _wire_try(ui, controller, stoppable)
     return TabHandle(
         on_open=[Event(controller.refresh, [ui.pick], [ui.table, ui.pick])]

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from playground.i18n import DEFAULT_LANGUAGE, Text, t
-from playground.models.types import Usage
+from playground.models.types import Price, PriceSource, Usage
 
 # A cell starting with one of these is run as a formula by Excel and LibreOffice.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -40,17 +40,36 @@ def format_bytes(size: int | None, language: str = DEFAULT_LANGUAGE) -> str:
     return bytes_text(size).render(language)
 
 
-def cost_text(cost: float | None) -> Text:
-    """A measured cost in US dollars ("$0.0123"; "US$ 0,0123" in Portuguese), or "cost unknown"."""
+def cost_text(cost: float | None, source: str | None = None) -> Text:
+    """A cost in US dollars ("$0.0123"; "US$ 0,0123" in Portuguese); "cost unknown" for None (an
+    unknown price is never shown as $0); "local: $0, by choice" for a model that runs locally
+    (``source`` "local"). Every place that shows a cost goes through here."""
     if cost is None:
         return t("models.cost_unknown")
+    if source == PriceSource.LOCAL:
+        return t("prices.local_zero")
     if cost == 0:
         return t("format.cost_zero")
     return t("format.cost_small", value=cost) if cost < 0.01 else t("format.cost", value=cost)
 
 
-def format_cost(cost: float | None, language: str = DEFAULT_LANGUAGE) -> str:
-    return cost_text(cost).render(language)
+def format_cost(cost: float | None, language: str = DEFAULT_LANGUAGE, source: str | None = None) -> str:
+    return cost_text(cost, source).render(language)
+
+
+def price_text(price: Price | None, source: str | None = None) -> Text:
+    """A model's price per million tokens ("$0.15 input · $0.6 output per 1M tokens"), "local: $0,
+    by choice", or "cost unknown" (None)."""
+    if price is None:
+        return t("models.cost_unknown")
+    if source == PriceSource.LOCAL:
+        return t("prices.local_zero")
+    return t("prices.per_million", input=dollars_per_m(price.input_per_m), output=dollars_per_m(price.output_per_m))
+
+
+def dollars_per_m(value: float) -> Text:
+    """A price per million tokens as a price reads: "$0.60", "$15.00", but "$0.075" (no digit lost)."""
+    return t("prices.dollars" if round(value, 2) == value else "prices.dollars_fine", value=value)
 
 
 def _fixed(value: float, decimals: int) -> Text:
@@ -77,7 +96,7 @@ def format_usage(usage: Usage, language: str = DEFAULT_LANGUAGE) -> str:
             },
         ),
     ]
-    line = [part.render(language) for part in parts] + [format_cost(usage.cost_usd, language)]
+    line = [part.render(language) for part in parts] + [format_cost(usage.cost_usd, language, usage.price_source)]
     if usage.finish_reason == "length":
         line.append(Text("models.usage_stopped_length").render(language))
     elif usage.finish_reason == "cancelled":

@@ -18,8 +18,11 @@ from functools import partial
 from playground.errors import UserFacingError
 from playground.generation_slots import StoppedWhileWaiting
 from playground.i18n import Text, t
+from playground.models.base import Backend, chat_messages
+from playground.models.context_window import PromptSize, check_fits, estimate_prompt_tokens
+from playground.models.pricing import priced_usage
 from playground.models.registry import ModelRegistry
-from playground.models.types import GenerationParams, Message, Usage
+from playground.models.types import GenerationParams, Message, ModelSpec, Usage
 from storage import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -33,7 +36,7 @@ class GenerationUpdate:
     text: str
     done: bool = False
     usage: Usage | None = None
-    error: str | None = None
+    error: str | Text | None = None  # a Text is shown in the reader's language; the database keeps English
     status: str = "running"
     note: str | None = None  # something the server changed about the request (e.g. max tokens lowered)
     note_text: Text | None = None  # the same note, to show in the reader's language
@@ -50,6 +53,21 @@ def capped_params(params: GenerationParams, cap: int) -> tuple[GenerationParams,
     if note is None:
         return params, None
     return replace(params, max_tokens=cap), str(note)
+
+
+def ensure_fits(spec: ModelSpec, backend: Backend, messages: Sequence[Message], params: GenerationParams) -> None:
+    """Refuse (ContextTooLong) a request too long for the model's window, before it is sent:
+    counted by the model's tokenizer where the backend has one, else estimated."""
+    window = backend.context_window() or spec.context_length
+    if not window:
+        return
+    exact = backend.count_prompt_tokens(messages, params)
+    size = (
+        PromptSize(exact, True)
+        if exact is not None
+        else PromptSize(estimate_prompt_tokens(chat_messages(messages, params)), False)
+    )
+    check_fits(spec.name, window, size, params.max_tokens)
 
 
 class GenerationRecorder:
@@ -82,29 +100,18 @@ class GenerationRecorder:
         note_text = cap_note(params, self.registry.settings.max_tokens)
         params, note = capped_params(params, self.registry.settings.max_tokens)
         update = partial(GenerationUpdate, note=note, note_text=note_text)  # every update carries the note
-        with self.uow_factory() as uow:
-            gen = uow.generations.add(
-                run_id=run_id,
-                position=position,
-                model_key=spec.key,
-                model_name=spec.name,
-                backend=str(spec.backend),
-                messages=[m.to_dict() for m in messages],
-                params=params.to_dict(),
-                status="running",
-                turn=turn,
-                attempt=attempt,
-                row_index=row_index,
-            )
-            gen_id = gen.id
+        where = {"position": position, "turn": turn, "attempt": attempt, "row_index": row_index}
+        gen_id = self._start(run_id, spec, messages, params, where)
         if note:
             log.info("Generation %s with %s: %s", gen_id, model_key, note)
         text = ""
         final: GenerationUpdate | None = None
         try:
             with self.registry.generation_slots.hold(cancel), self.registry.use(model_key) as backend:
+                ensure_fits(spec, backend, messages, params)  # one place for every tab: nothing sent if too long
                 for event in backend.stream(messages, params, cancel):
                     if isinstance(event, Usage):
+                        event = priced_usage(event, spec)  # the price as it is now (an override counts at once)
                         status = "cancelled" if event.finish_reason == "cancelled" else "ok"
                         final = update(gen_id, text, done=True, usage=event, status=status)
                         self._finish(gen_id, text, status, event, None)
@@ -118,17 +125,35 @@ class GenerationRecorder:
             self._finish(gen_id, text, "cancelled", None, None)
         except UserFacingError as err:
             log.warning("Generation %s with %s failed: %s", gen_id, model_key, err)
-            final = update(gen_id, text, done=True, error=str(err), status="error")
+            said = err.message if isinstance(err.message, Text) else str(err)
+            final = update(gen_id, text, done=True, error=said, status="error")
             self._finish(gen_id, text, "error", None, str(err))
         except Exception as err:
             log.exception("Generation %s with %s failed unexpectedly", gen_id, model_key)
-            message = f"{spec.name} failed: {type(err).__name__}: {err}"
+            message = t("generation.failed_unexpectedly", model=spec.name, error=f"{type(err).__name__}: {err}")
             final = update(gen_id, text, done=True, error=message, status="error")
-            self._finish(gen_id, text, "error", None, message)
+            self._finish(gen_id, text, "error", None, str(message))
         finally:
             if final is None:  # the consumer went away mid-stream (browser closed, task cancelled)
-                self._finish(gen_id, text, "cancelled", None, "The answer was abandoned before it finished.")
+                self._finish(gen_id, text, "cancelled", None, str(t("generation.abandoned")))
         yield final
+
+    def _start(
+        self, run_id: int, spec: ModelSpec, messages: Sequence[Message], params: GenerationParams, where: dict
+    ) -> int:
+        """The generation's row, "running", with what it was asked; its id."""
+        with self.uow_factory() as uow:
+            gen = uow.generations.add(
+                run_id=run_id,
+                model_key=spec.key,
+                model_name=spec.name,
+                backend=str(spec.backend),
+                messages=[m.to_dict() for m in messages],
+                params=params.to_dict(),
+                status="running",
+                **where,
+            )
+            return gen.id
 
     def _finish(self, gen_id: int, text: str, status: str, usage: Usage | None, error: str | None) -> None:
         fields: dict = {"output": text, "status": status, "error": error, "finished_at": datetime.now(UTC)}
@@ -141,6 +166,7 @@ class GenerationRecorder:
                 total_s=usage.total_s,
                 tokens_per_s=usage.tokens_per_s,
                 cost_usd=usage.cost_usd,
+                price_source=usage.price_source,
                 finish_reason=usage.finish_reason,
             )
         with self.uow_factory() as uow:

@@ -21,10 +21,11 @@ from playground.compare.fanout import ColumnState
 from playground.compare.service import CompareService
 from playground.compare.templates import TemplateService
 from playground.errors import InvalidInput, ModelNotFound
-from playground.formatting import csv_cell, format_cost, shorten
+from playground.formatting import cost_text, csv_cell, shorten
 from playground.history_detail import local_time, run_detail
 from playground.i18n import DEFAULT_LANGUAGE, Text, t
 from playground.models.registry import ModelRegistry
+from playground.models.types import PriceSource
 from playground.statuses import GenerationStatus
 from storage import UnitOfWork
 
@@ -54,6 +55,7 @@ class RunSummary:
     answers: int
     errors: int
     cost: str  # total cost, or UNKNOWN_COST when any answer's price is unknown
+    cost_text: Text | None = None  # the same, to show in the reader's language (None: nothing measured)
 
     def row(self) -> list[Any]:
         return [
@@ -93,13 +95,25 @@ def local_midnight(day: date) -> datetime:
     return datetime(day.year, day.month, day.day).astimezone().astimezone(UTC)
 
 
+def _total_cost_text(gens: Sequence) -> Text | None:
+    """The run's total cost as it reads (formatting.cost_text): unknown as soon as one answer's
+    price is; "local: $0, by choice" when every answer ran locally; None when nothing was measured."""
+    measured = [g for g in gens if g.total_s is not None]
+    if not measured:
+        return None
+    if any(g.cost_usd is None for g in measured):
+        return t("models.cost_unknown_short")
+    local = all(g.price_source == PriceSource.LOCAL for g in measured)
+    return cost_text(sum(g.cost_usd for g in measured), PriceSource.LOCAL if local else None)
+
+
 def _total_cost(gens: Sequence) -> str:
     measured = [g for g in gens if g.total_s is not None]
     if not measured:
         return "—"
     if any(g.cost_usd is None for g in measured):
         return UNKNOWN_COST
-    return format_cost(sum(g.cost_usd for g in measured))
+    return str(_total_cost_text(measured))
 
 
 class HistoryService:
@@ -199,6 +213,7 @@ class HistoryService:
                     answers,
                     errors,
                     _total_cost(gens),
+                    _total_cost_text(gens),
                 )
             )
         return summaries

@@ -48,6 +48,7 @@ def _usage_of(gen) -> Usage | None:
         gen.cost_usd,
         gen.tokens_estimated,
         gen.finish_reason,
+        gen.price_source,
     )
 
 

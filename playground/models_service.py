@@ -15,6 +15,7 @@ from playground.models.base import BackendFactory
 from playground.models.connections import ConnectionsService, remember_entry_quirks
 from playground.models.discovery import scan_folder
 from playground.models.factory import make_backend_factory
+from playground.models.price_overrides import PriceOverrides
 from playground.models.registry import ModelRegistry, entry_key
 from playground.models.secrets import ENV_NAME, KeyPolicy, SecretStore, origin_of
 from playground.models.types import BackendKind, GenerationParams, Message, ModelSource, ModelSpec, Price
@@ -85,6 +86,8 @@ class ModelsService:
         self.connections = ConnectionsService(
             registry, uow_factory, self.keys, timeout_s=min(settings.http_timeout_s, 30.0)
         )
+        # Prices: LiteLLM's map, "local: $0, by choice", and the price a user sets per model.
+        self.prices = PriceOverrides(registry, uow_factory)
 
     # ---- listing -----------------------------------------------------------------
     def list_models(self, language: str = DEFAULT_LANGUAGE) -> list[ModelRow]:
@@ -217,17 +220,13 @@ class ModelsService:
             if endpoint is not None and (endpoint.base_url, endpoint.api_key_env) != (url, env or None):
                 # Reusing it would send this model's requests (and a typed key) to another address.
                 raise InvalidInput(t("models.endpoint_name_taken", name=repr(label)))
-            endpoint = endpoint or uow.endpoints.add(
-                name=label,
-                base_url=url,
-                api_key_env=env or None,
-                price_input_per_m=price_in,
-                price_output_per_m=price_out,
-            )
+            endpoint = endpoint or uow.endpoints.add(name=label, base_url=url, api_key_env=env or None)
             entry = uow.models.add(
                 name=label, backend=str(BackendKind.OPENAI), endpoint_id=endpoint.id, remote_model=model
             )
             entry_id = entry.id
+            if price_in is not None and price_out is not None:  # a typed price is this model's own override
+                uow.price_overrides.set(entry_key(entry_id), price_in, price_out, entry_id)
         key = entry_key(entry_id)
         if (api_key or "").strip():
             # Memory only, never the database, and bound to the origin it was typed for.

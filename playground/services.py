@@ -14,7 +14,11 @@ from playground.compare.batch import BatchService
 from playground.compare.service import CompareService
 from playground.compare.templates import TemplateService
 from playground.errors import StorageError
+from playground.estimate_tokens import PromptTokenCounter
+from playground.estimates_service import EstimateService
 from playground.finetune.dataset_service import DatasetService
+from playground.finetune.gguf_export import GgufExportService
+from playground.finetune.gguf_manifest import gguf_root
 from playground.finetune.jobs import FinetuneService
 from playground.finetune.side_by_side import SideBySideService
 from playground.finetune.tuned_models import TunedModelProvider
@@ -57,6 +61,8 @@ class Services:
     finetune_datasets: DatasetService
     finetune: FinetuneService
     side_by_side: SideBySideService
+    gguf_exports: GgufExportService
+    estimates: EstimateService
 
     @property
     def registry(self) -> ModelRegistry:
@@ -81,7 +87,7 @@ class Services:
             raise StorageError(f"Could not prepare the database ({type(err).__name__}: {err}).") from err
         uow_factory = unit_of_work_factory(make_session_factory(engine))
         models = build_models_service(settings, uow_factory, backends)
-        models.registry.add_provider(TunedModelProvider(uow_factory))
+        models.registry.add_provider(TunedModelProvider(uow_factory, gguf_root(settings.home)))
         templates = TemplateService(uow_factory)
         compare = CompareService(models.registry, models.recorder, uow_factory, templates)
         history = HistoryService(uow_factory, models.registry, compare, templates, settings.home / "exports")
@@ -91,6 +97,10 @@ class Services:
         )
         finetune = FinetuneService(settings, models.registry, uow_factory)
         finetune.reconcile()  # a job whose worker died while the app was down must not show "running"
+        batch = BatchService(compare, settings)
+        judge = JudgeService(models.registry, models.recorder, uow_factory, arena)
+        # A model's own tokenizer counts only where its real backend runs (a fake one counts words).
+        counter = PromptTokenCounter({BackendKind.LLAMA_CPP} - set(backends or {}))
         return cls(
             settings=settings,
             engine=engine,
@@ -102,11 +112,15 @@ class Services:
             compare=compare,
             arena=arena,
             history=history,
-            batch=BatchService(compare, settings),
-            judge=JudgeService(models.registry, models.recorder, uow_factory, arena),
+            batch=batch,
+            judge=judge,
             finetune_datasets=DatasetService(uow_factory, settings, models.registry),
             finetune=finetune,
             side_by_side=SideBySideService(models.registry, uow_factory),
+            gguf_exports=GgufExportService(
+                settings, models.registry, uow_factory, finetune.leases, finetune.merge_export
+            ),
+            estimates=EstimateService(models.registry, uow_factory, counter, batch=batch, judge=judge),
         )
 
     def close(self) -> None:

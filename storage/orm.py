@@ -180,6 +180,8 @@ class Generation(Base):
     tokens_per_s: Mapped[float | None] = mapped_column(Float, nullable=True)
     # NULL means "cost unknown"; 0 would claim the answer was free.
     cost_usd: Mapped[float | None] = mapped_column(Float, nullable=True)
+    # Where the price behind cost_usd came from: "local" ($0 by choice), "override", "table"; NULL unknown.
+    price_source: Mapped[str | None] = mapped_column(String(16), nullable=True)
     finish_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False, default=utc_now)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
@@ -201,4 +203,4 @@ class Generation(Base):
 
 # Feature tables live in their own modules; importing them here keeps Base.metadata whole
 # for whoever imports this module alone.
-from storage import orm_compare, orm_connections  # noqa: E402,F401
+from storage import orm_compare, orm_connections, orm_prices  # noqa: E402,F401

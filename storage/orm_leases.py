@@ -20,6 +20,7 @@ LEASE_INGEST = "ingest"  # resource: rag_documents.id
 LEASE_PREGEN = "arena_pregen"  # resource: arena_evaluations.id
 LEASE_JUDGE = "judge"  # resource: judge_jobs.id
 LEASE_FINETUNE = "finetune"  # resource: finetune_jobs.id
+LEASE_GGUF_EXPORT = "gguf_export"  # resource: finetune_jobs.id (one GGUF export of a job at a time)
 
 
 class WorkLease(Base):

@@ -135,6 +135,7 @@ class ArenaRepository:
                 ArenaAnswer.status,
                 Generation.total_s,
                 Generation.cost_usd,
+                Generation.price_source,
                 Generation.completion_tokens,
             )
             .join(ArenaPrompt, ArenaPrompt.id == ArenaAnswer.prompt_id)

@@ -22,6 +22,7 @@ from storage.repositories_finetune_datasets import FinetuneDatasetRepository
 from storage.repositories_finetune_jobs import FinetuneJobRepository
 from storage.repositories_judge import JudgeRepository
 from storage.repositories_leases import LeaseRepository
+from storage.repositories_prices import PriceOverrideRepository
 from storage.repositories_rag import (
     RagChunkRepository,
     RagCollectionRepository,
@@ -30,6 +31,7 @@ from storage.repositories_rag import (
     RagPageRepository,
     RagQuestionRepository,
 )
+from storage.repositories_speed import SpeedRepository
 
 
 class UnitOfWork:
@@ -61,6 +63,8 @@ class UnitOfWork:
     finetune_datasets: FinetuneDatasetRepository
     leases: LeaseRepository
     connections: ConnectionRepository
+    speed: SpeedRepository
+    price_overrides: PriceOverrideRepository
 
     def __init__(self, session_factory: sessionmaker[Session]):
         self._session_factory = session_factory
@@ -91,6 +95,8 @@ class UnitOfWork:
         self.finetune_datasets = FinetuneDatasetRepository(self.session)
         self.leases = LeaseRepository(self.session)
         self.connections = ConnectionRepository(self.session)
+        self.speed = SpeedRepository(self.session)
+        self.price_overrides = PriceOverrideRepository(self.session)
         return self
 
     def __exit__(

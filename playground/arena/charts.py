@@ -94,6 +94,9 @@ def quality_against(board: Leaderboard, what: str, language: str = DEFAULT_LANGU
     attr, label = ("latency_s", t("arena.axis_latency")) if what == "latency" else ("cost_usd", t("arena.axis_cost"))
     known = [r for r in board.rows if getattr(r, attr) is not None]
     unknown = [r.name for r in board.rows if getattr(r, attr) is None]
+    if what == "cost" and all(r.cost_source == "local" for r in known):
+        known = []  # only local models' $0 (by choice): no price to plot against
+
     title = (t("arena.chart_latency") if what == "latency" else t("arena.chart_cost")).render(language)
     if not known:
         why = NOTHING_TO_PLOT[what] if board.rows else t("arena.nothing_no_votes")

@@ -32,6 +32,7 @@ class ModelRow:
     acceptable_n: int
     latency_s: float | None
     cost_usd: float | None
+    cost_source: str | None = None  # "local" when every answer ran locally: $0 by choice, not a price
 
 
 @dataclass(frozen=True)
@@ -124,6 +125,7 @@ def _usage(usage: Sequence[dict[str, Any]], index: dict[int, int], n: int):
     """Per contestant: mean seconds per answer (None: none timed) and mean cost (None: one unknown)."""
     latency: dict[int, list[float]] = {i: [] for i in range(n)}
     cost: dict[int, list[float | None]] = {i: [] for i in range(n)}
+    sources: dict[int, set[str | None]] = {i: set() for i in range(n)}
     for u in usage:
         found = index.get(u["contestant_id"])
         if found is None or u["status"] != "ok":
@@ -131,6 +133,7 @@ def _usage(usage: Sequence[dict[str, Any]], index: dict[int, int], n: int):
         if u["total_s"] is not None:
             latency[found].append(float(u["total_s"]))
         cost[found].append(u["cost_usd"])
+        sources[found].add(u.get("price_source"))
     mean_latency = [float(np.mean(latency[i])) if latency[i] else None for i in range(n)]
     mean_cost = [
         float(np.mean([c for c in cost[i] if c is not None]))
@@ -138,7 +141,8 @@ def _usage(usage: Sequence[dict[str, Any]], index: dict[int, int], n: int):
         else None
         for i in range(n)
     ]
-    return mean_latency, mean_cost
+    local = [sources[i] == {"local"} for i in range(n)]
+    return mean_latency, mean_cost, local
 
 
 def build(
@@ -162,7 +166,7 @@ def build(
     elo = ratings.online_elo(a, b, score, n)
     counts, wins = ratings.count_matrix(pairs), ratings.win_matrix(pairs)
     accept_yes, accept_n = _acceptable(kept, a, b, n)
-    latency, cost = _usage(usage, index, n)
+    latency, cost, local = _usage(usage, index, n)
     rows = []
     for i in range(n):
         battles = int(counts[i].sum())
@@ -181,6 +185,7 @@ def build(
                 acceptable_n=int(accept_n[i]),
                 latency_s=latency[i],
                 cost_usd=cost[i],
+                cost_source="local" if local[i] and cost[i] is not None else None,
             )
         )
     order = sorted(range(n), key=lambda i: (-rows[i].rating, names[i]))

@@ -270,7 +270,7 @@ class LiveActions:
                 answer.generation_id = state.generation_id
                 answer.text = state.text
                 answer.status = "ok" if ok else "error"
-                answer.error = None if ok else (state.error or "The answer did not finish.")
+                answer.error = None if ok else str(state.error or "The answer did not finish.")
                 answer.leaks = list(found)
         return True
 

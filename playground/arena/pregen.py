@@ -35,6 +35,11 @@ MAX_CONSECUTIVE_FAILURES = 2
 MODEL_NOT_FOUND = "model not found"
 
 
+def answer_messages(params: GenerationParams, prompt_text: str) -> list[Message]:
+    """What a contestant is asked for one prompt of the set."""
+    return ([Message("system", params.system_prompt)] if params.system_prompt else []) + [Message("user", prompt_text)]
+
+
 @dataclass
 class _Job:
     thread: threading.Thread
@@ -75,9 +80,10 @@ class PregenJobs:
         holder = self._elsewhere(evaluation_id)
         return holder.note if holder is not None else ""
 
-    def start(self, evaluation_id: int) -> bool:
+    def start(self, evaluation_id: int, estimate: dict | None = None) -> bool:
         """Start (or resume) generating; False if a run for this evaluation is already going,
-        in this process or another one."""
+        in this process or another one. ``estimate``: the run's cost and time estimate, kept
+        with the evaluation's run (``playground.estimates``)."""
         with self._lock:
             job = self._jobs.get(evaluation_id)
             if job is not None and job.thread.is_alive():
@@ -89,7 +95,10 @@ class PregenJobs:
             lease.on_stop = cancel.set  # Cancel pressed in another process
             lease.on_lost = cancel.set  # given up as dead elsewhere: stop rather than race a new run
             thread = threading.Thread(
-                target=self._run_safely, args=(evaluation_id, cancel), name=f"arena-pregen-{evaluation_id}", daemon=True
+                target=self._run_safely,
+                args=(evaluation_id, cancel, estimate),
+                name=f"arena-pregen-{evaluation_id}",
+                daemon=True,
             )
             self._jobs[evaluation_id] = _Job(thread, cancel, lease)
         thread.start()
@@ -126,9 +135,9 @@ class PregenJobs:
             except Exception:
                 log.exception("Could not renew the pre-generation lease of arena evaluation %s", evaluation_id)
 
-    def _run_safely(self, evaluation_id: int, cancel: threading.Event) -> None:
+    def _run_safely(self, evaluation_id: int, cancel: threading.Event, estimate: dict | None = None) -> None:
         try:
-            self._run(evaluation_id, cancel)
+            self._run(evaluation_id, cancel, estimate)
         except Exception:
             log.exception("Pre-generation of arena evaluation %s stopped unexpectedly", evaluation_id)
         finally:
@@ -140,14 +149,17 @@ class PregenJobs:
                 except Exception:  # it expires on its own
                     log.exception("Could not release the pre-generation lease of arena evaluation %s", evaluation_id)
 
-    def _run(self, evaluation_id: int, cancel: threading.Event) -> None:
+    def _run(self, evaluation_id: int, cancel: threading.Event, estimate: dict | None = None) -> None:
         with self.uow_factory() as uow:
             evaluation = uow.arena.get_evaluation(evaluation_id)
             if evaluation is None:
                 return
-            if evaluation.run_id is None or uow.runs.get(evaluation.run_id) is None:
+            run = uow.runs.get(evaluation.run_id) if evaluation.run_id is not None else None
+            if run is None:
                 run = uow.runs.add(kind="arena", title=evaluation.name, meta={"evaluation_id": evaluation_id})
                 evaluation.run_id = run.id
+            kept = {k: v for k, v in (run.meta or {}).items() if k != "estimate"}  # an earlier start's is stale
+            run.meta = {**kept, "estimate": estimate} if estimate is not None else kept
             run_id, words = evaluation.run_id, list(evaluation.leak_words)
             prompts = [(p.id, p.position, p.text) for p in uow.arena.prompts(evaluation_id) if p.source == "set"]
             contestants = uow.arena.contestants(evaluation_id)
@@ -201,9 +213,7 @@ class PregenJobs:
     def _answer(
         self, run_id, prompt_id, prompt_position, prompt_text, contestant_id, model_key, params, position, words, cancel
     ) -> tuple[bool, str | None]:
-        messages = ([Message("system", params.system_prompt)] if params.system_prompt else []) + [
-            Message("user", prompt_text)
-        ]
+        messages = answer_messages(params, prompt_text)
         try:
             final = complete(
                 self.recorder.stream(
@@ -216,8 +226,8 @@ class PregenJobs:
         if final.status == "cancelled":
             return False, None
         if final.error:
-            self._save(prompt_id, contestant_id, final.generation_id, final.text, "error", final.error, [])
-            return False, final.error
+            self._save(prompt_id, contestant_id, final.generation_id, final.text, "error", str(final.error), [])
+            return False, str(final.error)
         self._save(prompt_id, contestant_id, final.generation_id, final.text, "ok", None, find_leaks(final.text, words))
         return True, None
 

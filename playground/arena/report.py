@@ -11,6 +11,7 @@ from typing import Any
 from playground.arena import charts
 from playground.arena.agreement import AgreementReport
 from playground.arena.leaderboard import Leaderboard
+from playground.formatting import cost_text
 from playground.i18n import DEFAULT_LANGUAGE, t
 from playground.rendering import inert_inline
 
@@ -58,7 +59,8 @@ def leaderboard_rows(board: Leaderboard, language: str = DEFAULT_LANGUAGE) -> li
             if not r.acceptable_n
             else f"{r.acceptable:.0%} ({r.acceptable_interval[0]:.0%}–{r.acceptable_interval[1]:.0%}, n={r.acceptable_n})"
         )
-        cost = t("arena.cell_unknown") if r.cost_usd is None else t("arena.cell_cost", cost=r.cost_usd)
+        # Known costs read as everywhere (formatting.cost_text): "local: $0, by choice" for local models.
+        cost = t("arena.cell_unknown") if r.cost_usd is None else cost_text(r.cost_usd, r.cost_source)
         latency = "—" if r.latency_s is None else t("arena.cell_seconds", seconds=r.latency_s).render(language)
         rows.append(
             [

@@ -274,9 +274,10 @@ class ArenaService(RaterActions, LiveActions, RoomActions):
         return t("arena.deleted", name=info.name)
 
     # ---- pre-generation ------------------------------------------------------------
-    def start_generation(self, evaluation_id: int | None) -> Text:
+    def start_generation(self, evaluation_id: int | None, estimate: dict | None = None) -> Text:
+        """``estimate``: the run's cost and time estimate (``RunEstimate.to_dict()``), kept with its run."""
         info = self.evaluation(evaluation_id)
-        if not self.jobs.start(info.id):
+        if not self.jobs.start(info.id, estimate):
             return t("arena.already_generating")
         return t("arena.generating", name=info.name)
 

@@ -100,7 +100,7 @@ class BatchCell:
         return cls(
             status=state.status,
             output=state.text,
-            error=state.error,
+            error=str(state.error) if state.error else None,  # kept and exported as the database has it
             generation_id=state.generation_id,
             model_name=model_name,
             prompt_tokens=usage.prompt_tokens if usage else None,
@@ -237,14 +237,15 @@ class BatchService:
         cancel: threading.Event | None = None,
         *,
         filename: str = "",
+        estimate: dict | None = None,
     ) -> Iterator[BatchProgress]:
-        """Check, record the run and its rows, then run every row in every column,
-        yielding the grid as it fills. The last snapshot has ``finished=True``."""
+        """Check, record the run and its rows (and ``estimate``, its cost and time estimate), then
+        run every row in every column, yielding the grid as it fills. The last snapshot has ``finished=True``."""
         plan = self.prepare(columns, template_body, rows, filename)
-        run_id = self.open_run(plan, template_name)
+        run_id = self.open_run(plan, template_name, estimate)
         yield from self.execute(run_id, plan, cancel)
 
-    def open_run(self, plan: BatchPlan, template_name: str = "") -> int:
+    def open_run(self, plan: BatchPlan, template_name: str = "", estimate: dict | None = None) -> int:
         version_id = self.compare.templates.matching_version(template_name, plan.template_body)
         meta = {
             "columns": [c.to_dict() for c in plan.columns],
@@ -257,6 +258,7 @@ class BatchService:
             "variable_columns": plan.variable_columns,
             "row_count": plan.table.row_count,
             "status": RunStatus.RUNNING,
+            **({"estimate": estimate} if estimate is not None else {}),
         }
         title = f"Batch over {plan.table.filename} ({plan.table.row_count} rows): {plan.template_body.strip()}"
         with self.uow_factory() as uow:  # the run and its input rows appear together or not at all

@@ -39,7 +39,7 @@ class ColumnState:
     text: str = ""
     status: str = GenerationStatus.WAITING  # a GenerationStatus
     usage: Usage | None = None
-    error: str | None = None
+    error: str | Text | None = None  # a Text is shown in the reader's language
     generation_id: int | None = None
     # What the column waits on before its first token, e.g. "Loading SmolLM2 135M Instruct (first use,
     # ~2 s)…" (ModelRegistry.waiting_line). It names the model: a blind view must not show it.
@@ -101,7 +101,7 @@ def stream_requests(
                 updates.put((request.position, _state_from(update, request.position)))
         except Exception as err:  # noqa: BLE001 - e.g. the model vanished: that column shows it, others go on
             updates.put(
-                (request.position, ColumnState(request.position, status=GenerationStatus.ERROR, error=str(err)))
+                (request.position, ColumnState(request.position, status=GenerationStatus.ERROR, error=_said(err)))
             )
 
     threads = [
@@ -130,3 +130,9 @@ def stream_requests(
             cancel.set()  # the consumer went away: stop the columns rather than run on unseen
         for thread in threads:
             thread.join(timeout=30)
+
+
+def _said(err: Exception) -> str | Text:
+    """A refusal's sentence as a Text where it has one (shown in the reader's language), else English."""
+    message = getattr(err, "message", None)
+    return message if isinstance(message, Text) else str(err)

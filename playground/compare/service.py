@@ -243,6 +243,7 @@ class CompareService:
                         "ttft_s": gen.ttft_s,
                         "total_s": gen.total_s,
                         "cost_usd": gen.cost_usd,
+                        "price_source": gen.price_source,  # "local": shown as "local: $0, by choice"
                         "tokens_estimated": gen.tokens_estimated,
                         "finish_reason": gen.finish_reason,
                     },

@@ -21,7 +21,7 @@ from playground.i18n import Text, t
 from playground.judge import prompts
 from playground.judge.items import Battle, Item
 from playground.judge.parsing import Parsed, parse_score, parse_verdict
-from playground.judge.rubric import Rubric
+from playground.judge.rubric import Criterion, Rubric
 from playground.models.types import Message
 from playground.progress import Progress, complete, tracked_run
 from playground.statuses import GenerationStatus, RunStatus
@@ -116,7 +116,7 @@ def ask(
             result.status = GenerationStatus.CANCELLED
             return result
         if final.error:
-            result.status, result.error = GenerationStatus.ERROR, final.error
+            result.status, result.error = GenerationStatus.ERROR, str(final.error)
             return result
         parsed = parse(final.text)
         result.reason, result.problem = parsed.reason, parsed.problem
@@ -126,6 +126,26 @@ def ask(
         current = prompts.retry_messages(messages, final.text, *reminder)
     log.info("Judge reply unparsed after a retry (%s): %r", result.problem, result.replies[-1][:200])
     return result
+
+
+def grade_steps(items: Sequence[Item], rubric: Rubric) -> list[tuple[int, Item, Criterion]]:
+    """A grading run's steps: every answer on every criterion (one judge call each)."""
+    return [(position, item, criterion) for position, item in enumerate(items) for criterion in rubric.criteria]
+
+
+def grade_messages(item: Item, criterion: Criterion) -> list[Message]:
+    """The judge's prompt for one answer on one criterion, in the answer's language."""
+    language = prompts.judge_language(item.question, item.answer)
+    return prompts.rubric_messages(criterion, item.question, item.answer, item.references, language)
+
+
+def battle_messages(battle: Battle) -> list[tuple[str, list[Message]]]:
+    """A battle's two prompts (A-B, then B-A), each with its language."""
+    orders = []
+    for shown_first, shown_second in ((battle.text_a, battle.text_b), (battle.text_b, battle.text_a)):
+        language = prompts.judge_language(battle.question, shown_first, shown_second)
+        orders.append((language, prompts.pair_messages(battle.question, shown_first, shown_second, language)))
+    return orders
 
 
 def _side(one: Asked) -> str | None:
@@ -214,12 +234,12 @@ class JobRunner:
         cancel: threading.Event,
         constrained: bool = False,
     ) -> Iterator[JudgeProgress]:
-        steps = [(position, item, criterion) for position, item in enumerate(items) for criterion in rubric.criteria]
+        steps = grade_steps(items, rubric)
 
         def work(step, index: int) -> str:
             position, item, criterion = step
             language = prompts.judge_language(item.question, item.answer)
-            messages = prompts.rubric_messages(criterion, item.question, item.answer, item.references, language)
+            messages = grade_messages(item, criterion)
             asked = ask(
                 self.recorder,
                 run_id,
@@ -271,11 +291,7 @@ class JobRunner:
     ) -> Iterator[JudgeProgress]:
         def work(battle: Battle, index: int) -> str:
             asked = []
-            for order, (shown_first, shown_second) in enumerate(
-                ((battle.text_a, battle.text_b), (battle.text_b, battle.text_a))
-            ):
-                language = prompts.judge_language(battle.question, shown_first, shown_second)
-                messages = prompts.pair_messages(battle.question, shown_first, shown_second, language)
+            for order, (language, messages) in enumerate(battle_messages(battle)):
                 one = ask(
                     self.recorder,
                     run_id,

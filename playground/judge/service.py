@@ -136,7 +136,7 @@ class JudgeService:
         return targets.list_targets(self.uow_factory, kind)
 
     def _open_job(
-        self, mode: str, kind: str, target_id: int, judge_key: str, rubric: Rubric | None
+        self, mode: str, kind: str, target_id: int, judge_key: str, rubric: Rubric | None, estimate: dict | None = None
     ) -> tuple[int, int, Lease]:
         spec = self.registry.get_spec(judge_key)  # ModelNotFound is a plain message
         label = targets.target_label(self.uow_factory, kind, target_id)
@@ -149,6 +149,7 @@ class JudgeService:
                 "target_kind": kind,
                 "target_id": target_id,
                 "rubric_id": rubric.id if rubric else None,
+                **({"estimate": estimate} if estimate is not None else {}),
             },
         )
         with self.uow_factory() as uow:
@@ -195,11 +196,13 @@ class JudgeService:
         rubric_id: int | None,
         cancel: threading.Event | None = None,
         constrained: bool = False,
+        estimate: dict | None = None,
     ) -> Iterator[JudgeProgress]:
-        """Judge what the tab picked: grade it with a rubric, or (pairwise) judge an Arena evaluation's battles."""
+        """Judge what the tab picked: grade it with a rubric, or (pairwise) judge an Arena evaluation's battles.
+        ``estimate``: the run's cost and time estimate (``RunEstimate.to_dict()``), kept with its run."""
         if mode == PAIRWISE:
-            return self.judge_battles(judge_key, target_id if kind == "arena" else None, cancel, constrained)
-        return self.grade(judge_key, rubric_id, kind, target_id, cancel, constrained)
+            return self.judge_battles(judge_key, target_id if kind == "arena" else None, cancel, constrained, estimate)
+        return self.grade(judge_key, rubric_id, kind, target_id, cancel, constrained, estimate)
 
     def grade(
         self,
@@ -209,6 +212,7 @@ class JudgeService:
         target_id,
         cancel: threading.Event | None = None,
         constrained: bool = False,
+        estimate: dict | None = None,
     ) -> Iterator[JudgeProgress]:
         """Grade every answer of the target on every criterion of the rubric version; yields progress.
         ``constrained``: a llama.cpp judge can only reply in the expected form (saved with each call's params)."""
@@ -216,7 +220,7 @@ class JudgeService:
         target = self._check_target(kind, target_id)
         rubric = self.get_rubric(rubric_id)
         found = targets.items_for(self.uow_factory, kind, target)
-        job_id, run_id, lease = self._open_job(RUBRIC, kind, target, judge_key, rubric)
+        job_id, run_id, lease = self._open_job(RUBRIC, kind, target, judge_key, rubric, estimate)
         with self.uow_factory() as uow:
             job = uow.judge.get_job(job_id)
             assert job is not None  # just added by _open_job, and jobs are never deleted
@@ -228,13 +232,18 @@ class JudgeService:
         )
 
     def judge_battles(
-        self, judge_key: str, evaluation_id, cancel: threading.Event | None = None, constrained: bool = False
+        self,
+        judge_key: str,
+        evaluation_id,
+        cancel: threading.Event | None = None,
+        constrained: bool = False,
+        estimate: dict | None = None,
     ) -> Iterator[JudgeProgress]:
         """Judge every ready battle of an Arena evaluation twice, sides swapped; yields progress."""
         self.check_judge_model(judge_key)
         target = self._check_target("arena", evaluation_id)
         battles = targets.battles_for(self.uow_factory, target)
-        job_id, run_id, lease = self._open_job(PAIRWISE, "arena", target, judge_key, None)
+        job_id, run_id, lease = self._open_job(PAIRWISE, "arena", target, judge_key, None, estimate)
         with self.uow_factory() as uow:
             job = uow.judge.get_job(job_id)
             assert job is not None  # just added by _open_job, and jobs are never deleted

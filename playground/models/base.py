@@ -45,6 +45,16 @@ class Backend(ABC):
         """Yield text chunks, then one Usage. Stops early (finish_reason "cancelled") when
         ``cancel`` is set."""
 
+    def context_window(self) -> int | None:
+        """The most tokens (prompt and answer together) one request may use; None when not known.
+        A backend that sets its own window (llama.cpp's ``n_ctx``) says so here."""
+        return self.spec.context_length
+
+    def count_prompt_tokens(self, messages: Sequence[Message], params: GenerationParams) -> int | None:
+        """The prompt's tokens exactly as this model would read them, or None where no tokenizer
+        is at hand (the caller then estimates: ``playground.models.context_window``)."""
+        return None
+
 
 BackendFactory = Callable[[ModelSpec], Backend]
 

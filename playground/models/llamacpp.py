@@ -128,6 +128,43 @@ class LlamaCppBackend(Backend):
     def memory_bytes(self) -> int:
         return (self.spec.size_bytes or 0) + KV_OVERHEAD_BYTES
 
+    def context_window(self) -> int | None:
+        return self.n_ctx
+
+    def count_prompt_tokens(self, messages: Sequence[Message], params: GenerationParams) -> int | None:
+        """Exact: the prompt ``stream`` would send, through the model's own template and tokenizer."""
+        if self._llm is None:
+            return None
+        dialogue = chat_messages(messages, params)
+        if self._trained_format():
+            return len(self._trained_prompt(dialogue)[0])
+        if self._formatter is not None:
+            return len(self._templated_prompt(dialogue)[0])
+        prompt, _stops = plain_completion_prompt(dialogue)
+        return len(self._llm.tokenize(prompt.encode("utf-8"), add_bos=True, special=True))
+
+    def _trained_format(self) -> str:
+        """The prompt format a fine-tuned model's GGUF export was trained in, when it is not the
+        chat template (the GGUF carries that one itself); "" for every other model."""
+        from playground.models.prompt_formats import CHAT_TEMPLATE
+
+        fmt = str(self.spec.extra.get("prompt_format") or "")
+        return fmt if fmt != CHAT_TEMPLATE else ""
+
+    def _trained_prompt(self, dialogue: list[dict[str, str]]) -> tuple[list[int], tuple[str, ...]]:
+        """The prompt rendered as training rendered it (``prompt_formats``), and the format's stops."""
+        from playground.models.prompt_formats import example_from_messages, format_stops, render_prompt
+
+        fmt = self._trained_format()
+        text = render_prompt(example_from_messages(dialogue), fmt)
+        return self._llm.tokenize(text.encode("utf-8"), add_bos=True, special=True), format_stops(fmt)
+
+    def _templated_prompt(self, dialogue: list[dict[str, str]]) -> tuple[list[int], Any]:
+        """What llama-cpp's own chat handler does, minus dropping our stopping criterion."""
+        rendered = self._formatter(messages=dialogue)
+        tokens = self._llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
+        return tokens, rendered
+
     def stream(
         self,
         messages: Sequence[Message],
@@ -150,16 +187,15 @@ class LlamaCppBackend(Backend):
         }
         if params.grammar:
             sampling["grammar"] = compiled_grammar(params.grammar)
-        if self._formatter is not None:
-            # What llama-cpp's own chat handler does, minus dropping our stopping criterion.
-            rendered = self._formatter(messages=dialogue)
-            prompt: Any = self._llm.tokenize(
-                rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True
-            )
+        prompt: Any
+        extra_stops: tuple[str, ...] = ()
+        if self._trained_format():  # a fine-tuned export answers only in the format it was trained on
+            prompt, extra_stops = self._trained_prompt(dialogue)
+        elif self._formatter is not None:
+            prompt, rendered = self._templated_prompt(dialogue)
             sampling["stop"] = rendered.stop
             if rendered.stopping_criteria is not None:
                 sampling["stopping_criteria"] = StoppingCriteriaList([counter, *rendered.stopping_criteria])
-            extra_stops: tuple[str, ...] = ()
         else:
             prompt, extra_stops = plain_completion_prompt(dialogue)
         chunks = self._llm.create_completion(prompt=prompt, **sampling)

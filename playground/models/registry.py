@@ -23,21 +23,18 @@ from playground.errors import ModelLoadError, ModelNotFound
 from playground.generation_slots import GenerationSlots
 from playground.i18n import Text, t
 from playground.models.base import Backend, BackendFactory
-from playground.models.connection_specs import entry_wire
 from playground.models.discovery import LOCAL_PREFIX, scan_folder, spec_for_path
 from playground.models.embedded import embedded_specs
+from playground.models.entry_specs import ENTRY_PREFIX, entry_key, spec_from_entry
 from playground.models.load_times import LOAD_TIMES_FILE, LoadTimeStore, loading_text
+from playground.models.pricing import PriceResolver
 from playground.models.secrets import SecretStore
-from playground.models.types import BackendKind, ModelSource, ModelSpec, Price
+from playground.models.types import ModelSpec
 from playground.settings import Settings
 from storage import UnitOfWork
 
 log = logging.getLogger(__name__)
-ENTRY_PREFIX = "entry/"
-
-
-def entry_key(entry_id: int) -> str:
-    return f"{ENTRY_PREFIX}{entry_id}"
+__all__ = ["ENTRY_PREFIX", "ModelProvider", "ModelRegistry", "entry_key", "spec_from_entry"]  # re-exported
 
 
 class ModelProvider(Protocol):
@@ -94,6 +91,7 @@ class ModelRegistry:
         self._cond = threading.Condition(self._lock)
         self.load_times = LoadTimeStore(settings.home / LOAD_TIMES_FILE)
         self._ever_loaded: set[str] = set()  # keys loaded at least once by this process
+        self.pricing = PriceResolver(uow_factory, settings.n_ctx)  # price and context window of every spec
 
     # ---- what exists -------------------------------------------------------------
     def add_provider(self, provider: ModelProvider) -> None:
@@ -110,6 +108,10 @@ class ModelRegistry:
         return unique
 
     def list_specs(self) -> list[ModelSpec]:
+        """Every model, each with its price and context window (``pricing``)."""
+        return self.pricing.apply(self._unpriced_specs())
+
+    def _unpriced_specs(self) -> list[ModelSpec]:
         specs = embedded_specs(self.settings.cache_dir)
         specs.extend(self._entry_specs())
         for provider in self._providers:
@@ -123,6 +125,10 @@ class ModelRegistry:
         return specs
 
     def get_spec(self, key: str) -> ModelSpec:
+        """The model behind ``key`` with its price and context window. Raises ModelNotFound."""
+        return self.pricing.apply([self._find_spec(key)])[0]
+
+    def _find_spec(self, key: str) -> ModelSpec:
         for spec in embedded_specs(self.settings.cache_dir):
             if spec.key == key:
                 return spec
@@ -372,38 +378,3 @@ class ModelRegistry:
                     if replica.backend.loaded:
                         replica.backend.unload()
             self._pools.clear()
-
-
-def spec_from_entry(entry) -> ModelSpec:  # entry: storage.orm.ModelEntry
-    backend = BackendKind(entry.backend)
-    endpoint = entry.endpoint
-    price = None
-    if endpoint is not None and endpoint.price_input_per_m is not None and endpoint.price_output_per_m is not None:
-        price = Price(endpoint.price_input_per_m, endpoint.price_output_per_m)
-    size = None
-    if entry.path:
-        path = Path(entry.path)
-        if path.is_file():
-            size = path.stat().st_size
-        elif path.is_dir():
-            from playground.models.validation import folder_size
-
-            size = folder_size(path)
-    wire = entry_wire(entry)  # its own endpoint, or the connection it was added from
-    return ModelSpec(
-        key=entry_key(entry.id),
-        name=entry.name,
-        backend=backend,
-        source=ModelSource.USER,
-        path=entry.path,
-        gguf_file=entry.gguf_file,
-        adapter_path=entry.adapter_path,
-        base_url=wire.base_url,
-        remote_model=entry.remote_model,
-        api_key_env=wire.api_key_env,
-        price=price,
-        size_bytes=size,
-        chat_template=entry.chat_template,
-        entry_id=entry.id,
-        extra=wire.extra,
-    )

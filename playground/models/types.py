@@ -57,6 +57,22 @@ class GenerationParams:
         return cls(**known)
 
 
+class PriceSource(StrEnum):
+    """Where a model's price came from (``ModelSpec.price_source``, ``Usage.price_source``)."""
+
+    OVERRIDE = "override"  # the user set it for this model (Models tab, or the endpoint form)
+    LOCAL = "local"  # runs on the user's own machine or network: $0 by choice, not a measured price
+    TABLE = "table"  # LiteLLM's price map (playground.models.prices)
+
+
+class ContextSource(StrEnum):
+    """Where a model's context window came from (``ModelSpec.context_source``)."""
+
+    SERVER = "server"  # the server's model list said so
+    TABLE = "table"  # the price map's max_input_tokens
+    N_CTX = "n_ctx"  # the window llama.cpp is loaded with (PLAYGROUND_N_CTX)
+
+
 @dataclass(frozen=True)
 class Price:
     """US dollars per one million tokens."""
@@ -83,6 +99,7 @@ class Usage:
     cost_usd: float | None = None
     tokens_estimated: bool = False  # counts were not reported by the backend but counted by us
     finish_reason: str | None = None  # "stop", "length", "cancelled"
+    price_source: str | None = None  # a PriceSource when cost_usd is known ("local": $0 by choice)
 
     @property
     def tokens_per_s(self) -> float | None:
@@ -119,7 +136,11 @@ class ModelSpec:
     base_url: str | None = None  # OpenAI-compatible endpoint
     remote_model: str | None = None
     api_key_env: str | None = None  # name of the environment variable holding the key
-    price: Price | None = None
+    price: Price | None = None  # None: unknown ("cost unknown", never $0); a local model's is 0, by choice
+    price_source: PriceSource | None = None  # why ``price`` is what it is (set by the registry)
+    price_match: str | None = None  # the price map's entry that gave the price or window, e.g. "azure/gpt-4o-mini"
+    context_length: int | None = None  # prompt + answer tokens one request may use; None: not known
+    context_source: ContextSource | None = None
     size_bytes: int | None = None
     chat_template: bool = True  # False: a base model, prompted in plain completion format
     description: Text | str = ""  # a Text is shown in the reader's language

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from playground.errors import InvalidInput
-from playground.i18n import t
+from playground.i18n import Text, t
 from playground.models.types import GenerationParams, ModelSpec, Usage
 from playground.rag import answering
 from playground.rag.index import EmbedderChanged
@@ -40,7 +40,7 @@ class AskUpdate:
     citations: list[int] = field(default_factory=list)
     invalid_citations: list[int] = field(default_factory=list)
     usage: Usage | None = None
-    error: str | None = None
+    error: str | Text | None = None  # a Text is shown in the reader's language
     question_id: int | None = None
     phase: str = "with"  # "with" | "without" (the second half of a with-vs-without run)
 

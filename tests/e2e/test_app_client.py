@@ -29,7 +29,7 @@ def test_try_box_answers_and_is_recorded(client, running_app):
         SMOL, "What is the capital of France? Answer in one sentence.", 40, 0.0, 7, api_name="/model_try"
     )
     assert "Paris" in answer
-    for part in ("first token", "tokens/s", "prompt +", "completion tokens", "cost unknown"):
+    for part in ("first token", "tokens/s", "prompt +", "completion tokens", "local: $0, by choice"):
         assert part in figures
     db = sqlite3.connect(running_app.data_dir / "playground.db")
     row = db.execute(
@@ -40,7 +40,7 @@ def test_try_box_answers_and_is_recorded(client, running_app):
     output, status, prompt_tokens, completion_tokens, ttft, cost, kind = row
     assert output == answer and status == "ok" and kind == "try"
     assert prompt_tokens > 0 and completion_tokens > 0 and ttft > 0
-    assert cost is None
+    assert cost == 0.0  # a local model: $0 by choice (issue 15)
 
 
 def test_base_model_is_explained(client):

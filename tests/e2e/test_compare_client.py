@@ -46,7 +46,9 @@ def test_two_columns_stream_and_record_figures(fresh_client, running_app):
     assert len(updates) > 2  # it streamed
     assert "Paris" in answer_text(chats[0][-1]) and answer_text(chats[1][-1]).strip()
     for fig in figures[:2]:
-        assert "first token" in fig and "tokens/s" in fig and "completion tokens" in fig and "cost unknown" in fig
+        assert (
+            "first token" in fig and "tokens/s" in fig and "completion tokens" in fig and "local: $0, by choice" in fig
+        )
     db = sqlite3.connect(running_app.data_dir / "playground.db")
     rows = db.execute(
         "SELECT g.position, g.model_name, g.status, g.prompt_tokens, g.completion_tokens, g.ttft_s FROM generations g "

@@ -48,12 +48,12 @@ def test_a_saved_run_reopens_from_history(fresh_client, running_app):
     row = table["data"][0]
     run_id = row[0]
     assert len(table["data"]) == 1 and "1 run(s) found" in found
-    assert row[2:5] == ["compare", PROMPT, "SmolLM2 135M Instruct"] and row[6:] == [2, 0, "unknown"]
+    assert row[2:5] == ["compare", PROMPT, "SmolLM2 135M Instruct"] and row[6:] == [2, 0, "local: $0, by choice"]
     assert SMOL in [key for _, key in models["choices"]]
     assert search_ids(fresh_client, "no run says this xyzzy") == []
 
     detail = fresh_client.predict(run_id, api_name="/history_detail")
-    assert PROMPT in detail and answers[0] in detail and "max tokens 12" in detail and "cost unknown" in detail
+    assert PROMPT in detail and answers[0] in detail and "max tokens 12" in detail and "local: $0, by choice" in detail
 
     reopened = Client(running_app.url, verbose=False).predict(
         run_id, api_name="/history_reopen"
@@ -69,7 +69,7 @@ def test_a_saved_run_reopens_from_history(fresh_client, running_app):
     exported = fresh_client.predict("jsonl", "history check", *NO_FILTERS, api_name="/history_export")
     records = [json.loads(line) for line in open(exported, encoding="utf-8")]
     assert sorted({r["run_id"] for r in records}) == sorted([run_id, new_id]) and len(records) == 4
-    assert all(r["cost_usd"] is None and r["model_name"] == "SmolLM2 135M Instruct" for r in records)
+    assert all(r["cost_usd"] == 0.0 and r["model_name"] == "SmolLM2 135M Instruct" for r in records)
 
     for ident in (new_id, run_id):
         fresh_client.predict(ident, "history check", *NO_FILTERS, api_name="/history_delete")

@@ -95,7 +95,7 @@ def test_two_raters_vote_and_every_vote_is_stored_once(services, ready):
     assert ann_stats.left_rate == 1.0 and ann_stats.repeats == 1 and ann_stats.self_consistency == 0.0
     board = arena.leaderboard(ready.id)
     assert board.votes_used == 10 and {r.name for r in board.rows} == {"SmolLM2 135M Instruct", "Gemma 3 270M (base)"}
-    assert all(r.latency_s is not None and r.cost_usd is None for r in board.rows)
+    assert all(r.latency_s is not None and (r.cost_usd, r.cost_source) == (0.0, "local") for r in board.rows)
 
 
 def test_database_allows_one_vote_per_rater_per_battle(services, ready):

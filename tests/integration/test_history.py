@@ -102,10 +102,11 @@ def test_filter_by_model_template_kind_and_date(world):
     assert found(services, date_to=yesterday) == []
 
 
-def test_summary_counts_answers_errors_and_unknown_cost(world):
+def test_summary_counts_answers_errors_and_the_local_cost(world):
     services, ids = world
     summary = next(s for s in services.history.search() if s.id == ids["templated"])
-    assert (summary.kind, summary.answers, summary.errors, summary.cost) == ("compare", 1, 1, "unknown")
+    # The one answer with figures ran locally: $0 by choice (tests/service/test_prices_and_context.py: unknown).
+    assert (summary.kind, summary.answers, summary.errors, summary.cost) == ("compare", 1, 1, "local: $0, by choice")
     assert summary.template == "reviews v1" and summary.models == "SmolLM2 135M Instruct, Dead endpoint"
     assert "zebra" in summary.title and summary.created_at.startswith(TODAY.isoformat())
 
@@ -122,9 +123,9 @@ def test_detail_shows_prompt_template_settings_answers_figures_and_feedback(worl
     services, ids = world
     text = services.history.detail(ids["templated"])
     for part in ("The zebra blender broke.", "reviews v1", "SmolLM2 135M Instruct", "temperature 0.0", "max tokens 12", "seed 1",
-                 "Dead endpoint", "❌", "first token", "tokens/s", "cost unknown", "👍 short and right"):  # fmt: skip
+                 "Dead endpoint", "❌", "first token", "tokens/s", "local: $0, by choice", "👍 short and right"):  # fmt: skip
         assert part in text, part
-    assert "$0" not in text
+    assert "cost unknown" not in text  # the failed answer has no figures; SmolLM2's cost is known: $0 by choice
 
 
 def test_a_run_whose_model_was_removed_still_opens(world):
@@ -171,7 +172,8 @@ def test_export_has_every_generation_and_empty_unknown_cost(world):
     ]  # fmt: skip
     ok = records[0]
     assert (
-        ok["cost_usd"] is None
+        ok["cost_usd"] == 0.0  # local: $0 by choice; the failed answer's stays unknown (None, empty in the CSV)
+        and records[1]["cost_usd"] is None
         and ok["settings"]["max_tokens"] == 12
         and ok["messages"][-1]["content"].endswith("The zebra blender broke.")
     )
@@ -184,7 +186,7 @@ def test_export_has_every_generation_and_empty_unknown_cost(world):
     )
     assert records[1]["error"]
     rows = list(csv.DictReader(services.history.export(runs, "csv").open(encoding="utf-8-sig")))
-    assert len(rows) == 3 and all(r["cost_usd"] == "" for r in rows)
+    assert len(rows) == 3 and [r["cost_usd"] for r in rows] == ["0", "", "0"]
     assert json.loads(rows[0]["settings"])["seed"] == 1 and rows[0]["output"] == ok["output"]
     with pytest.raises(InvalidInput, match="no runs to export"):
         services.history.export([], "csv")

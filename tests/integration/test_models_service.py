@@ -76,7 +76,7 @@ def test_local_model_generation_is_recorded_with_exact_usage(services):
         gen = uow.generations.get(done.generation_id)
         assert (gen.prompt_tokens, gen.completion_tokens) == (done.usage.prompt_tokens, done.usage.completion_tokens)
         assert gen.tokens_estimated is False and gen.ttft_s > 0 and gen.total_s >= gen.ttft_s
-        assert gen.cost_usd is None and gen.finish_reason in ("stop", "length")
+        assert (gen.cost_usd, gen.price_source) == (0.0, "local") and gen.finish_reason in ("stop", "length")
         run = uow.runs.get(gen.run_id)
         assert run.kind == "try" and run.title == "Say hi."
 

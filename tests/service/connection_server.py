@@ -94,6 +94,8 @@ class _Handler(Replies):
             return self._json(200, {"data": data, "object": "list"})
         if parts.path == "/v1/models" and owner.models_status == 200 and not owner.azure:
             data = [{"id": m, "object": "model", "owned_by": "test"} for m in owner.models]
+            if owner.context_length:  # as vLLM lists it (max_model_len)
+                data = [{**item, "max_model_len": owner.context_length} for item in data]
             return self._json(200, {"object": "list", "data": data})
         self._json(404, {"detail": "Not Found"})
 
@@ -148,12 +150,14 @@ class ConnectionServer:
         models_status: int = 200,
         post_status: int | None = None,
         redirect_to: str | None = None,
+        context_length: int | None = None,
     ):
         self.models = list(models or [])
         self.ollama, self.azure, self.reasoning, self.html = ollama, azure, reasoning, html
         self.models_status = models_status
         self.post_status = post_status
         self.redirect_to = redirect_to
+        self.context_length = context_length
         self.requests: list[dict[str, Any]] = []
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self

@@ -90,7 +90,7 @@ def test_leaderboard_agreement_and_tally_headers_follow_the_reader(services, vot
         _, tally, flagged, _ = tab.poll_progress(voted.id)
     assert board["headers"][:4] == ["Posição", "Modelo", "Pontuação", "Intervalo de 95%"]
     assert {row[1] for row in board["data"]} == {"SmolLM2 135M Instruct", "Gemma 3 270M (base)"}
-    assert board["data"][0][-1] == "desconhecido"  # the fake backend has no price
+    assert board["data"][0][-1] == "local: US$ 0, por escolha"  # embedded models run locally: $0 by choice
     assert "votos dados" in summary or "voto dado" in summary
     assert raters["headers"][0] == "Avaliador" and pairs["headers"][-1] == "κ de Cohen"
     assert tally["headers"] == ["Avaliador", "Votos"] and tally["data"][0][0] == "Ana"
@@ -99,7 +99,7 @@ def test_leaderboard_agreement_and_tally_headers_follow_the_reader(services, vot
         _, english_board, *_ = tab.leaderboard(voted.id)
         _, english_tally, _, _ = tab.poll_progress(voted.id)
     assert english_board["headers"] == ENGLISH_BOARD == report.LEADERBOARD_HEADERS
-    assert english_board["data"][0][-1] == "unknown"
+    assert english_board["data"][0][-1] == "local: $0, by choice"
     assert english_tally["headers"] == ["Rater", "Votes"]
 
 

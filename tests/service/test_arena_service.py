@@ -74,7 +74,7 @@ def test_raters_vote_blind_and_the_leaderboard_ranks_the_preferred_model_first(a
     assert board.votes_used == 3 and [r.name for r in board.rows] == ["Gemma 3 270M (base)", "SmolLM2 135M Instruct"]
     top = board.rows[0]
     assert top.rank == 1 and top.win_rate == 1.0 and top.battles == 3
-    assert all(r.latency_s is not None and r.cost_usd is None for r in board.rows)
+    assert all(r.latency_s is not None and (r.cost_usd, r.cost_source) == (0.0, "local") for r in board.rows)
 
 
 def test_an_evaluation_needs_two_different_models(arena_services):

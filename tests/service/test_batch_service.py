@@ -55,15 +55,18 @@ def test_every_row_runs_in_every_column_and_is_saved(services):
     grid = services.batch.load_grid(last.run_id)
     assert grid.inputs == ROWS and grid.status == "done"
     assert [[c.output for c in row] for row in grid.cells] == expected
-    assert all(c.prompt_tokens and c.completion_tokens and c.cost_usd is None for row in grid.cells for c in row)
+    local_cells = [c for row in grid.cells for c in row]  # SmolLM2 runs locally: $0 by choice
+    assert all(c.prompt_tokens and c.completion_tokens and c.cost_usd == 0.0 for c in local_cells)
 
 
 def test_exports_hold_every_row_and_leave_unknown_cost_empty(services):
-    *_, last = services.batch.run(cols(SMOLLM2_KEY), TEMPLATE, "", table())
+    hosted = services.models.add_endpoint("Hosted", "https://llm.example.com/v1", "m")  # no price known anywhere
+    *_, last = services.batch.run(cols(SMOLLM2_KEY, hosted.key), TEMPLATE, "", table())
     with services.batch.export_csv(last.run_id).open(encoding="utf-8-sig", newline="") as handle:
         lines = list(csv.DictReader(handle))
     assert [line["product"] for line in lines] == ["Kettle", "Toaster", "Lamp"]
-    assert all(line["col1_status"] == "ok" and line["col1_cost_usd"] == "" for line in lines)
+    assert all(line["col1_status"] == "ok" and line["col1_cost_usd"] == "0" for line in lines)  # local: $0 by choice
+    assert all(line["col2_status"] == "ok" and line["col2_cost_usd"] == "" for line in lines)  # unknown: never 0
     assert lines[2]["col1_output"] == f"SmolLM2 135M Instruct answers: {prompt_of(ROWS[2])}"
     jsonl = [
         json.loads(line) for line in services.batch.export_jsonl(last.run_id).read_text(encoding="utf-8").splitlines()

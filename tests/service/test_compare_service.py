@@ -61,7 +61,7 @@ def test_a_run_answers_in_every_column_and_records_usage(services):
     for _position, _, _, output, prompt_tokens, completion_tokens, ttft, cost, _messages in rows:
         assert prompt_tokens == count_tokens("Be brief.") + count_tokens(QUESTION)  # the system prompt is sent too
         assert completion_tokens == count_tokens(output) and ttft is not None and ttft >= 0
-        assert cost is None  # embedded models have no price: unknown, not 0
+        assert cost == 0.0  # embedded models run locally: $0, by choice (issue 15), not "unknown"
     assert services.compare.load_run(run_id).column_names == ["SmolLM2 135M Instruct", "Gemma 3 270M (base)"]
 
 

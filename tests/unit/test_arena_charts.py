@@ -1,5 +1,7 @@
 """The Arena's plotly figures carry the numbers they are built from."""
 
+from dataclasses import replace
+
 import numpy as np
 
 from playground.arena import charts
@@ -43,3 +45,14 @@ def test_a_chart_with_nothing_to_plot_says_why_in_a_sentence():
     assert fig["layout"]["xaxis"]["visible"] is False
     latency = charts.quality_against(board(), "latency").to_dict()["data"][0]
     assert latency["cliponaxis"] is False  # the name above the top point is not cut off
+
+
+def test_local_models_alone_have_no_cost_to_plot_but_sit_at_zero_beside_a_priced_one():
+    x, y = board().rows
+    here = [replace(x, cost_usd=0.0, cost_source="local"), replace(y, cost_usd=0.0, cost_source="local")]
+    matrices = (np.array([[np.nan, 0.75], [0.25, np.nan]]), np.array([[0, 4], [4, 0]]), 4, 0, 100)
+    fig = charts.quality_against(Leaderboard(here, ["X", "Y"], *matrices), "cost").to_dict()
+    assert fig["data"] == [] and "No cost to show" in fig["layout"]["annotations"][0]["text"]
+    mixed = [here[0], replace(y, cost_usd=0.002)]  # a local model at $0 beside a priced one: worth plotting
+    fig = charts.quality_against(Leaderboard(mixed, ["X", "Y"], *matrices), "cost").to_dict()
+    assert list(fig["data"][0]["x"]) == [0.0, 0.002]

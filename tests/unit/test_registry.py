@@ -48,6 +48,7 @@ class FakeBackend(Backend):
 class EmptyUoW:
     folders = SimpleNamespace(list=lambda: [])
     models = SimpleNamespace(list=lambda: [], get=lambda _id: None)
+    price_overrides = SimpleNamespace(prices=lambda: {})
 
     def __enter__(self):
         return self
