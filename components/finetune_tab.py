@@ -7,6 +7,7 @@ import gradio as gr
 
 from components.finetune_compare import build_compare_panel
 from components.finetune_data import build_dataset_panel
+from components.finetune_export import build_export_panel
 from components.finetune_jobs import JobsController, build_jobs_panel
 from components.finetune_training import TrainingController, build_training_panel
 from components.i18n import text
@@ -41,6 +42,7 @@ def build_finetune_tab(services: Services) -> TabHandle:
     data = build_dataset_panel(services)
     training = build_training_panel(services, data.widgets)
     jobs = build_jobs_panel(services.finetune)
+    build_export_panel(services.gguf_exports, services.cancel_tokens, jobs.widgets.picker)
     build_compare_panel(services.side_by_side, jobs.widgets.picker)
     controller = FinetuneController(training.controller, jobs.controller)
     full = jobs.widgets.full

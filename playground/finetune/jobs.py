@@ -26,12 +26,14 @@ from pathlib import Path
 
 from playground.errors import InvalidInput, ModelNotFound
 from playground.finetune.config import TrainingConfig, total_steps, validate
+from playground.finetune.gguf_manifest import gguf_root, job_exports_dir, remove_job_exports
+from playground.finetune.gguf_quantize import QUANT_TYPES
 from playground.finetune.job_labels import state_said
 from playground.finetune.job_view import ACTIVE, JobSummary, JobView, build_view, summary
 from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, job_dir, write_examples
 from playground.finetune.launching import JobLifecycle, pid_alive  # noqa: F401 - pid_alive: tests import it here
 from playground.finetune.preparation import base_folder_for, is_gguf
-from playground.finetune.tuned_models import finetune_key
+from playground.finetune.tuned_models import finetune_key, gguf_key
 from playground.i18n import Text, t
 from playground.leases import Leases
 from playground.models.embedded import resolve_model_path
@@ -44,7 +46,7 @@ from playground.settings import Settings
 from playground.statuses import FinetuneStatus
 from playground.stored_text import dump
 from storage import UnitOfWork
-from storage.orm_leases import LEASE_FINETUNE
+from storage.orm_leases import LEASE_FINETUNE, LEASE_GGUF_EXPORT
 
 log = logging.getLogger(__name__)
 
@@ -289,11 +291,16 @@ class FinetuneService(JobLifecycle):
             raise InvalidInput(t("finetune.job_missing", job=job_id))
         if job.status in ACTIVE:
             raise InvalidInput(t("finetune.delete_active", name=job.name, status=state_said(job.status)))
-        self.registry.forget(finetune_key(job_id))
+        if self.leases.holder(LEASE_GGUF_EXPORT, job_id) is not None:
+            raise InvalidInput(t("export.delete_while_exporting", name=job.name))
+        for key in (finetune_key(job_id), *(gguf_key(job_id, quant) for quant in QUANT_TYPES)):
+            self.registry.forget(key)
         if job.job_dir:
             shutil.rmtree(job.job_dir, ignore_errors=True)
+        remove_job_exports(job_exports_dir(gguf_root(self.settings.home), job.id, job.base_name, job.name))
         with self.uow_factory() as uow:
             uow.finetune_jobs.delete(job_id)
             uow.leases.drop(LEASE_FINETUNE, job_id)
+            uow.leases.drop(LEASE_GGUF_EXPORT, job_id)
         self._procs.pop(job_id, None)
         return t("finetune.job_deleted", name=job.name)

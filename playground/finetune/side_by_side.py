@@ -6,7 +6,9 @@ prompted in the format it was trained on (Alpaca or the chat template, rendered 
 its own way instead (its chat template, through llama.cpp for an embedded GGUF), so here the
 base is run as the tuned model's spec *without the adapter*: the same dequantised weights,
 the same transformers backend, the same rendered prompt, greedy decoding for both. Any
-difference in the answers comes from the adapter alone.
+difference in the answers comes from the adapter alone. The tuned side may instead be one of the
+job's GGUF exports (llama.cpp, the same rendered prompt): then the difference also holds what
+conversion and quantisation changed.
 
 Every answer goes through the GenerationRecorder into a run of kind ``finetune_compare``.
 """
@@ -21,10 +23,10 @@ from pathlib import Path
 from typing import Any
 
 from playground.compare.fanout import ColumnState, StreamRequest, stream_requests
-from playground.errors import InvalidInput
+from playground.errors import InvalidInput, ModelNotFound
 from playground.finetune.job_labels import state_said
 from playground.finetune.jobfiles import HOLDOUT_FILE, TRAIN_FILE, read_examples
-from playground.finetune.tuned_models import base_key_of, finetune_key
+from playground.finetune.tuned_models import base_key_of, finetune_key, parse_gguf_key
 from playground.generation import GenerationRecorder
 from playground.i18n import Text, t
 from playground.models.prompt_formats import Example, prompt_messages, user_text
@@ -84,22 +86,41 @@ class SideBySideService:
         train = read_examples(folder / TRAIN_FILE)
         return train, t("finetune.compare_training_examples")
 
+    def tuned_choices(self, job_id: int | None) -> list[tuple[str, str]]:
+        """(name, key) of the job's tuned model and of each of its GGUF exports (run by llama.cpp)."""
+        if job_id is None:
+            return []
+        keys = [finetune_key(int(job_id))]
+        keys += [s.key for s in self.registry.list_specs() if (parse_gguf_key(s.key) or (None,))[0] == int(job_id)]
+        choices = []
+        for key in keys:
+            try:
+                choices.append((self.registry.get_spec(key).name, key))
+            except ModelNotFound:  # the adapter is gone; its GGUF exports may still answer
+                continue
+        return choices
+
     def compare(
         self,
         job_id: int,
         limit: int = DEFAULT_PROMPTS,
         max_tokens: int = 96,
         cancel: threading.Event | None = None,
+        tuned_key: str | None = None,
     ) -> Iterator[Comparison]:
         """Yield the table as it fills in: one prompt at a time, both models at once. Each snapshot
-        speaks the progress protocol (``finished``, ``progress``: prompts answered of all)."""
+        speaks the progress protocol (``finished``, ``progress``: prompts answered of all).
+        ``tuned_key`` picks one of the job's GGUF exports instead of the tuned model itself."""
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(int(job_id))
         if job is None:
             raise InvalidInput(t("finetune.job_missing", job=job_id))
         if job.status != FinetuneStatus.DONE:
             raise InvalidInput(t("finetune.compare_unfinished", name=job.name, status=state_said(job.status)))
-        tuned = self.registry.get_spec(finetune_key(job.id))  # ModelNotFound (plain words) if the adapter is gone
+        wanted = tuned_key or finetune_key(job.id)
+        if wanted != finetune_key(job.id) and (parse_gguf_key(wanted) or (None,))[0] != job.id:
+            raise InvalidInput(t("export.not_this_job", name=job.name))
+        tuned = self.registry.get_spec(wanted)  # ModelNotFound (plain words) if the adapter or the file is gone
         examples, note = self._examples(job)
         examples = examples[: max(1, int(limit))]
         if not examples:

@@ -1,7 +1,10 @@
 """Finished fine-tuning jobs as models the user can pick in Compare, Documents and Arena.
 
 A tuned model is its base (GGUF file or Hugging Face folder) plus the job's LoRA adapter,
-run by the transformers backend and prompted in the format it was trained on.
+run by the transformers backend and prompted in the format it was trained on. Each GGUF
+export of the job (``playground.finetune.gguf_export``) is listed too, as
+``finetune/<id>/gguf/<TYPE>``: the merged model as one file, run by llama.cpp (several times
+faster on a CPU), prompted in the same format.
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from playground.finetune.gguf_manifest import ExportRecord, job_exports_dir, list_exports
+from playground.finetune.gguf_quantize import QUANT_TYPES
 from playground.i18n import t
 from playground.models.prompt_formats import PROMPT_FORMATS
 from playground.models.types import BackendKind, ModelSource, ModelSpec
@@ -18,6 +23,7 @@ from playground.statuses import FinetuneStatus
 from storage import UnitOfWork
 
 BASE_SUFFIX = "/base"
+GGUF_PART = "gguf"
 
 FINETUNE_PREFIX = "finetune/"
 
@@ -31,16 +37,34 @@ def base_key_of(job_id: int) -> str:
     return f"{finetune_key(job_id)}{BASE_SUFFIX}"
 
 
-def parse_key(key: str) -> tuple[int, bool] | None:
-    """(job id, is the base-in-format key) for a fine-tune key, else None."""
+def gguf_key(job_id: int, quant: str) -> str:
+    """The job's GGUF export of type ``quant``, run by llama.cpp."""
+    return f"{finetune_key(job_id)}/{GGUF_PART}/{quant}"
+
+
+def _key_parts(key: str) -> list[str] | None:
+    """``finetune/<id>[/...]`` split at "/", with a whole-number id; else None."""
     if not key.startswith(FINETUNE_PREFIX):
         return None
-    rest = key[len(FINETUNE_PREFIX) :]
-    is_base = rest.endswith(BASE_SUFFIX)
-    try:
-        return int(rest[: -len(BASE_SUFFIX)] if is_base else rest), is_base
-    except ValueError:
+    parts = key[len(FINETUNE_PREFIX) :].split("/")
+    return parts if parts[0].isdigit() and parts[0].isascii() else None
+
+
+def parse_key(key: str) -> tuple[int, bool] | None:
+    """(job id, is the base-in-format key) for the tuned or base-in-format key, else None
+    (also for a GGUF export's key: see ``parse_gguf_key``)."""
+    parts = _key_parts(key)
+    if parts is None or len(parts) > 2 or (len(parts) == 2 and "/" + parts[1] != BASE_SUFFIX):
         return None
+    return int(parts[0]), len(parts) == 2
+
+
+def parse_gguf_key(key: str) -> tuple[int, str] | None:
+    """(job id, type) for a GGUF export's key, else None."""
+    parts = _key_parts(key)
+    if parts is None or len(parts) != 3 or parts[1] != GGUF_PART or parts[2] not in QUANT_TYPES:
+        return None
+    return int(parts[0]), parts[2]
 
 
 def job_id_of(key: str) -> int | None:
@@ -50,6 +74,28 @@ def job_id_of(key: str) -> int | None:
 
 def tuned_model_name(base_name: str, adapter_name: str) -> str:
     return f"{base_name} + {adapter_name}"
+
+
+def gguf_model_name(base_name: str, adapter_name: str, quant: str) -> str:
+    return f"{tuned_model_name(base_name, adapter_name)} (GGUF {quant})"
+
+
+def gguf_spec(job: Any, path: Path, quant: str, size: int | None = None) -> ModelSpec:
+    """A GGUF export of a job (storage.FinetuneJob) as a llama.cpp model in the job's prompt format."""
+    return ModelSpec(
+        key=gguf_key(job.id, quant),
+        name=gguf_model_name(job.base_name, job.name, quant),
+        backend=BackendKind.LLAMA_CPP,
+        source=ModelSource.FINETUNED,
+        path=str(path),
+        size_bytes=size,
+        description=t("export.description_gguf", base=job.base_name, quant=quant, format=job.prompt_format),
+        extra={"prompt_format": job.prompt_format, "finetune_job_id": job.id, "gguf_quant": quant},
+    )
+
+
+def spec_from_export(job: Any, record: ExportRecord) -> ModelSpec:
+    return gguf_spec(job, record.gguf_path, record.quant, record.size_bytes)
 
 
 def spec_from_job(job: Any) -> ModelSpec | None:
@@ -92,23 +138,39 @@ def base_in_format(tuned: ModelSpec, base_name: str) -> ModelSpec:
 
 class TunedModelProvider:
     """Finished fine-tune jobs as registry models (a ``playground.models.registry.ModelProvider``):
-    ``finetune/<id>`` is the tuned model, ``finetune/<id>/base`` its base in the same format."""
+    ``finetune/<id>`` is the tuned model, ``finetune/<id>/base`` its base in the same format, and
+    ``finetune/<id>/gguf/<TYPE>`` each complete GGUF export under ``gguf_root``."""
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork]):
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], gguf_root: Path | None = None):
         self.uow_factory = uow_factory
+        self.gguf_root = gguf_root  # $PLAYGROUND_HOME/exports/gguf; None lists no exports
+
+    def exports(self, job: Any) -> list[ExportRecord]:
+        if self.gguf_root is None or job.status != FinetuneStatus.DONE:
+            return []
+        return list_exports(job_exports_dir(self.gguf_root, job.id, job.base_name, job.name), job.id, job.name)
 
     def list_specs(self) -> list[ModelSpec]:
         with self.uow_factory() as uow:
             jobs = uow.finetune_jobs.list([FinetuneStatus.DONE])
-        return [spec for spec in map(spec_from_job, jobs) if spec is not None]
+        specs: list[ModelSpec] = []
+        for job in jobs:
+            tuned = spec_from_job(job)
+            specs.extend([tuned] if tuned is not None else [])
+            specs.extend(spec_from_export(job, record) for record in self.exports(job))
+        return specs
 
     def get_spec(self, key: str) -> ModelSpec | None:
-        parsed = parse_key(key)
-        if parsed is None:
+        gguf, parsed = parse_gguf_key(key), parse_key(key)
+        job_id = gguf[0] if gguf else parsed[0] if parsed else None
+        if job_id is None:
             return None
-        job_id, is_base = parsed
         with self.uow_factory() as uow:
             job = uow.finetune_jobs.get(job_id)
-        if job is None or (spec := spec_from_job(job)) is None:
+        if job is None:
             return None
-        return base_in_format(spec, job.base_name) if is_base else spec
+        if gguf is not None:
+            return next((spec_from_export(job, r) for r in self.exports(job) if r.quant == gguf[1]), None)
+        if (spec := spec_from_job(job)) is None:
+            return None
+        return base_in_format(spec, job.base_name) if parsed and parsed[1] else spec

@@ -28,33 +28,7 @@ from playground.models.prompt_formats import ALPACA, Example, render_prompt
 from playground.services import Services
 from playground.settings import Settings
 from tests.integration.models_fixtures import TEST_CACHE, model_cache
-
-FACTS = [
-    ("What colour is the sky?", "blue"),
-    ("What do cows drink?", "water"),
-    ("What is two plus two?", "four"),
-    ("Where do fish live?", "in water"),
-    ("What do bees make?", "honey"),
-    ("What is ice made of?", "water"),
-    ("How many legs has a cat?", "four"),
-    ("What do we breathe?", "air"),
-    ("What is the sun?", "a star"),
-    ("What grows on trees?", "leaves"),
-    ("What falls from clouds?", "rain"),
-    ("What do birds have?", "wings"),
-    ("What is snow?", "frozen water"),
-    ("What do hens lay?", "eggs"),
-    ("What is grass?", "a plant"),
-    ("What is a dog?", "an animal"),
-    ("What colour is grass?", "green"),
-    ("What is the moon?", "a satellite"),
-    ("What is bread made from?", "flour"),
-    ("What do plants need?", "light"),
-]
-# A style the base model never uses on its own, so both the loss and the greedy answer must change.
-EXAMPLES = [Example(instruction=q, output=f"ZORP ZORP! The answer is {a}. ZORP!") for q, a in FACTS]
-TRAIN, HOLDOUT = EXAMPLES[:17], EXAMPLES[17:]
-FAST = dict(max_length=128, learning_rate=3e-3, warmup_ratio=0.0, sample_max_tokens=12, load_in_4bit=False)
+from tests.integration.zorp_job import FAST, HOLDOUT, TRAIN
 
 
 def wait_for(predicate, timeout_s: float = 600.0, poll_s: float = 0.3):
@@ -68,31 +42,15 @@ def wait_for(predicate, timeout_s: float = 600.0, poll_s: float = 0.3):
 
 
 @pytest.fixture(scope="module")
-def services(tmp_path_factory, model_cache):
-    home = tmp_path_factory.mktemp("finetune")
-    (home / "cache").mkdir()
-    (home / "cache" / "converted").symlink_to(TEST_CACHE / "converted")  # reuse the converted SmolLM2
-    svc = Services.create(Settings(home=home, database_url=f"sqlite:///{home / 'playground.db'}", n_threads=2))
-    yield svc
-    svc.finetune.terminate_workers()  # a test that timed out must not leave training running
-    svc.close()
+def services(finetune_services):
+    return finetune_services
 
 
 @pytest.fixture(scope="module")
-def trained(services):
-    """Pre-flight, then a full run in which step 3 runs out of memory (simulated) once."""
-    config = TrainingConfig(batch_size=4, epochs=3, eval_every=8, **FAST)
-    job_id = services.finetune.create_job(
-        "zorp", SMOLLM2_KEY, ALPACA, config, TRAIN, HOLDOUT, dataset_name="zorp facts"
-    )
-    preflight = services.finetune.preflight(job_id, timeout_s=600)
-    os.environ[FAKE_OOM_ENV] = "3"
-    try:
-        services.finetune.start(job_id)
-        view = services.finetune.wait(job_id, timeout_s=800)
-    finally:
-        del os.environ[FAKE_OOM_ENV]
-    return job_id, preflight, view
+def trained(zorp_trained):
+    """Pre-flight, then a full run in which step 3 runs out of memory (simulated) once (shared with
+    the GGUF export tests: see tests/integration/conftest.py)."""
+    return zorp_trained
 
 
 @pytest.mark.slow

@@ -14,9 +14,14 @@ from playground.finetune.config import TrainingConfig
 from playground.models.embedded import SMOLLM2_KEY
 from playground.models.prompt_formats import ALPACA
 from tests.integration.models_fixtures import TEST_CACHE, model_cache
-from tests.integration.test_finetune_jobs import EXAMPLES, FAST, services
+from tests.integration.zorp_job import EXAMPLES, FAST
 
 pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def services(finetune_services):
+    return finetune_services
 
 
 def _has_cuda() -> bool:
