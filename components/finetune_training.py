@@ -58,7 +58,11 @@ KNOB_KEYS = {
     "max_length": "finetune.knob_max_length",
     "eval_every": "finetune.knob_eval_every",
 }
-TARGET_KEYS = {"attention": "finetune.target_attention", "all_linear": "finetune.target_all_linear"}
+TARGET_KEYS = {
+    "attention": "finetune.target_attention",
+    "all_linear": "finetune.target_all_linear_plain",
+    "all_linear_head": "finetune.target_all_linear_head",
+}
 PRESET_KEYS = {
     DEFAULT_PRESET: "finetune.preset_recommended",
     "Quick test": "finetune.preset_quick",
@@ -109,10 +113,12 @@ def job_form(
     return JobForm(dataset_id, base_key, fmt, job_name, preset_name, config_from(preset_name, list(values)))
 
 
-def plan_text(plan: TrainingPlan) -> str:
+def plan_text(plan: TrainingPlan, head_note: Text | str = "") -> str:
+    """The Check report; ``head_note`` says what "all linear + output head" does with this base's head."""
     config = plan.config
     lines = [
         text("finetune.plan_count", count=say(plan.count.text)),
+        *([say(head_note)] if head_note else []),
         text("finetune.plan_batch", batch=config.effective_batch, size=config.batch_size, accum=config.grad_accum),
     ]
     if plan.train_rows is not None:
@@ -238,7 +244,7 @@ def training_layout() -> TrainingWidgets:
             scale=3,
             elem_id="ft-train-preset",
         )
-    gr.Markdown(L("finetune.preset_lines"), elem_id="ft-train-preset-help")
+    gr.Markdown(L("finetune.preset_lines_study"), elem_id="ft-train-preset-help")
     length_note = gr.Markdown(elem_id="ft-train-length-note")
     device = gr.Markdown(elem_id="ft-train-device")
     with gr.Accordion(L("finetune.advanced"), open=False, elem_id="ft-train-advanced"):
@@ -281,7 +287,10 @@ class TrainingController:
 
     @user_errors
     def check(self, dataset_id, base_key, fmt, job_name, preset_name, *values):
-        return plan_text(self.drafts.plan(base_key, config_from(preset_name, list(values)), dataset_id))
+        from playground.finetune.modeling import output_head_note
+
+        plan = self.drafts.plan(base_key, config_from(preset_name, list(values)), dataset_id)
+        return plan_text(plan, output_head_note(self.drafts.jobs.resolve_base(base_key).folder, plan.config))
 
     @user_errors
     def run_preflight(self, state: Prepared | None, dataset_id, base_key, fmt, job_name, preset_name, *values):

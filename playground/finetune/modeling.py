@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.errors import InvalidInput
-from playground.finetune.config import ALL_LINEAR, ATTENTION_MODULES, TrainingConfig
+from playground.finetune.config import ALL_LINEAR_HEAD, ATTENTION, ATTENTION_MODULES, TrainingConfig
 from playground.i18n import Text, t
 from playground.models.validation import validate_hf_folder
 
@@ -72,12 +72,51 @@ def check_causal_lm_folder(raw: str | Path) -> Path:
     return folder
 
 
-def lora_config(config: TrainingConfig) -> Any:
+def head_is_tied(model: Any) -> bool:
+    """Whether the output head shares its weight with the input embeddings (SmolLM2, Gemma)."""
+    head, embeddings = model.get_output_embeddings(), model.get_input_embeddings()
+    if head is None or embeddings is None:
+        return False
+    if getattr(head, "weight", None) is getattr(embeddings, "weight", None):
+        return True
+    text_config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+    return bool(getattr(text_config, "tie_word_embeddings", False))
+
+
+def adapts_output_head(model: Any, config: TrainingConfig) -> bool:
+    """Whether ``config`` puts a LoRA on ``model``'s output head: asked for, and the head is its own
+    linear layer. A tied head is the input embedding table: a LoRA there would change the
+    embeddings too when merged (or untie them, adding a vocabulary-sized matrix to every export)."""
+    import torch
+
+    head = model.get_output_embeddings()
+    return config.target == ALL_LINEAR_HEAD and isinstance(head, torch.nn.Linear) and not head_is_tied(model)
+
+
+def _linear_layer_names(model: Any) -> list[str]:
+    """The last name part of every linear layer but the output head: what PEFT's "all-linear" takes."""
+    import torch
+    from transformers.pytorch_utils import Conv1D
+
+    head = model.get_output_embeddings()
+    names = {
+        name.rsplit(".", 1)[-1]
+        for name, module in model.named_modules()
+        if isinstance(module, torch.nn.Linear | Conv1D) and module is not head and name
+    }
+    return sorted(names)
+
+
+def lora_config(config: TrainingConfig, model: Any = None) -> Any:
+    """PEFT's LoraConfig for ``config``; ``model`` (the base) decides whether the output head is adapted."""
     from peft import LoraConfig
 
-    # PEFT's "all-linear" covers every linear layer but the output head, which the embedded
-    # models tie to the input embeddings (a LoRA there would untie them).
-    targets: Any = "all-linear" if config.target == ALL_LINEAR else list(ATTENTION_MODULES)
+    # PEFT's "all-linear" covers every linear layer but the output head. The study also adapted
+    # the head (ALL_LINEAR_HEAD); that is done where the head is not tied to the embeddings.
+    targets: Any = list(ATTENTION_MODULES) if config.target == ATTENTION else "all-linear"
+    if model is not None and adapts_output_head(model, config):
+        head_name = next(name for name, module in model.named_modules() if module is model.get_output_embeddings())
+        targets = [*_linear_layer_names(model), head_name.rsplit(".", 1)[-1]]
     return LoraConfig(
         r=config.r,
         lora_alpha=config.alpha,
@@ -86,6 +125,22 @@ def lora_config(config: TrainingConfig) -> Any:
         bias="none",
         task_type="CAUSAL_LM",
     )
+
+
+def output_head_note(folder: Path, config: TrainingConfig) -> Text | str:
+    """One sentence on what "all linear + output head" does with this base's head ("" otherwise)."""
+    if config.target != ALL_LINEAR_HEAD:
+        return ""
+    from transformers import AutoConfig
+
+    try:
+        model_config = AutoConfig.from_pretrained(str(folder))
+    except (OSError, ValueError):  # a GGUF base not converted yet: the count says what it can
+        return ""
+    text_config = model_config.get_text_config() if hasattr(model_config, "get_text_config") else model_config
+    if getattr(text_config, "tie_word_embeddings", False):
+        return t("finetune.head_tied_left_out")
+    return t("finetune.head_adapted")
 
 
 def count_trainable(folder: Path, config: TrainingConfig) -> tuple[int, int]:
@@ -97,7 +152,7 @@ def count_trainable(folder: Path, config: TrainingConfig) -> tuple[int, int]:
     model_config = AutoConfig.from_pretrained(str(folder))
     with init_empty_weights():
         model = AutoModelForCausalLM.from_config(model_config)
-    peft_model = get_peft_model(model, lora_config(config))
+    peft_model = get_peft_model(model, lora_config(config, model))
     trainable, total = peft_model.get_nb_trainable_parameters()
     return int(trainable), int(total)
 
@@ -131,7 +186,7 @@ def load_for_training(folder: Path, config: TrainingConfig, where: Placement) ->
     elif where.device == "cuda":
         model = model.to("cuda")  # type: ignore[arg-type]  # transformers: @wraps(Module.to) hides the bound self
     model.config.use_cache = False
-    return get_peft_model(model, lora_config(config)), tokenizer
+    return get_peft_model(model, lora_config(config, model)), tokenizer
 
 
 def is_out_of_memory(err: BaseException) -> bool:

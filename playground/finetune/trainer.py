@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.errors import InvalidInput
-from playground.finetune import batching
+from playground.finetune import batching, speedups
 from playground.finetune.checkpoint import Checkpoint, capture_rng, restore_rng
 from playground.finetune.config import TrainingConfig, steps_per_epoch, total_steps
 from playground.finetune.modeling import Placement, load_for_training
@@ -66,6 +66,8 @@ class TrainingSession:
         self._fake_oom_done = False
         self.tokens_seen = 0
         self._head = plain_head(self.model)
+        if where.device == "cpu":
+            speedups.use_fast_lora(self.model)
         self._build_optimizer()
 
     # ---- setup -------------------------------------------------------------------
@@ -118,10 +120,13 @@ class TrainingSession:
             decoder, head, softcap = self._head
             hidden = decoder(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
             scored = labels[:, 1:] != batching.IGNORE  # position p predicts token p + 1
+            targets = labels[:, 1:][scored]
+            if torch.is_grad_enabled() and frozen_linear(head):
+                loss = speedups.answer_cross_entropy(hidden[:, :-1][scored], head.weight, targets, softcap)
+                return loss, int(targets.numel())
             logits = head(hidden[:, :-1][scored]).float()
             if softcap:
                 logits = torch.tanh(logits / softcap) * softcap
-            targets = labels[:, 1:][scored]
         else:
             first = batch["first_scored"]
             out = self.model(input_ids=ids, attention_mask=mask, logits_to_keep=ids.shape[1] - first, use_cache=False)
@@ -265,3 +270,10 @@ def plain_head(peft_model: Any) -> tuple[Any, Any, float | None] | None:
     if type(head).__name__ != "Linear" or not hasattr(decoder, "embed_tokens"):
         return None  # a LoRA-wrapped or quantised head, or an unexpected layout
     return decoder, head, getattr(config, "final_logit_softcapping", None)
+
+
+def frozen_linear(head: Any) -> bool:
+    """A plain ``torch.nn.Linear`` head without bias that trains nothing (tied or frozen, no LoRA)."""
+    import torch
+
+    return type(head) is torch.nn.Linear and head.bias is None and not head.weight.requires_grad

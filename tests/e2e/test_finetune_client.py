@@ -72,6 +72,10 @@ def test_device_note_and_trainable_parameters(client, dataset_id):
     assert "No GPU found" in note and "4-bit" in note and four_bit is False
     report = client.predict(dataset_id, SMOL, "alpaca", *FORM, api_name="/ft_train_check")
     assert "trainable parameters of" in report and "as PEFT reports it" in report
+    assert "ties its output head to its input embeddings" not in report  # the form asks for all linear only
+    head_form = [*FORM[:5], "all_linear_head", *FORM[6:]]
+    head_report = client.predict(dataset_id, SMOL, "alpaca", *head_form, api_name="/ft_train_check")
+    assert "ties its output head to its input embeddings, so the head is left out" in head_report
     assert "steps over 1 epoch" in report
 
 
@@ -80,7 +84,7 @@ def test_preset_fills_the_advanced_settings(client, dataset_id):
         dataset_id, "Teach facts", api_name="/ft_train_preset"
     )
     assert name == "zorp – Teach facts"
-    assert (r, alpha, target, epochs, lr, max_length, four_bit) == (8, 8, "all_linear", 5, 3e-4, 256, False)
+    assert (r, alpha, target, epochs, lr, max_length, four_bit) == (8, 8, "all_linear_head", 5, 3e-4, 256, False)
     assert "fits in max length 256" in note  # the dataset's rows are short: the preset's length keeps them whole
 
 
