@@ -113,7 +113,7 @@ def test_the_finetune_and_judge_tabs_speak_portuguese(running_app):
         assert "Teste rápido" in page.locator("#ft-train-preset").inner_text()
         page.get_by_text("3. Treinos").wait_for(timeout=10_000)
         page.locator("#ft-train-advanced").get_by_text("Configurações avançadas").click()
-        page.get_by_text("Todas as camadas lineares (a vencedora do estudo)").wait_for(timeout=10_000)
+        page.get_by_text("Todas as camadas lineares + cabeça de saída (a vencedora do estudo)").wait_for(timeout=10_000)
         assert not BARE_KEY.findall(page.locator("body").inner_text())
 
         tabs.get_by_role("tab", name="Juiz").click()

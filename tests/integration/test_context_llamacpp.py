@@ -41,8 +41,9 @@ def test_a_prompt_over_n_ctx_is_refused_with_its_exact_size(services):
     prompt = "The river flows past the old mill and on to the sea. " * 60  # ~700 tokens for SmolLM2
     final = list(services.models.try_prompt(SMOLLM2_KEY, prompt, GenerationParams(max_tokens=16)))[-1]
     assert final.status == "error" and final.usage is None
-    assert final.error.startswith(f"SmolLM2 135M Instruct takes at most {N_CTX} tokens")
-    assert "this prompt alone is " in final.error and "about" not in final.error  # counted, not estimated
+    english = str(final.error)  # a Text, shown in the reader's language
+    assert english.startswith(f"SmolLM2 135M Instruct takes at most {N_CTX} tokens")
+    assert "this prompt alone is " in english and "about" not in english  # counted, not estimated
     with services.registry.use(SMOLLM2_KEY) as backend:
         exact = backend.count_prompt_tokens([Message("user", prompt)], GenerationParams())
     assert f"this prompt alone is {exact} tokens" in final.error
