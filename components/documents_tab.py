@@ -61,6 +61,7 @@ def _wire_collections(c: DocumentsController, ui: DocumentsLayout) -> None:
         [w.picker, *w.settings, w.reindex_ok],
         outputs,
         api_name="rag_settings_save",
+        status=w.settings_msg,
         concurrency_limit=1,
         concurrency_id="rag_indexing",
     )
@@ -114,6 +115,7 @@ def _wire_ask(services: Services, c: DocumentsController, ui: DocumentsLayout) -
         validator=check,
     )
     ask_again = {"validator": check, **GENERATION_EVENTS}
+    ask_again["status"] = w.figures
     c.run.then_run(w.question.submit, c.ask, inputs, outputs, api_name=False, **ask_again)
     c.run.then_run(w.both.click, c.ask_both, inputs, outputs, api_name="rag_with_without", **ask_again)
 

@@ -11,6 +11,7 @@ from typing import Any, Protocol
 import gradio as gr
 
 from components.i18n import say
+from components.stream_relay import relayed, with_status
 from components.tab import Event
 from playground.cancellation import CancelTokens
 from playground.i18n import Text, t
@@ -141,7 +142,9 @@ class StoppableRun:
 
     ``wire`` attaches both; the handler receives the token as its last input and opens
     ``cancel_event(token)`` around its work. API callers that skip the click's first step
-    (which issues the token) get a token of their own.
+    (which issues the token) get a token of their own. Stop only sets the token's event: the run's
+    own stream, relayed, says it is stopping in the status output and then how it ended
+    (``stream_relay`` says why the Stop reply must not write the status itself).
     """
 
     def __init__(self, tokens: CancelTokens, stopping: str | Text | None = None):
@@ -152,8 +155,9 @@ class StoppableRun:
     def start(self) -> str:
         return self.tokens.new()
 
-    def stop(self, token: str | None) -> Any:
-        return say(self.stopping) if self.tokens.cancel(token) else gr.skip()
+    def stop(self, token: str | None) -> str:
+        """Stop the run holding ``token``; an API caller reads the stopping sentence back."""
+        return say(self.stopping) if self.tokens.cancel(token) else ""
 
     @contextmanager
     def cancel_event(self, token: str | None) -> Iterator[threading.Event]:
@@ -162,6 +166,20 @@ class StoppableRun:
             yield self.tokens.event(token)
         finally:
             self.tokens.release(token)
+
+    def _relayed(self, fn: Callable[..., Any], inputs: Sequence[Any], outputs: Sequence[Any], status: Any) -> Any:
+        """``fn`` with its stream relayed so that it says "stopping" in ``status`` (one of ``outputs``)."""
+        if status is None or not any(output is status for output in outputs):
+            return fn
+        index = next(i for i, output in enumerate(outputs) if output is status)
+        width = len(outputs)
+        return relayed(
+            fn,
+            token_index=len(inputs),
+            event_for=self.tokens.event,
+            new_token=self.tokens.new,
+            notice=lambda item: with_status(item, index, width, say(self.stopping)),
+        )
 
     def wire(
         self,
@@ -176,13 +194,15 @@ class StoppableRun:
         status: Any,
         **event_kwargs: Any,
     ) -> Any:
-        """Run: issue a token, then ``fn(*inputs, token)``; Stop: cancel it and say so in ``status``."""
+        """Run: issue a token, then ``fn(*inputs, token)``; Stop: cancel it, and the run says so in ``status``."""
         for key, value in GENERATION_EVENTS.items():  # other long work (ingest) passes its own group
             event_kwargs.setdefault(key, value)
         event_kwargs.setdefault("show_progress_on", [status])
-        started = run_button.click(self.start, None, [self.token], queue=False, api_name=False)
-        event = started.then(fn, [*inputs, self.token], list(outputs), api_name=api_name, **event_kwargs)
-        stop_button.click(self.stop, [self.token], [status], queue=False, api_name=stop_api_name)
+        event = self.then_run(run_button.click, fn, inputs, outputs, api_name=api_name, status=status, **event_kwargs)
+        # The reply goes to a hidden box, not the status: it would race the run's last message there.
+        # An API caller reads it.
+        stopped = gr.Textbox(visible=False, show_label=False)
+        stop_button.click(self.stop, [self.token], [stopped], queue=False, api_name=stop_api_name)
         return event
 
     def then_run(
@@ -193,8 +213,11 @@ class StoppableRun:
         outputs: Sequence[Any],
         *,
         api_name: str | bool,
+        status: Any = None,
         **event_kwargs: Any,
     ) -> Any:
-        """Another trigger (Enter in a box, a second button) for a job the same Stop button stops."""
+        """Another trigger (Enter in a box, a second button) for a job the same Stop button stops;
+        ``status``, one of ``outputs``, is where the run says it is stopping."""
         started = trigger(self.start, None, [self.token], queue=False, api_name=False)
-        return started.then(fn, [*inputs, self.token], list(outputs), api_name=api_name, **event_kwargs)
+        runner = self._relayed(fn, inputs, outputs, status)
+        return started.then(runner, [*inputs, self.token], list(outputs), api_name=api_name, **event_kwargs)
