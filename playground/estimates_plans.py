@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from playground.arena.pregen import answer_messages
+from playground.arena.service import DELETED_EVALUATION
 from playground.compare.batch import BatchPlan
+from playground.errors import InvalidInput
 from playground.estimates import PlannedCall
 from playground.judge import items as targets
 from playground.judge.prompts import judge_params
@@ -35,6 +37,8 @@ def pregen_calls(uow_factory: Callable[[], UnitOfWork], evaluation_id: int) -> l
     """The answers a pre-generation start would make: every contestant on every prompt of the
     set, less those already made (a resume skips them, as ``PregenJobs._run`` does)."""
     with uow_factory() as uow:
+        if uow.arena.get_evaluation(evaluation_id) is None:
+            raise InvalidInput(DELETED_EVALUATION)  # a deleted one, or an id no page offers
         prompts = [(p.id, p.text) for p in uow.arena.prompts(evaluation_id) if p.source == "set"]
         contestants = [(c.id, c.model_key, dict(c.params)) for c in uow.arena.contestants(evaluation_id)]
         done = {(a.prompt_id, a.contestant_id) for a in uow.arena.answers(evaluation_id) if a.status == "ok"}

@@ -134,9 +134,11 @@ class EstimateService:
 
     def for_pregen(self, evaluation_id: int | None) -> RunEstimate:
         """What starting (or resuming) pre-generation would still generate."""
-        if evaluation_id in (None, ""):
-            raise InvalidInput(t("estimate.pick_evaluation"))
-        return self.estimate(plans.pregen_calls(self.uow_factory, int(evaluation_id)), skip_missing=True)
+        try:
+            wanted = int(evaluation_id)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InvalidInput(t("estimate.pick_evaluation")) from None
+        return self.estimate(plans.pregen_calls(self.uow_factory, wanted), skip_missing=True)
 
     def for_judge(self, judge_key: str | None, mode: str, kind: str, target_id: Any, rubric_id: Any) -> RunEstimate:
         """A judging run's estimate; refuses what the run would refuse (no judge, no target)."""

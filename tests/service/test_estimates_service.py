@@ -79,8 +79,11 @@ def test_a_pregeneration_and_a_pairwise_judging_of_it_are_estimated_and_compared
     assert pairwise.calls == 2 * info.battles == 4  # each battle twice, sides swapped
     final = list(services.judge.run_judge(SMOLLM2_KEY, "pairwise", "arena", info.id, None, estimate=pairwise.to_dict()))
     assert services.estimates.against(services.estimates.judge_run_id(final[-1].job_id))[1].calls == 4
-    with pytest.raises(InvalidInput, match="Pick an evaluation"):
-        services.estimates.for_pregen(None)
+    for not_an_id in (None, "", "abc"):  # what an API caller may send
+        with pytest.raises(InvalidInput, match="Pick an evaluation"):
+            services.estimates.for_pregen(not_an_id)
+    with pytest.raises(InvalidInput, match="no longer exists"):  # not "nothing to run"
+        services.estimates.for_pregen(info.id + 999)
 
 
 def test_a_judging_run_is_estimated_and_compared(services):
