@@ -49,6 +49,7 @@ def comparison_note(result: Comparison) -> str:
             format=result.prompt_format,
             run=result.run_id,
             state=state,
+            cause=text("finetune.compare_cause_gguf" if result.exported else "finetune.compare_cause_adapter"),
         ),  # fmt: skip
     ]
     if result.note:

@@ -59,6 +59,7 @@ class Comparison:
     prompt_format: str
     rows: list[Row]
     note: Text | str = ""
+    exported: bool = False  # the tuned side is a GGUF export: quantisation differs too
 
     @property
     def done(self) -> int:
@@ -133,7 +134,16 @@ class SideBySideService:
         rows = [Row(user_text(e), e.output, ColumnState(BASE), ColumnState(TUNED)) for e in examples]
 
         def snapshot() -> Comparison:
-            return Comparison(run_id, job.id, base.name, tuned.name, job.prompt_format, list(rows), note)
+            return Comparison(
+                run_id,
+                job.id,
+                base.name,
+                tuned.name,
+                job.prompt_format,
+                list(rows),
+                note,
+                wanted != finetune_key(job.id),
+            )
 
         log.info("Base vs tuned for job %s on %d prompts (run %s)", job.id, len(examples), run_id)
         try:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from components.finetune_compare import comparison_note
 from playground.compare.columns import ColumnConfig
 from playground.errors import InvalidInput
 from playground.finetune import gguf_export
@@ -124,6 +125,8 @@ def test_the_export_is_a_model_in_every_picker_and_answers_in_compare(services, 
     assert final[0].status == "ok" and "ZORP" in final[0].text
     result = list(services.side_by_side.compare(job_id, 1, 16, tuned_key=key))[-1]
     assert result.tuned_name.endswith("(GGUF Q8_0)") and "ZORP" in result.rows[0].tuned.text
+    assert result.exported  # the note then puts the difference down to the fine-tune and quantisation
+    assert "the fine-tune's and the GGUF quantisation's" in comparison_note(result)
 
 
 def test_refusals_keep_the_previous_export(services, job_id, q8, monkeypatch, tmp_path):
