@@ -14,6 +14,7 @@ from components.ui_errors import refusals, user_errors
 from components.widgets import GENERATION_EVENTS, StoppableRun
 from playground.compare.fanout import ColumnState
 from playground.errors import InvalidInput, UserFacingError
+from playground.estimates_view import comparison_markdown
 from playground.formatting import format_usage
 from playground.history import LIST_LIMIT, RerunUpdate
 from playground.i18n import Text, catalogue, t
@@ -79,6 +80,7 @@ class HistoryController:
         selects_compare: bool = False,
     ):
         self.history = services.history
+        self.estimates = services.estimates
         self.stoppable = stoppable
         self.compare = compare
         self.selects_compare = selects_compare  # reopen also switches the page to the Compare tab
@@ -112,7 +114,14 @@ class HistoryController:
     # ---- one run --------------------------------------------------------------------------
     @user_errors
     def show(self, run_id) -> str:
-        return self.history.detail(run_id, request_language())
+        """The run; under its heading, actual against estimate where it was estimated before it ran."""
+        language = request_language()
+        detail = self.history.detail(run_id, language)  # refuses an id that is no run
+        against = self.estimates.against(int(run_id))
+        if against is None:
+            return detail
+        heading, _, rest = detail.partition("\n\n")
+        return "\n\n".join([heading, comparison_markdown(*against, language), rest])
 
     def pick_row(self, evt: gr.SelectData):
         row = evt.row_value or []

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from components.history_tab import HistoryController
+from components.widgets import StoppableRun
 from playground.arena.prompts import parse_typed
 from playground.compare.batch import Table
 from playground.compare.columns import ColumnConfig
@@ -49,6 +51,12 @@ def test_a_batch_is_estimated_before_it_runs_and_compared_after(services):
     assert actual.completion_tokens <= before.output_tokens and actual.elapsed_s is not None
     shown = comparison_markdown(estimate, actual)
     assert f"| **Total** | 6 → 6 | ~{before.input_tokens} → {actual.prompt_tokens} (" in shown
+    history = HistoryController(services, StoppableRun(services.cancel_tokens)).show(last.run_id)
+    assert shown in history and history.index(shown) < history.index("review")  # under the heading, in History
+    plain = services.compare.start_run(columns(SMOLLM2_KEY), "Hi")[0]
+    assert "Actual against estimate" not in HistoryController(services, StoppableRun(services.cancel_tokens)).show(
+        plain
+    )
 
     again = services.estimates.for_batch(cols, TEMPLATE, table())  # now each model has recent answers
     assert {(m.input_method, m.output_method) for m in again.models} == {(MEASURED, RECENT)}
