@@ -165,18 +165,14 @@ class LlamaCppBackend(Backend):
         tokens = self._llm.tokenize(rendered.prompt.encode("utf-8"), add_bos=not rendered.added_special, special=True)
         return tokens, rendered
 
-    def stream(
-        self,
-        messages: Sequence[Message],
-        params: GenerationParams,
-        cancel: threading.Event | None = None,
-    ) -> GenerationStream:
-        self.load()
+    def _request(
+        self, dialogue: list[dict[str, str]], params: GenerationParams, counter: _TokenCounter
+    ) -> tuple[Any, dict[str, Any], tuple[str, ...]]:
+        """The prompt (text or tokens), ``create_completion``'s sampling arguments, and the stop
+        strings this side applies: in the trained format of a fine-tuned export, by the model's
+        chat template, or as a plain completion."""
         from llama_cpp import StoppingCriteriaList
 
-        clock = UsageClock()
-        counter = _TokenCounter(cancel)
-        dialogue = chat_messages(messages, params)
         sampling: dict[str, Any] = {
             "temperature": params.temperature,
             "top_p": params.top_p,
@@ -187,17 +183,28 @@ class LlamaCppBackend(Backend):
         }
         if params.grammar:
             sampling["grammar"] = compiled_grammar(params.grammar)
-        prompt: Any
-        extra_stops: tuple[str, ...] = ()
         if self._trained_format():  # a fine-tuned export answers only in the format it was trained on
             prompt, extra_stops = self._trained_prompt(dialogue)
-        elif self._formatter is not None:
+            return prompt, sampling, extra_stops
+        if self._formatter is not None:
             prompt, rendered = self._templated_prompt(dialogue)
             sampling["stop"] = rendered.stop
             if rendered.stopping_criteria is not None:
                 sampling["stopping_criteria"] = StoppingCriteriaList([counter, *rendered.stopping_criteria])
-        else:
-            prompt, extra_stops = plain_completion_prompt(dialogue)
+            return prompt, sampling, ()
+        text, stops = plain_completion_prompt(dialogue)
+        return text, sampling, stops
+
+    def stream(
+        self,
+        messages: Sequence[Message],
+        params: GenerationParams,
+        cancel: threading.Event | None = None,
+    ) -> GenerationStream:
+        self.load()
+        clock = UsageClock()
+        counter = _TokenCounter(cancel)
+        prompt, sampling, extra_stops = self._request(chat_messages(messages, params), params, counter)
         chunks = self._llm.create_completion(prompt=prompt, **sampling)
         # Stop sequences are applied here rather than by llama.cpp so the token count stays exact.
         stops = StopSequenceFilter(tuple(params.stop) + extra_stops)

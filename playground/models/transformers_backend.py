@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -117,45 +117,18 @@ class TransformersBackend(Backend):
         cancel: threading.Event | None = None,
     ) -> GenerationStream:
         self.load()
-        import torch
-        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+        from transformers import TextIteratorStreamer
 
         clock = UsageClock()
         input_ids, extra_stops = self._prompt_ids(chat_messages(messages, params))
         stops = StopSequenceFilter(tuple(params.stop) + extra_stops)
         halt = threading.Event()
-
-        class _Halt(StoppingCriteria):
-            def __call__(self, *_: Any, **__: Any) -> bool:
-                return halt.is_set() or bool(cancel and cancel.is_set())
-
         streamer = TextIteratorStreamer(self._tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=600)
-        do_sample = params.temperature > 0
-        gen_kwargs: dict[str, Any] = {
-            "input_ids": input_ids,
-            "attention_mask": torch.ones_like(input_ids),
-            "max_new_tokens": params.max_tokens,
-            "do_sample": do_sample,
-            "streamer": streamer,
-            "stopping_criteria": StoppingCriteriaList([_Halt()]),
-            "pad_token_id": self._tokenizer.pad_token_id or self._tokenizer.eos_token_id,
-        }
-        if do_sample:
-            gen_kwargs.update(temperature=params.temperature, top_p=params.top_p)
-        result: dict[str, Any] = {}
 
-        def _run() -> None:
-            try:
-                if params.seed is not None:
-                    torch.manual_seed(params.seed)
-                with torch.inference_mode():
-                    result["output"] = self._model.generate(**gen_kwargs)
-            except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
-                result["error"] = err
-                streamer.end()
+        def halted() -> bool:
+            return halt.is_set() or bool(cancel and cancel.is_set())
 
-        worker = threading.Thread(target=_run, name=f"generate-{self.spec.key}", daemon=True)
-        worker.start()
+        worker, result = self._start_generating(self._generation_kwargs(input_ids, params, streamer, halted), params)
         for piece in streamer:
             text = stops.feed(piece)
             if text:
@@ -169,23 +142,73 @@ class TransformersBackend(Backend):
             yield tail
         worker.join()
         if "error" in result:
-            err = result["error"]
-            if isinstance(err, MemoryError):
-                raise GenerationError(
-                    f"{self.spec.name} ran out of memory while answering. Try fewer max tokens."
-                ) from err
-            raise GenerationError(f"{self.spec.name} failed while answering: {err}") from err
+            raise self._failure(result["error"]) from result["error"]
         prompt_tokens = int(input_ids.shape[1])
         completion_tokens = int(result["output"].shape[1]) - prompt_tokens
-        if cancel is not None and cancel.is_set():
-            reason = "cancelled"
-        elif stops.stopped or completion_tokens < params.max_tokens:
-            reason = "stop"
-        else:
-            reason = "length"
         yield clock.finish(
             prompt_tokens=prompt_tokens,
             completion_tokens=completion_tokens,
             price=self.spec.price,
-            finish_reason=reason,
+            finish_reason=finish_reason(cancel, stops.stopped, completion_tokens, params.max_tokens),
         )
+
+    def _generation_kwargs(
+        self, input_ids: Any, params: GenerationParams, streamer: Any, halted: Callable[[], bool]
+    ) -> dict[str, Any]:
+        """``generate``'s arguments: greedy or sampled as ``params`` say, halting when ``halted()``."""
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
+
+        class _Halt(StoppingCriteria):
+            def __call__(self, *_: Any, **__: Any) -> bool:
+                return halted()
+
+        do_sample = params.temperature > 0
+        gen_kwargs: dict[str, Any] = {
+            "input_ids": input_ids,
+            "attention_mask": torch.ones_like(input_ids),
+            "max_new_tokens": params.max_tokens,
+            "do_sample": do_sample,
+            "streamer": streamer,
+            "stopping_criteria": StoppingCriteriaList([_Halt()]),
+            "pad_token_id": self._tokenizer.pad_token_id or self._tokenizer.eos_token_id,
+        }
+        if do_sample:
+            gen_kwargs.update(temperature=params.temperature, top_p=params.top_p)
+        return gen_kwargs
+
+    def _start_generating(
+        self, gen_kwargs: dict[str, Any], params: GenerationParams
+    ) -> tuple[threading.Thread, dict[str, Any]]:
+        """``generate`` on a thread of its own (the streamer is read here); its output or error
+        lands in the dict returned."""
+        import torch
+
+        result: dict[str, Any] = {}
+
+        def _run() -> None:
+            try:
+                if params.seed is not None:
+                    torch.manual_seed(params.seed)
+                with torch.inference_mode():
+                    result["output"] = self._model.generate(**gen_kwargs)
+            except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+                result["error"] = err
+                gen_kwargs["streamer"].end()
+
+        worker = threading.Thread(target=_run, name=f"generate-{self.spec.key}", daemon=True)
+        worker.start()
+        return worker, result
+
+    def _failure(self, err: BaseException) -> GenerationError:
+        if isinstance(err, MemoryError):
+            return GenerationError(f"{self.spec.name} ran out of memory while answering. Try fewer max tokens.")
+        return GenerationError(f"{self.spec.name} failed while answering: {err}")
+
+
+def finish_reason(cancel: threading.Event | None, stopped: bool, completion_tokens: int, max_tokens: int) -> str:
+    if cancel is not None and cancel.is_set():
+        return "cancelled"
+    if stopped or completion_tokens < max_tokens:
+        return "stop"
+    return "length"
