@@ -175,10 +175,7 @@ class FinetuneService(JobLifecycle):
 
         name = validate_name(name, "fine-tuned model")
         config = validate(config)
-        if not train_examples:
-            raise InvalidInput(t("finetune.training_set_empty"))
-        if not any(e.output.strip() for e in train_examples):
-            raise InvalidInput(t("finetune.empty_answers"))
+        _check_training_set(train_examples)
         base = self.locate_base(base_key)
         self._check_format(prompt_format, base)
         count = self._counts.get((str(base.folder), config.r, config.target))
@@ -207,20 +204,18 @@ class FinetuneService(JobLifecycle):
                 device=dump(placement(config).note),
                 stop_requested=False,
             )
-            folder = job_dir(self.settings.home, job.id)
-            shutil.rmtree(folder, ignore_errors=True)  # a leftover of a deleted job with the same id
-            folder.mkdir(parents=True)
-            write_examples(folder / TRAIN_FILE, train_examples)
-            write_examples(folder / HOLDOUT_FILE, holdout_examples)
-            job.job_dir = str(folder)
-            train, holdout = len(train_examples), len(holdout_examples)
-            created = (
-                t("finetune.ev_created_counted", train=train, holdout=holdout, count=count.text)
-                if count
-                else t("finetune.ev_created", train=train, holdout=holdout)
-            )
-            uow.finetune_jobs.add_event(job.id, dump(created))
+            job.job_dir = str(self._write_examples(job.id, train_examples, holdout_examples))
+            uow.finetune_jobs.add_event(job.id, dump(_created_event(len(train_examples), len(holdout_examples), count)))
             return job.id
+
+    def _write_examples(self, job_id: int, train: Sequence[Example], holdout: Sequence[Example]) -> Path:
+        """The job's folder with its training and holdout examples (what the worker reads)."""
+        folder = job_dir(self.settings.home, job_id)
+        shutil.rmtree(folder, ignore_errors=True)  # a leftover of a deleted job with the same id
+        folder.mkdir(parents=True)
+        write_examples(folder / TRAIN_FILE, train)
+        write_examples(folder / HOLDOUT_FILE, holdout)
+        return folder
 
     def _check_format(self, prompt_format: str, base: BaseModel) -> None:
         """Refuse the chat-template format for a base without a template; only the tokenizer is read
@@ -304,3 +299,16 @@ class FinetuneService(JobLifecycle):
             uow.leases.drop(LEASE_GGUF_EXPORT, job_id)
         self._procs.pop(job_id, None)
         return t("finetune.job_deleted", name=job.name)
+
+
+def _check_training_set(train_examples: Sequence[Example]) -> None:
+    if not train_examples:
+        raise InvalidInput(t("finetune.training_set_empty"))
+    if not any(e.output.strip() for e in train_examples):
+        raise InvalidInput(t("finetune.empty_answers"))
+
+
+def _created_event(train: int, holdout: int, count: TrainableCount | None) -> Text:
+    if count:
+        return t("finetune.ev_created_counted", train=train, holdout=holdout, count=count.text)
+    return t("finetune.ev_created", train=train, holdout=holdout)

@@ -135,20 +135,7 @@ class AskingMixin:
             "with_without": with_without,
         }
         run_id = self.recorder.start_run("rag", title=question, meta=meta)
-        with self.uow_factory() as uow:
-            row = uow.rag_questions.add(
-                run_id=run_id,
-                collection_id=info.id,
-                collection_name=info.name,
-                question=question.strip(),
-                model_key=model_key,
-                mode="compare" if with_without else "with",
-                settings={**settings.validated().__dict__, "params": params.to_dict()},
-                sources=sources,
-                answer="",
-                citations=[],
-            )
-            question_id = row.id
+        question_id = self._record_question(run_id, info, question, model_key, with_without, settings, params, sources)
         final: AskUpdate | None = None
         for update in self.recorder.stream(
             run_id,
@@ -175,6 +162,33 @@ class AskingMixin:
             if update.done:
                 with self.uow_factory() as uow:
                     uow.rag_questions.update(question_id, answer_without=update.text)
+
+    def _record_question(
+        self,
+        run_id: int,
+        info: CollectionInfo,
+        question: str,
+        model_key: str,
+        with_without: bool,
+        settings: RetrievalSettings,
+        params: GenerationParams,
+        sources: list[dict],
+    ) -> int:
+        """The question's row (its answer filled in as it ends), with what it was asked with."""
+        with self.uow_factory() as uow:
+            row = uow.rag_questions.add(
+                run_id=run_id,
+                collection_id=info.id,
+                collection_name=info.name,
+                question=question.strip(),
+                model_key=model_key,
+                mode="compare" if with_without else "with",
+                settings={**settings.validated().__dict__, "params": params.to_dict()},
+                sources=sources,
+                answer="",
+                citations=[],
+            )
+            return row.id
 
     # ---- history -------------------------------------------------------------------------
     def history(self, collection_id: int | None = None, limit: int = 200) -> list[dict]:

@@ -206,22 +206,9 @@ class EvaluationService:
             ]
             vectors = embedder.encode([c.text for c, _ in chunks], max_tokens=info.embed_max_tokens, cancel=cancel)
             keyword = KeywordIndex.from_texts({i: c.text for i, (c, _) in enumerate(chunks)}, language)
-            per_k: dict[int, list[dict]] = {k: [] for k in top_ks}
-            for q, qvec in zip(questions, query_vectors):
-                found = hybrid_search(
-                    qvec,
-                    query_terms(q.question, language),
-                    RetrievalSettings(max(top_ks), keyword_weight),
-                    # called within this iteration, so the loop's current vectors and index are the right ones
-                    vector_search=lambda v, k: _top(vectors, v, k),  # noqa: B023
-                    vector_scores=lambda v, ids: {i: float(vectors[i] @ v) for i in ids},  # noqa: B023
-                    keyword_search=lambda words, limit, only: keyword.search(0, words, limit, only),  # noqa: B023
-                )
-                retrieved = [(chunks[r.chunk_id][1], chunks[r.chunk_id][0].page_number) for r in found]
-                expected = q.expected()
-                total = sum(1 for c, f in chunks if any(e.matches(f, c.page_number) for e in expected))
-                for k in top_ks:
-                    per_k[k].append(question_metrics(retrieved, expected, k, total))
+            per_k = _score_chunking(
+                chunks, vectors, keyword, questions, query_vectors, top_ks, keyword_weight, language
+            )
             for k in top_ks:
                 grid.append({"chunk_size": size, "top_k": k, "chunks": len(chunks), **average(per_k[k])})
         notify(on_progress, len(sizes), len(sizes), t("documents.progress_sweep_done"))
@@ -346,3 +333,33 @@ def _top(vectors: np.ndarray, query: np.ndarray, k: int) -> list[tuple[int, floa
     scores = vectors @ query
     order = np.argsort(-scores, kind="stable")[:k]
     return [(int(i), float(scores[i])) for i in order]
+
+
+def _score_chunking(
+    chunks: Sequence[tuple[Any, str]],
+    vectors: Any,
+    keyword: KeywordIndex,
+    questions: Sequence[EvalQuestion],
+    query_vectors: Any,
+    top_ks: Sequence[int],
+    keyword_weight: float,
+    language: str,
+) -> dict[int, list[dict]]:
+    """Each question's metrics at every top-k over one chunking (its chunks, their vectors and
+    keyword index, in memory): the largest top-k retrieved once, the others scored on its prefix."""
+    per_k: dict[int, list[dict]] = {k: [] for k in top_ks}
+    for q, qvec in zip(questions, query_vectors):
+        found = hybrid_search(
+            qvec,
+            query_terms(q.question, language),
+            RetrievalSettings(max(top_ks), keyword_weight),
+            vector_search=lambda v, k: _top(vectors, v, k),
+            vector_scores=lambda v, ids: {i: float(vectors[i] @ v) for i in ids},
+            keyword_search=lambda words, limit, only: keyword.search(0, words, limit, only),
+        )
+        retrieved = [(chunks[r.chunk_id][1], chunks[r.chunk_id][0].page_number) for r in found]
+        expected = q.expected()
+        total = sum(1 for c, f in chunks if any(e.matches(f, c.page_number) for e in expected))
+        for k in top_ks:
+            per_k[k].append(question_metrics(retrieved, expected, k, total))
+    return per_k
