@@ -89,21 +89,26 @@ def relayed(
     event_for: Callable[[str], threading.Event],
     new_token: Callable[[], str],
     notice: Callable[[Any], Any],
+    release: Callable[[str], None] = lambda _token: None,
 ) -> Callable[..., Iterator[Any]]:
     """``fn`` (a handler taking its cancel token at ``token_index``, a generator or not) relayed as above.
     A caller with no token (an API client skipping the click's first step) is given one here, so the
-    relay and the handler watch the same cancel event."""
+    relay and the handler watch the same cancel event; ``release`` lets it go once the run ends."""
 
     @functools.wraps(fn)
     def run(*args: Any, **kwargs: Any) -> Iterator[Any]:
         args_list = list(args)
         if not args_list[token_index]:
             args_list[token_index] = new_token()
-        cancel = event_for(args_list[token_index])
+        token = args_list[token_index]
+        cancel = event_for(token)
         if inspect.isgeneratorfunction(fn):
             stream = fn(*args_list, **kwargs)
         else:  # one answer at the end: it too is worked out on the drain thread
             stream = (fn(*args_list, **kwargs) for _ in range(1))
-        yield from relay_with_stop_notice(stream, cancel, notice)
+        try:
+            yield from relay_with_stop_notice(stream, cancel, notice)
+        finally:  # also when the handler refused before it took the token (it would keep it)
+            release(token)
 
     return run

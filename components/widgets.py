@@ -178,6 +178,7 @@ class StoppableRun:
             token_index=len(inputs),
             event_for=self.tokens.event,
             new_token=self.tokens.new,
+            release=self.tokens.release,
             notice=lambda item: with_status(item, index, width, say(self.stopping)),
         )
 

@@ -17,15 +17,22 @@ class CancelTokens:
         token = uuid.uuid4().hex
         with self._lock:
             self._events[token] = threading.Event()
-            # A click whose run was refused before it began never releases its token; past the cap the
-            # oldest go (a run still in flight after that many newer clicks would lose only its Stop).
-            while len(self._events) > MAX_TOKENS:
-                self._events.pop(next(iter(self._events)))
+            self._trim()
         return token
 
     def event(self, token: str) -> threading.Event:
+        """The token's event, made for a token this process did not issue (an API caller's own)."""
         with self._lock:
-            return self._events.setdefault(token, threading.Event())
+            event = self._events.setdefault(token, threading.Event())
+            self._trim()
+            return event
+
+    def _trim(self) -> None:
+        # A click whose run was refused before it began never releases its token, nor does a call
+        # that names a token of its own; past the cap the oldest go (a run still in flight after
+        # that many newer ones would lose only its Stop).
+        while len(self._events) > MAX_TOKENS:
+            self._events.pop(next(iter(self._events)))
 
     def cancel(self, token: str | None) -> bool:
         if not token:

@@ -68,6 +68,16 @@ def test_cancel_tokens():
     assert not tokens.cancel(None)
 
 
+def test_tokens_named_by_callers_are_capped_too(monkeypatch):
+    import playground.cancellation as cancellation
+
+    monkeypatch.setattr(cancellation, "MAX_TOKENS", 3)
+    tokens = CancelTokens()
+    for n in range(10):  # an API caller inventing a token per call
+        tokens.event(f"made-up-{n}")
+    assert len(tokens._events) == 3 and tokens.cancel("made-up-9") and not tokens.cancel("made-up-0")
+
+
 def test_csv_cells_keep_unknown_empty_and_neutralise_formulas():
     from playground.formatting import csv_cell
 

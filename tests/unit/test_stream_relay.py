@@ -107,3 +107,22 @@ def test_a_plain_handler_is_relayed_and_a_caller_without_a_token_gets_one():
         notice=notice,
     )
     assert list(run("batch", "")) == [("stopping", "cancelled batch"), "cancelled batch"]
+
+
+def test_the_relay_lets_the_token_go_even_when_the_handler_refused_before_taking_it():
+    released = []
+
+    def refusing(name, token):
+        raise ValueError("Upload a table first")
+
+    run = relayed(
+        refusing,
+        token_index=1,
+        event_for=lambda token: threading.Event(),
+        new_token=lambda: "issued",
+        notice=notice,
+        release=released.append,
+    )
+    with pytest.raises(ValueError, match="Upload a table first"):
+        list(run("batch", "made-up-by-a-caller"))
+    assert released == ["made-up-by-a-caller"]
