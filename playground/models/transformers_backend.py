@@ -92,6 +92,18 @@ class TransformersBackend(Backend):
             return (self.spec.size_bytes or 0) * 4  # quantised files grow ~4x once dequantised to fp32
         return sum(p.numel() * p.element_size() for p in self._model.parameters())
 
+    def context_window(self) -> int | None:
+        """The model's position limit (``max_position_embeddings``) once loaded, else what the spec says."""
+        limit = getattr(getattr(self._model, "config", None), "max_position_embeddings", None)
+        return int(limit) if isinstance(limit, int) and limit > 0 else self.spec.context_length
+
+    def count_prompt_tokens(self, messages: Sequence[Message], params: GenerationParams) -> int | None:
+        """Exact: the ids ``stream`` would give ``generate``, from the same template and tokenizer."""
+        if self._tokenizer is None:
+            return None
+        input_ids, _stops = self._prompt_ids(chat_messages(messages, params))
+        return int(input_ids.shape[1])
+
     def _prompt_ids(self, messages: Sequence[dict[str, str]]) -> tuple[Any, tuple[str, ...]]:
         tok = self._tokenizer
         prompt_format = self.spec.extra.get("prompt_format")

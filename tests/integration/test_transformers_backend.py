@@ -3,6 +3,8 @@
 import pytest
 
 from playground.errors import InvalidInput
+from playground.generation import ensure_fits
+from playground.models.context_window import ContextTooLong
 from playground.models.gguf_convert import convert_gguf, is_converted
 from playground.models.transformers_backend import TransformersBackend
 from playground.models.types import BackendKind, GenerationParams, Message, ModelSource, ModelSpec, Usage
@@ -113,3 +115,17 @@ def test_folder_without_weights_is_refused(tmp_path, model_cache):
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(InvalidInput, match="no model weights"):
         TransformersBackend(spec_for(tmp_path), cache_dir=model_cache).load()
+
+
+def test_a_prompt_over_the_model_s_positions_is_counted_and_refused_before_generating(converted, model_cache):
+    spec = spec_for(converted)
+    backend = TransformersBackend(spec, cache_dir=model_cache)
+    backend.load()
+    params = GenerationParams(max_tokens=8, temperature=0)
+    assert backend.context_window() == 8192  # SmolLM2's max_position_embeddings
+    counted = backend.count_prompt_tokens(QUESTION, params)
+    assert counted == collect(backend, params)[1].prompt_tokens  # the count is what generate was given
+    long = [Message("user", "river " * 9000)]
+    with pytest.raises(ContextTooLong, match="takes at most 8,192 tokens .* this prompt alone is 9,0"):
+        ensure_fits(spec, backend, long, params)
+    ensure_fits(spec, backend, QUESTION, params)  # a short one passes
