@@ -122,14 +122,30 @@ def measure(backends: dict, rounds: int, params: GenerationParams) -> dict[str, 
     return rates
 
 
-def main() -> int:
+def arguments() -> argparse.Namespace:
+    """The options every tuned-model decoding benchmark takes."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--max-tokens", type=int, default=96)
     parser.add_argument("--quant", default="Q8_0")
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 1)
-    args = parser.parse_args()
-    threads = args.threads
+    return parser.parse_args()
+
+
+def medians(backends: dict, args: argparse.Namespace, params: GenerationParams) -> list[float]:
+    """Each side's median tokens/s over interleaved rounds, printed as it goes, in ``backends``' order."""
+    print(f"threads {args.threads}; max_tokens {args.max_tokens}; greedy; {args.rounds} interleaved rounds")
+    rates = measure(backends, args.rounds, params)
+    found = [statistics.median(rates[name]) for name in backends]
+    for name, median in zip(backends, found):
+        print(f"{name:<29} median {median:7.1f} tokens/s")
+    for backend in backends.values():
+        backend.unload()
+    return found
+
+
+def main() -> int:
+    args = arguments()
     cache = Path(tempfile.gettempdir()) / "playground-bench-cache"
     embedded = embedded_specs(cache)[0]
     base = convert_gguf(Path(embedded.path or ""), cache)
@@ -138,26 +154,19 @@ def main() -> int:
         adapter = make_adapter(base, work / "adapter")
         gguf = export_gguf(base, adapter, work, args.quant)
         backends = {
-            "transformers": TransformersBackend(
-                spec("tuned-hf", BackendKind.TRANSFORMERS, base, adapter), cache_dir=cache, n_threads=threads
+            "transformers + PEFT adapter": TransformersBackend(
+                spec("tuned-hf", BackendKind.TRANSFORMERS, base, adapter), cache_dir=cache, n_threads=args.threads
             ),
             f"GGUF {args.quant}": LlamaCppBackend(
-                spec("tuned-gguf", BackendKind.LLAMA_CPP, gguf), cache_dir=cache, n_ctx=2048, n_threads=threads
+                spec("tuned-gguf", BackendKind.LLAMA_CPP, gguf), cache_dir=cache, n_ctx=2048, n_threads=args.threads
             ),
         }
         for backend in backends.values():
             backend.load()
         params = GenerationParams(temperature=0.0, top_p=1.0, max_tokens=args.max_tokens, seed=0)
-        print(f"threads {threads}; max_tokens {args.max_tokens}; greedy; {args.rounds} interleaved rounds")
-        rates = measure(backends, args.rounds, params)
-        hf_name, gguf_name = list(backends)
-        hf, fast = statistics.median(rates[hf_name]), statistics.median(rates[gguf_name])
-        print(f"transformers + PEFT adapter   median {hf:7.1f} tokens/s")
-        print(f"{gguf_name:<29} median {fast:7.1f} tokens/s")
+        hf, fast = medians(backends, args, params)
         ratio = fast / hf
         print(f"ratio GGUF/transformers = {ratio:.2f}  (goal >= 3: {'met' if ratio >= 3 else 'NOT met'})")
-        for backend in backends.values():
-            backend.unload()
     return 0
 
 

@@ -67,11 +67,14 @@ def compiled_grammar(text: str) -> Any:
 
 
 class LlamaCppBackend(Backend):
-    def __init__(self, spec: ModelSpec, *, cache_dir: Path, n_ctx: int = 4096, n_threads: int = 0):
+    def __init__(
+        self, spec: ModelSpec, *, cache_dir: Path, n_ctx: int = 4096, n_threads: int = 0, lora_path: Path | None = None
+    ):
         super().__init__(spec)
         self.cache_dir = cache_dir
         self.n_ctx = n_ctx
         self.n_threads = n_threads
+        self.lora_path = lora_path  # a LoRA adapter in GGUF applied on the model (benchmarks/gguf_lora.py)
         self._llm: Any = None
         self._formatter: Any = None
 
@@ -90,6 +93,7 @@ class LlamaCppBackend(Backend):
                 model_path=str(path),
                 n_ctx=self.n_ctx,
                 n_threads=self.n_threads or None,
+                lora_path=str(self.lora_path) if self.lora_path else None,
                 verbose=False,
             )
         except MemoryError as err:
