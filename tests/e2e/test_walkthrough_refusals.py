@@ -4,6 +4,7 @@ with no red "Error" badge on any of them. API callers still get the refusal, as 
 
 import pytest
 from gradio_client.exceptions import ValidationError
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.e2e.test_browser import SCREENSHOTS, open_page
 
@@ -28,7 +29,11 @@ def shot(page, name: str) -> None:
 def refused_next_to(page, box: str, sentence: str) -> None:
     """The sentence shows inside the input's own block, and no output anywhere has a badge."""
     message = page.locator(f"{box} .validation-error", has_text=sentence)
-    message.wait_for(timeout=20_000)
+    try:
+        message.wait_for(timeout=30_000)
+    except PlaywrightTimeout:  # say what the page showed instead: a refusal elsewhere, a toast, nothing
+        shown = [e.inner_text() for e in page.locator(".validation-error, .toast-body").all() if e.is_visible()]
+        pytest.fail(f"{sentence!r} did not show in {box} within 30 s; the page showed: {shown}")
     page.wait_for_timeout(500)  # a failed event would have painted its badges by now
     badges = [b for b in page.locator(BADGE).all() if b.is_visible()]
     assert not badges, [b.inner_text() for b in badges]
