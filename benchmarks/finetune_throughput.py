@@ -3,7 +3,7 @@
 Goal: ours / HF Trainer >= 1.5 on the CPU (median tokens/s of at least 5 interleaved rounds).
 
 What is measured: training tokens per second, where tokens are the non-padding input tokens
-(prompt + answer) that went through the model, counted the same way on both sides by one
+(prompt + answer) of the examples trained on, counted the same way on both sides by one
 forward pre-hook on the base model's decoder (``attention_mask.sum()`` of every training
 forward; on our side checked against the worker's own ``StepResult.tokens``), over
 the wall time of the training steps only: from the end of the warm-up step(s) (default 1,
@@ -21,6 +21,10 @@ worker's final evaluation / adapter save fall outside that window; everything be
   are the worker's. What makes it faster, all of it the worker's own code:
 
   - length-grouped micro-batches (``batching.epoch_order``): little padding;
+  - the tokens a micro-batch's rows all open with (the Alpaca header here) run once for the
+    micro-batch, the rows attending to their cached keys and values (``shared_prefix``); the
+    hook counts those tokens once per row, as the rows' masks hold them, so both sides count
+    the same tokens of the same examples;
   - the output head only on answer positions (``trainer.plain_head``), and the cross-entropy
     there fused with its gradient in chunks (``speedups.answer_cross_entropy``);
   - on the CPU, each LoRA layer over a frozen ``Linear`` as one autograd step
@@ -38,8 +42,9 @@ worker's final evaluation / adapter save fall outside that window; everything be
   ``DataCollatorForSeq2Seq`` (pads labels with -100), ``Trainer`` defaults (random batches,
   ``report_to="none"``, ``save_strategy="no"``, no eval). ``--hf-grouped`` adds a second HF
   line with ``train_sampling_strategy="group_by_length"`` for an honest comparison of the
-  batching alone, and ``--ablate`` a line for our worker without its CPU speed-ups (PEFT's own
-  LoRA layers and dropout, the plain head loss), to show what they give in the same run.
+  batching alone, and ``--ablate`` two lines for our worker: without the shared prefix, and with
+  its batching only (no shared prefix, PEFT's own LoRA layers and dropout, the plain head loss),
+  to show what they give in the same run.
 
 Settings are identical: LoRA r=8, alpha=16, dropout 0.05 on all linear layers, lr 2e-4 with
 5 % linear warm-up then linear decay, gradient clipping 1.0, micro-batch 4, accumulation 1,
@@ -91,6 +96,7 @@ from finetune_throughput_sides import (  # the repository and this folder go on 
 )
 
 NEVER = 1_000_000  # eval_every / checkpoint_every past the last step
+OUR_SIDES = ("ours", "noshare", "plain")
 
 
 # ---- parent ----------------------------------------------------------------------------------
@@ -203,7 +209,8 @@ class Bench:
         with self.services.uow_factory() as uow:
             job = uow.finetune_jobs.get(job_id)
             self.base_folder, job_dir = job.base_folder, Path(job.job_dir)
-        extra = ["--job-id", str(job_id), "--threads", str(self.threads)] + (["--plain"] if key == "plain" else [])
+        extra = ["--job-id", str(job_id), "--threads", str(self.threads)]
+        extra += {"plain": ["--plain"], "noshare": ["--no-shared-prefix"]}.get(key, [])
         data = run_child("ours", extra, {**self.env, LAUNCH_TOKEN_ENV: token}, job_dir, log, result)
         view = finetune.job_view(job_id)
         if view.status != FinetuneStatus.DONE:
@@ -222,7 +229,7 @@ class Bench:
 
     def run_side(self, key: str, r: int) -> dict[str, Any]:
         result, log = self.tmp / f"{key}-{r}.json", self.tmp / f"{key}-{r}.log"
-        data = self.run_ours(key, r, result, log) if key in ("ours", "plain") else self.run_hf(key, result, log)
+        data = self.run_ours(key, r, result, log) if key in OUR_SIDES else self.run_hf(key, result, log)
         if data["total_steps"] != self.args.steps or len(data["steps"]) != self.args.steps:
             raise SystemExit(f"{key} ran {len(data['steps'])} steps, not {self.args.steps}")
         summary = summarise(data, self.args.warmup_steps)
@@ -253,8 +260,13 @@ def report(args: argparse.Namespace, sides: list[tuple[str, str]], results: dict
         print(f"(only {args.rounds} round(s): the goal is judged on the median of at least 5)")
     if "plain" in medians:
         print(
-            f"ratio (ours without CPU speed-ups / HF Trainer): {medians['plain'] / medians['hf']:.2f}; "
-            f"the speed-ups alone (ours / ours without): {medians['ours'] / medians['plain']:.2f}"
+            f"ratio (ours with batching only / HF Trainer): {medians['plain'] / medians['hf']:.2f}; "
+            f"the rest alone (ours / ours with batching only): {medians['ours'] / medians['plain']:.2f}"
+        )
+    if "noshare" in medians:
+        print(
+            f"ratio (ours without the shared prefix / HF Trainer): {medians['noshare'] / medians['hf']:.2f}; "
+            f"the shared prefix alone (ours / ours without it): {medians['ours'] / medians['noshare']:.2f}"
         )
     if "hf-grouped" in medians:
         print(f"ratio (ours / HF Trainer with group_by_length): {medians['ours'] / medians['hf-grouped']:.2f}")
@@ -270,7 +282,7 @@ def parent(args: argparse.Namespace) -> int:
     convert_gguf(smollm2_path(), cache_dir)  # converted once and reused (the tests share this cache)
     sides = [("ours", "ours (worker)"), ("hf", "HF Trainer (default, random)")]
     if args.ablate:
-        sides.insert(1, ("plain", "ours without CPU speed-ups"))
+        sides[1:1] = [("noshare", "ours without the shared prefix"), ("plain", "ours with batching only")]
     if args.hf_grouped:
         sides.append(("hf-grouped", "HF Trainer (group_by_length)"))
     results: dict[str, list[dict[str, Any]]] = {key: [] for key, _ in sides}
@@ -308,7 +320,9 @@ def main() -> int:
         "--hf-grouped", action="store_true", help="also run HF Trainer with group_by_length (one more side per round)"
     )
     parser.add_argument(
-        "--ablate", action="store_true", help="also run our worker without its CPU speed-ups (one more side per round)"
+        "--ablate",
+        action="store_true",
+        help="also run our worker without the shared prefix, and with its batching only (two more sides per round)",
     )
     parser.add_argument(
         "--cache-dir",
@@ -325,6 +339,7 @@ def main() -> int:
     )
     parser.add_argument("--grouped", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--plain", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-shared-prefix", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child == "ours":
         return child_ours(args)

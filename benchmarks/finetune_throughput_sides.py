@@ -89,7 +89,10 @@ class StepMeter:
         )
 
     def _hook(self, module: Any, args: Any, kwargs: dict[str, Any]) -> None:
-        if self.active and module.training:
+        from playground.finetune.shared_prefix import in_prefix_pass
+
+        # A shared prefix's tokens are counted once per row in the pass after it, whose mask covers them.
+        if self.active and module.training and not in_prefix_pass():
             mask = kwargs.get("attention_mask")
             if mask is None:  # no padding mask: every position is a real token
                 ids = kwargs.get("input_ids", args[0] if args else None)
@@ -118,6 +121,21 @@ def _write(path: str, data: dict[str, Any]) -> None:
 
 
 # ---- child: our worker ------------------------------------------------------------------------
+def _set_up_worker(args: argparse.Namespace) -> None:
+    """The thread count both sides get, and the parts ``--ablate`` turns off."""
+    import torch
+
+    from playground.finetune import trainer, worker
+
+    if args.threads:  # --threads: the count both sides get, instead of the worker's Settings.n_threads
+        worker.set_threads = lambda _n: torch.set_num_threads(args.threads)
+    if args.plain:  # the worker without its CPU speed-ups (PEFT's layers, the plain head loss)
+        trainer.speedups.use_fast_lora = lambda _model: {}
+        trainer.frozen_linear = lambda _head: False
+    if args.plain or args.no_shared_prefix:  # every row runs its whole length
+        trainer.batching.shared_prefix_length = lambda _rows: 0
+
+
 def child_ours(args: argparse.Namespace) -> int:
     """Run ``worker.main(job_id)`` with a timer around each ``TrainingSession.train_step``."""
     import torch
@@ -129,11 +147,7 @@ def child_ours(args: argparse.Namespace) -> int:
     state: dict[str, Any] = {"meter": None, "step_tokens": []}
     original_step = trainer.TrainingSession.train_step
     original_reset = worker.reset_peak_memory
-    if args.threads:  # --threads: the count both sides get, instead of the worker's Settings.n_threads
-        worker.set_threads = lambda _n: torch.set_num_threads(args.threads)
-    if args.plain:  # --ablate: the worker without its CPU speed-ups (PEFT's layers, the plain head loss)
-        trainer.speedups.use_fast_lora = lambda _model: {}
-        trainer.frozen_linear = lambda _head: False
+    _set_up_worker(args)
 
     def train_step(self, step: int, micro_batch: int):
         if state["meter"] is None:
@@ -217,9 +231,32 @@ def _hf_model(folder: str, cuda: bool) -> Any:
     return get_peft_model(model, lora)
 
 
+def _hf_arguments(args: argparse.Namespace, out: str, cuda: bool) -> Any:
+    """The Trainer's settings: the worker's optimizer, schedule, clipping and batch."""
+    from transformers import TrainingArguments
+
+    return TrainingArguments(
+        output_dir=out,
+        per_device_train_batch_size=args.micro_batch,
+        gradient_accumulation_steps=1,
+        learning_rate=LEARNING_RATE,
+        max_steps=args.steps,
+        warmup_steps=math.ceil(WARMUP_RATIO * args.steps),
+        lr_scheduler_type="linear",
+        weight_decay=0.0,
+        max_grad_norm=1.0,
+        report_to="none",
+        save_strategy="no",
+        eval_strategy="no",
+        use_cpu=not cuda,
+        seed=0,
+        train_sampling_strategy="group_by_length" if args.grouped else "random",
+    )
+
+
 def child_hf(args: argparse.Namespace) -> int:
     import torch
-    from transformers import AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback, TrainingArguments
+    from transformers import AutoTokenizer, DataCollatorForSeq2Seq, Trainer, TrainerCallback
 
     torch.set_num_threads(args.threads)
     cuda = torch.cuda.is_available()
@@ -244,26 +281,9 @@ def child_hf(args: argparse.Namespace) -> int:
                 memory.stop()
 
     with tempfile.TemporaryDirectory(prefix="bench-hf-") as out:
-        training_args = TrainingArguments(
-            output_dir=out,
-            per_device_train_batch_size=args.micro_batch,
-            gradient_accumulation_steps=1,
-            learning_rate=LEARNING_RATE,
-            max_steps=args.steps,
-            warmup_steps=math.ceil(WARMUP_RATIO * args.steps),
-            lr_scheduler_type="linear",
-            weight_decay=0.0,
-            max_grad_norm=1.0,
-            report_to="none",
-            save_strategy="no",
-            eval_strategy="no",
-            use_cpu=not cuda,
-            seed=0,
-            train_sampling_strategy="group_by_length" if args.grouped else "random",
-        )
         trainer = Trainer(
             model=model,
-            args=training_args,
+            args=_hf_arguments(args, out, cuda),
             train_dataset=dataset,
             data_collator=DataCollatorForSeq2Seq(tokenizer, padding=True, label_pad_token_id=-100),
             callbacks=[Timing()],

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from playground.finetune.shared_prefix import shared_prefix_length
 from playground.models.prompt_formats import Example, encode_text, render_prompt, render_training_pair
 
 IGNORE = -100  # label for tokens that carry no loss (the prompt, padding)
@@ -88,7 +89,8 @@ def padding_share(rows: Sequence[Row], batches: Sequence[Sequence[int]]) -> floa
 
 
 def collate(rows: Sequence[Row], pad_id: int) -> dict[str, Any]:
-    """Right-padded tensors: input_ids, attention_mask, labels (prompt and padding = IGNORE)."""
+    """Right-padded tensors: input_ids, attention_mask, labels (prompt and padding = IGNORE), and
+    how many leading tokens all rows share (``shared_prefix``: run once for the batch)."""
     import torch
 
     width = max(r.length for r in rows)
@@ -102,4 +104,10 @@ def collate(rows: Sequence[Row], pad_id: int) -> dict[str, Any]:
         labels[n, row.prompt_len : row.length] = tokens[row.prompt_len :]
     # Logits are needed only from the position before the earliest answer token onwards.
     first = min(r.prompt_len for r in rows) - 1
-    return {"input_ids": ids, "attention_mask": mask, "labels": labels, "first_scored": max(0, first)}
+    return {
+        "input_ids": ids,
+        "attention_mask": mask,
+        "labels": labels,
+        "first_scored": max(0, first),
+        "shared_prefix": shared_prefix_length(rows),
+    }

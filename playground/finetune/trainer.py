@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from playground.errors import InvalidInput
-from playground.finetune import batching, speedups
+from playground.finetune import batching, shared_prefix, speedups
 from playground.finetune.checkpoint import Checkpoint, capture_rng, restore_rng
 from playground.finetune.config import TrainingConfig, steps_per_epoch, total_steps
 from playground.finetune.modeling import Placement, load_for_training
@@ -118,9 +118,10 @@ class TrainingSession:
         labels = batch["labels"].to(device)
         if self._head is not None:
             decoder, head, softcap = self._head
-            hidden = decoder(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
-            scored = labels[:, 1:] != batching.IGNORE  # position p predicts token p + 1
-            targets = labels[:, 1:][scored]
+            shared = batch.get("shared_prefix", 0)  # the hidden states start after it
+            hidden = shared_prefix.last_hidden_states(decoder, ids, mask, shared)
+            scored = labels[:, shared + 1 :] != batching.IGNORE  # position p predicts token p + 1
+            targets = labels[:, shared + 1 :][scored]
             if torch.is_grad_enabled() and frozen_linear(head):
                 loss = speedups.answer_cross_entropy(hidden[:, :-1][scored], head.weight, targets, softcap)
                 return loss, int(targets.numel())

@@ -12,8 +12,7 @@ import pytest
 import torch
 
 from playground.finetune import speedups
-from playground.finetune.config import ALL_LINEAR, TrainingConfig
-from playground.finetune.modeling import lora_config
+from tests.integration.tiny_models import tiny_peft
 
 
 def test_dropped_positions_follow_bernoulli_p_independently():
@@ -57,27 +56,7 @@ def test_sparse_dropout_keeps_scales_and_passes_gradients_like_nn_dropout():
 
 
 def _tiny_peft(dropout: float, bias: bool = False):
-    from peft import get_peft_model
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(3)
-    config = LlamaConfig(
-        vocab_size=300,
-        hidden_size=48,
-        intermediate_size=96,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        attention_bias=bias,
-        tie_word_embeddings=True,
-    )
-    model = LlamaForCausalLM(config).double()
-    peft = get_peft_model(model, lora_config(TrainingConfig(r=4, alpha=8, dropout=dropout, target=ALL_LINEAR)))
-    with torch.no_grad():  # LoRA's B starts at zero; give it values so every gradient path is tested
-        for name, param in peft.named_parameters():
-            if "lora_B" in name:
-                param.normal_(0, 0.1)
-    return peft
+    return tiny_peft(dropout, attention_bias=bias)
 
 
 def _loss_and_grads(peft, ids, mask):
