@@ -79,11 +79,9 @@ def ingest_ratio(services: Services, rounds: int, paragraphs: int, folder: Path)
     )
 
 
-def query_latency(services: Services, chunk_count: int, queries: int) -> None:
-    docs = services.documents
-    collection = docs.create_collection("bench 50k")
-    rng = np.random.default_rng(2)
-    started = time.perf_counter()
+def build_synthetic_collection(services: Services, chunk_count: int, rng: np.random.Generator) -> int:
+    """A collection of ``chunk_count`` random unit vectors with random text, written straight to storage."""
+    collection = services.documents.create_collection("bench 50k")
     with services.uow_factory() as uow:
         document = uow.rag_documents.add(
             collection_id=collection.id,
@@ -114,20 +112,28 @@ def query_latency(services: Services, chunk_count: int, queries: int) -> None:
                     for i, v in enumerate(vectors)
                 ]
             )
+    return collection.id
+
+
+def query_latency(services: Services, chunk_count: int, queries: int) -> None:
+    docs = services.documents
+    rng = np.random.default_rng(2)
+    started = time.perf_counter()
+    collection_id = build_synthetic_collection(services, chunk_count, rng)
     print(f"query latency: built a {chunk_count}-chunk collection in {time.perf_counter() - started:.1f} s")
     started = time.perf_counter()
-    docs.retrieve(collection.id, "warm up the index", RetrievalSettings(top_k=5))
+    docs.retrieve(collection_id, "warm up the index", RetrievalSettings(top_k=5))
     print(f"  first query (loads the matrix from the database once): {(time.perf_counter() - started) * 1000:.0f} ms")
     questions = [" ".join(rng.choice(WORDS, size=6)) + f" {i}" for i in range(queries)]  # distinct: no query cache hits
     embedder = shared_embedder()
     total, search_only, embed_only = [], [], []
     for q in questions:
         t0 = time.perf_counter()
-        found = docs.retrieve(collection.id, q, RetrievalSettings(top_k=5, keyword_weight=0.3))
+        found = docs.retrieve(collection_id, q, RetrievalSettings(top_k=5, keyword_weight=0.3))
         total.append((time.perf_counter() - t0) * 1000)
         assert len(found) == 5
         t1 = time.perf_counter()
-        docs.retrieve(collection.id, q, RetrievalSettings(top_k=5, keyword_weight=0.3))  # cached query vector
+        docs.retrieve(collection_id, q, RetrievalSettings(top_k=5, keyword_weight=0.3))  # cached query vector
         search_only.append((time.perf_counter() - t1) * 1000)
         t2 = time.perf_counter()
         embedder.encode([q])

@@ -104,8 +104,8 @@ class CompareLayout:
         ]
 
 
-def compare_layout(services: Services) -> CompareLayout:
-    gr.Markdown(L("compare.intro"))
+def _template_row(services: Services) -> tuple[gr.Dropdown, gr.Button, gr.Button]:
+    """The saved prompt templates: a name to pick or type, Load and Save."""
     with gr.Row():
         template_name = gr.Dropdown(
             choices=services.templates.names(),
@@ -117,6 +117,12 @@ def compare_layout(services: Services) -> CompareLayout:
         )
         load_template_btn = gr.Button(L("compare.load_template"), scale=1)
         save_template_btn = gr.Button(L("compare.save_template"), scale=1)
+    return template_name, load_template_btn, save_template_btn
+
+
+def compare_layout(services: Services) -> CompareLayout:
+    gr.Markdown(L("compare.intro"))
+    template_name, load_template_btn, save_template_btn = _template_row(services)
     template_info = gr.Markdown(elem_id="compare-template-info")
     prompt = gr.Textbox(
         label=L("compare.prompt"),

@@ -302,6 +302,19 @@ def _ask_tab(services: Services) -> AskWidgets:
     )
 
 
+def _sweep_row() -> tuple[gr.CheckboxGroup, gr.CheckboxGroup, gr.Button]:
+    """The chunk sizes and top-k values a sweep tries (all ticked at first), and its button."""
+    with gr.Row():
+        sweep_sizes = gr.CheckboxGroup(
+            [str(s) for s in SWEEP_SIZES], value=[str(s) for s in SWEEP_SIZES], label=L("documents.sweep_sizes")
+        )
+        sweep_ks = gr.CheckboxGroup(
+            [str(k) for k in SWEEP_TOP_KS], value=[str(k) for k in SWEEP_TOP_KS], label=L("documents.sweep_ks")
+        )
+        sweep = gr.Button(L("documents.run_sweep"))
+    return sweep_sizes, sweep_ks, sweep
+
+
 def _evaluate_tab(services: Services, saved_evaluations: Callable[[], dict]) -> EvaluateWidgets:
     gr.Markdown(L("documents.evaluate_intro_keep"))
     with gr.Row():
@@ -324,14 +337,7 @@ def _evaluate_tab(services: Services, saved_evaluations: Callable[[], dict]) -> 
         stop = gr.Button(L("documents.stop"))
     summary = gr.Markdown()
     table = gr.Dataframe(headers=EVAL_HEADERS, interactive=False, wrap=True, label=L("documents.per_question"))
-    with gr.Row():
-        sweep_sizes = gr.CheckboxGroup(
-            [str(s) for s in SWEEP_SIZES], value=[str(s) for s in SWEEP_SIZES], label=L("documents.sweep_sizes")
-        )
-        sweep_ks = gr.CheckboxGroup(
-            [str(k) for k in SWEEP_TOP_KS], value=[str(k) for k in SWEEP_TOP_KS], label=L("documents.sweep_ks")
-        )
-        sweep = gr.Button(L("documents.run_sweep"))
+    sweep_sizes, sweep_ks, sweep = _sweep_row()
     sweep_plot = gr.Plot(label=L("documents.sweep_plot"))
     sweep_table = gr.Dataframe(headers=SWEEP_HEADERS, interactive=False, label=L("documents.sweep_table"))
     with gr.Row():

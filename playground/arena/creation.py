@@ -156,18 +156,21 @@ def store_battles(
         for i, s in enumerate(slots)
     ]
     uow.arena.add_all(battles)
-    uow.arena.add_all(
-        [
-            ArenaBattle(
-                evaluation_id=evaluation_id,
-                token=uuid.uuid4().hex,
-                position=len(battles) + k,
-                prompt_id=battles[i].prompt_id,
-                answer_a_id=battles[i].answer_b_id,
-                answer_b_id=battles[i].answer_a_id,
-                repeat_of_id=battles[i].id,
-            )
-            for k, i in enumerate(repeats)
-        ]
-    )
+    uow.arena.add_all(swapped_repeats(evaluation_id, battles, repeats))
     return len(battles) + len(repeats)
+
+
+def swapped_repeats(evaluation_id: int, battles: Sequence[ArenaBattle], repeats: Sequence[int]) -> list[ArenaBattle]:
+    """The battles at ``repeats`` again, sides swapped, after all the others (a rater's consistency check)."""
+    return [
+        ArenaBattle(
+            evaluation_id=evaluation_id,
+            token=uuid.uuid4().hex,
+            position=len(battles) + k,
+            prompt_id=battles[i].prompt_id,
+            answer_a_id=battles[i].answer_b_id,
+            answer_b_id=battles[i].answer_a_id,
+            repeat_of_id=battles[i].id,
+        )
+        for k, i in enumerate(repeats)
+    ]
