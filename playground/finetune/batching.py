@@ -3,22 +3,25 @@
 Each optimizer step consumes a fixed slice of the epoch's order (``effective_batch``
 examples) however it is split into micro-batches, so halving the micro-batch after an
 out-of-memory error, or resuming from a checkpoint, sees exactly the same data per step.
-Within an epoch, examples of similar length are grouped into the same step and sorted
-inside it, so a micro-batch pads to its longest row and little compute is spent on padding.
+Within an epoch, examples that open alike (the same template header) and are of similar length
+are grouped into the same step and sorted inside it, so a micro-batch pads to its longest row
+and little compute is spent on padding, and its rows share their opening tokens.
 """
 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from playground.finetune.shared_prefix import shared_prefix_length
+from playground.finetune.shared_prefix import MIN_SHARED, shared_prefix_length
 from playground.models.prompt_formats import Example, encode_text, render_prompt, render_training_pair
 
 IGNORE = -100  # label for tokens that carry no loss (the prompt, padding)
 GROUP_FACTOR = 8  # steps per length group: bigger cuts more padding but is less random
+OPENING_TOKENS = 24  # first tokens compared to group rows by their template's opening
 
 
 @dataclass(frozen=True)
@@ -57,15 +60,43 @@ def prompt_ids(example: Example, prompt_format: str, tokenizer: Any) -> list[int
     return encode_text(tokenizer, render_prompt(example, prompt_format, tokenizer))
 
 
-def epoch_order(lengths: Sequence[int], effective_batch: int, seed: int, epoch: int) -> list[int]:
-    """The example indices of one epoch: shuffled, grouped by length into steps, steps shuffled."""
+def openings(rows: Sequence[Row], at_least: int) -> list[tuple[int, ...]]:
+    """Each row's opening: the longest run of its first tokens (``MIN_SHARED`` to
+    ``OPENING_TOKENS``, before its answer is predicted) that at least ``at_least`` rows open
+    with, or () where none is that common.
+
+    Grouping rows by it puts, say, Alpaca rows with an input and rows without one in different
+    steps, so a micro-batch shares the whole header (run once: ``shared_prefix``), while rows that
+    only happen to start alike (a chat template without a system prompt) stay grouped by length."""
+    counts = Counter(r.input_ids[:n] for r in rows for n in range(MIN_SHARED, _opening_limit(r) + 1))
+    found = []
+    for row in rows:
+        lengths = range(_opening_limit(row), MIN_SHARED - 1, -1)
+        found.append(next((row.input_ids[:n] for n in lengths if counts[row.input_ids[:n]] >= at_least), ()))
+    return found
+
+
+def _opening_limit(row: Row) -> int:
+    return min(OPENING_TOKENS, row.prompt_len - 1, row.length)
+
+
+def epoch_order(
+    lengths: Sequence[int],
+    effective_batch: int,
+    seed: int,
+    epoch: int,
+    opening: Sequence[tuple[int, ...]] | None = None,
+) -> list[int]:
+    """The example indices of one epoch: shuffled, grouped into steps by opening (``openings``,
+    if given) and then by length, steps shuffled."""
     rng = random.Random(f"{seed}:{epoch}")
     order = list(range(len(lengths)))
     rng.shuffle(order)
     group = effective_batch * GROUP_FACTOR
     steps: list[list[int]] = []
+    key = (lambda i: (opening[i], -lengths[i])) if opening else (lambda i: -lengths[i])
     for start in range(0, len(order), group):
-        chunk = sorted(order[start : start + group], key=lambda i: -lengths[i])
+        chunk = sorted(order[start : start + group], key=key)
         steps.extend(chunk[i : i + effective_batch] for i in range(0, len(chunk), effective_batch))
     rng.shuffle(steps)
     return [index for step in steps for index in step]

@@ -58,6 +58,9 @@ class TrainingSession:
         self.holdout_rows, _ = batching.tokenize_examples(holdout, prompt_format, self.tokenizer, config.max_length)
         self.sample_examples = list(holdout[:SAMPLE_PROMPTS] or train[:SAMPLE_PROMPTS])
         self.lengths = [r.length for r in self.rows]
+        # Fixed for the job (not redone when an out-of-memory error halves the micro-batch), so a
+        # step always sees the same examples.
+        self.openings = batching.openings(self.rows, at_least=config.batch_size)
         self.effective_batch = config.effective_batch
         self.steps_per_epoch = steps_per_epoch(len(self.rows), self.effective_batch)
         self.total_steps = total_steps(len(self.rows), config)
@@ -98,7 +101,8 @@ class TrainingSession:
     def step_indices(self, step: int) -> list[int]:
         epoch, within = divmod(step - 1, self.steps_per_epoch)
         if epoch not in self._orders:
-            self._orders = {epoch: batching.epoch_order(self.lengths, self.effective_batch, self.config.seed, epoch)}
+            order = batching.epoch_order(self.lengths, self.effective_batch, self.config.seed, epoch, self.openings)
+            self._orders = {epoch: order}
         return batching.step_examples(self._orders[epoch], within, self.effective_batch)
 
     # ---- one optimizer step -------------------------------------------------------------

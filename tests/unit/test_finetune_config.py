@@ -7,7 +7,15 @@ import random
 import pytest
 
 from playground.errors import InvalidInput
-from playground.finetune.batching import Row, epoch_order, micro_batches, padding_share, step_examples
+from playground.finetune.batching import (
+    OPENING_TOKENS,
+    Row,
+    epoch_order,
+    micro_batches,
+    openings,
+    padding_share,
+    step_examples,
+)
 from playground.finetune.charts_training import loss_chart
 from playground.finetune.config import (
     ALL_LINEAR_HEAD,
@@ -105,6 +113,48 @@ def test_epoch_order_is_a_deterministic_permutation_grouped_by_length():
     grouped_share = padding_share(rows, [b for step in grouped for b in step])
     plain_share = padding_share(rows, [b for step in plain for b in step])
     assert grouped_share < plain_share / 3  # length grouping cuts most of the padding
+
+
+def _opening_rows():
+    """40 rows of two headers (ten tokens each, differing from the fifth), and 8 rows that
+    open with no header, each differently, in a shuffled order."""
+    rng = random.Random(4)
+    with_input, without = (1, 2, 3, 4, 5, 6, 7, 8, 9, 10), (1, 2, 3, 4, 55, 66, 77, 88, 99, 100)
+    rows = [
+        Row(h + tuple(rng.randint(200, 900) for _ in range(rng.randint(5, 60))), 13) for h in [with_input, without] * 20
+    ]
+    rows += [Row(tuple(rng.randint(200, 900) for _ in range(30)), 12) for _ in range(8)]
+    rng.shuffle(rows)
+    return rows, with_input, without
+
+
+def test_a_row_s_opening_is_the_longest_start_enough_rows_share():
+    rows, with_input, without = _opening_rows()
+    found = openings(rows, at_least=4)
+    for row, opening in zip(rows, found):
+        if row.input_ids[:10] in (with_input, without):
+            # the header and what follows it while 4 rows or more still agree (random tokens: rarely)
+            assert opening[:10] == row.input_ids[:10] and len(opening) >= 10
+        else:
+            assert opening == ()  # no 8-token start that 4 rows share: grouped by length alone
+    assert all(len(o) <= OPENING_TOKENS for o in found)
+    assert openings([Row((1,) * 40, 5)] * 6, at_least=4) == [()] * 6  # the answer starts too soon to share 8
+
+
+def test_steps_group_rows_that_open_alike_and_keep_every_example():
+    rows, with_input, without = _opening_rows()
+    lengths = [r.length for r in rows]
+    found = openings(rows, at_least=4)
+    order = epoch_order(lengths, 4, seed=0, epoch=0, opening=found)
+    assert sorted(order) == list(range(len(rows))) and order == epoch_order(lengths, 4, 0, 0, found)
+
+    def mixed_steps(order):
+        steps = [step_examples(order, s, 4) for s in range(len(rows) // 4)]
+        return sum(len({rows[i].input_ids[:10] for i in step} & {with_input, without}) > 1 for step in steps)
+
+    assert mixed_steps(order) <= 2  # at most where a group of 32 rows changes header
+    assert mixed_steps(epoch_order(lengths, 4, seed=0, epoch=0)) > 2  # by length alone they mix
+    assert epoch_order(lengths, 4, 0, 0, [()] * len(rows)) == epoch_order(lengths, 4, 0, 0)
 
 
 def test_a_steps_examples_are_the_same_whatever_the_micro_batch():
