@@ -81,9 +81,8 @@ def can_share(decoder: Any, width: int) -> bool:
 def last_hidden_states(decoder: Any, ids: Any, mask: Any, shared: int) -> Any:
     """The decoder's last hidden states for positions ``shared`` onwards of every row, the
     first ``shared`` positions (the same in every row) having run once for all of them."""
-    if shared <= 0 or not can_share(decoder, ids.shape[1]):
-        hidden = decoder(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state
-        return hidden[:, shared:] if shared > 0 else hidden
+    if shared == 0 or not can_share(decoder, ids.shape[1]):
+        return decoder(input_ids=ids, attention_mask=mask, use_cache=False).last_hidden_state[:, shared:]
     from transformers import DynamicCache
 
     cache = DynamicCache(config=decoder.config)
