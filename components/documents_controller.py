@@ -221,6 +221,7 @@ class DocumentsController:
 
     @user_errors
     def generate(self, cid, model_key, count, token, progress=gr.Progress()):
+        """The questions written, and a status line: how many, or that Stop ended it after how many."""
         with self.run.cancel_event(token) as cancel:
             questions = self.evaluation.generate_questions(
                 cid,
@@ -229,8 +230,11 @@ class DocumentsController:
                 on_progress=progress_reporter(progress, text("documents.unit_questions")),
                 cancel=cancel,
             )
-        gr.Info(text("documents.generated_toast", count=len(questions)))
-        return views.table(views.question_rows(questions), QUESTION_HEADERS)
+            stopped = cancel.is_set()
+        said = text("documents.generate_stopped" if stopped else "documents.generated_toast", count=len(questions))
+        if not stopped:
+            gr.Info(said)
+        return views.table(views.question_rows(questions), QUESTION_HEADERS), said
 
     @user_errors
     def run_evaluation(self, cid, table, top_k, weight, threshold):

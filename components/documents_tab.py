@@ -128,8 +128,9 @@ def _wire_evaluate(services: Services, c: DocumentsController, ui: DocumentsLayo
         w.generate.click,
         c.generate,
         [picker, w.model, w.count],
-        [w.questions],
+        [w.questions, w.summary],
         api_name="rag_questions_generate",
+        status=w.summary,  # where Stop is said at once, then how the writing ended
         **GENERATION_EVENTS,
     )
     w.evaluate.click(

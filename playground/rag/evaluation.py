@@ -146,6 +146,8 @@ class EvaluationService:
             )  # it always ends with a final update
             if final.error:
                 raise InvalidInput(t("documents.question_writer_failed", error=final.error))
+            if final.status == "cancelled":
+                break  # a question cut off mid-sentence is no question
             question = next((line.strip(" -*\"'") for line in final.text.splitlines() if line.strip()), "")
             if question:
                 out.append(EvalQuestion(question, filename, page))
