@@ -36,8 +36,19 @@ CELL_KEYS = {
 
 def table(data: list[list], headers: Sequence[str]) -> dict:
     """A Dataframe's value with its column names in the reader's language: the browser does not
-    translate a table's headers, so the handler filling it sends them (English: the names as built)."""
-    return {"headers": [text(header_key(h)) for h in headers], "data": data}
+    translate a table's headers, so the handler filling it sends them (English: the names as built).
+
+    Decimal numbers are shown as the reader writes them (0,667 in Portuguese) through the
+    Dataframe's display values, while the cells keep the numbers, so a column still sorts as numbers."""
+    value: dict = {"headers": [text(header_key(h)) for h in headers], "data": data}
+    if any(isinstance(cell, float) for row in data for cell in row):
+        shown = [[_shown(cell) for cell in row] for row in data]
+        value["metadata"] = {"display_value": shown, "styling": [[""] * len(row) for row in data]}
+    return value
+
+
+def _shown(cell: object) -> str:
+    return text("format.number", value=cell) if isinstance(cell, float) else ("" if cell is None else str(cell))
 
 
 def listing(dicts: list[dict], headers: list[str]) -> dict:

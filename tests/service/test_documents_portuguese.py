@@ -168,3 +168,22 @@ def test_a_kept_question_reads_sim_and_a_portuguese_no_drops_it():
     assert [q.question for q in clean_questions(shown)] == ["Quando abre?"]
     with reader("en-US"):
         assert views.question_rows(questions)[0][3] == "yes"
+
+
+def test_the_evaluation_scores_read_with_a_decimal_comma_in_portuguese_and_stay_numbers(services, tmp_path):
+    docs, tab = services.documents, controller(services)
+    collection = docs.create_collection("Notas", ChunkSettings(400, 40, "chars"), EMBED_MODEL_NAME)
+    docs.ingest(collection.id, [menu_file(tmp_path)])
+    questions = [["Is there café?", "menu.txt", "", "yes"], ["Where is the station?", "elsewhere.txt", "", "yes"]]
+    with reader("pt-BR"):
+        portuguese, _summary, _saved = tab.run_evaluation(collection.id, questions, 3, 0.3, 0.0)
+    with reader("en-US"):
+        english, _summary, _saved = tab.run_evaluation(collection.id, questions, 3, 0.3, 0.0)
+    scores = [row[3:6] for row in portuguese["data"]]
+    assert scores == [row[3:6] for row in english["data"]]
+    assert all(isinstance(score, float) for row in scores for score in row)  # numbers: the columns sort as numbers
+    shown = [row[3:6] for row in portuguese["metadata"]["display_value"]]
+    assert shown == [[f"{s:g}".replace(".", ",") for s in row] for row in scores]
+    assert any("," in cell for row in shown for cell in row)  # a score that is not a whole number
+    assert [row[3:6] for row in english["metadata"]["display_value"]] == [[f"{s:g}" for s in row] for row in scores]
+    assert portuguese["metadata"]["display_value"][0][0] == "Is there café?"  # text cells as they are
