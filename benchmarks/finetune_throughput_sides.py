@@ -77,7 +77,10 @@ class StepMeter:
     def __init__(self, model: Any, cuda: bool):
         import torch
 
+        from playground.finetune.shared_prefix import in_prefix_pass
+
         self.cuda = cuda
+        self._in_prefix_pass = in_prefix_pass  # imported once, not in every measured forward
         self.active = False
         self._masks: list[Any] = []
         self.steps: list[dict[str, float]] = []
@@ -89,10 +92,8 @@ class StepMeter:
         )
 
     def _hook(self, module: Any, args: Any, kwargs: dict[str, Any]) -> None:
-        from playground.finetune.shared_prefix import in_prefix_pass
-
         # A shared prefix's tokens are counted once per row in the pass after it, whose mask covers them.
-        if self.active and module.training and not in_prefix_pass():
+        if self.active and module.training and not self._in_prefix_pass():
             mask = kwargs.get("attention_mask")
             if mask is None:  # no padding mask: every position is a real token
                 ids = kwargs.get("input_ids", args[0] if args else None)

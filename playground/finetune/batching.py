@@ -71,8 +71,8 @@ def openings(rows: Sequence[Row], at_least: int) -> list[tuple[int, ...]]:
     counts = Counter(r.input_ids[:n] for r in rows for n in range(MIN_SHARED, _opening_limit(r) + 1))
     found = []
     for row in rows:
-        lengths = range(_opening_limit(row), MIN_SHARED - 1, -1)
-        found.append(next((row.input_ids[:n] for n in lengths if counts[row.input_ids[:n]] >= at_least), ()))
+        longest_first = range(_opening_limit(row), MIN_SHARED - 1, -1)
+        found.append(next((row.input_ids[:n] for n in longest_first if counts[row.input_ids[:n]] >= at_least), ()))
     return found
 
 
